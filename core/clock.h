@@ -1,0 +1,40 @@
+// core/clock.h: an injectable wall clock, so leases and timestamps can be tested without sleeps.
+//
+// Thread-safety: all implementations are thread-safe.
+#ifndef NASQ_CORE_CLOCK_H_
+#define NASQ_CORE_CLOCK_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace nasq {
+
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  // Microseconds since the Unix epoch.
+  virtual int64_t NowMicros() const = 0;
+};
+
+// The system clock. Default() returns a process-wide instance that is never destroyed.
+class RealClock final : public Clock {
+ public:
+  static RealClock* Default();
+  int64_t NowMicros() const override;
+};
+
+// A clock that only moves when told to; for tests.
+class FakeClock final : public Clock {
+ public:
+  explicit FakeClock(int64_t start_us = 1'700'000'000'000'000) : now_us_(start_us) {}
+  int64_t NowMicros() const override { return now_us_.load(); }
+  void AdvanceMicros(int64_t delta) { now_us_.fetch_add(delta); }
+  void SetMicros(int64_t now) { now_us_.store(now); }
+
+ private:
+  std::atomic<int64_t> now_us_;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_CORE_CLOCK_H_

@@ -1,0 +1,183 @@
+#include "core/study.h"
+
+#include <cmath>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "core/name_table.h"
+#include "core/status_macros.h"
+
+namespace nasq {
+namespace {
+
+constexpr internal::NameEntry<StudyDirection> kDirectionNames[] = {
+    {StudyDirection::kMinimize, "MINIMIZE"},
+    {StudyDirection::kMaximize, "MAXIMIZE"},
+};
+constexpr internal::NameEntry<SamplerKind> kSamplerKindNames[] = {
+    {SamplerKind::kRandom, "random"},
+    {SamplerKind::kGrid, "grid"},
+    {SamplerKind::kTpe, "tpe"},
+};
+constexpr internal::NameEntry<StudyState> kStudyStateNames[] = {
+    {StudyState::kRunning, "RUNNING"},
+    {StudyState::kCompleted, "COMPLETED"},
+    {StudyState::kStopped, "STOPPED"},
+};
+
+// Largest grid a study may declare (product of the params' discrete sizes).
+constexpr int64_t kMaxGridPoints = 10'000'000;
+constexpr size_t kMaxNameLength = 128;
+
+absl::Status Invalid(const std::string& field, const std::string& problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+}
+
+bool IsNameChar(char c) {
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
+}
+
+absl::Status ValidateName(const std::string& name) {
+  if (name.empty() || name.size() > kMaxNameLength) {
+    return Invalid("name", absl::StrCat("must be 1 to ", kMaxNameLength, " characters (got ",
+                                        name.size(), ")"));
+  }
+  for (char c : name) {
+    if (!IsNameChar(c)) {
+      return Invalid("name", absl::StrCat("must match [A-Za-z0-9._-]{1,128} (got '", name, "')"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateObjectives(const StudySpec& spec) {
+  if (spec.directions.empty()) {
+    return Invalid("directions", "at least one objective direction is required");
+  }
+  for (size_t i = 0; i < spec.directions.size(); ++i) {
+    if (!internal::Lists(kDirectionNames, spec.directions[i])) {
+      return Invalid(absl::StrCat("directions[", i, "]"),
+                     absl::StrCat("unknown direction ", static_cast<int>(spec.directions[i])));
+    }
+  }
+  if (spec.metric_names.empty()) return absl::OkStatus();
+  if (spec.metric_names.size() != spec.directions.size()) {
+    return Invalid("metric_names",
+                   absl::StrCat("expected one name per direction (", spec.directions.size(),
+                                "), got ", spec.metric_names.size()));
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < spec.metric_names.size(); ++i) {
+    const std::string field = absl::StrCat("metric_names[", i, "]");
+    if (spec.metric_names[i].empty()) return Invalid(field, "must not be empty");
+    if (!seen.insert(spec.metric_names[i]).second) {
+      return Invalid(field, absl::StrCat("duplicate name '", spec.metric_names[i], "'"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateTpe(const TpeOptions& tpe) {
+  if (tpe.n_startup_trials < 0) {
+    return Invalid("sampler.tpe.n_startup_trials",
+                   absl::StrCat("must be >= 0 (got ", tpe.n_startup_trials, ")"));
+  }
+  if (tpe.n_ei_candidates < 1) {
+    return Invalid("sampler.tpe.n_ei_candidates",
+                   absl::StrCat("must be >= 1 (got ", tpe.n_ei_candidates, ")"));
+  }
+  if (!std::isfinite(tpe.prior_weight) || tpe.prior_weight <= 0) {
+    return Invalid("sampler.tpe.prior_weight",
+                   absl::StrCat("must be > 0 and finite (got ", tpe.prior_weight, ")"));
+  }
+  if (tpe.group && !tpe.multivariate) return Invalid("sampler.tpe.group", "requires multivariate");
+  return absl::OkStatus();
+}
+
+// A grid needs every param discrete and at most kMaxGridPoints cells in all.
+absl::Status ValidateGrid(const SearchSpace& space) {
+  int64_t points = 1;
+  for (const ParamSpec& p : space.params()) {
+    const std::optional<int64_t> size = DiscreteSize(p.distribution);
+    if (!size.has_value()) {
+      return Invalid("sampler.kind",
+                     absl::StrCat("grid needs every param to be discrete, but '", p.name, "' is ",
+                                  DistributionToString(p.distribution),
+                                  " (give it a step or make it categorical)"));
+    }
+    if (*size > kMaxGridPoints / points) {
+      return Invalid("sampler.kind", absl::StrCat("grid has more than ", kMaxGridPoints,
+                                                  " points (at param '", p.name, "')"));
+    }
+    points *= *size;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSampler(const StudySpec& spec) {
+  const SamplerConfig& sampler = spec.sampler;
+  if (!internal::Lists(kSamplerKindNames, sampler.kind)) {
+    return Invalid("sampler.kind",
+                   absl::StrCat("unknown sampler kind ", static_cast<int>(sampler.kind)));
+  }
+  NASQ_RETURN_IF_ERROR(ValidateTpe(sampler.tpe));
+  if (sampler.max_constraint_retries < 1) {
+    return Invalid("sampler.max_constraint_retries",
+                   absl::StrCat("must be >= 1 (got ", sampler.max_constraint_retries, ")"));
+  }
+  if (sampler.kind == SamplerKind::kGrid) NASQ_RETURN_IF_ERROR(ValidateGrid(spec.space));
+  return absl::OkStatus();
+}
+
+absl::Status ValidateLimits(const StudySpec& spec) {
+  if (spec.max_trials < 0) {
+    return Invalid("max_trials", absl::StrCat("must be >= 0 (got ", spec.max_trials, ")"));
+  }
+  if (spec.max_retries < 0) {
+    return Invalid("max_retries", absl::StrCat("must be >= 0 (got ", spec.max_retries, ")"));
+  }
+  if (spec.lease_duration_ms <= 0) {
+    return Invalid("lease_duration_ms",
+                   absl::StrCat("must be > 0 (got ", spec.lease_duration_ms, ")"));
+  }
+  if (spec.heartbeat_interval_ms <= 0 || spec.heartbeat_interval_ms >= spec.lease_duration_ms) {
+    return Invalid(
+        "heartbeat_interval_ms",
+        absl::StrCat("must be > 0 and < lease_duration_ms (got ", spec.heartbeat_interval_ms,
+                     ", lease_duration_ms=", spec.lease_duration_ms, ")"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const char* StudyDirectionName(StudyDirection d) { return internal::NameOf(kDirectionNames, d); }
+
+std::optional<StudyDirection> ParseStudyDirection(const std::string& s) {
+  return internal::ParseName(kDirectionNames, s);
+}
+
+const char* SamplerKindName(SamplerKind k) { return internal::NameOf(kSamplerKindNames, k); }
+
+std::optional<SamplerKind> ParseSamplerKind(const std::string& s) {
+  return internal::ParseName(kSamplerKindNames, s);
+}
+
+const char* StudyStateName(StudyState s) { return internal::NameOf(kStudyStateNames, s); }
+
+std::optional<StudyState> ParseStudyState(const std::string& s) {
+  return internal::ParseName(kStudyStateNames, s);
+}
+
+absl::Status ValidateStudySpec(const StudySpec& spec) {
+  NASQ_RETURN_IF_ERROR(ValidateName(spec.name));
+  NASQ_RETURN_IF_ERROR(ValidateObjectives(spec));
+  if (spec.space.size() == 0) {
+    return Invalid("space", "the search space is empty (build it with SearchSpace::Create)");
+  }
+  NASQ_RETURN_IF_ERROR(ValidateSampler(spec));
+  return ValidateLimits(spec);
+}
+
+}  // namespace nasq

@@ -1,0 +1,87 @@
+// core/study.h: the study specification (what the user submits) and the stored Study.
+//
+// A StudySpec is the validated, structured form of a study YAML file (docs/study-spec.md): name,
+// objective directions, search space, sampler configuration, limits and a free-form task
+// section handed to workers untouched. Plain value types; no internal synchronisation.
+#ifndef NASQ_CORE_STUDY_H_
+#define NASQ_CORE_STUDY_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/search_space.h"
+
+namespace nasq {
+
+enum class StudyDirection { kMinimize = 1, kMaximize = 2 };
+const char* StudyDirectionName(StudyDirection d);  // "MINIMIZE" / "MAXIMIZE"
+std::optional<StudyDirection> ParseStudyDirection(const std::string& s);  // case-insensitive
+
+enum class SamplerKind { kRandom = 1, kGrid = 2, kTpe = 3 };
+const char* SamplerKindName(SamplerKind k);  // "random" / "grid" / "tpe"
+std::optional<SamplerKind> ParseSamplerKind(const std::string& s);
+
+// TPE options with Optuna 4.9 defaults (tpe.md 1.1).
+struct TpeOptions {
+  int n_startup_trials = 10;
+  int n_ei_candidates = 24;
+  double prior_weight = 1.0;
+  bool consider_magic_clip = true;
+  bool consider_endpoints = false;
+  bool multivariate = false;
+  bool group = false;  // requires multivariate
+  bool constant_liar = false;
+
+  friend bool operator==(const TpeOptions&, const TpeOptions&) = default;
+};
+
+struct SamplerConfig {
+  SamplerKind kind = SamplerKind::kTpe;
+  uint64_t seed = 0;
+  TpeOptions tpe;
+  // Upper bound on redraws when a draw violates the space's constraints (see SampleTrial).
+  int max_constraint_retries = 100;
+
+  friend bool operator==(const SamplerConfig&, const SamplerConfig&) = default;
+};
+
+struct StudySpec {
+  std::string name;                        // [A-Za-z0-9._-]{1,128}
+  std::vector<StudyDirection> directions;  // >= 1 objective
+  std::vector<std::string> metric_names;   // empty, or one per direction
+  SearchSpace space;
+  SamplerConfig sampler;
+  int64_t max_trials = 0;                  // completed trials that end the study; 0 = unlimited
+  int max_retries = 2;                     // expired leases before a trial is FAILED
+  int64_t lease_duration_ms = 60000;       // a lease lasts this long without a heartbeat
+  int64_t heartbeat_interval_ms = 10000;   // workers heartbeat this often (< lease_duration)
+  std::string task_json = "{}";            // free-form task section, JSON text
+  std::map<std::string, std::string> user_attrs;  // key -> JSON text
+};
+
+// Validates everything but the space (which SearchSpace::Create already validated): name,
+// directions, metric names, sampler options (group needs multivariate, n_ei_candidates >= 1,
+// ...), grid needs a finite discrete space (at most 10,000,000 points), limits. task_json is
+// NOT parsed here (core depends on std + abseil only): whoever parses the spec checks it.
+// INVALID_ARGUMENT naming the field (e.g. "sampler.tpe.group: requires multivariate").
+absl::Status ValidateStudySpec(const StudySpec& spec);
+
+enum class StudyState { kRunning = 1, kCompleted = 2, kStopped = 3 };
+const char* StudyStateName(StudyState s);  // "RUNNING" / "COMPLETED" / "STOPPED"
+std::optional<StudyState> ParseStudyState(const std::string& s);
+
+struct Study {
+  int64_t id = -1;
+  StudySpec spec;
+  StudyState state = StudyState::kRunning;
+  int64_t created_us = 0;
+  std::map<std::string, std::string> system_attrs;  // key -> JSON text
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_CORE_STUDY_H_

@@ -1,0 +1,62 @@
+// core/trial.h: trial states and the Trial value type.
+//
+// State machine (as Optuna's, tpe.md 5.1, plus leases): WAITING -> RUNNING -> COMPLETE | PRUNED
+// | FAIL, and RUNNING -> WAITING when a lease expires and retries remain. COMPLETE, PRUNED and
+// FAIL are final: a finished trial is frozen. Plain value type; no internal synchronisation.
+#ifndef NASQ_CORE_TRIAL_H_
+#define NASQ_CORE_TRIAL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/distribution.h"
+#include "core/search_space.h"
+
+namespace nasq {
+
+// Numeric values match Optuna's TrialState.
+enum class TrialState { kRunning = 0, kComplete = 1, kPruned = 2, kFail = 3, kWaiting = 4 };
+
+// "RUNNING", "COMPLETE", "PRUNED", "FAIL", "WAITING".
+const char* TrialStateName(TrialState s);
+// Inverse of TrialStateName, case-insensitive; nullopt for anything else.
+std::optional<TrialState> ParseTrialState(const std::string& s);
+// COMPLETE, PRUNED and FAIL.
+bool IsFinished(TrialState s);
+
+// The right to run a trial, held by one worker until `deadline_us`. `epoch` increases every time
+// the trial is leased; reports carrying another epoch are stale (fencing).
+struct Lease {
+  std::string worker_id;
+  int64_t epoch = 0;
+  int64_t deadline_us = 0;  // microseconds since the Unix epoch
+
+  friend bool operator==(const Lease&, const Lease&) = default;
+};
+
+struct Trial {
+  int64_t id = -1;        // unique within a Storage
+  int64_t study_id = -1;
+  int64_t number = -1;    // 0-based, dense and unique within the study
+  TrialState state = TrialState::kWaiting;
+  ParamMap params;                                     // internal representation
+  std::map<std::string, Distribution> distributions;  // one per key of params
+  std::vector<double> values;                          // one per objective once COMPLETE
+  std::map<int64_t, double> intermediate_values;       // step -> value (NaN/inf allowed)
+  std::map<std::string, std::string> user_attrs;       // key -> JSON text
+  std::map<std::string, std::string> system_attrs;     // key -> JSON text
+  int64_t datetime_start_us = 0;     // 0 = not started
+  int64_t datetime_complete_us = 0;  // 0 = not finished
+  int attempt = 1;                   // 1 + number of expired leases
+  std::optional<Lease> lease;        // present while RUNNING under a lease
+
+  // External value of `name`, or nullopt when the trial has no such param.
+  std::optional<ParamValue> ExternalParam(const std::string& name) const;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_CORE_TRIAL_H_
