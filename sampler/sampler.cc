@@ -1,0 +1,124 @@
+// sampler/sampler.cc: the SampleTrial driver and CreateSampler (see sampler.h).
+#include "sampler/sampler.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "sampler/grid_sampler.h"
+#include "sampler/random_sampler.h"
+#include "sampler/rng.h"
+#include "sampler/tpe_sampler.h"
+
+namespace nasq {
+namespace {
+
+// One draw of a complete assignment (constraints not checked).
+absl::StatusOr<ParamMap> DrawAssignment(Sampler& sampler, const SamplingContext& ctx) {
+  const SearchSpace& space = ctx.spec->space;
+  ParamMap relative;
+  for (const std::vector<std::string>& group : sampler.InferRelativeSearchSpace(ctx)) {
+    NASQ_ASSIGN_OR_RETURN(ParamMap joint, sampler.SampleRelative(ctx, group));
+    for (const auto& [name, value] : joint) {
+      const ParamSpec* spec = space.Find(name);
+      if (spec == nullptr || !Contains(spec->distribution, value)) {
+        return absl::InternalError(absl::StrCat("sampler: relative sample of '", name,
+                                                "' is not in the space or its distribution"));
+      }
+      relative[name] = value;
+    }
+  }
+  ParamMap assigned;
+  for (const ParamSpec& param : space.params()) {
+    if (!space.IsActive(param, assigned)) continue;  // inactive relative values are dropped
+    if (auto it = relative.find(param.name); it != relative.end()) {
+      assigned[param.name] = it->second;
+      continue;
+    }
+    NASQ_ASSIGN_OR_RETURN(double value, sampler.SampleIndependent(ctx, param, assigned));
+    if (!Contains(param.distribution, value)) {
+      return absl::InternalError(absl::StrCat("sampler: value ", value, " of '", param.name,
+                                              "' is outside its distribution"));
+    }
+    assigned[param.name] = value;
+  }
+  return assigned;
+}
+
+// Index of the first constraint that `params` violates, or -1.
+int FirstViolatedConstraint(const SearchSpace& space, const ParamMap& params) {
+  const std::vector<Constraint>& constraints = space.constraints();
+  for (size_t i = 0; i < constraints.size(); ++i) {
+    const Constraint& c = constraints[i];
+    ParamMap sides;
+    for (const std::string* name : {&c.lhs, &c.rhs}) {
+      if (auto it = params.find(*name); it != params.end()) sides.insert(*it);
+    }
+    if (!space.SatisfiesConstraints(sides)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+std::string DescribeConstraint(const SearchSpace& space, int index) {
+  const Constraint& c = space.constraints()[index];
+  std::string rhs = c.rhs.empty()     ? absl::StrCat(c.offset)
+                    : c.offset == 0.0 ? c.rhs
+                                      : absl::StrCat(c.rhs, " + ", c.offset);
+  return absl::StrCat("space.constraints[", index, "] (", c.lhs, " ", CompareOpName(c.op), " ", rhs,
+                      ")");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec) {
+  switch (spec.sampler.kind) {
+    case SamplerKind::kRandom:
+      return std::unique_ptr<Sampler>(std::make_unique<RandomSampler>());
+    case SamplerKind::kGrid: {
+      NASQ_ASSIGN_OR_RETURN(std::unique_ptr<GridSampler> grid, GridSampler::Create(spec));
+      return std::unique_ptr<Sampler>(std::move(grid));
+    }
+    case SamplerKind::kTpe: {
+      NASQ_ASSIGN_OR_RETURN(std::unique_ptr<TpeSampler> tpe, TpeSampler::Create(spec));
+      return std::unique_ptr<Sampler>(std::move(tpe));
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("sampler.kind: unknown sampler kind ", static_cast<int>(spec.sampler.kind)));
+}
+
+absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx) {
+  if (ctx.spec == nullptr) return absl::InvalidArgumentError("SampleTrial: ctx.spec is null");
+  if (ctx.trial_number < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SampleTrial: negative trial number ", ctx.trial_number));
+  }
+  const StudySpec& spec = *ctx.spec;
+  ctx.rng = nullptr;
+  ctx.redraw = 0;
+  if (sampler.IsExhausted(ctx)) {
+    return absl::ResourceExhaustedError(absl::StrCat("sampler: exhausted, no trial numbered ",
+                                                     ctx.trial_number, " can be sampled"));
+  }
+  NASQ_RETURN_IF_ERROR(sampler.BeginTrial(ctx));
+  const int max_redraws = std::max(0, spec.sampler.max_constraint_retries);
+  int violated = -1;
+  for (int redraw = 0; redraw <= max_redraws; ++redraw) {
+    std::mt19937_64 rng(TrialStreamSeed(spec.sampler.seed, ctx.trial_number, redraw));
+    ctx.rng = &rng;
+    ctx.redraw = redraw;
+    NASQ_ASSIGN_OR_RETURN(ParamMap params, DrawAssignment(sampler, ctx));
+    violated = FirstViolatedConstraint(spec.space, params);
+    if (violated >= 0) continue;
+    if (absl::Status s = spec.space.CheckAssignment(params); !s.ok()) {
+      return absl::InternalError(absl::StrCat("sampler: invalid assignment: ", s.message()));
+    }
+    return params;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("sampler: ", DescribeConstraint(spec.space, violated), " still violated after ",
+                   max_redraws, " redraws (trial ", ctx.trial_number,
+                   "); relax the constraint or raise sampler.max_constraint_retries"));
+}
+
+}  // namespace nasq

@@ -1,0 +1,88 @@
+// sampler/sampler.h: the Sampler interface and the driver that samples one trial.
+//
+// Modelled on Optuna's sampler split (tpe.md 1.2): a sampler may sample groups of parameters
+// jointly ("relative") and samples the rest one at a time ("independent"). Samplers read history
+// only through SamplingContext (a read-only view); they never write to storage. A sampler is a
+// pure function of (spec, seed, history, trial number): the same inputs give the same
+// suggestion, which is what makes restart and replay exact. Internal caches are allowed as long
+// as they never change results.
+//
+// Thread-safety: a Sampler instance is used by one thread at a time (the StudyManager holds the
+// study's lock while sampling); SampleTrial is reentrant for distinct samplers.
+#ifndef NASQ_SAMPLER_SAMPLER_H_
+#define NASQ_SAMPLER_SAMPLER_H_
+
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/search_space.h"
+#include "core/study.h"
+#include "core/trial.h"
+
+namespace nasq {
+
+// Everything a sampler may look at when sampling trial `trial_number`.
+struct SamplingContext {
+  const StudySpec* spec = nullptr;  // never null; spec->space is validated
+  std::span<const Trial> history;   // the study's other trials (any state), by number
+  int64_t trial_number = 0;         // the trial being sampled
+  int redraw = 0;                   // 0, then 1, 2, ... when constraints forced a redraw
+  std::mt19937_64* rng = nullptr;   // seeded by SampleTrial from (seed, number, redraw)
+};
+
+class Sampler {
+ public:
+  virtual ~Sampler() = default;
+
+  // Groups of parameter names to sample jointly for this trial (disjoint). Default: none.
+  virtual std::vector<std::vector<std::string>> InferRelativeSearchSpace(
+      const SamplingContext& ctx) {
+    return {};
+  }
+
+  // Joint sample of `group`. May return a subset of the group (or nothing); the driver samples
+  // what is missing independently. Values must be contained in their distributions.
+  virtual absl::StatusOr<ParamMap> SampleRelative(const SamplingContext& ctx,
+                                                  const std::vector<std::string>& group) {
+    return ParamMap{};
+  }
+
+  // Samples the active parameter `param` given the parameters assigned so far (`partial`).
+  // Returns an internal value contained in param.distribution.
+  virtual absl::StatusOr<double> SampleIndependent(const SamplingContext& ctx,
+                                                   const ParamSpec& param,
+                                                   const ParamMap& partial) = 0;
+
+  // True when the sampler cannot produce a trial numbered ctx.trial_number (grid exhausted).
+  virtual bool IsExhausted(const SamplingContext& ctx) const { return false; }
+
+  // Called by SampleTrial once per trial, before any other sampling call for it, with the
+  // history that the following calls (all redraws included) will see; ctx.rng is null (must
+  // not draw). A sampler may precompute per-trial state here (TPE splits the history once per
+  // trial instead of once per param); it must still give the same results when called
+  // directly without it. An error aborts SampleTrial. Default: nothing.
+  virtual absl::Status BeginTrial(const SamplingContext& ctx) { return absl::OkStatus(); }
+};
+
+// Builds the sampler that spec.sampler names. INVALID_ARGUMENT when the spec cannot be served
+// (e.g. grid over a continuous float).
+absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec);
+
+// Samples one complete assignment for ctx.trial_number: relative groups first, then every
+// active parameter not yet assigned, in the space's topological order, dropping relative values
+// of parameters that turn out inactive. Constraint strategy: when a draw violates a constraint,
+// the whole trial is redrawn with redraw = 1, 2, ... (a fresh deterministic RNG stream each
+// time) up to spec.sampler.max_constraint_retries; past that FAILED_PRECONDITION naming the
+// constraint. RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and `ctx.redraw` are
+// set by this function. The result always passes spec.space.CheckAssignment.
+absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx);
+
+}  // namespace nasq
+
+#endif  // NASQ_SAMPLER_SAMPLER_H_
