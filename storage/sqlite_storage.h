@@ -1,0 +1,53 @@
+// storage/sqlite_storage.h: a durable Storage in one SQLite database file.
+//
+// Layout: WAL journal, normalised tables (studies with the StudySpec as JSON, directions, study
+// system attributes, trials, params with Optuna-format distribution JSON, values, intermediate
+// values, user/system attributes, leases) and a `schema_version` table. Schema migrations are
+// applied in order when the file is opened (storage/sqlite_schema.h).
+//
+// Durability: every method is one transaction (BEGIN IMMEDIATE ... COMMIT) and the connection
+// runs with `PRAGMA synchronous=FULL`, so once a write method has returned OK its change
+// survives a crash of the process or of the machine (the WAL is fsync'ed at every commit).
+//
+// Floats round-trip exactly (objective values +-inf as NULL plus a FINITE/INF_POS/INF_NEG type
+// column, intermediate values also NaN, like Optuna), except that -0.0 reads back as 0.0.
+//
+// Only one process should write a database (the server owns it); a second process opening the
+// same file waits up to `busy_timeout_ms` for locks and then fails with UNAVAILABLE.
+//
+// Thread-safety: the returned Storage is thread-safe; one connection is shared behind a mutex,
+// so calls are serialised.
+#ifndef NASQ_STORAGE_SQLITE_STORAGE_H_
+#define NASQ_STORAGE_SQLITE_STORAGE_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "storage/storage.h"
+
+namespace nasq {
+
+struct SqliteOptions {
+  // How long a statement waits for a lock held by another connection before failing with
+  // UNAVAILABLE. Default 5000 ms.
+  int busy_timeout_ms = 5000;
+  // Create the file (and the schema) when it does not exist. When false, a missing file is
+  // NOT_FOUND. Default true.
+  bool create_if_missing = true;
+};
+
+// Opens (or creates) the nasq database at `path` and brings its schema up to date.
+// Errors, all of which leave the file byte-for-byte unchanged:
+//  * FAILED_PRECONDITION naming the file when it is not a nasq database (not SQLite at all, or
+//    an SQLite database with tables but without nasq's schema_version marker), or when it was
+//    written by a newer nasq (its schema version is above the one this build knows; both
+//    versions are named).
+//  * NOT_FOUND when the file does not exist and `create_if_missing` is false.
+//  * UNAVAILABLE / INTERNAL when SQLite itself fails (permissions, locks, I/O).
+absl::StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path,
+                                                           const SqliteOptions& options = {});
+
+}  // namespace nasq
+
+#endif  // NASQ_STORAGE_SQLITE_STORAGE_H_

@@ -1,0 +1,92 @@
+// storage/storage.h: the Storage interface: durable studies and trials.
+//
+// Implementations: storage/memory_storage.h (the reference) and storage/sqlite_storage.h.
+// Contract shared by every implementation (checked by tests/storage/storage_conformance_test.cc):
+//  * Thread-safe: every method may be called from any thread concurrently.
+//  * Reads return immutable snapshots (copies); later writes never change a returned value.
+//  * Every method either applies all of its change or none of it (one transaction).
+//  * Trial state changes are compare-and-set (UpdateTrial): a stale expectation changes nothing
+//    and returns FAILED_PRECONDITION. Finished trials (COMPLETE, PRUNED, FAIL) are frozen.
+//  * Trial numbers are dense and unique per study: CreateTrial assigns 0, 1, 2, ... Study and
+//    trial ids are positive and never reused, not even after DeleteStudy.
+//  * Objective values may be +-inf but never NaN; intermediate values may be NaN or +-inf.
+//  * Errors: NOT_FOUND (unknown study/trial), ALREADY_EXISTS (duplicate study name),
+//    FAILED_PRECONDITION (CAS mismatch, frozen trial), INVALID_ARGUMENT (bad input),
+//    INTERNAL / UNAVAILABLE (the backend failed; nothing was changed), DATA_LOSS (a stored row
+//    cannot be decoded). When several apply, NOT_FOUND wins over INVALID_ARGUMENT, which wins
+//    over FAILED_PRECONDITION.
+#ifndef NASQ_STORAGE_STORAGE_H_
+#define NASQ_STORAGE_STORAGE_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/study.h"
+#include "core/trial.h"
+
+namespace nasq {
+
+// A compare-and-set change to one trial. Preconditions: the trial's state must equal
+// `expected_state` and, when `expected_epoch` is set, its lease must exist with that epoch.
+// Then every set field is written, all in one transaction.
+struct TrialUpdate {
+  TrialState expected_state = TrialState::kRunning;
+  std::optional<int64_t> expected_epoch;
+
+  std::optional<TrialState> state;
+  std::optional<std::vector<double>> values;
+  std::optional<Lease> lease;  // replaces the lease
+  bool clear_lease = false;    // removes the lease (ignored when `lease` is set)
+  std::optional<int> attempt;
+  std::optional<int64_t> datetime_start_us;
+  std::optional<int64_t> datetime_complete_us;
+  std::map<int64_t, double> intermediate_values;    // upserted by step
+  std::map<std::string, std::string> user_attrs;    // upserted (JSON text)
+  std::map<std::string, std::string> system_attrs;  // upserted (JSON text)
+};
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Stores a new study (state RUNNING). Returns its id. ALREADY_EXISTS if the name is taken;
+  // INVALID_ARGUMENT if the spec has no JSON form (storage/spec_json.h: a non-finite
+  // categorical choice).
+  virtual absl::StatusOr<int64_t> CreateStudy(const StudySpec& spec, int64_t created_us) = 0;
+  virtual absl::StatusOr<Study> GetStudy(int64_t study_id) = 0;
+  virtual absl::StatusOr<Study> GetStudyByName(const std::string& name) = 0;
+  // All studies, by id.
+  virtual absl::StatusOr<std::vector<Study>> ListStudies() = 0;
+  virtual absl::Status SetStudyState(int64_t study_id, StudyState state) = 0;
+  virtual absl::Status SetStudySystemAttr(int64_t study_id, const std::string& key,
+                                          const std::string& value_json) = 0;
+  // Deletes the study and all its trials.
+  virtual absl::Status DeleteStudy(int64_t study_id) = 0;
+
+  // Stores `tmpl` as a new trial of the study: id and number are assigned (number = count of
+  // the study's trials), everything else (state, params, distributions, values, attrs, lease,
+  // attempt, timestamps, intermediate values) is taken from `tmpl`. Returns the stored trial.
+  // INVALID_ARGUMENT when params and distributions do not have the same keys, a distribution is
+  // invalid, a param's internal value lies outside its distribution, or a value is NaN.
+  virtual absl::StatusOr<Trial> CreateTrial(int64_t study_id, const Trial& tmpl) = 0;
+  virtual absl::StatusOr<Trial> GetTrial(int64_t trial_id) = 0;
+  virtual absl::StatusOr<Trial> GetTrialByNumber(int64_t study_id, int64_t number) = 0;
+  // The study's trials by number; only those in `states` when it is non-empty.
+  virtual absl::StatusOr<std::vector<Trial>> GetAllTrials(
+      int64_t study_id, const std::vector<TrialState>& states = {}) = 0;
+
+  // Applies `update` to the trial if its preconditions hold (see TrialUpdate); otherwise
+  // FAILED_PRECONDITION with the actual state/epoch in the message, and nothing changes.
+  // Finished trials refuse every update, whatever `expected_state` says. INVALID_ARGUMENT when
+  // `update.values` contains NaN.
+  virtual absl::Status UpdateTrial(int64_t trial_id, const TrialUpdate& update) = 0;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_STORAGE_STORAGE_H_
