@@ -1,0 +1,19 @@
+// proto/grpc_status.h: absl::Status <-> grpc::Status at the RPC edge.
+//
+// Codes map one to one (both follow google.rpc.Code); messages are kept. Pure functions;
+// thread-safe.
+#ifndef NASQ_PROTO_GRPC_STATUS_H_
+#define NASQ_PROTO_GRPC_STATUS_H_
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+
+namespace nasq {
+
+grpc::Status ToGrpcStatus(const absl::Status& status);
+absl::Status FromGrpcStatus(const grpc::Status& status);
+
+}  // namespace nasq
+
+#endif  // NASQ_PROTO_GRPC_STATUS_H_

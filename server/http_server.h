@@ -1,0 +1,51 @@
+// server/http_server.h: a minimal HTTP/1.1 server (Boost.Beast) for /healthz and /metrics.
+//
+// Every request is answered by the handler with (status, content type, body) and the
+// connection is closed. Runs on the given io_context's thread; requests are tiny, so handling
+// them inline is fine. Thread-safety: Start/Stop from the owning thread.
+#ifndef NASQ_SERVER_HTTP_SERVER_H_
+#define NASQ_SERVER_HTTP_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "absl/status/statusor.h"
+
+namespace nasq {
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+};
+
+class HttpServer {
+ public:
+  // Called with the request target ("/metrics"); runs on the io_context's thread.
+  using Handler = std::function<HttpResponse(const std::string& target)>;
+
+  // Listens on `address` ("host:port", port 0 picks one). INVALID_ARGUMENT for a malformed
+  // address, UNAVAILABLE when it cannot be bound.
+  static absl::StatusOr<std::unique_ptr<HttpServer>> Start(boost::asio::io_context& io,
+                                                           const std::string& address,
+                                                           Handler handler);
+  // The bound port.
+  int port() const;
+  // Stops accepting (open connections finish).
+  void Stop();
+
+ private:
+  HttpServer(boost::asio::io_context& io, Handler handler);
+  void Accept();
+
+  boost::asio::ip::tcp::acceptor acceptor_;
+  Handler handler_;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_SERVER_HTTP_SERVER_H_

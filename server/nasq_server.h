@@ -1,0 +1,72 @@
+// server/nasq_server.h: the assembled coordinator: storage, StudyManager, gRPC services,
+// lease reaper and the optional HTTP endpoint, started and stopped as one.
+//
+// Shutdown order: LeaseTrial long-polls are woken, the gRPC server stops accepting and gives
+// in-flight calls options.shutdown_grace_ms, the reaper and HTTP endpoint stop, then the
+// manager and the storage (closing SQLite cleanly) are destroyed.
+// Thread-safety: Start/Shutdown/destructor from one owning thread; ports are immutable.
+#ifndef NASQ_SERVER_NASQ_SERVER_H_
+#define NASQ_SERVER_NASQ_SERVER_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+#include <grpcpp/server.h>
+
+#include "absl/status/statusor.h"
+#include "core/clock.h"
+#include "server/http_server.h"
+#include "server/lease_reaper.h"
+#include "server/rpc_metrics.h"
+#include "server/server_options.h"
+#include "server/study_manager.h"
+#include "server/study_service.h"
+#include "server/worker_service.h"
+#include "storage/storage.h"
+
+namespace nasq {
+
+// Prometheus text for /metrics: trials by state per study, active leases per study, study
+// state, then the RPC metrics.
+std::string RenderMetrics(const std::vector<StudySummary>& studies, const RpcMetrics& rpc);
+
+class NasqServer {
+ public:
+  // Opens the storage (SQLite at options.db_path, else in memory), loads every study and
+  // starts serving. Errors: the storage's (e.g. FAILED_PRECONDITION for a non-nasq file),
+  // UNAVAILABLE when an address cannot be bound, INVALID_ARGUMENT for bad options.
+  // `clock` (default: the real clock) must outlive the server.
+  static absl::StatusOr<std::unique_ptr<NasqServer>> Start(const ServerOptions& options,
+                                                           Clock* clock = RealClock::Default());
+  ~NasqServer();
+
+  int grpc_port() const { return grpc_port_; }
+  int http_port() const { return http_ ? http_->port() : 0; }  // 0 when HTTP is off
+  StudyManager& manager() { return *manager_; }
+
+  // Stops everything (see the header comment). Idempotent.
+  void Shutdown();
+
+ private:
+  explicit NasqServer(const ServerOptions& options) : options_(options) {}
+
+  const ServerOptions options_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<StudyManager> manager_;
+  RpcMetrics rpc_metrics_;
+  std::unique_ptr<StudyServiceImpl> study_service_;
+  std::unique_ptr<WorkerServiceImpl> worker_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  int grpc_port_ = 0;
+  boost::asio::io_context io_;
+  std::unique_ptr<LeaseReaper> reaper_;
+  std::unique_ptr<HttpServer> http_;
+  std::thread io_thread_;
+  bool stopped_ = false;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_SERVER_NASQ_SERVER_H_

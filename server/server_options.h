@@ -1,0 +1,35 @@
+// server/server_options.h: ServerOptions, every knob of nasq-server with its default.
+//
+// Plain value type; no synchronisation.
+#ifndef NASQ_SERVER_SERVER_OPTIONS_H_
+#define NASQ_SERVER_SERVER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace nasq {
+
+struct ServerOptions {
+  // SQLite database file (created when missing). Empty: in-memory storage, nothing persisted.
+  std::string db_path;
+  // gRPC listen address, host:port; port 0 picks a free port. Default "127.0.0.1:50051".
+  std::string listen_address = "127.0.0.1:50051";
+  // HTTP address for /healthz and /metrics, host:port (port 0 picks one). Empty (default): off.
+  std::string http_address;
+  // spdlog level: trace, debug, info, warn, error, critical, off. Default "info".
+  std::string log_level = "info";
+  // How often expired leases are reaped. Default 1000 ms.
+  int64_t reaper_tick_ms = 1000;
+  // Longest a LeaseTrial call waits for work. Default 30000 ms.
+  int64_t max_lease_wait_ms = 30'000;
+  // Largest gRPC message accepted or sent; larger ones fail with RESOURCE_EXHAUSTED.
+  // Default 16 MiB.
+  int max_message_bytes = 16 * 1024 * 1024;
+  // On shutdown, in-flight calls get this long to finish before they are cancelled.
+  // Default 5000 ms.
+  int64_t shutdown_grace_ms = 5000;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_SERVER_SERVER_OPTIONS_H_

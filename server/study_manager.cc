@@ -1,0 +1,493 @@
+#include "server/study_manager.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "nlohmann/json.hpp"
+#include "sampler/sampler.h"
+#include "server/trial_rules.h"
+#include "storage/trial_checks.h"
+
+namespace nasq {
+
+struct StudyManager::Entry {
+  std::mutex mu;
+  Study study;
+  std::vector<Trial> trials;     // by number
+  std::set<int64_t> waiting;     // numbers of WAITING trials
+  std::set<int64_t> running;     // numbers of RUNNING trials
+  std::array<int64_t, 5> counts{};  // trials by state
+  std::unique_ptr<Sampler> sampler;
+  std::string task_kind;  // the task section's "kind", immutable
+  bool deleted = false;
+
+  const StudySpec& spec() const { return study.spec; }
+  const std::string& name() const { return study.spec.name; }
+  int64_t count(TrialState s) const { return counts[static_cast<int>(s)]; }
+
+  // Adds (delta 1) or removes (delta -1) `trial` from the per-state bookkeeping.
+  void Track(const Trial& trial, int delta) {
+    counts[static_cast<int>(trial.state)] += delta;
+    std::set<int64_t>* set = trial.state == TrialState::kWaiting   ? &waiting
+                             : trial.state == TrialState::kRunning ? &running
+                                                                   : nullptr;
+    if (set == nullptr) return;
+    if (delta > 0) {
+      set->insert(trial.number);
+    } else {
+      set->erase(trial.number);
+    }
+  }
+
+  SamplingContext Context() const {
+    SamplingContext ctx;
+    ctx.spec = &study.spec;
+    ctx.history = std::span<const Trial>(trials);
+    ctx.trial_number = static_cast<int64_t>(trials.size());
+    return ctx;
+  }
+
+  StudySummary Summary() const { return StudySummary{study, counts}; }
+};
+
+struct StudyManager::LockedEntry {
+  std::shared_ptr<Entry> entry;
+  std::unique_lock<std::mutex> lock;
+  Entry* operator->() const { return entry.get(); }
+  Entry& operator*() const { return *entry; }
+};
+
+namespace {
+
+absl::Status StudyNotFound(const std::string& study) {
+  return absl::NotFoundError(absl::StrCat("study '", study, "' not found"));
+}
+
+std::string TaskKind(const std::string& task_json) {
+  nlohmann::json task = nlohmann::json::parse(task_json, nullptr, /*allow_exceptions=*/false);
+  if (task.is_object() && task.contains("kind") && task["kind"].is_string()) {
+    return task["kind"].get<std::string>();
+  }
+  return "";
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+StudyManager::StudyManager(Storage* storage, Clock* clock, StudyManagerOptions options)
+    : storage_(storage), clock_(clock), options_(options) {}
+
+StudyManager::~StudyManager() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<StudyManager>> StudyManager::Create(Storage* storage, Clock* clock,
+                                                                   StudyManagerOptions options) {
+  std::unique_ptr<StudyManager> manager(new StudyManager(storage, clock, options));
+  NASQ_RETURN_IF_ERROR(manager->Load());
+  return manager;
+}
+
+absl::Status StudyManager::Load() {
+  NASQ_ASSIGN_OR_RETURN(std::vector<Study> studies, storage_->ListStudies());
+  for (Study& study : studies) {
+    auto entry = std::make_shared<Entry>();
+    absl::StatusOr<std::unique_ptr<Sampler>> sampler = CreateSampler(study.spec);
+    if (!sampler.ok()) {
+      return absl::Status(sampler.status().code(),
+                          absl::StrCat("study '", study.spec.name,
+                                       "': cannot build its sampler: ", sampler.status().message()));
+    }
+    entry->sampler = std::move(*sampler);
+    NASQ_ASSIGN_OR_RETURN(entry->trials, storage_->GetAllTrials(study.id));
+    for (const Trial& t : entry->trials) entry->Track(t, 1);
+    entry->task_kind = TaskKind(study.spec.task_json);
+    entry->study = std::move(study);
+    studies_[entry->name()] = std::move(entry);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StudyManager::LockedEntry> StudyManager::Lock(const std::string& study) {
+  std::shared_ptr<Entry> entry;
+  {
+    std::shared_lock lock(registry_mu_);
+    auto it = studies_.find(study);
+    if (it == studies_.end()) return StudyNotFound(study);
+    entry = it->second;
+  }
+  std::unique_lock lock(entry->mu);
+  if (entry->deleted) return StudyNotFound(study);
+  return LockedEntry{std::move(entry), std::move(lock)};
+}
+
+std::vector<std::shared_ptr<StudyManager::Entry>> StudyManager::Snapshot() {
+  std::vector<std::shared_ptr<Entry>> entries;
+  {
+    std::shared_lock lock(registry_mu_);
+    entries.reserve(studies_.size());
+    for (const auto& [name, entry] : studies_) entries.push_back(entry);
+  }
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return a->study.id < b->study.id; });
+  return entries;
+}
+
+absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
+  auto entry = std::make_shared<Entry>();
+  NASQ_ASSIGN_OR_RETURN(entry->sampler, CreateSampler(spec));
+  NASQ_ASSIGN_OR_RETURN(int64_t id, storage_->CreateStudy(spec, clock_->NowMicros()));
+  NASQ_ASSIGN_OR_RETURN(entry->study, storage_->GetStudy(id));
+  entry->task_kind = TaskKind(spec.task_json);
+  StudySummary summary = entry->Summary();
+  {
+    std::unique_lock lock(registry_mu_);
+    studies_[spec.name] = std::move(entry);
+  }
+  NotifyWork();
+  return summary;
+}
+
+absl::StatusOr<StudySummary> StudyManager::GetStudy(const std::string& study) {
+  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
+  return locked->Summary();
+}
+
+std::vector<StudySummary> StudyManager::ListStudies() {
+  std::vector<StudySummary> out;
+  for (const auto& entry : Snapshot()) {
+    std::lock_guard lock(entry->mu);
+    if (!entry->deleted) out.push_back(entry->Summary());
+  }
+  return out;
+}
+
+absl::Status StudyManager::DeleteStudy(const std::string& study) {
+  std::unique_lock registry(registry_mu_);
+  auto it = studies_.find(study);
+  if (it == studies_.end()) return StudyNotFound(study);
+  std::lock_guard lock(it->second->mu);
+  NASQ_RETURN_IF_ERROR(storage_->DeleteStudy(it->second->study.id));
+  it->second->deleted = true;
+  studies_.erase(it);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<StudySummary> StudyManager::StopStudy(const std::string& study) {
+  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
+  if (locked->study.state != StudyState::kRunning) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "study '", study, "' is ", StudyStateName(locked->study.state), ", not RUNNING"));
+  }
+  NASQ_RETURN_IF_ERROR(storage_->SetStudyState(locked->study.id, StudyState::kStopped));
+  locked->study.state = StudyState::kStopped;
+  return locked->Summary();
+}
+
+absl::StatusOr<Trial> StudyManager::GetTrial(const std::string& study, int64_t number) {
+  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
+  NASQ_ASSIGN_OR_RETURN(Trial * trial, FindTrial(*locked, number));
+  return *trial;
+}
+
+absl::StatusOr<std::vector<Trial>> StudyManager::ListTrials(
+    const std::string& study, const std::vector<TrialState>& states) {
+  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
+  if (states.empty()) return locked->trials;
+  std::vector<Trial> out;
+  for (const Trial& t : locked->trials) {
+    if (std::find(states.begin(), states.end(), t.state) != states.end()) out.push_back(t);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Trial>> StudyManager::BestTrials(const std::string& study) {
+  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
+  return SelectBestTrials(locked->spec(), locked->trials);
+}
+
+absl::Status StudyManager::Update(Entry& entry, Trial& trial, const TrialUpdate& update) {
+  NASQ_RETURN_IF_ERROR(storage_->UpdateTrial(trial.id, update));
+  entry.Track(trial, -1);
+  ApplyTrialUpdate(update, trial);
+  entry.Track(trial, 1);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
+                                                                  const std::string& worker_id,
+                                                                  absl::Status* no_work) {
+  if (entry.study.state != StudyState::kRunning) {
+    *no_work = absl::FailedPreconditionError(
+        absl::StrCat("study '", entry.name(), "' is ", StudyStateName(entry.study.state),
+                     "; it hands out no trials"));
+    return std::nullopt;
+  }
+  const StudySpec& spec = entry.spec();
+  const int64_t now = clock_->NowMicros();
+  Lease lease{worker_id, 1, now + spec.lease_duration_ms * 1000};
+  Trial* trial = nullptr;
+  if (!entry.waiting.empty()) {
+    trial = &entry.trials[*entry.waiting.begin()];
+    lease.epoch = trial->attempt;
+    TrialUpdate update;
+    update.expected_state = TrialState::kWaiting;
+    update.state = TrialState::kRunning;
+    update.lease = lease;
+    update.datetime_start_us = now;
+    NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+  } else {
+    const int64_t in_use = entry.count(TrialState::kComplete) + entry.count(TrialState::kPruned) +
+                           entry.count(TrialState::kRunning);
+    if (spec.max_trials > 0 && in_use >= spec.max_trials) {
+      *no_work = absl::ResourceExhaustedError(absl::StrCat(
+          "study '", entry.name(), "': max_trials (", spec.max_trials,
+          ") reached by finished and running trials"));
+      return std::nullopt;
+    }
+    SamplingContext ctx = entry.Context();
+    absl::StatusOr<ParamMap> params =
+        entry.sampler->IsExhausted(ctx)
+            ? absl::ResourceExhaustedError("the sampler is exhausted")
+            : SampleTrial(*entry.sampler, ctx);
+    if (absl::IsResourceExhausted(params.status())) {
+      *no_work = absl::ResourceExhaustedError(absl::StrCat(
+          "study '", entry.name(), "': every grid cell has been handed out (",
+          entry.count(TrialState::kRunning), " still running)"));
+      return std::nullopt;
+    }
+    NASQ_RETURN_IF_ERROR(params.status());
+    Trial tmpl;
+    tmpl.state = TrialState::kRunning;
+    tmpl.params = std::move(*params);
+    for (const auto& [name, value] : tmpl.params) {
+      tmpl.distributions[name] = spec.space.Find(name)->distribution;
+    }
+    tmpl.lease = lease;
+    tmpl.attempt = 1;
+    tmpl.datetime_start_us = now;
+    NASQ_ASSIGN_OR_RETURN(Trial created, storage_->CreateTrial(entry.study.id, tmpl));
+    if (created.number != static_cast<int64_t>(entry.trials.size())) {
+      return absl::InternalError(absl::StrCat("study '", entry.name(), "': storage numbered trial ",
+                                              created.number, ", expected ", entry.trials.size()));
+    }
+    entry.trials.push_back(std::move(created));
+    trial = &entry.trials.back();
+    entry.Track(*trial, 1);
+  }
+  return LeasedTrial{entry.name(), *trial, spec.task_json, spec.heartbeat_interval_ms,
+                     spec.metric_names};
+}
+
+absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
+                                              const std::string& worker_id) {
+  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
+  absl::Status no_work;
+  NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased, TryLease(*locked, worker_id, &no_work));
+  if (!leased) return no_work;
+  return std::move(*leased);
+}
+
+absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
+    const std::string& worker_id, const LeaseFilter& filter,
+    std::chrono::steady_clock::time_point wait_until) {
+  if (worker_id.empty()) return absl::InvalidArgumentError("worker_id: must not be empty");
+  const auto deadline =
+      std::min(wait_until, std::chrono::steady_clock::now() +
+                               std::chrono::milliseconds(options_.max_lease_wait_ms));
+  for (;;) {
+    uint64_t generation;
+    {
+      std::lock_guard lock(work_mu_);
+      if (shutdown_) return std::nullopt;
+      generation = work_generation_;
+    }
+    std::vector<std::shared_ptr<Entry>> entries = Snapshot();
+    const size_t start = lease_cursor_.fetch_add(1);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      Entry& entry = *entries[(start + i) % entries.size()];
+      if (!filter.studies.empty() && !Contains(filter.studies, entry.name())) continue;
+      if (!filter.task_kinds.empty() && !Contains(filter.task_kinds, entry.task_kind)) continue;
+      std::lock_guard lock(entry.mu);
+      if (entry.deleted) continue;
+      absl::Status no_work;
+      NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
+                            TryLease(entry, worker_id, &no_work));
+      if (leased) return leased;
+    }
+    std::unique_lock lock(work_mu_);
+    if (!work_cv_.wait_until(lock, deadline,
+                             [&] { return shutdown_ || work_generation_ != generation; })) {
+      return std::nullopt;
+    }
+  }
+}
+
+absl::StatusOr<Trial*> StudyManager::FindTrial(Entry& entry, int64_t number) {
+  if (number < 0 || number >= static_cast<int64_t>(entry.trials.size())) {
+    return absl::NotFoundError(
+        absl::StrCat("trial ", number, " of study '", entry.name(), "' not found"));
+  }
+  return &entry.trials[number];
+}
+
+absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number, int64_t epoch) {
+  NASQ_ASSIGN_OR_RETURN(Trial * found, FindTrial(entry, number));
+  Trial& trial = *found;
+  if (trial.state != TrialState::kRunning || !trial.lease || trial.lease->epoch != epoch) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "stale lease: trial ", number, " of study '", entry.name(), "' is ",
+        TrialStateName(trial.state),
+        trial.lease ? absl::StrCat(" under lease epoch ", trial.lease->epoch) : "",
+        "; the request carries epoch ", epoch));
+  }
+  return &trial;
+}
+
+absl::StatusOr<HeartbeatResult> StudyManager::Heartbeat(const std::string& study, int64_t number,
+                                                        int64_t epoch) {
+  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
+  NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(*locked, number, epoch));
+  TrialUpdate update;
+  update.expected_epoch = epoch;
+  update.lease = Lease{trial->lease->worker_id, epoch,
+                       clock_->NowMicros() + locked->spec().lease_duration_ms * 1000};
+  NASQ_RETURN_IF_ERROR(Update(*locked, *trial, update));
+  return HeartbeatResult{locked->study.state != StudyState::kRunning, *trial->lease};
+}
+
+absl::StatusOr<bool> StudyManager::ReportIntermediate(const std::string& study, int64_t number,
+                                                      int64_t epoch, int64_t step, double value,
+                                                      const std::map<std::string, double>& metrics) {
+  if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step: must be >= 0, got ", step));
+  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
+  NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(*locked, number, epoch));
+  TrialUpdate update;
+  update.expected_epoch = epoch;
+  update.lease = Lease{trial->lease->worker_id, epoch,
+                       clock_->NowMicros() + locked->spec().lease_duration_ms * 1000};
+  update.intermediate_values[step] = value;
+  if (!metrics.empty()) {
+    update.user_attrs[absl::StrCat("intermediate/", step)] = MetricsToJson(metrics);
+  }
+  NASQ_RETURN_IF_ERROR(Update(*locked, *trial, update));
+  return locked->study.state != StudyState::kRunning;
+}
+
+absl::StatusOr<Trial> StudyManager::FinishTrial(const std::string& study, int64_t number,
+                                                FinishRequest request) {
+  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
+  Entry& entry = *locked;
+  NASQ_ASSIGN_OR_RETURN(Trial * found, FindTrial(entry, number));
+  Trial& trial = *found;
+  if (IsFinished(trial.state) && request.skip_if_finished) return trial;
+  if (trial.state != TrialState::kRunning) {
+    if (request.epoch && !IsFinished(trial.state)) {
+      return FindLeased(entry, number, *request.epoch).status();  // the stale-lease message
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("Cannot tell a ", TrialStateName(trial.state), " trial."));
+  }
+  if (request.epoch) NASQ_RETURN_IF_ERROR(FindLeased(entry, number, *request.epoch).status());
+  const bool completing = !request.state || *request.state == TrialState::kComplete;
+  if (completing && request.values.empty() && !request.metrics.empty()) {
+    NASQ_ASSIGN_OR_RETURN(request.values, ValuesFromMetrics(entry.spec(), request.metrics));
+  }
+  NASQ_ASSIGN_OR_RETURN(TellOutcome outcome, ResolveTell(entry.spec(), trial, request.state,
+                                                         std::move(request.values)));
+  TrialUpdate update;
+  if (trial.lease) update.expected_epoch = trial.lease->epoch;
+  update.state = outcome.state;
+  if (!outcome.values.empty()) update.values = std::move(outcome.values);
+  update.clear_lease = true;
+  update.datetime_complete_us = clock_->NowMicros();
+  update.user_attrs = std::move(request.user_attrs);
+  if (!request.metrics.empty()) update.user_attrs["metrics"] = MetricsToJson(request.metrics);
+  const std::string& reason =
+      outcome.fail_reason.empty() ? request.fail_reason : outcome.fail_reason;
+  if (outcome.state == TrialState::kFail && !reason.empty()) {
+    update.system_attrs["fail_reason"] = JsonString(reason);
+  }
+  NASQ_RETURN_IF_ERROR(Update(entry, trial, update));
+  NASQ_RETURN_IF_ERROR(MaybeComplete(entry));
+  if (outcome.state == TrialState::kFail) NotifyWork();  // frees room under max_trials
+  return trial;
+}
+
+absl::Status StudyManager::MaybeComplete(Entry& entry) {
+  if (entry.study.state != StudyState::kRunning) return absl::OkStatus();
+  const StudySpec& spec = entry.spec();
+  const int64_t done = entry.count(TrialState::kComplete) + entry.count(TrialState::kPruned);
+  const bool reached_max = spec.max_trials > 0 && done >= spec.max_trials;
+  const bool exhausted = entry.running.empty() && entry.waiting.empty() &&
+                         entry.sampler->IsExhausted(entry.Context());
+  if (!reached_max && !exhausted) return absl::OkStatus();
+  NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kCompleted));
+  entry.study.state = StudyState::kCompleted;
+  return absl::OkStatus();
+}
+
+absl::Status StudyManager::ExpireLease(Entry& entry, Trial& trial) {
+  const StudySpec& spec = entry.spec();
+  TrialUpdate update;
+  update.expected_epoch = trial.lease->epoch;
+  update.clear_lease = true;
+  if (entry.study.state == StudyState::kRunning && trial.attempt <= spec.max_retries) {
+    update.state = TrialState::kWaiting;
+    update.attempt = trial.attempt + 1;
+  } else {
+    update.state = TrialState::kFail;
+    update.datetime_complete_us = clock_->NowMicros();
+    update.system_attrs["fail_reason"] = JsonString(
+        entry.study.state == StudyState::kRunning
+            ? absl::StrCat("lease of worker '", trial.lease->worker_id, "' expired on attempt ",
+                           trial.attempt, "; max_retries (", spec.max_retries, ") exhausted")
+            : absl::StrCat("lease of worker '", trial.lease->worker_id,
+                           "' expired after the study became ",
+                           StudyStateName(entry.study.state)));
+  }
+  return Update(entry, trial, update);
+}
+
+absl::StatusOr<int> StudyManager::ReapExpiredLeases() {
+  int expired = 0;
+  for (const auto& entry : Snapshot()) {
+    std::lock_guard lock(entry->mu);
+    if (entry->deleted) continue;
+    const int64_t now = clock_->NowMicros();
+    std::vector<int64_t> due;
+    for (int64_t number : entry->running) {
+      const Trial& t = entry->trials[number];
+      if (t.lease && t.lease->deadline_us <= now) due.push_back(number);
+    }
+    for (int64_t number : due) {
+      NASQ_RETURN_IF_ERROR(ExpireLease(*entry, entry->trials[number]));
+      ++expired;
+    }
+    if (!due.empty()) NASQ_RETURN_IF_ERROR(MaybeComplete(*entry));
+  }
+  if (expired > 0) NotifyWork();
+  return expired;
+}
+
+void StudyManager::NotifyWork() {
+  {
+    std::lock_guard lock(work_mu_);
+    ++work_generation_;
+  }
+  work_cv_.notify_all();
+}
+
+void StudyManager::Shutdown() {
+  {
+    std::lock_guard lock(work_mu_);
+    shutdown_ = true;
+  }
+  work_cv_.notify_all();
+}
+
+}  // namespace nasq

@@ -1,0 +1,206 @@
+// server/study_manager.h: the coordinator's core: studies, trials, leases, ask/tell.
+//
+// StudyManager owns one entry per study: a lock, an in-memory cache of the study and of all its
+// trials (loaded from Storage at construction, written through on every change) and the
+// study's sampler, which sees the cached trials (no history reload per call). Every change is
+// first written to Storage (one transaction, compare-and-set on the trial's state and lease
+// epoch) and only then applied to the cache, so the cache never runs ahead of what is durable.
+//
+// Leases: leasing a trial takes the lowest-numbered WAITING trial of the study, else samples new
+// params (numbered densely) and creates the trial RUNNING; the lease of attempt k has epoch k and
+// lasts spec.lease_duration_ms from the clock's now. Heartbeat and ReportIntermediate renew it.
+// ReapExpiredLeases() (called periodically by LeaseReaper) re-queues an expired trial WAITING with
+// the same params and attempt+1 while attempt <= spec.max_retries, else FAILs it with system attr
+// "fail_reason". Any call naming a lease epoch that is not the trial's current one is refused
+// with FAILED_PRECONDITION and changes nothing.
+//
+// Study end: RUNNING -> COMPLETED once COMPLETE+PRUNED trials reach max_trials (> 0), or once the
+// sampler is exhausted (grid) and no trial is RUNNING or WAITING. New trials are not created while
+// COMPLETE+PRUNED+RUNNING+WAITING >= max_trials. StopStudy sets STOPPED: no trial is handed out,
+// heartbeats answer stop=true, running trials may still report their results.
+//
+// Thread-safety: all methods are thread-safe. Calls on different studies proceed in parallel
+// (up to Storage's own serialisation); calls on one study are serialised by its lock.
+#ifndef NASQ_SERVER_STUDY_MANAGER_H_
+#define NASQ_SERVER_STUDY_MANAGER_H_
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/clock.h"
+#include "core/study.h"
+#include "core/trial.h"
+#include "storage/storage.h"
+
+namespace nasq {
+
+struct StudyManagerOptions {
+  // Longest a LeaseTrial call waits for work, whatever the caller asks. Default 30 s.
+  int64_t max_lease_wait_ms = 30'000;
+};
+
+// A study with the number of its trials in each state (indexed by TrialState's value).
+struct StudySummary {
+  Study study;
+  std::array<int64_t, 5> trials_by_state{};
+
+  int64_t count(TrialState s) const { return trials_by_state[static_cast<int>(s)]; }
+};
+
+// What a worker needs to run a leased trial.
+struct LeasedTrial {
+  std::string study;      // the study's name
+  Trial trial;            // RUNNING, with its lease
+  std::string task_json;  // the study's task section
+  int64_t heartbeat_interval_ms = 0;
+  std::vector<std::string> metric_names;
+};
+
+// Which studies a worker may take trials from.
+struct LeaseFilter {
+  std::vector<std::string> task_kinds;  // the task section's "kind"; empty = any
+  std::vector<std::string> studies;     // study names; empty = any
+};
+
+// How to finish a RUNNING trial (Tell, CompleteTrial, FailTrial).
+struct FinishRequest {
+  // COMPLETE, PRUNED or FAIL; nullopt = COMPLETE when values (or metrics) are given.
+  std::optional<TrialState> state;
+  std::vector<double> values;  // COMPLETE only: one per objective
+  // COMPLETE: when `values` is empty and the study names its metrics, values are taken from
+  // here by name. Stored as user attr "metrics" (a JSON object) whenever non-empty.
+  std::map<std::string, double> metrics;
+  std::optional<int64_t> epoch;  // must equal the lease epoch when set
+  bool skip_if_finished = false;  // return a finished trial unchanged instead of refusing
+  std::map<std::string, std::string> user_attrs;  // JSON text, stored with the result
+  std::string fail_reason;  // FAIL: stored as system attr "fail_reason" when non-empty
+};
+
+struct HeartbeatResult {
+  bool stop = false;  // the study is no longer RUNNING
+  Lease lease;        // the renewed lease
+};
+
+class StudyManager {
+ public:
+  // Loads every study and trial from `storage` (neither may be null; both must outlive the
+  // manager). RUNNING trials keep their stored lease deadlines. Fails when Storage fails or a
+  // stored spec cannot be served by a sampler.
+  static absl::StatusOr<std::unique_ptr<StudyManager>> Create(Storage* storage, Clock* clock,
+                                                              StudyManagerOptions options = {});
+  ~StudyManager();
+
+  // Stores a new RUNNING study. `spec` must already be validated (StudySpecFromProto does it).
+  // ALREADY_EXISTS when the name is taken; INVALID_ARGUMENT when no sampler can serve it.
+  absl::StatusOr<StudySummary> CreateStudy(const StudySpec& spec);
+  // NOT_FOUND naming the study when it does not exist (same for every method below).
+  absl::StatusOr<StudySummary> GetStudy(const std::string& study);
+  // All studies, by id.
+  std::vector<StudySummary> ListStudies();
+  // Deletes the study and its trials; outstanding leases become invalid (NOT_FOUND).
+  absl::Status DeleteStudy(const std::string& study);
+  // RUNNING -> STOPPED. FAILED_PRECONDITION when the study is not RUNNING.
+  absl::StatusOr<StudySummary> StopStudy(const std::string& study);
+
+  // NOT_FOUND when the trial does not exist.
+  absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t number);
+  // The study's trials by number, only those in `states` when non-empty.
+  absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
+                                                const std::vector<TrialState>& states = {});
+  // The best COMPLETE trial (single objective; ties -> lowest number) or the Pareto front
+  // (multi-objective, by number). Empty when nothing is COMPLETE.
+  absl::StatusOr<std::vector<Trial>> BestTrials(const std::string& study);
+
+  // Leases a trial of `study` to `worker_id` without waiting. FAILED_PRECONDITION when the
+  // study is not RUNNING; RESOURCE_EXHAUSTED when no trial can be handed out now (grid cells or
+  // max_trials all taken by running/finished trials).
+  absl::StatusOr<LeasedTrial> Ask(const std::string& study, const std::string& worker_id);
+  // Leases a trial from any RUNNING study that `filter` admits (studies in turn, round robin),
+  // waiting until work appears, `wait_until`, options.max_lease_wait_ms or Shutdown(),
+  // whichever is first. nullopt when nothing became ready. INVALID_ARGUMENT for an empty
+  // worker_id; errors from Storage or the sampler are returned.
+  absl::StatusOr<std::optional<LeasedTrial>> LeaseTrial(
+      const std::string& worker_id, const LeaseFilter& filter,
+      std::chrono::steady_clock::time_point wait_until);
+
+  // Renews the lease of a RUNNING trial. FAILED_PRECONDITION when `epoch` is not its lease
+  // epoch or the trial is not RUNNING.
+  absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& study, int64_t number,
+                                            int64_t epoch);
+  // Records intermediate value `value` at `step` (>= 0; a repeated step overwrites) and renews
+  // the lease; `metrics` non-empty are stored as user attr "intermediate/<step>". Returns
+  // whether the worker should stop. Same epoch rules as Heartbeat.
+  absl::StatusOr<bool> ReportIntermediate(const std::string& study, int64_t number,
+                                          int64_t epoch, int64_t step, double value,
+                                          const std::map<std::string, double>& metrics);
+  // Finishes a RUNNING trial with Optuna's tell semantics (tpe.md 5.2):
+  //  * a finished trial: FAILED_PRECONDITION "Cannot tell a COMPLETE trial." (or returned
+  //    unchanged with skip_if_finished); a WAITING trial likewise;
+  //  * a stale epoch: FAILED_PRECONDITION;
+  //  * COMPLETE needs values, PRUNED and FAIL forbid them: INVALID_ARGUMENT;
+  //  * values that are NaN or not one per objective store the trial as FAIL with the reason in
+  //    system attr "fail_reason";
+  //  * PRUNED takes the last finite intermediate value as its value (single objective).
+  // Returns the stored trial.
+  absl::StatusOr<Trial> FinishTrial(const std::string& study, int64_t number,
+                                    FinishRequest request);
+
+  // Re-queues or fails every RUNNING trial whose lease deadline is <= the clock's now.
+  // Returns how many leases expired.
+  absl::StatusOr<int> ReapExpiredLeases();
+
+  // Wakes every waiting LeaseTrial (they return nullopt) and makes later ones return at once.
+  void Shutdown();
+
+ private:
+  struct Entry;        // one study: lock, cached study and trials, sampler
+  struct LockedEntry;  // an Entry with its lock held
+
+  StudyManager(Storage* storage, Clock* clock, StudyManagerOptions options);
+  absl::Status Load();
+  // The study's entry, locked; NOT_FOUND when it does not exist (or was deleted meanwhile).
+  absl::StatusOr<LockedEntry> Lock(const std::string& study);
+  // Every study's entry, by id.
+  std::vector<std::shared_ptr<Entry>> Snapshot();
+  // Leases a WAITING or new trial of the locked `entry`; nullopt with the reason in `no_work`
+  // when none can be handed out now.
+  absl::StatusOr<std::optional<LeasedTrial>> TryLease(Entry& entry, const std::string& worker_id,
+                                                      absl::Status* no_work);
+  // The RUNNING trial `number` whose lease has `epoch`; FAILED_PRECONDITION otherwise.
+  absl::StatusOr<Trial*> FindLeased(Entry& entry, int64_t number, int64_t epoch);
+  absl::StatusOr<Trial*> FindTrial(Entry& entry, int64_t number);
+  // Writes `update` to Storage, then applies it to the cached `trial`.
+  absl::Status Update(Entry& entry, Trial& trial, const TrialUpdate& update);
+  absl::Status MaybeComplete(Entry& entry);
+  absl::Status ExpireLease(Entry& entry, Trial& trial);
+  void NotifyWork();
+
+  Storage* const storage_;
+  Clock* const clock_;
+  const StudyManagerOptions options_;
+
+  std::shared_mutex registry_mu_;  // guards studies_
+  std::map<std::string, std::shared_ptr<Entry>> studies_;
+
+  std::mutex work_mu_;  // guards work_generation_, shutdown_
+  std::condition_variable work_cv_;
+  uint64_t work_generation_ = 0;
+  bool shutdown_ = false;
+  std::atomic<uint64_t> lease_cursor_{0};  // round robin over studies
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_SERVER_STUDY_MANAGER_H_

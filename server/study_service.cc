@@ -1,0 +1,192 @@
+#include "server/study_service.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "proto/convert.h"
+#include "proto/resource_names.h"
+#include "server/rpc_util.h"
+
+namespace nasq {
+namespace {
+
+// Sorts `trials` by "number" / "value", optionally " desc"; trials without values sort last
+// for value orders. INVALID_ARGUMENT for any other order.
+absl::Status OrderTrials(const std::string& order_by, std::vector<Trial>& trials) {
+  const bool desc = absl::EndsWith(order_by, " desc");
+  const std::string key = desc ? order_by.substr(0, order_by.size() - 5) : order_by;
+  if (key.empty() || key == "number") {
+    if (desc) std::reverse(trials.begin(), trials.end());
+    return absl::OkStatus();
+  }
+  if (key != "value") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "order_by: '", order_by, "' is not one of number, number desc, value, value desc"));
+  }
+  std::stable_sort(trials.begin(), trials.end(), [desc](const Trial& a, const Trial& b) {
+    const bool has_a = !a.values.empty() && !std::isnan(a.values[0]);
+    const bool has_b = !b.values.empty() && !std::isnan(b.values[0]);
+    if (has_a != has_b) return has_a;
+    if (!has_a) return false;
+    return desc ? a.values[0] > b.values[0] : a.values[0] < b.values[0];
+  });
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+v1::Study StudySummaryToProto(const StudySummary& summary) {
+  v1::Study out = StudyToProto(summary.study);
+  v1::TrialCounts* counts = out.mutable_trial_counts();
+  counts->set_waiting(summary.count(TrialState::kWaiting));
+  counts->set_running(summary.count(TrialState::kRunning));
+  counts->set_complete(summary.count(TrialState::kComplete));
+  counts->set_pruned(summary.count(TrialState::kPruned));
+  counts->set_fail(summary.count(TrialState::kFail));
+  return out;
+}
+
+grpc::Status StudyServiceImpl::CreateStudy(grpc::ServerContext*,
+                                           const v1::CreateStudyRequest* request,
+                                           v1::Study* response) {
+  return RunRpc(metrics_, "CreateStudy", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(StudySpec spec, StudySpecFromProto(request->spec()));
+    NASQ_ASSIGN_OR_RETURN(StudySummary summary, manager_.CreateStudy(spec));
+    *response = StudySummaryToProto(summary);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status StudyServiceImpl::GetStudy(grpc::ServerContext*, const v1::GetStudyRequest* request,
+                                        v1::Study* response) {
+  return RunRpc(metrics_, "GetStudy", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->name(), "name"));
+    NASQ_ASSIGN_OR_RETURN(StudySummary summary, manager_.GetStudy(study));
+    *response = StudySummaryToProto(summary);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status StudyServiceImpl::ListStudies(grpc::ServerContext*,
+                                           const v1::ListStudiesRequest* request,
+                                           v1::ListStudiesResponse* response) {
+  return RunRpc(metrics_, "ListStudies", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(PageRequest page, ParsePage(request->page_size(), request->page_token()));
+    std::optional<StudyState> state;
+    if (request->state() != v1::STUDY_STATE_UNSPECIFIED) {
+      NASQ_ASSIGN_OR_RETURN(state, StudyStateFromProto(request->state(), "state"));
+    }
+    std::vector<StudySummary> matching;
+    for (StudySummary& s : manager_.ListStudies()) {
+      if (state && s.study.state != *state) continue;
+      if (!absl::StrContains(s.study.spec.name, request->name_contains())) continue;
+      matching.push_back(std::move(s));
+    }
+    const int64_t total = static_cast<int64_t>(matching.size());
+    for (int64_t i = page.offset; i < std::min(total, page.offset + page.size); ++i) {
+      *response->add_studies() = StudySummaryToProto(matching[i]);
+    }
+    response->set_next_page_token(NextPageToken(page, total));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status StudyServiceImpl::DeleteStudy(grpc::ServerContext*,
+                                           const v1::DeleteStudyRequest* request,
+                                           google::protobuf::Empty*) {
+  return RunRpc(metrics_, "DeleteStudy", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->name(), "name"));
+    return manager_.DeleteStudy(study);
+  });
+}
+
+grpc::Status StudyServiceImpl::StopStudy(grpc::ServerContext*,
+                                         const v1::StopStudyRequest* request,
+                                         v1::Study* response) {
+  return RunRpc(metrics_, "StopStudy", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->name(), "name"));
+    NASQ_ASSIGN_OR_RETURN(StudySummary summary, manager_.StopStudy(study));
+    *response = StudySummaryToProto(summary);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status StudyServiceImpl::GetTrial(grpc::ServerContext*, const v1::GetTrialRequest* request,
+                                        v1::Trial* response) {
+  return RunRpc(metrics_, "GetTrial", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    NASQ_ASSIGN_OR_RETURN(Trial trial, manager_.GetTrial(name.study, name.number));
+    *response = TrialToProto(trial, name.study);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status StudyServiceImpl::ListTrials(grpc::ServerContext*,
+                                          const v1::ListTrialsRequest* request,
+                                          v1::ListTrialsResponse* response) {
+  return RunRpc(metrics_, "ListTrials", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
+    NASQ_ASSIGN_OR_RETURN(PageRequest page, ParsePage(request->page_size(), request->page_token()));
+    std::vector<TrialState> states;
+    for (int i = 0; i < request->states_size(); ++i) {
+      NASQ_ASSIGN_OR_RETURN(
+          TrialState s, TrialStateFromProto(request->states(i), absl::StrCat("states[", i, "]")));
+      states.push_back(s);
+    }
+    NASQ_ASSIGN_OR_RETURN(std::vector<Trial> trials, manager_.ListTrials(study, states));
+    NASQ_RETURN_IF_ERROR(OrderTrials(request->order_by(), trials));
+    const int64_t total = static_cast<int64_t>(trials.size());
+    for (int64_t i = page.offset; i < std::min(total, page.offset + page.size); ++i) {
+      *response->add_trials() = TrialToProto(trials[i], study);
+    }
+    response->set_next_page_token(NextPageToken(page, total));
+    response->set_total_size(total);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status StudyServiceImpl::BestTrials(grpc::ServerContext*,
+                                          const v1::BestTrialsRequest* request,
+                                          v1::BestTrialsResponse* response) {
+  return RunRpc(metrics_, "BestTrials", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
+    NASQ_ASSIGN_OR_RETURN(std::vector<Trial> best, manager_.BestTrials(study));
+    for (const Trial& t : best) *response->add_trials() = TrialToProto(t, study);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status StudyServiceImpl::Ask(grpc::ServerContext*, const v1::AskRequest* request,
+                                   v1::Trial* response) {
+  return RunRpc(metrics_, "Ask", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
+    const std::string client = request->client_id().empty() ? "ask" : request->client_id();
+    NASQ_ASSIGN_OR_RETURN(LeasedTrial leased, manager_.Ask(study, client));
+    *response = TrialToProto(leased.trial, study);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status StudyServiceImpl::Tell(grpc::ServerContext*, const v1::TellRequest* request,
+                                    v1::Trial* response) {
+  return RunRpc(metrics_, "Tell", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    FinishRequest finish;
+    if (request->state() != v1::TRIAL_STATE_UNSPECIFIED) {
+      NASQ_ASSIGN_OR_RETURN(finish.state, TrialStateFromProto(request->state(), "state"));
+    }
+    finish.values.assign(request->values().begin(), request->values().end());
+    if (request->has_epoch()) finish.epoch = request->epoch();
+    finish.skip_if_finished = request->skip_if_finished();
+    finish.user_attrs.insert(request->user_attrs().begin(), request->user_attrs().end());
+    NASQ_ASSIGN_OR_RETURN(Trial trial,
+                          manager_.FinishTrial(name.study, name.number, std::move(finish)));
+    *response = TrialToProto(trial, name.study);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace nasq

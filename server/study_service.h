@@ -1,0 +1,52 @@
+// server/study_service.h: the nasq.v1.StudyService gRPC adapter.
+//
+// Thin: validates and converts requests (proto/convert.h), calls StudyManager, converts the
+// answer and maps absl::Status to grpc::Status; paging, filtering and ordering of lists are
+// done here. Thread-safety: thread-safe (stateless apart from the shared manager and metrics,
+// which must outlive the service).
+#ifndef NASQ_SERVER_STUDY_SERVICE_H_
+#define NASQ_SERVER_STUDY_SERVICE_H_
+
+#include "nasq/v1/study_service.grpc.pb.h"
+#include "server/rpc_metrics.h"
+#include "server/study_manager.h"
+
+namespace nasq {
+
+// The wire form of a study with its trial counts.
+v1::Study StudySummaryToProto(const StudySummary& summary);
+
+class StudyServiceImpl final : public v1::StudyService::Service {
+ public:
+  StudyServiceImpl(StudyManager* manager, RpcMetrics* metrics)
+      : manager_(*manager), metrics_(*metrics) {}
+
+  grpc::Status CreateStudy(grpc::ServerContext*, const v1::CreateStudyRequest* request,
+                           v1::Study* response) override;
+  grpc::Status GetStudy(grpc::ServerContext*, const v1::GetStudyRequest* request,
+                        v1::Study* response) override;
+  grpc::Status ListStudies(grpc::ServerContext*, const v1::ListStudiesRequest* request,
+                           v1::ListStudiesResponse* response) override;
+  grpc::Status DeleteStudy(grpc::ServerContext*, const v1::DeleteStudyRequest* request,
+                           google::protobuf::Empty* response) override;
+  grpc::Status StopStudy(grpc::ServerContext*, const v1::StopStudyRequest* request,
+                         v1::Study* response) override;
+  grpc::Status GetTrial(grpc::ServerContext*, const v1::GetTrialRequest* request,
+                        v1::Trial* response) override;
+  grpc::Status ListTrials(grpc::ServerContext*, const v1::ListTrialsRequest* request,
+                          v1::ListTrialsResponse* response) override;
+  grpc::Status BestTrials(grpc::ServerContext*, const v1::BestTrialsRequest* request,
+                          v1::BestTrialsResponse* response) override;
+  grpc::Status Ask(grpc::ServerContext*, const v1::AskRequest* request,
+                   v1::Trial* response) override;
+  grpc::Status Tell(grpc::ServerContext*, const v1::TellRequest* request,
+                    v1::Trial* response) override;
+
+ private:
+  StudyManager& manager_;
+  RpcMetrics& metrics_;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_SERVER_STUDY_SERVICE_H_

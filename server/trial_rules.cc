@@ -1,0 +1,127 @@
+#include "server/trial_rules.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+
+namespace nasq {
+namespace {
+
+// True when `a` is at least as good as `b` in every objective and better in one.
+bool Dominates(const StudySpec& spec, const std::vector<double>& a, const std::vector<double>& b) {
+  bool strictly = false;
+  for (size_t i = 0; i < spec.directions.size(); ++i) {
+    double da = spec.directions[i] == StudyDirection::kMinimize ? a[i] : -a[i];
+    double db = spec.directions[i] == StudyDirection::kMinimize ? b[i] : -b[i];
+    if (da > db) return false;
+    if (da < db) strictly = true;
+  }
+  return strictly;
+}
+
+}  // namespace
+
+absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& trial,
+                                        std::optional<TrialState> state,
+                                        std::vector<double> values) {
+  TrialState target = state.value_or(TrialState::kComplete);
+  if (!state && values.empty()) {
+    return absl::InvalidArgumentError(
+        "values: no values were told; values are required when state is COMPLETE");
+  }
+  if (!IsFinished(target)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "state: a trial can only be told COMPLETE, PRUNED or FAIL, not ", TrialStateName(target)));
+  }
+  TellOutcome outcome{target, {}, ""};
+  if (target != TrialState::kComplete) {
+    if (!values.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "values: values cannot be given when state is ", TrialStateName(target)));
+    }
+    if (target == TrialState::kPruned && spec.directions.size() == 1 &&
+        !trial.intermediate_values.empty()) {
+      double last = trial.intermediate_values.rbegin()->second;
+      if (std::isfinite(last)) outcome.values = {last};
+    }
+    return outcome;
+  }
+  if (values.empty()) {
+    return absl::InvalidArgumentError(
+        "values: no values were told; values are required when state is COMPLETE");
+  }
+  if (values.size() != spec.directions.size()) {
+    outcome.state = TrialState::kFail;
+    outcome.fail_reason = absl::StrCat("The number of the values ", values.size(),
+                                       " did not match the number of the objectives ",
+                                       spec.directions.size(), ".");
+    return outcome;
+  }
+  for (double v : values) {
+    if (std::isnan(v)) {
+      outcome.state = TrialState::kFail;
+      outcome.fail_reason = "The value nan is not acceptable.";
+      return outcome;
+    }
+  }
+  outcome.values = std::move(values);
+  return outcome;
+}
+
+absl::StatusOr<std::vector<double>> ValuesFromMetrics(
+    const StudySpec& spec, const std::map<std::string, double>& metrics) {
+  if (spec.metric_names.empty()) {
+    return absl::InvalidArgumentError(
+        "values: required (the study names no metric_names to take them from metrics)");
+  }
+  std::vector<double> values;
+  for (const std::string& name : spec.metric_names) {
+    auto it = metrics.find(name);
+    if (it == metrics.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metrics: objective metric '", name, "' was not reported"));
+    }
+    values.push_back(it->second);
+  }
+  return values;
+}
+
+std::vector<Trial> SelectBestTrials(const StudySpec& spec, std::span<const Trial> trials) {
+  std::vector<const Trial*> complete;
+  for (const Trial& t : trials) {
+    if (t.state == TrialState::kComplete && t.values.size() == spec.directions.size()) {
+      complete.push_back(&t);
+    }
+  }
+  std::vector<Trial> best;
+  if (spec.directions.size() == 1) {
+    const Trial* winner = nullptr;
+    for (const Trial* t : complete) {
+      if (winner == nullptr || Dominates(spec, t->values, winner->values)) winner = t;
+    }
+    if (winner != nullptr) best.push_back(*winner);
+    return best;
+  }
+  for (const Trial* t : complete) {
+    bool dominated = std::any_of(complete.begin(), complete.end(), [&](const Trial* o) {
+      return Dominates(spec, o->values, t->values);
+    });
+    if (!dominated) best.push_back(*t);
+  }
+  return best;
+}
+
+std::string MetricsToJson(const std::map<std::string, double>& metrics) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [name, value] : metrics) {
+    out[name] = std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(nullptr);
+  }
+  return out.dump();
+}
+
+std::string JsonString(const std::string& text) { return nlohmann::json(text).dump(); }
+
+}  // namespace nasq

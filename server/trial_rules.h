@@ -1,0 +1,54 @@
+// server/trial_rules.h: pure rules about trials that StudyManager applies under a study lock:
+// Optuna's tell rules, objective values from named metrics, best trials, JSON attr helpers.
+//
+// Pure functions; thread-safe.
+#ifndef NASQ_SERVER_TRIAL_RULES_H_
+#define NASQ_SERVER_TRIAL_RULES_H_
+
+#include <map>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/study.h"
+#include "core/trial.h"
+
+namespace nasq {
+
+// The outcome of a tell: the state to store, its values and, for FAIL, why.
+struct TellOutcome {
+  TrialState state = TrialState::kComplete;
+  std::vector<double> values;
+  std::string fail_reason;  // empty unless the values forced FAIL
+};
+
+// Optuna's tell rules (tpe.md 5.2) for `trial` in a study with `spec`:
+//  * state nullopt -> COMPLETE if values are given, else INVALID_ARGUMENT;
+//  * RUNNING/WAITING requested -> INVALID_ARGUMENT; PRUNED/FAIL with values -> INVALID_ARGUMENT;
+//  * COMPLETE without values -> INVALID_ARGUMENT;
+//  * COMPLETE with a wrong count or NaN -> FAIL with a reason (as Optuna's warning);
+//  * PRUNED -> the last finite intermediate value as the value, single objective only.
+absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& trial,
+                                        std::optional<TrialState> state,
+                                        std::vector<double> values);
+
+// Values for COMPLETE from `metrics` by spec.metric_names. INVALID_ARGUMENT naming the
+// missing metric; FAILED_PRECONDITION when the study names no metrics.
+absl::StatusOr<std::vector<double>> ValuesFromMetrics(const StudySpec& spec,
+                                                      const std::map<std::string, double>& metrics);
+
+// The best COMPLETE trial (single objective, ties -> lowest number) or the Pareto front
+// (multi-objective) among `trials`, by number.
+std::vector<Trial> SelectBestTrials(const StudySpec& spec, std::span<const Trial> trials);
+
+// A JSON object text {"name": value, ...}; non-finite values become null.
+std::string MetricsToJson(const std::map<std::string, double>& metrics);
+
+// JSON string literal for `text` (quoted and escaped), for system attrs.
+std::string JsonString(const std::string& text);
+
+}  // namespace nasq
+
+#endif  // NASQ_SERVER_TRIAL_RULES_H_

@@ -1,0 +1,119 @@
+#include "server/worker_service.h"
+
+#include <chrono>
+
+#include "core/status_macros.h"
+#include "proto/convert.h"
+#include "proto/resource_names.h"
+#include "server/rpc_util.h"
+
+namespace nasq {
+namespace {
+
+// The latest instant LeaseTrial may wait until: the call deadline (less a margin to answer in
+// time) and the request's wait_ms, whichever is first.
+std::chrono::steady_clock::time_point WaitUntil(const grpc::ServerContext& context,
+                                                int64_t wait_ms) {
+  using std::chrono::steady_clock;
+  constexpr auto kAnswerMargin = std::chrono::milliseconds(50);
+  const auto now_system = std::chrono::system_clock::now();
+  const auto now = steady_clock::now();
+  auto until = steady_clock::time_point::max();
+  if (context.deadline() < std::chrono::system_clock::time_point::max()) {
+    until = now + std::chrono::duration_cast<steady_clock::duration>(context.deadline() -
+                                                                      now_system - kAnswerMargin);
+  }
+  if (wait_ms > 0) until = std::min(until, now + std::chrono::milliseconds(wait_ms));
+  return until;
+}
+
+}  // namespace
+
+grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
+                                           const v1::LeaseTrialRequest* request,
+                                           v1::LeaseTrialResponse* response) {
+  return RunRpc(metrics_, "LeaseTrial", [&]() -> absl::Status {
+    if (request->wait_ms() < 0) return absl::InvalidArgumentError("wait_ms: must be >= 0");
+    LeaseFilter filter;
+    filter.task_kinds.assign(request->capabilities().task_kinds().begin(),
+                             request->capabilities().task_kinds().end());
+    filter.studies.assign(request->capabilities().studies().begin(),
+                          request->capabilities().studies().end());
+    NASQ_ASSIGN_OR_RETURN(
+        std::optional<LeasedTrial> leased,
+        manager_.LeaseTrial(request->worker_id(), filter,
+                            WaitUntil(*context, request->wait_ms())));
+    if (!leased) return absl::OkStatus();
+    *response->mutable_trial() = TrialToProto(leased->trial, leased->study);
+    response->set_study(StudyResourceName(leased->study));
+    NASQ_ASSIGN_OR_RETURN(*response->mutable_task(), JsonToStruct(leased->task_json, "task"));
+    response->set_task_json(leased->task_json);
+    *response->mutable_lease() = LeaseToProto(*leased->trial.lease);
+    response->set_heartbeat_interval_ms(leased->heartbeat_interval_ms);
+    for (const std::string& m : leased->metric_names) response->add_metric_names(m);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*,
+                                          const v1::HeartbeatRequest* request,
+                                          v1::HeartbeatResponse* response) {
+  return RunRpc(metrics_, "Heartbeat", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    NASQ_ASSIGN_OR_RETURN(HeartbeatResult result,
+                          manager_.Heartbeat(name.study, name.number, request->epoch()));
+    response->set_stop(result.stop);
+    *response->mutable_lease() = LeaseToProto(result.lease);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkerServiceImpl::ReportIntermediate(grpc::ServerContext*,
+                                                   const v1::ReportIntermediateRequest* request,
+                                                   v1::ReportIntermediateResponse* response) {
+  return RunRpc(metrics_, "ReportIntermediate", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    std::map<std::string, double> metrics(request->metrics().begin(), request->metrics().end());
+    NASQ_ASSIGN_OR_RETURN(bool stop,
+                          manager_.ReportIntermediate(name.study, name.number, request->epoch(),
+                                                      request->step(), request->value(), metrics));
+    response->set_stop(stop);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
+                                              const v1::CompleteTrialRequest* request,
+                                              v1::Trial* response) {
+  return RunRpc(metrics_, "CompleteTrial", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    FinishRequest finish;
+    finish.state = TrialState::kComplete;
+    finish.values.assign(request->values().begin(), request->values().end());
+    finish.metrics.insert(request->metrics().begin(), request->metrics().end());
+    finish.epoch = request->epoch();
+    finish.user_attrs.insert(request->attrs().begin(), request->attrs().end());
+    NASQ_ASSIGN_OR_RETURN(Trial trial,
+                          manager_.FinishTrial(name.study, name.number, std::move(finish)));
+    *response = TrialToProto(trial, name.study);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status WorkerServiceImpl::FailTrial(grpc::ServerContext*,
+                                          const v1::FailTrialRequest* request,
+                                          v1::Trial* response) {
+  return RunRpc(metrics_, "FailTrial", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    FinishRequest finish;
+    finish.state = TrialState::kFail;
+    finish.epoch = request->epoch();
+    finish.fail_reason = request->reason();
+    NASQ_ASSIGN_OR_RETURN(Trial trial,
+                          manager_.FinishTrial(name.study, name.number, std::move(finish)));
+    *response = TrialToProto(trial, name.study);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace nasq

@@ -1,0 +1,164 @@
+// Tests of proto/convert.h and proto/resource_names.h.
+#include "proto/convert.h"
+
+#include <google/protobuf/text_format.h>
+#include <google/protobuf/util/message_differencer.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "proto/resource_names.h"
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+v1::StudySpec ParseSpec(const std::string& text) {
+  v1::StudySpec spec;
+  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &spec)) << text;
+  return spec;
+}
+
+constexpr char kValidSpec[] = R"pb(
+  name: "quant"
+  directions: STUDY_DIRECTION_MAXIMIZE
+  directions: STUDY_DIRECTION_MINIMIZE
+  metric_names: "accuracy"
+  metric_names: "bits"
+  space {
+    params { name: "layers" distribution { int_distribution { low: 2 high: 8 step: 2 } } }
+    params {
+      name: "type"
+      distribution {
+        categorical_distribution { choices { string_value: "integer" } choices { string_value: "float" } }
+      }
+      conditions { parent: "layers" op: COMPARE_OP_GE values { int_value: 4 } }
+    }
+    params { name: "lr" distribution { float_distribution { low: 1e-5 high: 0.1 log: true } } }
+    params { name: "width" distribution { int_distribution { low: 2 high: 16 } } }
+    params { name: "frac" distribution { int_distribution { low: 0 high: 15 } } }
+    constraints { lhs: "frac" op: COMPARE_OP_LT rhs: "width" }
+  }
+  sampler { kind: SAMPLER_KIND_TPE seed: 3 tpe { multivariate: true n_startup_trials: 5 } }
+  max_trials: 40
+  task_json: "{\"kind\":\"bert-classify\",\"epochs\":2}"
+)pb";
+
+TEST(Convert, StudySpecRoundTripsThroughCore) {
+  absl::StatusOr<StudySpec> spec = StudySpecFromProto(ParseSpec(kValidSpec));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->space.size(), 5u);
+  EXPECT_TRUE(spec->sampler.tpe.multivariate);
+  EXPECT_EQ(spec->sampler.tpe.n_startup_trials, 5);
+  EXPECT_EQ(spec->sampler.tpe.n_ei_candidates, TpeOptions{}.n_ei_candidates);
+  EXPECT_EQ(spec->max_retries, 2);
+  v1::StudySpec wire = StudySpecToProto(*spec);
+  absl::StatusOr<StudySpec> again = StudySpecFromProto(wire);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(StudySpecToProto(*again), wire));
+  EXPECT_EQ(again->task_json, spec->task_json);
+}
+
+TEST(Convert, TaskStructBecomesJson) {
+  v1::StudySpec wire = ParseSpec(kValidSpec);
+  *wire.mutable_task_struct() = *JsonToStruct(R"({"kind":"bert-classify"})", "task");
+  absl::StatusOr<StudySpec> spec = StudySpecFromProto(wire);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->task_json, R"({"kind":"bert-classify"})");
+}
+
+struct InvalidSpecCase {
+  std::string name;
+  std::string edit;  // text-format fields merged over kValidSpec
+  std::string field;
+};
+
+class InvalidSpecTest : public ::testing::TestWithParam<InvalidSpecCase> {};
+
+TEST_P(InvalidSpecTest, IsRefusedNamingTheField) {
+  v1::StudySpec wire = ParseSpec(kValidSpec);
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(GetParam().edit, &wire));
+  absl::StatusOr<StudySpec> spec = StudySpecFromProto(wire);
+  ASSERT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << spec.status();
+  EXPECT_THAT(std::string(spec.status().message()), StartsWith(GetParam().field));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, InvalidSpecTest,
+    ::testing::Values(
+        InvalidSpecCase{"UnspecifiedDirection", "directions: STUDY_DIRECTION_UNSPECIFIED",
+                        "spec.directions[2]"},
+        InvalidSpecCase{"EmptyDistribution", "space { params { name: \"d\" } }",
+                        "spec.space.params[5] (d).distribution"},
+        InvalidSpecCase{"LowAboveHigh",
+                        "space { params { name: \"d\" distribution { float_distribution { low: 2 "
+                        "high: 1 } } } }",
+                        "spec.space.params[5] (d)"},
+        InvalidSpecCase{"ConditionWithoutOp",
+                        "space { params { name: \"d\" distribution { int_distribution { high: 3 } "
+                        "} conditions { parent: \"layers\" values { int_value: 2 } } } }",
+                        "spec.space.params[5] (d).conditions[0].op"},
+        InvalidSpecCase{"UnknownParent",
+                        "space { params { name: \"d\" distribution { int_distribution { high: 3 } "
+                        "} conditions { parent: \"ghost\" op: COMPARE_OP_EQ values { int_value: "
+                        "2 } } } }",
+                        "spec.space"},
+        InvalidSpecCase{"TaskNotAnObject", "task_json: \"[1, 2]\"", "spec.task_json"},
+        InvalidSpecCase{"GroupWithoutMultivariate",
+                        "sampler { tpe { multivariate: false group: true } }", "spec.sampler"}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(Convert, TrialRoundTripsWithExternalParams) {
+  absl::StatusOr<StudySpec> spec = StudySpecFromProto(ParseSpec(kValidSpec));
+  ASSERT_TRUE(spec.ok());
+  Trial trial;
+  trial.id = 9;
+  trial.number = 4;
+  trial.state = TrialState::kRunning;
+  for (const char* name : {"layers", "type", "lr"}) {
+    trial.distributions[name] = spec->space.Find(name)->distribution;
+  }
+  trial.params = {{"layers", 6.0}, {"type", 1.0}, {"lr", 0.001}};
+  trial.values = {0.9, 4.0};
+  trial.intermediate_values = {{0, 0.5}, {1, 0.7}};
+  trial.user_attrs = {{"note", "\"x\""}};
+  trial.datetime_start_us = 1'700'000'000'123'456;
+  trial.attempt = 2;
+  trial.lease = Lease{"w", 2, 1'700'000'060'000'000};
+  v1::Trial wire = TrialToProto(trial, "quant");
+  EXPECT_EQ(wire.name(), "studies/quant/trials/4");
+  EXPECT_EQ(wire.params().at("type").string_value(), "float");
+  EXPECT_EQ(wire.params().at("layers").int_value(), 6);
+  absl::StatusOr<Trial> back = TrialFromProto(wire);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->params, trial.params);
+  EXPECT_EQ(back->values, trial.values);
+  EXPECT_EQ(back->intermediate_values, trial.intermediate_values);
+  EXPECT_EQ(back->lease, trial.lease);
+  EXPECT_EQ(back->datetime_start_us, trial.datetime_start_us);
+  EXPECT_EQ(back->attempt, 2);
+
+  (*wire.mutable_params())["type"].set_string_value("bogus");
+  EXPECT_THAT(std::string(TrialFromProto(wire).status().message()), HasSubstr("trial.params[type]"));
+}
+
+TEST(ResourceNames, ParseAndFormat) {
+  EXPECT_EQ(*ParseStudyName(StudyResourceName("a.b-c"), "name"), "a.b-c");
+  TrialName t = *ParseTrialName(TrialResourceName("s", 12), "name");
+  EXPECT_EQ(t.study, "s");
+  EXPECT_EQ(t.number, 12);
+  for (const char* bad : {"", "studies/", "study/x", "studies/a/b"}) {
+    EXPECT_EQ(ParseStudyName(bad, "name").status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
+  for (const char* bad : {"studies/s", "studies/s/trials/", "studies/s/trials/-1",
+                          "studies/s/trials/1x", "studies//trials/1"}) {
+    absl::Status status = ParseTrialName(bad, "name").status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(status.message()), StartsWith("name:"));
+  }
+}
+
+}  // namespace
+}  // namespace nasq

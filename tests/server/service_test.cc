@@ -1,0 +1,276 @@
+// Tests of the gRPC services and HTTP endpoint on an in-process NasqServer over loopback.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/write.hpp>
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nasq/v1/study_service.grpc.pb.h"
+#include "nasq/v1/worker_service.grpc.pb.h"
+#include "server/nasq_server.h"
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+
+v1::StudySpec RandomSpec(const std::string& name) {
+  v1::StudySpec spec;
+  spec.set_name(name);
+  spec.add_directions(v1::STUDY_DIRECTION_MINIMIZE);
+  spec.add_metric_names("loss");
+  v1::ParamSpec* x = spec.mutable_space()->add_params();
+  x->set_name("x");
+  x->mutable_distribution()->mutable_float_distribution()->set_high(1.0);
+  spec.mutable_sampler()->set_kind(v1::SAMPLER_KIND_RANDOM);
+  spec.set_task_json(R"({"kind":"toy"})");
+  return spec;
+}
+
+std::string HttpGet(int port, const std::string& target) {
+  boost::asio::io_context io;
+  boost::asio::ip::tcp::socket socket(io);
+  socket.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  const std::string request = "GET " + target + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  boost::asio::write(socket, boost::asio::buffer(request));
+  std::string response;
+  boost::system::error_code error;
+  boost::asio::read(socket, boost::asio::dynamic_buffer(response), error);
+  return response;
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartServer(ServerOptions{}); }
+
+  void StartServer(ServerOptions options) {
+    options.listen_address = "127.0.0.1:0";
+    options.http_address = "127.0.0.1:0";
+    options.max_lease_wait_ms = 200;
+    server_.reset();
+    auto server = NasqServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server_->grpc_port()),
+                                       grpc::InsecureChannelCredentials());
+    studies_ = v1::StudyService::NewStub(channel);
+    workers_ = v1::WorkerService::NewStub(channel);
+  }
+
+  grpc::Status Create(const v1::StudySpec& spec, v1::Study* study) {
+    grpc::ClientContext context;
+    v1::CreateStudyRequest request;
+    *request.mutable_spec() = spec;
+    return studies_->CreateStudy(&context, request, study);
+  }
+
+  grpc::Status Tell(const std::string& trial, double value, v1::Trial* told) {
+    grpc::ClientContext context;
+    v1::TellRequest request;
+    request.set_name(trial);
+    request.add_values(value);
+    return studies_->Tell(&context, request, told);
+  }
+
+  v1::Trial Ask(const std::string& study) {
+    grpc::ClientContext context;
+    v1::AskRequest request;
+    request.set_parent("studies/" + study);
+    v1::Trial trial;
+    grpc::Status status = studies_->Ask(&context, request, &trial);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return trial;
+  }
+
+  std::unique_ptr<NasqServer> server_;
+  std::unique_ptr<v1::StudyService::Stub> studies_;
+  std::unique_ptr<v1::WorkerService::Stub> workers_;
+};
+
+TEST_F(ServiceTest, MapsErrorsToGrpcStatusCodes) {
+  v1::Study study;
+  v1::StudySpec bad = RandomSpec("bad");
+  bad.clear_directions();
+  grpc::Status status = Create(bad, &study);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("spec."));
+
+  ASSERT_TRUE(Create(RandomSpec("s"), &study).ok());
+  EXPECT_EQ(study.name(), "studies/s");
+  EXPECT_EQ(study.state(), v1::STUDY_STATE_RUNNING);
+  EXPECT_EQ(Create(RandomSpec("s"), &study).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  for (const auto& [name, code] : std::vector<std::pair<std::string, grpc::StatusCode>>{
+           {"studies/missing", grpc::StatusCode::NOT_FOUND},
+           {"missing", grpc::StatusCode::INVALID_ARGUMENT}}) {
+    grpc::ClientContext context;
+    v1::GetStudyRequest request;
+    request.set_name(name);
+    EXPECT_EQ(studies_->GetStudy(&context, request, &study).error_code(), code) << name;
+  }
+
+  v1::Trial trial = Ask("s");
+  EXPECT_EQ(trial.name(), "studies/s/trials/0");
+  EXPECT_EQ(trial.lease().epoch(), 1);
+  v1::Trial told;
+  ASSERT_TRUE(Tell(trial.name(), 0.5, &told).ok());
+  EXPECT_EQ(told.state(), v1::TRIAL_STATE_COMPLETE);
+  status = Tell(trial.name(), 0.5, &told);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(), "Cannot tell a COMPLETE trial.");
+
+  grpc::ClientContext stop_context;
+  v1::StopStudyRequest stop;
+  stop.set_name("studies/s");
+  ASSERT_TRUE(studies_->StopStudy(&stop_context, stop, &study).ok());
+  EXPECT_EQ(study.state(), v1::STUDY_STATE_STOPPED);
+  EXPECT_EQ(study.trial_counts().complete(), 1);
+  grpc::ClientContext ask_context;
+  v1::AskRequest ask;
+  ask.set_parent("studies/s");
+  EXPECT_EQ(studies_->Ask(&ask_context, ask, &trial).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(ServiceTest, WorkerProtocolFencesStaleEpochs) {
+  v1::Study study;
+  ASSERT_TRUE(Create(RandomSpec("w"), &study).ok());
+  v1::LeaseTrialResponse leased;
+  {
+    grpc::ClientContext context;
+    v1::LeaseTrialRequest request;
+    request.set_worker_id("gpu0");
+    request.mutable_capabilities()->add_task_kinds("toy");
+    ASSERT_TRUE(workers_->LeaseTrial(&context, request, &leased).ok());
+  }
+  ASSERT_TRUE(leased.has_trial());
+  EXPECT_EQ(leased.study(), "studies/w");
+  EXPECT_EQ(leased.task().fields().at("kind").string_value(), "toy");
+  EXPECT_EQ(leased.lease().worker_id(), "gpu0");
+  const std::string name = leased.trial().name();
+  {
+    grpc::ClientContext context;
+    v1::ReportIntermediateRequest request;
+    request.set_name(name);
+    request.set_epoch(leased.lease().epoch());
+    request.set_step(1);
+    request.set_value(0.3);
+    v1::ReportIntermediateResponse response;
+    ASSERT_TRUE(workers_->ReportIntermediate(&context, request, &response).ok());
+    EXPECT_FALSE(response.stop());
+  }
+  {
+    grpc::ClientContext context;
+    v1::HeartbeatRequest request;
+    request.set_name(name);
+    request.set_epoch(leased.lease().epoch() + 1);
+    v1::HeartbeatResponse response;
+    EXPECT_EQ(workers_->Heartbeat(&context, request, &response).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  v1::Trial done;
+  {
+    grpc::ClientContext context;
+    v1::CompleteTrialRequest request;
+    request.set_name(name);
+    request.set_epoch(leased.lease().epoch());
+    (*request.mutable_metrics())["loss"] = 0.125;
+    ASSERT_TRUE(workers_->CompleteTrial(&context, request, &done).ok());
+  }
+  EXPECT_EQ(done.state(), v1::TRIAL_STATE_COMPLETE);
+  ASSERT_EQ(done.values_size(), 1);
+  EXPECT_EQ(done.values(0), 0.125);
+  EXPECT_EQ(done.intermediate_values().at(1), 0.3);
+
+  // No other kind of work exists: the long poll ends empty at the server's maximum wait.
+  grpc::ClientContext context;
+  v1::LeaseTrialRequest request;
+  request.set_worker_id("gpu0");
+  request.mutable_capabilities()->add_task_kinds("other");
+  v1::LeaseTrialResponse none;
+  ASSERT_TRUE(workers_->LeaseTrial(&context, request, &none).ok());
+  EXPECT_FALSE(none.has_trial());
+}
+
+TEST_F(ServiceTest, ListTrialsPagesFiltersAndOrders) {
+  v1::Study study;
+  ASSERT_TRUE(Create(RandomSpec("p"), &study).ok());
+  for (int i = 0; i < 5; ++i) {
+    v1::Trial trial = Ask("p"), told;
+    if (i < 4) {
+      ASSERT_TRUE(Tell(trial.name(), i * 10.0, &told).ok());
+    }
+  }
+  std::vector<int64_t> numbers;
+  std::string token;
+  int pages = 0;
+  do {
+    grpc::ClientContext context;
+    v1::ListTrialsRequest request;
+    request.set_parent("studies/p");
+    request.set_page_size(3);
+    request.set_page_token(token);
+    request.add_states(v1::TRIAL_STATE_COMPLETE);
+    request.set_order_by("value desc");
+    v1::ListTrialsResponse response;
+    ASSERT_TRUE(studies_->ListTrials(&context, request, &response).ok());
+    EXPECT_EQ(response.total_size(), 4);
+    for (const v1::Trial& t : response.trials()) numbers.push_back(t.number());
+    token = response.next_page_token();
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(pages, 2);
+  EXPECT_EQ(numbers, (std::vector<int64_t>{3, 2, 1, 0}));
+
+  for (const auto& [order, token_text] :
+       std::vector<std::pair<std::string, std::string>>{{"colour", ""}, {"", "garbage"}}) {
+    grpc::ClientContext context;
+    v1::ListTrialsRequest request;
+    request.set_parent("studies/p");
+    request.set_order_by(order);
+    request.set_page_token(token_text);
+    v1::ListTrialsResponse response;
+    EXPECT_EQ(studies_->ListTrials(&context, request, &response).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
+
+  grpc::ClientContext context;
+  v1::BestTrialsRequest best_request;
+  best_request.set_parent("studies/p");
+  v1::BestTrialsResponse best;
+  ASSERT_TRUE(studies_->BestTrials(&context, best_request, &best).ok());
+  ASSERT_EQ(best.trials_size(), 1);
+  EXPECT_EQ(best.trials(0).number(), 0);
+}
+
+TEST_F(ServiceTest, OversizedMessageIsRefused) {
+  ServerOptions options;
+  options.max_message_bytes = 4096;
+  StartServer(options);
+  v1::StudySpec spec = RandomSpec("big");
+  spec.set_task_json("{\"blob\":\"" + std::string(8192, 'x') + "\"}");
+  v1::Study study;
+  EXPECT_EQ(Create(spec, &study).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(Create(RandomSpec("small"), &study).ok());
+}
+
+TEST_F(ServiceTest, HttpServesHealthAndMetrics) {
+  v1::Study study;
+  ASSERT_TRUE(Create(RandomSpec("m"), &study).ok());
+  v1::Trial trial = Ask("m"), told;
+  ASSERT_TRUE(Tell(trial.name(), 1.0, &told).ok());
+  Ask("m");
+  EXPECT_THAT(HttpGet(server_->http_port(), "/healthz"), HasSubstr("200 OK"));
+  const std::string metrics = HttpGet(server_->http_port(), "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("nasq_trials{study=\"m\",state=\"COMPLETE\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("nasq_active_leases{study=\"m\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("nasq_rpc_latency_seconds_count{method=\"Ask\"} 2"));
+  EXPECT_THAT(HttpGet(server_->http_port(), "/nope"), HasSubstr("404"));
+}
+
+}  // namespace
+}  // namespace nasq

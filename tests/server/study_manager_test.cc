@@ -1,0 +1,356 @@
+// Tests of server/study_manager.h over in-memory and SQLite storage with a FakeClock.
+#include "server/study_manager.h"
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "storage/memory_storage.h"
+#include "storage/sqlite_storage.h"
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int64_t kLeaseMs = 1000;
+
+StudySpec MakeSpec(const std::string& name, SamplerKind kind, int64_t max_trials = 0) {
+  std::vector<ParamSpec> params;
+  if (kind == SamplerKind::kGrid) {
+    params.push_back({"a", IntDistribution{0, 3, false, 1}, {}});
+    params.push_back({"b", CategoricalDistribution{{std::string("x"), std::string("y"),
+                                                    std::string("z")}},
+                      {}});
+    params.push_back({"c", FloatDistribution{0.0, 1.0, false, 0.25}, {}});
+  } else {
+    params.push_back({"x", FloatDistribution{-1.0, 1.0, false, std::nullopt}, {}});
+  }
+  StudySpec spec;
+  spec.name = name;
+  spec.directions = {StudyDirection::kMinimize};
+  spec.space = *SearchSpace::Create(std::move(params));
+  spec.sampler.kind = kind;
+  spec.sampler.seed = 7;
+  spec.max_trials = max_trials;
+  spec.max_retries = 1;
+  spec.lease_duration_ms = kLeaseMs;
+  spec.heartbeat_interval_ms = 100;
+  return spec;
+}
+
+std::chrono::steady_clock::time_point NoWait() { return std::chrono::steady_clock::now(); }
+
+class StudyManagerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage_ = NewMemoryStorage();
+    manager_ = *StudyManager::Create(storage_.get(), &clock_);
+  }
+  void ExpireLeases(int want) {
+    clock_.AdvanceMicros(kLeaseMs * 1000 + 1);
+    absl::StatusOr<int> expired = manager_->ReapExpiredLeases();
+    ASSERT_TRUE(expired.ok()) << expired.status();
+    EXPECT_EQ(*expired, want);
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<Storage> storage_;
+  std::unique_ptr<StudyManager> manager_;
+};
+
+TEST_F(StudyManagerTest, ExpiredLeaseRequeuesSameParamsThenFailsAfterMaxRetries) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  LeasedTrial first = *manager_->Ask("s", "w1");
+  EXPECT_EQ(first.trial.lease->epoch, 1);
+  EXPECT_EQ(first.trial.lease->deadline_us, clock_.NowMicros() + kLeaseMs * 1000);
+
+  ExpireLeases(1);
+  Trial requeued = *manager_->GetTrial("s", 0);
+  EXPECT_EQ(requeued.state, TrialState::kWaiting);
+  EXPECT_EQ(requeued.attempt, 2);
+  EXPECT_FALSE(requeued.lease.has_value());
+
+  std::optional<LeasedTrial> second = *manager_->LeaseTrial("w2", {}, NoWait());
+  ASSERT_TRUE(second.has_value());
+  EXPECT_EQ(second->trial.number, 0);
+  EXPECT_EQ(second->trial.params, first.trial.params);
+  EXPECT_EQ(second->trial.attempt, 2);
+  EXPECT_EQ(second->trial.lease->epoch, 2);
+  EXPECT_EQ(second->trial.lease->worker_id, "w2");
+
+  ExpireLeases(1);  // attempt 2 > max_retries 1
+  Trial failed = *manager_->GetTrial("s", 0);
+  EXPECT_EQ(failed.state, TrialState::kFail);
+  EXPECT_THAT(failed.system_attrs["fail_reason"], HasSubstr("max_retries"));
+  EXPECT_THAT(failed.system_attrs["fail_reason"], HasSubstr("w2"));
+}
+
+TEST_F(StudyManagerTest, HeartbeatRenewsLeaseSoItDoesNotExpire) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  LeasedTrial leased = *manager_->Ask("s", "w1");
+  clock_.AdvanceMicros(kLeaseMs * 800);
+  HeartbeatResult beat = *manager_->Heartbeat("s", 0, 1);
+  EXPECT_FALSE(beat.stop);
+  EXPECT_EQ(beat.lease.deadline_us, clock_.NowMicros() + kLeaseMs * 1000);
+  clock_.AdvanceMicros(kLeaseMs * 800);
+  EXPECT_EQ(*manager_->ReapExpiredLeases(), 0);
+  EXPECT_EQ(manager_->GetTrial("s", 0)->state, TrialState::kRunning);
+}
+
+TEST_F(StudyManagerTest, StaleEpochIsRefusedAndChangesNothing) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  ASSERT_TRUE(manager_->Ask("s", "w1").ok());
+  ExpireLeases(1);
+  // While WAITING the old worker's report is stale.
+  FinishRequest late{TrialState::kComplete, {0.5}, {}, 1, false, {}, ""};
+  EXPECT_EQ(manager_->FinishTrial("s", 0, late).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(manager_->LeaseTrial("w2", {}, NoWait())->has_value());
+
+  EXPECT_EQ(manager_->FinishTrial("s", 0, late).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager_->Heartbeat("s", 0, 1).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager_->ReportIntermediate("s", 0, 1, 0, 0.1, {}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  Trial unchanged = *manager_->GetTrial("s", 0);
+  EXPECT_EQ(unchanged.state, TrialState::kRunning);
+  EXPECT_TRUE(unchanged.values.empty());
+  EXPECT_TRUE(unchanged.intermediate_values.empty());
+
+  FinishRequest fresh{TrialState::kComplete, {0.25}, {{"acc", 0.9}}, 2, false, {}, ""};
+  Trial done = *manager_->FinishTrial("s", 0, fresh);
+  EXPECT_EQ(done.state, TrialState::kComplete);
+  EXPECT_EQ(done.values, std::vector<double>{0.25});
+  EXPECT_EQ(done.user_attrs["metrics"], R"({"acc":0.9})");
+  EXPECT_EQ(storage_->GetTrialByNumber(done.study_id, 0)->values, std::vector<double>{0.25});
+}
+
+TEST_F(StudyManagerTest, ParallelGridLeasesNeverShareACellAndCompleteTheStudy) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("grid", SamplerKind::kGrid)).ok());
+  constexpr int kCells = 4 * 3 * 5;
+  std::mutex mu;
+  std::vector<ParamMap> seen;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 16; ++t) {
+    threads.emplace_back([&, t] {
+      for (;;) {
+        auto leased = manager_->LeaseTrial("w" + std::to_string(t), {}, NoWait());
+        ASSERT_TRUE(leased.ok()) << leased.status();
+        if (!leased->has_value()) return;
+        const Trial& trial = (*leased)->trial;
+        {
+          std::lock_guard lock(mu);
+          seen.push_back(trial.params);
+        }
+        FinishRequest finish{std::nullopt, {double(trial.number)}, {}, 1, false, {}, ""};
+        ASSERT_TRUE(manager_->FinishTrial("grid", trial.number, finish).ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_EQ(seen.size(), kCells);
+  EXPECT_EQ(std::set<ParamMap>(seen.begin(), seen.end()).size(), kCells);
+  StudySummary summary = *manager_->GetStudy("grid");
+  EXPECT_EQ(summary.study.state, StudyState::kCompleted);
+  EXPECT_EQ(summary.count(TrialState::kComplete), kCells);
+  EXPECT_EQ(manager_->Ask("grid", "late").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(StudyManagerTest, StoppedStudyHandsOutNothingAndAsksWorkersToStop) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  ASSERT_TRUE(manager_->Ask("s", "w1").ok());
+  EXPECT_EQ(manager_->StopStudy("s")->study.state, StudyState::kStopped);
+
+  EXPECT_TRUE(manager_->Heartbeat("s", 0, 1)->stop);
+  EXPECT_TRUE(*manager_->ReportIntermediate("s", 0, 1, 3, 0.5, {}));
+  absl::Status asked = manager_->Ask("s", "w2").status();
+  EXPECT_EQ(asked.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(asked.message()), HasSubstr("STOPPED"));
+  EXPECT_FALSE(manager_->LeaseTrial("w2", {}, NoWait())->has_value());
+  EXPECT_EQ(manager_->StopStudy("s").status().code(), absl::StatusCode::kFailedPrecondition);
+  // The running trial may still report its result.
+  FinishRequest finish{TrialState::kComplete, {1.0}, {}, 1, false, {}, ""};
+  EXPECT_EQ(manager_->FinishTrial("s", 0, finish)->state, TrialState::kComplete);
+}
+
+TEST_F(StudyManagerTest, MaxTrialsCompletesTheStudy) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom, 2)).ok());
+  ASSERT_TRUE(manager_->Ask("s", "a").ok());
+  ASSERT_TRUE(manager_->Ask("s", "b").ok());
+  EXPECT_EQ(manager_->Ask("s", "c").status().code(), absl::StatusCode::kResourceExhausted);
+  FinishRequest fail{TrialState::kFail, {}, {}, std::nullopt, false, {}, "oom"};
+  EXPECT_EQ(manager_->FinishTrial("s", 0, fail)->system_attrs["fail_reason"], "\"oom\"");
+  ASSERT_TRUE(manager_->Ask("s", "c").ok());  // the failure freed a slot
+  for (int64_t n : {1, 2}) {
+    FinishRequest done{std::nullopt, {0.0}, {}, std::nullopt, false, {}, ""};
+    ASSERT_TRUE(manager_->FinishTrial("s", n, done).ok());
+  }
+  EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kCompleted);
+}
+
+struct TellCase {
+  std::string name;
+  std::optional<TrialState> state;
+  std::vector<double> values;
+  absl::StatusCode code;
+  TrialState stored;  // when OK
+};
+
+class TellTest : public StudyManagerTest, public ::testing::WithParamInterface<TellCase> {};
+
+TEST_P(TellTest, FollowsOptunaRules) {
+  const TellCase& c = GetParam();
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  ASSERT_TRUE(manager_->Ask("s", "w").ok());
+  ASSERT_TRUE(manager_->ReportIntermediate("s", 0, 1, 4, 0.75, {}).ok());
+  FinishRequest request{c.state, c.values, {}, std::nullopt, false, {}, ""};
+  absl::StatusOr<Trial> told = manager_->FinishTrial("s", 0, request);
+  ASSERT_EQ(told.status().code(), c.code) << told.status();
+  if (!told.ok()) {
+    EXPECT_EQ(manager_->GetTrial("s", 0)->state, TrialState::kRunning);
+    return;
+  }
+  EXPECT_EQ(told->state, c.stored);
+  if (c.stored == TrialState::kPruned) {
+    EXPECT_EQ(told->values, std::vector<double>{0.75});
+  }
+  if (c.stored == TrialState::kFail && !c.values.empty()) {
+    EXPECT_FALSE(told->system_attrs["fail_reason"].empty());
+  }
+  // A finished trial cannot be told again, unless skip_if_finished.
+  absl::Status again = manager_->FinishTrial("s", 0, request).status();
+  EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(again.message()),
+              HasSubstr(absl::StrCat("Cannot tell a ", TrialStateName(c.stored), " trial.")));
+  request.skip_if_finished = true;
+  EXPECT_EQ(manager_->FinishTrial("s", 0, request)->state, c.stored);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, TellTest,
+    ::testing::Values(
+        TellCase{"ValuesImplyComplete", std::nullopt, {0.5}, absl::StatusCode::kOk,
+                 TrialState::kComplete},
+        TellCase{"NoValuesNoState", std::nullopt, {}, absl::StatusCode::kInvalidArgument,
+                 TrialState::kRunning},
+        TellCase{"CompleteWithoutValues", TrialState::kComplete, {},
+                 absl::StatusCode::kInvalidArgument, TrialState::kRunning},
+        TellCase{"PrunedWithValues", TrialState::kPruned, {1.0},
+                 absl::StatusCode::kInvalidArgument, TrialState::kRunning},
+        TellCase{"FailWithValues", TrialState::kFail, {1.0}, absl::StatusCode::kInvalidArgument,
+                 TrialState::kRunning},
+        TellCase{"TellWaiting", TrialState::kWaiting, {}, absl::StatusCode::kInvalidArgument,
+                 TrialState::kRunning},
+        TellCase{"PrunedTakesLastIntermediate", TrialState::kPruned, {}, absl::StatusCode::kOk,
+                 TrialState::kPruned},
+        TellCase{"NanBecomesFail", TrialState::kComplete, {std::nan("")}, absl::StatusCode::kOk,
+                 TrialState::kFail},
+        TellCase{"WrongCountBecomesFail", TrialState::kComplete, {1.0, 2.0},
+                 absl::StatusCode::kOk, TrialState::kFail},
+        TellCase{"Fail", TrialState::kFail, {}, absl::StatusCode::kOk, TrialState::kFail}),
+    [](const auto& info) { return info.param.name; });
+
+TEST_F(StudyManagerTest, LeaseTrialLongPollWakesWhenAStudyAppears) {
+  std::thread creator([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(manager_->CreateStudy(MakeSpec("late", SamplerKind::kRandom)).ok());
+  });
+  auto leased = manager_->LeaseTrial("w", {}, std::chrono::steady_clock::now() +
+                                                  std::chrono::seconds(20));
+  creator.join();
+  ASSERT_TRUE(leased.ok()) << leased.status();
+  ASSERT_TRUE(leased->has_value());
+  EXPECT_EQ((*leased)->study, "late");
+}
+
+TEST_F(StudyManagerTest, LeaseFilterSelectsStudiesByNameAndTaskKind) {
+  StudySpec bert = MakeSpec("bert", SamplerKind::kRandom);
+  bert.task_json = R"({"kind": "bert-classify"})";
+  ASSERT_TRUE(manager_->CreateStudy(bert).ok());
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("plain", SamplerKind::kRandom)).ok());
+  for (int i = 0; i < 3; ++i) {
+    auto by_kind = *manager_->LeaseTrial("w", {{"bert-classify"}, {}}, NoWait());
+    ASSERT_TRUE(by_kind.has_value());
+    EXPECT_EQ(by_kind->study, "bert");
+    EXPECT_EQ(by_kind->task_json, bert.task_json);
+    auto by_name = *manager_->LeaseTrial("w", {{}, {"plain"}}, NoWait());
+    ASSERT_TRUE(by_name.has_value());
+    EXPECT_EQ(by_name->study, "plain");
+  }
+  EXPECT_FALSE(manager_->LeaseTrial("w", {{"other"}, {}}, NoWait())->has_value());
+}
+
+TEST_F(StudyManagerTest, BestTrialsIsTheBestOrTheParetoFront) {
+  StudySpec multi = MakeSpec("multi", SamplerKind::kRandom);
+  multi.directions = {StudyDirection::kMinimize, StudyDirection::kMaximize};
+  ASSERT_TRUE(manager_->CreateStudy(multi).ok());
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("single", SamplerKind::kRandom)).ok());
+  const std::vector<std::vector<double>> results = {{1, 1}, {2, 3}, {3, 2}, {0, 0}};
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(manager_->Ask("multi", "w").ok());
+    ASSERT_TRUE(manager_->FinishTrial("multi", i, {std::nullopt, results[i]}).ok());
+    ASSERT_TRUE(manager_->Ask("single", "w").ok());
+    ASSERT_TRUE(manager_->FinishTrial("single", i, {std::nullopt, {results[i][1]}}).ok());
+  }
+  std::vector<int64_t> front;
+  std::vector<Trial> pareto = *manager_->BestTrials("multi");
+  for (const Trial& t : pareto) front.push_back(t.number);
+  EXPECT_EQ(front, (std::vector<int64_t>{0, 1, 3}));
+  std::vector<Trial> best = *manager_->BestTrials("single");
+  ASSERT_EQ(best.size(), 1u);
+  EXPECT_EQ(best[0].number, 3);
+}
+
+TEST_F(StudyManagerTest, UnknownStudiesAndTrialsAreNotFound) {
+  EXPECT_EQ(manager_->GetStudy("nope").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager_->Ask("nope", "w").status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  EXPECT_EQ(manager_->GetTrial("s", 5).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  ASSERT_TRUE(manager_->DeleteStudy("s").ok());
+  EXPECT_EQ(manager_->GetStudy("s").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(manager_->ListStudies().empty());
+}
+
+TEST(StudyManagerRestart, NewManagerOverSameSqliteFileResumes) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       ("nasq_restart_" + std::to_string(::getpid()) + ".db")).string();
+  std::filesystem::remove(path);
+  FakeClock clock;
+  Lease running_lease;
+  {
+    auto storage = *OpenSqliteStorage(path);
+    auto manager = *StudyManager::Create(storage.get(), &clock);
+    ASSERT_TRUE(manager->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+    ASSERT_TRUE(manager->Ask("s", "w").ok());
+    running_lease = *manager->Ask("s", "w")->trial.lease;
+    ASSERT_TRUE(manager->FinishTrial("s", 0, {std::nullopt, {0.5}}).ok());
+  }
+  auto storage = *OpenSqliteStorage(path);
+  auto manager = *StudyManager::Create(storage.get(), &clock);
+  Trial running = *manager->GetTrial("s", 1);
+  EXPECT_EQ(running.state, TrialState::kRunning);
+  EXPECT_EQ(running.lease, running_lease);
+  EXPECT_EQ(manager->GetTrial("s", 0)->values, std::vector<double>{0.5});
+  EXPECT_EQ(manager->Ask("s", "w2")->trial.number, 2);
+  EXPECT_TRUE(manager->Heartbeat("s", 1, running_lease.epoch).ok());
+  clock.AdvanceMicros(kLeaseMs * 1000 + 1);
+  EXPECT_EQ(*manager->ReapExpiredLeases(), 2);
+  EXPECT_EQ(manager->GetTrial("s", 1)->state, TrialState::kWaiting);
+  manager.reset();
+  storage.reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
+}  // namespace
+}  // namespace nasq
