@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,6 +24,7 @@ struct StudyManager::Entry {
   std::unique_ptr<Sampler> sampler;
   std::string task_kind;  // the task section's "kind", immutable
   bool deleted = false;
+  CommitTicket last_write = 0;  // Storage's ticket for the latest change to this study
 
   const StudySpec& spec() const { return study.spec; }
   const std::string& name() const { return study.spec.name; }
@@ -125,6 +127,18 @@ absl::StatusOr<StudyManager::LockedEntry> StudyManager::Lock(const std::string& 
   return LockedEntry{std::move(entry), std::move(lock)};
 }
 
+template <class Body>
+std::invoke_result_t<Body, StudyManager::Entry&> StudyManager::InStudy(const std::string& study,
+                                                                       Body&& body) {
+  absl::StatusOr<LockedEntry> locked = Lock(study);
+  if (!locked.ok()) return locked.status();
+  auto result = body(**locked);
+  const CommitTicket seen = (*locked)->last_write;
+  locked->lock.unlock();
+  NASQ_RETURN_IF_ERROR(storage_->WaitDurable(seen));
+  return result;
+}
+
 std::vector<std::shared_ptr<StudyManager::Entry>> StudyManager::Snapshot() {
   std::vector<std::shared_ptr<Entry>> entries;
   {
@@ -153,8 +167,9 @@ absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
 }
 
 absl::StatusOr<StudySummary> StudyManager::GetStudy(const std::string& study) {
-  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
-  return locked->Summary();
+  return InStudy(study, [](Entry& entry) -> absl::StatusOr<StudySummary> {
+    return entry.Summary();
+  });
 }
 
 std::vector<StudySummary> StudyManager::ListStudies() {
@@ -178,40 +193,46 @@ absl::Status StudyManager::DeleteStudy(const std::string& study) {
 }
 
 absl::StatusOr<StudySummary> StudyManager::StopStudy(const std::string& study) {
-  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
-  if (locked->study.state != StudyState::kRunning) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "study '", study, "' is ", StudyStateName(locked->study.state), ", not RUNNING"));
-  }
-  NASQ_RETURN_IF_ERROR(storage_->SetStudyState(locked->study.id, StudyState::kStopped));
-  locked->study.state = StudyState::kStopped;
-  return locked->Summary();
+  return InStudy(study, [&](Entry& entry) -> absl::StatusOr<StudySummary> {
+    if (entry.study.state != StudyState::kRunning) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "study '", study, "' is ", StudyStateName(entry.study.state), ", not RUNNING"));
+    }
+    NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kStopped));
+    entry.study.state = StudyState::kStopped;
+    return entry.Summary();
+  });
 }
 
 absl::StatusOr<Trial> StudyManager::GetTrial(const std::string& study, int64_t number) {
-  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
-  NASQ_ASSIGN_OR_RETURN(Trial * trial, FindTrial(*locked, number));
-  return *trial;
+  return InStudy(study, [&](Entry& entry) -> absl::StatusOr<Trial> {
+    NASQ_ASSIGN_OR_RETURN(Trial * trial, FindTrial(entry, number));
+    return *trial;
+  });
 }
 
 absl::StatusOr<std::vector<Trial>> StudyManager::ListTrials(
     const std::string& study, const std::vector<TrialState>& states) {
-  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
-  if (states.empty()) return locked->trials;
-  std::vector<Trial> out;
-  for (const Trial& t : locked->trials) {
-    if (std::find(states.begin(), states.end(), t.state) != states.end()) out.push_back(t);
-  }
-  return out;
+  return InStudy(study, [&](Entry& entry) -> absl::StatusOr<std::vector<Trial>> {
+    if (states.empty()) return entry.trials;
+    std::vector<Trial> out;
+    for (const Trial& t : entry.trials) {
+      if (std::find(states.begin(), states.end(), t.state) != states.end()) out.push_back(t);
+    }
+    return out;
+  });
 }
 
 absl::StatusOr<std::vector<Trial>> StudyManager::BestTrials(const std::string& study) {
-  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
-  return SelectBestTrials(locked->spec(), locked->trials);
+  return InStudy(study, [](Entry& entry) -> absl::StatusOr<std::vector<Trial>> {
+    return SelectBestTrials(entry.spec(), entry.trials);
+  });
 }
 
 absl::Status StudyManager::Update(Entry& entry, Trial& trial, const TrialUpdate& update) {
-  NASQ_RETURN_IF_ERROR(storage_->UpdateTrial(trial.id, update));
+  CommitTicket ticket = 0;
+  NASQ_RETURN_IF_ERROR(storage_->UpdateTrialDeferred(trial.id, update, &ticket));
+  entry.last_write = std::max(entry.last_write, ticket);
   entry.Track(trial, -1);
   ApplyTrialUpdate(update, trial);
   entry.Track(trial, 1);
@@ -270,7 +291,10 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
     tmpl.lease = lease;
     tmpl.attempt = 1;
     tmpl.datetime_start_us = now;
-    NASQ_ASSIGN_OR_RETURN(Trial created, storage_->CreateTrial(entry.study.id, tmpl));
+    CommitTicket ticket = 0;
+    NASQ_ASSIGN_OR_RETURN(Trial created,
+                          storage_->CreateTrialDeferred(entry.study.id, tmpl, &ticket));
+    entry.last_write = std::max(entry.last_write, ticket);
     if (created.number != static_cast<int64_t>(entry.trials.size())) {
       return absl::InternalError(absl::StrCat("study '", entry.name(), "': storage numbered trial ",
                                               created.number, ", expected ", entry.trials.size()));
@@ -285,11 +309,13 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
 
 absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
                                               const std::string& worker_id) {
-  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
-  absl::Status no_work;
-  NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased, TryLease(*locked, worker_id, &no_work));
-  if (!leased) return no_work;
-  return std::move(*leased);
+  return InStudy(study, [&](Entry& entry) -> absl::StatusOr<LeasedTrial> {
+    absl::Status no_work;
+    NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
+                          TryLease(entry, worker_id, &no_work));
+    if (!leased) return no_work;
+    return std::move(*leased);
+  });
 }
 
 absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
@@ -312,12 +338,17 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
       Entry& entry = *entries[(start + i) % entries.size()];
       if (!filter.studies.empty() && !Contains(filter.studies, entry.name())) continue;
       if (!filter.task_kinds.empty() && !Contains(filter.task_kinds, entry.task_kind)) continue;
-      std::lock_guard lock(entry.mu);
+      std::unique_lock lock(entry.mu);
       if (entry.deleted) continue;
       absl::Status no_work;
       NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
                             TryLease(entry, worker_id, &no_work));
-      if (leased) return leased;
+      if (leased) {
+        const CommitTicket seen = entry.last_write;
+        lock.unlock();
+        NASQ_RETURN_IF_ERROR(storage_->WaitDurable(seen));
+        return leased;
+      }
     }
     std::unique_lock lock(work_mu_);
     if (!work_cv_.wait_until(lock, deadline,
@@ -350,38 +381,45 @@ absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number, in
 
 absl::StatusOr<HeartbeatResult> StudyManager::Heartbeat(const std::string& study, int64_t number,
                                                         int64_t epoch) {
-  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
-  NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(*locked, number, epoch));
-  TrialUpdate update;
-  update.expected_epoch = epoch;
-  update.lease = Lease{trial->lease->worker_id, epoch,
-                       clock_->NowMicros() + locked->spec().lease_duration_ms * 1000};
-  NASQ_RETURN_IF_ERROR(Update(*locked, *trial, update));
-  return HeartbeatResult{locked->study.state != StudyState::kRunning, *trial->lease};
+  return InStudy(study, [&](Entry& entry) -> absl::StatusOr<HeartbeatResult> {
+    NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, epoch));
+    TrialUpdate update;
+    update.expected_epoch = epoch;
+    update.lease = Lease{trial->lease->worker_id, epoch,
+                         clock_->NowMicros() + entry.spec().lease_duration_ms * 1000};
+    NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+    return HeartbeatResult{entry.study.state != StudyState::kRunning, *trial->lease};
+  });
 }
 
 absl::StatusOr<bool> StudyManager::ReportIntermediate(const std::string& study, int64_t number,
                                                       int64_t epoch, int64_t step, double value,
                                                       const std::map<std::string, double>& metrics) {
   if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step: must be >= 0, got ", step));
-  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
-  NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(*locked, number, epoch));
-  TrialUpdate update;
-  update.expected_epoch = epoch;
-  update.lease = Lease{trial->lease->worker_id, epoch,
-                       clock_->NowMicros() + locked->spec().lease_duration_ms * 1000};
-  update.intermediate_values[step] = value;
-  if (!metrics.empty()) {
-    update.user_attrs[absl::StrCat("intermediate/", step)] = MetricsToJson(metrics);
-  }
-  NASQ_RETURN_IF_ERROR(Update(*locked, *trial, update));
-  return locked->study.state != StudyState::kRunning;
+  return InStudy(study, [&](Entry& entry) -> absl::StatusOr<bool> {
+    NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, epoch));
+    TrialUpdate update;
+    update.expected_epoch = epoch;
+    update.lease = Lease{trial->lease->worker_id, epoch,
+                         clock_->NowMicros() + entry.spec().lease_duration_ms * 1000};
+    update.intermediate_values[step] = value;
+    if (!metrics.empty()) {
+      update.user_attrs[absl::StrCat("intermediate/", step)] = MetricsToJson(metrics);
+    }
+    NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+    return entry.study.state != StudyState::kRunning;
+  });
 }
 
 absl::StatusOr<Trial> StudyManager::FinishTrial(const std::string& study, int64_t number,
                                                 FinishRequest request) {
-  NASQ_ASSIGN_OR_RETURN(LockedEntry locked, Lock(study));
-  Entry& entry = *locked;
+  return InStudy(study, [&](Entry& entry) {
+    return FinishLocked(entry, number, std::move(request));
+  });
+}
+
+absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
+                                                 FinishRequest request) {
   NASQ_ASSIGN_OR_RETURN(Trial * found, FindTrial(entry, number));
   Trial& trial = *found;
   if (IsFinished(trial.state) && request.skip_if_finished) return trial;
@@ -455,9 +493,11 @@ absl::Status StudyManager::ExpireLease(Entry& entry, Trial& trial) {
 
 absl::StatusOr<int> StudyManager::ReapExpiredLeases() {
   int expired = 0;
+  CommitTicket seen = 0;
   for (const auto& entry : Snapshot()) {
     std::lock_guard lock(entry->mu);
     if (entry->deleted) continue;
+    seen = std::max(seen, entry->last_write);
     const int64_t now = clock_->NowMicros();
     std::vector<int64_t> due;
     for (int64_t number : entry->running) {
@@ -469,7 +509,9 @@ absl::StatusOr<int> StudyManager::ReapExpiredLeases() {
       ++expired;
     }
     if (!due.empty()) NASQ_RETURN_IF_ERROR(MaybeComplete(*entry));
+    seen = std::max(seen, entry->last_write);
   }
+  NASQ_RETURN_IF_ERROR(storage_->WaitDurable(seen));
   if (expired > 0) NotifyWork();
   return expired;
 }

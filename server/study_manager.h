@@ -3,8 +3,18 @@
 // StudyManager owns one entry per study: a lock, an in-memory cache of the study and of all its
 // trials (loaded from Storage at construction, written through on every change) and the
 // study's sampler, which sees the cached trials (no history reload per call). Every change is
-// first written to Storage (one transaction, compare-and-set on the trial's state and lease
-// epoch) and only then applied to the cache, so the cache never runs ahead of what is durable.
+// first applied to Storage (compare-and-set on the trial's state and lease epoch) and then to the
+// cache, under the study's lock.
+//
+// Durability with group commit: trial changes use Storage's deferred writes, so the study's lock
+// is released before the change is durable and concurrent calls share one commit (one fsync).
+// Before answering, every method waits, with no lock held, until every change its answer may
+// reflect is durable (Storage::WaitDurable on the study's latest ticket). So no answer (a leased
+// trial number, an acknowledged result, a state read back) reveals a change that a crash could
+// undo. After a crash Storage holds a prefix of the changes in the order they were made, so trial
+// numbers stay dense and a number is reused only if the trial that took it was never durable and
+// never handed out. ListStudies is the exception: its counts may include changes still being
+// committed (a few milliseconds).
 //
 // Leases: leasing a trial takes the lowest-numbered WAITING trial of the study, else samples new
 // params (numbered densely) and creates the trial RUNNING; the lease of attempt k has epoch k and
@@ -20,7 +30,8 @@
 // heartbeats answer stop=true, running trials may still report their results.
 //
 // Thread-safety: all methods are thread-safe. Calls on different studies proceed in parallel
-// (up to Storage's own serialisation); calls on one study are serialised by its lock.
+// (up to Storage's own serialisation); calls on one study are serialised by its lock, but not
+// their waits for durability, which concurrent calls share.
 #ifndef NASQ_SERVER_STUDY_MANAGER_H_
 #define NASQ_SERVER_STUDY_MANAGER_H_
 
@@ -35,6 +46,7 @@
 #include <optional>
 #include <shared_mutex>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -181,7 +193,15 @@ class StudyManager {
   // The RUNNING trial `number` whose lease has `epoch`; FAILED_PRECONDITION otherwise.
   absl::StatusOr<Trial*> FindLeased(Entry& entry, int64_t number, int64_t epoch);
   absl::StatusOr<Trial*> FindTrial(Entry& entry, int64_t number);
-  // Writes `update` to Storage, then applies it to the cached `trial`.
+  // Runs `body(entry)` with the study's entry locked, then, with the lock released, waits until
+  // every change of the study so far is durable and returns body's result (or the durability
+  // error). NOT_FOUND when the study does not exist.
+  template <class Body>
+  std::invoke_result_t<Body, Entry&> InStudy(const std::string& study, Body&& body);
+  // FinishTrial on the locked `entry`.
+  absl::StatusOr<Trial> FinishLocked(Entry& entry, int64_t number, FinishRequest request);
+  // Applies `update` to Storage (deferred durability, the entry's latest ticket), then to the
+  // cached `trial`.
   absl::Status Update(Entry& entry, Trial& trial, const TrialUpdate& update);
   absl::Status MaybeComplete(Entry& entry);
   absl::Status ExpireLease(Entry& entry, Trial& trial);

@@ -78,7 +78,9 @@ class MemoryStorage final : public Storage {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<Trial> CreateTrial(int64_t study_id, const Trial& tmpl) override {
+  // Every change is "durable" at once: tickets are all 0 and WaitDurable never waits.
+  absl::StatusOr<Trial> CreateTrialDeferred(int64_t study_id, const Trial& tmpl,
+                                            CommitTicket* ticket) override {
     std::lock_guard<std::mutex> lock(mu_);
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
     NASQ_RETURN_IF_ERROR(ValidateTrialTemplate(tmpl));
@@ -88,6 +90,7 @@ class MemoryStorage final : public Storage {
     trial.number = static_cast<int64_t>(entry->trial_ids.size());
     entry->trial_ids.push_back(trial.id);
     trials_[trial.id] = trial;
+    *ticket = 0;
     return trial;
   }
 
@@ -120,15 +123,19 @@ class MemoryStorage final : public Storage {
     return out;
   }
 
-  absl::Status UpdateTrial(int64_t trial_id, const TrialUpdate& update) override {
+  absl::Status UpdateTrialDeferred(int64_t trial_id, const TrialUpdate& update,
+                                   CommitTicket* ticket) override {
     std::lock_guard<std::mutex> lock(mu_);
     NASQ_ASSIGN_OR_RETURN(Trial * trial, FindTrial(trial_id));
     NASQ_RETURN_IF_ERROR(ValidateTrialUpdate(update));
     NASQ_RETURN_IF_ERROR(
         CheckTrialUpdatePreconditions(trial_id, trial->state, trial->lease, update));
     ApplyTrialUpdate(update, *trial);
+    *ticket = 0;
     return absl::OkStatus();
   }
+
+  absl::Status WaitDurable(CommitTicket /*ticket*/) override { return absl::OkStatus(); }
 
  private:
   struct StudyEntry {

@@ -30,6 +30,13 @@ namespace nasq {
 // everything else -> INTERNAL.
 absl::Status SqliteStatus(int rc, absl::string_view context, sqlite3* db = nullptr);
 
+// The status of a method result: itself for a Status, .status() for a StatusOr.
+inline absl::Status StatusOf(const absl::Status& s) { return s; }
+template <class T>
+absl::Status StatusOf(const absl::StatusOr<T>& s) {
+  return s.status();
+}
+
 // A prepared statement borrowed from SqliteDb's cache. Bindings and the cursor are reset when
 // the borrow ends (destructor), so the next user starts clean.
 class SqliteStatement {
@@ -101,11 +108,6 @@ class SqliteDb {
 
  private:
   SqliteDb(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
-  static absl::Status StatusOf(const absl::Status& s) { return s; }
-  template <class T>
-  static absl::Status StatusOf(const absl::StatusOr<T>& s) {
-    return s.status();
-  }
   void Rollback();
 
   sqlite3* db_;

@@ -1,13 +1,12 @@
-// storage/sqlite_storage.cc: see sqlite_storage.h. Every public method takes the connection
-// mutex and runs as one transaction (BEGIN IMMEDIATE for writes, BEGIN for reads, so reads see
-// one consistent snapshot).
+// storage/sqlite_storage.cc: see sqlite_storage.h. Every public method runs through
+// SqliteGroupCommit: writes as one savepoint of the open write transaction (committed together
+// with concurrent writes), reads on one consistent snapshot.
 #include "storage/sqlite_storage.h"
 
 #include <cmath>
 #include <filesystem>
 #include <functional>
 #include <limits>
-#include <mutex>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -18,13 +17,12 @@
 #include "nlohmann/json.hpp"
 #include "storage/spec_json.h"
 #include "storage/sqlite_db.h"
+#include "storage/sqlite_group_commit.h"
 #include "storage/sqlite_schema.h"
 #include "storage/trial_checks.h"
 
 namespace nasq {
 namespace {
-
-using TxKind = SqliteDb::TxKind;
 
 // ---- float columns that may hold +-inf / NaN: NULL plus a type, as Optuna stores them --------
 
@@ -98,12 +96,12 @@ absl::Status CorruptRow(absl::string_view what, absl::string_view detail) {
 
 class SqliteStorage final : public Storage {
  public:
-  explicit SqliteStorage(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  explicit SqliteStorage(std::unique_ptr<SqliteDb> db)
+      : commits_(std::move(db)), db_(&commits_.db()) {}
 
   absl::StatusOr<int64_t> CreateStudy(const StudySpec& spec, int64_t created_us) override {
     NASQ_ASSIGN_OR_RETURN(std::string spec_json, StudySpecToJson(spec));
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kWrite, [&]() -> absl::StatusOr<int64_t> {
+    return commits_.WriteDurably([&]() -> absl::StatusOr<int64_t> {
       NASQ_ASSIGN_OR_RETURN(auto find,
                             db_->Prepare("SELECT study_id FROM studies WHERE name = ?1"));
       NASQ_ASSIGN_OR_RETURN(bool taken, find.Bind(1, spec.name).Step());
@@ -135,13 +133,11 @@ class SqliteStorage final : public Storage {
   }
 
   absl::StatusOr<Study> GetStudy(int64_t study_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kRead, [&] { return LoadStudy(study_id); });
+    return commits_.Read([&] { return LoadStudy(study_id); });
   }
 
   absl::StatusOr<Study> GetStudyByName(const std::string& name) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kRead, [&]() -> absl::StatusOr<Study> {
+    return commits_.Read([&]() -> absl::StatusOr<Study> {
       NASQ_ASSIGN_OR_RETURN(auto find,
                             db_->Prepare("SELECT study_id FROM studies WHERE name = ?1"));
       NASQ_ASSIGN_OR_RETURN(bool found, find.Bind(1, name).Step());
@@ -151,13 +147,11 @@ class SqliteStorage final : public Storage {
   }
 
   absl::StatusOr<std::vector<Study>> ListStudies() override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kRead, [&] { return LoadStudies(std::nullopt); });
+    return commits_.Read([&] { return LoadStudies(std::nullopt); });
   }
 
   absl::Status SetStudyState(int64_t study_id, StudyState state) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kWrite, [&]() -> absl::Status {
+    return commits_.WriteDurably([&]() -> absl::Status {
       NASQ_RETURN_IF_ERROR(RequireStudy(study_id));
       NASQ_ASSIGN_OR_RETURN(auto update,
                             db_->Prepare("UPDATE studies SET state = ?2 WHERE study_id = ?1"));
@@ -167,8 +161,7 @@ class SqliteStorage final : public Storage {
 
   absl::Status SetStudySystemAttr(int64_t study_id, const std::string& key,
                                   const std::string& value_json) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kWrite, [&]() -> absl::Status {
+    return commits_.WriteDurably([&]() -> absl::Status {
       NASQ_RETURN_IF_ERROR(RequireStudy(study_id));
       NASQ_ASSIGN_OR_RETURN(
           auto upsert,
@@ -180,8 +173,7 @@ class SqliteStorage final : public Storage {
   }
 
   absl::Status DeleteStudy(int64_t study_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kWrite, [&]() -> absl::Status {
+    return commits_.WriteDurably([&]() -> absl::Status {
       NASQ_RETURN_IF_ERROR(RequireStudy(study_id));
       // Foreign keys cascade to directions, attributes, trials and everything under them.
       NASQ_ASSIGN_OR_RETURN(auto del, db_->Prepare("DELETE FROM studies WHERE study_id = ?1"));
@@ -189,9 +181,9 @@ class SqliteStorage final : public Storage {
     });
   }
 
-  absl::StatusOr<Trial> CreateTrial(int64_t study_id, const Trial& tmpl) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kWrite, [&]() -> absl::StatusOr<Trial> {
+  absl::StatusOr<Trial> CreateTrialDeferred(int64_t study_id, const Trial& tmpl,
+                                            CommitTicket* ticket) override {
+    return commits_.Write(ticket, [&]() -> absl::StatusOr<Trial> {
       NASQ_RETURN_IF_ERROR(RequireStudy(study_id));
       NASQ_RETURN_IF_ERROR(ValidateTrialTemplate(tmpl));
       std::map<std::string, std::string> distribution_json;
@@ -201,10 +193,11 @@ class SqliteStorage final : public Storage {
       Trial trial = tmpl;
       trial.study_id = study_id;
       {
-        NASQ_ASSIGN_OR_RETURN(auto count,
-                              db_->Prepare("SELECT COUNT(*) FROM trials WHERE study_id = ?1"));
-        NASQ_RETURN_IF_ERROR(count.Bind(1, study_id).Step().status());
-        trial.number = count.Int(0);
+        // Numbers are dense, so the next one is MAX + 1 (an index lookup, unlike COUNT).
+        NASQ_ASSIGN_OR_RETURN(auto next, db_->Prepare("SELECT COALESCE(MAX(number) + 1, 0) FROM "
+                                                      "trials WHERE study_id = ?1"));
+        NASQ_RETURN_IF_ERROR(next.Bind(1, study_id).Step().status());
+        trial.number = next.Int(0);
       }
       NASQ_ASSIGN_OR_RETURN(
           auto insert,
@@ -240,13 +233,11 @@ class SqliteStorage final : public Storage {
   }
 
   absl::StatusOr<Trial> GetTrial(int64_t trial_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kRead, [&] { return LoadTrial(trial_id); });
+    return commits_.Read([&] { return LoadTrial(trial_id); });
   }
 
   absl::StatusOr<Trial> GetTrialByNumber(int64_t study_id, int64_t number) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kRead, [&]() -> absl::StatusOr<Trial> {
+    return commits_.Read([&]() -> absl::StatusOr<Trial> {
       NASQ_RETURN_IF_ERROR(RequireStudy(study_id));
       NASQ_ASSIGN_OR_RETURN(
           auto find,
@@ -262,16 +253,15 @@ class SqliteStorage final : public Storage {
 
   absl::StatusOr<std::vector<Trial>> GetAllTrials(int64_t study_id,
                                                   const std::vector<TrialState>& states) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kRead, [&]() -> absl::StatusOr<std::vector<Trial>> {
+    return commits_.Read([&]() -> absl::StatusOr<std::vector<Trial>> {
       NASQ_RETURN_IF_ERROR(RequireStudy(study_id));
       return LoadTrials(TrialScope::kStudy, study_id, StatesFilter(states));
     });
   }
 
-  absl::Status UpdateTrial(int64_t trial_id, const TrialUpdate& update) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    return db_->InTransaction(TxKind::kWrite, [&]() -> absl::Status {
+  absl::Status UpdateTrialDeferred(int64_t trial_id, const TrialUpdate& update,
+                                   CommitTicket* ticket) override {
+    return commits_.Write(ticket, [&]() -> absl::Status {
       NASQ_ASSIGN_OR_RETURN(
           auto current,
           db_->Prepare("SELECT t.state, l.worker_id, l.epoch, l.deadline_us FROM trials t "
@@ -314,8 +304,10 @@ class SqliteStorage final : public Storage {
     });
   }
 
+  absl::Status WaitDurable(CommitTicket ticket) override { return commits_.WaitDurable(ticket); }
+
  private:
-  // ---- helpers; all run inside a transaction with mu_ held ----
+  // ---- helpers; all run inside a commits_ body (a transaction, the connection mutex held) ----
 
   static absl::StatusOr<TrialState> ParseState(const std::string& text) {
     std::optional<TrialState> state = ParseTrialState(text);
@@ -545,8 +537,8 @@ class SqliteStorage final : public Storage {
         .Run();
   }
 
-  std::mutex mu_;  // guards db_ (one connection, one caller at a time)
-  std::unique_ptr<SqliteDb> db_;
+  SqliteGroupCommit commits_;  // owns the connection; every method goes through it
+  SqliteDb* const db_;         // commits_.db(), used only inside commits_' bodies
 };
 
 }  // namespace

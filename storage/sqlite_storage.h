@@ -5,9 +5,11 @@
 // values, user/system attributes, leases) and a `schema_version` table. Schema migrations are
 // applied in order when the file is opened (storage/sqlite_schema.h).
 //
-// Durability: every method is one transaction (BEGIN IMMEDIATE ... COMMIT) and the connection
-// runs with `PRAGMA synchronous=FULL`, so once a write method has returned OK its change
-// survives a crash of the process or of the machine (the WAL is fsync'ed at every commit).
+// Durability: the connection runs with `PRAGMA synchronous=FULL` (the WAL is fsync'ed at every
+// commit), so once a write method has returned OK, or WaitDurable has for a deferred write, the
+// change survives a crash of the process or of the machine. Writes use group commit
+// (storage/sqlite_group_commit.h): each runs as a savepoint of one open transaction that the
+// first waiter commits for everybody, so concurrent writers share one fsync.
 //
 // Floats round-trip exactly (objective values +-inf as NULL plus a FINITE/INF_POS/INF_NEG type
 // column, intermediate values also NaN, like Optuna), except that -0.0 reads back as 0.0.
@@ -16,7 +18,7 @@
 // same file waits up to `busy_timeout_ms` for locks and then fails with UNAVAILABLE.
 //
 // Thread-safety: the returned Storage is thread-safe; one connection is shared behind a mutex,
-// so calls are serialised.
+// so statements are serialised, but a commit's fsync is shared by every writer waiting for it.
 #ifndef NASQ_STORAGE_SQLITE_STORAGE_H_
 #define NASQ_STORAGE_SQLITE_STORAGE_H_
 

@@ -10,6 +10,11 @@
 //  * Trial numbers are dense and unique per study: CreateTrial assigns 0, 1, 2, ... Study and
 //    trial ids are positive and never reused, not even after DeleteStudy.
 //  * Objective values may be +-inf but never NaN; intermediate values may be NaN or +-inf.
+//  * Group commit: CreateTrialDeferred / UpdateTrialDeferred apply a change at once (every later
+//    call sees it) and make it durable later, together with the changes of concurrent callers;
+//    WaitDurable(ticket) waits for that. The durable state is always a prefix of the write order,
+//    so a crash may lose only the newest changes that nobody has waited for. Every other write
+//    method returns only once its change is durable.
 //  * Errors: NOT_FOUND (unknown study/trial), ALREADY_EXISTS (duplicate study name),
 //    FAILED_PRECONDITION (CAS mismatch, frozen trial), INVALID_ARGUMENT (bad input),
 //    INTERNAL / UNAVAILABLE (the backend failed; nothing was changed), DATA_LOSS (a stored row
@@ -30,6 +35,10 @@
 #include "core/trial.h"
 
 namespace nasq {
+
+// A position in a storage's write order: a change is durable once WaitDurable(its ticket) has
+// returned OK. Tickets only grow; 0 precedes every change.
+using CommitTicket = uint64_t;
 
 // A compare-and-set change to one trial. Preconditions: the trial's state must equal
 // `expected_state` and, when `expected_epoch` is set, its lease must exist with that epoch.
@@ -70,21 +79,37 @@ class Storage {
 
   // Stores `tmpl` as a new trial of the study: id and number are assigned (number = count of
   // the study's trials), everything else (state, params, distributions, values, attrs, lease,
-  // attempt, timestamps, intermediate values) is taken from `tmpl`. Returns the stored trial.
-  // INVALID_ARGUMENT when params and distributions do not have the same keys, a distribution is
-  // invalid, a param's internal value lies outside its distribution, or a value is NaN.
-  virtual absl::StatusOr<Trial> CreateTrial(int64_t study_id, const Trial& tmpl) = 0;
+  // attempt, timestamps, intermediate values) is taken from `tmpl`. Returns the stored trial once
+  // it is durable. INVALID_ARGUMENT when params and distributions do not have the same keys, a
+  // distribution is invalid, a param's internal value lies outside its distribution, or a value
+  // is NaN.
+  absl::StatusOr<Trial> CreateTrial(int64_t study_id, const Trial& tmpl);
+  // CreateTrial without waiting for durability: returns once the trial is stored and visible to
+  // every later call, with its position in `*ticket` (untouched on error); it is durable once
+  // WaitDurable(*ticket) has returned OK.
+  virtual absl::StatusOr<Trial> CreateTrialDeferred(int64_t study_id, const Trial& tmpl,
+                                                    CommitTicket* ticket) = 0;
   virtual absl::StatusOr<Trial> GetTrial(int64_t trial_id) = 0;
   virtual absl::StatusOr<Trial> GetTrialByNumber(int64_t study_id, int64_t number) = 0;
   // The study's trials by number; only those in `states` when it is non-empty.
   virtual absl::StatusOr<std::vector<Trial>> GetAllTrials(
       int64_t study_id, const std::vector<TrialState>& states = {}) = 0;
 
-  // Applies `update` to the trial if its preconditions hold (see TrialUpdate); otherwise
-  // FAILED_PRECONDITION with the actual state/epoch in the message, and nothing changes.
-  // Finished trials refuse every update, whatever `expected_state` says. INVALID_ARGUMENT when
-  // `update.values` contains NaN.
-  virtual absl::Status UpdateTrial(int64_t trial_id, const TrialUpdate& update) = 0;
+  // Applies `update` to the trial if its preconditions hold (see TrialUpdate) and returns once
+  // the change is durable; otherwise FAILED_PRECONDITION with the actual state/epoch in the
+  // message, and nothing changes. Finished trials refuse every update, whatever
+  // `expected_state` says. INVALID_ARGUMENT when `update.values` contains NaN.
+  absl::Status UpdateTrial(int64_t trial_id, const TrialUpdate& update);
+  // UpdateTrial without waiting for durability, like CreateTrialDeferred.
+  virtual absl::Status UpdateTrialDeferred(int64_t trial_id, const TrialUpdate& update,
+                                           CommitTicket* ticket) = 0;
+
+  // Returns once every change whose ticket is <= `ticket` is durable; the storage commits the
+  // pending changes of all callers together. When the commit fails, returns its error
+  // (UNAVAILABLE / INTERNAL): the pending changes are lost and the storage refuses every later
+  // write with that error (fail-stop: callers may have seen the lost changes; reopen the storage
+  // to continue from the durable state).
+  virtual absl::Status WaitDurable(CommitTicket ticket) = 0;
 };
 
 }  // namespace nasq

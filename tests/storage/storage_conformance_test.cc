@@ -210,6 +210,65 @@ TYPED_TEST(StorageConformance, NumbersTrialsDenselyUnderConcurrentCreation) {
   EXPECT_EQ(ids.size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
+TYPED_TEST(StorageConformance, DeferredWritesAreVisibleAtOnceAndOrderedByTicket) {
+  const int64_t id = this->MakeStudy("deferred");
+  CommitTicket created_ticket = 0;
+  absl::StatusOr<Trial> created =
+      this->storage_->CreateTrialDeferred(id, SampleTrialTemplate(), &created_ticket);
+  ASSERT_TRUE(created.ok()) << created.status();
+  ExpectSameTrial(*created, this->Get(created->id));  // visible before WaitDurable
+
+  TrialUpdate update;
+  update.state = TrialState::kComplete;
+  update.values = std::vector<double>{1.5};
+  update.clear_lease = true;
+  CommitTicket updated_ticket = 0;
+  ASSERT_TRUE(this->storage_->UpdateTrialDeferred(created->id, update, &updated_ticket).ok());
+  EXPECT_GE(updated_ticket, created_ticket);
+  EXPECT_EQ(this->Get(created->id).state, TrialState::kComplete);
+  EXPECT_TRUE(this->storage_->WaitDurable(updated_ticket).ok());
+  EXPECT_TRUE(this->storage_->WaitDurable(created_ticket).ok());  // already durable
+  EXPECT_EQ(this->Get(created->id).values, std::vector<double>{1.5});
+}
+
+TYPED_TEST(StorageConformance, FailedDeferredWriteChangesNothingAndKeepsPendingOnes) {
+  const int64_t id = this->MakeStudy("deferred");
+  CommitTicket ticket = 0;
+  absl::StatusOr<Trial> kept =
+      this->storage_->CreateTrialDeferred(id, SampleTrialTemplate(), &ticket);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+
+  const CommitTicket untouched = 987654321;
+  CommitTicket refused_ticket = untouched;
+  TrialUpdate stale;
+  stale.expected_state = TrialState::kWaiting;  // the trial is RUNNING
+  stale.state = TrialState::kComplete;
+  stale.values = std::vector<double>{2.0};
+  EXPECT_EQ(this->storage_->UpdateTrialDeferred(kept->id, stale, &refused_ticket).code(),
+            absl::StatusCode::kFailedPrecondition);
+  Trial bad = SampleTrialTemplate();
+  bad.values = {kNaN};
+  EXPECT_EQ(this->storage_->CreateTrialDeferred(id, bad, &refused_ticket).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(this->storage_->CreateTrialDeferred(id + 1000, SampleTrialTemplate(), &refused_ticket)
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_EQ(refused_ticket, untouched);
+
+  CommitTicket next_ticket = 0;
+  absl::StatusOr<Trial> next =
+      this->storage_->CreateTrialDeferred(id, SampleTrialTemplate(), &next_ticket);
+  ASSERT_TRUE(next.ok()) << next.status();
+  EXPECT_EQ(next->number, kept->number + 1);  // the refused create took no number
+  ASSERT_TRUE(this->storage_->WaitDurable(next_ticket).ok());
+  absl::StatusOr<std::vector<Trial>> stored = this->storage_->GetAllTrials(id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_EQ(stored->size(), 2u);
+  ExpectSameTrial(*kept, (*stored)[0]);  // the refused update left it as created
+  ExpectSameTrial(*next, (*stored)[1]);
+}
+
 TYPED_TEST(StorageConformance, CreateTrialStoresEveryFieldOfTheTemplate) {
   const int64_t id = this->MakeStudy("s");
   Trial tmpl = SampleTrialTemplate();

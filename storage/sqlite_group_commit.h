@@ -1,0 +1,96 @@
+// storage/sqlite_group_commit.h: group commit over one SQLite connection, for the SQLite
+// storage.
+//
+// Writes (Write) run at once, each inside its own SAVEPOINT of one long write transaction, so a
+// failing write changes nothing while the others stay; they are visible to every later read or
+// write on the connection. WaitDurable(ticket) makes them durable: the first waiter commits the
+// open transaction (one COMMIT, hence one fsync under synchronous=FULL, for every write made
+// since the last commit) while later waiters wait for it, and writes that arrive meanwhile join
+// the next transaction. Commits happen in write order, so the durable state is always a prefix of
+// the writes. A failed COMMIT rolls the transaction back and makes the object fail-stop: every
+// later Write and WaitDurable returns that error.
+//
+// Thread-safety: thread-safe. Write and Read bodies run with the connection mutex held, one at a
+// time; they must use the connection only and must not call back into this object.
+#ifndef NASQ_STORAGE_SQLITE_GROUP_COMMIT_H_
+#define NASQ_STORAGE_SQLITE_GROUP_COMMIT_H_
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+#include "absl/status/status.h"
+#include "storage/sqlite_db.h"
+#include "storage/storage.h"
+
+namespace nasq {
+
+class SqliteGroupCommit {
+ public:
+  explicit SqliteGroupCommit(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  // Commits what is still pending (best effort: nobody is left to hear about a failure).
+  ~SqliteGroupCommit();
+  SqliteGroupCommit(const SqliteGroupCommit&) = delete;
+  SqliteGroupCommit& operator=(const SqliteGroupCommit&) = delete;
+
+  // The connection, for use inside Write and Read bodies only.
+  SqliteDb& db() { return *db_; }
+
+  // Runs `body` (returning Status or StatusOr) as one write: on success its changes are kept and
+  // `*ticket` receives the commit they will be part of; on failure they are rolled back and
+  // `*ticket` is untouched. Not durable until WaitDurable(*ticket).
+  template <class Body>
+  auto Write(CommitTicket* ticket, Body&& body) -> decltype(body()) {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    if (absl::Status s = BeginWrite(); !s.ok()) return s;
+    auto result = body();
+    if (absl::Status s = EndWrite(StatusOf(result).ok(), ticket); !s.ok()) return s;
+    return result;
+  }
+
+  // Write followed by WaitDurable: returns once the change is durable.
+  template <class Body>
+  auto WriteDurably(Body&& body) -> decltype(body()) {
+    CommitTicket ticket = 0;
+    auto result = Write(&ticket, std::forward<Body>(body));
+    if (!StatusOf(result).ok()) return result;
+    if (absl::Status s = WaitDurable(ticket); !s.ok()) return s;
+    return result;
+  }
+
+  // Runs the read-only `body` on one consistent snapshot that includes every write so far.
+  template <class Body>
+  auto Read(Body&& body) -> decltype(body()) {
+    std::lock_guard<std::mutex> lock(db_mu_);
+    if (in_transaction_) return body();
+    return db_->InTransaction(SqliteDb::TxKind::kRead, std::forward<Body>(body));
+  }
+
+  // Returns once every write with a ticket <= `ticket` is committed (see the file comment).
+  absl::Status WaitDurable(CommitTicket ticket);
+
+ private:
+  // With db_mu_ held: opens the write transaction if none is open, then a savepoint.
+  absl::Status BeginWrite();
+  // With db_mu_ held: releases the savepoint (keeping the write) or rolls back to it.
+  absl::Status EndWrite(bool keep, CommitTicket* ticket);
+  // Takes db_mu_ and commits the open transaction, if any. Returns the ticket now durable, or
+  // the commit's error (after which failure_ is set).
+  absl::StatusOr<CommitTicket> CommitOpenTransaction();
+
+  std::mutex db_mu_;  // guards db_, in_transaction_, open_ticket_, failure_
+  std::unique_ptr<SqliteDb> db_;
+  bool in_transaction_ = false;   // a write transaction is open with uncommitted writes
+  CommitTicket open_ticket_ = 0;  // the open transaction's ticket, else the last committed one
+  absl::Status failure_;          // the failed commit; then every write is refused
+
+  std::mutex sync_mu_;  // guards durable_, committing_, sync_failure_
+  std::condition_variable sync_cv_;
+  CommitTicket durable_ = 0;   // every ticket <= this is committed
+  bool committing_ = false;    // a waiter is committing (the others wait for it)
+  absl::Status sync_failure_;  // copy of failure_ for waiters
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_STORAGE_SQLITE_GROUP_COMMIT_H_
