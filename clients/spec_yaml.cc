@@ -1,0 +1,622 @@
+#include "clients/spec_yaml.h"
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "clients/yaml_scalar.h"
+#include "core/status_macros.h"
+#include "yaml-cpp/yaml.h"
+
+namespace nasq {
+namespace {
+
+using Fields = std::map<std::string, YAML::Node>;
+
+constexpr const char* kTpeOptions[] = {
+    "n_startup_trials", "n_ei_candidates", "multivariate",        "group",
+    "constant_liar",    "prior_weight",    "consider_magic_clip", "consider_endpoints"};
+
+// "a mapping", "a list", or the scalar quoted: what a node holds, for "expected X, got Y".
+std::string Describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Map:
+      return "a mapping";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Scalar:
+      return absl::StrCat("\"", node.Scalar(), "\"");
+    default:
+      return "nothing";
+  }
+}
+
+// Parses "30s", "500ms", "5m", "1h" or a bare number of seconds into milliseconds.
+std::optional<int64_t> ParseDurationMs(const std::string& text) {
+  static const std::pair<std::string_view, double> kUnits[] = {
+      {"ms", 1.0}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}};
+  for (const auto& [suffix, scale] : kUnits) {
+    if (text.size() > suffix.size() && text.ends_with(suffix)) {
+      auto number = ParseYamlFloat(text.substr(0, text.size() - suffix.size()));
+      if (number && std::isfinite(*number) && *number >= 0) {
+        return static_cast<int64_t>(std::llround(*number * scale));
+      }
+    }
+  }
+  auto seconds = ParseYamlFloat(text);
+  if (seconds && std::isfinite(*seconds) && *seconds >= 0) {
+    return static_cast<int64_t>(std::llround(*seconds * 1e3));
+  }
+  return std::nullopt;
+}
+
+// Turns one parsed YAML document into a StudySpec, remembering where each field was written so
+// that validation errors from core/ can point at the right line.
+class SpecParser {
+ public:
+  explicit SpecParser(std::string source) : source_(std::move(source)) {}
+
+  absl::StatusOr<StudySpec> Parse(const YAML::Node& root) {
+    if (!root.IsDefined() || root.IsNull()) {
+      return absl::InvalidArgumentError(absl::StrCat(source_, ": empty study spec"));
+    }
+    NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "",
+                                                   {"name", "direction", "directions", "metric",
+                                                    "metrics", "space", "sampler", "max_trials",
+                                                    "max_retries", "lease", "task", "user_attrs"}));
+    StudySpec spec;
+    NASQ_ASSIGN_OR_RETURN(spec.name, Required(root, fields, "", "name", &SpecParser::String));
+    NASQ_RETURN_IF_ERROR(ParseObjectives(fields, spec));
+    NASQ_RETURN_IF_ERROR(ParseSpace(Required(root, fields, "", "space"), spec));
+    if (fields.contains("sampler")) NASQ_RETURN_IF_ERROR(ParseSampler(fields["sampler"], spec));
+    if (fields.contains("max_trials")) {
+      NASQ_ASSIGN_OR_RETURN(spec.max_trials, Integer(fields["max_trials"], "max_trials"));
+    }
+    if (fields.contains("max_retries")) {
+      NASQ_ASSIGN_OR_RETURN(int64_t retries, Integer(fields["max_retries"], "max_retries"));
+      NASQ_ASSIGN_OR_RETURN(spec.max_retries, ToInt(fields["max_retries"], "max_retries", retries));
+    }
+    if (fields.contains("lease")) NASQ_RETURN_IF_ERROR(ParseLease(fields["lease"], spec));
+    if (fields.contains("task")) NASQ_RETURN_IF_ERROR(ParseTask(fields["task"], spec));
+    if (fields.contains("user_attrs")) {
+      NASQ_RETURN_IF_ERROR(ParseUserAttrs(fields["user_attrs"], spec));
+    }
+    NASQ_RETURN_IF_ERROR(Relocate(ValidateStudySpec(spec)));
+    return spec;
+  }
+
+ private:
+  // The error for `node` at field `path`: "<source>:<line>:<col>: <path>: <message>".
+  absl::Status Error(const YAML::Node& node, const std::string& path,
+                     const std::string& message) const {
+    return ErrorAt(node.Mark(), path, message);
+  }
+
+  absl::Status ErrorAt(const YAML::Mark& mark, const std::string& path,
+                       const std::string& message) const {
+    std::string where = source_;
+    if (mark.line >= 0) absl::StrAppend(&where, ":", mark.line + 1, ":", mark.column + 1);
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ": ", path.empty() ? "" : path + ": ", message));
+  }
+
+  static std::string Child(const std::string& path, const std::string& key) {
+    return path.empty() ? key : absl::StrCat(path, ".", key);
+  }
+
+  // Checks that `node` is a mapping whose keys are unique and all in `allowed`; returns the
+  // fields by name. Records each field's position for Relocate.
+  absl::StatusOr<Fields> GetFields(const YAML::Node& node, const std::string& path,
+                                   const std::vector<std::string>& allowed) {
+    if (!node.IsMap()) return Error(node, path, "expected a mapping, got " + Describe(node));
+    Fields fields;
+    for (const auto& kv : node) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      const std::string child = Child(path, key);
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
+        return Error(
+            kv.first, child,
+            absl::StrCat("unknown field (expected one of: ", absl::StrJoin(allowed, ", "), ")"));
+      }
+      if (!fields.emplace(key, kv.second).second) return Error(kv.first, child, "duplicate field");
+      marks_[child] = kv.first.Mark();
+    }
+    return fields;
+  }
+
+  // The field `key` of `fields`, or an error at `parent` saying it is missing.
+  absl::StatusOr<YAML::Node> Required(const YAML::Node& parent, const Fields& fields,
+                                      const std::string& path, const std::string& key) const {
+    auto it = fields.find(key);
+    if (it == fields.end()) return Error(parent, Child(path, key), "required field is missing");
+    return it->second;
+  }
+
+  // As above, then converts the field with `convert`.
+  template <typename T>
+  absl::StatusOr<T> Required(const YAML::Node& parent, const Fields& fields,
+                             const std::string& path, const std::string& key,
+                             absl::StatusOr<T> (SpecParser::*convert)(const YAML::Node&,
+                                                                      const std::string&) const) {
+    NASQ_ASSIGN_OR_RETURN(YAML::Node node, Required(parent, fields, path, key));
+    return (this->*convert)(node, Child(path, key));
+  }
+
+  absl::StatusOr<std::string> String(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) return Error(node, path, "expected a string, got " + Describe(node));
+    return node.Scalar();
+  }
+
+  absl::StatusOr<double> Number(const YAML::Node& node, const std::string& path) const {
+    if (node.IsScalar()) {
+      if (auto v = ParseYamlFloat(node.Scalar())) return *v;
+    }
+    return Error(node, path, "expected a number, got " + Describe(node));
+  }
+
+  absl::StatusOr<int64_t> Integer(const YAML::Node& node, const std::string& path) const {
+    if (node.IsScalar()) {
+      if (auto v = ParseYamlInt(node.Scalar())) return *v;
+    }
+    return Error(node, path, "expected an integer, got " + Describe(node));
+  }
+
+  absl::StatusOr<int> ToInt(const YAML::Node& node, const std::string& path, int64_t v) const {
+    if (v < INT32_MIN || v > INT32_MAX) return Error(node, path, "integer out of range");
+    return static_cast<int>(v);
+  }
+
+  absl::StatusOr<int> SmallInteger(const YAML::Node& node, const std::string& path) const {
+    NASQ_ASSIGN_OR_RETURN(int64_t v, Integer(node, path));
+    return ToInt(node, path, v);
+  }
+
+  absl::StatusOr<bool> Bool(const YAML::Node& node, const std::string& path) const {
+    if (node.IsScalar()) {
+      YamlScalar v = TypeScalar(node);
+      if (const bool* b = std::get_if<bool>(&v)) return *b;
+    }
+    return Error(node, path, "expected true or false, got " + Describe(node));
+  }
+
+  absl::StatusOr<int64_t> DurationMs(const YAML::Node& node, const std::string& path) const {
+    if (node.IsScalar()) {
+      if (auto ms = ParseDurationMs(node.Scalar())) return *ms;
+    }
+    return Error(
+        node, path,
+        "expected a duration such as 500ms, 30s, 5m or a number of seconds, got " + Describe(node));
+  }
+
+  // A categorical choice or condition value: a non-null scalar.
+  absl::StatusOr<ParamValue> Value(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsScalar()) {
+      return Error(node, path, "expected a string, number or bool, got " + Describe(node));
+    }
+    YamlScalar v = TypeScalar(node);
+    if (std::holds_alternative<YamlNull>(v)) {
+      return Error(node, path, "expected a string, number or bool, got null");
+    }
+    return std::visit(
+        [](const auto& x) -> ParamValue {
+          if constexpr (std::is_same_v<std::decay_t<decltype(x)>, YamlNull>) {
+            return false;  // unreachable: handled above
+          } else {
+            return x;
+          }
+        },
+        v);
+  }
+
+  // One value, or a list of values.
+  absl::StatusOr<std::vector<ParamValue>> Values(const YAML::Node& node,
+                                                 const std::string& path) const {
+    std::vector<ParamValue> values;
+    if (!node.IsSequence()) {
+      NASQ_ASSIGN_OR_RETURN(values.emplace_back(), Value(node, path));
+      return values;
+    }
+    for (size_t i = 0; i < node.size(); ++i) {
+      NASQ_ASSIGN_OR_RETURN(values.emplace_back(), Value(node[i], absl::StrCat(path, "[", i, "]")));
+    }
+    return values;
+  }
+
+  absl::Status ParseObjectives(Fields& fields, StudySpec& spec) {
+    if (fields.contains("direction") && fields.contains("directions")) {
+      return Error(fields["directions"], "directions", "give either direction or directions");
+    }
+    if (fields.contains("metric") && fields.contains("metrics")) {
+      return Error(fields["metrics"], "metrics", "give either metric or metrics");
+    }
+    if (fields.contains("directions")) direction_field_ = "directions";
+    if (fields.contains("metrics")) metric_field_ = "metrics";
+    std::vector<std::string> names;
+    if (auto it = fields.find(direction_field_); it != fields.end()) {
+      NASQ_ASSIGN_OR_RETURN(names, StringOrList(it->second, direction_field_));
+    } else {
+      names = {"minimize"};  // Optuna's default
+    }
+    for (size_t i = 0; i < names.size(); ++i) {
+      auto direction = ParseStudyDirection(names[i]);
+      if (!direction) {
+        const YAML::Node& node = fields[direction_field_];
+        return Error(node.IsSequence() ? node[i] : node, direction_field_,
+                     absl::StrCat("expected minimize or maximize, got \"", names[i], "\""));
+      }
+      spec.directions.push_back(*direction);
+    }
+    if (auto it = fields.find(metric_field_); it != fields.end()) {
+      NASQ_ASSIGN_OR_RETURN(spec.metric_names, StringOrList(it->second, metric_field_));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<std::string>> StringOrList(const YAML::Node& node,
+                                                        const std::string& path) const {
+    std::vector<std::string> out;
+    if (!node.IsSequence()) {
+      NASQ_ASSIGN_OR_RETURN(out.emplace_back(), String(node, path));
+      return out;
+    }
+    for (size_t i = 0; i < node.size(); ++i) {
+      NASQ_ASSIGN_OR_RETURN(out.emplace_back(), String(node[i], absl::StrCat(path, "[", i, "]")));
+    }
+    return out;
+  }
+
+  absl::Status ParseSpace(absl::StatusOr<YAML::Node> space_or, StudySpec& spec) {
+    NASQ_ASSIGN_OR_RETURN(YAML::Node space, std::move(space_or));
+    NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(space, "space", {"params", "constraints"}));
+    NASQ_ASSIGN_OR_RETURN(YAML::Node params_node, Required(space, fields, "space", "params"));
+    if (!params_node.IsMap()) {
+      return Error(
+          params_node, "space.params",
+          "expected a mapping from parameter name to its definition, got " + Describe(params_node));
+    }
+    std::vector<ParamSpec> params;
+    std::set<std::string> seen;
+    for (const auto& kv : params_node) {
+      if (!kv.first.IsScalar()) {
+        return Error(kv.first, "space.params", "parameter names must be strings");
+      }
+      const std::string path = Child("space.params", kv.first.Scalar());
+      if (!seen.insert(kv.first.Scalar()).second) {
+        return Error(kv.first, path, "duplicate parameter");
+      }
+      marks_[path] = kv.first.Mark();
+      NASQ_ASSIGN_OR_RETURN(params.emplace_back(), ParseParam(kv.first.Scalar(), kv.second, path));
+    }
+    std::vector<Constraint> constraints;
+    if (auto it = fields.find("constraints"); it != fields.end()) {
+      if (!it->second.IsSequence()) {
+        return Error(it->second, "space.constraints",
+                     "expected a list, got " + Describe(it->second));
+      }
+      for (size_t i = 0; i < it->second.size(); ++i) {
+        const std::string path = absl::StrCat("space.constraints[", i, "]");
+        marks_[path] = it->second[i].Mark();
+        NASQ_ASSIGN_OR_RETURN(constraints.emplace_back(), ParseConstraint(it->second[i], path));
+      }
+    }
+    auto created = SearchSpace::Create(std::move(params), std::move(constraints));
+    NASQ_RETURN_IF_ERROR(Relocate(created.status()));
+    spec.space = *std::move(created);
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<ParamSpec> ParseParam(const std::string& name, const YAML::Node& node,
+                                       const std::string& path) {
+    ParamSpec param;
+    param.name = name;
+    if (node.IsSequence()) {  // shorthand: `act: [relu, gelu]` is a categorical
+      NASQ_ASSIGN_OR_RETURN(param.distribution, Choices(node, Child(path, "choices")));
+      return param;
+    }
+    if (!node.IsMap()) {
+      return Error(node, path,
+                   "expected a parameter definition (a mapping), got " + Describe(node));
+    }
+    std::string type = "categorical";
+    if (node["type"]) {
+      NASQ_ASSIGN_OR_RETURN(type, String(node["type"], Child(path, "type")));
+    } else if (!node["choices"]) {
+      return Error(node, Child(path, "type"),
+                   "required field is missing (float, int or categorical)");
+    }
+    std::vector<std::string> allowed = {"type", "when"};
+    if (type == "categorical") {
+      allowed.push_back("choices");
+    } else if (type == "float" || type == "int") {
+      allowed.insert(allowed.end(), {"low", "high", "log", "step"});
+    } else {
+      return Error(node["type"], Child(path, "type"),
+                   absl::StrCat("expected float, int or categorical, got \"", type, "\""));
+    }
+    NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(node, path, allowed));
+    if (auto it = fields.find("when"); it != fields.end()) {
+      NASQ_ASSIGN_OR_RETURN(param.conditions, ParseConditions(it->second, Child(path, "when")));
+    }
+    if (type == "categorical") {
+      NASQ_ASSIGN_OR_RETURN(YAML::Node choices, Required(node, fields, path, "choices"));
+      NASQ_ASSIGN_OR_RETURN(param.distribution, Choices(choices, Child(path, "choices")));
+      return param;
+    }
+    bool log = false;
+    if (fields.contains("log")) {
+      NASQ_ASSIGN_OR_RETURN(log, Bool(fields["log"], Child(path, "log")));
+    }
+    if (type == "float") {
+      FloatDistribution d;
+      NASQ_ASSIGN_OR_RETURN(d.low, Required(node, fields, path, "low", &SpecParser::Number));
+      NASQ_ASSIGN_OR_RETURN(d.high, Required(node, fields, path, "high", &SpecParser::Number));
+      d.log = log;
+      if (fields.contains("step")) {
+        NASQ_ASSIGN_OR_RETURN(d.step, Number(fields["step"], Child(path, "step")));
+      }
+      param.distribution = d;
+    } else {
+      IntDistribution d;
+      NASQ_ASSIGN_OR_RETURN(d.low, Required(node, fields, path, "low", &SpecParser::Integer));
+      NASQ_ASSIGN_OR_RETURN(d.high, Required(node, fields, path, "high", &SpecParser::Integer));
+      d.log = log;
+      if (fields.contains("step")) {
+        NASQ_ASSIGN_OR_RETURN(d.step, Integer(fields["step"], Child(path, "step")));
+      }
+      param.distribution = d;
+    }
+    NASQ_RETURN_IF_ERROR(Relocate(ValidateDistribution(param.distribution, path)));
+    return param;
+  }
+
+  absl::StatusOr<Distribution> Choices(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsSequence()) return Error(node, path, "expected a list, got " + Describe(node));
+    if (node.size() == 0) return Error(node, path, "needs at least one choice");
+    CategoricalDistribution d;
+    NASQ_ASSIGN_OR_RETURN(d.choices, Values(node, path));
+    return d;
+  }
+
+  // `when:` is one condition (a mapping) or a list of them (all must hold).
+  absl::StatusOr<std::vector<Condition>> ParseConditions(const YAML::Node& node,
+                                                         const std::string& path) {
+    std::vector<Condition> conditions;
+    if (!node.IsSequence()) {
+      NASQ_ASSIGN_OR_RETURN(conditions.emplace_back(), ParseCondition(node, path));
+      return conditions;
+    }
+    for (size_t i = 0; i < node.size(); ++i) {
+      NASQ_ASSIGN_OR_RETURN(conditions.emplace_back(),
+                            ParseCondition(node[i], absl::StrCat(path, "[", i, "]")));
+    }
+    return conditions;
+  }
+
+  // {parent: P, op: OP, value: V | [V...]}, {parent: P, in: [V...]} or {parent: P, not_in: [...]}.
+  absl::StatusOr<Condition> ParseCondition(const YAML::Node& node, const std::string& path) {
+    NASQ_ASSIGN_OR_RETURN(Fields fields,
+                          GetFields(node, path, {"parent", "op", "value", "in", "not_in"}));
+    Condition condition;
+    NASQ_ASSIGN_OR_RETURN(condition.parent,
+                          Required(node, fields, path, "parent", &SpecParser::String));
+    const int forms = fields.contains("op") + fields.contains("in") + fields.contains("not_in");
+    if (forms != 1) {
+      return Error(node, path, "give exactly one of `op` (with `value`), `in` or `not_in`");
+    }
+    if (fields.contains("op")) {
+      NASQ_ASSIGN_OR_RETURN(std::string op, String(fields["op"], Child(path, "op")));
+      auto parsed = ParseCompareOp(op);
+      if (!parsed) {
+        return Error(
+            fields["op"], Child(path, "op"),
+            absl::StrCat("expected one of ==, !=, <, <=, >, >=, in, not_in, got \"", op, "\""));
+      }
+      condition.op = *parsed;
+      NASQ_ASSIGN_OR_RETURN(YAML::Node value, Required(node, fields, path, "value"));
+      NASQ_ASSIGN_OR_RETURN(condition.values, Values(value, Child(path, "value")));
+      return condition;
+    }
+    if (fields.contains("value")) {
+      return Error(fields["value"], Child(path, "value"), "only allowed together with `op`");
+    }
+    const std::string key = fields.contains("in") ? "in" : "not_in";
+    condition.op = key == "in" ? CompareOp::kIn : CompareOp::kNotIn;
+    NASQ_ASSIGN_OR_RETURN(condition.values, Values(fields[key], Child(path, key)));
+    return condition;
+  }
+
+  // {lhs: A, op: OP, rhs: B | NUMBER, offset: NUMBER}: `A OP B + offset` or `A OP NUMBER`.
+  absl::StatusOr<Constraint> ParseConstraint(const YAML::Node& node, const std::string& path) {
+    NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(node, path, {"lhs", "op", "rhs", "offset"}));
+    Constraint constraint;
+    NASQ_ASSIGN_OR_RETURN(constraint.lhs, Required(node, fields, path, "lhs", &SpecParser::String));
+    NASQ_ASSIGN_OR_RETURN(std::string op, Required(node, fields, path, "op", &SpecParser::String));
+    auto parsed = ParseCompareOp(op);
+    if (!parsed || *parsed == CompareOp::kIn || *parsed == CompareOp::kNotIn) {
+      return Error(fields["op"], Child(path, "op"),
+                   absl::StrCat("expected one of ==, !=, <, <=, >, >=, got \"", op, "\""));
+    }
+    constraint.op = *parsed;
+    NASQ_ASSIGN_OR_RETURN(YAML::Node rhs, Required(node, fields, path, "rhs"));
+    YamlScalar rhs_value = rhs.IsScalar() ? TypeScalar(rhs) : YamlScalar(YamlNull{});
+    if (const auto* name = std::get_if<std::string>(&rhs_value)) {
+      constraint.rhs = *name;
+      if (fields.contains("offset")) {
+        NASQ_ASSIGN_OR_RETURN(constraint.offset, Number(fields["offset"], Child(path, "offset")));
+      }
+    } else {
+      NASQ_ASSIGN_OR_RETURN(constraint.offset, Number(rhs, Child(path, "rhs")));
+      if (fields.contains("offset")) {
+        return Error(fields["offset"], Child(path, "offset"),
+                     "only allowed when rhs names a parameter");
+      }
+    }
+    return constraint;
+  }
+
+  absl::Status ParseSampler(const YAML::Node& node, StudySpec& spec) {
+    std::vector<std::string> allowed = {"type", "seed", "max_constraint_retries"};
+    allowed.insert(allowed.end(), std::begin(kTpeOptions), std::end(kTpeOptions));
+    NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(node, "sampler", allowed));
+    SamplerConfig& config = spec.sampler;
+    if (fields.contains("type")) {
+      NASQ_ASSIGN_OR_RETURN(std::string type, String(fields["type"], "sampler.type"));
+      auto kind = ParseSamplerKind(type);
+      if (!kind) {
+        return Error(fields["type"], "sampler.type",
+                     absl::StrCat("expected grid, random or tpe, got \"", type, "\""));
+      }
+      config.kind = *kind;
+    }
+    if (config.kind != SamplerKind::kTpe) {
+      for (const char* option : kTpeOptions) {
+        if (auto it = fields.find(std::string(option)); it != fields.end()) {
+          return Error(it->second, Child("sampler", option), "only valid with type: tpe");
+        }
+      }
+    }
+    if (fields.contains("seed")) {
+      NASQ_ASSIGN_OR_RETURN(int64_t seed, Integer(fields["seed"], "sampler.seed"));
+      if (seed < 0) return Error(fields["seed"], "sampler.seed", "must be >= 0");
+      config.seed = static_cast<uint64_t>(seed);
+    }
+    TpeOptions& tpe = config.tpe;
+    const std::pair<const char*, int*> ints[] = {
+        {"max_constraint_retries", &config.max_constraint_retries},
+        {"n_startup_trials", &tpe.n_startup_trials},
+        {"n_ei_candidates", &tpe.n_ei_candidates}};
+    for (const auto& [key, target] : ints) {
+      if (fields.contains(key)) {
+        NASQ_ASSIGN_OR_RETURN(*target, SmallInteger(fields[key], Child("sampler", key)));
+      }
+    }
+    const std::pair<const char*, bool*> bools[] = {
+        {"multivariate", &tpe.multivariate},
+        {"group", &tpe.group},
+        {"constant_liar", &tpe.constant_liar},
+        {"consider_magic_clip", &tpe.consider_magic_clip},
+        {"consider_endpoints", &tpe.consider_endpoints}};
+    for (const auto& [key, target] : bools) {
+      if (fields.contains(key)) {
+        NASQ_ASSIGN_OR_RETURN(*target, Bool(fields[key], Child("sampler", key)));
+      }
+    }
+    if (fields.contains("prior_weight")) {
+      NASQ_ASSIGN_OR_RETURN(tpe.prior_weight,
+                            Number(fields["prior_weight"], "sampler.prior_weight"));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseLease(const YAML::Node& node, StudySpec& spec) {
+    NASQ_ASSIGN_OR_RETURN(Fields fields,
+                          GetFields(node, "lease", {"duration", "heartbeat_interval"}));
+    if (fields.contains("duration")) {
+      NASQ_ASSIGN_OR_RETURN(spec.lease_duration_ms,
+                            DurationMs(fields["duration"], "lease.duration"));
+    }
+    if (fields.contains("heartbeat_interval")) {
+      NASQ_ASSIGN_OR_RETURN(spec.heartbeat_interval_ms,
+                            DurationMs(fields["heartbeat_interval"], "lease.heartbeat_interval"));
+    }
+    return absl::OkStatus();
+  }
+
+  YamlErrorFn JsonErrorFn() const {
+    return [this](const YAML::Node& node, const std::string& path, const std::string& message) {
+      return Error(node, path, message);
+    };
+  }
+
+  absl::Status ParseTask(const YAML::Node& node, StudySpec& spec) {
+    if (node.IsNull()) return absl::OkStatus();
+    if (!node.IsMap()) return Error(node, "task", "expected a mapping, got " + Describe(node));
+    NASQ_ASSIGN_OR_RETURN(nlohmann::ordered_json task, YamlToJson(node, "task", JsonErrorFn()));
+    spec.task_json = task.dump();
+    return absl::OkStatus();
+  }
+
+  absl::Status ParseUserAttrs(const YAML::Node& node, StudySpec& spec) {
+    if (!node.IsMap()) {
+      return Error(node, "user_attrs", "expected a mapping, got " + Describe(node));
+    }
+    NASQ_ASSIGN_OR_RETURN(nlohmann::ordered_json attrs,
+                          YamlToJson(node, "user_attrs", JsonErrorFn()));
+    for (const auto& [key, value] : attrs.items()) spec.user_attrs[key] = value.dump();
+    return absl::OkStatus();
+  }
+
+  // Rewrites a core/ validation error ("space.params[2] (lr): ...", "sampler.tpe.group: ...")
+  // into this file's field names and prefixes the position of the field it names.
+  absl::Status Relocate(const absl::Status& status) const {
+    if (status.ok()) return status;
+    std::string message(status.message());
+    static const std::regex kParamIndex(R"(^space\.params\[\d+\] \(([^)]*)\))");
+    message = std::regex_replace(message, kParamIndex, "space.params.$1",
+                                 std::regex_constants::format_first_only);
+    const std::pair<std::string, std::string> renames[] = {
+        {"sampler.tpe.", "sampler."},
+        {"sampler.kind", "sampler.type"},
+        {"sampler.max_constraint_retries", "sampler.max_constraint_retries"},
+        {"lease_duration_ms", "lease.duration"},
+        {"heartbeat_interval_ms", "lease.heartbeat_interval"},
+        {"metric_names", metric_field_},
+        {"directions", direction_field_},
+        {"task_json", "task"}};
+    for (const auto& [from, to] : renames) {
+      if (message.starts_with(from)) {
+        message = to + message.substr(from.size());
+        break;
+      }
+    }
+    // The longest recorded field path that prefixes the message locates it.
+    YAML::Mark mark = YAML::Mark::null_mark();
+    size_t best = 0;
+    for (const auto& [path, field_mark] : marks_) {
+      if (path.size() > best && message.starts_with(path) &&
+          (message.size() == path.size() ||
+           std::string_view(".:[ ").find(message[path.size()]) != std::string_view::npos)) {
+        best = path.size();
+        mark = field_mark;
+      }
+    }
+    return ErrorAt(mark, "", message);
+  }
+
+  std::string source_;
+  std::map<std::string, YAML::Mark> marks_;  // field path -> where its key was written
+  std::string direction_field_ = "direction";
+  std::string metric_field_ = "metric";
+};
+
+}  // namespace
+
+absl::StatusOr<StudySpec> ParseStudySpecYaml(const std::string& yaml, const std::string& source) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    std::string where = source;
+    if (e.mark.line >= 0) absl::StrAppend(&where, ":", e.mark.line + 1, ":", e.mark.column + 1);
+    return absl::InvalidArgumentError(absl::StrCat(where, ": invalid YAML: ", e.msg));
+  }
+  return SpecParser(source).Parse(root);
+}
+
+absl::StatusOr<StudySpec> LoadStudySpecFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot read file"));
+  std::stringstream text;
+  text << in.rdbuf();
+  return ParseStudySpecYaml(text.str(), path);
+}
+
+}  // namespace nasq

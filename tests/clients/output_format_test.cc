@@ -1,0 +1,90 @@
+#include "clients/output_format.h"
+
+#include "clients/records.h"
+#include "gtest/gtest.h"
+#include "yaml-cpp/yaml.h"
+
+namespace nasq {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json SampleRecords() {
+  return Json::parse(R"([
+    {"number": 0, "value": 1.5, "params": {"c": "a", "x": 10}, "state": "COMPLETE"},
+    {"number": 11, "value": null, "params": {"c": "b,c", "x": 2}, "state": "RUNNING"}
+  ])");
+}
+
+TEST(OutputFormat, TableRightAlignsNumericColumnsAndBlanksNulls) {
+  EXPECT_EQ(FormatRecords(SampleRecords(), OutputFormat::kTable),
+            "+--------+-------+----------+----------+----------+\n"
+            "| number | value | params_c | params_x | state    |\n"
+            "+--------+-------+----------+----------+----------+\n"
+            "|      0 |   1.5 | a        |       10 | COMPLETE |\n"
+            "|     11 |       | b,c      |        2 | RUNNING  |\n"
+            "+--------+-------+----------+----------+----------+\n");
+}
+
+TEST(OutputFormat, CsvFlattensAndQuotes) {
+  EXPECT_EQ(FormatRecords(SampleRecords(), OutputFormat::kCsv),
+            "number,value,params_c,params_x,state\n"
+            "0,1.5,a,10,COMPLETE\n"
+            "11,,\"b,c\",2,RUNNING\n");
+}
+
+TEST(OutputFormat, JsonAndYamlRoundTrip) {
+  const Json records = SampleRecords();
+  EXPECT_EQ(Json::parse(FormatRecords(records, OutputFormat::kJson)), records);
+  EXPECT_EQ(Json::parse(FormatRecords(records, OutputFormat::kJson, /*single=*/true)), records[0]);
+  const YAML::Node yaml = YAML::Load(FormatRecords(records, OutputFormat::kYaml));
+  ASSERT_TRUE(yaml.IsSequence());
+  EXPECT_EQ(yaml[0]["value"].as<double>(), 1.5);
+  EXPECT_EQ(yaml[1]["params"]["c"].as<std::string>(), "b,c");
+  EXPECT_TRUE(yaml[1]["value"].IsNull());
+}
+
+TEST(OutputFormat, YamlQuotesStringsThatLookLikeOtherTypes) {
+  const std::string text = FormatRecords(Json::array({{{"s", "8"}, {"t", "true"}, {"u", "plain"}}}),
+                                         OutputFormat::kYaml);
+  EXPECT_NE(text.find("\"8\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"true\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("\"plain\""), std::string::npos) << text;
+}
+
+TEST(OutputFormat, PythonStyleJsonUsesOptunaSeparators) {
+  EXPECT_EQ(PythonStyleJson(Json::parse(R"({"number": 3, "params": {"x": 0.5, "c": "a"}})")),
+            R"({"number": 3, "params": {"x": 0.5, "c": "a"}})");
+}
+
+TEST(Records, DurationsPrintLikePythonTimedelta) {
+  EXPECT_EQ(FormatDuration(904512), "0:00:00.904512");
+  EXPECT_EQ(FormatDuration(3'723'000'000), "1:02:03");
+  EXPECT_EQ(FormatTime(0), "");
+  EXPECT_EQ(FormatTime(1'700'000'000'000'000), "2023-11-14 22:13:20");
+}
+
+TEST(Records, TrialRecordHasOptunaColumnsInOrder) {
+  v1::Trial trial;
+  trial.set_number(4);
+  trial.set_state(v1::TRIAL_STATE_COMPLETE);
+  trial.add_values(0.25);
+  (*trial.mutable_params())["lr"].set_double_value(0.01);
+  (*trial.mutable_params())["act"].set_string_value("gelu");
+  trial.mutable_start_time()->set_seconds(1'700'000'000);
+  trial.mutable_complete_time()->set_seconds(1'700'000'002);
+  trial.mutable_complete_time()->set_nanos(500'000'000);
+  const Json record = TrialRecord(trial, {});
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : record.items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"number", "value", "datetime_start",
+                                            "datetime_complete", "duration", "params", "state"}));
+  EXPECT_EQ(record["duration"], "0:00:02.500000");
+  EXPECT_EQ(record["params"].dump(), R"({"act":"gelu","lr":0.01})");
+  EXPECT_EQ(PythonStyleJson(AskRecord(trial)),
+            R"({"number": 4, "params": {"act": "gelu", "lr": 0.01}})");
+  EXPECT_EQ(TrialRecord(trial, {.multi_objective = true})["values"], Json::array({0.25}));
+}
+
+}  // namespace
+}  // namespace nasq

@@ -1,0 +1,318 @@
+#include "clients/spec_yaml.h"
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kFullSpec[] = R"(
+name: bert-mpq
+directions: [maximize, minimize]
+metrics: [accuracy, bits]
+space:
+  params:
+    num_layers: {type: int, low: 2, high: 6}
+    lr: {type: float, low: 1e-5, high: 1e-2, log: true}
+    dropout: {type: float, low: 0.0, high: 0.5, step: 0.1}
+    width: {type: categorical, choices: [4, 8, 16]}
+    act: [relu, gelu]
+    flags: {choices: [true, false, "yes", 2.5]}
+    layer4.width:
+      type: categorical
+      choices: [4, 8]
+      when: {parent: num_layers, op: ">=", value: 4}
+    layer4.frac:
+      type: int
+      low: 1
+      high: 7
+      when:
+        - {parent: num_layers, op: ">=", value: 4}
+        - {parent: act, in: [gelu]}
+    frac_width: {type: int, low: 1, high: 15}
+  constraints:
+    - {lhs: frac_width, op: "<", rhs: width}
+    - {lhs: layer4.frac, op: "<=", rhs: layer4.width, offset: -1}
+    - {lhs: frac_width, op: ">=", rhs: 2}
+sampler:
+  type: tpe
+  seed: 42
+  n_startup_trials: 5
+  n_ei_candidates: 32
+  multivariate: true
+  group: true
+  constant_liar: true
+  prior_weight: 2.0
+  consider_magic_clip: false
+  consider_endpoints: true
+max_trials: 100
+max_retries: 3
+lease: {duration: 1500ms, heartbeat_interval: 0.5}
+task:
+  kind: bert-classify
+  epochs: 2
+  data: {name: spam, max_len: 128}
+  labels: [ham, spam]
+  note: "007"
+  ratio: .inf
+  nothing: ~
+user_attrs:
+  owner: lab1
+)";
+
+TEST(SpecYaml, ParsesEveryField) {
+  auto spec = ParseStudySpecYaml(kFullSpec, "spec.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->name, "bert-mpq");
+  EXPECT_EQ(spec->directions,
+            (std::vector<StudyDirection>{StudyDirection::kMaximize, StudyDirection::kMinimize}));
+  EXPECT_EQ(spec->metric_names, (std::vector<std::string>{"accuracy", "bits"}));
+  ASSERT_EQ(spec->space.size(), 9u);
+
+  const ParamSpec* lr = spec->space.Find("lr");
+  ASSERT_NE(lr, nullptr);
+  EXPECT_EQ(std::get<FloatDistribution>(lr->distribution),
+            (FloatDistribution{1e-5, 1e-2, true, std::nullopt}));
+  EXPECT_EQ(std::get<FloatDistribution>(spec->space.Find("dropout")->distribution).step, 0.1);
+  EXPECT_EQ(std::get<IntDistribution>(spec->space.Find("num_layers")->distribution),
+            (IntDistribution{2, 6, false, 1}));
+
+  const auto& flags = std::get<CategoricalDistribution>(spec->space.Find("flags")->distribution);
+  ASSERT_EQ(flags.choices.size(), 4u);
+  EXPECT_EQ(std::get<bool>(flags.choices[0]), true);
+  EXPECT_EQ(std::get<std::string>(flags.choices[2]), "yes");
+  EXPECT_EQ(std::get<double>(flags.choices[3]), 2.5);
+  const auto& width = std::get<CategoricalDistribution>(spec->space.Find("width")->distribution);
+  EXPECT_EQ(std::get<int64_t>(width.choices[1]), 8);
+  EXPECT_EQ(std::get<CategoricalDistribution>(spec->space.Find("act")->distribution).choices,
+            (std::vector<ParamValue>{std::string("relu"), std::string("gelu")}));
+
+  const ParamSpec* l4 = spec->space.Find("layer4.frac");
+  ASSERT_EQ(l4->conditions.size(), 2u);
+  EXPECT_EQ(l4->conditions[0].parent, "num_layers");
+  EXPECT_EQ(l4->conditions[0].op, CompareOp::kGe);
+  EXPECT_EQ(std::get<int64_t>(l4->conditions[0].values.at(0)), 4);
+  EXPECT_EQ(l4->conditions[1].op, CompareOp::kIn);
+  EXPECT_EQ(std::get<std::string>(l4->conditions[1].values.at(0)), "gelu");
+
+  ASSERT_EQ(spec->space.constraints().size(), 3u);
+  EXPECT_EQ(spec->space.constraints()[0].rhs, "width");
+  EXPECT_EQ(spec->space.constraints()[1].offset, -1.0);
+  EXPECT_EQ(spec->space.constraints()[2].rhs, "");
+  EXPECT_EQ(spec->space.constraints()[2].offset, 2.0);
+
+  EXPECT_EQ(spec->sampler.kind, SamplerKind::kTpe);
+  EXPECT_EQ(spec->sampler.seed, 42u);
+  TpeOptions tpe{5, 32, 2.0, false, true, true, true, true};
+  EXPECT_EQ(spec->sampler.tpe, tpe);
+  EXPECT_EQ(spec->max_trials, 100);
+  EXPECT_EQ(spec->max_retries, 3);
+  EXPECT_EQ(spec->lease_duration_ms, 1500);
+  EXPECT_EQ(spec->heartbeat_interval_ms, 500);
+  EXPECT_EQ(spec->user_attrs.at("owner"), "\"lab1\"");
+}
+
+TEST(SpecYaml, TaskSectionBecomesJsonInDeclarationOrder) {
+  auto spec = ParseStudySpecYaml(kFullSpec, "spec.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->task_json,
+            R"({"kind":"bert-classify","epochs":2,"data":{"name":"spam","max_len":128},)"
+            R"("labels":["ham","spam"],"note":"007","ratio":".inf","nothing":null})");
+}
+
+TEST(SpecYaml, DefaultsForOmittedFields) {
+  auto spec = ParseStudySpecYaml(R"(
+name: tiny
+space:
+  params:
+    x: {type: float, low: -1, high: 1}
+)",
+                                 "tiny.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->directions, std::vector<StudyDirection>{StudyDirection::kMinimize});
+  EXPECT_TRUE(spec->metric_names.empty());
+  EXPECT_EQ(spec->sampler, SamplerConfig{});
+  EXPECT_EQ(spec->max_trials, 0);
+  EXPECT_EQ(spec->task_json, "{}");
+  EXPECT_EQ(spec->lease_duration_ms, StudySpec{}.lease_duration_ms);
+}
+
+TEST(SpecYaml, GridAndRandomSamplers) {
+  for (const char* type : {"grid", "random"}) {
+    auto spec = ParseStudySpecYaml(
+        std::string("name: s\ndirection: maximize\nmetric: acc\n"
+                    "space: {params: {w: [4, 8], n: {type: int, low: 1, high: 3}}}\n"
+                    "sampler: {type: ") +
+            type + ", seed: 7}\n",
+        "s.yaml");
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    EXPECT_EQ(SamplerKindName(spec->sampler.kind), std::string(type));
+    EXPECT_EQ(spec->sampler.seed, 7u);
+    EXPECT_EQ(spec->metric_names, std::vector<std::string>{"acc"});
+  }
+}
+
+struct BadSpec {
+  const char* label;
+  std::string yaml;
+  std::string expected;  // a substring of the one-line error
+};
+
+std::string WithParams(const std::string& params_yaml, const std::string& rest = "") {
+  return "name: s\nspace:\n  params:\n" + params_yaml + rest;
+}
+
+TEST(SpecYaml, RejectsBadSpecsWithOneLineErrors) {
+  const std::vector<BadSpec> cases = {
+      {"malformed", "name: [unclosed\n", "bad.yaml:2:1: invalid YAML:"},
+      {"empty", "", "bad.yaml: empty study spec"},
+      {"not a mapping", "- a\n- b\n", "bad.yaml:1:1: expected a mapping, got a list"},
+      {"unknown top field", "name: s\nfoo: 1\n", "bad.yaml:2:1: foo: unknown field"},
+      {"missing name", "space: {params: {x: [1]}}\n", "name: required field is missing"},
+      {"missing space", "name: s\n", "space: required field is missing"},
+      {"bad low", WithParams("    lr: {type: float, low: abc, high: 1}\n"),
+       "bad.yaml:4:28: space.params.lr.low: expected a number, got \"abc\""},
+      {"int low not integer", WithParams("    n: {type: int, low: 1.5, high: 4}\n"),
+       "space.params.n.low: expected an integer, got \"1.5\""},
+      {"missing high", WithParams("    n: {type: int, low: 1}\n"),
+       "space.params.n.high: required field is missing"},
+      {"unknown param field", WithParams("    n: {type: int, low: 1, high: 2, choices: [1]}\n"),
+       "bad.yaml:4:37: space.params.n.choices: unknown field"},
+      {"unknown type", WithParams("    n: {type: double, low: 1, high: 2}\n"),
+       "space.params.n.type: expected float, int or categorical, got \"double\""},
+      {"missing type", WithParams("    n: {low: 1, high: 2}\n"), "space.params.n.type: required"},
+      {"low above high", WithParams("    x: {type: float, low: 2, high: 1}\n"),
+       "bad.yaml:4:5: space.params.x"},
+      {"log with zero low", WithParams("    x: {type: float, low: 0, high: 1, log: true}\n"),
+       "space.params.x"},
+      {"log not bool", WithParams("    x: {type: float, low: 1, high: 2, log: maybe}\n"),
+       "space.params.x.log: expected true or false, got \"maybe\""},
+      {"empty choices", WithParams("    c: {choices: []}\n"), "space.params.c.choices: needs"},
+      {"duplicate choices", WithParams("    c: [a, a]\n"), "space.params.c"},
+      {"null choice", WithParams("    c: [a, ~]\n"), "space.params.c.choices[1]: expected"},
+      {"duplicate param", WithParams("    c: [a]\n    c: [b]\n"),
+       "bad.yaml:5:5: space.params.c: duplicate parameter"},
+      {"unknown parent",
+       WithParams("    c: {choices: [a], when: {parent: nope, op: \"==\", value: 1}}\n"),
+       "space.params.c"},
+      {"bad op",
+       WithParams(
+           "    n: [1, 2]\n    c: {choices: [a], when: {parent: n, op: \"=~\", value: 1}}\n"),
+       "space.params.c.when.op: expected one of"},
+      {"two condition forms",
+       WithParams("    n: [1, 2]\n    c: {choices: [a], when: {parent: n, op: \"==\", value: 1, "
+                  "in: [2]}}\n"),
+       "space.params.c.when: give exactly one of"},
+      {"unknown condition field",
+       WithParams("    n: [1, 2]\n    c: {choices: [a], when: [{parent: n, in: [1], and: 2}]}\n"),
+       "space.params.c.when[0].and: unknown field"},
+      {"constraint unknown param",
+       WithParams("    n: {type: int, low: 1, high: 4}\n",
+                  "  constraints:\n    - {lhs: n, op: \"<\", rhs: m}\n"),
+       "bad.yaml:6:7: space.constraints[0]"},
+      {"constraint in op",
+       WithParams("    n: {type: int, low: 1, high: 4}\n",
+                  "  constraints:\n    - {lhs: n, op: in, rhs: 3}\n"),
+       "space.constraints[0].op: expected one of ==, !=, <, <=, >, >="},
+      {"constraint offset with number",
+       WithParams("    n: {type: int, low: 1, high: 4}\n",
+                  "  constraints:\n    - {lhs: n, op: \"<\", rhs: 3, offset: 1}\n"),
+       "space.constraints[0].offset: only allowed when rhs names a parameter"},
+      {"unknown sampler", WithParams("    n: [1]\n", "sampler: {type: cmaes}\n"),
+       "sampler.type: expected grid, random or tpe, got \"cmaes\""},
+      {"tpe option on random", WithParams("    n: [1]\n", "sampler: {type: random, group: true}\n"),
+       "sampler.group: only valid with type: tpe"},
+      {"unknown sampler field", WithParams("    n: [1]\n", "sampler: {type: tpe, gamma: 0.1}\n"),
+       "sampler.gamma: unknown field"},
+      {"group without multivariate",
+       WithParams("    n: [1]\n", "sampler: {type: tpe, group: true}\n"),
+       "bad.yaml:5:22: sampler.group: requires multivariate"},
+      {"grid over continuous",
+       WithParams("    x: {type: float, low: 0, high: 1}\n", "sampler: {type: grid}\n"),
+       "sampler.type: grid needs every param to be discrete"},
+      {"negative seed", WithParams("    n: [1]\n", "sampler: {seed: -1}\n"),
+       "sampler.seed: must be >= 0"},
+      {"bad direction", "name: s\ndirection: up\nspace: {params: {n: [1]}}\n",
+       "bad.yaml:2:12: direction: expected minimize or maximize, got \"up\""},
+      {"direction and directions",
+       "name: s\ndirection: minimize\ndirections: [minimize]\nspace: {params: {n: [1]}}\n",
+       "directions: give either direction or directions"},
+      {"metric count", "name: s\nmetrics: [a, b]\nspace: {params: {n: [1]}}\n",
+       "bad.yaml:2:1: metrics: expected one name per direction"},
+      {"bad name", "name: \"has space\"\nspace: {params: {n: [1]}}\n", "bad.yaml:1:1: name: must"},
+      {"negative max_trials", WithParams("    n: [1]\n", "max_trials: -5\n"),
+       "max_trials: must be >= 0"},
+      {"bad duration", WithParams("    n: [1]\n", "lease: {duration: soon}\n"),
+       "lease.duration: expected a duration"},
+      {"heartbeat too long",
+       WithParams("    n: [1]\n", "lease: {duration: 1s, heartbeat_interval: 2s}\n"),
+       "bad.yaml:5:23: lease.heartbeat_interval: must be > 0"},
+      {"unknown lease field", WithParams("    n: [1]\n", "lease: {ttl: 3}\n"),
+       "lease.ttl: unknown field"},
+      {"task not a mapping", WithParams("    n: [1]\n", "task: [1, 2]\n"),
+       "task: expected a mapping, got a list"},
+      {"task duplicate key", WithParams("    n: [1]\n", "task: {a: 1, a: 2}\n"),
+       "task.a: duplicate key"},
+  };
+  for (const BadSpec& c : cases) {
+    SCOPED_TRACE(c.label);
+    auto spec = ParseStudySpecYaml(c.yaml, "bad.yaml");
+    ASSERT_FALSE(spec.ok());
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr(c.expected));
+    EXPECT_EQ(std::string(spec.status().message()).find('\n'), std::string::npos);
+  }
+}
+
+TEST(SpecYaml, LoadFileNamesThePath) {
+  const std::string path = ::testing::TempDir() + "/spec_yaml_test.yaml";
+  {
+    std::ofstream out(path);
+    out << "name: f\nspace:\n  params:\n    x: {type: float, low: 1, high: x}\n";
+  }
+  auto spec = LoadStudySpecFile(path);
+  ASSERT_FALSE(spec.ok());
+  EXPECT_THAT(std::string(spec.status().message()),
+              HasSubstr(path + ":4:36: space.params.x.high: expected a number, got \"x\""));
+  std::remove(path.c_str());
+
+  auto missing = LoadStudySpecFile(path);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
+
+// Every YAML example in docs/study-spec.md parses; fragments get the fields they leave out.
+TEST(SpecYaml, DocumentedExamplesParse) {
+  std::ifstream doc(std::string(NASQ_SOURCE_DIR) + "/docs/study-spec.md");
+  ASSERT_TRUE(doc.good());
+  std::stringstream text;
+  text << doc.rdbuf();
+  const std::string markdown = text.str();
+  int examples = 0;
+  for (size_t at = markdown.find("```yaml\n"); at != std::string::npos;
+       at = markdown.find("```yaml\n", at + 1)) {
+    const size_t start = at + 8;
+    std::string yaml = markdown.substr(start, markdown.find("```", start) - start);
+    if (!yaml.starts_with("name:")) {
+      std::string prefix = "name: doc\n";
+      if (!yaml.starts_with("space:")) prefix += "space: {params: {w: [1, 2]}}\n";
+      yaml = prefix + yaml;
+    }
+    SCOPED_TRACE(yaml);
+    auto spec = ParseStudySpecYaml(yaml, "study-spec.md");
+    EXPECT_TRUE(spec.ok()) << spec.status();
+    ++examples;
+  }
+  EXPECT_GE(examples, 8);
+}
+
+}  // namespace
+}  // namespace nasq
