@@ -1,0 +1,183 @@
+// bench/ask_tell/ask_tell_bench.cc: ask+tell round trips per second against a real nasq-server
+// (loopback gRPC, SQLite storage with synchronous=FULL) with 1, 8 and 32 concurrent clients,
+// and Optuna 3.1's ask/tell on its SQLite storage with the same space, trial count and client
+// count, in the same run; prints one table with the ratios.
+//
+// Usage: ask_tell_bench [--trials N] [--clients 1,8,32] [--dir DIR] [--skip-optuna]
+// Both sides use a random sampler on x float [-10, 10], y int [0, 10], c categorical [a, b, c],
+// so the numbers measure the service and its storage, not the sampler.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "clients/local_server.h"
+#include "clients/spec_yaml.h"
+#include "nlohmann/json.hpp"
+
+namespace nasq {
+namespace {
+
+struct RunResult {
+  int64_t trials = 0;
+  double seconds = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int64_t errors = 0;
+
+  double rate() const { return seconds > 0 ? trials / seconds : 0; }
+};
+
+double Percentile(std::vector<double> values, double q) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t index = std::min(values.size() - 1, static_cast<size_t>(q * values.size()));
+  return values[index];
+}
+
+RunResult Summarise(const std::vector<double>& latencies_ms, double seconds, int64_t errors) {
+  return {static_cast<int64_t>(latencies_ms.size()), seconds, Percentile(latencies_ms, 0.5),
+          Percentile(latencies_ms, 0.99), errors};
+}
+
+std::string StudyYaml(const std::string& name) {
+  return absl::StrCat("name: ", name, R"(
+space:
+  params:
+    x: {type: float, low: -10, high: 10}
+    y: {type: int, low: 0, high: 10}
+    c: [a, b, c]
+sampler: {type: random, seed: 0}
+)");
+}
+
+double Objective(const v1::Trial& trial) {
+  const double x = trial.params().at("x").double_value();
+  return x * x + trial.params().at("y").int_value() +
+         (trial.params().at("c").string_value() == "b" ? 0.5 : 0.0);
+}
+
+// `clients` threads, each with its own NasqClient (own connection), share `trials` round trips.
+absl::StatusOr<RunResult> RunNasq(const ServerProcess& server, int trials, int clients) {
+  const std::string study = absl::StrCat("bench-", clients);
+  auto spec = ParseStudySpecYaml(StudyYaml(study), "bench");
+  if (!spec.ok()) return spec.status();
+  auto created = server.Client()->CreateStudy(*spec);
+  if (!created.ok()) return created.status();
+
+  std::atomic<int> started{0};
+  std::atomic<int64_t> errors{0};
+  std::mutex mu;
+  std::vector<double> latencies;
+  const auto begin = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int c = 0; c < clients; ++c) {
+    threads.emplace_back([&] {
+      auto client = server.Client();
+      std::vector<double> mine;
+      while (started.fetch_add(1) < trials) {
+        const auto t0 = std::chrono::steady_clock::now();
+        auto trial = client->Ask(study);
+        if (!trial.ok() ||
+            !client->Tell(study, trial->number(), v1::TRIAL_STATE_COMPLETE, {Objective(*trial)})
+                 .ok()) {
+          errors.fetch_add(1);
+          continue;
+        }
+        mine.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                .count());
+      }
+      std::lock_guard lock(mu);
+      latencies.insert(latencies.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+  return Summarise(latencies, seconds, errors.load());
+}
+
+absl::StatusOr<RunResult> RunOptuna(const std::string& dir, int trials, int clients) {
+  const std::string db = absl::StrCat(dir, "/optuna-", clients, ".db");
+  std::filesystem::remove(db);
+  const CommandResult r =
+      RunCommand({"/usr/bin/python3", OPTUNA_ASK_TELL_SCRIPT, "--db", db, "--trials",
+                  std::to_string(trials), "--clients", std::to_string(clients)},
+                 std::chrono::minutes(30));
+  if (r.exit_code != 0) {
+    return absl::InternalError(absl::StrCat("optuna_ask_tell.py failed: ", r.err));
+  }
+  const nlohmann::json out = nlohmann::json::parse(r.out, nullptr, false);
+  if (out.is_discarded()) return absl::InternalError("optuna_ask_tell.py printed no JSON");
+  return Summarise(out["latency_ms"].get<std::vector<double>>(), out["seconds"].get<double>(),
+                   out["errors"].get<int64_t>());
+}
+
+int Main(int argc, char** argv) {
+  CLI::App app{"ask+tell throughput of nasq-server versus Optuna 3.1 (SQLite on both sides)"};
+  int trials = 200;
+  std::string clients_list = "1,8,32";
+  std::string dir = std::filesystem::temp_directory_path() / "nasq_ask_tell_bench";
+  bool skip_optuna = false;
+  app.add_option("--trials", trials, "Trials per run (both sides)")->capture_default_str();
+  app.add_option("--clients", clients_list, "Comma-separated client counts")->capture_default_str();
+  app.add_option("--dir", dir, "Directory for the SQLite files")->capture_default_str();
+  app.add_flag("--skip-optuna", skip_optuna, "Measure nasq only");
+  CLI11_PARSE(app, argc, argv);
+
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto server = ServerProcess::Start(NASQ_SERVER_BIN, dir + "/nasq.db", FreeLoopbackPort());
+  if (!server.ok()) {
+    std::cerr << "ask_tell_bench: " << server.status() << "\n";
+    return 1;
+  }
+  std::cout << absl::StrFormat("%-8s | %-28s | %-28s | %s\n", "clients",
+                               "nasq trials/s (p50/p99 ms)", "optuna trials/s (p50/p99 ms)",
+                               "ratio");
+  std::cout << std::string(84, '-') << "\n";
+  for (absl::string_view c : absl::StrSplit(clients_list, ',')) {
+    const int clients = std::stoi(std::string(c));
+    auto nasq = RunNasq(**server, trials, clients);
+    if (!nasq.ok()) {
+      std::cerr << "ask_tell_bench: nasq run failed: " << nasq.status() << "\n";
+      return 1;
+    }
+    std::string optuna_text = "skipped", ratio_text = "-";
+    if (!skip_optuna) {
+      auto optuna = RunOptuna(dir, trials, clients);
+      if (!optuna.ok()) {
+        std::cerr << "ask_tell_bench: " << optuna.status() << "\n";
+        return 1;
+      }
+      optuna_text =
+          absl::StrFormat("%8.1f (%6.2f / %7.2f)", optuna->rate(), optuna->p50_ms, optuna->p99_ms);
+      if (optuna->errors > 0) absl::StrAppend(&optuna_text, " ", optuna->errors, " errors");
+      ratio_text = absl::StrFormat("%.1fx", nasq->rate() / optuna->rate());
+    }
+    std::string nasq_text =
+        absl::StrFormat("%8.1f (%6.2f / %7.2f)", nasq->rate(), nasq->p50_ms, nasq->p99_ms);
+    if (nasq->errors > 0) absl::StrAppend(&nasq_text, " ", nasq->errors, " errors");
+    std::cout << absl::StrFormat("%-8d | %-28s | %-28s | %s\n", clients, nasq_text, optuna_text,
+                                 ratio_text)
+              << std::flush;
+  }
+  std::cout << "trials per run: " << trials << "; SQLite files in " << dir << "\n";
+  return 0;
+}
+
+}  // namespace
+}  // namespace nasq
+
+int main(int argc, char** argv) { return nasq::Main(argc, argv); }

@@ -1,0 +1,91 @@
+"""Optuna's TPE on the bench/tpe quality problems; prints one JSON object on stdout.
+
+Run by bench_tpe_quality (usage: optuna_quality.py --seeds 20 --trials 200
+--problems sphere,rosenbrock,styblinski_tang,nas_table). For every problem and seed s in
+[0, seeds) it runs TPESampler(seed=s) with Optuna's defaults for `trials` trials and reports the
+best value, plus the first trials' params and values of seed 0 so the caller can check that its
+own problem definitions give the same values. With --fix-logpdf-scale, Optuna 3.1's TPE is run
+with the fix of Optuna PR #5110 (see fix_logpdf_scale). Output:
+  {"optuna_version": "3.1.0", "variant": "...", "problems": {name: {"best": [per seed],
+   "seconds": total, "probes": [{"params": {...}, "value": v}, ...]}}}
+"""
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+import optuna
+
+import problems
+
+PROBES_PER_PROBLEM = 5
+
+
+def fix_logpdf_scale():
+    """Applies Optuna PR #5110 (issue #5109, released after 3.1) to the running Optuna.
+
+    Optuna 3.1's _truncnorm.logpdf(x, a, b, loc, scale) omits the -log(scale) term, so the
+    kernels of TPE's Parzen estimators are not normalised densities: wide kernels (the prior,
+    sparse "below" points) are over-weighted against narrow ones. Later Optuna versions, and
+    nasq, use the normalised density.
+    """
+    from optuna.samplers._tpe import _truncnorm
+
+    original = _truncnorm.logpdf
+
+    def logpdf(x, a, b, loc=0, scale=1):
+        return original(x, a, b, loc=loc, scale=scale) - np.log(scale)
+
+    _truncnorm.logpdf = logpdf
+
+
+def run_study(name, seed, trials):
+    direction, space, objective = problems.PROBLEMS[name]
+    study = optuna.create_study(direction=direction,
+                                sampler=optuna.samplers.TPESampler(seed=seed))
+
+    def wrapped(trial):
+        return objective(problems.suggest_all(trial, space))
+
+    study.optimize(wrapped, n_trials=trials)
+    return study
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seeds", type=int, required=True)
+    parser.add_argument("--trials", type=int, required=True)
+    parser.add_argument("--problems", required=True, help="comma-separated problem names")
+    parser.add_argument("--fix-logpdf-scale", action="store_true",
+                        help="run TPE with the fix of Optuna PR #5110 (see fix_logpdf_scale)")
+    args = parser.parse_args()
+    names = args.problems.split(",")
+    unknown = [n for n in names if n not in problems.PROBLEMS]
+    if unknown or args.seeds < 1 or args.trials < 1:
+        sys.exit(f"optuna_quality.py: bad arguments (unknown problems: {unknown}, "
+                 f"seeds={args.seeds}, trials={args.trials})")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    variant = f"Optuna {optuna.__version__}"
+    if args.fix_logpdf_scale:
+        fix_logpdf_scale()
+        variant += " + logpdf scale fix (PR #5110)"
+    out = {"optuna_version": optuna.__version__, "variant": variant, "problems": {}}
+    for name in names:
+        start = time.perf_counter()
+        best, probes = [], []
+        for seed in range(args.seeds):
+            study = run_study(name, seed, args.trials)
+            best.append(study.best_value)
+            if seed == 0:
+                probes = [{"params": t.params, "value": t.value}
+                          for t in study.trials[:PROBES_PER_PROBLEM]]
+        out["problems"][name] = {"best": best, "seconds": time.perf_counter() - start,
+                                 "probes": probes}
+    json.dump(out, sys.stdout)
+    print()
+
+
+if __name__ == "__main__":
+    main()

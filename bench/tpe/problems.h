@@ -1,0 +1,52 @@
+// bench/tpe/problems.h: the problems of the TPE benchmarks, the C++ twin of problems.py.
+//
+// Quality problems (bench_tpe_quality): 5-D Sphere, Rosenbrock and Styblinski-Tang (minimise)
+// and "nas_table", a deterministic synthetic accuracy table over a BERT-like architecture
+// (maximise). Speed problem (bench_tpe_speed): the 46-parameter space of the seed labs with a
+// deterministic synthetic objective. The formulas are documented once, in README.md; problems.py
+// implements the same ones for Optuna, and bench_tpe_quality checks that both agree on the
+// points Optuna evaluated.
+//
+// Thread-safety: BenchProblem is an immutable value; Evaluate is a pure function.
+#ifndef NASQ_BENCH_TPE_PROBLEMS_H_
+#define NASQ_BENCH_TPE_PROBLEMS_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/distribution.h"
+#include "core/search_space.h"
+#include "core/study.h"
+
+namespace nasq::bench {
+
+// Parameter values in the user's (external) representation, by name.
+using ExternalParams = std::map<std::string, ParamValue>;
+
+struct BenchProblem {
+  std::string name;
+  StudyDirection direction = StudyDirection::kMinimize;
+  SearchSpace space;
+  // The objective; `params` must hold every param of `space` with a value it contains.
+  std::function<double(const ExternalParams& params)> objective;
+
+  // Converts internal values (as a sampler returns them) to external ones and evaluates.
+  double Evaluate(const ParamMap& internal) const;
+};
+
+// "sphere", "rosenbrock", "styblinski_tang", "nas_table".
+std::vector<std::string> QualityProblemNames();
+
+// The quality problem called `name`; INVALID_ARGUMENT listing the known names otherwise.
+absl::StatusOr<BenchProblem> MakeQualityProblem(const std::string& name);
+
+// The 46-param seed-lab space (4 architecture categoricals + 14 layers x {type, width,
+// frac_width}) with its synthetic objective (maximise).
+BenchProblem MakeSpeedProblem();
+
+}  // namespace nasq::bench
+
+#endif  // NASQ_BENCH_TPE_PROBLEMS_H_

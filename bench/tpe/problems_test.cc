@@ -1,0 +1,102 @@
+#include "bench/tpe/problems.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace nasq::bench {
+namespace {
+
+ExternalParams AllCoordinates(double x) {
+  ExternalParams params;
+  for (int i = 0; i < 5; ++i) params[absl::StrCat("x", i)] = x;
+  return params;
+}
+
+struct OptimumCase {
+  std::string problem;
+  double at;
+  double expected;
+};
+
+TEST(Problems, ContinuousProblemsHaveTheirKnownOptima) {
+  const OptimumCase cases[] = {
+      {"sphere", 0.0, 0.0},
+      {"rosenbrock", 1.0, 0.0},
+      // Styblinski-Tang: minimum 5 * -39.16616570377142 at x_i = -2.903534027771178.
+      {"styblinski_tang", -2.903534027771178, 5 * -39.16616570377142},
+  };
+  for (const OptimumCase& c : cases) {
+    absl::StatusOr<BenchProblem> problem = MakeQualityProblem(c.problem);
+    ASSERT_TRUE(problem.ok()) << problem.status();
+    EXPECT_NEAR(problem->objective(AllCoordinates(c.at)), c.expected, 1e-9) << c.problem;
+    EXPECT_EQ(problem->space.size(), 5u);
+  }
+}
+
+// Visits every point of a categorical space (internal values) depth-first.
+void ForEachPoint(const SearchSpace& space, size_t next, ParamMap& point,
+                  const std::function<void(const ParamMap&)>& visit) {
+  if (next == space.size()) {
+    visit(point);
+    return;
+  }
+  const ParamSpec& param = space.params()[next];
+  for (int64_t i = 0; i < *DiscreteSize(param.distribution); ++i) {
+    point[param.name] = static_cast<double>(i);
+    ForEachPoint(space, next + 1, point, visit);
+  }
+}
+
+TEST(Problems, NasTableOptimumIsAnInteriorTradeOff) {
+  absl::StatusOr<BenchProblem> problem = MakeQualityProblem("nas_table");
+  ASSERT_TRUE(problem.ok()) << problem.status();
+  EXPECT_EQ(problem->direction, StudyDirection::kMaximize);
+  double best = -1.0;
+  ParamMap best_point, point;
+  int points = 0;
+  ForEachPoint(problem->space, 0, point, [&](const ParamMap& p) {
+    ++points;
+    const double v = problem->Evaluate(p);
+    if (v > best) {
+      best = v;
+      best_point = p;
+    }
+  });
+  EXPECT_EQ(points, 3 * 4 * 5 * 5 * 4 * 4 * 4);
+  // The maximiser found by problems.py over the same table: 4 layers, 4 heads, hidden 192,
+  // intermediate 768, three full extra blocks (neither the smallest nor the largest model).
+  EXPECT_NEAR(best, 0.856321201007962, 1e-12);
+  EXPECT_THAT(best_point, testing::ElementsAre(testing::Pair("extra_block_0", 3.0),
+                                               testing::Pair("extra_block_1", 3.0),
+                                               testing::Pair("extra_block_2", 3.0),
+                                               testing::Pair("hidden_size", 1.0),
+                                               testing::Pair("intermediate_size", 1.0),
+                                               testing::Pair("num_heads", 1.0),
+                                               testing::Pair("num_layers", 1.0)));
+}
+
+TEST(Problems, SpeedSpaceHasTheSeedLabParams) {
+  const BenchProblem problem = MakeSpeedProblem();
+  EXPECT_EQ(problem.space.size(), 46u);
+  for (const char* name :
+       {"num_layers", "num_heads", "hidden_size", "intermediate_size",
+        "bert.encoder.layer.0.attention.self.query.type", "bert.encoder.layer.1.output.dense.width",
+        "bert.pooler.dense.frac_width", "classifier.type"}) {
+    EXPECT_NE(problem.space.Find(name), nullptr) << name;
+  }
+}
+
+TEST(Problems, UnknownProblemIsRefusedWithTheKnownNames) {
+  absl::StatusOr<BenchProblem> problem = MakeQualityProblem("ackley");
+  EXPECT_EQ(problem.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(problem.status().message(),
+              testing::AllOf(testing::HasSubstr("ackley"), testing::HasSubstr("nas_table")));
+}
+
+}  // namespace
+}  // namespace nasq::bench

@@ -1,0 +1,41 @@
+// bench/tpe/python_json.cc: see python_json.h.
+#include "bench/tpe/python_json.h"
+
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+
+namespace nasq::bench {
+namespace {
+
+std::string ShellQuote(const std::string& s) {
+  return absl::StrCat("'", absl::StrReplaceAll(s, {{"'", "'\\''"}}), "'");
+}
+
+}  // namespace
+
+absl::StatusOr<nlohmann::json> RunPythonJson(const std::string& python, const std::string& script,
+                                             const std::vector<std::string>& args) {
+  std::string command = absl::StrCat(ShellQuote(python), " ", ShellQuote(script));
+  for (const std::string& arg : args) absl::StrAppend(&command, " ", ShellQuote(arg));
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return absl::InternalError(absl::StrCat("cannot start: ", command));
+  std::string output;
+  char buffer[65536];
+  for (size_t n; (n = fread(buffer, 1, sizeof(buffer), pipe)) > 0;) output.append(buffer, n);
+  const int status = pclose(pipe);
+  if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    return absl::InternalError(absl::StrCat("'", command, "' failed (wait status ", status, ")"));
+  }
+  nlohmann::json parsed = nlohmann::json::parse(output, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return absl::InternalError(
+        absl::StrCat("'", command, "' printed something that is not JSON: ", output.substr(0, 200)));
+  }
+  return parsed;
+}
+
+}  // namespace nasq::bench
