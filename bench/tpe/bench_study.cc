@@ -14,13 +14,14 @@ bool IsBetter(StudyDirection direction, double a, double b) {
 }
 
 absl::StatusOr<BenchStudy> BenchStudy::Create(const BenchProblem* problem, SamplerKind kind,
-                                              uint64_t seed) {
+                                              uint64_t seed, const TpeOptions& tpe) {
   StudySpec spec;
   spec.name = "bench_" + problem->name;
   spec.directions = {problem->direction};
   spec.space = problem->space;
   spec.sampler.kind = kind;
   spec.sampler.seed = seed;
+  spec.sampler.tpe = tpe;
   NASQ_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> sampler, CreateSampler(spec));
   return BenchStudy(problem, std::move(spec), std::move(sampler));
 }

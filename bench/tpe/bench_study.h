@@ -26,9 +26,10 @@ bool IsBetter(StudyDirection direction, double a, double b);
 class BenchStudy {
  public:
   // A single-objective study of `problem` (which must outlive it) sampled by `kind` with
-  // `seed` and the default TPE options (Optuna's defaults). Errors from CreateSampler.
+  // `seed` and TPE options `tpe` (default: Optuna's defaults, univariate). Errors from
+  // CreateSampler.
   static absl::StatusOr<BenchStudy> Create(const BenchProblem* problem, SamplerKind kind,
-                                           uint64_t seed);
+                                           uint64_t seed, const TpeOptions& tpe = {});
 
   // One ask/tell round: samples the next trial, evaluates the problem, records the trial as
   // COMPLETE. Returns the value; sampler errors are passed through.

@@ -4,7 +4,8 @@ Run by bench_tpe_quality (usage: optuna_quality.py --seeds 20 --trials 200
 --problems sphere,rosenbrock,styblinski_tang,nas_table). For every problem and seed s in
 [0, seeds) it runs TPESampler(seed=s) with Optuna's defaults for `trials` trials and reports the
 best value, plus the first trials' params and values of seed 0 so the caller can check that its
-own problem definitions give the same values. With --fix-logpdf-scale, Optuna 3.1's TPE is run
+own problem definitions give the same values. With --multivariate it runs
+TPESampler(seed=s, multivariate=True) instead. With --fix-logpdf-scale, Optuna 3.1's TPE is run
 with the fix of Optuna PR #5110 (see fix_logpdf_scale). Output:
   {"optuna_version": "3.1.0", "variant": "...", "problems": {name: {"best": [per seed],
    "seconds": total, "probes": [{"params": {...}, "value": v}, ...]}}}
@@ -14,6 +15,7 @@ import argparse
 import json
 import sys
 import time
+import warnings
 
 import numpy as np
 import optuna
@@ -41,10 +43,10 @@ def fix_logpdf_scale():
     _truncnorm.logpdf = logpdf
 
 
-def run_study(name, seed, trials):
+def run_study(name, seed, trials, multivariate):
     direction, space, objective = problems.PROBLEMS[name]
-    study = optuna.create_study(direction=direction,
-                                sampler=optuna.samplers.TPESampler(seed=seed))
+    sampler = optuna.samplers.TPESampler(seed=seed, multivariate=multivariate)
+    study = optuna.create_study(direction=direction, sampler=sampler)
 
     def wrapped(trial):
         return objective(problems.suggest_all(trial, space))
@@ -60,6 +62,8 @@ def main():
     parser.add_argument("--problems", required=True, help="comma-separated problem names")
     parser.add_argument("--fix-logpdf-scale", action="store_true",
                         help="run TPE with the fix of Optuna PR #5110 (see fix_logpdf_scale)")
+    parser.add_argument("--multivariate", action="store_true",
+                        help="TPESampler(multivariate=True): params sampled jointly")
     args = parser.parse_args()
     names = args.problems.split(",")
     unknown = [n for n in names if n not in problems.PROBLEMS]
@@ -67,16 +71,21 @@ def main():
         sys.exit(f"optuna_quality.py: bad arguments (unknown problems: {unknown}, "
                  f"seeds={args.seeds}, trials={args.trials})")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    variant = f"Optuna {optuna.__version__}"
+    # multivariate=True is experimental in 3.1; its warning would repeat once per study.
+    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    variant = f"Optuna {optuna.__version__} TPE"
+    if args.multivariate:
+        variant += " multivariate"
     if args.fix_logpdf_scale:
         fix_logpdf_scale()
         variant += " + logpdf scale fix (PR #5110)"
-    out = {"optuna_version": optuna.__version__, "variant": variant, "problems": {}}
+    out = {"optuna_version": optuna.__version__, "variant": variant,
+           "multivariate": args.multivariate, "problems": {}}
     for name in names:
         start = time.perf_counter()
         best, probes = [], []
         for seed in range(args.seeds):
-            study = run_study(name, seed, args.trials)
+            study = run_study(name, seed, args.trials, args.multivariate)
             best.append(study.best_value)
             if seed == 0:
                 probes = [{"params": t.params, "value": t.value}
