@@ -68,10 +68,10 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
   manager_options.max_lease_wait_ms = options.max_lease_wait_ms;
   NASQ_ASSIGN_OR_RETURN(server->manager_,
                         StudyManager::Create(server->storage_.get(), clock, manager_options));
-  server->study_service_ =
-      std::make_unique<StudyServiceImpl>(server->manager_.get(), &server->rpc_metrics_);
-  server->worker_service_ =
-      std::make_unique<WorkerServiceImpl>(server->manager_.get(), &server->rpc_metrics_);
+  server->study_service_ = std::make_unique<StudyServiceImpl>(
+      server->manager_.get(), &server->rpc_metrics_, &server->calls_);
+  server->worker_service_ = std::make_unique<WorkerServiceImpl>(
+      server->manager_.get(), &server->rpc_metrics_, &server->calls_);
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
@@ -80,6 +80,13 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->study_service_.get());
   builder.RegisterService(server->worker_service_.get());
+  // Handlers block while their change is committed (fsync), so under load many run at once.
+  // gRPC's default keeps at most 2 idle handler threads and starts a new thread for nearly
+  // every call beyond them; keeping up to kMaxIdleHandlerThreads avoids that churn (idle ones
+  // above the minimum still exit after 10 s without work).
+  constexpr int kMaxIdleHandlerThreads = 64;
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              kMaxIdleHandlerThreads);
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr || server->grpc_port_ == 0) {
     server->grpc_server_.reset();
@@ -121,8 +128,16 @@ void NasqServer::Shutdown() {
   stopped_ = true;
   if (manager_) manager_->Shutdown();
   if (grpc_server_) {
-    grpc_server_->Shutdown(std::chrono::system_clock::now() +
-                           std::chrono::milliseconds(options_.shutdown_grace_ms));
+    // gRPC's own grace period also waits for idle client connections to close, so the grace
+    // is spent here on the handlers actually running; gRPC then only gets the time to send
+    // their answers before every connection is closed.
+    constexpr auto kSendAnswersMargin = std::chrono::milliseconds(250);
+    if (!calls_.Drain(std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(options_.shutdown_grace_ms))) {
+      spdlog::warn("shutdown: calls still running after {} ms are cancelled",
+                   options_.shutdown_grace_ms);
+    }
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + kSendAnswersMargin);
     grpc_server_->Wait();
   }
   io_.stop();  // pending timer and accept handlers are dropped with the io_context

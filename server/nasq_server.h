@@ -1,9 +1,11 @@
 // server/nasq_server.h: the assembled coordinator: storage, StudyManager, gRPC services,
 // lease reaper and the optional HTTP endpoint, started and stopped as one.
 //
-// Shutdown order: LeaseTrial long-polls are woken, the gRPC server stops accepting and gives
-// in-flight calls options.shutdown_grace_ms, the reaper and HTTP endpoint stop, then the
-// manager and the storage (closing SQLite cleanly) are destroyed.
+// Shutdown order: LeaseTrial long-polls are woken (they answer with no trial), later calls are
+// refused (UNAVAILABLE), in-flight calls get up to options.shutdown_grace_ms to answer, then
+// the gRPC server gets 250 ms to send the answers and closes every connection (idle ones too,
+// which gRPC alone would wait for until the end of the grace period), the reaper and HTTP
+// endpoint stop, and the manager and the storage (closing SQLite cleanly) are destroyed.
 // Thread-safety: Start/Shutdown/destructor from one owning thread; ports are immutable.
 #ifndef NASQ_SERVER_NASQ_SERVER_H_
 #define NASQ_SERVER_NASQ_SERVER_H_
@@ -18,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "core/clock.h"
 #include "server/http_server.h"
+#include "server/in_flight_calls.h"
 #include "server/lease_reaper.h"
 #include "server/rpc_metrics.h"
 #include "server/server_options.h"
@@ -45,6 +48,8 @@ class NasqServer {
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_ ? http_->port() : 0; }  // 0 when HTTP is off
   StudyManager& manager() { return *manager_; }
+  // gRPC calls being handled now.
+  int64_t calls_in_flight() const { return calls_.running(); }
 
   // Stops everything (see the header comment). Idempotent.
   void Shutdown();
@@ -56,6 +61,7 @@ class NasqServer {
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<StudyManager> manager_;
   RpcMetrics rpc_metrics_;
+  InFlightCalls calls_;
   std::unique_ptr<StudyServiceImpl> study_service_;
   std::unique_ptr<WorkerServiceImpl> worker_service_;
   std::unique_ptr<grpc::Server> grpc_server_;

@@ -14,16 +14,21 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "proto/grpc_status.h"
+#include "server/in_flight_calls.h"
 #include "server/rpc_metrics.h"
 
 namespace nasq {
 
-// Runs `handler` (returning absl::Status), records its latency under `method` and returns the
-// mapped grpc::Status.
+// Runs `handler` (returning absl::Status) as one of `calls`, records its latency under `method`
+// and returns the mapped grpc::Status. Once `calls` drains (shutdown), answers UNAVAILABLE
+// without running the handler.
 template <typename Handler>
-grpc::Status RunRpc(RpcMetrics& metrics, const char* method, Handler&& handler) {
+grpc::Status RunRpc(RpcMetrics& metrics, InFlightCalls& calls, const char* method,
+                    Handler&& handler) {
+  if (!calls.Enter()) return ToGrpcStatus(absl::UnavailableError("nasq-server is shutting down"));
   const auto start = std::chrono::steady_clock::now();
   absl::Status status = handler();
+  calls.Exit();
   metrics.Observe(method,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
                   status.code());

@@ -9,7 +9,8 @@
 // Durability with group commit: trial changes use Storage's deferred writes, so the study's lock
 // is released before the change is durable and concurrent calls share one commit (one fsync).
 // Before answering, every method waits, with no lock held, until every change its answer may
-// reflect is durable (Storage::WaitDurable on the study's latest ticket). So no answer (a leased
+// reflect is durable (Storage::WaitDurable on the study's latest ticket; when further calls are
+// queued on the study's lock, the last of them commits for all of them). So no answer (a leased
 // trial number, an acknowledged result, a state read back) reveals a change that a crash could
 // undo. After a crash Storage holds a prefix of the changes in the order they were made, so trial
 // numbers stay dense and a number is reused only if the trial that took it was never durable and
@@ -196,6 +197,8 @@ class StudyManager {
   // Runs `body(entry)` with the study's entry locked, then, with the lock released, waits until
   // every change of the study so far is durable and returns body's result (or the durability
   // error). NOT_FOUND when the study does not exist.
+  // Waits (no lock held) until `seen`, a ticket of `entry`'s changes, is durable.
+  absl::Status WaitDurable(const Entry& entry, CommitTicket seen);
   template <class Body>
   std::invoke_result_t<Body, Entry&> InStudy(const std::string& study, Body&& body);
   // FinishTrial on the locked `entry`.

@@ -52,7 +52,7 @@ v1::Study StudySummaryToProto(const StudySummary& summary) {
 grpc::Status StudyServiceImpl::CreateStudy(grpc::ServerContext*,
                                            const v1::CreateStudyRequest* request,
                                            v1::Study* response) {
-  return RunRpc(metrics_, "CreateStudy", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "CreateStudy", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(StudySpec spec, StudySpecFromProto(request->spec()));
     NASQ_ASSIGN_OR_RETURN(StudySummary summary, manager_.CreateStudy(spec));
     *response = StudySummaryToProto(summary);
@@ -62,7 +62,7 @@ grpc::Status StudyServiceImpl::CreateStudy(grpc::ServerContext*,
 
 grpc::Status StudyServiceImpl::GetStudy(grpc::ServerContext*, const v1::GetStudyRequest* request,
                                         v1::Study* response) {
-  return RunRpc(metrics_, "GetStudy", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "GetStudy", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->name(), "name"));
     NASQ_ASSIGN_OR_RETURN(StudySummary summary, manager_.GetStudy(study));
     *response = StudySummaryToProto(summary);
@@ -73,7 +73,7 @@ grpc::Status StudyServiceImpl::GetStudy(grpc::ServerContext*, const v1::GetStudy
 grpc::Status StudyServiceImpl::ListStudies(grpc::ServerContext*,
                                            const v1::ListStudiesRequest* request,
                                            v1::ListStudiesResponse* response) {
-  return RunRpc(metrics_, "ListStudies", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "ListStudies", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(PageRequest page, ParsePage(request->page_size(), request->page_token()));
     std::optional<StudyState> state;
     if (request->state() != v1::STUDY_STATE_UNSPECIFIED) {
@@ -97,7 +97,7 @@ grpc::Status StudyServiceImpl::ListStudies(grpc::ServerContext*,
 grpc::Status StudyServiceImpl::DeleteStudy(grpc::ServerContext*,
                                            const v1::DeleteStudyRequest* request,
                                            google::protobuf::Empty*) {
-  return RunRpc(metrics_, "DeleteStudy", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "DeleteStudy", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->name(), "name"));
     return manager_.DeleteStudy(study);
   });
@@ -106,7 +106,7 @@ grpc::Status StudyServiceImpl::DeleteStudy(grpc::ServerContext*,
 grpc::Status StudyServiceImpl::StopStudy(grpc::ServerContext*,
                                          const v1::StopStudyRequest* request,
                                          v1::Study* response) {
-  return RunRpc(metrics_, "StopStudy", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "StopStudy", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->name(), "name"));
     NASQ_ASSIGN_OR_RETURN(StudySummary summary, manager_.StopStudy(study));
     *response = StudySummaryToProto(summary);
@@ -116,7 +116,7 @@ grpc::Status StudyServiceImpl::StopStudy(grpc::ServerContext*,
 
 grpc::Status StudyServiceImpl::GetTrial(grpc::ServerContext*, const v1::GetTrialRequest* request,
                                         v1::Trial* response) {
-  return RunRpc(metrics_, "GetTrial", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "GetTrial", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     NASQ_ASSIGN_OR_RETURN(Trial trial, manager_.GetTrial(name.study, name.number));
     *response = TrialToProto(trial, name.study);
@@ -127,7 +127,7 @@ grpc::Status StudyServiceImpl::GetTrial(grpc::ServerContext*, const v1::GetTrial
 grpc::Status StudyServiceImpl::ListTrials(grpc::ServerContext*,
                                           const v1::ListTrialsRequest* request,
                                           v1::ListTrialsResponse* response) {
-  return RunRpc(metrics_, "ListTrials", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "ListTrials", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
     NASQ_ASSIGN_OR_RETURN(PageRequest page, ParsePage(request->page_size(), request->page_token()));
     std::vector<TrialState> states;
@@ -151,7 +151,7 @@ grpc::Status StudyServiceImpl::ListTrials(grpc::ServerContext*,
 grpc::Status StudyServiceImpl::BestTrials(grpc::ServerContext*,
                                           const v1::BestTrialsRequest* request,
                                           v1::BestTrialsResponse* response) {
-  return RunRpc(metrics_, "BestTrials", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "BestTrials", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
     NASQ_ASSIGN_OR_RETURN(std::vector<Trial> best, manager_.BestTrials(study));
     for (const Trial& t : best) *response->add_trials() = TrialToProto(t, study);
@@ -161,7 +161,7 @@ grpc::Status StudyServiceImpl::BestTrials(grpc::ServerContext*,
 
 grpc::Status StudyServiceImpl::Ask(grpc::ServerContext*, const v1::AskRequest* request,
                                    v1::Trial* response) {
-  return RunRpc(metrics_, "Ask", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "Ask", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
     const std::string client = request->client_id().empty() ? "ask" : request->client_id();
     NASQ_ASSIGN_OR_RETURN(LeasedTrial leased, manager_.Ask(study, client));
@@ -172,7 +172,7 @@ grpc::Status StudyServiceImpl::Ask(grpc::ServerContext*, const v1::AskRequest* r
 
 grpc::Status StudyServiceImpl::Tell(grpc::ServerContext*, const v1::TellRequest* request,
                                     v1::Trial* response) {
-  return RunRpc(metrics_, "Tell", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "Tell", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     FinishRequest finish;
     if (request->state() != v1::TRIAL_STATE_UNSPECIFIED) {

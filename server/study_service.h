@@ -2,12 +2,13 @@
 //
 // Thin: validates and converts requests (proto/convert.h), calls StudyManager, converts the
 // answer and maps absl::Status to grpc::Status; paging, filtering and ordering of lists are
-// done here. Thread-safety: thread-safe (stateless apart from the shared manager and metrics,
-// which must outlive the service).
+// done here. Thread-safety: thread-safe (stateless apart from the shared manager, metrics and
+// in-flight call count, which must outlive the service).
 #ifndef NASQ_SERVER_STUDY_SERVICE_H_
 #define NASQ_SERVER_STUDY_SERVICE_H_
 
 #include "nasq/v1/study_service.grpc.pb.h"
+#include "server/in_flight_calls.h"
 #include "server/rpc_metrics.h"
 #include "server/study_manager.h"
 
@@ -18,8 +19,8 @@ v1::Study StudySummaryToProto(const StudySummary& summary);
 
 class StudyServiceImpl final : public v1::StudyService::Service {
  public:
-  StudyServiceImpl(StudyManager* manager, RpcMetrics* metrics)
-      : manager_(*manager), metrics_(*metrics) {}
+  StudyServiceImpl(StudyManager* manager, RpcMetrics* metrics, InFlightCalls* calls)
+      : manager_(*manager), metrics_(*metrics), calls_(*calls) {}
 
   grpc::Status CreateStudy(grpc::ServerContext*, const v1::CreateStudyRequest* request,
                            v1::Study* response) override;
@@ -45,6 +46,7 @@ class StudyServiceImpl final : public v1::StudyService::Service {
  private:
   StudyManager& manager_;
   RpcMetrics& metrics_;
+  InFlightCalls& calls_;
 };
 
 }  // namespace nasq

@@ -32,7 +32,7 @@ std::chrono::steady_clock::time_point WaitUntil(const grpc::ServerContext& conte
 grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
                                            const v1::LeaseTrialRequest* request,
                                            v1::LeaseTrialResponse* response) {
-  return RunRpc(metrics_, "LeaseTrial", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "LeaseTrial", [&]() -> absl::Status {
     if (request->wait_ms() < 0) return absl::InvalidArgumentError("wait_ms: must be >= 0");
     LeaseFilter filter;
     filter.task_kinds.assign(request->capabilities().task_kinds().begin(),
@@ -58,7 +58,7 @@ grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
 grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*,
                                           const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {
-  return RunRpc(metrics_, "Heartbeat", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "Heartbeat", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     NASQ_ASSIGN_OR_RETURN(HeartbeatResult result,
                           manager_.Heartbeat(name.study, name.number, request->epoch()));
@@ -71,7 +71,7 @@ grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*,
 grpc::Status WorkerServiceImpl::ReportIntermediate(grpc::ServerContext*,
                                                    const v1::ReportIntermediateRequest* request,
                                                    v1::ReportIntermediateResponse* response) {
-  return RunRpc(metrics_, "ReportIntermediate", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "ReportIntermediate", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     std::map<std::string, double> metrics(request->metrics().begin(), request->metrics().end());
     NASQ_ASSIGN_OR_RETURN(bool stop,
@@ -85,7 +85,7 @@ grpc::Status WorkerServiceImpl::ReportIntermediate(grpc::ServerContext*,
 grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
                                               const v1::CompleteTrialRequest* request,
                                               v1::Trial* response) {
-  return RunRpc(metrics_, "CompleteTrial", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "CompleteTrial", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     FinishRequest finish;
     finish.state = TrialState::kComplete;
@@ -103,7 +103,7 @@ grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
 grpc::Status WorkerServiceImpl::FailTrial(grpc::ServerContext*,
                                           const v1::FailTrialRequest* request,
                                           v1::Trial* response) {
-  return RunRpc(metrics_, "FailTrial", [&]() -> absl::Status {
+  return RunRpc(metrics_, calls_, "FailTrial", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     FinishRequest finish;
     finish.state = TrialState::kFail;

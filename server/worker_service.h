@@ -2,12 +2,13 @@
 //
 // Thin: converts requests, calls StudyManager and maps status. LeaseTrial long-polls inside
 // StudyManager::LeaseTrial, bounded by the call's deadline, the request's wait_ms and the
-// manager's max_lease_wait_ms. Thread-safety: thread-safe; the manager and metrics must outlive
-// the service.
+// manager's max_lease_wait_ms. Thread-safety: thread-safe; the manager, metrics and in-flight
+// call count must outlive the service.
 #ifndef NASQ_SERVER_WORKER_SERVICE_H_
 #define NASQ_SERVER_WORKER_SERVICE_H_
 
 #include "nasq/v1/worker_service.grpc.pb.h"
+#include "server/in_flight_calls.h"
 #include "server/rpc_metrics.h"
 #include "server/study_manager.h"
 
@@ -15,8 +16,8 @@ namespace nasq {
 
 class WorkerServiceImpl final : public v1::WorkerService::Service {
  public:
-  WorkerServiceImpl(StudyManager* manager, RpcMetrics* metrics)
-      : manager_(*manager), metrics_(*metrics) {}
+  WorkerServiceImpl(StudyManager* manager, RpcMetrics* metrics, InFlightCalls* calls)
+      : manager_(*manager), metrics_(*metrics), calls_(*calls) {}
 
   grpc::Status LeaseTrial(grpc::ServerContext* context, const v1::LeaseTrialRequest* request,
                           v1::LeaseTrialResponse* response) override;
@@ -33,6 +34,7 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
  private:
   StudyManager& manager_;
   RpcMetrics& metrics_;
+  InFlightCalls& calls_;
 };
 
 }  // namespace nasq

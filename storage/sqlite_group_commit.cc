@@ -47,12 +47,18 @@ absl::StatusOr<CommitTicket> SqliteGroupCommit::CommitOpenTransaction() {
   return open_ticket_;
 }
 
-absl::Status SqliteGroupCommit::WaitDurable(CommitTicket ticket) {
+absl::Status SqliteGroupCommit::WaitDurable(CommitTicket ticket,
+                                            std::chrono::microseconds follower_grace) {
+  const auto grace_end = std::chrono::steady_clock::now() + follower_grace;
   std::unique_lock<std::mutex> lock(sync_mu_);
   while (durable_ < ticket) {
     if (!sync_failure_.ok()) return sync_failure_;
     if (committing_) {
       sync_cv_.wait(lock);
+      continue;
+    }
+    if (std::chrono::steady_clock::now() < grace_end) {
+      sync_cv_.wait_until(lock, grace_end);  // woken by any commit's end
       continue;
     }
     // Become the committer: the open transaction holds this ticket's write and every write

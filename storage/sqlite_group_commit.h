@@ -6,15 +6,17 @@
 // write on the connection. WaitDurable(ticket) makes them durable: the first waiter commits the
 // open transaction (one COMMIT, hence one fsync under synchronous=FULL, for every write made
 // since the last commit) while later waiters wait for it, and writes that arrive meanwhile join
-// the next transaction. Commits happen in write order, so the durable state is always a prefix of
-// the writes. A failed COMMIT rolls the transaction back and makes the object fail-stop: every
-// later Write and WaitDurable returns that error.
+// the next transaction; a waiter given a follower grace lets a caller that writes right after
+// it commit instead, so that one commit covers both. Commits happen in write order, so the
+// durable state is always a prefix of the writes. A failed COMMIT rolls the transaction back
+// and makes the object fail-stop: every later Write and WaitDurable returns that error.
 //
 // Thread-safety: thread-safe. Write and Read bodies run with the connection mutex held, one at a
 // time; they must use the connection only and must not call back into this object.
 #ifndef NASQ_STORAGE_SQLITE_GROUP_COMMIT_H_
 #define NASQ_STORAGE_SQLITE_GROUP_COMMIT_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -67,7 +69,10 @@ class SqliteGroupCommit {
   }
 
   // Returns once every write with a ticket <= `ticket` is committed (see the file comment).
-  absl::Status WaitDurable(CommitTicket ticket);
+  // `follower_grace` > 0: another caller is about to write and wait; for that long, wait for a
+  // commit made by someone else before committing (lets the follower's write join the commit).
+  absl::Status WaitDurable(CommitTicket ticket,
+                           std::chrono::microseconds follower_grace = std::chrono::microseconds(0));
 
  private:
   // With db_mu_ held: opens the write transaction if none is open, then a savepoint.

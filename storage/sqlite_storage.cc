@@ -3,6 +3,7 @@
 // with concurrent writes), reads on one consistent snapshot.
 #include "storage/sqlite_storage.h"
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <functional>
@@ -305,6 +306,13 @@ class SqliteStorage final : public Storage {
   }
 
   absl::Status WaitDurable(CommitTicket ticket) override { return commits_.WaitDurable(ticket); }
+
+  absl::Status WaitDurableBeforeFollowers(CommitTicket ticket) override {
+    // Long enough for a queue of callers to each make one write; short against an fsync-bound
+    // round trip when the expected follower never comes.
+    constexpr std::chrono::microseconds kFollowerGrace(2000);
+    return commits_.WaitDurable(ticket, kFollowerGrace);
+  }
 
  private:
   // ---- helpers; all run inside a commits_ body (a transaction, the connection mutex held) ----

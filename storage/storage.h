@@ -110,6 +110,13 @@ class Storage {
   // write with that error (fail-stop: callers may have seen the lost changes; reopen the storage
   // to continue from the durable state).
   virtual absl::Status WaitDurable(CommitTicket ticket) = 0;
+  // WaitDurable for a caller that knows another caller will call WaitDurable with a ticket >=
+  // `ticket` very soon (e.g. it is queued on the same lock, about to write): waits preferably
+  // for that caller's commit, so that both changes share one commit, and commits itself when
+  // nobody has within a few milliseconds. Same results as WaitDurable (the default).
+  virtual absl::Status WaitDurableBeforeFollowers(CommitTicket ticket) {
+    return WaitDurable(ticket);
+  }
 };
 
 }  // namespace nasq

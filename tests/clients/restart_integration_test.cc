@@ -19,10 +19,8 @@ constexpr int kThreads = 8;
 
 TEST(RestartIntegration, KillMidRunLosesNothingAndSigtermIsPrompt) {
   TempDir dir;
-  // gRPC's server shutdown waits the whole grace period while any client keeps an idle
-  // connection open, so the grace must stay below the 5 s SIGTERM budget.
-  auto started = ServerProcess::Start(kServerBin, dir.path() + "/nasq.db", FreeLoopbackPort(),
-                                      {"--shutdown-grace-ms", "2000"});
+  // Default options: SIGTERM must end the server within 5 s even with idle connections open.
+  auto started = ServerProcess::Start(kServerBin, dir.path() + "/nasq.db", FreeLoopbackPort());
   ASSERT_TRUE(started.ok()) << started.status();
   ServerProcess& server = **started;
   const CommandResult created =

@@ -7,6 +7,9 @@
 #include <grpcpp/create_channel.h>
 #include <grpcpp/security/credentials.h>
 
+#include <chrono>
+#include <thread>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nasq/v1/study_service.grpc.pb.h"
@@ -45,12 +48,15 @@ std::string HttpGet(int port, const std::string& target) {
 
 class ServiceTest : public ::testing::Test {
  protected:
-  void SetUp() override { StartServer(ServerOptions{}); }
+  void SetUp() override {
+    ServerOptions options;
+    options.max_lease_wait_ms = 200;
+    StartServer(options);
+  }
 
   void StartServer(ServerOptions options) {
     options.listen_address = "127.0.0.1:0";
     options.http_address = "127.0.0.1:0";
-    options.max_lease_wait_ms = 200;
     server_.reset();
     auto server = NasqServer::Start(options);
     ASSERT_TRUE(server.ok()) << server.status();
@@ -270,6 +276,50 @@ TEST_F(ServiceTest, HttpServesHealthAndMetrics) {
   EXPECT_THAT(metrics, HasSubstr("nasq_active_leases{study=\"m\"} 1"));
   EXPECT_THAT(metrics, HasSubstr("nasq_rpc_latency_seconds_count{method=\"Ask\"} 2"));
   EXPECT_THAT(HttpGet(server_->http_port(), "/nope"), HasSubstr("404"));
+}
+
+TEST_F(ServiceTest, LongPollReturnsPromptlyOnShutdown) {
+  ServerOptions options;
+  options.max_lease_wait_ms = 60'000;
+  options.shutdown_grace_ms = 60'000;  // a poll left waiting would hold Shutdown this long
+  StartServer(options);
+  grpc::ClientContext context;
+  v1::LeaseTrialRequest request;
+  request.set_worker_id("gpu0");
+  request.set_wait_ms(60'000);
+  v1::LeaseTrialResponse response;
+  grpc::Status status;
+  std::thread poll([&] { status = workers_->LeaseTrial(&context, request, &response); });
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (server_->calls_in_flight() == 0 && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_EQ(server_->calls_in_flight(), 1);  // the poll is waiting for work in the server
+
+  const auto start = std::chrono::steady_clock::now();
+  server_->Shutdown();
+  const auto took = std::chrono::steady_clock::now() - start;
+  poll.join();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(response.has_trial());
+  // Far below the 60 s the poll and the grace would allow: the poll was woken, not waited out.
+  EXPECT_LT(took, std::chrono::seconds(30));
+}
+
+TEST_F(ServiceTest, ShutdownDoesNotWaitForIdleConnections) {
+  ServerOptions options;
+  options.shutdown_grace_ms = 60'000;
+  StartServer(options);
+  v1::Study study;
+  ASSERT_TRUE(Create(RandomSpec("idle"), &study).ok());  // the channel is now connected, idle
+
+  const auto start = std::chrono::steady_clock::now();
+  server_->Shutdown();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  grpc::ClientContext context;
+  v1::GetStudyRequest request;
+  request.set_name("studies/idle");
+  EXPECT_FALSE(studies_->GetStudy(&context, request, &study).ok());  // nothing serves it now
 }
 
 }  // namespace

@@ -152,6 +152,42 @@ TEST(SqliteStorage, DeferredWritesShareOneCommitMadeByWaitDurable) {
   RemoveDbFiles(path);
 }
 
+TEST(SqliteStorage, WaitDurableBeforeFollowersCommitsItselfWhenNoFollowerComes) {
+  const std::string path = TempDbPath("no_follower");
+  std::unique_ptr<Storage> storage = MustOpen(path);
+  ASSERT_NE(storage, nullptr);
+  const int64_t study_id = *storage->CreateStudy(SampleSpec("no_follower"), 0);
+  CommitTicket ticket = 0;
+  ASSERT_TRUE(storage->CreateTrialDeferred(study_id, SampleTrialTemplate(), &ticket).ok());
+  ASSERT_TRUE(storage->WaitDurableBeforeFollowers(ticket).ok());
+  EXPECT_EQ(RawQuery(path, "SELECT COUNT(*) FROM trials"), "1");
+  RemoveDbFiles(path);
+}
+
+TEST(SqliteStorage, WaitDurableBeforeFollowersReturnsWithTheFollowersCommit) {
+  const std::string path = TempDbPath("follower");
+  std::unique_ptr<Storage> storage = MustOpen(path);
+  ASSERT_NE(storage, nullptr);
+  const int64_t study_id = *storage->CreateStudy(SampleSpec("follower"), 0);
+  CommitTicket leader = 0;
+  ASSERT_TRUE(storage->CreateTrialDeferred(study_id, SampleTrialTemplate(), &leader).ok());
+  absl::Status waited;
+  std::string seen_by_leader;
+  std::thread first([&] {
+    waited = storage->WaitDurableBeforeFollowers(leader);
+    seen_by_leader = RawQuery(path, "SELECT COUNT(*) FROM trials");
+  });
+  CommitTicket follower = 0;
+  ASSERT_TRUE(storage->CreateTrialDeferred(study_id, SampleTrialTemplate(), &follower).ok());
+  ASSERT_TRUE(storage->WaitDurable(follower).ok());
+  first.join();
+  ASSERT_TRUE(waited.ok()) << waited;
+  EXPECT_GE(follower, leader);
+  // However the two waits interleaved, the first write is durable when its wait returns.
+  EXPECT_NE(seen_by_leader, "0");
+  RemoveDbFiles(path);
+}
+
 TEST(SqliteStorage, ConcurrentDeferredWritesAreAllDurableAfterReopen) {
   const std::string path = TempDbPath("concurrent");
   std::unique_ptr<Storage> storage = MustOpen(path);
