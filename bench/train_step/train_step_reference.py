@@ -1,7 +1,7 @@
 """Reference for bench/train_step: one BERT-for-sequence-classification training step in Python
 PyTorch, written op for op like nasq's C++ model (worker/model/bert_model.cc) and trainer (AdamW,
 gradient clipping at 1.0, cross-entropy). Prints the median milliseconds per step as the last
-line: "ms_per_step <value>".
+line: "ms_per_step <wall> <process cpu>".
 
 Usage: /usr/bin/python3 train_step_reference.py --threads N [--steps S] [--warmup W]
        [--batch B] [--seq T] [--device cpu|cuda]
@@ -85,9 +85,9 @@ def main():
     ids = torch.randint(1, 30522, (args.batch, args.seq), device=device)
     mask = torch.ones_like(ids)
     labels = torch.randint(0, 2, (args.batch,), device=device)
-    times = []
+    times, cpu_times = [], []
     for step in range(args.warmup + args.steps):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         loss = F.cross_entropy(model(ids, mask).float(), labels)
         optimizer.zero_grad()
         loss.backward()
@@ -96,7 +96,8 @@ def main():
         loss.item()
         if step >= args.warmup:
             times.append((time.perf_counter() - start) * 1000.0)
-    print(f"ms_per_step {statistics.median(times):.3f}")
+            cpu_times.append((time.process_time() - cpu_start) * 1000.0)
+    print(f"ms_per_step {statistics.median(times):.3f} {statistics.median(cpu_times):.3f}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,111 @@
+#include "worker/model/bert_config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "worker/model/bert_model.h"
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct RefusalCase {
+  std::string label;
+  std::function<void(BertConfig&)> mutate;
+  std::string message;
+};
+
+// Each case also makes the vocabulary enormous: a refusal that came after allocation would take
+// terabytes, so a fast InvalidArgument proves the check runs before any tensor exists.
+TEST(BertConfig, RefusesInvalidCombinationsBeforeAllocation) {
+  const std::vector<RefusalCase> cases = {
+      {"zero hidden", [](BertConfig& c) { c.hidden_size = 0; }, "hidden_size must be positive"},
+      {"zero layers", [](BertConfig& c) { c.num_hidden_layers = 0; }, "num_hidden_layers"},
+      {"zero heads", [](BertConfig& c) { c.num_attention_heads = 0; }, "num_attention_heads"},
+      {"zero intermediate", [](BertConfig& c) { c.intermediate_size = 0; }, "intermediate_size"},
+      {"zero positions", [](BertConfig& c) { c.max_position_embeddings = 0; },
+       "max_position_embeddings"},
+      {"heads do not divide", [](BertConfig& c) { c.num_attention_heads = 3; },
+       "must divide hidden_size"},
+      {"dropout 1", [](BertConfig& c) { c.hidden_dropout_prob = 1.0; }, "hidden_dropout_prob"},
+      {"negative attention dropout", [](BertConfig& c) { c.attention_probs_dropout_prob = -0.1; },
+       "attention_probs_dropout_prob"},
+      {"zero eps", [](BertConfig& c) { c.layer_norm_eps = 0; }, "layer_norm_eps"},
+      {"one label", [](BertConfig& c) { c.num_labels = 1; }, "num_labels"},
+      {"pad outside vocab", [](BertConfig& c) { c.pad_token_id = -1; }, "pad_token_id"},
+      {"non-square identity",
+       [](BertConfig& c) { c.identity_layers = {"bert.encoder.layer.0.intermediate.dense"}; },
+       "is not square"},
+      {"classifier identity", [](BertConfig& c) { c.identity_layers = {"classifier"}; },
+       "is not square"},
+      {"unknown identity", [](BertConfig& c) { c.identity_layers = {"bert.encoder.layer.7.x"}; },
+       "no Linear layer named"},
+  };
+  for (const RefusalCase& test : cases) {
+    BertConfig config;
+    config.vocab_size = int64_t{1} << 40;
+    test.mutate(config);
+    const absl::Status status = config.Validate();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << test.label;
+    EXPECT_THAT(status.message(), HasSubstr(test.message)) << test.label;
+    EXPECT_EQ(BertForSequenceClassification::Create(config).status(), status) << test.label;
+  }
+}
+
+TEST(BertConfig, DefaultsAreBertTinyAndValid) {
+  const BertConfig config;
+  EXPECT_TRUE(config.Validate().ok());
+  EXPECT_EQ(config.vocab_size, 30522);
+  EXPECT_EQ(config.hidden_size, 128);
+  EXPECT_EQ(config.num_hidden_layers, 2);
+  EXPECT_EQ(config.num_attention_heads, 2);
+  EXPECT_EQ(config.intermediate_size, 512);
+  EXPECT_EQ(config.LinearLayers().size(), 14u);
+}
+
+TEST(BertConfig, SquareIdentityLayersAreAccepted) {
+  BertConfig config;
+  config.identity_layers = {"bert.encoder.layer.1.attention.self.value", "bert.pooler.dense"};
+  EXPECT_TRUE(config.Validate().ok());
+  config.hidden_size = config.intermediate_size = 512;
+  config.identity_layers = {"bert.encoder.layer.0.output.dense"};
+  EXPECT_TRUE(config.Validate().ok());
+}
+
+TEST(BertConfig, HfJsonRoundTrip) {
+  BertConfig config;
+  config.num_hidden_layers = 4;
+  config.num_attention_heads = 8;
+  config.hidden_size = 256;
+  config.num_labels = 3;
+  config.classifier_dropout = 0.2;
+  config.identity_layers = {"bert.pooler.dense"};
+  const nlohmann::json json = config.ToHfJson();
+  EXPECT_EQ(json["architectures"][0], "BertForSequenceClassification");
+  EXPECT_EQ(json["id2label"].size(), 3u);
+  auto parsed = BertConfig::FromHfJson(json);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->ToHfJson(), json);
+  EXPECT_EQ(parsed->identity_layers, config.identity_layers);
+  EXPECT_EQ(parsed->EffectiveClassifierDropout(), 0.2);
+}
+
+TEST(BertConfig, HfJsonRefusesUnsupportedOrMistypedFields) {
+  const std::vector<std::pair<nlohmann::json, std::string>> cases = {
+      {{{"hidden_act", "relu"}}, "hidden_act"},
+      {{{"position_embedding_type", "relative_key"}}, "position_embedding_type"},
+      {{{"hidden_size", "128"}}, "wrong type"},
+      {{{"num_attention_heads", 3}}, "must divide"},
+      {{{"nasq_identity_layers", "bert.pooler.dense"}}, "must be an array"},
+      {nlohmann::json::array(), "JSON object"},
+  };
+  for (const auto& [json, message] : cases) {
+    auto parsed = BertConfig::FromHfJson(json);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << json;
+    EXPECT_THAT(parsed.status().message(), HasSubstr(message)) << json;
+  }
+}
+
+}  // namespace
+}  // namespace nasq

@@ -1,0 +1,102 @@
+#include "worker/model/torch_save_reader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/worker/model/model_test_util.h"
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+
+// Writes the files the tests read with Python's torch.save (torch 1.13 in this image): a state
+// dict with HF-like names covering dtypes, a non-contiguous tensor, views sharing one storage at
+// offsets, a Parameter and the `_metadata` attribute that model.state_dict() carries; plus files
+// the reader must refuse.
+constexpr char kWriterScript[] = R"py(
+import collections, sys, torch
+out = sys.argv[1]
+base = torch.arange(12, dtype=torch.float32).reshape(3, 4) * 0.5
+sd = collections.OrderedDict()
+sd["bert.embeddings.word_embeddings.weight"] = base
+sd["bert.encoder.layer.0.attention.self.query.weight"] = base.t()
+sd["bert.encoder.layer.0.attention.self.query.bias"] = base[1]
+sd["bert.pooler.dense.bias"] = base.view(-1)[5:9]
+sd["classifier.weight"] = torch.nn.Parameter(torch.ones(2, 3) * -1.5)
+sd["half"] = torch.tensor([0.5, -2.0, 3.25], dtype=torch.float16)
+sd["bf16"] = torch.tensor([1.5, -0.25], dtype=torch.bfloat16)
+sd["long"] = torch.arange(-2, 3, dtype=torch.int64)
+sd["empty"] = torch.zeros(0, 4)
+sd["scalar"] = torch.tensor(7.0)
+sd._metadata = collections.OrderedDict([("", {"version": 1})])
+torch.save(sd, out + "/state.bin")
+torch.save({"a": torch.ones(2)}, out + "/plain_dict.bin")
+torch.save(sd, out + "/legacy.bin", _use_new_zipfile_serialization=False)
+torch.save([torch.ones(2)], out + "/list.bin")
+torch.save({"a": 3}, out + "/int_value.bin")
+torch.save({"a": torch.ones(2, dtype=torch.complex64)}, out + "/complex.bin")
+open(out + "/garbage.bin", "wb").write(b"not a zip file at all")
+)py";
+
+class TorchSaveReaderTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!testing::HavePythonTorch()) return;
+    dir_ = new std::filesystem::path(testing::FreshDir("torch_save"));
+    written_ = testing::RunPython(*dir_, kWriterScript, dir_->string());
+  }
+  void SetUp() override {
+    if (!written_) GTEST_SKIP() << "/usr/bin/python3 with torch is not available";
+  }
+  static std::filesystem::path* dir_;
+  static bool written_;
+};
+std::filesystem::path* TorchSaveReaderTest::dir_ = nullptr;
+bool TorchSaveReaderTest::written_ = false;
+
+TEST_F(TorchSaveReaderTest, ReadsOrderedDictStateDict) {
+  auto sd = ReadTorchSaveStateDict(*dir_ / "state.bin");
+  ASSERT_TRUE(sd.ok()) << sd.status();
+  const torch::Tensor base = torch::arange(12, torch::kFloat32).reshape({3, 4}) * 0.5;
+  EXPECT_EQ(sd->size(), 10u);
+  EXPECT_TRUE(torch::equal(sd->at("bert.embeddings.word_embeddings.weight"), base));
+  const torch::Tensor transposed = sd->at("bert.encoder.layer.0.attention.self.query.weight");
+  EXPECT_TRUE(transposed.is_contiguous());
+  EXPECT_TRUE(torch::equal(transposed, base.t()));
+  EXPECT_TRUE(torch::equal(sd->at("bert.encoder.layer.0.attention.self.query.bias"), base[1]));
+  EXPECT_TRUE(torch::equal(sd->at("bert.pooler.dense.bias"), base.view(-1).slice(0, 5, 9)));
+  EXPECT_TRUE(torch::equal(sd->at("classifier.weight"), torch::full({2, 3}, -1.5)));
+  EXPECT_TRUE(torch::equal(sd->at("half"), torch::tensor({0.5, -2.0, 3.25}).to(torch::kFloat16)));
+  EXPECT_TRUE(torch::equal(sd->at("bf16"), torch::tensor({1.5, -0.25}).to(torch::kBFloat16)));
+  EXPECT_TRUE(torch::equal(sd->at("long"), torch::arange(-2, 3, torch::kLong)));
+  EXPECT_EQ(sd->at("empty").sizes(), (std::vector<int64_t>{0, 4}));
+  EXPECT_EQ(sd->at("scalar").dim(), 0);
+  EXPECT_EQ(sd->at("scalar").item<float>(), 7.0f);
+}
+
+TEST_F(TorchSaveReaderTest, ReadsPlainDict) {
+  auto sd = ReadTorchSaveStateDict(*dir_ / "plain_dict.bin");
+  ASSERT_TRUE(sd.ok()) << sd.status();
+  EXPECT_TRUE(torch::equal(sd->at("a"), torch::ones({2})));
+}
+
+TEST_F(TorchSaveReaderTest, RefusesWhatItCannotRead) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"legacy.bin", "legacy"},
+      {"garbage.bin", "not a zip-format torch.save archive"},
+      {"list.bin", "not a dict"},
+      {"int_value.bin", "not a str -> tensor pair"},
+      {"complex.bin", "storage class torch.ComplexFloatStorage"},
+  };
+  for (const auto& [file, message] : cases) {
+    auto sd = ReadTorchSaveStateDict(*dir_ / file);
+    EXPECT_EQ(sd.status().code(), absl::StatusCode::kInvalidArgument) << file;
+    EXPECT_THAT(sd.status().message(), HasSubstr(message)) << file;
+  }
+  EXPECT_EQ(ReadTorchSaveStateDict(*dir_ / "missing.bin").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace nasq

@@ -1,0 +1,207 @@
+#include "worker/model/bert_config.h"
+
+#include <algorithm>
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+
+namespace nasq {
+namespace {
+
+absl::Status CheckPositive(const char* field, int64_t value) {
+  if (value > 0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("BertConfig.", field, " must be positive, got ", value));
+}
+
+absl::Status CheckProbability(const char* field, double value) {
+  if (value >= 0.0 && value < 1.0) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat("BertConfig.", field, " must be in [0, 1), got ", value));
+}
+
+// Reads json[key] into *out when present; a value of the wrong JSON type is an error.
+template <typename T>
+absl::Status ReadField(const nlohmann::json& json, const char* key, T* out) {
+  auto it = json.find(key);
+  if (it == json.end() || it->is_null()) return absl::OkStatus();
+  const bool type_ok = std::is_same_v<T, std::string>
+                           ? it->is_string()
+                           : (std::is_integral_v<T> ? it->is_number_integer() : it->is_number());
+  if (!type_ok) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config.json field '", key, "' has the wrong type: ", it->dump()));
+  }
+  *out = it->get<T>();
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+double BertConfig::EffectiveClassifierDropout() const {
+  return classifier_dropout.value_or(hidden_dropout_prob);
+}
+
+std::vector<BertConfig::LinearShape> BertConfig::LinearLayers() const {
+  std::vector<LinearShape> layers;
+  for (int64_t i = 0; i < num_hidden_layers; ++i) {
+    const std::string prefix = absl::StrCat("bert.encoder.layer.", i, ".");
+    for (const char* name : {"attention.self.query", "attention.self.key", "attention.self.value",
+                             "attention.output.dense"}) {
+      layers.push_back({prefix + name, hidden_size, hidden_size});
+    }
+    layers.push_back({prefix + "intermediate.dense", hidden_size, intermediate_size});
+    layers.push_back({prefix + "output.dense", intermediate_size, hidden_size});
+  }
+  layers.push_back({"bert.pooler.dense", hidden_size, hidden_size});
+  layers.push_back({"classifier", hidden_size, num_labels});
+  return layers;
+}
+
+absl::Status BertConfig::Validate() const {
+  const std::pair<const char*, int64_t> sizes[] = {
+      {"vocab_size", vocab_size},
+      {"hidden_size", hidden_size},
+      {"num_hidden_layers", num_hidden_layers},
+      {"num_attention_heads", num_attention_heads},
+      {"intermediate_size", intermediate_size},
+      {"max_position_embeddings", max_position_embeddings},
+      {"type_vocab_size", type_vocab_size},
+  };
+  for (const auto& [field, value] : sizes) NASQ_RETURN_IF_ERROR(CheckPositive(field, value));
+  if (hidden_size % num_attention_heads != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("BertConfig.num_attention_heads (", num_attention_heads,
+                     ") must divide hidden_size (", hidden_size, ")"));
+  }
+  NASQ_RETURN_IF_ERROR(CheckProbability("hidden_dropout_prob", hidden_dropout_prob));
+  NASQ_RETURN_IF_ERROR(
+      CheckProbability("attention_probs_dropout_prob", attention_probs_dropout_prob));
+  NASQ_RETURN_IF_ERROR(CheckProbability("classifier_dropout", EffectiveClassifierDropout()));
+  if (!(layer_norm_eps > 0.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("BertConfig.layer_norm_eps must be positive, got ", layer_norm_eps));
+  }
+  if (!(initializer_range > 0.0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("BertConfig.initializer_range must be positive, got ", initializer_range));
+  }
+  if (pad_token_id < 0 || pad_token_id >= vocab_size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("BertConfig.pad_token_id (", pad_token_id, ") must be in [0, vocab_size)"));
+  }
+  if (num_labels < 2) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "BertConfig.num_labels must be at least 2 (classification only), got ", num_labels));
+  }
+  if (identity_layers.empty()) return absl::OkStatus();
+  const std::vector<LinearShape> layers = LinearLayers();
+  for (const std::string& name : identity_layers) {
+    auto it = std::find_if(layers.begin(), layers.end(),
+                           [&](const LinearShape& l) { return l.name == name; });
+    if (it == layers.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("BertConfig.identity_layers: no Linear layer named '", name, "'"));
+    }
+    if (it->in_features != it->out_features) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("BertConfig.identity_layers: '", name, "' is not square (", it->in_features,
+                       " -> ", it->out_features, ") and cannot be replaced by Identity"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<BertConfig> BertConfig::FromHfJson(const nlohmann::json& json) {
+  if (!json.is_object()) {
+    return absl::InvalidArgumentError("config.json must hold a JSON object");
+  }
+  BertConfig config;
+  NASQ_RETURN_IF_ERROR(ReadField(json, "vocab_size", &config.vocab_size));
+  NASQ_RETURN_IF_ERROR(ReadField(json, "hidden_size", &config.hidden_size));
+  NASQ_RETURN_IF_ERROR(ReadField(json, "num_hidden_layers", &config.num_hidden_layers));
+  NASQ_RETURN_IF_ERROR(ReadField(json, "num_attention_heads", &config.num_attention_heads));
+  NASQ_RETURN_IF_ERROR(ReadField(json, "intermediate_size", &config.intermediate_size));
+  NASQ_RETURN_IF_ERROR(ReadField(json, "max_position_embeddings", &config.max_position_embeddings));
+  NASQ_RETURN_IF_ERROR(ReadField(json, "type_vocab_size", &config.type_vocab_size));
+  NASQ_RETURN_IF_ERROR(ReadField(json, "hidden_dropout_prob", &config.hidden_dropout_prob));
+  NASQ_RETURN_IF_ERROR(
+      ReadField(json, "attention_probs_dropout_prob", &config.attention_probs_dropout_prob));
+  double classifier_dropout = -1.0;
+  NASQ_RETURN_IF_ERROR(ReadField(json, "classifier_dropout", &classifier_dropout));
+  if (classifier_dropout != -1.0) config.classifier_dropout = classifier_dropout;
+  NASQ_RETURN_IF_ERROR(ReadField(json, "layer_norm_eps", &config.layer_norm_eps));
+  NASQ_RETURN_IF_ERROR(ReadField(json, "initializer_range", &config.initializer_range));
+  NASQ_RETURN_IF_ERROR(ReadField(json, "pad_token_id", &config.pad_token_id));
+  if (auto it = json.find("id2label"); it != json.end() && it->is_object()) {
+    config.num_labels = static_cast<int64_t>(it->size());
+  }
+  NASQ_RETURN_IF_ERROR(ReadField(json, "num_labels", &config.num_labels));
+  std::string hidden_act = "gelu";
+  NASQ_RETURN_IF_ERROR(ReadField(json, "hidden_act", &hidden_act));
+  if (hidden_act != "gelu") {
+    return absl::InvalidArgumentError(absl::StrCat("config.json hidden_act '", hidden_act,
+                                                   "' is not supported (only exact-erf \"gelu\")"));
+  }
+  std::string position_type = "absolute";
+  NASQ_RETURN_IF_ERROR(ReadField(json, "position_embedding_type", &position_type));
+  if (position_type != "absolute") {
+    return absl::InvalidArgumentError(absl::StrCat("config.json position_embedding_type '",
+                                                   position_type,
+                                                   "' is not supported (only \"absolute\")"));
+  }
+  if (auto it = json.find("nasq_identity_layers"); it != json.end()) {
+    if (!it->is_array()) {
+      return absl::InvalidArgumentError("config.json nasq_identity_layers must be an array");
+    }
+    for (const auto& name : *it) {
+      if (!name.is_string()) {
+        return absl::InvalidArgumentError(
+            "config.json nasq_identity_layers must hold strings, got " + name.dump());
+      }
+      config.identity_layers.insert(name.get<std::string>());
+    }
+  }
+  NASQ_RETURN_IF_ERROR(config.Validate());
+  return config;
+}
+
+nlohmann::json BertConfig::ToHfJson() const {
+  nlohmann::json id2label = nlohmann::json::object();
+  nlohmann::json label2id = nlohmann::json::object();
+  for (int64_t i = 0; i < num_labels; ++i) {
+    const std::string label = absl::StrCat("LABEL_", i);
+    id2label[std::to_string(i)] = label;
+    label2id[label] = i;
+  }
+  nlohmann::json json = {
+      {"architectures", {"BertForSequenceClassification"}},
+      {"model_type", "bert"},
+      {"vocab_size", vocab_size},
+      {"hidden_size", hidden_size},
+      {"num_hidden_layers", num_hidden_layers},
+      {"num_attention_heads", num_attention_heads},
+      {"intermediate_size", intermediate_size},
+      {"hidden_act", "gelu"},
+      {"hidden_dropout_prob", hidden_dropout_prob},
+      {"attention_probs_dropout_prob", attention_probs_dropout_prob},
+      {"max_position_embeddings", max_position_embeddings},
+      {"type_vocab_size", type_vocab_size},
+      {"initializer_range", initializer_range},
+      {"layer_norm_eps", layer_norm_eps},
+      {"pad_token_id", pad_token_id},
+      {"position_embedding_type", "absolute"},
+      {"problem_type", "single_label_classification"},
+      {"id2label", id2label},
+      {"label2id", label2id},
+      {"torch_dtype", "float32"},
+  };
+  json["classifier_dropout"] =
+      classifier_dropout ? nlohmann::json(*classifier_dropout) : nlohmann::json(nullptr);
+  if (!identity_layers.empty()) json["nasq_identity_layers"] = identity_layers;
+  return json;
+}
+
+}  // namespace nasq
