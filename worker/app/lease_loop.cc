@@ -1,0 +1,226 @@
+#include "worker/app/lease_loop.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <iostream>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
+#include "proto/convert.h"
+#include "worker/pipeline/param_binding.h"
+#include "worker/pipeline/task_pipeline.h"
+
+namespace nasq {
+namespace {
+
+void Log(const std::string& line) { std::clog << "nasq-worker: " << line << std::endl; }
+
+bool LeaseLost(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kFailedPrecondition ||
+         status.code() == absl::StatusCode::kNotFound;
+}
+
+// The task with the trial's params bound, and a check that the study's objectives are metrics
+// this task reports.
+absl::StatusOr<TaskSpec> TrialTask(const v1::LeaseTrialResponse& lease) {
+  auto task = ParseTaskSpec(lease.task_json());
+  if (!task.ok()) return task.status();
+  TrialParams params;
+  for (const auto& [name, value] : lease.trial().params()) {
+    auto external = ParamValueFromProto(value, absl::StrCat("params.", name));
+    if (!external.ok()) return external.status();
+    params[name] = *external;
+  }
+  auto bound = BindTrialParams(*std::move(task), params);
+  if (!bound.ok()) return bound.status();
+  const std::vector<std::string> produced = ProducedMetricNames(*bound);
+  for (const std::string& metric : lease.metric_names()) {
+    if (std::find(produced.begin(), produced.end(), metric) == produced.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("the study's metric \"", metric,
+                                                     "\" is not reported by this task (it "
+                                                     "reports: ",
+                                                     absl::StrJoin(produced, ", "), ")"));
+    }
+  }
+  return bound;
+}
+
+std::string DefaultWorkerId() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return absl::StrCat(host[0] ? host : "worker", "-", getpid());
+}
+
+}  // namespace
+
+LeaseLoop::LeaseLoop(const NasqClient& client, WorkerOptions options)
+    : client_(client), options_(std::move(options)) {
+  if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
+  if (options_.slots < 1) options_.slots = 1;
+  if (options_.num_threads == 0) {
+    options_.num_threads =
+        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / options_.slots);
+  }
+}
+
+void LeaseLoop::RequestStop() {
+  stop_ = true;
+  stop_cv_.notify_all();
+}
+
+void LeaseLoop::RequestAbort() {
+  abort_ = true;
+  RequestStop();
+}
+
+void LeaseLoop::SleepUnlessStopped(std::chrono::milliseconds duration) {
+  std::unique_lock<std::mutex> lock(mu_);
+  stop_cv_.wait_for(lock, duration, [&] { return stop_.load(); });
+}
+
+absl::Status LeaseLoop::Run() {
+  std::vector<std::thread> slots;
+  for (int slot = 0; slot < options_.slots; ++slot) {
+    slots.emplace_back([this, slot] { SlotLoop(slot); });
+  }
+  for (std::thread& t : slots) t.join();
+  Log(absl::StrCat("stopped after ", completed_.load(), " completed and ", failed_.load(),
+                   " failed trials"));
+  return absl::OkStatus();
+}
+
+void LeaseLoop::SlotLoop(int slot) {
+  const std::string worker_id =
+      options_.slots == 1 ? options_.worker_id : absl::StrCat(options_.worker_id, "/", slot);
+  v1::LeaseTrialRequest request;
+  request.set_worker_id(worker_id);
+  request.set_wait_ms(options_.lease_wait.count());
+  v1::WorkerCapabilities& capabilities = *request.mutable_capabilities();
+  capabilities.add_task_kinds(std::string(kBertClassifyKind));
+  for (const std::string& study : options_.studies) capabilities.add_studies(study);
+  (*capabilities.mutable_labels())["device"] = options_.device;
+  while (!stop_) {
+    auto lease = client_.LeaseTrial(request);
+    if (!lease.ok()) {
+      Log(absl::StrCat(worker_id, ": LeaseTrial failed: ", lease.status().ToString()));
+      SleepUnlessStopped(options_.retry_backoff);
+      continue;
+    }
+    if (!lease->has_trial()) continue;
+    RunTrial(worker_id, *lease);
+  }
+}
+
+void LeaseLoop::RunTrial(const std::string& worker_id, const v1::LeaseTrialResponse& lease) {
+  const std::string name = lease.trial().name();
+  const int64_t epoch = lease.lease().epoch();
+  Log(absl::StrCat(worker_id, ": running ", name, " (epoch ", epoch, ")"));
+  auto fail = [&](const std::string& reason) {
+    v1::FailTrialRequest request;
+    request.set_name(name);
+    request.set_epoch(epoch);
+    request.set_reason(reason);
+    auto answer = client_.FailTrial(request);
+    ++failed_;
+    Log(absl::StrCat(
+        name, " failed: ", reason,
+        answer.ok() ? "" : absl::StrCat(" (FailTrial: ", answer.status().ToString(), ")")));
+  };
+  auto task = TrialTask(lease);
+  if (!task.ok()) return fail(std::string(task.status().message()));
+
+  // The heartbeat thread renews the lease with the latest progress until the pipeline ends.
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  v1::Progress progress;
+  progress.set_stage("prepare");
+  std::atomic<bool> lost{false};
+  std::atomic<bool> stopped{false};
+  const auto interval = lease.heartbeat_interval_ms() > 0
+                            ? std::chrono::milliseconds(lease.heartbeat_interval_ms())
+                            : options_.default_heartbeat;
+  std::thread heartbeat([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    while (!done_cv.wait_for(lock, interval, [&] { return done; })) {
+      v1::HeartbeatRequest request;
+      request.set_name(name);
+      request.set_epoch(epoch);
+      *request.mutable_progress() = progress;
+      lock.unlock();
+      auto answer = client_.Heartbeat(request);
+      lock.lock();
+      if (!answer.ok()) {
+        if (LeaseLost(answer.status())) lost = true;
+        Log(absl::StrCat(name, ": Heartbeat failed: ", answer.status().ToString()));
+      } else if (answer->stop()) {
+        stopped = true;
+      }
+    }
+  });
+
+  PipelineOptions pipeline;
+  pipeline.device = options_.device;
+  pipeline.num_threads = options_.num_threads;
+  pipeline.paths = options_.paths;
+  pipeline.trial_number = lease.trial().number();
+  auto metrics = RunTaskPipeline(*task, pipeline, cache_, [&](const PipelineProgress& p) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      progress.set_stage(p.stage);
+      progress.set_fraction(p.fraction);
+    }
+    if (p.stage_done && std::isfinite(p.value)) {
+      v1::ReportIntermediateRequest request;
+      request.set_name(name);
+      request.set_epoch(epoch);
+      request.set_step(p.step);
+      request.set_value(p.value);
+      (*request.mutable_metrics())["accuracy"] = p.value;
+      auto answer = client_.ReportIntermediate(request);
+      if (!answer.ok() && LeaseLost(answer.status())) lost = true;
+      if (answer.ok() && answer->stop()) stopped = true;
+    }
+    return !lost && !stopped && !abort_;
+  });
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    done = true;
+  }
+  done_cv.notify_all();
+  heartbeat.join();
+
+  if (lost) {
+    Log(absl::StrCat(name, ": the lease was lost; the result is dropped"));
+    return;
+  }
+  if (stopped) return fail("stopped by the coordinator");
+  if (abort_ && !metrics.ok()) {
+    Log(absl::StrCat(name, ": abandoned at shutdown; the coordinator re-queues it"));
+    return;
+  }
+  if (!metrics.ok()) return fail(metrics.status().ToString());
+
+  v1::CompleteTrialRequest request;
+  request.set_name(name);
+  request.set_epoch(epoch);
+  for (const auto& [metric, value] : *metrics) (*request.mutable_metrics())[metric] = value;
+  if (lease.metric_names().empty()) request.add_values(metrics->at("accuracy"));
+  (*request.mutable_attrs())["device"] = nlohmann::json(options_.device).dump();
+  auto answer = client_.CompleteTrial(request);
+  if (!answer.ok()) {
+    Log(absl::StrCat(name, ": CompleteTrial failed: ", answer.status().ToString()));
+    ++failed_;
+    return;
+  }
+  ++completed_;
+  Log(absl::StrCat(name, " complete: accuracy ", metrics->at("accuracy")));
+}
+
+}  // namespace nasq

@@ -1,0 +1,64 @@
+// worker/app/lease_loop.h: the coordinator-driven life of a nasq-worker: lease a trial
+// (LeaseTrial long-poll), run its pipeline while a heartbeat thread renews the lease, report
+// each finished stage (ReportIntermediate, step = stage index, value = accuracy after it), and
+// end with CompleteTrial (metrics; the server picks the objective values by the study's metric
+// names) or FailTrial (the error message). A failed trial never ends the worker.
+//
+// Stopping: RequestStop() stops leasing and lets running trials finish (the first SIGTERM);
+// RequestAbort() also cancels running trials without reporting them, so their leases expire and
+// the coordinator re-queues them with the same params (the second SIGTERM). A heartbeat or
+// intermediate report answered "stop", or a lease that was lost, cancels that trial only.
+// Thread-safety: Run() once; RequestStop/RequestAbort from any thread (e.g. a signal thread).
+#ifndef NASQ_WORKER_APP_LEASE_LOOP_H_
+#define NASQ_WORKER_APP_LEASE_LOOP_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "clients/nasq_client.h"
+#include "worker/app/worker_options.h"
+#include "worker/pipeline/pipeline_cache.h"
+
+namespace nasq {
+
+class LeaseLoop {
+ public:
+  // `client` must outlive the loop. options.server is not used (the client is connected).
+  LeaseLoop(const NasqClient& client, WorkerOptions options);
+
+  // Runs options.slots lease loops until RequestStop/RequestAbort and every slot has finished.
+  // Returns OK after an orderly stop.
+  absl::Status Run();
+
+  void RequestStop();
+  void RequestAbort();
+
+  // Trials finished so far (completed or failed), for logs and tests.
+  int trials_completed() const { return completed_.load(); }
+  int trials_failed() const { return failed_.load(); }
+
+ private:
+  void SlotLoop(int slot);
+  // Runs one leased trial to its end (complete, fail or abandoned).
+  void RunTrial(const std::string& worker_id, const v1::LeaseTrialResponse& lease);
+  // Sleeps up to `duration`, waking early on stop.
+  void SleepUnlessStopped(std::chrono::milliseconds duration);
+
+  const NasqClient& client_;
+  WorkerOptions options_;
+  PipelineCache cache_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> abort_{false};
+  std::atomic<int> completed_{0};
+  std::atomic<int> failed_{0};
+  std::mutex mu_;
+  std::condition_variable stop_cv_;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_WORKER_APP_LEASE_LOOP_H_

@@ -1,0 +1,41 @@
+// worker/app/worker_options.h: settings of a nasq-worker process (flags of `nasq-worker`).
+//
+// Thread-safety: a plain value type.
+#ifndef NASQ_WORKER_APP_WORKER_OPTIONS_H_
+#define NASQ_WORKER_APP_WORKER_OPTIONS_H_
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "worker/pipeline/data_preparation.h"
+
+namespace nasq {
+
+struct WorkerOptions {
+  // Coordinator address "host:port" (--server; default $NASQ_SERVER).
+  std::string server;
+  // Where trials run: "cpu" (default) or "cuda:K" (--device).
+  std::string device = "cpu";
+  // Trials run concurrently, one lease loop thread each (--slots, default 1). Slots share the
+  // process's LibTorch RNG, so runs with slots > 1 are not bit-reproducible.
+  int slots = 1;
+  // Reported as the lease holder (--worker-id); default "<hostname>-<pid>", plus "/<slot>".
+  std::string worker_id;
+  // LibTorch intra-op threads per trial (--threads); 0 = cores / slots (default).
+  int num_threads = 0;
+  // Lease only from these study ids (--study, repeatable); empty = any study (default).
+  std::vector<std::string> studies;
+  // How long one LeaseTrial call waits for work (default 5 s; bounds how fast SIGTERM is seen).
+  std::chrono::milliseconds lease_wait{5'000};
+  // Pause after a failed LeaseTrial before the next try (default 1 s).
+  std::chrono::milliseconds retry_backoff{1'000};
+  // Heartbeat period when the coordinator does not say (default 10 s).
+  std::chrono::milliseconds default_heartbeat{10'000};
+  // Input paths and the vocabulary cache (see DataPaths).
+  DataPaths paths;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_WORKER_APP_WORKER_OPTIONS_H_

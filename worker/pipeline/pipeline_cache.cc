@@ -1,0 +1,59 @@
+#include "worker/pipeline/pipeline_cache.h"
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
+#include "worker/model/checkpoint.h"
+#include "worker/pipeline/base_checkpoint.h"
+#include "worker/text/datasets.h"
+
+namespace nasq {
+
+struct PipelineCache::Impl {
+  std::mutex mu;  // held for lookups and builds
+  std::map<std::string, std::shared_ptr<const PreparedData>> data;
+  std::map<std::string, std::shared_ptr<const BaseCheckpoint>> checkpoints;
+  int builds = 0;
+};
+
+PipelineCache::PipelineCache() : impl_(std::make_unique<Impl>()) {}
+PipelineCache::~PipelineCache() = default;
+
+absl::StatusOr<std::shared_ptr<const PreparedData>> PipelineCache::GetData(
+    const TaskSpec& spec, const std::filesystem::path& checkpoint_vocab, const DataPaths& paths) {
+  const std::string key = PreparedDataKey(spec, checkpoint_vocab);
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (auto it = impl_->data.find(key); it != impl_->data.end()) return it->second;
+  NASQ_ASSIGN_OR_RETURN(PreparedData data, PrepareData(spec, checkpoint_vocab, paths));
+  ++impl_->builds;
+  auto shared = std::make_shared<const PreparedData>(std::move(data));
+  impl_->data.emplace(key, shared);
+  return shared;
+}
+
+absl::StatusOr<std::shared_ptr<const BaseCheckpoint>> PipelineCache::GetCheckpoint(
+    const std::filesystem::path& folder) {
+  NASQ_ASSIGN_OR_RETURN(uint64_t fingerprint, FingerprintFiles(folder));
+  const std::string key = absl::StrCat(folder.string(), "|", fingerprint);
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (auto it = impl_->checkpoints.find(key); it != impl_->checkpoints.end()) return it->second;
+  NASQ_ASSIGN_OR_RETURN(LoadedCheckpoint loaded, LoadHfCheckpoint(folder));
+  ++impl_->builds;
+  auto base = std::make_shared<BaseCheckpoint>();
+  base->config = loaded.model->config();
+  base->weights = ExportStateDict(*loaded.model);
+  base->vocab_path = loaded.vocab_path;
+  impl_->checkpoints.emplace(key, base);
+  return std::shared_ptr<const BaseCheckpoint>(std::move(base));
+}
+
+int PipelineCache::builds() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->builds;
+}
+
+}  // namespace nasq

@@ -1,0 +1,48 @@
+// worker/pipeline/pipeline_cache.h: what trials of one worker process share: prepared
+// (tokenised) datasets and base checkpoints, each built once and reused by later trials with the
+// same inputs.
+//
+// Thread-safety: all methods may be called concurrently; builds are serialised (a caller waits
+// while another builds), so each value is built once. Returned values are immutable and shared.
+#ifndef NASQ_WORKER_PIPELINE_PIPELINE_CACHE_H_
+#define NASQ_WORKER_PIPELINE_PIPELINE_CACHE_H_
+
+#include <filesystem>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "worker/pipeline/data_preparation.h"
+#include "worker/pipeline/task_spec.h"
+
+namespace nasq {
+
+// An HF checkpoint read into memory (defined in base_checkpoint.h, which needs LibTorch).
+struct BaseCheckpoint;
+
+class PipelineCache {
+ public:
+  PipelineCache();
+  ~PipelineCache();
+  PipelineCache(const PipelineCache&) = delete;
+  PipelineCache& operator=(const PipelineCache&) = delete;
+
+  // PrepareData(spec, checkpoint_vocab, paths), cached by PreparedDataKey. Errors are not cached.
+  absl::StatusOr<std::shared_ptr<const PreparedData>> GetData(
+      const TaskSpec& spec, const std::filesystem::path& checkpoint_vocab, const DataPaths& paths);
+
+  // The checkpoint folder `folder` (already resolved), cached by its path and the sizes and
+  // mtimes of its files. LoadHfCheckpoint's errors.
+  absl::StatusOr<std::shared_ptr<const BaseCheckpoint>> GetCheckpoint(
+      const std::filesystem::path& folder);
+
+  // Number of builds so far (data and checkpoints), for tests and logs.
+  int builds() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_WORKER_PIPELINE_PIPELINE_CACHE_H_

@@ -1,0 +1,31 @@
+// worker/pipeline/precision_config.h: turns a quantise stage of the task (LayerPrecision per
+// layer, with a default) into quant's QuantisationConfig for one concrete BERT architecture.
+//
+// Resolution per layer and operand (data_in, weight, bias), most specific first: the layer's
+// operand object, the layer's own fields, the default's operand object, the default's fields,
+// then quant's QuantConfig defaults. A layer-level type reaches the operands by role: binary and
+// ternary quantise the weight only, binary_residual uses residual sign on data_in and binary on
+// the weight, every other type applies to all three; "none" (written "linear") is fp32.
+// Thread-safety: pure functions.
+#ifndef NASQ_WORKER_PIPELINE_PRECISION_CONFIG_H_
+#define NASQ_WORKER_PIPELINE_PRECISION_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "worker/model/bert_config.h"
+#include "worker/pipeline/task_spec.h"
+#include "worker/quant/quant_config.h"
+
+namespace nasq {
+
+// The config selecting each Linear layer of `model` by name (Identity layers are skipped).
+// INVALID_ARGUMENT naming `stage_path` and the layer when a layer override names a layer the
+// model does not have or a resolved operand config is invalid (e.g. integer width 40).
+absl::StatusOr<QuantisationConfig> BuildQuantisationConfig(const QuantiseStageSpec& stage,
+                                                           const BertConfig& model,
+                                                           const std::string& stage_path);
+
+}  // namespace nasq
+
+#endif  // NASQ_WORKER_PIPELINE_PRECISION_CONFIG_H_

@@ -1,0 +1,383 @@
+#include "worker/pipeline/task_pipeline.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "core/status_macros.h"
+#include "worker/model/bert_quantisation.h"
+#include "worker/model/checkpoint.h"
+#include "worker/model/trainer.h"
+#include "worker/pipeline/base_checkpoint.h"
+#include "worker/pipeline/precision_config.h"
+#include "worker/quant/cost.h"
+#include "worker/quant/pruning.h"
+#include "worker/text/batching.h"
+
+namespace nasq {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Model = BertForSequenceClassification;
+
+constexpr double kScratchLearningRate = 1e-3;
+constexpr double kFineTuneLearningRate = 5e-5;
+constexpr int kCalibrationBatches = 4;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
+  try {
+    torch::Device device(name);
+    if (device.is_cuda() && !torch::cuda::is_available()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("device ", name, " requested but CUDA is not available"));
+    }
+    if (!device.is_cpu() && !device.is_cuda()) {
+      return absl::InvalidArgumentError(absl::StrCat("device ", name, ": expected cpu or cuda:K"));
+    }
+    return device;
+  } catch (const c10::Error& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("device \"", name, "\": expected cpu, cuda or cuda:K"));
+  }
+}
+
+std::string StagePath(size_t index) { return absl::StrCat("task.stages[", index, "]"); }
+
+// Everything one run needs, so that stages are small methods.
+class PipelineRun {
+ public:
+  PipelineRun(const TaskSpec& spec, const PipelineOptions& options, PipelineCache& cache,
+              const PipelineProgressFn& progress)
+      : spec_(spec), options_(options), cache_(cache), progress_(progress) {}
+
+  absl::StatusOr<PipelineMetrics> Run() {
+    NASQ_ASSIGN_OR_RETURN(compute_.device, ParseDevice(options_.device));
+    compute_.num_threads = options_.num_threads;
+    NASQ_RETURN_IF_ERROR(Report({.stage = "prepare"}));
+    NASQ_RETURN_IF_ERROR(BuildModel());
+    NASQ_RETURN_IF_ERROR(PlanQuantisation());
+    const auto compression = CompressionRange(spec_);
+    for (size_t i = 0; i < spec_.stages.size(); ++i) {
+      if (compression && i == compression->first) {
+        NASQ_ASSIGN_OR_RETURN(EvalMetrics before, CurrentEval());
+        metrics_["accuracy_before_compression"] = before.accuracy;
+      }
+      NASQ_RETURN_IF_ERROR(RunStage(i));
+      if (compression && i + 1 == compression->second) {
+        NASQ_ASSIGN_OR_RETURN(EvalMetrics after, CurrentEval());
+        metrics_["accuracy_after_compression"] = after.accuracy;
+      }
+    }
+    NASQ_ASSIGN_OR_RETURN(EvalMetrics final_eval, CurrentEval());
+    metrics_["accuracy"] = final_eval.accuracy;
+    metrics_["f1"] = final_eval.f1;
+    metrics_["loss"] = final_eval.loss;
+    NASQ_RETURN_IF_ERROR(AddCostMetrics());
+    metrics_["train_seconds"] = train_seconds_;
+    metrics_["eval_seconds"] = eval_seconds_;
+    metrics_["samples_per_second"] = train_seconds_ > 0 ? trained_samples_ / train_seconds_ : 0.0;
+    NASQ_RETURN_IF_ERROR(Save());
+    return metrics_;
+  }
+
+ private:
+  absl::Status Report(const PipelineProgress& report) {
+    PipelineProgress p = report;
+    p.num_stages = static_cast<int>(spec_.stages.size());
+    if (progress_ && !progress_(p)) {
+      return absl::CancelledError(absl::StrCat("trial cancelled during ", p.stage));
+    }
+    return absl::OkStatus();
+  }
+
+  double Fraction(size_t stage_index, double within) const {
+    const double stages = static_cast<double>(spec_.stages.size()) + 1.0;
+    return (static_cast<double>(stage_index) + within) / stages;
+  }
+
+  absl::Status BuildModel() {
+    const ModelSpec& m = spec_.model;
+    std::shared_ptr<const BaseCheckpoint> base;
+    if (!m.checkpoint.empty()) {
+      NASQ_ASSIGN_OR_RETURN(
+          std::filesystem::path folder,
+          ResolveInputPath(m.checkpoint, "task.model.checkpoint", options_.paths));
+      NASQ_ASSIGN_OR_RETURN(base, cache_.GetCheckpoint(folder));
+    }
+    NASQ_ASSIGN_OR_RETURN(data_,
+                          cache_.GetData(spec_, base ? base->vocab_path : "", options_.paths));
+    BertConfig config;
+    if (base) {
+      config = base->config;
+      if (config.num_labels != data_->train.num_labels()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("task.model.checkpoint: the checkpoint classifies ", config.num_labels,
+                         " labels but the dataset has ", data_->train.num_labels()));
+      }
+      if (data_->vocab_size > config.vocab_size) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("task.tokenizer: the vocabulary has ", data_->vocab_size,
+                         " tokens but the checkpoint's embeddings only ", config.vocab_size));
+      }
+    } else {
+      config.vocab_size = data_->vocab_size;
+      config.num_hidden_layers = m.num_layers.value_or(config.num_hidden_layers);
+      config.num_attention_heads = m.num_heads.value_or(config.num_attention_heads);
+      config.hidden_size = m.hidden_size.value_or(config.hidden_size);
+      config.intermediate_size = m.intermediate_size.value_or(config.intermediate_size);
+      config.max_position_embeddings =
+          m.max_position_embeddings.value_or(config.max_position_embeddings);
+      config.pad_token_id = data_->train.pad_id;
+      config.num_labels = data_->train.num_labels();
+    }
+    if (m.dropout) {
+      config.hidden_dropout_prob = config.attention_probs_dropout_prob = *m.dropout;
+    }
+    config.identity_layers.insert(m.identity_layers.begin(), m.identity_layers.end());
+    if (spec_.dataset.max_length > config.max_position_embeddings) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "task.dataset.max_length (", spec_.dataset.max_length,
+          ") exceeds the model's max_position_embeddings (", config.max_position_embeddings, ")"));
+    }
+    if (absl::Status status = config.Validate(); !status.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("task.model: ", status.message()));
+    }
+    NASQ_ASSIGN_OR_RETURN(model_, Model::Create(config, m.init_seed));
+    if (base) NASQ_RETURN_IF_ERROR(LoadStateDict(*model_, base->weights).status());
+    model_->to(compute_.device);
+    trained_ = base != nullptr;
+    return absl::OkStatus();
+  }
+
+  // Builds every quantise stage's config up front, so a bad one fails before any training.
+  absl::Status PlanQuantisation() {
+    for (size_t i = 0; i < spec_.stages.size(); ++i) {
+      if (spec_.stages[i].kind != StageKind::kQuantise) continue;
+      NASQ_ASSIGN_OR_RETURN(
+          quant_configs_[i],
+          BuildQuantisationConfig(spec_.stages[i].quantise, model_->config(), StagePath(i)));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status RunStage(size_t i) {
+    const StageSpec& stage = spec_.stages[i];
+    const std::string name(StageKindName(stage.kind));
+    NASQ_RETURN_IF_ERROR(
+        Report({.stage = name, .stage_index = static_cast<int>(i), .fraction = Fraction(i, 0.0)}));
+    switch (stage.kind) {
+      case StageKind::kQuantise:
+        NASQ_RETURN_IF_ERROR(QuantiseBert(*model_, quant_configs_.at(i)).status());
+        quantised_ = true;
+        break;
+      case StageKind::kTrain:
+      case StageKind::kFinetune:
+        NASQ_RETURN_IF_ERROR(TrainStage(i, stage.train));
+        break;
+      case StageKind::kPrune:
+        NASQ_RETURN_IF_ERROR(PruneStage(stage.prune));
+        break;
+      case StageKind::kEvaluate: {
+        NASQ_ASSIGN_OR_RETURN(EvalMetrics eval, CurrentEval());
+        if (!stage.label.empty()) {
+          metrics_["accuracy_" + stage.label] = eval.accuracy;
+          metrics_["f1_" + stage.label] = eval.f1;
+          metrics_["loss_" + stage.label] = eval.loss;
+        }
+        break;
+      }
+    }
+    if (stage.kind != StageKind::kEvaluate) current_eval_.reset();
+    double accuracy = std::numeric_limits<double>::quiet_NaN();
+    if (spec_.evaluate_each_stage || stage.kind == StageKind::kEvaluate) {
+      NASQ_ASSIGN_OR_RETURN(EvalMetrics eval, CurrentEval());
+      accuracy = eval.accuracy;
+    }
+    return Report({.stage = name,
+                   .stage_index = static_cast<int>(i),
+                   .stage_done = true,
+                   .step = static_cast<int64_t>(i),
+                   .value = accuracy,
+                   .fraction = Fraction(i + 1, 0.0)});
+  }
+
+  absl::Status TrainStage(size_t i, const TrainStageSpec& train) {
+    TrainOptions options;
+    options.learning_rate = train.learning_rate.value_or(
+        spec_.model.checkpoint.empty() ? kScratchLearningRate : kFineTuneLearningRate);
+    options.epochs = train.epochs;
+    options.batch_size = train.batch_size;
+    options.warmup_steps = train.warmup_steps;
+    options.weight_decay = train.weight_decay;
+    options.max_grad_norm = train.max_grad_norm;
+    options.group_by_length = train.group_by_length;
+    options.seed = train.seed;
+    options.progress_every_steps = train.progress_every_steps;
+    options.compute = compute_;
+    const std::string name(StageKindName(spec_.stages[i].kind));
+    bool cancelled = false;
+    auto on_progress = [&](const TrainProgress& p) {
+      const double within =
+          p.total_steps > 0 ? static_cast<double>(p.step) / static_cast<double>(p.total_steps) : 0;
+      cancelled = !Report({.stage = name,
+                           .stage_index = static_cast<int>(i),
+                           .step = p.step,
+                           .value = p.loss,
+                           .fraction = Fraction(i, within)})
+                       .ok();
+      return !cancelled;
+    };
+    NASQ_ASSIGN_OR_RETURN(TrainResult result, Train(*model_, data_->train, options, on_progress));
+    if (cancelled) return absl::CancelledError(absl::StrCat("trial cancelled during ", name));
+    train_seconds_ += result.seconds;
+    trained_samples_ += static_cast<double>(data_->train.size()) * train.epochs;
+    trained_ = true;
+    return absl::OkStatus();
+  }
+
+  // Every Linear must be a QuantLinear to be pruned or costed; fp32 ones compute exactly as
+  // before, and layers quantised earlier keep their config.
+  absl::Status EnsureQuantLinears() {
+    if (quantised_) return absl::OkStatus();
+    NASQ_RETURN_IF_ERROR(QuantiseBert(*model_, QuantisationConfig{}).status());
+    quantised_ = true;
+    return absl::OkStatus();
+  }
+
+  absl::Status PruneStage(const PruneStageSpec& prune) {
+    NASQ_RETURN_IF_ERROR(EnsureQuantLinears());
+    auto section = [](bool enabled, const PruneSectionSpec& s) {
+      if (!enabled) return PruningSection{0.0, PruneMethod::kRandom, PruneScope::kLocal};
+      return PruningSection{
+          s.sparsity,
+          s.method == PruneMethodSpec::kL1 ? PruneMethod::kL1Norm : PruneMethod::kRandom,
+          s.scope == PruneScopeSpec::kGlobal ? PruneScope::kGlobal : PruneScope::kLocal};
+    };
+    const PruningConfig config{section(prune.prune_weights, prune.weight),
+                               section(prune.prune_activations, prune.activation)};
+    torch::manual_seed(prune.seed);
+    absl::Status calibration = absl::OkStatus();
+    auto calibrate = [&] { calibration = Calibrate(); };
+    try {
+      NASQ_RETURN_IF_ERROR(ApplyPruning(*model_, config, calibrate));
+    } catch (const c10::Error& e) {
+      return absl::InternalError(absl::StrCat("pruning failed: ", e.what_without_backtrace()));
+    }
+    NASQ_RETURN_IF_ERROR(calibration);
+    if (!prune.prune_activations) {
+      NASQ_ASSIGN_OR_RETURN(auto layers, CollectQuantLinears(*model_));
+      for (auto& [name, layer] : layers) layer->SetActivationPruning(std::nullopt);
+    }
+    return absl::OkStatus();
+  }
+
+  // Forward passes over the first training batches (global activation pruning's threshold).
+  absl::Status Calibrate() {
+    NASQ_ASSIGN_OR_RETURN(auto plan,
+                          PlanBatches(data_->train, {.batch_size = 8, .shuffle = false}, 0));
+    torch::NoGradGuard no_grad;
+    model_->eval();
+    for (size_t b = 0; b < plan.size() && b < kCalibrationBatches; ++b) {
+      NASQ_ASSIGN_OR_RETURN(TextBatch batch, MakeBatch(data_->train, plan[b]));
+      model_->forward(batch.input_ids.to(compute_.device),
+                      batch.attention_mask.to(compute_.device));
+    }
+    model_->train();
+    return absl::OkStatus();
+  }
+
+  // The test metrics of the model as it is now, computed at most once per model state.
+  absl::StatusOr<EvalMetrics> CurrentEval() {
+    if (current_eval_) return *current_eval_;
+    const auto start = Clock::now();
+    NASQ_ASSIGN_OR_RETURN(
+        EvalMetrics eval,
+        Evaluate(*model_, data_->test, {.batch_size = spec_.eval_batch_size, .compute = compute_}));
+    eval_seconds_ += SecondsSince(start);
+    current_eval_ = eval;
+    return eval;
+  }
+
+  // Cost of one max_length sequence (the first test example's tokens, repeated).
+  absl::Status AddCostMetrics() {
+    NASQ_RETURN_IF_ERROR(EnsureQuantLinears());
+    const std::vector<int32_t>& ids = data_->test.examples.front().input_ids;
+    const int64_t length = spec_.dataset.max_length;
+    std::vector<int64_t> tiled(length);
+    for (int64_t t = 0; t < length; ++t) tiled[t] = ids[t % ids.size()];
+    try {
+      torch::NoGradGuard no_grad;
+      model_->eval();
+      const auto options = torch::TensorOptions().dtype(torch::kLong);
+      torch::Tensor input = torch::tensor(tiled, options).unsqueeze(0).to(compute_.device);
+      model_->forward(input, torch::ones_like(input));
+    } catch (const c10::Error& e) {
+      return absl::InternalError(absl::StrCat("cost forward failed: ", e.what_without_backtrace()));
+    }
+    NASQ_ASSIGN_OR_RETURN(std::vector<LinearCostInput> layers, DescribeLinearLayers(*model_));
+    NASQ_ASSIGN_OR_RETURN(ModelCost cost, ComputeModelCost(layers));
+    NASQ_ASSIGN_OR_RETURN(SparsityReport sparsity, ReportSparsity(*model_));
+    metrics_["macs"] = cost.macs;
+    metrics_["bitops"] = cost.bitops;
+    metrics_["weight_bits"] = cost.weight_storage_bits;
+    metrics_["effective_size_bits"] = cost.effective_storage_bits;
+    metrics_["avg_bitwidth"] = cost.average_bitwidth;
+    metrics_["sparsity"] = cost.weight_sparsity;
+    metrics_["activation_sparsity"] = sparsity.total_activation_sparsity;
+    return absl::OkStatus();
+  }
+
+  absl::Status Save() {
+    if (spec_.save_path.empty()) return absl::OkStatus();
+    const std::string trial =
+        options_.trial_number >= 0 ? absl::StrCat(options_.trial_number) : "local";
+    const std::string path = absl::StrReplaceAll(spec_.save_path, {{"{trial}", trial}});
+    return SaveHfCheckpoint(*model_, path, data_->vocab_path);
+  }
+
+  const TaskSpec& spec_;
+  const PipelineOptions& options_;
+  PipelineCache& cache_;
+  const PipelineProgressFn& progress_;
+  ComputeOptions compute_;
+  std::shared_ptr<const PreparedData> data_;
+  std::shared_ptr<Model> model_;
+  std::map<size_t, QuantisationConfig> quant_configs_;
+  bool trained_ = false;    // loaded from a checkpoint or trained by a stage
+  bool quantised_ = false;  // every Linear is a QuantLinear
+  std::optional<EvalMetrics> current_eval_;
+  PipelineMetrics metrics_;
+  double train_seconds_ = 0;
+  double eval_seconds_ = 0;
+  double trained_samples_ = 0;
+};
+
+}  // namespace
+
+absl::StatusOr<PipelineMetrics> RunTaskPipeline(const TaskSpec& spec,
+                                                const PipelineOptions& options,
+                                                PipelineCache& cache,
+                                                const PipelineProgressFn& progress) {
+  PipelineRun run(spec, options, cache, progress);
+  try {
+    return run.Run();
+  } catch (const c10::Error& e) {
+    return absl::InternalError(absl::StrCat("LibTorch error: ", e.what_without_backtrace()));
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("error: ", e.what()));
+  }
+}
+
+}  // namespace nasq

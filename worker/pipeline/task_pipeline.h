@@ -1,0 +1,66 @@
+// worker/pipeline/task_pipeline.h: runs one bert-classify trial: data -> tokenizer -> model
+// (random init or checkpoint, Identity layer choices) -> the task's stages in order (quantise,
+// train/QAT, prune, finetune, evaluate) -> final evaluation -> cost metrics -> optional save.
+//
+// The spec must already carry the trial's params (BindTrialParams). Every stage is checked
+// before any training starts (e.g. a quantise config naming a layer the model does not have),
+// so bad trials fail in seconds. The header is LibTorch-free.
+// Thread-safety: RunTaskPipeline uses LibTorch's global thread count and RNG (like the trainer),
+// so run one pipeline per process at a time; the PipelineCache may be shared.
+#ifndef NASQ_WORKER_PIPELINE_TASK_PIPELINE_H_
+#define NASQ_WORKER_PIPELINE_TASK_PIPELINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "worker/pipeline/data_preparation.h"
+#include "worker/pipeline/pipeline_cache.h"
+#include "worker/pipeline/task_spec.h"
+
+namespace nasq {
+
+struct PipelineOptions {
+  // "cpu" (default), "cuda" or "cuda:K".
+  std::string device = "cpu";
+  // LibTorch intra-op threads; 0 = all cores (default).
+  int num_threads = 0;
+  // Where relative input paths are found and built vocabularies are written.
+  DataPaths paths;
+  // Replaces "{trial}" in the task's save_path (default -1: "{trial}" is kept as "local").
+  int64_t trial_number = -1;
+};
+
+// What the pipeline is doing, passed to the progress callback.
+struct PipelineProgress {
+  std::string stage;     // StageKindName of the running stage, or "prepare"
+  int stage_index = -1;  // 0-based index into TaskSpec::stages (-1 while preparing)
+  int num_stages = 0;
+  // true once per stage when it has finished; `value` is then the test accuracy after it (NaN
+  // when the stage was not evaluated). false during training: `step` is the optimizer step and
+  // `value` the mean training loss since the previous report.
+  bool stage_done = false;
+  int64_t step = 0;
+  double value = 0.0;
+  double fraction = 0.0;  // of the whole pipeline, 0..1 (approximate)
+};
+
+// Returning false cancels the trial: the pipeline stops at the next step and returns CANCELLED.
+using PipelineProgressFn = std::function<bool(const PipelineProgress&)>;
+
+// Metric name -> value (the names of ProducedMetricNames(spec)).
+using PipelineMetrics = std::map<std::string, double>;
+
+// Runs the trial. Errors: INVALID_ARGUMENT for anything wrong with the spec or data (naming the
+// field or layer), NOT_FOUND for missing files, CANCELLED when `progress` returned false,
+// INTERNAL for LibTorch failures (message included).
+absl::StatusOr<PipelineMetrics> RunTaskPipeline(const TaskSpec& spec,
+                                                const PipelineOptions& options,
+                                                PipelineCache& cache,
+                                                const PipelineProgressFn& progress = nullptr);
+
+}  // namespace nasq
+
+#endif  // NASQ_WORKER_PIPELINE_TASK_PIPELINE_H_
