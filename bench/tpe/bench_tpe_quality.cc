@@ -338,15 +338,6 @@ int main(int argc, char** argv) {
     options.seeds = 5;
     options.trials = 60;
   }
-  absl::StatusOr<bool> pass = absl::InternalError("not run");
-  try {
-    pass = nasq::bench::Run(options);
-  } catch (const nlohmann::json::exception& e) {  // .at()/.get() on a malformed document
-    pass = absl::InternalError(absl::StrCat("malformed Optuna results: ", e.what()));
-  }
-  if (!pass.ok()) {
-    std::cerr << "bench_tpe_quality: " << pass.status() << std::endl;
-    return 2;
-  }
-  return *pass ? 0 : 1;
+  return nasq::bench::RunBenchmarkMain("bench_tpe_quality",
+                                       [&] { return nasq::bench::Run(options); });
 }

@@ -6,8 +6,8 @@
 // trial (what the coordinator does per trial, minus storage and RPC). The first round after
 // the history is built is reported apart ("cold": the TPE sampler's per-study cache is filled
 // then); the median and p90 are over the following rounds, in wall-clock time, plus the p90 of
-// the thread's CPU time (on a loaded machine wall-clock tails include preemption). In the same run optuna_speed.py
-// times study.ask() + 46 suggest_categorical + study.tell() on the identical space.
+// the thread's CPU time (on a loaded machine wall-clock tails include preemption). In the same run
+// optuna_speed.py times study.ask() + 46 suggest_categorical + study.tell() on the identical space.
 // Memory is allocation accounting with glibc mallinfo2 (bytes in use, arena + mmap), as the
 // delta around recording 1000 trials (the Trial history) and around the first TPE round on
 // that history (the sampler's cache).
@@ -42,13 +42,13 @@ namespace nasq::bench {
 namespace {
 
 struct SpeedOptions {
-  std::string sizes = "100,1000,5000";  // completed trials in the history
-  int measure = 200;                    // nasq rounds timed per size (after the cold one)
+  std::string sizes = "100,1000,5000";     // completed trials in the history
+  int measure = 200;                       // nasq rounds timed per size (after the cold one)
   std::string optuna_measure = "20,10,3";  // Optuna rounds timed per size
-  uint64_t seed = 0;                    // sampler seed and synthetic-history seed
-  double target_ms = 1.0;               // nasq median target at target_trials
+  uint64_t seed = 0;                       // sampler seed and synthetic-history seed
+  double target_ms = 1.0;                  // nasq median target at target_trials
   int target_trials = 1000;
-  double target_ratio = 100.0;          // Optuna median / nasq median, at every size
+  double target_ratio = 100.0;  // Optuna median / nasq median, at every size
   std::string python = NASQ_BENCH_PYTHON;
   std::string script = NASQ_BENCH_TPE_DIR "/optuna_speed.py";
 };
@@ -81,8 +81,8 @@ void RecordRandomHistory(const BenchProblem& problem, int n, std::mt19937_64& rn
     ParamMap params;
     for (const ParamSpec& param : problem.space.params()) {
       const int64_t k = *DiscreteSize(param.distribution);
-      params[param.name] = static_cast<double>(
-          std::uniform_int_distribution<int64_t>(0, k - 1)(rng));
+      params[param.name] =
+          static_cast<double>(std::uniform_int_distribution<int64_t>(0, k - 1)(rng));
     }
     const double value = problem.Evaluate(params);
     study.Record(std::move(params), value);
@@ -163,11 +163,10 @@ absl::StatusOr<bool> Run(const SpeedOptions& options) {
   }
   const BenchProblem problem = MakeSpeedProblem();
   std::cerr << "Running Optuna (" << options.script << ") ..." << std::endl;
-  NASQ_ASSIGN_OR_RETURN(
-      nlohmann::json optuna,
-      RunPythonJson(options.python, options.script,
-                    {"--sizes", options.sizes, "--measure", options.optuna_measure, "--seed",
-                     std::to_string(options.seed)}));
+  NASQ_ASSIGN_OR_RETURN(nlohmann::json optuna, RunPythonJson(options.python, options.script,
+                                                             {"--sizes", options.sizes, "--measure",
+                                                              options.optuna_measure, "--seed",
+                                                              std::to_string(options.seed)}));
   std::cerr << "Timing nasq ..." << std::endl;
   std::vector<Latencies> nasq;
   for (int n : sizes) {
@@ -209,9 +208,8 @@ absl::StatusOr<bool> Run(const SpeedOptions& options) {
   std::cout << absl::StrFormat(
       "\nTargets: nasq median <= %.1f ms at %d trials: %s; >= %.0fx faster than Optuna at every "
       "size: %s\nRESULT: %s\n",
-      options.target_ms, options.target_trials, latency_ok ? "PASS" : "FAIL",
-      options.target_ratio, ratio_ok ? "PASS" : "FAIL",
-      latency_ok && ratio_ok ? "PASS" : "FAIL");
+      options.target_ms, options.target_trials, latency_ok ? "PASS" : "FAIL", options.target_ratio,
+      ratio_ok ? "PASS" : "FAIL", latency_ok && ratio_ok ? "PASS" : "FAIL");
   return latency_ok && ratio_ok;
 }
 
@@ -238,15 +236,6 @@ int main(int argc, char** argv) {
     options.measure = 50;
     options.optuna_measure = "3,2";
   }
-  absl::StatusOr<bool> pass = absl::InternalError("not run");
-  try {
-    pass = nasq::bench::Run(options);
-  } catch (const nlohmann::json::exception& e) {  // .at()/.get() on a malformed document
-    pass = absl::InternalError(absl::StrCat("malformed Optuna results: ", e.what()));
-  }
-  if (!pass.ok()) {
-    std::cerr << "bench_tpe_speed: " << pass.status() << std::endl;
-    return 2;
-  }
-  return *pass ? 0 : 1;
+  return nasq::bench::RunBenchmarkMain("bench_tpe_speed",
+                                       [&] { return nasq::bench::Run(options); });
 }

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -32,10 +33,24 @@ absl::StatusOr<nlohmann::json> RunPythonJson(const std::string& python, const st
   }
   nlohmann::json parsed = nlohmann::json::parse(output, nullptr, /*allow_exceptions=*/false);
   if (parsed.is_discarded()) {
-    return absl::InternalError(
-        absl::StrCat("'", command, "' printed something that is not JSON: ", output.substr(0, 200)));
+    return absl::InternalError(absl::StrCat(
+        "'", command, "' printed something that is not JSON: ", output.substr(0, 200)));
   }
   return parsed;
+}
+
+int RunBenchmarkMain(const char* program, const std::function<absl::StatusOr<bool>()>& run) {
+  absl::StatusOr<bool> pass = absl::InternalError("not run");
+  try {
+    pass = run();
+  } catch (const nlohmann::json::exception& e) {  // .at()/.get() on a malformed document
+    pass = absl::InternalError(absl::StrCat("malformed Optuna results: ", e.what()));
+  }
+  if (!pass.ok()) {
+    std::cerr << program << ": " << pass.status() << std::endl;
+    return 2;
+  }
+  return *pass ? 0 : 1;
 }
 
 }  // namespace nasq::bench

@@ -8,6 +8,7 @@
 #ifndef NASQ_BENCH_TPE_PYTHON_JSON_H_
 #define NASQ_BENCH_TPE_PYTHON_JSON_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,11 @@ namespace nasq::bench {
 // message carries the exit status) or prints something that is not JSON.
 absl::StatusOr<nlohmann::json> RunPythonJson(const std::string& python, const std::string& script,
                                              const std::vector<std::string>& args);
+
+// The shared tail of each benchmark's main(): runs `run` and maps its outcome to the exit code
+// (0 targets met, 1 a target missed, 2 an error, printed as "program: status"). A
+// nlohmann::json exception from `run` (a malformed Optuna document) counts as an error.
+int RunBenchmarkMain(const char* program, const std::function<absl::StatusOr<bool>()>& run);
 
 }  // namespace nasq::bench
 
