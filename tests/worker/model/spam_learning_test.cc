@@ -66,7 +66,7 @@ QuantisationConfig Integer4Frac2OnAllLinears() {
   return config;
 }
 
-TEST(SpamLearning, TrainsThenPtqDropsAndQatRecovers) {
+TEST(SpamLearning, TrainsThenPtqDropsAndQatDoesNotHurt) {
   if (!std::filesystem::exists(kSpamRoot)) GTEST_SKIP() << "no dataset at " << kSpamRoot;
   const auto start = std::chrono::steady_clock::now();
   auto data = LoadSpamData();
