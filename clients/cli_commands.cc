@@ -1,6 +1,7 @@
 #include "clients/cli_commands.h"
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_replace.h"
 #include "clients/records.h"
 #include "clients/spec_yaml.h"
+#include "clients/svg_plot.h"
 #include "clients/watch.h"
 #include "core/status_macros.h"
 #include "core/trial.h"
@@ -193,6 +195,35 @@ absl::Status TellCommand(const CliContext& ctx, const TellArgs& args) {
   return absl::OkStatus();
 }
 
+namespace {
+
+absl::Status WriteTextFile(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write file"));
+  return absl::OkStatus();
+}
+
+// The sweep point of `trial` for `param`, or nullopt when the trial lacks it.
+std::optional<SweepPoint> SweepPointOf(const v1::Trial& trial, const std::string& param) {
+  auto it = trial.params().find(param);
+  if (it == trial.params().end()) return std::nullopt;
+  const v1::ParamValue& v = it->second;
+  SweepPoint point{.label = ParamValueToJson(v).dump(), .value = trial.values(0)};
+  if (v.kind_case() == v1::ParamValue::kStringValue) point.label = v.string_value();
+  if (v.kind_case() == v1::ParamValue::kIntValue) {
+    point.numeric = true;
+    point.x = static_cast<double>(v.int_value());
+  } else if (v.kind_case() == v1::ParamValue::kDoubleValue) {
+    point.numeric = true;
+    point.x = v.double_value();
+  }
+  return point;
+}
+
+}  // namespace
+
 absl::Status ExportCommand(const CliContext& ctx, const std::string& study, OutputFormat format,
                            const std::string& out_file) {
   NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(study));
@@ -205,11 +236,38 @@ absl::Status ExportCommand(const CliContext& ctx, const std::string& study, Outp
     *ctx.out << text;
     return absl::OkStatus();
   }
-  std::ofstream file(out_file, std::ios::binary | std::ios::trunc);
-  file << text;
-  file.close();
-  if (!file) return absl::PermissionDeniedError(absl::StrCat(out_file, ": cannot write file"));
+  NASQ_RETURN_IF_ERROR(WriteTextFile(out_file, text));
   *ctx.out << "exported " << trials.size() << " trials to " << out_file << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args) {
+  NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(args.study));
+  NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials,
+                        ctx.client->ListTrials(args.study, {.order_by = "number"}));
+  const bool maximize = proto.spec().directions(0) == v1::STUDY_DIRECTION_MAXIMIZE;
+  const std::string title = absl::StrCat(args.study, " (", trials.size(), " trials)");
+  absl::StatusOr<std::string> svg;
+  if (args.kind == "history") {
+    std::vector<HistoryPoint> points;
+    for (const v1::Trial& t : trials) {
+      if (t.state() == v1::TRIAL_STATE_COMPLETE && t.values_size() > 0) {
+        points.push_back({t.number(), t.values(0)});
+      }
+    }
+    svg = RenderHistorySvg(title, points, maximize);
+  } else {
+    if (args.param.empty()) return absl::InvalidArgumentError("--kind sweep needs --param NAME");
+    std::vector<SweepPoint> points;
+    for (const v1::Trial& t : trials) {
+      if (t.state() != v1::TRIAL_STATE_COMPLETE || t.values_size() == 0) continue;
+      if (std::optional<SweepPoint> p = SweepPointOf(t, args.param)) points.push_back(*p);
+    }
+    svg = RenderSweepSvg(title, args.param, points);
+  }
+  if (!svg.ok()) return svg.status();
+  NASQ_RETURN_IF_ERROR(WriteTextFile(args.out_file, *svg));
+  *ctx.out << "wrote " << args.kind << " plot of " << args.study << " to " << args.out_file << "\n";
   return absl::OkStatus();
 }
 

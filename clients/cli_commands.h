@@ -57,6 +57,15 @@ absl::Status TellCommand(const CliContext& ctx, const TellArgs& args);
 absl::Status ExportCommand(const CliContext& ctx, const std::string& study, OutputFormat format,
                            const std::string& out_file);
 
+struct PlotArgs {
+  std::string study;
+  std::string kind = "history";  // "history" (value and best so far by trial) or "sweep"
+  std::string param;             // sweep: the parameter on the x axis
+  std::string out_file;          // the SVG file to write
+};
+// Writes an SVG chart of the study's COMPLETE trials (first objective); see svg_plot.h.
+absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args);
+
 // The one line printed on stderr for a failed command: "nasq: <readable message>".
 std::string CliErrorLine(const absl::Status& status, const std::string& server);
 

@@ -5,6 +5,7 @@
 //   nasq best NAME [-f ...]      nasq watch NAME [--interval SECONDS]
 //   nasq ask NAME [-f json|...]  nasq tell NAME N (--values V... | --state fail|pruned)
 //   nasq export NAME --format csv|json [--out FILE]
+//   nasq plot NAME [--kind history|sweep] [--param P] --out FILE.svg
 //
 // The server address comes from --server, else $NASQ_SERVER, else localhost:50051. Results go
 // to stdout; a failure prints one line "nasq: ..." to stderr and exits with status 1 (2 for a
@@ -140,6 +141,15 @@ int Run(int argc, char** argv) {
       return ExportCommand(c, name, *ParseOutputFormat(export_format), out_file);
     };
   });
+
+  PlotArgs plot_args;
+  CLI::App* plot = app.add_subcommand("plot", "Write an SVG chart of a study's trials");
+  plot->add_option("NAME", plot_args.study, "Study name")->required();
+  plot->add_option("--kind", plot_args.kind, "history (value and best so far) or sweep")
+      ->check(CLI::IsMember({"history", "sweep"}));
+  plot->add_option("--param", plot_args.param, "sweep: the parameter on the x axis");
+  plot->add_option("--out", plot_args.out_file, "SVG file to write")->required();
+  plot->callback([&] { command = [&](const CliContext& c) { return PlotCommand(c, plot_args); }; });
 
   try {
     app.parse(argc, argv);
