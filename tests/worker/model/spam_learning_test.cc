@@ -1,6 +1,7 @@
 // Learning test on the embedded SpamAssassin corpus: a 1-layer BERT trained for one epoch on the
-// CPU must classify spam well, integer 4/2 PTQ must hurt it and one more epoch of QAT (through
-// the quantisers) must not hurt it further; the accuracies are printed. Skipped when the dataset
+// CPU must classify spam well, integer 4/2 PTQ of its encoder must hurt it and one more epoch of
+// QAT (training through the quantisers) must win part of the drop back; the accuracies are
+// printed (measured: fp32 0.9603, PTQ 0.6865 = the majority class, QAT 0.9297). Skipped when the dataset
 // is absent.
 #include <gtest/gtest.h>
 
@@ -55,18 +56,22 @@ absl::StatusOr<SpamData> LoadSpamData() {
   return data;
 }
 
-QuantisationConfig Integer4Frac2OnAllLinears() {
+// Integer 4/2 (step 0.25) on data_in, weight and bias of the encoder's Linear layers. The pooler
+// and classifier stay fp32, as the first/last layers commonly do (and the pooler did in the seeds'
+// mixed-precision search): at 4/2 their trained weights all round to 0, and a layer whose codes
+// are all 0 passes no gradient upstream through the identity STE, so QAT could not learn at all.
+QuantisationConfig Integer4Frac2OnEncoderLinears() {
   QuantConfig integer;
   integer.format = QuantFormat::kInteger;
   integer.width = 4;
   integer.frac_width = 2;
   QuantisationConfig config;
-  config.by = SelectBy::kType;
-  config.rules.push_back({"linear", LinearQuantConfig{integer, integer, integer}});
+  config.by = SelectBy::kRegexName;
+  config.rules.push_back({R"(bert\.encoder\..*)", LinearQuantConfig{integer, integer, integer}});
   return config;
 }
 
-TEST(SpamLearning, TrainsThenPtqDropsAndQatDoesNotHurt) {
+TEST(SpamLearning, TrainsThenPtqDropsAndQatRecovers) {
   if (!std::filesystem::exists(kSpamRoot)) GTEST_SKIP() << "no dataset at " << kSpamRoot;
   const auto start = std::chrono::steady_clock::now();
   auto data = LoadSpamData();
@@ -105,7 +110,7 @@ TEST(SpamLearning, TrainsThenPtqDropsAndQatDoesNotHurt) {
               fp32->f1, trained->seconds, seconds());
   std::fflush(stdout);
 
-  ASSERT_TRUE(QuantiseBert(**model, Integer4Frac2OnAllLinears()).ok());
+  ASSERT_TRUE(QuantiseBert(**model, Integer4Frac2OnEncoderLinears()).ok());
   auto ptq = Evaluate(**model, data->test, eval_options);
   ASSERT_TRUE(ptq.ok()) << ptq.status();
   auto qat_run = Train(**model, data->train, train_options);
@@ -117,10 +122,7 @@ TEST(SpamLearning, TrainsThenPtqDropsAndQatDoesNotHurt) {
               ptq->accuracy, qat->accuracy, qat_run->seconds, seconds());
   EXPECT_GE(fp32->accuracy, 0.90);
   EXPECT_LT(ptq->accuracy, fp32->accuracy);
-  // With 4/2 integer codes (step 0.25) most trained weights round to 0; where a whole layer's
-  // codes are 0 the identity STE passes no gradient upstream, so QAT may not win anything back
-  // (measured: PTQ 0.6865 = majority class, QAT 0.6865). It must never make things worse.
-  EXPECT_GE(qat->accuracy, ptq->accuracy);
+  EXPECT_GT(qat->accuracy, ptq->accuracy);
 }
 
 }  // namespace
