@@ -106,32 +106,66 @@ int FreeLoopbackPort() {
   return ntohs(addr.sin_port);
 }
 
+ChildProcess::ChildProcess(std::vector<std::string> argv, std::string log_path)
+    : argv_(std::move(argv)), log_path_(std::move(log_path)) {}
+
+ChildProcess::~ChildProcess() {
+  if (running()) Kill();
+}
+
+void ChildProcess::Start() {
+  if (!running()) pid_ = Spawn(argv_, log_path_, log_path_);
+}
+
+bool ChildProcess::HasExited() {
+  if (!running()) return true;
+  int status = 0;
+  if (waitpid(pid_, &status, WNOHANG) != pid_) return false;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  pid_ = -1;
+  return true;
+}
+
+void ChildProcess::Kill() {
+  if (!running()) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  exit_code_ = -1;
+  pid_ = -1;
+}
+
+int ChildProcess::Terminate(std::chrono::milliseconds timeout) {
+  if (!running()) return exit_code_;
+  kill(pid_, SIGTERM);
+  exit_code_ = WaitFor(pid_, timeout);
+  pid_ = -1;
+  return exit_code_;
+}
+
+std::string ChildProcess::Log() const { return ReadFile(log_path_); }
+
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
     std::string server_bin, std::string db_path, int port, std::vector<std::string> extra_args) {
-  std::unique_ptr<ServerProcess> server(
-      new ServerProcess(std::move(server_bin), std::move(db_path), port, std::move(extra_args)));
+  std::string address = "127.0.0.1:" + std::to_string(port);
+  std::vector<std::string> argv = {server_bin, "--db",        db_path, "--listen",
+                                   address,    "--log-level", "warn"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  std::unique_ptr<ServerProcess> server(new ServerProcess(
+      std::move(server_bin), std::move(address), std::move(argv), db_path + ".server.log"));
   absl::Status launched = server->Launch();
   if (!launched.ok()) return launched;
   return server;
 }
 
-ServerProcess::ServerProcess(std::string server_bin, std::string db_path, int port,
-                             std::vector<std::string> extra_args)
+ServerProcess::ServerProcess(std::string server_bin, std::string address,
+                             std::vector<std::string> argv, std::string log_path)
     : server_bin_(std::move(server_bin)),
-      db_path_(std::move(db_path)),
-      address_("127.0.0.1:" + std::to_string(port)),
-      extra_args_(std::move(extra_args)),
-      log_path_(db_path_ + ".server.log") {}
-
-ServerProcess::~ServerProcess() {
-  if (running()) Kill();
-}
+      address_(std::move(address)),
+      process_(std::move(argv), std::move(log_path)) {}
 
 absl::Status ServerProcess::Launch() {
-  std::vector<std::string> argv = {server_bin_, "--db",        db_path_, "--listen",
-                                   address_,    "--log-level", "warn"};
-  argv.insert(argv.end(), extra_args_.begin(), extra_args_.end());
-  pid_ = Spawn(argv, log_path_, log_path_);
+  process_.Start();
   // Ready when an RPC gets an answer (an empty study list is fine).
   ClientOptions options;
   options.max_attempts = 1;
@@ -140,9 +174,7 @@ absl::Status ServerProcess::Launch() {
   while (std::chrono::steady_clock::now() < deadline) {
     // A fresh channel each time: a channel that failed to connect waits out its own backoff.
     if (Client(options)->ListStudies().ok()) return absl::OkStatus();
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
+    if (process_.HasExited()) {
       return absl::InternalError(absl::StrCat(server_bin_, " exited at start: ", Log()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -156,22 +188,15 @@ absl::Status ServerProcess::Restart() {
   return Launch();
 }
 
-void ServerProcess::Kill() {
-  kill(pid_, SIGKILL);
-  int status = 0;
-  waitpid(pid_, &status, 0);
-  pid_ = -1;
-}
+void ServerProcess::Kill() { process_.Kill(); }
 
 int ServerProcess::Terminate(std::chrono::milliseconds timeout, std::chrono::milliseconds* took) {
   const auto start = std::chrono::steady_clock::now();
-  kill(pid_, SIGTERM);
-  const int code = WaitFor(pid_, timeout);
+  const int code = process_.Terminate(timeout);
   if (took != nullptr) {
     *took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   start);
   }
-  pid_ = -1;
   return code;
 }
 
@@ -179,6 +204,6 @@ std::unique_ptr<NasqClient> ServerProcess::Client(ClientOptions options) const {
   return std::make_unique<NasqClient>(address_, options);
 }
 
-std::string ServerProcess::Log() const { return ReadFile(log_path_); }
+std::string ServerProcess::Log() const { return process_.Log(); }
 
 }  // namespace nasq

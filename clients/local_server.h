@@ -1,8 +1,9 @@
 // clients/local_server.h: runs a nasq-server binary as a child process on a loopback port
-// (integration tests, benchmarks), and one-shot commands with captured output.
+// (integration tests, benchmarks), other long-running children (e.g. nasq-worker), and one-shot
+// commands with captured output.
 //
-// Thread-safety: RunCommand and TempDir may be used from several threads; a ServerProcess is
-// driven by one thread (its Client()s may be shared).
+// Thread-safety: RunCommand and TempDir may be used from several threads; a ChildProcess or
+// ServerProcess is driven by one thread (a server's Client()s may be shared).
 #ifndef NASQ_CLIENTS_LOCAL_SERVER_H_
 #define NASQ_CLIENTS_LOCAL_SERVER_H_
 
@@ -48,6 +49,38 @@ class TempDir {
 // A port on 127.0.0.1 that was free a moment ago.
 int FreeLoopbackPort();
 
+// A child process running `argv` (argv[0] is the program path) with stdin from /dev/null and
+// stdout and stderr appended to one log file. The destructor SIGKILLs it if it still runs.
+class ChildProcess {
+ public:
+  ChildProcess(std::vector<std::string> argv, std::string log_path);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Starts it (again, after it ended); the argv and log file stay the same.
+  void Start();
+  // True from Start() until the child is known to have ended (HasExited, Kill, Terminate).
+  bool running() const { return pid_ > 0; }
+  // Whether the child has ended; reaps it and stores its exit code (-1 for a signal) if so.
+  bool HasExited();
+  // The exit code of the child that ended last (-1 when killed by a signal).
+  int exit_code() const { return exit_code_; }
+  // SIGKILL and reap.
+  void Kill();
+  // SIGTERM; waits at most `timeout` for the exit. Returns the exit code, or -1 when it was
+  // killed by a signal or did not exit in time (it is SIGKILLed then).
+  int Terminate(std::chrono::milliseconds timeout);
+  // What the child logged (stdout and stderr) so far, across starts.
+  std::string Log() const;
+
+ private:
+  std::vector<std::string> argv_;
+  std::string log_path_;
+  pid_t pid_ = -1;
+  int exit_code_ = -1;
+};
+
 // A nasq-server child process. The destructor SIGKILLs it if it still runs.
 class ServerProcess {
  public:
@@ -58,12 +91,11 @@ class ServerProcess {
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::string server_bin, std::string db_path, int port,
       std::vector<std::string> extra_args = {});
-  ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
   const std::string& address() const { return address_; }
-  bool running() const { return pid_ > 0; }
+  bool running() const { return process_.running(); }
 
   // Starts the server again (same arguments) after Kill/Terminate; errors as Start.
   absl::Status Restart();
@@ -80,16 +112,13 @@ class ServerProcess {
   std::string Log() const;
 
  private:
-  ServerProcess(std::string server_bin, std::string db_path, int port,
-                std::vector<std::string> extra_args);
+  ServerProcess(std::string server_bin, std::string address, std::vector<std::string> argv,
+                std::string log_path);
   absl::Status Launch();
 
   std::string server_bin_;
-  std::string db_path_;
   std::string address_;
-  std::vector<std::string> extra_args_;
-  std::string log_path_;
-  pid_t pid_ = -1;
+  ChildProcess process_;
 };
 
 }  // namespace nasq

@@ -1,8 +1,8 @@
 // Learning test on the embedded SpamAssassin corpus: a 1-layer BERT trained for one epoch on the
 // CPU must classify spam well, integer 4/2 PTQ of its encoder must hurt it and one more epoch of
 // QAT (training through the quantisers) must win part of the drop back; the accuracies are
-// printed (measured: fp32 0.9603, PTQ 0.6865 = the majority class, QAT 0.9297). Skipped when the dataset
-// is absent.
+// printed (measured: fp32 0.9603, PTQ 0.6865 = the majority class, QAT 0.9297). Skipped when the
+// dataset is absent.
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -1,0 +1,284 @@
+// The real binaries together: a nasq-server on a SQLite file and nasq-worker processes (CPU,
+// one LibTorch thread each) run small studies on a few hundred embedded SpamAssassin e-mails.
+//  * Two workers finish a 4-trial study although one is SIGKILLed while it holds a trial; every
+//    trial's metrics are in the database file afterwards.
+//  * A trial the task cannot run (heads not dividing hidden, a missing dataset) ends FAILED with
+//    the reason while the same worker goes on completing other trials.
+//  * `nasq-worker --once` prints the metrics the same params produce through the server.
+// Skipped when the SpamAssassin package has not been fetched (scripts/fetch-data.sh).
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <iterator>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "clients/local_server.h"
+#include "clients/spec_yaml.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "storage/sqlite_storage.h"
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kServerBin[] = NASQ_SERVER_BIN;
+constexpr char kWorkerBin[] = NASQ_WORKER_BIN;
+constexpr char kSpamData[] = NASQ_SOURCE_DIR "/third_party/spam-assassin/data";
+
+// Every metric a task with train, prune and quantise stages reports (docs/task-spec.md).
+constexpr const char* kExpectedMetrics[] = {"accuracy",
+                                            "f1",
+                                            "loss",
+                                            "accuracy_before_compression",
+                                            "accuracy_after_compression",
+                                            "macs",
+                                            "bitops",
+                                            "weight_bits",
+                                            "effective_size_bits",
+                                            "avg_bitwidth",
+                                            "sparsity",
+                                            "activation_sparsity",
+                                            "train_seconds",
+                                            "eval_seconds",
+                                            "samples_per_second"};
+
+// Metrics that are wall-clock measurements, so differ between two runs of the same trial.
+bool IsTiming(const std::string& metric) {
+  return metric == "train_seconds" || metric == "eval_seconds" || metric == "samples_per_second";
+}
+
+// A study over `params` (YAML lines under `space.params`) whose trials train a tiny BERT for a
+// few seconds, prune it and quantise it. `dataset_path` empty = the embedded SpamAssassin data.
+std::string StudyYaml(const std::string& name, const std::string& params, int max_trials,
+                      const std::string& dataset_path = "") {
+  const std::string path = dataset_path.empty() ? "" : ", path: " + dataset_path;
+  return "name: " + name + R"(
+direction: maximize
+metric: accuracy
+space:
+  params:
+)" + params +
+         R"(
+sampler: {type: grid, seed: 0}
+max_trials: )" +
+         std::to_string(max_trials) + R"(
+lease: {duration: 2s, heartbeat_interval: 200ms}
+task:
+  kind: bert-classify
+  dataset: {max_examples: 400, max_length: 32)" +
+         path + R"(}
+  tokenizer: {vocab_size: 500}
+  model: {num_layers: 1, num_heads: 2, hidden_size: 16, intermediate_size: 32}
+  stages:
+    - {stage: train, epochs: 3, batch_size: 16}
+    - {stage: prune, method: l1, sparsity: 0.5}
+    - {stage: quantise, type: integer, width: 8, frac_width: 4}
+)";
+}
+
+class WorkerProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kSpamData)) {
+      GTEST_SKIP() << "SpamAssassin data not found at " << kSpamData;
+    }
+    db_path_ = dir_.path() + "/nasq.db";
+    auto server =
+        ServerProcess::Start(kServerBin, db_path_, FreeLoopbackPort(), {"--reaper-tick-ms", "100"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    client_ = server_->Client();
+  }
+
+  // The worker arguments shared by lease-loop and --once runs.
+  std::vector<std::string> CommonWorkerArgs() const {
+    return {"--threads", "1", "--cache-dir", dir_.path() + "/cache"};
+  }
+
+  // Starts a nasq-worker process called `id` against the server.
+  ChildProcess& StartWorker(const std::string& id) {
+    std::vector<std::string> argv = {
+        kWorkerBin, "--server", server_->address(), "--worker-id", id, "--lease-wait-ms", "300"};
+    for (std::string& arg : CommonWorkerArgs()) argv.push_back(std::move(arg));
+    workers_.push_back(
+        std::make_unique<ChildProcess>(argv, dir_.path() + "/worker-" + id + ".log"));
+    workers_.back()->Start();
+    return *workers_.back();
+  }
+
+  void CreateStudy(const std::string& yaml) {
+    auto spec = ParseStudySpecYaml(yaml, "study.yaml");
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    auto created = client_->CreateStudy(*spec);
+    ASSERT_TRUE(created.ok()) << created.status();
+  }
+
+  std::vector<v1::Trial> Trials(const std::string& study) {
+    auto trials = client_->ListTrials(study);
+    EXPECT_TRUE(trials.ok()) << trials.status();
+    return trials.ok() ? *std::move(trials) : std::vector<v1::Trial>{};
+  }
+
+  // Polls the study's trials until `done` holds for them; false after `timeout`.
+  bool WaitFor(const std::string& study,
+               const std::function<bool(const std::vector<v1::Trial>&)>& done,
+               std::chrono::seconds timeout = std::chrono::seconds(180)) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (done(Trials(study))) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  static int CountIn(const std::vector<v1::Trial>& trials, v1::TrialState state) {
+    int n = 0;
+    for (const v1::Trial& trial : trials) n += trial.state() == state;
+    return n;
+  }
+
+  // The worker logs, for failure messages.
+  std::string WorkerLogs() const {
+    std::string logs;
+    for (const auto& worker : workers_) logs += worker->Log();
+    return logs;
+  }
+
+  TempDir dir_;
+  std::string db_path_;
+  std::unique_ptr<ServerProcess> server_;
+  std::unique_ptr<NasqClient> client_;
+  std::vector<std::unique_ptr<ChildProcess>> workers_;
+};
+
+TEST_F(WorkerProcessTest, TwoWorkersCompleteAStudyWhenOneIsKilledMidTrial) {
+  CreateStudy(
+      StudyYaml("kill", "    hidden_size: [16, 32]\n    train.learning_rate: [1.0e-3, 3.0e-3]", 4));
+  ChildProcess& doomed = StartWorker("doomed");
+  ChildProcess& survivor = StartWorker("survivor");
+
+  auto held_by_doomed = [](const std::vector<v1::Trial>& trials) {
+    for (const v1::Trial& trial : trials) {
+      if (trial.state() == v1::TRIAL_STATE_RUNNING && trial.lease().worker_id() == "doomed") {
+        return true;
+      }
+    }
+    return false;
+  };
+  ASSERT_TRUE(WaitFor("kill", held_by_doomed)) << WorkerLogs();
+  doomed.Kill();
+  // The killed worker's lease outlives it until it expires: that trial was cut off mid-run.
+  int64_t orphan = -1;
+  for (const v1::Trial& trial : Trials("kill")) {
+    if (trial.state() == v1::TRIAL_STATE_RUNNING && trial.lease().worker_id() == "doomed") {
+      orphan = trial.number();
+    }
+  }
+  ASSERT_GE(orphan, 0) << "the worker finished its trial before the kill landed";
+
+  ASSERT_TRUE(WaitFor("kill",
+                      [](const std::vector<v1::Trial>& trials) {
+                        return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 4;
+                      }))
+      << WorkerLogs() << server_->Log();
+  const std::vector<v1::Trial> trials = Trials("kill");
+  ASSERT_EQ(trials.size(), 4u);
+  EXPECT_EQ(trials[orphan].attempt(), 2) << "the orphaned trial is re-run after its lease expires";
+  EXPECT_FALSE(survivor.HasExited());
+  EXPECT_EQ(survivor.Terminate(std::chrono::seconds(30)), 0) << survivor.Log();
+  ASSERT_EQ(server_->Terminate(std::chrono::seconds(10)), 0) << server_->Log();
+
+  // Everything is in the database file, read without the server.
+  auto storage = OpenSqliteStorage(db_path_);
+  ASSERT_TRUE(storage.ok()) << storage.status();
+  auto study = (*storage)->GetStudyByName("kill");
+  ASSERT_TRUE(study.ok()) << study.status();
+  auto stored = (*storage)->GetAllTrials(study->id);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  ASSERT_EQ(stored->size(), 4u);
+  std::set<std::pair<double, double>> cells;
+  for (const Trial& trial : *stored) {
+    SCOPED_TRACE("trial " + std::to_string(trial.number));
+    EXPECT_EQ(trial.state, TrialState::kComplete);
+    ASSERT_TRUE(trial.user_attrs.contains("metrics"));
+    const auto metrics = nlohmann::json::parse(trial.user_attrs.at("metrics"));
+    for (const char* name : kExpectedMetrics) {
+      EXPECT_TRUE(metrics.contains(name)) << name << " missing from " << metrics.dump();
+    }
+    ASSERT_EQ(trial.values.size(), 1u);
+    EXPECT_EQ(trial.values[0], metrics.at("accuracy").get<double>());
+    EXPECT_EQ(metrics.at("sparsity").get<double>(), 0.5);
+    EXPECT_EQ(metrics.at("avg_bitwidth").get<double>(), 8.0);
+    cells.emplace(trial.params.at("hidden_size"), trial.params.at("train.learning_rate"));
+  }
+  EXPECT_EQ(cells.size(), 4u) << "each grid cell ran once";
+}
+
+TEST_F(WorkerProcessTest, FailsTrialsItCannotRunAndServesTheRest) {
+  CreateStudy(StudyYaml("heads", "    num_heads: [2, 3]", 2));
+  CreateStudy(StudyYaml("nodata", "    hidden_size: [16]", 1, dir_.path() + "/no-such-folder"));
+  ChildProcess& worker = StartWorker("solo");
+
+  ASSERT_TRUE(WaitFor("heads", [](const std::vector<v1::Trial>& trials) {
+    return CountIn(trials, v1::TRIAL_STATE_COMPLETE) + CountIn(trials, v1::TRIAL_STATE_FAIL) == 2;
+  })) << WorkerLogs();
+  ASSERT_TRUE(WaitFor("nodata", [](const std::vector<v1::Trial>& trials) {
+    return CountIn(trials, v1::TRIAL_STATE_FAIL) >= 1;
+  })) << WorkerLogs();
+
+  for (const v1::Trial& trial : Trials("heads")) {
+    const int64_t heads = trial.params().at("num_heads").int_value();
+    if (heads == 3) {
+      ASSERT_EQ(trial.state(), v1::TRIAL_STATE_FAIL);
+      EXPECT_THAT(trial.system_attrs().at("fail_reason"),
+                  HasSubstr("num_heads (3) must divide hidden_size (16)"));
+    } else {
+      EXPECT_EQ(trial.state(), v1::TRIAL_STATE_COMPLETE) << WorkerLogs();
+    }
+  }
+  const v1::Trial nodata = Trials("nodata").at(0);
+  EXPECT_EQ(nodata.state(), v1::TRIAL_STATE_FAIL);
+  EXPECT_THAT(nodata.system_attrs().at("fail_reason"), HasSubstr("task.dataset.path"));
+  EXPECT_THAT(nodata.system_attrs().at("fail_reason"), HasSubstr("no-such-folder"));
+  EXPECT_FALSE(worker.HasExited()) << worker.Log();
+  EXPECT_EQ(worker.Terminate(std::chrono::seconds(30)), 0) << worker.Log();
+}
+
+TEST_F(WorkerProcessTest, OnceModePrintsTheMetricsTheServerRecords) {
+  const std::string yaml = StudyYaml("same", "    hidden_size: [32]", 1);
+  const std::string yaml_path = dir_.WriteFile("study.yaml", yaml);
+  std::vector<std::string> argv = {kWorkerBin, "--once",   "--task",
+                                   yaml_path,  "--params", R"({"hidden_size": 32})"};
+  for (std::string& arg : CommonWorkerArgs()) argv.push_back(std::move(arg));
+  const CommandResult once = RunCommand(argv, std::chrono::seconds(180));
+  ASSERT_EQ(once.exit_code, 0) << once.err;
+  const auto local = nlohmann::json::parse(once.out);
+
+  CreateStudy(yaml);
+  StartWorker("served");
+  ASSERT_TRUE(WaitFor("same", [](const std::vector<v1::Trial>& trials) {
+    return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 1;
+  })) << WorkerLogs();
+  const auto served = nlohmann::json::parse(Trials("same").at(0).user_attrs().at("metrics"));
+
+  ASSERT_EQ(local.size(), served.size()) << local.dump() << "\n" << served.dump();
+  int compared = 0;
+  for (const auto& [metric, value] : local.items()) {
+    ASSERT_TRUE(served.contains(metric)) << metric;
+    if (IsTiming(metric)) continue;
+    EXPECT_EQ(value.get<double>(), served.at(metric).get<double>()) << metric;
+    ++compared;
+  }
+  EXPECT_EQ(compared, static_cast<int>(std::size(kExpectedMetrics)) - 3);
+}
+
+}  // namespace
+}  // namespace nasq
