@@ -17,9 +17,9 @@ namespace nasq {
 struct StudyManager::Entry {
   std::mutex mu;
   Study study;
-  std::vector<Trial> trials;     // by number
-  std::set<int64_t> waiting;     // numbers of WAITING trials
-  std::set<int64_t> running;     // numbers of RUNNING trials
+  std::vector<Trial> trials;        // by number
+  std::set<int64_t> waiting;        // numbers of WAITING trials
+  std::set<int64_t> running;        // numbers of RUNNING trials
   std::array<int64_t, 5> counts{};  // trials by state
   std::unique_ptr<Sampler> sampler;
   std::string task_kind;  // the task section's "kind", immutable
@@ -67,6 +67,14 @@ struct StudyManager::LockedEntry {
 
 namespace {
 
+// The system attr "worker" of a leased trial: {"id": worker_id, <labels>} as JSON text.
+std::string WorkerJson(const std::string& worker_id, const WorkerLabels& labels) {
+  nlohmann::json worker = nlohmann::json::object();
+  for (const auto& [key, value] : labels) worker[key] = value;
+  worker["id"] = worker_id;
+  return worker.dump();
+}
+
 absl::Status StudyNotFound(const std::string& study) {
   return absl::NotFoundError(absl::StrCat("study '", study, "' not found"));
 }
@@ -104,8 +112,8 @@ absl::Status StudyManager::Load() {
     absl::StatusOr<std::unique_ptr<Sampler>> sampler = CreateSampler(study.spec);
     if (!sampler.ok()) {
       return absl::Status(sampler.status().code(),
-                          absl::StrCat("study '", study.spec.name,
-                                       "': cannot build its sampler: ", sampler.status().message()));
+                          absl::StrCat("study '", study.spec.name, "': cannot build its sampler: ",
+                                       sampler.status().message()));
     }
     entry->sampler = std::move(*sampler);
     NASQ_ASSIGN_OR_RETURN(entry->trials, storage_->GetAllTrials(study.id));
@@ -179,9 +187,8 @@ absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
 }
 
 absl::StatusOr<StudySummary> StudyManager::GetStudy(const std::string& study) {
-  return InStudy(study, [](Entry& entry) -> absl::StatusOr<StudySummary> {
-    return entry.Summary();
-  });
+  return InStudy(study,
+                 [](Entry& entry) -> absl::StatusOr<StudySummary> { return entry.Summary(); });
 }
 
 std::vector<StudySummary> StudyManager::ListStudies() {
@@ -223,8 +230,8 @@ absl::StatusOr<Trial> StudyManager::GetTrial(const std::string& study, int64_t n
   });
 }
 
-absl::StatusOr<std::vector<Trial>> StudyManager::ListTrials(
-    const std::string& study, const std::vector<TrialState>& states) {
+absl::StatusOr<std::vector<Trial>> StudyManager::ListTrials(const std::string& study,
+                                                            const std::vector<TrialState>& states) {
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<std::vector<Trial>> {
     if (states.empty()) return entry.trials;
     std::vector<Trial> out;
@@ -253,16 +260,18 @@ absl::Status StudyManager::Update(Entry& entry, Trial& trial, const TrialUpdate&
 
 absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
                                                                   const std::string& worker_id,
+                                                                  const WorkerLabels& labels,
                                                                   absl::Status* no_work) {
   if (entry.study.state != StudyState::kRunning) {
-    *no_work = absl::FailedPreconditionError(
-        absl::StrCat("study '", entry.name(), "' is ", StudyStateName(entry.study.state),
-                     "; it hands out no trials"));
+    *no_work = absl::FailedPreconditionError(absl::StrCat("study '", entry.name(), "' is ",
+                                                          StudyStateName(entry.study.state),
+                                                          "; it hands out no trials"));
     return std::nullopt;
   }
   const StudySpec& spec = entry.spec();
   const int64_t now = clock_->NowMicros();
   Lease lease{worker_id, 1, now + spec.lease_duration_ms * 1000};
+  const std::string worker_json = WorkerJson(worker_id, labels);
   Trial* trial = nullptr;
   if (!entry.waiting.empty()) {
     trial = &entry.trials[*entry.waiting.begin()];
@@ -272,25 +281,25 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
     update.state = TrialState::kRunning;
     update.lease = lease;
     update.datetime_start_us = now;
+    update.system_attrs["worker"] = worker_json;
     NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
   } else {
     const int64_t in_use = entry.count(TrialState::kComplete) + entry.count(TrialState::kPruned) +
                            entry.count(TrialState::kRunning);
     if (spec.max_trials > 0 && in_use >= spec.max_trials) {
-      *no_work = absl::ResourceExhaustedError(absl::StrCat(
-          "study '", entry.name(), "': max_trials (", spec.max_trials,
-          ") reached by finished and running trials"));
+      *no_work = absl::ResourceExhaustedError(
+          absl::StrCat("study '", entry.name(), "': max_trials (", spec.max_trials,
+                       ") reached by finished and running trials"));
       return std::nullopt;
     }
     SamplingContext ctx = entry.Context();
-    absl::StatusOr<ParamMap> params =
-        entry.sampler->IsExhausted(ctx)
-            ? absl::ResourceExhaustedError("the sampler is exhausted")
-            : SampleTrial(*entry.sampler, ctx);
+    absl::StatusOr<ParamMap> params = entry.sampler->IsExhausted(ctx)
+                                          ? absl::ResourceExhaustedError("the sampler is exhausted")
+                                          : SampleTrial(*entry.sampler, ctx);
     if (absl::IsResourceExhausted(params.status())) {
-      *no_work = absl::ResourceExhaustedError(absl::StrCat(
-          "study '", entry.name(), "': every grid cell has been handed out (",
-          entry.count(TrialState::kRunning), " still running)"));
+      *no_work = absl::ResourceExhaustedError(
+          absl::StrCat("study '", entry.name(), "': every grid cell has been handed out (",
+                       entry.count(TrialState::kRunning), " still running)"));
       return std::nullopt;
     }
     NASQ_RETURN_IF_ERROR(params.status());
@@ -301,6 +310,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
       tmpl.distributions[name] = spec.space.Find(name)->distribution;
     }
     tmpl.lease = lease;
+    tmpl.system_attrs["worker"] = worker_json;
     tmpl.attempt = 1;
     tmpl.datetime_start_us = now;
     CommitTicket ticket = 0;
@@ -324,7 +334,7 @@ absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<LeasedTrial> {
     absl::Status no_work;
     NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
-                          TryLease(entry, worker_id, &no_work));
+                          TryLease(entry, worker_id, {}, &no_work));
     if (!leased) return no_work;
     return std::move(*leased);
   });
@@ -332,7 +342,7 @@ absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
 
 absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
     const std::string& worker_id, const LeaseFilter& filter,
-    std::chrono::steady_clock::time_point wait_until) {
+    std::chrono::steady_clock::time_point wait_until, const WorkerLabels& labels) {
   if (worker_id.empty()) return absl::InvalidArgumentError("worker_id: must not be empty");
   const auto deadline =
       std::min(wait_until, std::chrono::steady_clock::now() +
@@ -354,7 +364,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
       if (entry.deleted) continue;
       absl::Status no_work;
       NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
-                            TryLease(entry, worker_id, &no_work));
+                            TryLease(entry, worker_id, labels, &no_work));
       if (leased) {
         const CommitTicket seen = entry.last_write;
         lock.unlock();
@@ -382,11 +392,11 @@ absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number, in
   NASQ_ASSIGN_OR_RETURN(Trial * found, FindTrial(entry, number));
   Trial& trial = *found;
   if (trial.state != TrialState::kRunning || !trial.lease || trial.lease->epoch != epoch) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "stale lease: trial ", number, " of study '", entry.name(), "' is ",
-        TrialStateName(trial.state),
-        trial.lease ? absl::StrCat(" under lease epoch ", trial.lease->epoch) : "",
-        "; the request carries epoch ", epoch));
+    return absl::FailedPreconditionError(
+        absl::StrCat("stale lease: trial ", number, " of study '", entry.name(), "' is ",
+                     TrialStateName(trial.state),
+                     trial.lease ? absl::StrCat(" under lease epoch ", trial.lease->epoch) : "",
+                     "; the request carries epoch ", epoch));
   }
   return &trial;
 }
@@ -404,9 +414,9 @@ absl::StatusOr<HeartbeatResult> StudyManager::Heartbeat(const std::string& study
   });
 }
 
-absl::StatusOr<bool> StudyManager::ReportIntermediate(const std::string& study, int64_t number,
-                                                      int64_t epoch, int64_t step, double value,
-                                                      const std::map<std::string, double>& metrics) {
+absl::StatusOr<bool> StudyManager::ReportIntermediate(
+    const std::string& study, int64_t number, int64_t epoch, int64_t step, double value,
+    const std::map<std::string, double>& metrics) {
   if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step: must be >= 0, got ", step));
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<bool> {
     NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, epoch));
@@ -425,9 +435,8 @@ absl::StatusOr<bool> StudyManager::ReportIntermediate(const std::string& study, 
 
 absl::StatusOr<Trial> StudyManager::FinishTrial(const std::string& study, int64_t number,
                                                 FinishRequest request) {
-  return InStudy(study, [&](Entry& entry) {
-    return FinishLocked(entry, number, std::move(request));
-  });
+  return InStudy(study,
+                 [&](Entry& entry) { return FinishLocked(entry, number, std::move(request)); });
 }
 
 absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
@@ -447,8 +456,8 @@ absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
   if (completing && request.values.empty() && !request.metrics.empty()) {
     NASQ_ASSIGN_OR_RETURN(request.values, ValuesFromMetrics(entry.spec(), request.metrics));
   }
-  NASQ_ASSIGN_OR_RETURN(TellOutcome outcome, ResolveTell(entry.spec(), trial, request.state,
-                                                         std::move(request.values)));
+  NASQ_ASSIGN_OR_RETURN(TellOutcome outcome,
+                        ResolveTell(entry.spec(), trial, request.state, std::move(request.values)));
   TrialUpdate update;
   if (trial.lease) update.expected_epoch = trial.lease->epoch;
   update.state = outcome.state;
@@ -473,8 +482,8 @@ absl::Status StudyManager::MaybeComplete(Entry& entry) {
   const StudySpec& spec = entry.spec();
   const int64_t done = entry.count(TrialState::kComplete) + entry.count(TrialState::kPruned);
   const bool reached_max = spec.max_trials > 0 && done >= spec.max_trials;
-  const bool exhausted = entry.running.empty() && entry.waiting.empty() &&
-                         entry.sampler->IsExhausted(entry.Context());
+  const bool exhausted =
+      entry.running.empty() && entry.waiting.empty() && entry.sampler->IsExhausted(entry.Context());
   if (!reached_max && !exhausted) return absl::OkStatus();
   NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kCompleted));
   entry.study.state = StudyState::kCompleted;
@@ -497,8 +506,7 @@ absl::Status StudyManager::ExpireLease(Entry& entry, Trial& trial) {
             ? absl::StrCat("lease of worker '", trial.lease->worker_id, "' expired on attempt ",
                            trial.attempt, "; max_retries (", spec.max_retries, ") exhausted")
             : absl::StrCat("lease of worker '", trial.lease->worker_id,
-                           "' expired after the study became ",
-                           StudyStateName(entry.study.state)));
+                           "' expired after the study became ", StudyStateName(entry.study.state)));
   }
   return Update(entry, trial, update);
 }

@@ -81,6 +81,9 @@ struct LeasedTrial {
   std::vector<std::string> metric_names;
 };
 
+// What a worker says about itself (LeaseTrial capabilities.labels: device, host, GPU, slots).
+using WorkerLabels = std::map<std::string, std::string>;
+
 // Which studies a worker may take trials from.
 struct LeaseFilter {
   std::vector<std::string> task_kinds;  // the task section's "kind"; empty = any
@@ -95,7 +98,7 @@ struct FinishRequest {
   // COMPLETE: when `values` is empty and the study names its metrics, values are taken from
   // here by name. Stored as user attr "metrics" (a JSON object) whenever non-empty.
   std::map<std::string, double> metrics;
-  std::optional<int64_t> epoch;  // must equal the lease epoch when set
+  std::optional<int64_t> epoch;   // must equal the lease epoch when set
   bool skip_if_finished = false;  // return a finished trial unchanged instead of refusing
   std::map<std::string, std::string> user_attrs;  // JSON text, stored with the result
   std::string fail_reason;  // FAIL: stored as system attr "fail_reason" when non-empty
@@ -143,10 +146,11 @@ class StudyManager {
   // Leases a trial from any RUNNING study that `filter` admits (studies in turn, round robin),
   // waiting until work appears, `wait_until`, options.max_lease_wait_ms or Shutdown(),
   // whichever is first. nullopt when nothing became ready. INVALID_ARGUMENT for an empty
-  // worker_id; errors from Storage or the sampler are returned.
+  // worker_id; errors from Storage or the sampler are returned. The leased trial records the
+  // worker as system attr "worker": {"id": worker_id, <labels>} (also after Ask, without labels).
   absl::StatusOr<std::optional<LeasedTrial>> LeaseTrial(
       const std::string& worker_id, const LeaseFilter& filter,
-      std::chrono::steady_clock::time_point wait_until);
+      std::chrono::steady_clock::time_point wait_until, const WorkerLabels& labels = {});
 
   // Renews the lease of a RUNNING trial. FAILED_PRECONDITION when `epoch` is not its lease
   // epoch or the trial is not RUNNING.
@@ -155,8 +159,8 @@ class StudyManager {
   // Records intermediate value `value` at `step` (>= 0; a repeated step overwrites) and renews
   // the lease; `metrics` non-empty are stored as user attr "intermediate/<step>". Returns
   // whether the worker should stop. Same epoch rules as Heartbeat.
-  absl::StatusOr<bool> ReportIntermediate(const std::string& study, int64_t number,
-                                          int64_t epoch, int64_t step, double value,
+  absl::StatusOr<bool> ReportIntermediate(const std::string& study, int64_t number, int64_t epoch,
+                                          int64_t step, double value,
                                           const std::map<std::string, double>& metrics);
   // Finishes a RUNNING trial with Optuna's tell semantics (tpe.md 5.2):
   //  * a finished trial: FAILED_PRECONDITION "Cannot tell a COMPLETE trial." (or returned
@@ -190,6 +194,7 @@ class StudyManager {
   // Leases a WAITING or new trial of the locked `entry`; nullopt with the reason in `no_work`
   // when none can be handed out now.
   absl::StatusOr<std::optional<LeasedTrial>> TryLease(Entry& entry, const std::string& worker_id,
+                                                      const WorkerLabels& labels,
                                                       absl::Status* no_work);
   // The RUNNING trial `number` whose lease has `epoch`; FAILED_PRECONDITION otherwise.
   absl::StatusOr<Trial*> FindLeased(Entry& entry, int64_t number, int64_t epoch);

@@ -21,7 +21,7 @@ std::chrono::steady_clock::time_point WaitUntil(const grpc::ServerContext& conte
   auto until = steady_clock::time_point::max();
   if (context.deadline() < std::chrono::system_clock::time_point::max()) {
     until = now + std::chrono::duration_cast<steady_clock::duration>(context.deadline() -
-                                                                      now_system - kAnswerMargin);
+                                                                     now_system - kAnswerMargin);
   }
   if (wait_ms > 0) until = std::min(until, now + std::chrono::milliseconds(wait_ms));
   return until;
@@ -39,10 +39,11 @@ grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
                              request->capabilities().task_kinds().end());
     filter.studies.assign(request->capabilities().studies().begin(),
                           request->capabilities().studies().end());
-    NASQ_ASSIGN_OR_RETURN(
-        std::optional<LeasedTrial> leased,
-        manager_.LeaseTrial(request->worker_id(), filter,
-                            WaitUntil(*context, request->wait_ms())));
+    const WorkerLabels labels(request->capabilities().labels().begin(),
+                              request->capabilities().labels().end());
+    NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
+                          manager_.LeaseTrial(request->worker_id(), filter,
+                                              WaitUntil(*context, request->wait_ms()), labels));
     if (!leased) return absl::OkStatus();
     *response->mutable_trial() = TrialToProto(leased->trial, leased->study);
     response->set_study(StudyResourceName(leased->study));
@@ -55,8 +56,7 @@ grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
   });
 }
 
-grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*,
-                                          const v1::HeartbeatRequest* request,
+grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*, const v1::HeartbeatRequest* request,
                                           v1::HeartbeatResponse* response) {
   return RunRpc(metrics_, calls_, "Heartbeat", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
@@ -100,8 +100,7 @@ grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
   });
 }
 
-grpc::Status WorkerServiceImpl::FailTrial(grpc::ServerContext*,
-                                          const v1::FailTrialRequest* request,
+grpc::Status WorkerServiceImpl::FailTrial(grpc::ServerContext*, const v1::FailTrialRequest* request,
                                           v1::Trial* response) {
   return RunRpc(metrics_, calls_, "FailTrial", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));

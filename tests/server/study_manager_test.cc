@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "storage/memory_storage.h"
 #include "storage/sqlite_storage.h"
 
@@ -29,9 +30,8 @@ StudySpec MakeSpec(const std::string& name, SamplerKind kind, int64_t max_trials
   std::vector<ParamSpec> params;
   if (kind == SamplerKind::kGrid) {
     params.push_back({"a", IntDistribution{0, 3, false, 1}, {}});
-    params.push_back({"b", CategoricalDistribution{{std::string("x"), std::string("y"),
-                                                    std::string("z")}},
-                      {}});
+    params.push_back(
+        {"b", CategoricalDistribution{{std::string("x"), std::string("y"), std::string("z")}}, {}});
     params.push_back({"c", FloatDistribution{0.0, 1.0, false, 0.25}, {}});
   } else {
     params.push_back({"x", FloatDistribution{-1.0, 1.0, false, std::nullopt}, {}});
@@ -120,8 +120,7 @@ TEST_F(StudyManagerTest, StaleEpochIsRefusedAndChangesNothing) {
 
   EXPECT_EQ(manager_->FinishTrial("s", 0, late).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(manager_->Heartbeat("s", 0, 1).status().code(),
-            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager_->Heartbeat("s", 0, 1).status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(manager_->ReportIntermediate("s", 0, 1, 0, 0.1, {}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   Trial unchanged = *manager_->GetTrial("s", 0);
@@ -240,26 +239,53 @@ TEST_P(TellTest, FollowsOptunaRules) {
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, TellTest,
-    ::testing::Values(
-        TellCase{"ValuesImplyComplete", std::nullopt, {0.5}, absl::StatusCode::kOk,
-                 TrialState::kComplete},
-        TellCase{"NoValuesNoState", std::nullopt, {}, absl::StatusCode::kInvalidArgument,
-                 TrialState::kRunning},
-        TellCase{"CompleteWithoutValues", TrialState::kComplete, {},
-                 absl::StatusCode::kInvalidArgument, TrialState::kRunning},
-        TellCase{"PrunedWithValues", TrialState::kPruned, {1.0},
-                 absl::StatusCode::kInvalidArgument, TrialState::kRunning},
-        TellCase{"FailWithValues", TrialState::kFail, {1.0}, absl::StatusCode::kInvalidArgument,
-                 TrialState::kRunning},
-        TellCase{"TellWaiting", TrialState::kWaiting, {}, absl::StatusCode::kInvalidArgument,
-                 TrialState::kRunning},
-        TellCase{"PrunedTakesLastIntermediate", TrialState::kPruned, {}, absl::StatusCode::kOk,
-                 TrialState::kPruned},
-        TellCase{"NanBecomesFail", TrialState::kComplete, {std::nan("")}, absl::StatusCode::kOk,
-                 TrialState::kFail},
-        TellCase{"WrongCountBecomesFail", TrialState::kComplete, {1.0, 2.0},
-                 absl::StatusCode::kOk, TrialState::kFail},
-        TellCase{"Fail", TrialState::kFail, {}, absl::StatusCode::kOk, TrialState::kFail}),
+    ::testing::Values(TellCase{"ValuesImplyComplete",
+                               std::nullopt,
+                               {0.5},
+                               absl::StatusCode::kOk,
+                               TrialState::kComplete},
+                      TellCase{"NoValuesNoState",
+                               std::nullopt,
+                               {},
+                               absl::StatusCode::kInvalidArgument,
+                               TrialState::kRunning},
+                      TellCase{"CompleteWithoutValues",
+                               TrialState::kComplete,
+                               {},
+                               absl::StatusCode::kInvalidArgument,
+                               TrialState::kRunning},
+                      TellCase{"PrunedWithValues",
+                               TrialState::kPruned,
+                               {1.0},
+                               absl::StatusCode::kInvalidArgument,
+                               TrialState::kRunning},
+                      TellCase{"FailWithValues",
+                               TrialState::kFail,
+                               {1.0},
+                               absl::StatusCode::kInvalidArgument,
+                               TrialState::kRunning},
+                      TellCase{"TellWaiting",
+                               TrialState::kWaiting,
+                               {},
+                               absl::StatusCode::kInvalidArgument,
+                               TrialState::kRunning},
+                      TellCase{"PrunedTakesLastIntermediate",
+                               TrialState::kPruned,
+                               {},
+                               absl::StatusCode::kOk,
+                               TrialState::kPruned},
+                      TellCase{"NanBecomesFail",
+                               TrialState::kComplete,
+                               {std::nan("")},
+                               absl::StatusCode::kOk,
+                               TrialState::kFail},
+                      TellCase{"WrongCountBecomesFail",
+                               TrialState::kComplete,
+                               {1.0, 2.0},
+                               absl::StatusCode::kOk,
+                               TrialState::kFail},
+                      TellCase{
+                          "Fail", TrialState::kFail, {}, absl::StatusCode::kOk, TrialState::kFail}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(StudyManagerTest, LeaseTrialLongPollWakesWhenAStudyAppears) {
@@ -267,8 +293,8 @@ TEST_F(StudyManagerTest, LeaseTrialLongPollWakesWhenAStudyAppears) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     ASSERT_TRUE(manager_->CreateStudy(MakeSpec("late", SamplerKind::kRandom)).ok());
   });
-  auto leased = manager_->LeaseTrial("w", {}, std::chrono::steady_clock::now() +
-                                                  std::chrono::seconds(20));
+  auto leased =
+      manager_->LeaseTrial("w", {}, std::chrono::steady_clock::now() + std::chrono::seconds(20));
   creator.join();
   ASSERT_TRUE(leased.ok()) << leased.status();
   ASSERT_TRUE(leased->has_value());
@@ -290,6 +316,23 @@ TEST_F(StudyManagerTest, LeaseFilterSelectsStudiesByNameAndTaskKind) {
     EXPECT_EQ(by_name->study, "plain");
   }
   EXPECT_FALSE(manager_->LeaseTrial("w", {{"other"}, {}}, NoWait())->has_value());
+}
+
+TEST_F(StudyManagerTest, LeasedTrialsRecordTheWorkerAndItsLabels) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("labelled", SamplerKind::kRandom)).ok());
+  auto leased = manager_->LeaseTrial("gpu-box-7", {}, NoWait(),
+                                     {{"device", "cuda:1"}, {"gpu_name", "NVIDIA H100"}});
+  ASSERT_TRUE(leased.ok() && leased->has_value()) << leased.status();
+  auto stored = manager_->GetTrial("labelled", (*leased)->trial.number);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(
+      nlohmann::json::parse(stored->system_attrs.at("worker")),
+      nlohmann::json({{"id", "gpu-box-7"}, {"device", "cuda:1"}, {"gpu_name", "NVIDIA H100"}}));
+
+  auto asked = manager_->Ask("labelled", "notebook");
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  EXPECT_EQ(nlohmann::json::parse(asked->trial.system_attrs.at("worker")),
+            nlohmann::json({{"id", "notebook"}}));
 }
 
 TEST_F(StudyManagerTest, BestTrialsIsTheBestOrTheParetoFront) {
@@ -326,9 +369,9 @@ TEST_F(StudyManagerTest, UnknownStudiesAndTrialsAreNotFound) {
 }
 
 TEST(StudyManagerRestart, NewManagerOverSameSqliteFileResumes) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() /
-       ("nasq_restart_" + std::to_string(::getpid()) + ".db")).string();
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("nasq_restart_" + std::to_string(::getpid()) + ".db"))
+                               .string();
   std::filesystem::remove(path);
   FakeClock clock;
   Lease running_lease;
@@ -364,9 +407,9 @@ void RemoveDb(const std::string& path) {
 
 // A fresh SQLite path for this test and process, without leftovers.
 std::string FreshDbPath(const std::string& stem) {
-  const std::string path = (std::filesystem::temp_directory_path() /
-                            absl::StrCat("nasq_", stem, "_", ::getpid(), ".db"))
-                               .string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / absl::StrCat("nasq_", stem, "_", ::getpid(), ".db"))
+          .string();
   RemoveDb(path);
   return path;
 }
@@ -404,7 +447,8 @@ void ExpectDurable(const std::string& path, const std::set<int64_t>& acknowledge
   ASSERT_TRUE(trials.ok()) << trials.status();
   EXPECT_GE(trials->size(), acknowledged.size());
   EXPECT_LE(trials->size(), acknowledged.size() + unacknowledged_max);
-  for (size_t n = 0; n < trials->size(); ++n) EXPECT_EQ((*trials)[n].number, static_cast<int64_t>(n));
+  for (size_t n = 0; n < trials->size(); ++n)
+    EXPECT_EQ((*trials)[n].number, static_cast<int64_t>(n));
   for (int64_t number : acknowledged) {
     ASSERT_LT(number, static_cast<int64_t>(trials->size()));
     const Trial& trial = (*trials)[number];

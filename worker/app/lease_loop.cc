@@ -11,8 +11,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "nlohmann/json.hpp"
 #include "proto/convert.h"
+#include "worker/app/worker_labels.h"
 #include "worker/pipeline/param_binding.h"
 #include "worker/pipeline/task_pipeline.h"
 
@@ -104,7 +104,9 @@ void LeaseLoop::SlotLoop(int slot) {
   v1::WorkerCapabilities& capabilities = *request.mutable_capabilities();
   capabilities.add_task_kinds(std::string(kBertClassifyKind));
   for (const std::string& study : options_.studies) capabilities.add_studies(study);
-  (*capabilities.mutable_labels())["device"] = options_.device;
+  for (const auto& [key, value] : DescribeWorker(options_)) {
+    (*capabilities.mutable_labels())[key] = value;
+  }
   while (!stop_) {
     auto lease = client_.LeaseTrial(request);
     if (!lease.ok()) {
@@ -212,7 +214,6 @@ void LeaseLoop::RunTrial(const std::string& worker_id, const v1::LeaseTrialRespo
   request.set_epoch(epoch);
   for (const auto& [metric, value] : *metrics) (*request.mutable_metrics())[metric] = value;
   if (lease.metric_names().empty()) request.add_values(metrics->at("accuracy"));
-  (*request.mutable_attrs())["device"] = nlohmann::json(options_.device).dump();
   auto answer = client_.CompleteTrial(request);
   if (!answer.ok()) {
     Log(absl::StrCat(name, ": CompleteTrial failed: ", answer.status().ToString()));

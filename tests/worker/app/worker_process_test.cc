@@ -217,6 +217,13 @@ TEST_F(WorkerProcessTest, TwoWorkersCompleteAStudyWhenOneIsKilledMidTrial) {
     EXPECT_EQ(trial.values[0], metrics.at("accuracy").get<double>());
     EXPECT_EQ(metrics.at("sparsity").get<double>(), 0.5);
     EXPECT_EQ(metrics.at("avg_bitwidth").get<double>(), 8.0);
+    // The last worker to lease it, as it described itself.
+    const auto worker = nlohmann::json::parse(trial.system_attrs.at("worker"));
+    EXPECT_EQ(worker.at("device"), "cpu");
+    EXPECT_EQ(worker.at("threads"), "1");
+    if (trial.number == orphan) {
+      EXPECT_EQ(worker.at("id"), "survivor");
+    }
     cells.emplace(trial.params.at("hidden_size"), trial.params.at("train.learning_rate"));
   }
   EXPECT_EQ(cells.size(), 4u) << "each grid cell ran once";
