@@ -8,7 +8,8 @@
 // dataset is tokenised (worker/text TokenizeDataset); the trainer refuses sequences longer than
 // the model's max_position_embeddings.
 // Thread-safety: Train/Evaluate use the model exclusively and set LibTorch's global thread
-// count (torch::set_num_threads); do not run two of them concurrently in one process.
+// count (torch::set_num_threads) and, where the BLAS is OpenBLAS, pin it to one thread so that
+// LibTorch's pool is the only one; do not run two of them concurrently in one process.
 #ifndef NASQ_WORKER_MODEL_TRAINER_H_
 #define NASQ_WORKER_MODEL_TRAINER_H_
 

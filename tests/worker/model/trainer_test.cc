@@ -1,5 +1,6 @@
 #include "worker/model/trainer.h"
 
+#include <dlfcn.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -144,6 +145,20 @@ TEST(Trainer, RefusesBadOptionsAndData) {
     EXPECT_EQ(result.status().code(), absl::StatusCode::kInvalidArgument) << test.label;
     EXPECT_THAT(result.status().message(), HasSubstr(test.message)) << test.label;
   }
+}
+
+TEST(Trainer, LibTorchOwnsTheThreadsAndOpenBlasRunsInTheCaller) {
+  using GetThreads = int (*)();
+  auto openblas_threads =
+      reinterpret_cast<GetThreads>(dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  if (openblas_threads == nullptr) GTEST_SKIP() << "the BLAS in this process is not OpenBLAS";
+  auto model = BertForSequenceClassification::Create(TinyTaskConfig());
+  ASSERT_TRUE(model.ok());
+  EvalOptions options;
+  options.compute.num_threads = 2;
+  ASSERT_TRUE(Evaluate(**model, KeyTokenDataset(8, 3), options).ok());
+  EXPECT_EQ(torch::get_num_threads(), 2);
+  EXPECT_EQ(openblas_threads(), 1);
 }
 
 TEST(Trainer, TrainsWithBf16Autocast_CUDA) {
