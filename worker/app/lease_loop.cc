@@ -172,6 +172,7 @@ void LeaseLoop::RunTrial(const std::string& worker_id, const v1::LeaseTrialRespo
   pipeline.num_threads = options_.num_threads;
   pipeline.paths = options_.paths;
   pipeline.trial_number = lease.trial().number();
+  pipeline.cancel_requested = [&] { return lost || stopped || abort_; };
   auto metrics = RunTaskPipeline(*task, pipeline, cache_, [&](const PipelineProgress& p) {
     {
       std::lock_guard<std::mutex> lock(mu);

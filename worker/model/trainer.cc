@@ -238,6 +238,10 @@ absl::StatusOr<TrainResult> TrainUnchecked(BertForSequenceClassification& model,
           break;
         }
       }
+      if (options.should_stop && !last && options.should_stop()) {
+        result.stopped_early = true;
+        break;
+      }
     }
   }
   result.mean_loss = result.steps > 0 ? loss_sum.item<double>() / result.steps : 0.0;

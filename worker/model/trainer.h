@@ -68,6 +68,10 @@ struct TrainOptions {
   uint64_t seed = 42;
   // Progress callback period in optimizer steps (default 500, HF logging_steps).
   int64_t progress_every_steps = 500;
+  // Polled after every optimizer step but the last; returning true stops training there
+  // (stopped_early), so a stop takes effect within one step rather than one progress period
+  // (default none).
+  std::function<bool()> should_stop;
   ComputeOptions compute;
 };
 

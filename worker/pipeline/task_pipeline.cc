@@ -225,6 +225,7 @@ class PipelineRun {
     options.group_by_length = train.group_by_length;
     options.seed = train.seed;
     options.progress_every_steps = train.progress_every_steps;
+    options.should_stop = options_.cancel_requested;
     options.compute = compute_;
     const std::string name(StageKindName(spec_.stages[i].kind));
     bool cancelled = false;
@@ -240,7 +241,9 @@ class PipelineRun {
       return !cancelled;
     };
     NASQ_ASSIGN_OR_RETURN(TrainResult result, Train(*model_, data_->train, options, on_progress));
-    if (cancelled) return absl::CancelledError(absl::StrCat("trial cancelled during ", name));
+    if (cancelled || result.stopped_early) {
+      return absl::CancelledError(absl::StrCat("trial cancelled during ", name));
+    }
     train_seconds_ += result.seconds;
     trained_samples_ += static_cast<double>(data_->train.size()) * train.epochs;
     trained_ = true;

@@ -31,6 +31,9 @@ struct PipelineOptions {
   DataPaths paths;
   // Replaces "{trial}" in the task's save_path (default -1: "{trial}" is kept as "local").
   int64_t trial_number = -1;
+  // Polled after every training step; returning true cancels the trial there (CANCELLED), so a
+  // stop takes effect within one step, not one progress period (default none).
+  std::function<bool()> cancel_requested;
 };
 
 // What the pipeline is doing, passed to the progress callback.

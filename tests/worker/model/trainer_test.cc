@@ -112,6 +112,24 @@ TEST(Trainer, ProgressReportsLinearDecayAndCanStop) {
   }
 }
 
+TEST(Trainer, ShouldStopEndsTrainingAfterTheCurrentStep) {
+  auto model = BertForSequenceClassification::Create(TinyTaskConfig());
+  ASSERT_TRUE(model.ok());
+  TrainOptions options = FastOptions();
+  options.progress_every_steps = 1000;
+  int polls = 0;
+  options.should_stop = [&] { return ++polls == 4; };
+  int reports = 0;
+  auto result = Train(**model, KeyTokenDataset(80, 4), options, [&](const TrainProgress&) {
+    ++reports;
+    return true;
+  });
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(result->stopped_early);
+  EXPECT_EQ(result->steps, 4);
+  EXPECT_EQ(reports, 0);
+}
+
 TEST(Trainer, RefusesBadOptionsAndData) {
   auto model = BertForSequenceClassification::Create(TinyTaskConfig());
   ASSERT_TRUE(model.ok());

@@ -156,6 +156,23 @@ TEST_F(TaskPipelineTest, CancelsWhenProgressSaysStop) {
   EXPECT_THAT(std::string(metrics.status().message()), HasSubstr("train"));
 }
 
+TEST_F(TaskPipelineTest, CancelRequestStopsTrainingWithinAStep) {
+  // One progress report per 1000 steps: only the per-step poll can stop this run early.
+  TaskSpec spec = Task(R"([{"stage": "train", "progress_every_steps": 1000}])");
+  int polls = 0;
+  options_.cancel_requested = [&] { return ++polls == 3; };
+  std::vector<int64_t> reported_steps;
+  auto metrics = RunTaskPipeline(spec, options_, *cache_, [&](const PipelineProgress& p) {
+    if (p.stage == "train" && p.step > 0) reported_steps.push_back(p.step);
+    return true;
+  });
+  ASSERT_FALSE(metrics.ok());
+  EXPECT_EQ(metrics.status().code(), absl::StatusCode::kCancelled);
+  EXPECT_THAT(std::string(metrics.status().message()), HasSubstr("train"));
+  EXPECT_EQ(polls, 3);
+  EXPECT_TRUE(reported_steps.empty()) << "stopped before the first progress period";
+}
+
 TEST_F(TaskPipelineTest, BadStagesFailBeforeTrainingNamingTheField) {
   struct Case {
     std::string stages;
