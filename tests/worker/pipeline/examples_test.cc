@@ -1,6 +1,6 @@
 // Every study in examples/ must parse with the clients' YAML reader, carry a task section the
-// worker accepts, name only metrics the task produces, bind a value of every param, and be
-// documented in examples/README.md.
+// worker accepts, name only metrics the task produces, bind a value of every param, be
+// documented in examples/README.md, and be accepted by a real nasq-server (created, not run).
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "clients/local_server.h"
 #include "clients/spec_yaml.h"
 #include "gtest/gtest.h"
 #include "worker/pipeline/param_binding.h"
@@ -73,6 +74,22 @@ TEST(Examples, EveryStudyParsesAndItsTaskIsValid) {
     }
     auto bound = BindTrialParams(*task, FirstValues(study->space));
     EXPECT_TRUE(bound.ok()) << bound.status();
+  }
+}
+
+TEST(Examples, EveryStudyIsCreatedByARealServer) {
+  TempDir dir;
+  auto server = ServerProcess::Start(NASQ_SERVER_BIN, dir.path() + "/examples.db",
+                                     FreeLoopbackPort());
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto client = (*server)->Client();
+  for (const auto& file : ExampleFiles()) {
+    SCOPED_TRACE(file.filename().string());
+    auto spec = LoadStudySpecFile(file.string());
+    ASSERT_TRUE(spec.ok()) << spec.status();
+    auto created = client->CreateStudy(*spec);
+    ASSERT_TRUE(created.ok()) << created.status();
+    EXPECT_EQ(created->state(), v1::STUDY_STATE_RUNNING);
   }
 }
 
