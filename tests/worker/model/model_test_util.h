@@ -5,13 +5,13 @@
 #define NASQ_TESTS_WORKER_MODEL_MODEL_TEST_UTIL_H_
 
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "tests/scratch_dir.h"
 #include "worker/model/bert_config.h"
 
 namespace nasq::testing {
@@ -44,13 +44,9 @@ inline TokenBatch RandomBatch(int64_t vocab, int64_t batch, int64_t seq, uint64_
   return out;
 }
 
-// A fresh empty directory under the test temp dir.
+// A fresh empty directory, removed when the test program exits.
 inline std::filesystem::path FreshDir(const std::string& name) {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("nasq_model_test_" + std::to_string(::getpid()) + "_" + name);
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
+  return testing_scratch::ScratchDir(name);
 }
 
 // True when /usr/bin/python3 can import torch.

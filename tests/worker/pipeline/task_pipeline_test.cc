@@ -2,7 +2,6 @@
 // with a 1-layer, hidden-32 model (seconds on a CPU). Skipped when the data is absent.
 #include "worker/pipeline/task_pipeline.h"
 
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/scratch_dir.h"
 #include "worker/pipeline/param_binding.h"
 
 namespace nasq {
@@ -35,9 +35,10 @@ class TaskPipelineTest : public ::testing::Test {
     options_.paths.cache_dir = Scratch() / "cache";
   }
 
-  static std::filesystem::path Scratch() {
-    return std::filesystem::temp_directory_path() /
-           ("nasq_pipeline_test_" + std::to_string(::getpid()));
+  // This process's folder for caches and saved models, removed when the test program exits.
+  static const std::filesystem::path& Scratch() {
+    static const std::filesystem::path dir = testing_scratch::ScratchDir("pipeline");
+    return dir;
   }
 
   // A tiny task whose stages are `stages` (JSON list text); `model` is the model object.
@@ -126,7 +127,6 @@ TEST_F(TaskPipelineTest, RunsEveryStageAndReportsAllMetrics) {
   ASSERT_TRUE(second.ok()) << second.status();
   EXPECT_EQ(cache_->builds(), builds);
   EXPECT_EQ(second->at("accuracy_before_compression"), first->at("accuracy_before_compression"));
-  std::filesystem::remove_all(Scratch());
 }
 
 TEST_F(TaskPipelineTest, TrialParamsShapeTheModel) {

@@ -10,17 +10,16 @@
 #include <string_view>
 #include <vector>
 
+#include "tests/scratch_dir.h"
+
 namespace nasq::testing_files {
 
-// A fresh, empty folder under the test temp dir, unique per test (suite + name + tag).
+// A fresh, empty folder unique per test (suite + name + tag), removed when the test program
+// exits.
 inline std::filesystem::path FreshDir(std::string_view tag = "") {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::filesystem::path dir =
-      std::filesystem::path(::testing::TempDir()) /
-      (std::string("nasq_text_") + info->test_suite_name() + "_" + info->name() + std::string(tag));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
+  return testing_scratch::ScratchDir(std::string(info->test_suite_name()) + "_" + info->name() +
+                                     std::string(tag));
 }
 
 // Writes `contents` to `path` (creating parent folders), binary-exact.
