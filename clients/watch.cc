@@ -47,12 +47,20 @@ std::optional<int64_t> StudyTarget(const v1::Study& study) {
   return cells;
 }
 
+bool WatchHasEnded(const v1::Study& study) {
+  return study.state() != v1::STUDY_STATE_RUNNING && study.trial_counts().running() == 0;
+}
+
 std::vector<std::string> RenderWatch(const WatchSnapshot& s, int bar_width) {
   const v1::TrialCounts& c = s.study.trial_counts();
   const int64_t done = Done(c);
   std::vector<std::string> lines;
-  lines.push_back(absl::StrCat("study ", s.study.spec().name(), "  ",
-                               StudyStateText(s.study.state()), "  elapsed ",
+  std::string state = StudyStateText(s.study.state());
+  if (s.study.state() != v1::STUDY_STATE_RUNNING && c.running() > 0) {
+    absl::StrAppend(&state, " (waiting for ", c.running(), " running trial",
+                    c.running() == 1 ? "" : "s", " to end)");
+  }
+  lines.push_back(absl::StrCat("study ", s.study.spec().name(), "  ", state, "  elapsed ",
                                FormatDuration(static_cast<int64_t>(s.elapsed_s) * 1'000'000)));
   std::string progress;
   if (s.target && *s.target > 0) {
@@ -94,14 +102,16 @@ absl::Status WatchStudy(const NasqClient& client, const std::string& study,
     snapshot.elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const std::vector<std::string> lines = RenderWatch(snapshot, options.bar_width);
-    const bool ended = snapshot.study.state() != v1::STUDY_STATE_RUNNING;
+    const bool ended = WatchHasEnded(snapshot.study);
     if (options.tty) {
       if (!previous.empty()) out << "\x1b[" << previous.size() << "A";
       for (const std::string& line : lines) out << "\r\x1b[2K" << line << "\n";
       previous = lines;
     } else {
-      // Plain output: one line per change of counts or best, ignoring the clock-driven parts.
-      std::vector<std::string> stable = {lines[1], lines[3]};
+      // Plain output: one line per change of state, counts or best, ignoring the clock-driven
+      // parts.
+      std::vector<std::string> stable = {StudyStateText(snapshot.study.state()), lines[1],
+                                         lines[3]};
       if (stable != previous || ended) out << absl::StrJoin(lines, " | ") << "\n";
       previous = std::move(stable);
     }

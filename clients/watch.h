@@ -3,8 +3,10 @@
 // Polls the server every WatchOptions::interval and shows a progress bar with done (COMPLETE +
 // PRUNED), running, waiting and failed counts, the completion rate and ETA, and the current best
 // trial with its params. On a terminal the view redraws in place with ANSI escape codes; on
-// anything else it prints one plain line whenever something changed. Returns when the study is
-// no longer RUNNING. Thread-safety: RenderWatch is pure; WatchStudy blocks its caller and
+// anything else it prints one plain line whenever something changed. Returns once the study is no
+// longer RUNNING and none of its trials is RUNNING either: a stopped study's running trials still
+// report their results, so the view (and whatever reads the study after it) waits for them.
+// Thread-safety: RenderWatch is pure; WatchStudy blocks its caller and
 // writes only to `out`.
 #ifndef NASQ_CLIENTS_WATCH_H_
 #define NASQ_CLIENTS_WATCH_H_
@@ -43,7 +45,11 @@ std::vector<std::string> RenderWatch(const WatchSnapshot& snapshot, int bar_widt
 // grid; nullopt when unbounded.
 std::optional<int64_t> StudyTarget(const v1::Study& study);
 
-// Runs the live view until the study leaves RUNNING (OK) or a call fails (its status).
+// True when the live view of `study` has nothing more to show: the study has left RUNNING and no
+// trial of it is RUNNING.
+bool WatchHasEnded(const v1::Study& study);
+
+// Runs the live view until WatchHasEnded (OK) or a call fails (its status).
 absl::Status WatchStudy(const NasqClient& client, const std::string& study,
                         const WatchOptions& options, std::ostream& out);
 

@@ -303,5 +303,36 @@ TEST_F(CliIntegration, WatchRedrawsUnderATerminalUntilTheStudyEnds) {
   EXPECT_GE(bests.size(), 3u) << output;
 }
 
+// A stopped study's running trial still reports: watch (plain output) waits for it, so what runs
+// after watch (trials, export) sees the trial's final state.
+TEST_F(CliIntegration, WatchOfAStoppedStudyWaitsForItsRunningTrial) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  auto client = server_->Client();
+  auto trial = client->Ask("quad");
+  ASSERT_TRUE(trial.ok()) << trial.status();
+  EXPECT_THAT(CliOk({"study", "stop", "quad"}), HasSubstr("STOPPED"));
+
+  ChildProcess watch({kCliBin, "--server", server_->address(), "watch", "quad", "--interval",
+                      "0.05"},
+                     dir_.path() + "/watch.log");
+  watch.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a dozen polls
+  EXPECT_FALSE(watch.HasExited()) << watch.Log();
+  EXPECT_THAT(watch.Log(), HasSubstr("STOPPED (waiting for 1 running trial to end)"));
+
+  ASSERT_TRUE(client->Tell("quad", trial->number(), v1::TRIAL_STATE_COMPLETE, {7.0}).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!watch.HasExited() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(watch.running()) << "watch did not exit after the last trial ended";
+  EXPECT_EQ(watch.exit_code(), 0) << watch.Log();
+  const std::string log = watch.Log();
+  const std::string last = log.substr(log.rfind("study quad"));
+  EXPECT_THAT(last, HasSubstr("STOPPED  elapsed")) << log;
+  EXPECT_THAT(last, HasSubstr("done 1  running 0")) << log;
+  EXPECT_THAT(last, HasSubstr("best: 7 (trial 0)")) << log;
+}
+
 }  // namespace
 }  // namespace nasq
