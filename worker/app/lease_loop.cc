@@ -1,7 +1,5 @@
 #include "worker/app/lease_loop.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <iostream>
@@ -51,22 +49,11 @@ absl::StatusOr<TaskSpec> TrialTask(const v1::LeaseTrialResponse& lease) {
   return bound;
 }
 
-std::string DefaultWorkerId() {
-  char host[256] = {};
-  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
-  return absl::StrCat(host[0] ? host : "worker", "-", getpid());
-}
-
 }  // namespace
 
 LeaseLoop::LeaseLoop(const NasqClient& client, WorkerOptions options)
     : client_(client), options_(std::move(options)) {
-  if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
-  if (options_.slots < 1) options_.slots = 1;
-  if (options_.num_threads == 0) {
-    options_.num_threads =
-        std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / options_.slots);
-  }
+  ApplyWorkerDefaults(options_);
 }
 
 void LeaseLoop::RequestStop() {
@@ -85,19 +72,7 @@ void LeaseLoop::SleepUnlessStopped(std::chrono::milliseconds duration) {
 }
 
 absl::Status LeaseLoop::Run() {
-  std::vector<std::thread> slots;
-  for (int slot = 0; slot < options_.slots; ++slot) {
-    slots.emplace_back([this, slot] { SlotLoop(slot); });
-  }
-  for (std::thread& t : slots) t.join();
-  Log(absl::StrCat("stopped after ", completed_.load(), " completed and ", failed_.load(),
-                   " failed trials"));
-  return absl::OkStatus();
-}
-
-void LeaseLoop::SlotLoop(int slot) {
-  const std::string worker_id =
-      options_.slots == 1 ? options_.worker_id : absl::StrCat(options_.worker_id, "/", slot);
+  const std::string& worker_id = options_.worker_id;
   v1::LeaseTrialRequest request;
   request.set_worker_id(worker_id);
   request.set_wait_ms(options_.lease_wait.count());
@@ -115,14 +90,17 @@ void LeaseLoop::SlotLoop(int slot) {
       continue;
     }
     if (!lease->has_trial()) continue;
-    RunTrial(worker_id, *lease);
+    RunTrial(*lease);
   }
+  Log(absl::StrCat("stopped after ", completed_.load(), " completed and ", failed_.load(),
+                   " failed trials"));
+  return absl::OkStatus();
 }
 
-void LeaseLoop::RunTrial(const std::string& worker_id, const v1::LeaseTrialResponse& lease) {
+void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
   const std::string name = lease.trial().name();
   const int64_t epoch = lease.lease().epoch();
-  Log(absl::StrCat(worker_id, ": running ", name, " (epoch ", epoch, ")"));
+  Log(absl::StrCat(options_.worker_id, ": running ", name, " (epoch ", epoch, ")"));
   auto fail = [&](const std::string& reason) {
     v1::FailTrialRequest request;
     request.set_name(name);

@@ -30,8 +30,10 @@ class LeaseLoop {
   // `client` must outlive the loop. options.server is not used (the client is connected).
   LeaseLoop(const NasqClient& client, WorkerOptions options);
 
-  // Runs options.slots lease loops until RequestStop/RequestAbort and every slot has finished.
-  // Returns OK after an orderly stop.
+  // Leases and runs trials one at a time as options.worker_id until RequestStop/RequestAbort and
+  // the running trial has ended. Returns OK after an orderly stop. (A multi-slot worker runs one
+  // LeaseLoop per slot process, slot_supervisor.h; options.slots only sets the labels and the
+  // default thread count.)
   absl::Status Run();
 
   void RequestStop();
@@ -42,9 +44,8 @@ class LeaseLoop {
   int trials_failed() const { return failed_.load(); }
 
  private:
-  void SlotLoop(int slot);
   // Runs one leased trial to its end (complete, fail or abandoned).
-  void RunTrial(const std::string& worker_id, const v1::LeaseTrialResponse& lease);
+  void RunTrial(const v1::LeaseTrialResponse& lease);
   // Sleeps up to `duration`, waking early on stop.
   void SleepUnlessStopped(std::chrono::milliseconds duration);
 

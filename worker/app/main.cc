@@ -3,7 +3,8 @@
 //   nasq-worker --once --task FILE [--params JSON] [--device ...]     one local trial, prints
 //                                                                    its metrics as JSON
 // SIGTERM/SIGINT: the first stops leasing and lets running trials finish (exit 0); the second
-// abandons them (their leases expire and the coordinator re-queues them).
+// abandons them (their leases expire and the coordinator re-queues them). With --slots N > 1
+// each slot runs in a child process of its own (slot_supervisor.h) as "<worker-id>/<slot>".
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include "clients/nasq_client.h"
 #include "worker/app/lease_loop.h"
 #include "worker/app/once.h"
+#include "worker/app/slot_supervisor.h"
 #include "worker/app/worker_options.h"
 
 namespace {
@@ -100,9 +102,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--server", options.server, "Coordinator address (default $NASQ_SERVER)");
   app.add_option("--device", options.device, "cpu or cuda:K")->capture_default_str();
-  app.add_option("--slots", options.slots, "Trials run concurrently")
+  app.add_option("--slots", options.slots, "Trials run concurrently, one process each")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(1, nasq::kMaxSlots));
   app.add_option("--worker-id", options.worker_id, "Lease holder id (default host-pid)");
   app.add_option("--threads", options.num_threads, "LibTorch threads per trial (0 = cores/slots)")
       ->check(CLI::NonNegativeNumber);
@@ -133,5 +135,14 @@ int main(int argc, char** argv) {
     }
     options.server = env;
   }
-  return RunLeaseLoop(options);
+  nasq::ApplyWorkerDefaults(options);
+  if (options.slots == 1) return RunLeaseLoop(options);
+  return nasq::SuperviseSlots(
+      options.slots,
+      [&options](int slot) {
+        nasq::WorkerOptions slot_options = options;
+        slot_options.worker_id = options.worker_id + "/" + std::to_string(slot);
+        return RunLeaseLoop(slot_options);
+      },
+      std::clog);
 }

@@ -17,10 +17,11 @@ struct WorkerOptions {
   std::string server;
   // Where trials run: "cpu" (default) or "cuda:K" (--device).
   std::string device = "cpu";
-  // Trials run concurrently, one lease loop thread each (--slots, default 1). Slots share the
-  // process's LibTorch RNG, so runs with slots > 1 are not bit-reproducible.
+  // Trials run concurrently (--slots, default 1). With more than one, each slot is a child
+  // process of its own (slot_supervisor.h), so concurrent trials never share LibTorch state.
   int slots = 1;
-  // Reported as the lease holder (--worker-id); default "<hostname>-<pid>", plus "/<slot>".
+  // Reported as the lease holder (--worker-id); default "<hostname>-<pid>". The slots of a
+  // multi-slot worker report "<worker_id>/<slot>".
   std::string worker_id;
   // LibTorch intra-op threads per trial (--threads); 0 = cores / slots (default).
   int num_threads = 0;
@@ -35,6 +36,10 @@ struct WorkerOptions {
   // Input paths and the vocabulary cache (see DataPaths).
   DataPaths paths;
 };
+
+// Fills the defaults that depend on the machine and process, leaving set fields alone:
+// worker_id "<hostname>-<pid>", and num_threads = hardware threads / slots (at least 1).
+void ApplyWorkerDefaults(WorkerOptions& options);
 
 }  // namespace nasq
 

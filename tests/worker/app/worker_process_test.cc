@@ -5,6 +5,8 @@
 //  * A trial the task cannot run (heads not dividing hidden, a missing dataset) ends FAILED with
 //    the reason while the same worker goes on completing other trials.
 //  * `nasq-worker --once` prints the metrics the same params produce through the server.
+//  * A worker with --slots 2 runs each slot as a process of its own: concurrent trials give the
+//    metrics they give alone, and one SIGTERM stops every slot.
 // Skipped when the SpamAssassin package has not been fetched (scripts/fetch-data.sh).
 #include <chrono>
 #include <filesystem>
@@ -103,11 +105,12 @@ class WorkerProcessTest : public ::testing::Test {
     return {"--threads", "1", "--cache-dir", dir_.path() + "/cache"};
   }
 
-  // Starts a nasq-worker process called `id` against the server.
-  ChildProcess& StartWorker(const std::string& id) {
+  // Starts a nasq-worker process called `id` against the server, with `extra_args`.
+  ChildProcess& StartWorker(const std::string& id, std::vector<std::string> extra_args = {}) {
     std::vector<std::string> argv = {
         kWorkerBin, "--server", server_->address(), "--worker-id", id, "--lease-wait-ms", "300"};
     for (std::string& arg : CommonWorkerArgs()) argv.push_back(std::move(arg));
+    for (std::string& arg : extra_args) argv.push_back(std::move(arg));
     workers_.push_back(
         std::make_unique<ChildProcess>(argv, dir_.path() + "/worker-" + id + ".log"));
     workers_.back()->Start();
@@ -143,6 +146,30 @@ class WorkerProcessTest : public ::testing::Test {
     int n = 0;
     for (const v1::Trial& trial : trials) n += trial.state() == state;
     return n;
+  }
+
+  // The metrics `nasq-worker --once` prints for the study file `yaml` and `params` (JSON).
+  nlohmann::json OnceMetrics(const std::string& yaml, const std::string& params) {
+    std::vector<std::string> argv = {kWorkerBin, "--once",   "--task",
+                                     dir_.WriteFile("once.yaml", yaml), "--params", params};
+    for (std::string& arg : CommonWorkerArgs()) argv.push_back(std::move(arg));
+    const CommandResult once = RunCommand(argv, std::chrono::seconds(180));
+    EXPECT_EQ(once.exit_code, 0) << once.err;
+    return once.exit_code == 0 ? nlohmann::json::parse(once.out) : nlohmann::json::object();
+  }
+
+  // Expects `served` (a trial's recorded metrics) to equal `local` (--once) in every metric that
+  // is not a timing, and the same metric names.
+  static void ExpectSameMetrics(const nlohmann::json& local, const nlohmann::json& served) {
+    ASSERT_EQ(local.size(), served.size()) << local.dump() << "\n" << served.dump();
+    int compared = 0;
+    for (const auto& [metric, value] : local.items()) {
+      ASSERT_TRUE(served.contains(metric)) << metric;
+      if (IsTiming(metric)) continue;
+      EXPECT_EQ(value.get<double>(), served.at(metric).get<double>()) << metric;
+      ++compared;
+    }
+    EXPECT_EQ(compared, static_cast<int>(std::size(kExpectedMetrics)) - 3);
   }
 
   // The worker logs, for failure messages.
@@ -261,30 +288,45 @@ TEST_F(WorkerProcessTest, FailsTrialsItCannotRunAndServesTheRest) {
 
 TEST_F(WorkerProcessTest, OnceModePrintsTheMetricsTheServerRecords) {
   const std::string yaml = StudyYaml("same", "    hidden_size: [32]", 1);
-  const std::string yaml_path = dir_.WriteFile("study.yaml", yaml);
-  std::vector<std::string> argv = {kWorkerBin, "--once",   "--task",
-                                   yaml_path,  "--params", R"({"hidden_size": 32})"};
-  for (std::string& arg : CommonWorkerArgs()) argv.push_back(std::move(arg));
-  const CommandResult once = RunCommand(argv, std::chrono::seconds(180));
-  ASSERT_EQ(once.exit_code, 0) << once.err;
-  const auto local = nlohmann::json::parse(once.out);
+  const nlohmann::json local = OnceMetrics(yaml, R"({"hidden_size": 32})");
 
   CreateStudy(yaml);
   StartWorker("served");
   ASSERT_TRUE(WaitFor("same", [](const std::vector<v1::Trial>& trials) {
     return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 1;
   })) << WorkerLogs();
-  const auto served = nlohmann::json::parse(Trials("same").at(0).user_attrs().at("metrics"));
+  ExpectSameMetrics(local, nlohmann::json::parse(Trials("same").at(0).user_attrs().at("metrics")));
+}
 
-  ASSERT_EQ(local.size(), served.size()) << local.dump() << "\n" << served.dump();
-  int compared = 0;
-  for (const auto& [metric, value] : local.items()) {
-    ASSERT_TRUE(served.contains(metric)) << metric;
-    if (IsTiming(metric)) continue;
-    EXPECT_EQ(value.get<double>(), served.at(metric).get<double>()) << metric;
-    ++compared;
+// Two trials with dropout train at the same time in one --slots 2 worker. Were the slots threads
+// of one process, their dropout masks would come from one shared LibTorch generator and neither
+// trial would reproduce its single run.
+TEST_F(WorkerProcessTest, SlotsAreProcessesWhoseTrialsMatchTheirSingleRuns) {
+  const std::string yaml =
+      StudyYaml("slots", "    train.learning_rate: [1.0e-3, 3.0e-3]", 2);
+  CreateStudy(yaml);
+  ChildProcess& worker = StartWorker("pair", {"--slots", "2"});
+  ASSERT_TRUE(WaitFor("slots", [](const std::vector<v1::Trial>& trials) {
+    return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 2;
+  })) << WorkerLogs();
+  EXPECT_FALSE(worker.HasExited()) << worker.Log();
+  EXPECT_EQ(worker.Terminate(std::chrono::seconds(30)), 0) << worker.Log();
+  EXPECT_THAT(worker.Log(), HasSubstr("slot 0 runs as process"));
+  EXPECT_THAT(worker.Log(), HasSubstr("slot 1 runs as process"));
+  EXPECT_THAT(worker.Log(), HasSubstr("slot 1 stopped (exit code 0)"));
+
+  std::set<std::string> holders;
+  for (const v1::Trial& trial : Trials("slots")) {
+    SCOPED_TRACE("trial " + std::to_string(trial.number()));
+    const auto worker_label = nlohmann::json::parse(trial.system_attrs().at("worker"));
+    holders.insert(worker_label.at("id").get<std::string>());
+    EXPECT_EQ(worker_label.at("slots"), "2");
+    const double lr = trial.params().at("train.learning_rate").double_value();
+    ExpectSameMetrics(
+        OnceMetrics(yaml, nlohmann::json{{"train.learning_rate", lr}}.dump()),
+        nlohmann::json::parse(trial.user_attrs().at("metrics")));
   }
-  EXPECT_EQ(compared, static_cast<int>(std::size(kExpectedMetrics)) - 3);
+  for (const std::string& id : holders) EXPECT_THAT(id, ::testing::MatchesRegex("pair/[01]"));
 }
 
 }  // namespace
