@@ -463,7 +463,8 @@ class SpecParser {
   }
 
   absl::Status ParseSampler(const YAML::Node& node, StudySpec& spec) {
-    std::vector<std::string> allowed = {"type", "seed", "max_constraint_retries"};
+    std::vector<std::string> allowed = {"type", "seed", "max_constraint_retries",
+                                        "skip_duplicates"};
     allowed.insert(allowed.end(), std::begin(kTpeOptions), std::end(kTpeOptions));
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(node, "sampler", allowed));
     SamplerConfig& config = spec.sampler;
@@ -499,6 +500,7 @@ class SpecParser {
       }
     }
     const std::pair<const char*, bool*> bools[] = {
+        {"skip_duplicates", &config.skip_duplicates},
         {"multivariate", &tpe.multivariate},
         {"group", &tpe.group},
         {"constant_liar", &tpe.constant_liar},

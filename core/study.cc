@@ -126,7 +126,12 @@ absl::Status ValidateSampler(const StudySpec& spec) {
     return Invalid("sampler.max_constraint_retries",
                    absl::StrCat("must be >= 1 (got ", sampler.max_constraint_retries, ")"));
   }
-  if (sampler.kind == SamplerKind::kGrid) NASQ_RETURN_IF_ERROR(ValidateGrid(spec.space));
+  if (sampler.kind == SamplerKind::kGrid) {
+    if (sampler.skip_duplicates) {
+      return Invalid("sampler.skip_duplicates", "not with grid, which never repeats a cell");
+    }
+    NASQ_RETURN_IF_ERROR(ValidateGrid(spec.space));
+  }
   return absl::OkStatus();
 }
 

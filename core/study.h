@@ -43,8 +43,13 @@ struct SamplerConfig {
   SamplerKind kind = SamplerKind::kTpe;
   uint64_t seed = 0;
   TpeOptions tpe;
-  // Upper bound on redraws when a draw violates the space's constraints (see SampleTrial).
+  // Upper bound on redraws when a draw violates the space's constraints or, with
+  // skip_duplicates, repeats a trial (see SampleTrial).
   int max_constraint_retries = 100;
+  // Random and TPE only (grid never repeats): redraw params that equal those of a trial of the
+  // study that has not FAILED, so that no configuration is trained twice. Off by default, as in
+  // Optuna, whose TPE proposes its best configuration again and again on small discrete spaces.
+  bool skip_duplicates = false;
 
   friend bool operator==(const SamplerConfig&, const SamplerConfig&) = default;
 };
@@ -65,7 +70,7 @@ struct StudySpec {
 
 // Validates everything but the space (which SearchSpace::Create already validated): name,
 // directions, metric names, sampler options (group needs multivariate, n_ei_candidates >= 1,
-// ...), grid needs a finite discrete space (at most 10,000,000 points), limits. task_json is
+// skip_duplicates not with grid, ...), grid needs a finite discrete space (at most 10,000,000 points), limits. task_json is
 // NOT parsed here (core depends on std + abseil only): whoever parses the spec checks it.
 // INVALID_ARGUMENT naming the field (e.g. "sampler.tpe.group: requires multivariate").
 absl::Status ValidateStudySpec(const StudySpec& spec);

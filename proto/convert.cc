@@ -317,6 +317,7 @@ v1::StudySpec StudySpecToProto(const StudySpec& spec) {
   sampler->set_seed(spec.sampler.seed);
   *sampler->mutable_tpe() = TpeOptionsToProto(spec.sampler.tpe);
   sampler->set_max_constraint_retries(spec.sampler.max_constraint_retries);
+  sampler->set_skip_duplicates(spec.sampler.skip_duplicates);
   p.set_max_trials(spec.max_trials);
   p.set_max_retries(spec.max_retries);
   p.set_lease_duration_ms(spec.lease_duration_ms);
@@ -345,6 +346,7 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
   if (p.sampler().has_max_constraint_retries()) {
     spec.sampler.max_constraint_retries = p.sampler().max_constraint_retries();
   }
+  spec.sampler.skip_duplicates = p.sampler().skip_duplicates();
   spec.max_trials = p.max_trials();
   if (p.has_max_retries()) spec.max_retries = p.max_retries();
   if (p.has_lease_duration_ms()) spec.lease_duration_ms = p.lease_duration_ms();

@@ -2,6 +2,8 @@
 #include "sampler/sampler.h"
 
 #include <algorithm>
+#include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -68,6 +70,17 @@ std::string DescribeConstraint(const SearchSpace& space, int index) {
                       ")");
 }
 
+// The params of the trials in ctx.history other than ctx.trial_number that have not FAILED.
+std::vector<const ParamMap*> TakenParams(const SamplingContext& ctx) {
+  std::vector<const ParamMap*> taken;
+  for (const Trial& trial : ctx.history) {
+    if (trial.number != ctx.trial_number && trial.state != TrialState::kFail) {
+      taken.push_back(&trial.params);
+    }
+  }
+  return taken;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec) {
@@ -101,20 +114,31 @@ absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx) {
                                                      ctx.trial_number, " can be sampled"));
   }
   NASQ_RETURN_IF_ERROR(sampler.BeginTrial(ctx));
+  const bool skip_duplicates = spec.sampler.skip_duplicates;
+  const std::vector<const ParamMap*> taken =
+      skip_duplicates ? TakenParams(ctx) : std::vector<const ParamMap*>{};
+  RandomSampler explorer;
+  std::optional<ParamMap> first_duplicate;
   const int max_redraws = std::max(0, spec.sampler.max_constraint_retries);
   int violated = -1;
   for (int redraw = 0; redraw <= max_redraws; ++redraw) {
     std::mt19937_64 rng(TrialStreamSeed(spec.sampler.seed, ctx.trial_number, redraw));
     ctx.rng = &rng;
     ctx.redraw = redraw;
-    NASQ_ASSIGN_OR_RETURN(ParamMap params, DrawAssignment(sampler, ctx));
+    Sampler& drawing =
+        skip_duplicates && redraw >= kSamplerDuplicateRedraws ? explorer : sampler;
+    NASQ_ASSIGN_OR_RETURN(ParamMap params, DrawAssignment(drawing, ctx));
     violated = FirstViolatedConstraint(spec.space, params);
     if (violated >= 0) continue;
     if (absl::Status s = spec.space.CheckAssignment(params); !s.ok()) {
       return absl::InternalError(absl::StrCat("sampler: invalid assignment: ", s.message()));
     }
-    return params;
+    const bool duplicate = std::any_of(taken.begin(), taken.end(),
+                                       [&](const ParamMap* other) { return *other == params; });
+    if (!duplicate) return params;
+    if (!first_duplicate) first_duplicate = std::move(params);
   }
+  if (first_duplicate) return *std::move(first_duplicate);
   return absl::FailedPreconditionError(
       absl::StrCat("sampler: ", DescribeConstraint(spec.space, violated), " still violated after ",
                    max_redraws, " redraws (trial ", ctx.trial_number,

@@ -74,13 +74,22 @@ class Sampler {
 // (e.g. grid over a continuous float).
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec);
 
+// Redraws by the study's own sampler before SampleTrial turns to random draws to avoid a
+// duplicate (skip_duplicates).
+inline constexpr int kSamplerDuplicateRedraws = 10;
+
 // Samples one complete assignment for ctx.trial_number: relative groups first, then every
 // active parameter not yet assigned, in the space's topological order, dropping relative values
 // of parameters that turn out inactive. Constraint strategy: when a draw violates a constraint,
 // the whole trial is redrawn with redraw = 1, 2, ... (a fresh deterministic RNG stream each
 // time) up to spec.sampler.max_constraint_retries; past that FAILED_PRECONDITION naming the
-// constraint. RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and `ctx.redraw` are
-// set by this function. The result always passes spec.space.CheckAssignment.
+// constraint. With spec.sampler.skip_duplicates, a draw equal to the params of a trial in
+// ctx.history that has not FAILED is redrawn the same way: `sampler` makes the first
+// kSamplerDuplicateRedraws draws, uniform random draws the rest (TPE keeps proposing its best
+// point; random draws find the unexplored ones); when every redraw is a duplicate or violates
+// a constraint, the first duplicate is returned (the space is exhausted, or nearly).
+// RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and `ctx.redraw` are set by this
+// function. The result always passes spec.space.CheckAssignment.
 absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx);
 
 }  // namespace nasq

@@ -118,6 +118,7 @@ Json SamplerToJson(const SamplerConfig& s) {
   return Json{{"kind", SamplerKindName(s.kind)},
               {"seed", s.seed},
               {"max_constraint_retries", s.max_constraint_retries},
+              {"skip_duplicates", s.skip_duplicates},
               {"tpe",
                {{"n_startup_trials", t.n_startup_trials},
                 {"n_ei_candidates", t.n_ei_candidates},
@@ -152,6 +153,14 @@ class ObjectReader {
   absl::StatusOr<T> Get(absl::string_view key) const {
     NASQ_ASSIGN_OR_RETURN(const Json* v, Member(key));
     return Convert<T>(*v, Child(path_, key));
+  }
+
+  // Like Get, but `fallback` when `key` is absent: for fields added after specs were first
+  // stored, which older databases lack.
+  template <class T>
+  absl::StatusOr<T> GetOr(absl::string_view key, T fallback) const {
+    if (!object_->contains(key)) return fallback;
+    return Get<T>(key);
   }
 
   absl::StatusOr<ObjectReader> Object(absl::string_view key) const {
@@ -319,6 +328,7 @@ absl::StatusOr<SamplerConfig> SamplerFromJson(const ObjectReader& r) {
   s.kind = *parsed;
   NASQ_ASSIGN_OR_RETURN(s.seed, r.Get<uint64_t>("seed"));
   NASQ_ASSIGN_OR_RETURN(s.max_constraint_retries, r.Get<int>("max_constraint_retries"));
+  NASQ_ASSIGN_OR_RETURN(s.skip_duplicates, r.GetOr<bool>("skip_duplicates", false));
   NASQ_ASSIGN_OR_RETURN(ObjectReader t, r.Object("tpe"));
   NASQ_ASSIGN_OR_RETURN(s.tpe.n_startup_trials, t.Get<int>("n_startup_trials"));
   NASQ_ASSIGN_OR_RETURN(s.tpe.n_ei_candidates, t.Get<int>("n_ei_candidates"));

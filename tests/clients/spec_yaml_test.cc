@@ -158,7 +158,13 @@ TEST(SpecYaml, GridAndRandomSamplers) {
     EXPECT_EQ(SamplerKindName(spec->sampler.kind), std::string(type));
     EXPECT_EQ(spec->sampler.seed, 7u);
     EXPECT_EQ(spec->metric_names, std::vector<std::string>{"acc"});
+    EXPECT_FALSE(spec->sampler.skip_duplicates);
   }
+  auto skipping = ParseStudySpecYaml(
+      "name: s\nspace: {params: {w: [4, 8]}}\nsampler: {type: random, skip_duplicates: true}\n",
+      "s.yaml");
+  ASSERT_TRUE(skipping.ok()) << skipping.status();
+  EXPECT_TRUE(skipping->sampler.skip_duplicates);
 }
 
 struct BadSpec {
@@ -239,6 +245,12 @@ TEST(SpecYaml, RejectsBadSpecsWithOneLineErrors) {
       {"grid over continuous",
        WithParams("    x: {type: float, low: 0, high: 1}\n", "sampler: {type: grid}\n"),
        "sampler.type: grid needs every param to be discrete"},
+      {"grid skipping duplicates",
+       WithParams("    n: [1]\n", "sampler: {type: grid, skip_duplicates: true}\n"),
+       "bad.yaml:5:23: sampler.skip_duplicates: not with grid"},
+      {"skip_duplicates not bool",
+       WithParams("    n: [1]\n", "sampler: {type: random, skip_duplicates: 2}\n"),
+       "sampler.skip_duplicates: expected true or false, got \"2\""},
       {"negative seed", WithParams("    n: [1]\n", "sampler: {seed: -1}\n"),
        "sampler.seed: must be >= 0"},
       {"bad direction", "name: s\ndirection: up\nspace: {params: {n: [1]}}\n",

@@ -129,6 +129,12 @@ TEST(StudySpec, ValidateRejectsBadFieldsNamingThem) {
        "sampler.tpe.group", "requires multivariate"},
       {"zero constraint retries", [](StudySpec& s) { s.sampler.max_constraint_retries = 0; },
        "sampler.max_constraint_retries", "must be >= 1 (got 0)"},
+      {"grid skipping duplicates",
+       [](StudySpec& s) {
+         s.sampler.kind = SamplerKind::kGrid;
+         s.sampler.skip_duplicates = true;
+       },
+       "sampler.skip_duplicates", "not with grid, which never repeats a cell"},
       {"grid over a continuous float", [](StudySpec& s) { s.sampler.kind = SamplerKind::kGrid; },
        "sampler.kind", "grid needs every param to be discrete, but 'lr' is float [1e-05, 0.1] log"},
       {"grid too large",

@@ -1,5 +1,6 @@
 // Conformance of every sampler to the SampleTrial contract on a space with every kind of
 // distribution, conditional params and a constraint.
+#include <set>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,68 @@ TEST(SampleTrial, RedrawsUntilTheConstraintHolds) {
     auto result = SampleTrial(**sampler, {&spec, {}, n});
     ASSERT_TRUE(result.ok()) << result.status();
     EXPECT_GT(result->at("a"), result->at("b") + 5.0);
+  }
+}
+
+// 4 x 4 cells, best at (0, "a"): TPE alone proposes its best cell again and again.
+StudySpec SixteenCellSpec(bool skip_duplicates) {
+  StudySpec spec =
+      MakeSpec({Param("n", IntDistribution{0, 3, false, 1}),
+                Param("c", CategoricalDistribution{{std::string("a"), std::string("b"),
+                                                    std::string("c"), std::string("d")}})},
+               {}, SamplerKind::kTpe);
+  spec.sampler.tpe.n_startup_trials = 4;
+  spec.sampler.skip_duplicates = skip_duplicates;
+  return spec;
+}
+
+double SixteenCellObjective(const ParamMap& p) { return p.at("n") + p.at("c"); }
+
+size_t DistinctParams(const std::vector<Trial>& trials) {
+  std::set<ParamMap> distinct;
+  for (const Trial& t : trials) distinct.insert(t.params);
+  return distinct.size();
+}
+
+TEST(SampleTrial, SkipDuplicatesGivesTpeANewCellEachTrialUntilTheSpaceIsUsedUp) {
+  StudySpec repeating = SixteenCellSpec(false);
+  auto plain = CreateSampler(repeating);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_LT(DistinctParams(RunStudy(**plain, repeating, 16, SixteenCellObjective)), 12u)
+      << "without skip_duplicates TPE repeats cells (the reason for the option)";
+
+  StudySpec spec = SixteenCellSpec(true);
+  auto sampler = CreateSampler(spec);
+  ASSERT_TRUE(sampler.ok());
+  const std::vector<Trial> history = RunStudy(**sampler, spec, 16, SixteenCellObjective);
+  ASSERT_EQ(history.size(), 16u);
+  EXPECT_EQ(DistinctParams(history), 16u);
+
+  // Used up: the 17th trial repeats a cell rather than failing, and the same inputs give the
+  // same output.
+  auto again = SampleTrial(**sampler, {&spec, history, 16});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *SampleTrial(**sampler, {&spec, history, 16}));
+}
+
+TEST(SampleTrial, SkipDuplicatesCountsEveryTrialButFailedOnes) {
+  StudySpec spec = SixteenCellSpec(true);
+  spec.sampler.kind = SamplerKind::kRandom;
+  auto sampler = CreateSampler(spec);
+  ASSERT_TRUE(sampler.ok());
+  // Fifteen cells taken by trials in every state but FAIL; the sixteenth cell's trial FAILED.
+  const TrialState states[] = {TrialState::kComplete, TrialState::kPruned, TrialState::kRunning,
+                               TrialState::kWaiting};
+  std::vector<Trial> history;
+  for (int cell = 0; cell < 16; ++cell) {
+    const ParamMap params = {{"n", cell / 4}, {"c", cell % 4}};
+    const TrialState state = cell == 9 ? TrialState::kFail : states[cell % 4];
+    history.push_back(testing::MakeTrial(spec, cell, params, state, {1.0}));
+  }
+  for (int64_t number = 16; number < 20; ++number) {
+    auto params = SampleTrial(**sampler, {&spec, history, number});
+    ASSERT_TRUE(params.ok()) << params.status();
+    EXPECT_EQ(*params, (ParamMap{{"n", 2}, {"c", 1}})) << "trial " << number;
   }
 }
 

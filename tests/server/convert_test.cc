@@ -53,7 +53,10 @@ TEST(Convert, StudySpecRoundTripsThroughCore) {
   EXPECT_EQ(spec->sampler.tpe.n_startup_trials, 5);
   EXPECT_EQ(spec->sampler.tpe.n_ei_candidates, TpeOptions{}.n_ei_candidates);
   EXPECT_EQ(spec->max_retries, 2);
+  EXPECT_FALSE(spec->sampler.skip_duplicates);
+  spec->sampler.skip_duplicates = true;
   v1::StudySpec wire = StudySpecToProto(*spec);
+  EXPECT_TRUE(wire.sampler().skip_duplicates());
   absl::StatusOr<StudySpec> again = StudySpecFromProto(wire);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(StudySpecToProto(*again), wire));

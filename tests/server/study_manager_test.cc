@@ -167,6 +167,40 @@ TEST_F(StudyManagerTest, ParallelGridLeasesNeverShareACellAndCompleteTheStudy) {
   EXPECT_EQ(manager_->Ask("grid", "late").status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// TPE with skip_duplicates over the same 60 discrete cells: concurrent workers never get a
+// configuration that another trial has, running or finished. 40 trials, so that a free cell is
+// always found (the threads' interleaving changes the history, so the draws are not fixed).
+TEST_F(StudyManagerTest, SkipDuplicatesGivesConcurrentTpeWorkersDistinctConfigurations) {
+  StudySpec spec = MakeSpec("tpe", SamplerKind::kGrid, /*max_trials=*/40);
+  spec.sampler.kind = SamplerKind::kTpe;
+  spec.sampler.skip_duplicates = true;
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  std::mutex mu;
+  std::vector<ParamMap> seen;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (;;) {
+        auto leased = manager_->LeaseTrial("w" + std::to_string(t), {}, NoWait());
+        ASSERT_TRUE(leased.ok()) << leased.status();
+        if (!leased->has_value()) return;
+        const Trial& trial = (*leased)->trial;
+        {
+          std::lock_guard lock(mu);
+          seen.push_back(trial.params);
+        }
+        const double value = trial.params.at("a") + trial.params.at("c");
+        FinishRequest finish{std::nullopt, {value}, {}, 1, false, {}, ""};
+        ASSERT_TRUE(manager_->FinishTrial("tpe", trial.number, finish).ok());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_EQ(seen.size(), 40u);
+  EXPECT_EQ(std::set<ParamMap>(seen.begin(), seen.end()).size(), 40u);
+  EXPECT_EQ(manager_->GetStudy("tpe")->study.state, StudyState::kCompleted);
+}
+
 TEST_F(StudyManagerTest, StoppedStudyHandsOutNothingAndAsksWorkersToStop) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
   ASSERT_TRUE(manager_->Ask("s", "w1").ok());

@@ -138,6 +138,16 @@ TEST(SpecJson, RefusesMalformedDistributionsNamingTheField) {
   }
 }
 
+// Specs stored before sampler.skip_duplicates existed lack the field: they read as false.
+TEST(SpecJson, ReadsSpecsStoredBeforeSkipDuplicatesExisted) {
+  nlohmann::json j = nlohmann::json::parse(*StudySpecToJson(testing::RichSpec("rich")));
+  ASSERT_TRUE(j["sampler"]["skip_duplicates"].get<bool>());
+  j["sampler"].erase("skip_duplicates");
+  absl::StatusOr<StudySpec> spec = StudySpecFromJson(j.dump());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_FALSE(spec->sampler.skip_duplicates);
+}
+
 TEST(SpecJson, RefusesMalformedSpecsNamingTheField) {
   const std::string good = *StudySpecToJson(testing::RichSpec("rich"));
   struct Case {
@@ -157,6 +167,8 @@ TEST(SpecJson, RefusesMalformedSpecsNamingTheField) {
        "max_retries: expected an integer"},
       {"bad tpe flag", [](nlohmann::json& j) { j["sampler"]["tpe"]["group"] = 1; },
        "sampler.tpe.group: expected true or false"},
+      {"bad skip_duplicates", [](nlohmann::json& j) { j["sampler"]["skip_duplicates"] = "yes"; },
+       "sampler.skip_duplicates: expected true or false"},
       {"bad op", [](nlohmann::json& j) { j["space"]["constraints"][0]["op"] = "~"; },
        "space.constraints[0].op: unknown operator"},
       {"bad distribution",

@@ -105,6 +105,7 @@ StudySpec RichSpec(const std::string& name) {
   spec.sampler.kind = SamplerKind::kTpe;
   spec.sampler.seed = std::numeric_limits<uint64_t>::max();
   spec.sampler.max_constraint_retries = 7;
+  spec.sampler.skip_duplicates = true;
   spec.sampler.tpe = TpeOptions{3, 48, 0.75, false, true, true, true, true};
   spec.max_trials = 123;
   spec.max_retries = 5;
