@@ -70,8 +70,9 @@ struct StudySpec {
 
 // Validates everything but the space (which SearchSpace::Create already validated): name,
 // directions, metric names, sampler options (group needs multivariate, n_ei_candidates >= 1,
-// skip_duplicates not with grid, ...), grid needs a finite discrete space (at most 10,000,000 points), limits. task_json is
-// NOT parsed here (core depends on std + abseil only): whoever parses the spec checks it.
+// skip_duplicates not with grid, ...), grid needs a finite discrete space (at most 10,000,000
+// points), limits. task_json is NOT parsed here (core depends on std + abseil only): whoever
+// parses the spec checks it.
 // INVALID_ARGUMENT naming the field (e.g. "sampler.tpe.group: requires multivariate").
 absl::Status ValidateStudySpec(const StudySpec& spec);
 

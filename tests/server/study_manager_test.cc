@@ -136,16 +136,18 @@ TEST_F(StudyManagerTest, StaleEpochIsRefusedAndChangesNothing) {
   EXPECT_EQ(storage_->GetTrialByNumber(done.study_id, 0)->values, std::vector<double>{0.25});
 }
 
-TEST_F(StudyManagerTest, ParallelGridLeasesNeverShareACellAndCompleteTheStudy) {
-  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("grid", SamplerKind::kGrid)).ok());
-  constexpr int kCells = 4 * 3 * 5;
+// `threads` workers lease trials of `study` with LeaseTrial and finish each with the value
+// objective(params) until nothing is handed out; returns the params of every leased trial.
+std::vector<ParamMap> LeaseAndFinishInParallel(
+    StudyManager& manager, const std::string& study, int threads,
+    const std::function<double(const ParamMap&)>& objective) {
   std::mutex mu;
   std::vector<ParamMap> seen;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 16; ++t) {
-    threads.emplace_back([&, t] {
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&, t] {
       for (;;) {
-        auto leased = manager_->LeaseTrial("w" + std::to_string(t), {}, NoWait());
+        auto leased = manager.LeaseTrial("w" + std::to_string(t), {}, NoWait());
         ASSERT_TRUE(leased.ok()) << leased.status();
         if (!leased->has_value()) return;
         const Trial& trial = (*leased)->trial;
@@ -153,12 +155,20 @@ TEST_F(StudyManagerTest, ParallelGridLeasesNeverShareACellAndCompleteTheStudy) {
           std::lock_guard lock(mu);
           seen.push_back(trial.params);
         }
-        FinishRequest finish{std::nullopt, {double(trial.number)}, {}, 1, false, {}, ""};
-        ASSERT_TRUE(manager_->FinishTrial("grid", trial.number, finish).ok());
+        FinishRequest finish{std::nullopt, {objective(trial.params)}, {}, 1, false, {}, ""};
+        ASSERT_TRUE(manager.FinishTrial(study, trial.number, finish).ok());
       }
     });
   }
-  for (auto& thread : threads) thread.join();
+  for (auto& worker : workers) worker.join();
+  return seen;
+}
+
+TEST_F(StudyManagerTest, ParallelGridLeasesNeverShareACellAndCompleteTheStudy) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("grid", SamplerKind::kGrid)).ok());
+  constexpr int kCells = 4 * 3 * 5;
+  const std::vector<ParamMap> seen =
+      LeaseAndFinishInParallel(*manager_, "grid", 16, [](const ParamMap&) { return 1.0; });
   ASSERT_EQ(seen.size(), kCells);
   EXPECT_EQ(std::set<ParamMap>(seen.begin(), seen.end()).size(), kCells);
   StudySummary summary = *manager_->GetStudy("grid");
@@ -175,27 +185,8 @@ TEST_F(StudyManagerTest, SkipDuplicatesGivesConcurrentTpeWorkersDistinctConfigur
   spec.sampler.kind = SamplerKind::kTpe;
   spec.sampler.skip_duplicates = true;
   ASSERT_TRUE(manager_->CreateStudy(spec).ok());
-  std::mutex mu;
-  std::vector<ParamMap> seen;
-  std::vector<std::thread> threads;
-  for (int t = 0; t < 8; ++t) {
-    threads.emplace_back([&, t] {
-      for (;;) {
-        auto leased = manager_->LeaseTrial("w" + std::to_string(t), {}, NoWait());
-        ASSERT_TRUE(leased.ok()) << leased.status();
-        if (!leased->has_value()) return;
-        const Trial& trial = (*leased)->trial;
-        {
-          std::lock_guard lock(mu);
-          seen.push_back(trial.params);
-        }
-        const double value = trial.params.at("a") + trial.params.at("c");
-        FinishRequest finish{std::nullopt, {value}, {}, 1, false, {}, ""};
-        ASSERT_TRUE(manager_->FinishTrial("tpe", trial.number, finish).ok());
-      }
-    });
-  }
-  for (auto& thread : threads) thread.join();
+  const std::vector<ParamMap> seen = LeaseAndFinishInParallel(
+      *manager_, "tpe", 8, [](const ParamMap& p) { return p.at("a") + p.at("c"); });
   ASSERT_EQ(seen.size(), 40u);
   EXPECT_EQ(std::set<ParamMap>(seen.begin(), seen.end()).size(), 40u);
   EXPECT_EQ(manager_->GetStudy("tpe")->study.state, StudyState::kCompleted);
