@@ -81,6 +81,27 @@ std::vector<const ParamMap*> TakenParams(const SamplingContext& ctx) {
   return taken;
 }
 
+bool IsTaken(const std::vector<const ParamMap*>& taken, const ParamMap& params) {
+  return std::any_of(taken.begin(), taken.end(),
+                     [&](const ParamMap* other) { return *other == params; });
+}
+
+// The first cell, in the grid's seeded order, of a finite discrete space that no trial has taken;
+// nullopt when the space has a continuous param or too many cells for a grid, or when every
+// cell is taken. For skip_duplicates once random draws have found nothing new.
+absl::StatusOr<std::optional<ParamMap>> FirstFreeCell(const SamplingContext& ctx,
+                                                      const std::vector<const ParamMap*>& taken) {
+  absl::StatusOr<std::unique_ptr<GridSampler>> grid = GridSampler::Create(*ctx.spec);
+  if (!grid.ok()) return std::nullopt;
+  SamplingContext cell_ctx = ctx;
+  for (int64_t cell = 0; cell < (*grid)->num_cells(); ++cell) {
+    cell_ctx.trial_number = cell;
+    NASQ_ASSIGN_OR_RETURN(ParamMap params, DrawAssignment(**grid, cell_ctx));
+    if (!IsTaken(taken, params)) return params;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec) {
@@ -133,12 +154,13 @@ absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx) {
     if (absl::Status s = spec.space.CheckAssignment(params); !s.ok()) {
       return absl::InternalError(absl::StrCat("sampler: invalid assignment: ", s.message()));
     }
-    const bool duplicate = std::any_of(taken.begin(), taken.end(),
-                                       [&](const ParamMap* other) { return *other == params; });
-    if (!duplicate) return params;
+    if (!IsTaken(taken, params)) return params;
     if (!first_duplicate) first_duplicate = std::move(params);
   }
-  if (first_duplicate) return *std::move(first_duplicate);
+  if (first_duplicate) {
+    NASQ_ASSIGN_OR_RETURN(std::optional<ParamMap> free_cell, FirstFreeCell(ctx, taken));
+    return free_cell ? *std::move(free_cell) : *std::move(first_duplicate);
+  }
   return absl::FailedPreconditionError(
       absl::StrCat("sampler: ", DescribeConstraint(spec.space, violated), " still violated after ",
                    max_redraws, " redraws (trial ", ctx.trial_number,

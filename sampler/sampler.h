@@ -86,8 +86,10 @@ inline constexpr int kSamplerDuplicateRedraws = 10;
 // constraint. With spec.sampler.skip_duplicates, a draw equal to the params of a trial in
 // ctx.history that has not FAILED is redrawn the same way: `sampler` makes the first
 // kSamplerDuplicateRedraws draws, uniform random draws the rest (TPE keeps proposing its best
-// point; random draws find the unexplored ones); when every redraw is a duplicate or violates
-// a constraint, the first duplicate is returned (the space is exhausted, or nearly).
+// point; random draws find the unexplored ones). When every redraw is a duplicate or violates
+// a constraint, a finite discrete space (one a GridSampler accepts) gives its first free cell
+// in the grid's seeded order; with no free cell, or in a space with a continuous param, the
+// first duplicate is returned.
 // RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and `ctx.redraw` are set by this
 // function. The result always passes spec.space.CheckAssignment.
 absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx);

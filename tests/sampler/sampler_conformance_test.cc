@@ -182,9 +182,12 @@ TEST(SampleTrial, SkipDuplicatesGivesTpeANewCellEachTrialUntilTheSpaceIsUsedUp) 
   EXPECT_EQ(*again, *SampleTrial(**sampler, {&spec, history, 16}));
 }
 
-TEST(SampleTrial, SkipDuplicatesCountsEveryTrialButFailedOnes) {
+// Two draws per trial (max_constraint_retries 1) mostly miss the one free cell of sixteen, so it
+// comes from enumerating the space.
+TEST(SampleTrial, SkipDuplicatesCountsEveryTrialButFailedOnesAndFindsTheLastFreeCell) {
   StudySpec spec = SixteenCellSpec(true);
   spec.sampler.kind = SamplerKind::kRandom;
+  spec.sampler.max_constraint_retries = 1;
   auto sampler = CreateSampler(spec);
   ASSERT_TRUE(sampler.ok());
   // Fifteen cells taken by trials in every state but FAIL; the sixteenth cell's trial FAILED.
@@ -196,7 +199,7 @@ TEST(SampleTrial, SkipDuplicatesCountsEveryTrialButFailedOnes) {
     const TrialState state = cell == 9 ? TrialState::kFail : states[cell % 4];
     history.push_back(testing::MakeTrial(spec, cell, params, state, {1.0}));
   }
-  for (int64_t number = 16; number < 20; ++number) {
+  for (int64_t number = 16; number < 24; ++number) {
     auto params = SampleTrial(**sampler, {&spec, history, number});
     ASSERT_TRUE(params.ok()) << params.status();
     EXPECT_EQ(*params, (ParamMap{{"n", 2}, {"c", 1}})) << "trial " << number;

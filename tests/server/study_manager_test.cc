@@ -178,17 +178,16 @@ TEST_F(StudyManagerTest, ParallelGridLeasesNeverShareACellAndCompleteTheStudy) {
 }
 
 // TPE with skip_duplicates over the same 60 discrete cells: concurrent workers never get a
-// configuration that another trial has, running or finished. 40 trials, so that a free cell is
-// always found (the threads' interleaving changes the history, so the draws are not fixed).
+// configuration that another trial has, running or finished, down to the last free cell.
 TEST_F(StudyManagerTest, SkipDuplicatesGivesConcurrentTpeWorkersDistinctConfigurations) {
-  StudySpec spec = MakeSpec("tpe", SamplerKind::kGrid, /*max_trials=*/40);
+  StudySpec spec = MakeSpec("tpe", SamplerKind::kGrid, /*max_trials=*/60);
   spec.sampler.kind = SamplerKind::kTpe;
   spec.sampler.skip_duplicates = true;
   ASSERT_TRUE(manager_->CreateStudy(spec).ok());
   const std::vector<ParamMap> seen = LeaseAndFinishInParallel(
       *manager_, "tpe", 8, [](const ParamMap& p) { return p.at("a") + p.at("c"); });
-  ASSERT_EQ(seen.size(), 40u);
-  EXPECT_EQ(std::set<ParamMap>(seen.begin(), seen.end()).size(), 40u);
+  ASSERT_EQ(seen.size(), 60u);
+  EXPECT_EQ(std::set<ParamMap>(seen.begin(), seen.end()).size(), 60u);
   EXPECT_EQ(manager_->GetStudy("tpe")->study.state, StudyState::kCompleted);
 }
 
