@@ -75,8 +75,7 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   if (!spec.metric_names.empty()) {
     out << "metrics: " << absl::StrJoin(spec.metric_names, ", ") << "\n";
   }
-  out << "sampler: " << SamplerKindName(spec.sampler.kind) << " (seed " << spec.sampler.seed
-      << ")\n"
+  out << "sampler: " << SamplerText(spec.sampler) << "\n"
       << "max_trials: " << (spec.max_trials ? absl::StrCat(spec.max_trials) : "unlimited") << "\n"
       << "max_retries: " << spec.max_retries << "\n"
       << "lease: " << spec.lease_duration_ms << " ms (heartbeat every "

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -89,6 +90,32 @@ Json StudyRecord(const v1::Study& study) {
   const int64_t created = TimestampToMicros(study.create_time());
   record["datetime_start"] = created ? Json(FormatTime(created)) : Json(nullptr);
   return record;
+}
+
+std::string SamplerText(const SamplerConfig& sampler) {
+  const SamplerConfig defaults;
+  const TpeOptions& tpe = sampler.tpe;
+  std::vector<std::string> options;
+  auto add_number = [&](const char* name, auto value, auto default_value) {
+    if (value != default_value) options.push_back(absl::StrCat(name, " ", value));
+  };
+  auto add_flag = [&](const char* name, bool value, bool default_value) {
+    if (value != default_value) options.push_back(value ? name : absl::StrCat(name, " false"));
+  };
+  add_number("n_startup_trials", tpe.n_startup_trials, defaults.tpe.n_startup_trials);
+  add_number("n_ei_candidates", tpe.n_ei_candidates, defaults.tpe.n_ei_candidates);
+  add_number("prior_weight", tpe.prior_weight, defaults.tpe.prior_weight);
+  add_flag("consider_magic_clip", tpe.consider_magic_clip, defaults.tpe.consider_magic_clip);
+  add_flag("consider_endpoints", tpe.consider_endpoints, defaults.tpe.consider_endpoints);
+  add_flag("multivariate", tpe.multivariate, defaults.tpe.multivariate);
+  add_flag("group", tpe.group, defaults.tpe.group);
+  add_flag("constant_liar", tpe.constant_liar, defaults.tpe.constant_liar);
+  add_number("max_constraint_retries", sampler.max_constraint_retries,
+             defaults.max_constraint_retries);
+  add_flag("skip_duplicates", sampler.skip_duplicates, defaults.skip_duplicates);
+  std::string text = absl::StrCat(SamplerKindName(sampler.kind), " (seed ", sampler.seed);
+  if (!options.empty()) absl::StrAppend(&text, "; ", absl::StrJoin(options, ", "));
+  return text + ")";
 }
 
 std::string DirectionsText(const v1::StudySpec& spec) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/study.h"
 #include "nasq/v1/study.pb.h"
 #include "nasq/v1/trial.pb.h"
 #include "nlohmann/json.hpp"
@@ -31,6 +32,10 @@ nlohmann::ordered_json AskRecord(const v1::Trial& trial);
 
 // name, direction, n_trials, state, sampler, datetime_start: one row of `nasq study list`.
 nlohmann::ordered_json StudyRecord(const v1::Study& study);
+
+// "tpe (seed 0)", plus every option that differs from its default, by its study-file name:
+// "tpe (seed 0; n_startup_trials 4, multivariate, skip_duplicates)".
+std::string SamplerText(const SamplerConfig& sampler);
 
 // "MINIMIZE" or "MAXIMIZE, MINIMIZE".
 std::string DirectionsText(const v1::StudySpec& spec);

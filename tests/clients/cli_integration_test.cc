@@ -177,6 +177,7 @@ TEST_F(CliIntegration, AskTellFiftyTrialsThenListBestAndExport) {
 
   EXPECT_THAT(CliOk({"study", "list"}), HasSubstr("quad"));
   EXPECT_THAT(CliOk({"study", "show", "quad"}), HasSubstr("state: COMPLETED"));
+  EXPECT_THAT(CliOk({"study", "show", "quad"}), HasSubstr("sampler: random (seed 3)\n"));
 }
 
 TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {

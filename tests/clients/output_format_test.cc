@@ -64,6 +64,24 @@ TEST(Records, DurationsPrintLikePythonTimedelta) {
   EXPECT_EQ(FormatTime(1'700'000'000'000'000), "2023-11-14 22:13:20");
 }
 
+TEST(Records, SamplerTextNamesTheOptionsThatDifferFromTheirDefaults) {
+  SamplerConfig sampler;
+  EXPECT_EQ(SamplerText(sampler), "tpe (seed 0)");
+  sampler.seed = 42;
+  sampler.tpe.n_startup_trials = 4;
+  sampler.tpe.prior_weight = 0.5;
+  sampler.tpe.consider_magic_clip = false;
+  sampler.tpe.multivariate = true;
+  sampler.skip_duplicates = true;
+  EXPECT_EQ(SamplerText(sampler),
+            "tpe (seed 42; n_startup_trials 4, prior_weight 0.5, consider_magic_clip false, "
+            "multivariate, skip_duplicates)");
+  SamplerConfig random;
+  random.kind = SamplerKind::kRandom;
+  random.max_constraint_retries = 7;
+  EXPECT_EQ(SamplerText(random), "random (seed 0; max_constraint_retries 7)");
+}
+
 TEST(Records, TrialRecordHasOptunaColumnsInOrder) {
   v1::Trial trial;
   trial.set_number(4);
