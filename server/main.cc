@@ -12,9 +12,17 @@
 int main(int argc, char** argv) {
   nasq::ServerOptions options;
   CLI::App app{"nasq-server: the nasq coordinator (studies, samplers, trial leases over gRPC)"};
-  app.add_option("--db", options.db_path,
-                 "SQLite database file, created when missing (default: in memory, nothing "
-                 "persisted)");
+  auto* db = app.add_option("--db", options.db_path,
+                            "SQLite database file, created when the path does not exist "
+                            "(default: in memory, nothing persisted)");
+  app.add_flag("--init", options.init_db,
+               "initialise an existing empty file at --db as a new database")
+      ->needs(db);
+  bool check_only = false;
+  app.add_flag("--check", check_only,
+               "check --db (SQLite integrity_check and nasq's row invariants), print the result "
+               "and exit: 0 when sound")
+      ->needs(db);
   app.add_option("--listen", options.listen_address, "gRPC listen address host:port")
       ->capture_default_str();
   app.add_option("--http", options.http_address,
@@ -40,6 +48,17 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_level(spdlog::level::from_str(options.log_level));
+
+  if (check_only) {
+    options.full_db_check = true;
+    auto storage = nasq::OpenServerStorage(options, /*create_if_missing=*/false);
+    if (!storage.ok()) {
+      std::cerr << "nasq-server --check: " << storage.status() << std::endl;
+      return EXIT_FAILURE;
+    }
+    std::cout << options.db_path << ": ok" << std::endl;
+    return EXIT_SUCCESS;
+  }
 
   // Block the stop signals in every thread (threads inherit the mask), then wait for them here.
   sigset_t stop_signals;

@@ -17,11 +17,6 @@ constexpr TrialState kAllStates[] = {TrialState::kWaiting, TrialState::kRunning,
                                      TrialState::kComplete, TrialState::kPruned,
                                      TrialState::kFail};
 
-absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const std::string& db_path) {
-  if (db_path.empty()) return NewMemoryStorage();
-  return OpenSqliteStorage(db_path);
-}
-
 absl::Status CheckOptions(const ServerOptions& o) {
   if (o.reaper_tick_ms <= 0) return absl::InvalidArgumentError("reaper_tick_ms: must be > 0");
   if (o.max_lease_wait_ms < 0) return absl::InvalidArgumentError("max_lease_wait_ms: must be >= 0");
@@ -31,6 +26,16 @@ absl::Status CheckOptions(const ServerOptions& o) {
 }
 
 }  // namespace
+
+absl::StatusOr<std::unique_ptr<Storage>> OpenServerStorage(const ServerOptions& options,
+                                                           bool create_if_missing) {
+  if (options.db_path.empty()) return NewMemoryStorage();
+  SqliteOptions sqlite;
+  sqlite.create_if_missing = create_if_missing;
+  sqlite.initialize_empty_file = options.init_db;
+  sqlite.integrity_check = options.full_db_check ? IntegrityCheck::kFull : IntegrityCheck::kQuick;
+  return OpenSqliteStorage(options.db_path, sqlite);
+}
 
 std::string RenderMetrics(const std::vector<StudySummary>& studies, const RpcMetrics& rpc) {
   std::string out =
@@ -63,7 +68,7 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
                                                               Clock* clock) {
   NASQ_RETURN_IF_ERROR(CheckOptions(options));
   std::unique_ptr<NasqServer> server(new NasqServer(options));
-  NASQ_ASSIGN_OR_RETURN(server->storage_, OpenStorage(options.db_path));
+  NASQ_ASSIGN_OR_RETURN(server->storage_, OpenServerStorage(options));
   StudyManagerOptions manager_options;
   manager_options.max_lease_wait_ms = options.max_lease_wait_ms;
   NASQ_ASSIGN_OR_RETURN(server->manager_,

@@ -35,6 +35,12 @@ namespace nasq {
 // state, then the RPC metrics.
 std::string RenderMetrics(const std::vector<StudySummary>& studies, const RpcMetrics& rpc);
 
+// The storage the server runs on: SQLite at options.db_path (opened with options.init_db and
+// options.full_db_check; a missing file is created when `create_if_missing`, else NOT_FOUND;
+// errors as OpenSqliteStorage), or in memory when db_path is empty.
+absl::StatusOr<std::unique_ptr<Storage>> OpenServerStorage(const ServerOptions& options,
+                                                           bool create_if_missing = true);
+
 class NasqServer {
  public:
   // Opens the storage (SQLite at options.db_path, else in memory), loads every study and

@@ -10,8 +10,15 @@
 namespace nasq {
 
 struct ServerOptions {
-  // SQLite database file (created when missing). Empty: in-memory storage, nothing persisted.
+  // SQLite database file, created when the path does not exist. Empty: in-memory storage,
+  // nothing persisted.
   std::string db_path;
+  // Initialise an existing empty file at db_path (0 bytes, or SQLite without tables) as a new
+  // database; otherwise such a file is refused. Default false.
+  bool init_db = false;
+  // Check db_path at open with SQLite's full integrity_check instead of quick_check (slower on
+  // large files). Default false.
+  bool full_db_check = false;
   // gRPC listen address, host:port; port 0 picks a free port. Default "127.0.0.1:50051".
   std::string listen_address = "127.0.0.1:50051";
   // HTTP address for /healthz and /metrics, host:port (port 0 picks one). Empty (default): off.

@@ -27,6 +27,8 @@ absl::Status SqliteStatus(int rc, absl::string_view context, sqlite3* db) {
       return absl::UnavailableError(message);
     case SQLITE_NOTADB:
       return absl::FailedPreconditionError(message);
+    case SQLITE_CORRUPT:
+      return absl::DataLossError(message);
     case SQLITE_CONSTRAINT:
       if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
         return absl::AlreadyExistsError(message);
@@ -127,6 +129,12 @@ absl::StatusOr<SqliteStatement> SqliteDb::Prepare(const std::string& sql) {
     it = statements_.emplace(sql, stmt).first;
   }
   return SqliteStatement(it->second, db_);
+}
+
+absl::Status SqliteDb::SetCheckpointOnClose(bool checkpoint) {
+  const int rc = sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, checkpoint ? 0 : 1,
+                                   nullptr);
+  return SqliteStatus(rc, absl::StrCat(path_, ": setting SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE"), db_);
 }
 
 void SqliteDb::Rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }

@@ -26,7 +26,8 @@ namespace nasq {
 // Converts an SQLite result code into a Status whose message starts with `context` and
 // includes SQLite's description. OK for SQLITE_OK / SQLITE_ROW / SQLITE_DONE.
 // Mapping: BUSY / LOCKED / IOERR / FULL / CANTOPEN / READONLY / PERM -> UNAVAILABLE;
-// NOTADB -> FAILED_PRECONDITION; CONSTRAINT (unique / primary key) -> ALREADY_EXISTS;
+// NOTADB -> FAILED_PRECONDITION; CORRUPT -> DATA_LOSS; CONSTRAINT (unique / primary key) ->
+// ALREADY_EXISTS;
 // everything else -> INTERNAL.
 absl::Status SqliteStatus(int rc, absl::string_view context, sqlite3* db = nullptr);
 
@@ -103,6 +104,10 @@ class SqliteDb {
     }
     return result;
   }
+
+  // Whether closing the last connection to a WAL database copies the WAL into the database
+  // file (SQLite's default: true). False leaves the file's bytes as they are.
+  absl::Status SetCheckpointOnClose(bool checkpoint);
 
   const std::string& path() const { return path_; }
 

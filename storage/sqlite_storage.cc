@@ -554,16 +554,33 @@ class SqliteStorage final : public Storage {
 absl::StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path,
                                                            const SqliteOptions& options) {
   std::error_code ec;
-  if (!options.create_if_missing && !std::filesystem::exists(path, ec)) {
+  const bool existed = std::filesystem::exists(path, ec);
+  if (!options.create_if_missing && !existed) {
     return absl::NotFoundError(absl::StrCat("database file ", path, " does not exist"));
   }
-  NASQ_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db,
-                        SqliteDb::Open(path, options.create_if_missing));
+  NASQ_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, !existed));
   // Connection settings that neither read nor write the file.
   NASQ_RETURN_IF_ERROR(db->Exec(absl::StrCat("PRAGMA busy_timeout = ", options.busy_timeout_ms)));
   NASQ_RETURN_IF_ERROR(db->Exec("PRAGMA foreign_keys = ON"));
-  // Refuse foreign or newer files before anything is written to them.
+  // Refuse damaged, foreign, newer, empty or inconsistent files before anything is written to
+  // them; until then a refused file's WAL must not be checkpointed into it at close either. The
+  // structure is checked first: reading a damaged table could fail with a less helpful error. A
+  // file that is not SQLite at all is left to InspectSchemaVersion, which says so.
+  NASQ_RETURN_IF_ERROR(db->SetCheckpointOnClose(false));
+  if (absl::Status integrity = CheckSqliteIntegrity(*db, options.integrity_check);
+      !integrity.ok() && !absl::IsFailedPrecondition(integrity)) {
+    return integrity;
+  }
   NASQ_ASSIGN_OR_RETURN(int64_t version, InspectSchemaVersion(*db));
+  if (version == 0 && existed && !options.initialize_empty_file) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        path,
+        " exists but is empty (no nasq schema); nasq creates a database only at a path that "
+        "does not exist yet. Check the path, or initialise this file explicitly "
+        "(nasq-server --init)"));
+  }
+  if (version > 0) NASQ_RETURN_IF_ERROR(CheckNasqRows(*db));
+  NASQ_RETURN_IF_ERROR(db->SetCheckpointOnClose(true));
   NASQ_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));  // outside any transaction
   // FULL: the WAL is fsync'ed at every commit, so a committed state change (a trial's result)
   // survives power loss, not only a process crash; NORMAL could lose the last commits.

@@ -26,6 +26,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "storage/sqlite_checks.h"
 #include "storage/storage.h"
 
 namespace nasq {
@@ -37,14 +38,28 @@ struct SqliteOptions {
   // Create the file (and the schema) when it does not exist. When false, a missing file is
   // NOT_FOUND. Default true.
   bool create_if_missing = true;
+  // Initialise an existing empty file (0 bytes, or an SQLite database without any schema
+  // object or application id) as a new nasq database. When false such a file is refused, so a
+  // mistyped path to some other file is never silently turned into a database. Default false.
+  bool initialize_empty_file = false;
+  // Which structural check runs at open: kQuick (PRAGMA quick_check) or kFull (PRAGMA
+  // integrity_check, slower: it also compares every index with its table). Default kQuick.
+  IntegrityCheck integrity_check = IntegrityCheck::kQuick;
 };
 
-// Opens (or creates) the nasq database at `path` and brings its schema up to date.
+// Opens (or creates) the nasq database at `path`, checks it and brings its schema up to date.
+// A database is created only at a path that does not exist yet (with create_if_missing) or,
+// with initialize_empty_file, in an existing empty file. (A process killed between creating the
+// file and committing the schema leaves such an empty file behind.) Opening an existing database
+// first runs options.integrity_check and then checks nasq's row invariants (every RUNNING trial
+// has a lease; each study's trial numbers are 0..N-1).
 // Errors, all of which leave the file byte-for-byte unchanged:
 //  * FAILED_PRECONDITION naming the file when it is not a nasq database (not SQLite at all, or
-//    an SQLite database with tables but without nasq's schema_version marker), or when it was
-//    written by a newer nasq (its schema version is above the one this build knows; both
-//    versions are named).
+//    an SQLite database with tables but without nasq's schema_version marker), when it is an
+//    existing empty file and initialize_empty_file is false, or when it was written by a newer
+//    nasq (its schema version is above the one this build knows; both versions are named).
+//  * DATA_LOSS naming the file when the integrity check fails (with SQLite's findings) or rows
+//    break nasq's invariants (naming the study, the trial number and what is wrong).
 //  * NOT_FOUND when the file does not exist and `create_if_missing` is false.
 //  * UNAVAILABLE / INTERNAL when SQLite itself fails (permissions, locks, I/O).
 absl::StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& path,

@@ -13,15 +13,16 @@
 #include <cmath>
 #include <fstream>
 #include <functional>
-#include <iterator>
 #include <limits>
 #include <optional>
 #include <set>
+#include <utility>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/sqlite_schema.h"
 #include "storage/trial_checks.h"
@@ -30,8 +31,10 @@
 namespace nasq {
 namespace {
 
+using ::nasq::testing::CorruptMiddlePage;
 using ::nasq::testing::ExpectSameSpec;
 using ::nasq::testing::ExpectSameTrial;
+using ::nasq::testing::ReadFileBytes;
 using ::nasq::testing::RemoveDbFiles;
 using ::nasq::testing::SampleSpec;
 using ::nasq::testing::SampleTrialTemplate;
@@ -67,11 +70,6 @@ std::string RawQuery(const std::string& path, const std::string& sql) {
   sqlite3_free(error);
   sqlite3_close(db);
   return out;
-}
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 TEST(SqliteStorage, ReopenPersistsEverything) {
@@ -278,15 +276,117 @@ TEST(SqliteStorage, StoresObjectiveAndIntermediateFloatsLikeOptuna) {
   RemoveDbFiles(path);
 }
 
-TEST(SqliteStorage, InitialisesAnExistingEmptyFile) {
-  const std::string path = TempDbPath("empty");
-  std::ofstream(path).close();  // zero bytes: a valid, empty SQLite database
+// Creates an SQLite file at `path` with a raw connection and runs `sql` on it.
+void MakeRawSqlite(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+  sqlite3_close(db);
+}
+
+// Existing empty files: a 0-byte file and an SQLite database without any table.
+const std::vector<std::pair<std::string, std::function<void(const std::string&)>>>&
+EmptyFileMakers() {
+  static const auto* makers =
+      new std::vector<std::pair<std::string, std::function<void(const std::string&)>>>{
+          {"0-byte file", [](const std::string& path) { std::ofstream(path).close(); }},
+          {"empty sqlite database",
+           [](const std::string& path) { MakeRawSqlite(path, "PRAGMA user_version = 7"); }},
+      };
+  return *makers;
+}
+
+TEST(SqliteStorage, InitialisesAnExistingEmptyFileOnlyWhenAsked) {
+  for (const auto& [name, make] : EmptyFileMakers()) {
+    SCOPED_TRACE(name);
+    const std::string path = TempDbPath("empty");
+    make(path);
+    const std::string before = ReadFileBytes(path);
+    absl::StatusOr<std::unique_ptr<Storage>> refused = OpenSqliteStorage(path);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+    EXPECT_THAT(refused.status().message(), ::testing::HasSubstr(path));
+    EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("empty"));
+    EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("--init"));
+    EXPECT_TRUE(ReadFileBytes(path) == before) << "the refused file was modified";
+
+    SqliteOptions options;
+    options.initialize_empty_file = true;
+    absl::StatusOr<std::unique_ptr<Storage>> storage = OpenSqliteStorage(path, options);
+    ASSERT_TRUE(storage.ok()) << storage.status();
+    EXPECT_EQ(RawQuery(path, "SELECT MAX(version) FROM schema_version"),
+              std::to_string(LatestSchemaVersion()));
+    EXPECT_TRUE((*storage)->CreateStudy(SampleSpec("s"), 0).ok());
+    storage->reset();
+    RemoveDbFiles(path);
+  }
+}
+
+// A nasq database with study "s" holding `trials` RUNNING trials (each with a lease), closed.
+void MakeNasqDb(const std::string& path, int trials) {
   std::unique_ptr<Storage> storage = MustOpen(path);
   ASSERT_NE(storage, nullptr);
-  EXPECT_EQ(RawQuery(path, "SELECT MAX(version) FROM schema_version"),
-            std::to_string(LatestSchemaVersion()));
-  EXPECT_TRUE(storage->CreateStudy(SampleSpec("s"), 0).ok());
-  storage.reset();
+  const int64_t study = *storage->CreateStudy(SampleSpec("s"), 0);
+  for (int i = 0; i < trials; ++i) {
+    ASSERT_TRUE(storage->CreateTrial(study, SampleTrialTemplate()).ok());
+  }
+}
+
+TEST(SqliteStorage, RefusesDamagedOrInconsistentDatabasesAndLeavesThemUntouched) {
+  struct Case {
+    std::string name;
+    std::function<void(const std::string& path)> damage;  // applied to a closed nasq database
+    std::vector<std::string> message_parts;                // besides the path
+  };
+  const std::vector<Case> cases = {
+      {"a page overwritten in the middle", CorruptMiddlePage, {"quick_check"}},
+      {"RUNNING trial without lease row",
+       [](const std::string& path) {
+         RawQuery(path,
+                  "DELETE FROM leases WHERE trial_id = (SELECT trial_id FROM trials WHERE number "
+                  "= 1)");
+       },
+       {"study 's' trial 1", "RUNNING without a lease row"}},
+      {"numbering gap",
+       [](const std::string& path) {
+         RawQuery(path, "UPDATE trials SET number = 99 WHERE number = 2");
+       },
+       {"study 's'", "trial number 2 is missing"}},
+      {"numbers not starting at 0",
+       [](const std::string& path) {
+         RawQuery(path, "UPDATE trials SET number = number + 100");
+       },
+       {"study 's'", "the first trial number is 100"}},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    const std::string path = TempDbPath("damaged");
+    MakeNasqDb(path, 40);
+    c.damage(path);
+    const std::string before = ReadFileBytes(path);
+    absl::StatusOr<std::unique_ptr<Storage>> storage = OpenSqliteStorage(path);
+    EXPECT_EQ(storage.status().code(), absl::StatusCode::kDataLoss) << storage.status();
+    EXPECT_THAT(storage.status().message(), ::testing::HasSubstr(path));
+    for (const std::string& part : c.message_parts) {
+      EXPECT_THAT(storage.status().message(), ::testing::HasSubstr(part));
+    }
+    EXPECT_TRUE(ReadFileBytes(path) == before) << "the refused file was modified";
+    RemoveDbFiles(path);
+  }
+}
+
+TEST(SqliteStorage, FullIntegrityCheckFindsAnIndexThatDisagreesWithItsTable) {
+  const std::string path = TempDbPath("index");
+  MakeNasqDb(path, 3);
+  // Redeclare an index over other columns without rebuilding it: its entries no longer match
+  // the table, which only the full check compares.
+  RawQuery(path,
+           "PRAGMA writable_schema = ON; UPDATE sqlite_schema SET sql = 'CREATE INDEX "
+           "trials_study_state ON trials(state, study_id)' WHERE name = 'trials_study_state'; "
+           "PRAGMA writable_schema = OFF;");
+  ASSERT_NE(MustOpen(path), nullptr);  // quick_check does not compare index contents
+  SqliteOptions options;
+  options.integrity_check = IntegrityCheck::kFull;
+  EXPECT_EQ(OpenSqliteStorage(path, options).status().code(), absl::StatusCode::kDataLoss);
   RemoveDbFiles(path);
 }
 
@@ -345,7 +445,7 @@ TEST(SqliteStorage, RefusesForeignFilesAndLeavesThemUntouched) {
     SCOPED_TRACE(c.name);
     const std::string path = TempDbPath("foreign");
     c.make(path);
-    const std::string before = ReadBytes(path);
+    const std::string before = ReadFileBytes(path);
     ASSERT_FALSE(before.empty());
     absl::StatusOr<std::unique_ptr<Storage>> storage = OpenSqliteStorage(path);
     EXPECT_EQ(storage.status().code(), absl::StatusCode::kFailedPrecondition) << storage.status();
@@ -354,7 +454,7 @@ TEST(SqliteStorage, RefusesForeignFilesAndLeavesThemUntouched) {
     for (const std::string& part : c.message_parts) {
       EXPECT_NE(message.find(part), std::string::npos) << "missing \"" << part << "\": " << message;
     }
-    EXPECT_TRUE(ReadBytes(path) == before) << "the file was modified";
+    EXPECT_TRUE(ReadFileBytes(path) == before) << "the file was modified";
     RemoveDbFiles(path);
   }
 }

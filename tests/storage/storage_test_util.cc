@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 
 #include "gtest/gtest.h"
@@ -218,6 +220,24 @@ void RemoveDbFiles(const std::string& path) {
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
     std::filesystem::remove(path + suffix, ec);
   }
+}
+
+std::string ReadFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void CorruptMiddlePage(const std::string& path) {
+  std::string bytes = ReadFileBytes(path);
+  ASSERT_GE(bytes.size(), 100u) << path << " is not an SQLite database";
+  // The page size is the big-endian 16-bit field at offset 16 of the header.
+  const size_t page_size =
+      (static_cast<unsigned char>(bytes[16]) << 8) | static_cast<unsigned char>(bytes[17]);
+  const size_t pages = bytes.size() / page_size;
+  ASSERT_GE(pages, 8u) << path << " is too small to corrupt a page in the middle";
+  std::fill_n(bytes.begin() + static_cast<std::ptrdiff_t>(pages / 2 * page_size), page_size,
+              '\x5a');
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
 }  // namespace nasq::testing

@@ -1,6 +1,6 @@
 // tests/storage/storage_test_util.h: shared fixtures for the storage tests: sample study specs
-// and trials, field-by-field equality checks for StudySpec and Trial (NaN-aware), and temporary
-// database paths.
+// and trials, field-by-field equality checks for StudySpec and Trial (NaN-aware), temporary
+// database paths, and file helpers (raw bytes, a corrupted page).
 #ifndef NASQ_TESTS_STORAGE_STORAGE_TEST_UTIL_H_
 #define NASQ_TESTS_STORAGE_STORAGE_TEST_UTIL_H_
 
@@ -35,6 +35,12 @@ void ExpectSameTrial(const Trial& expected, const Trial& actual);
 std::string TempDbPath(const std::string& stem);
 // Removes the database file and its -wal / -shm companions.
 void RemoveDbFiles(const std::string& path);
+
+// The bytes of the file at `path` (empty when it cannot be read).
+std::string ReadFileBytes(const std::string& path);
+// Overwrites the page in the middle of the closed SQLite file at `path` (at least 8 pages) with
+// garbage, as a disk or a stray write might.
+void CorruptMiddlePage(const std::string& path);
 
 }  // namespace nasq::testing
 
