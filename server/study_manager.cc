@@ -107,6 +107,7 @@ absl::StatusOr<std::unique_ptr<StudyManager>> StudyManager::Create(Storage* stor
 
 absl::Status StudyManager::Load() {
   NASQ_ASSIGN_OR_RETURN(std::vector<Study> studies, storage_->ListStudies());
+  const int64_t loaded_us = clock_->NowMicros();
   for (Study& study : studies) {
     auto entry = std::make_shared<Entry>();
     absl::StatusOr<std::unique_ptr<Sampler>> sampler = CreateSampler(study.spec);
@@ -117,7 +118,12 @@ absl::Status StudyManager::Load() {
     }
     entry->sampler = std::move(*sampler);
     NASQ_ASSIGN_OR_RETURN(entry->trials, storage_->GetAllTrials(study.id));
-    for (const Trial& t : entry->trials) entry->Track(t, 1);
+    // The grace period (see the header): the cached deadline only; Storage keeps the stored one.
+    const int64_t grace_deadline = loaded_us + study.spec.lease_duration_ms * 1000;
+    for (Trial& t : entry->trials) {
+      if (t.lease) t.lease->deadline_us = std::max(t.lease->deadline_us, grace_deadline);
+      entry->Track(t, 1);
+    }
     entry->task_kind = TaskKind(study.spec.task_json);
     entry->study = std::move(study);
     studies_[entry->name()] = std::move(entry);

@@ -112,8 +112,11 @@ struct HeartbeatResult {
 class StudyManager {
  public:
   // Loads every study and trial from `storage` (neither may be null; both must outlive the
-  // manager). RUNNING trials keep their stored lease deadlines. Fails when Storage fails or a
-  // stored spec cannot be served by a sampler.
+  // manager). Grace period after a restart: a loaded lease expires no earlier than one lease
+  // duration (its study's lease_duration_ms) after this call, i.e. its deadline becomes
+  // max(stored deadline, now + lease duration), so live workers that lost their heartbeats
+  // during an outage get the time to reconnect before their trials are re-queued or FAILed.
+  // Fails when Storage fails or a stored spec cannot be served by a sampler.
   static absl::StatusOr<std::unique_ptr<StudyManager>> Create(Storage* storage, Clock* clock,
                                                               StudyManagerOptions options = {});
   ~StudyManager();

@@ -108,6 +108,33 @@ TEST_F(StudyManagerTest, HeartbeatRenewsLeaseSoItDoesNotExpire) {
   EXPECT_EQ(manager_->GetTrial("s", 0)->state, TrialState::kRunning);
 }
 
+TEST_F(StudyManagerTest, RestartGivesLoadedLeasesOneLeaseDurationOfGrace) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  const Lease lease = *manager_->Ask("s", "w1")->trial.lease;
+  // The server is down for five lease durations, then a new manager loads the same storage.
+  clock_.AdvanceMicros(5 * kLeaseMs * 1000);
+  manager_.reset();
+  manager_ = *StudyManager::Create(storage_.get(), &clock_);
+  EXPECT_EQ(manager_->GetTrial("s", 0)->lease->deadline_us, clock_.NowMicros() + kLeaseMs * 1000);
+  EXPECT_EQ(*manager_->ReapExpiredLeases(), 0) << "expired while nobody could renew it";
+  // The worker reconnects within the grace period and its heartbeats keep the trial.
+  clock_.AdvanceMicros(kLeaseMs * 1000 - 1);
+  EXPECT_EQ(*manager_->ReapExpiredLeases(), 0);
+  ASSERT_TRUE(manager_->Heartbeat("s", 0, lease.epoch).ok());
+  clock_.AdvanceMicros(kLeaseMs * 1000 - 1);
+  EXPECT_EQ(*manager_->ReapExpiredLeases(), 0);
+  EXPECT_TRUE(manager_->FinishTrial("s", 0, {std::nullopt, {0.5}, {}, lease.epoch}).ok());
+  // A worker that never comes back loses its trial one lease duration after the restart.
+  const Lease orphan = *manager_->Ask("s", "w2")->trial.lease;
+  clock_.AdvanceMicros(5 * kLeaseMs * 1000);
+  manager_.reset();
+  manager_ = *StudyManager::Create(storage_.get(), &clock_);
+  clock_.AdvanceMicros(kLeaseMs * 1000);
+  EXPECT_EQ(*manager_->ReapExpiredLeases(), 1);
+  EXPECT_EQ(manager_->GetTrial("s", 1)->state, TrialState::kWaiting);
+  EXPECT_EQ(manager_->GetTrial("s", 1)->attempt, orphan.epoch + 1);
+}
+
 TEST_F(StudyManagerTest, StaleEpochIsRefusedAndChangesNothing) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
   ASSERT_TRUE(manager_->Ask("s", "w1").ok());

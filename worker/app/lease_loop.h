@@ -27,7 +27,8 @@ namespace nasq {
 
 class LeaseLoop {
  public:
-  // `client` must outlive the loop. options.server is not used (the client is connected).
+  // `client` must outlive the loop. options.server and options.client are not used (the caller
+  // built `client` from them).
   LeaseLoop(const NasqClient& client, WorkerOptions options);
 
   // Leases and runs trials one at a time as options.worker_id until RequestStop/RequestAbort and

@@ -59,7 +59,7 @@ int RunLeaseLoop(const nasq::WorkerOptions& options) {
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
 
-  nasq::NasqClient client(nasq::NasqClient::Connect(options.server));
+  nasq::NasqClient client(options.server, options.client);
   nasq::LeaseLoop loop(client, options);
   std::thread([&loop, read_fd = fds[0]] {
     for (int received = 0;; ++received) {

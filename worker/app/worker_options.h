@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "clients/nasq_client.h"
 #include "worker/pipeline/data_preparation.h"
 
 namespace nasq {
@@ -29,8 +30,15 @@ struct WorkerOptions {
   std::vector<std::string> studies;
   // How long one LeaseTrial call waits for work (default 5 s; bounds how fast SIGTERM is seen).
   std::chrono::milliseconds lease_wait{5'000};
-  // Pause after a failed LeaseTrial before the next try (default 1 s).
-  std::chrono::milliseconds retry_backoff{1'000};
+  // Pause after a failed LeaseTrial before the next try (default 250 ms).
+  std::chrono::milliseconds retry_backoff{250};
+  // Deadlines and retries of the worker's RPCs. The worker's client is built from `server`, so
+  // it opens a fresh connection before each retry; with retries at most max_backoff apart
+  // (default 250 ms, +-20% jitter) the worker reaches a restarted coordinator within ~0.3 s of
+  // it listening again, and with max_attempts (default 40) a call, e.g. the CompleteTrial of a
+  // trial that took hours, rides out about 10 s of outage (leases survive such an outage:
+  // StudyManager's grace period). The other fields keep ClientOptions' defaults.
+  ClientOptions client{.max_attempts = 40, .max_backoff = std::chrono::milliseconds(250)};
   // Heartbeat period when the coordinator does not say (default 10 s).
   std::chrono::milliseconds default_heartbeat{10'000};
   // Input paths and the vocabulary cache (see DataPaths).

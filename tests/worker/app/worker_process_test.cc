@@ -2,6 +2,8 @@
 // one LibTorch thread each) run small studies on a few hundred embedded SpamAssassin e-mails.
 //  * Two workers finish a 4-trial study although one is SIGKILLed while it holds a trial; every
 //    trial's metrics are in the database file afterwards.
+//  * A worker keeps its trial across a coordinator outage longer than the lease and reaches the
+//    restarted coordinator within a second.
 //  * A trial the task cannot run (heads not dividing hidden, a missing dataset) ends FAILED with
 //    the reason while the same worker goes on completing other trials.
 //  * `nasq-worker --once` prints the metrics the same params produce through the server.
@@ -11,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <iostream>
 #include <iterator>
 #include <memory>
 #include <set>
@@ -254,6 +257,46 @@ TEST_F(WorkerProcessTest, TwoWorkersCompleteAStudyWhenOneIsKilledMidTrial) {
     cells.emplace(trial.params.at("hidden_size"), trial.params.at("train.learning_rate"));
   }
   EXPECT_EQ(cells.size(), 4u) << "each grid cell ran once";
+}
+
+// The coordinator is SIGKILLed while a worker trains a trial and stays down for longer than the
+// lease (2 s). The worker's heartbeats reach it again within a second of the restarted server
+// answering, and the lease survives the outage (the restart's grace period), so the trial
+// completes on its first attempt instead of being re-queued.
+TEST_F(WorkerProcessTest, WorkerKeepsItsTrialAcrossACoordinatorOutage) {
+  CreateStudy(StudyYaml("outage", "    train.epochs: [60]", 1));
+  ChildProcess& worker = StartWorker("steady");
+  ASSERT_TRUE(WaitFor("outage", [](const std::vector<v1::Trial>& trials) {
+    return CountIn(trials, v1::TRIAL_STATE_RUNNING) == 1;
+  })) << WorkerLogs();
+  server_->Kill();
+  std::this_thread::sleep_for(std::chrono::seconds(3));
+  ASSERT_TRUE(server_->Restart().ok());
+  const auto answering = std::chrono::steady_clock::now();
+  const v1::Trial loaded = Trials("outage").at(0);
+  ASSERT_EQ(loaded.state(), v1::TRIAL_STATE_RUNNING) << "the lease expired at the restart";
+  // A heartbeat renews the lease beyond the grace deadline set at load.
+  std::chrono::milliseconds reconnect{-1};
+  while (std::chrono::steady_clock::now() - answering < std::chrono::seconds(5)) {
+    const v1::Trial now = Trials("outage").at(0);
+    if (now.lease().expire_time().seconds() * 1'000'000'000 + now.lease().expire_time().nanos() >
+        loaded.lease().expire_time().seconds() * 1'000'000'000 +
+            loaded.lease().expire_time().nanos()) {
+      reconnect = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - answering);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::cout << "worker's first heartbeat after the restart: " << reconnect.count() << " ms"
+            << std::endl;
+  EXPECT_GE(reconnect.count(), 0) << "no heartbeat within 5 s\n" << worker.Log();
+  EXPECT_LT(reconnect.count(), 1000) << worker.Log();
+  ASSERT_TRUE(WaitFor("outage", [](const std::vector<v1::Trial>& trials) {
+    return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 1;
+  })) << WorkerLogs() << server_->Log();
+  EXPECT_EQ(Trials("outage").at(0).attempt(), 1) << "the trial was re-run";
+  EXPECT_EQ(worker.Terminate(std::chrono::seconds(30)), 0) << worker.Log();
 }
 
 TEST_F(WorkerProcessTest, FailsTrialsItCannotRunAndServesTheRest) {
