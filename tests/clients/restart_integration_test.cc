@@ -1,12 +1,12 @@
 // Integration test: nasq-server is SIGKILLed in the middle of a 200-trial ask/tell run with 8
 // client threads and restarted on the same SQLite file; nothing acknowledged is lost. Leases
 // are short (2 s) so that a trial orphaned by the kill is re-queued and the run can finish.
-#include <atomic>
+#include <chrono>
 #include <map>
-#include <mutex>
 #include <set>
 #include <thread>
 
+#include "clients/ask_tell_load.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/clients/test_env.h"
@@ -35,57 +35,23 @@ lease: {duration: 2s, heartbeat_interval: 500ms}
 )")});
   ASSERT_EQ(created.exit_code, 0) << created.err;
 
-  std::mutex mu;
-  std::map<int64_t, double> acknowledged;  // number -> value the server confirmed
-  std::vector<std::string> errors;
-  std::atomic<int> completed{0};
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      ClientOptions options;
-      options.max_attempts = 40;  // rides out the restart (capped backoff: 1 s)
-      options.deadline = std::chrono::seconds(5);
-      options.client_id = "restart-" + std::to_string(t);
-      auto client = server.Client(options);
-      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(40);
-      while (std::chrono::steady_clock::now() < give_up) {
-        auto trial = client->Ask("restart");
-        // Every remaining trial is leased (one may be orphaned: its Ask was stored but the
-        // answer was lost in the kill); its lease expires and it is asked again.
-        if (trial.status().code() == absl::StatusCode::kResourceExhausted) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          continue;
-        }
-        if (!trial.ok()) {
-          if (trial.status().code() != absl::StatusCode::kFailedPrecondition) {  // completed
-            std::lock_guard lock(mu);
-            errors.push_back("ask: " + trial.status().ToString());
-          }
-          return;
-        }
-        const double value = trial->params().at("x").double_value() * trial->number();
-        auto told = client->Tell("restart", trial->number(), v1::TRIAL_STATE_COMPLETE, {value});
-        std::lock_guard lock(mu);
-        if (told.ok()) {
-          acknowledged[trial->number()] = value;
-          completed.fetch_add(1);
-        } else if (told.status().code() != absl::StatusCode::kFailedPrecondition) {
-          errors.push_back("tell: " + told.status().ToString());
-        }
-      }
-    });
-  }
-
+  AskTellLoadOptions options;
+  options.threads = kThreads;
+  options.give_up = std::chrono::seconds(40);
+  AskTellLoad load(
+      server, "restart",
+      [](const v1::Trial& trial) { return trial.params().at("x").double_value() * trial.number(); },
+      options);
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (completed.load() < kTrials / 3 && std::chrono::steady_clock::now() < give_up) {
+  while (load.told() < kTrials / 3 && std::chrono::steady_clock::now() < give_up) {
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   server.Kill();
-  const int at_kill = completed.load();
+  const int at_kill = load.told();
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   ASSERT_TRUE(server.Restart().ok());
-  for (auto& th : threads) th.join();
-  EXPECT_THAT(errors, ::testing::IsEmpty());
+  load.Join();
+  EXPECT_THAT(load.errors(), ::testing::IsEmpty());
   EXPECT_LT(at_kill, kTrials);
 
   auto client = server.Client();
@@ -98,7 +64,7 @@ lease: {duration: 2s, heartbeat_interval: 500ms}
     if (t.state() == v1::TRIAL_STATE_COMPLETE) stored[t.number()] = t.values(0);
   }
   EXPECT_EQ(stored.size(), static_cast<size_t>(kTrials));
-  for (const auto& [number, value] : acknowledged) {
+  for (const auto& [number, value] : load.acknowledged()) {
     ASSERT_TRUE(stored.contains(number)) << "acknowledged trial " << number << " lost";
     EXPECT_EQ(stored[number], value);
   }

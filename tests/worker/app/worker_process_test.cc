@@ -14,15 +14,12 @@
 // Skipped when the SpamAssassin package has not been fetched (scripts/fetch-data.sh).
 #include <sqlite3.h>
 
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <iterator>
-#include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -30,6 +27,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "clients/ask_tell_load.h"
 #include "clients/local_server.h"
 #include "clients/spec_yaml.h"
 #include "gmock/gmock.h"
@@ -331,67 +329,31 @@ TEST_F(WorkerProcessTest, ChaosSigkillLoopLosesAndDuplicatesNothing) {
     return CountIn(trials, v1::TRIAL_STATE_RUNNING) == 1;
   })) << WorkerLogs();
 
-  std::mutex mu;
-  std::map<int64_t, double> acknowledged;  // number -> value the server confirmed
-  std::vector<std::string> errors;
-  std::atomic<int> told{0};
-  std::atomic<int> clients_done{0};
-  std::vector<std::thread> clients;
-  for (int c = 0; c < kChaosClients; ++c) {
-    clients.emplace_back([&, c] {
-      struct Done {
-        std::atomic<int>& count;
-        ~Done() { count.fetch_add(1); }
-      } done{clients_done};
-      ClientOptions options;
-      options.max_attempts = 60;  // rides out each restart (backoff capped at 1 s)
-      options.deadline = std::chrono::seconds(5);
-      options.client_id = "chaos-" + std::to_string(c);
-      auto client = server_->Client(options);
-      const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(150);
-      while (std::chrono::steady_clock::now() < give_up) {
-        auto trial = client->Ask("chaos");
-        // Every remaining trial is leased; an orphan (its Ask stored, the answer lost in a kill)
-        // is re-queued once its lease expires.
-        if (trial.status().code() == absl::StatusCode::kResourceExhausted) {
-          std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          continue;
-        }
-        if (!trial.ok()) {
-          if (trial.status().code() != absl::StatusCode::kFailedPrecondition) {  // completed
-            std::lock_guard lock(mu);
-            errors.push_back("ask: " + trial.status().ToString());
-          }
-          return;
-        }
-        const double value = ChaosValue(trial->params().at("x").double_value(), trial->number());
-        auto answer = client->Tell("chaos", trial->number(), v1::TRIAL_STATE_COMPLETE, {value});
-        std::lock_guard lock(mu);
-        if (answer.ok()) {
-          acknowledged[trial->number()] = value;
-          told.fetch_add(1);
-        } else if (answer.status().code() != absl::StatusCode::kFailedPrecondition) {
-          errors.push_back("tell: " + answer.status().ToString());
-        }
-      }
-    });
-  }
+  AskTellLoadOptions options;
+  options.threads = kChaosClients;
+  options.give_up = std::chrono::seconds(150);
+  AskTellLoad load(
+      *server_, "chaos",
+      [](const v1::Trial& trial) {
+        return ChaosValue(trial.params().at("x").double_value(), trial.number());
+      },
+      options);
 
   std::string at_kills;  // told counts at each kill, for the log
   for (int kill = 0; kill < kChaosKills; ++kill) {
-    const int target = told.load() + kChaosTrials / (2 * kChaosKills);
+    const int target = load.told() + kChaosTrials / (2 * kChaosKills);
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (told.load() < target && clients_done.load() < kChaosClients &&
+    while (load.told() < target && !load.finished() &&
            std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     server_->Kill();
-    at_kills += absl::StrCat(kill == 0 ? "" : ", ", told.load());
+    at_kills += absl::StrCat(kill == 0 ? "" : ", ", load.told());
     std::this_thread::sleep_for(std::chrono::milliseconds(100 * (kill % 3)));
     ASSERT_TRUE(server_->Restart().ok()) << server_->Log();
   }
-  for (std::thread& client : clients) client.join();
-  EXPECT_THAT(errors, ::testing::IsEmpty());
+  load.Join();
+  EXPECT_THAT(load.errors(), ::testing::IsEmpty());
   ASSERT_TRUE(WaitFor("chaos-worker", [](const std::vector<v1::Trial>& trials) {
     return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 2;
   })) << WorkerLogs() << server_->Log();
@@ -431,7 +393,7 @@ TEST_F(WorkerProcessTest, ChaosSigkillLoopLosesAndDuplicatesNothing) {
               << " COMPLETE, " << rerun << " re-run after a lost lease; acknowledged tells at "
               << "the kills: " << at_kills << std::endl;
     if (std::string(name) != "chaos") continue;
-    for (const auto& [number, value] : acknowledged) {
+    for (const auto& [number, value] : load.acknowledged()) {
       EXPECT_TRUE(complete.contains(number)) << "acknowledged trial " << number << " lost";
     }
   }
