@@ -15,14 +15,15 @@ int main(int argc, char** argv) {
   auto* db = app.add_option("--db", options.db_path,
                             "SQLite database file, created when the path does not exist "
                             "(default: in memory, nothing persisted)");
-  app.add_flag("--init", options.init_db,
-               "initialise an existing empty file at --db as a new database")
-      ->needs(db);
+  auto* init = app.add_flag("--init", options.init_db,
+                            "initialise an existing empty file at --db as a new database")
+                   ->needs(db);
   bool check_only = false;
   app.add_flag("--check", check_only,
                "check --db (SQLite integrity_check and nasq's row invariants), print the result "
                "and exit: 0 when sound")
-      ->needs(db);
+      ->needs(db)
+      ->excludes(init);
   app.add_option("--listen", options.listen_address, "gRPC listen address host:port")
       ->capture_default_str();
   app.add_option("--http", options.http_address,
