@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "clients/credential_flags.h"
 #include "clients/nasq_client.h"
 #include "worker/app/lease_loop.h"
 #include "worker/app/once.h"
@@ -59,7 +60,10 @@ int RunLeaseLoop(const nasq::WorkerOptions& options) {
   sigaction(SIGTERM, &action, nullptr);
   sigaction(SIGINT, &action, nullptr);
 
-  nasq::NasqClient client(nasq::NasqClient::Connect(options.server));
+  nasq::ClientOptions client_options;
+  client_options.credentials = options.credentials;
+  nasq::NasqClient client(nasq::NasqClient::Connect(options.server, options.credentials),
+                          client_options);
   nasq::LeaseLoop loop(client, options);
   std::thread([&loop, read_fd = fds[0]] {
     for (int received = 0;; ++received) {
@@ -114,6 +118,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--data-dir", data_dir, "Base of relative data paths (default $NASQ_DATA_DIR)");
   app.add_option("--cache-dir", cache_dir, "Built vocabularies (default $NASQ_CACHE_DIR)");
+  nasq::CredentialFiles credential_files;
+  nasq::AddCredentialFlags(app, credential_files);
   CLI11_PARSE(app, argc, argv);
   options.lease_wait = std::chrono::milliseconds(lease_wait_ms);
   options.paths.data_dir = data_dir;
@@ -135,6 +141,12 @@ int main(int argc, char** argv) {
     }
     options.server = env;
   }
+  auto credentials = nasq::LoadClientCredentials(credential_files);
+  if (!credentials.ok()) {
+    std::cerr << "nasq-worker: " << credentials.status().message() << std::endl;
+    return 2;
+  }
+  options.credentials = *std::move(credentials);
   nasq::ApplyWorkerDefaults(options);
   if (options.slots == 1) return RunLeaseLoop(options);
   return nasq::SuperviseSlots(

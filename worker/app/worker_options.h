@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "clients/client_credentials.h"
 #include "worker/pipeline/data_preparation.h"
 
 namespace nasq {
@@ -15,6 +16,9 @@ namespace nasq {
 struct WorkerOptions {
   // Coordinator address "host:port" (--server; default $NASQ_SERVER).
   std::string server;
+  // TLS trust, client certificate and token (--tls-ca, --tls-cert, --tls-key, --token-file or
+  // $NASQ_TLS_CA, $NASQ_TOKEN, ...; see clients/client_credentials.h). Default: none.
+  ClientCredentials credentials;
   // Where trials run: "cpu" (default) or "cuda:K" (--device).
   std::string device = "cpu";
   // Trials run concurrently (--slots, default 1). With more than one, each slot is a child
