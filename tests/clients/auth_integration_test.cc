@@ -230,7 +230,7 @@ class AuthIntegration : public ::testing::Test {
 
   // The removed token works, is taken out of the file, then the whole matrix is checked.
   void RunMatrixWithRotation(bool tls) {
-    StartServer(tls);
+    ASSERT_NO_FATAL_FAILURE(StartServer(tls));
     ASSERT_TRUE(Client(tls, T("gone"))->ListStudies().ok());
     ASSERT_EQ(HttpStatus(tls, "/metrics", T("gone")), 200);
     WriteTokens(/*without_removed=*/true);
@@ -255,7 +255,7 @@ TEST_F(AuthIntegration, RoleMatrixOverPlainText) { RunMatrixWithRotation(/*tls=*
 TEST_F(AuthIntegration, RoleMatrixOverTls) { RunMatrixWithRotation(/*tls=*/true); }
 
 TEST_F(AuthIntegration, TlsServerRefusesPlainTextClients) {
-  StartServer(/*tls=*/true);
+  ASSERT_NO_FATAL_FAILURE(StartServer(/*tls=*/true));
   EXPECT_EQ(Client(/*tls=*/false, T("a"))->ListStudies().status().code(),
             absl::StatusCode::kUnavailable);
   const CommandResult r = RunCommand({kEnv, "curl", "-sS", "-o", "/dev/null", "--max-time", "5",
@@ -265,7 +265,7 @@ TEST_F(AuthIntegration, TlsServerRefusesPlainTextClients) {
 }
 
 TEST_F(AuthIntegration, MutualTlsRefusesAClientWithoutACertificate) {
-  StartServer(/*tls=*/true, /*mutual=*/true);
+  ASSERT_NO_FATAL_FAILURE(StartServer(/*tls=*/true, /*mutual=*/true));
   EXPECT_EQ(Client(/*tls=*/true, T("a"))->ListStudies().status().code(),
             absl::StatusCode::kUnavailable);
   EXPECT_TRUE(Client(/*tls=*/true, T("a"), /*client_cert=*/true)->ListStudies().ok());
@@ -277,7 +277,7 @@ TEST_F(AuthIntegration, MutualTlsRefusesAClientWithoutACertificate) {
 }
 
 TEST_F(AuthIntegration, CliSendsTheTokenFileOverTls) {
-  StartServer(/*tls=*/true);
+  ASSERT_NO_FATAL_FAILURE(StartServer(/*tls=*/true));
   const std::string token_file = Path("r.token");
   const std::vector<std::string> base = {kCliBin, "--server", server_->address(), "--tls-ca",
                                          Path("ca.pem")};
@@ -296,8 +296,10 @@ TEST_F(AuthIntegration, CliSendsTheTokenFileOverTls) {
 }
 
 TEST_F(AuthIntegration, NonLoopbackAddressWithoutAuthIsRefusedAtStart) {
-  const CommandResult r =
-      RunCommand({kServerBin, "--listen", "0.0.0.0:" + std::to_string(FreeLoopbackPort())});
+  // A server that wrongly starts is killed after 5 s.
+  const CommandResult r = RunCommand(
+      {kServerBin, "--listen", "0.0.0.0:" + std::to_string(FreeLoopbackPort())},
+      std::chrono::seconds(5));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err + r.out, HasSubstr("--insecure"));
 }
