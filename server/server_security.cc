@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/address.hpp>
 #include <grpcpp/security/auth_metadata_processor.h>
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -158,6 +159,17 @@ absl::StatusOr<ServerSecurity> SetUpSecurity(const SecurityOptions& options,
   if (security.auth) {
     security.grpc_credentials->SetAuthMetadataProcessor(
         std::make_shared<TokenProcessor>(security.auth));
+  }
+  const char* transport = "plain text (no TLS)";
+  if (!options.tls_cert_file.empty()) {
+    transport = options.tls_client_ca_file.empty() ? "TLS" : "mutual TLS";
+  }
+  spdlog::info("security: {}, {}", transport, security.auth ? "tokens required" : "no tokens");
+  for (const std::string& address : {grpc_address, http_address}) {
+    if (!address.empty() && !IsLoopbackAddress(address) && !security.auth &&
+        options.tls_client_ca_file.empty()) {
+      spdlog::warn("security: {} is served to anyone who can reach it (--insecure)", address);
+    }
   }
   return security;
 }
