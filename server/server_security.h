@@ -46,7 +46,8 @@ struct ServerSecurity {
 // address without tokens or client certificates unless options.insecure; tokens on a
 // non-loopback address without TLS (they would cross the network in clear text); a PEM file
 // OpenSSL cannot use. Errors of reading the files (NOT_FOUND, ...) and of Authorizer::Open.
-// `clock` must outlive the result.
+// Logs how the server is secured, with a warning for each address --insecure exposes. `clock`
+// must outlive the result.
 absl::StatusOr<ServerSecurity> SetUpSecurity(const SecurityOptions& options,
                                              const std::string& grpc_address,
                                              const std::string& http_address, const Clock* clock);

@@ -5,6 +5,8 @@
 // SIGTERM/SIGINT: the first stops leasing and lets running trials finish (exit 0); the second
 // abandons them (their leases expire and the coordinator re-queues them). With --slots N > 1
 // each slot runs in a child process of its own (slot_supervisor.h) as "<worker-id>/<slot>".
+// TLS and the token: --tls-ca, --tls-cert, --tls-key, --token-file or $NASQ_TLS_CA, $NASQ_TOKEN,
+// ... (clients/client_credentials.h, docs/security.md).
 #include <signal.h>
 #include <unistd.h>
 
