@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
+#include "core/net_address.h"
 #include "core/status_macros.h"
 
 namespace nasq {
@@ -38,7 +39,8 @@ absl::StatusOr<std::string> ParseToken(absl::string_view text, absl::string_view
 
 }  // namespace
 
-absl::StatusOr<ClientCredentials> LoadClientCredentials(CredentialFiles files) {
+absl::StatusOr<ClientCredentials> LoadClientCredentials(CredentialFiles files,
+                                                        const std::string& server) {
   files.tls_ca = OrEnv(files.tls_ca, "NASQ_TLS_CA");
   files.tls_cert = OrEnv(files.tls_cert, "NASQ_TLS_CERT");
   files.tls_key = OrEnv(files.tls_key, "NASQ_TLS_KEY");
@@ -62,6 +64,12 @@ absl::StatusOr<ClientCredentials> LoadClientCredentials(CredentialFiles files) {
   } else if (std::string path = OrEnv("", "NASQ_TOKEN_FILE"); !path.empty()) {
     NASQ_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, "NASQ_TOKEN_FILE"));
     NASQ_ASSIGN_OR_RETURN(credentials.token, ParseToken(text, "NASQ_TOKEN_FILE"));
+  }
+  if (!credentials.token.empty() && credentials.tls_ca_pem.empty() &&
+      !IsLoopbackAddress(server)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--tls-ca: needed to send a token to ", server,
+        " (not on this machine; the token would cross the network in clear text)"));
   }
   return credentials;
 }

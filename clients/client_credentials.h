@@ -33,11 +33,14 @@ struct CredentialFiles {
 };
 
 // Fills what `files` leaves empty from the environment (see CredentialFiles) and reads the
-// files. The token is the file's first line without surrounding whitespace. Errors:
-// INVALID_ARGUMENT naming the flag for a cert without its key (or the reverse), a client cert
-// without --tls-ca, or a token that is empty or not printable ASCII without spaces (the message
-// never quotes the token); those of reading a file (NOT_FOUND, ...), naming it.
-absl::StatusOr<ClientCredentials> LoadClientCredentials(CredentialFiles files);
+// files, for a client of the server at `server` ("host:port"). The token is the file's first
+// line without surrounding whitespace. Errors: INVALID_ARGUMENT naming the flag for a cert
+// without its key (or the reverse), a client cert without --tls-ca, a token that is empty or
+// not printable ASCII without spaces (the message never quotes the token), or a token without
+// TLS for a server that is not on this machine (it would cross the network in clear text);
+// those of reading a file (NOT_FOUND, ...), naming it.
+absl::StatusOr<ClientCredentials> LoadClientCredentials(CredentialFiles files,
+                                                        const std::string& server);
 
 }  // namespace nasq
 

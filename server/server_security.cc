@@ -1,12 +1,12 @@
 #include "server/server_security.h"
 
-#include <boost/asio/ip/address.hpp>
 #include <grpcpp/security/auth_metadata_processor.h>
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/file_util.h"
+#include "core/net_address.h"
 #include "core/status_macros.h"
 #include "proto/grpc_status.h"
 
@@ -114,22 +114,6 @@ absl::Status CheckOptions(const SecurityOptions& o, const std::string& grpc_addr
 }
 
 }  // namespace
-
-bool IsLoopbackAddress(const std::string& address) {
-  if (absl::StartsWith(address, "unix:") || absl::StartsWith(address, "unix-abstract:")) {
-    return true;
-  }
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return false;
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
-  if (host == "localhost") return true;
-  boost::system::error_code error;
-  const boost::asio::ip::address ip = boost::asio::ip::make_address(host, error);
-  return !error && ip.is_loopback();
-}
 
 absl::StatusOr<ServerSecurity> SetUpSecurity(const SecurityOptions& options,
                                              const std::string& grpc_address,

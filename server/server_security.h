@@ -24,10 +24,6 @@
 
 namespace nasq {
 
-// Whether `address` ("host:port", "[v6]:port" or "unix:PATH") only accepts local callers:
-// localhost, 127.0.0.0/8, ::1 or a Unix socket. A wildcard (0.0.0.0, [::]) or a host name is not.
-bool IsLoopbackAddress(const std::string& address);
-
 // What the listeners need, built from SecurityOptions by SetUpSecurity.
 struct ServerSecurity {
   // TLS (mutual TLS with a client CA), else local credentials with tokens, else insecure; with

@@ -16,6 +16,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+constexpr char kLocal[] = "127.0.0.1:50051";
+
 class LoadClientCredentialsTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -35,7 +37,7 @@ class LoadClientCredentialsTest : public ::testing::Test {
 };
 
 TEST_F(LoadClientCredentialsTest, NothingGivenMeansPlainTextWithoutToken) {
-  auto credentials = LoadClientCredentials({});
+  auto credentials = LoadClientCredentials({}, kLocal);
   ASSERT_TRUE(credentials.ok()) << credentials.status();
   EXPECT_TRUE(credentials->tls_ca_pem.empty());
   EXPECT_TRUE(credentials->token.empty());
@@ -45,10 +47,10 @@ TEST_F(LoadClientCredentialsTest, TokenComesFromFlagThenEnvThenEnvFile) {
   const std::string flag_file = Write("flag.token", "  from-flag \n second line\n");
   const std::string env_file = Write("env.token", "from-env-file\n");
   setenv("NASQ_TOKEN_FILE", env_file.c_str(), 1);
-  EXPECT_EQ(LoadClientCredentials({})->token, "from-env-file");
+  EXPECT_EQ(LoadClientCredentials({}, kLocal)->token, "from-env-file");
   setenv("NASQ_TOKEN", "from-env", 1);
-  EXPECT_EQ(LoadClientCredentials({})->token, "from-env");
-  EXPECT_EQ(LoadClientCredentials({.token_file = flag_file})->token, "from-flag");
+  EXPECT_EQ(LoadClientCredentials({}, kLocal)->token, "from-env");
+  EXPECT_EQ(LoadClientCredentials({.token_file = flag_file}, kLocal)->token, "from-flag");
 }
 
 TEST_F(LoadClientCredentialsTest, TlsFilesComeFromFlagsElseEnv) {
@@ -58,7 +60,7 @@ TEST_F(LoadClientCredentialsTest, TlsFilesComeFromFlagsElseEnv) {
   setenv("NASQ_TLS_CA", Write("other-ca.pem", "OTHER").c_str(), 1);
   setenv("NASQ_TLS_CERT", cert.c_str(), 1);
   setenv("NASQ_TLS_KEY", key.c_str(), 1);
-  auto credentials = LoadClientCredentials({.tls_ca = ca});
+  auto credentials = LoadClientCredentials({.tls_ca = ca}, kLocal);
   ASSERT_TRUE(credentials.ok()) << credentials.status();
   EXPECT_EQ(credentials->tls_ca_pem, "CA");
   EXPECT_EQ(credentials->tls_cert_pem, "CERT");
@@ -79,11 +81,21 @@ TEST_F(LoadClientCredentialsTest, RefusesBadCombinationsAndTokensNamingTheFlag) 
       {{.token_file = Write("bad.token", "secret with space")}, "printable ASCII without spaces"},
   };
   for (const auto& c : cases) {
-    auto credentials = LoadClientCredentials(c.files);
+    auto credentials = LoadClientCredentials(c.files, kLocal);
     ASSERT_FALSE(credentials.ok()) << c.message;
     EXPECT_THAT(credentials.status().message(), HasSubstr(c.message));
     EXPECT_THAT(credentials.status().message(), Not(HasSubstr("secret")));
   }
+}
+
+TEST_F(LoadClientCredentialsTest, RefusesATokenInClearTextToAnotherMachine) {
+  setenv("NASQ_TOKEN", "secret", 1);
+  EXPECT_TRUE(LoadClientCredentials({}, "localhost:50051").ok());
+  auto refused = LoadClientCredentials({}, "nasq.example.com:50051");
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(refused.status().message(), HasSubstr("--tls-ca: needed to send a token"));
+  const std::string ca = Write("ca.pem", "CA");
+  EXPECT_TRUE(LoadClientCredentials({.tls_ca = ca}, "nasq.example.com:50051").ok());
 }
 
 }  // namespace

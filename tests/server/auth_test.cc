@@ -199,17 +199,6 @@ TEST_F(AuthorizerTest, OpenRefusesAMissingOrMalformedFile) {
   EXPECT_THAT(auth.status().message(), HasSubstr("line 1"));
 }
 
-TEST(IsLoopbackAddress, AcceptsOnlyLocalHosts) {
-  for (const char* address : {"127.0.0.1:1", "127.1.2.3:50051", "localhost:1", "[::1]:1",
-                              "unix:/tmp/nasq.sock"}) {
-    EXPECT_TRUE(IsLoopbackAddress(address)) << address;
-  }
-  for (const char* address :
-       {"0.0.0.0:1", "[::]:1", ":50051", "10.0.0.1:1", "nasq.example.com:1", "localhost"}) {
-    EXPECT_FALSE(IsLoopbackAddress(address)) << address;
-  }
-}
-
 // The safe defaults: refusals happen before any file is read, so the paths need not exist.
 TEST(SetUpSecurity, RefusesExposedOrIncompleteOptions) {
   FakeClock clock;

@@ -143,7 +143,7 @@ int main(int argc, char** argv) {
     }
     options.server = env;
   }
-  auto credentials = nasq::LoadClientCredentials(credential_files);
+  auto credentials = nasq::LoadClientCredentials(credential_files, options.server);
   if (!credentials.ok()) {
     std::cerr << "nasq-worker: " << credentials.status().message() << std::endl;
     return 2;
