@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Makes a private CA and a server and client certificate for nasq's TLS (docs/security.md).
 #   scripts/make-certs.sh DIR HOST... [--days N]
-# writes into DIR (created, mode 700): ca.pem ca.key (the CA: keep ca.key offline), server.pem
+# writes into DIR (created if missing): ca.pem ca.key (the CA: keep ca.key offline), server.pem
 # server.key (for nasq-server --tls-cert/--tls-key, valid for every HOST: names and IP
 # addresses clients dial, e.g. localhost 127.0.0.1 nasq.example.com) and client.pem client.key
 # (a client certificate for mutual TLS: --tls-cert/--tls-key of nasq and nasq-worker). Keys are
-# EC P-256, mode 600. Clients trust the server with --tls-ca DIR/ca.pem. Default --days 365.
+# EC P-256, mode 600 (give the server's user read access to server.key, e.g. chgrp + mode 640);
+# certificates mode 644. Clients trust the server with --tls-ca DIR/ca.pem. Default --days 365.
 set -euo pipefail
 
 days=365
@@ -27,8 +28,8 @@ for h in "${hosts[@]}"; do
   if [[ "$h" =~ ^[0-9.]+$ || "$h" == *:* ]]; then san+="${san:+,}IP:$h"; else san+="${san:+,}DNS:$h"; fi
 done
 
-umask 077
 mkdir -p "$dir"
+umask 077
 newkey=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
 openssl req -x509 "${newkey[@]}" -days "$days" -subj "/CN=nasq CA" \
   -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
