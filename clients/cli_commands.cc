@@ -279,6 +279,14 @@ std::string CliErrorLine(const absl::Status& status, const std::string& server) 
     case absl::StatusCode::kDeadlineExceeded:
       message = absl::StrCat("nasq-server at ", server, " did not answer in time");
       break;
+    case absl::StatusCode::kUnauthenticated:
+      message = absl::StrCat("nasq-server at ", server,
+                             " refused the token (missing, unknown or expired); give one with "
+                             "--token-file or NASQ_TOKEN");
+      break;
+    case absl::StatusCode::kPermissionDenied:
+      message = "the token's role may not do this (see docs/security.md)";
+      break;
     case absl::StatusCode::kResourceExhausted:
       if (message.empty()) message = "the server refused the request (resource exhausted)";
       break;

@@ -1,13 +1,15 @@
 // clients/cli_main.cc: `nasq`, the command-line client of nasq-server.
 //
-//   nasq [--server ADDR] study create FILE.yaml | list | show NAME | stop NAME | delete NAME
+//   nasq [--server ADDR] [--tls-ca CA.pem] [--token-file FILE] study create FILE.yaml | list | ...
 //   nasq trials NAME [--state S] [--sort value|number] [-f table|json|csv|yaml]
 //   nasq best NAME [-f ...]      nasq watch NAME [--interval SECONDS]
 //   nasq ask NAME [-f json|...]  nasq tell NAME N (--values V... | --state fail|pruned)
 //   nasq export NAME --format csv|json [--out FILE]
 //   nasq plot NAME [--kind history|sweep] [--param P] --out FILE.svg
 //
-// The server address comes from --server, else $NASQ_SERVER, else localhost:50051. Results go
+// The server address comes from --server, else $NASQ_SERVER, else localhost:50051; TLS and the
+// token from --tls-ca/--tls-cert/--tls-key/--token-file or $NASQ_TLS_CA, $NASQ_TOKEN, ... (see
+// clients/client_credentials.h and docs/security.md). Results go
 // to stdout; a failure prints one line "nasq: ..." to stderr and exits with status 1 (2 for a
 // bad command line).
 #include <unistd.h>
@@ -18,6 +20,7 @@
 
 #include "CLI/CLI.hpp"
 #include "clients/cli_commands.h"
+#include "clients/credential_flags.h"
 
 namespace nasq {
 namespace {
@@ -44,6 +47,8 @@ int Run(int argc, char** argv) {
   app.add_option("--timeout", deadline_s, "Deadline of each call in seconds")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  CredentialFiles credential_files;
+  AddCredentialFlags(app, credential_files);
 
   // Each subcommand stores what to run here; it runs after parsing succeeded.
   std::function<absl::Status(const CliContext&)> command;
@@ -165,6 +170,13 @@ int Run(int argc, char** argv) {
   ClientOptions options;
   options.deadline = std::chrono::milliseconds(static_cast<int64_t>(deadline_s * 1000));
   options.client_id = "nasq-cli";
+  absl::StatusOr<ClientCredentials> credentials =
+      LoadClientCredentials(credential_files, server);
+  if (!credentials.ok()) {
+    std::cerr << "nasq: " << credentials.status().message() << "\n";
+    return 2;
+  }
+  options.credentials = *std::move(credentials);
   const NasqClient client(server, options);
   const CliContext ctx{&client, server, &std::cout, isatty(STDOUT_FILENO) == 1};
   const absl::Status status = command(ctx);

@@ -146,34 +146,42 @@ int ChildProcess::Terminate(std::chrono::milliseconds timeout) {
 std::string ChildProcess::Log() const { return ReadFile(log_path_); }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    std::string server_bin, std::string db_path, int port, std::vector<std::string> extra_args) {
+    std::string server_bin, std::string db_path, int port, std::vector<std::string> extra_args,
+    ClientCredentials credentials) {
   std::string address = "127.0.0.1:" + std::to_string(port);
   std::vector<std::string> argv = {server_bin, "--db",        db_path, "--listen",
                                    address,    "--log-level", "warn"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  std::unique_ptr<ServerProcess> server(new ServerProcess(
-      std::move(server_bin), std::move(address), std::move(argv), db_path + ".server.log"));
+  std::unique_ptr<ServerProcess> server(
+      new ServerProcess(std::move(server_bin), std::move(address), std::move(argv),
+                        db_path + ".server.log", std::move(credentials)));
   absl::Status launched = server->Launch();
   if (!launched.ok()) return launched;
   return server;
 }
 
 ServerProcess::ServerProcess(std::string server_bin, std::string address,
-                             std::vector<std::string> argv, std::string log_path)
+                             std::vector<std::string> argv, std::string log_path,
+                             ClientCredentials credentials)
     : server_bin_(std::move(server_bin)),
       address_(std::move(address)),
+      credentials_(std::move(credentials)),
       process_(std::move(argv), std::move(log_path)) {}
 
 absl::Status ServerProcess::Launch() {
   process_.Start();
-  // Ready when an RPC gets an answer (an empty study list is fine).
+  // Ready when an RPC gets an answer (an empty study list, or a refusal of the probe's token).
   ClientOptions options;
+  options.credentials = credentials_;
   options.max_attempts = 1;
   options.deadline = std::chrono::milliseconds(500);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while (std::chrono::steady_clock::now() < deadline) {
     // A fresh channel each time: a channel that failed to connect waits out its own backoff.
-    if (Client(options)->ListStudies().ok()) return absl::OkStatus();
+    const absl::StatusCode code = Client(options)->ListStudies().status().code();
+    if (code != absl::StatusCode::kUnavailable && code != absl::StatusCode::kDeadlineExceeded) {
+      return absl::OkStatus();
+    }
     if (process_.HasExited()) {
       return absl::InternalError(absl::StrCat(server_bin_, " exited at start: ", Log()));
     }

@@ -85,12 +85,13 @@ class ChildProcess {
 class ServerProcess {
  public:
   // Starts `server_bin` --db `db_path` --listen 127.0.0.1:`port` --log-level warn plus
-  // `extra_args`, logging to `db_path`.server.log, and waits until it answers RPCs.
-  // DEADLINE_EXCEEDED when it does not answer within 10 s, INTERNAL when it exits (both with
-  // its log in the message).
+  // `extra_args`, logging to `db_path`.server.log, and waits until it answers RPCs (a refusal
+  // such as UNAUTHENTICATED counts as an answer), connecting with `credentials` (for a TLS
+  // server: its CA). DEADLINE_EXCEEDED when it does not answer within 10 s, INTERNAL when it
+  // exits (both with its log in the message).
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::string server_bin, std::string db_path, int port,
-      std::vector<std::string> extra_args = {});
+      std::vector<std::string> extra_args = {}, ClientCredentials credentials = {});
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
@@ -113,11 +114,12 @@ class ServerProcess {
 
  private:
   ServerProcess(std::string server_bin, std::string address, std::vector<std::string> argv,
-                std::string log_path);
+                std::string log_path, ClientCredentials credentials);
   absl::Status Launch();
 
   std::string server_bin_;
   std::string address_;
+  ClientCredentials credentials_;  // of the readiness probe
   ChildProcess process_;
 };
 

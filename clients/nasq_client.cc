@@ -29,7 +29,8 @@ absl::Status ForEachPage(const Fetch& fetch, const Take& take) {
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> NasqClient::Connect(const std::string& address) {
+std::shared_ptr<grpc::Channel> NasqClient::Connect(const std::string& address,
+                                                   const ClientCredentials& credentials) {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
@@ -38,7 +39,14 @@ std::shared_ptr<grpc::Channel> NasqClient::Connect(const std::string& address) {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // A private subchannel pool, so Reconnect's fresh channel really opens a new connection.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  if (credentials.tls_ca_pem.empty()) {
+    return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  }
+  grpc::SslCredentialsOptions tls;
+  tls.pem_root_certs = credentials.tls_ca_pem;
+  tls.pem_cert_chain = credentials.tls_cert_pem;
+  tls.pem_private_key = credentials.tls_key_pem;
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(tls), args);
 }
 
 struct NasqClient::Connection {
@@ -55,7 +63,7 @@ struct NasqClient::Connection {
 NasqClient::NasqClient(const std::string& address, ClientOptions options)
     : address_(address),
       options_(std::move(options)),
-      connection_(std::make_shared<Connection>(Connect(address))) {}
+      connection_(std::make_shared<Connection>(Connect(address, options_.credentials))) {}
 
 NasqClient::NasqClient(std::shared_ptr<grpc::Channel> channel, ClientOptions options)
     : options_(std::move(options)), connection_(std::make_shared<Connection>(std::move(channel))) {}
@@ -70,7 +78,9 @@ std::shared_ptr<const NasqClient::Connection> NasqClient::CurrentConnection() co
 void NasqClient::Reconnect(const std::shared_ptr<const Connection>& failed) const {
   if (address_.empty()) return;
   std::lock_guard lock(mu_);
-  if (connection_ == failed) connection_ = std::make_shared<Connection>(Connect(address_));
+  if (connection_ == failed) {
+    connection_ = std::make_shared<Connection>(Connect(address_, options_.credentials));
+  }
 }
 
 template <typename Rpc>
@@ -79,6 +89,9 @@ absl::Status NasqClient::Call(const Rpc& rpc) const {
   std::chrono::duration<double, std::milli> backoff = options_.initial_backoff;
   for (int attempt = 0;; ++attempt) {
     grpc::ClientContext context;
+    if (!options_.credentials.token.empty()) {
+      context.AddMetadata("authorization", "Bearer " + options_.credentials.token);
+    }
     const std::shared_ptr<const Connection> connection = CurrentConnection();
     grpc::Status status = rpc(context, attempt, *connection);
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE ||

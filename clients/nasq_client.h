@@ -30,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "clients/client_credentials.h"
 #include "core/study.h"
 #include "nasq/v1/study_service.grpc.pb.h"
 #include "nasq/v1/worker_service.grpc.pb.h"
@@ -50,6 +51,9 @@ struct ClientOptions {
   int page_size = 500;
   // Recorded as the lease holder of trials obtained with Ask.
   std::string client_id = "nasq-client";
+  // TLS trust and client certificate (used by the address constructor) and the bearer token
+  // sent with every call (both constructors). Default: plain text, no token.
+  ClientCredentials credentials;
 };
 
 // Options of ListTrials.
@@ -60,9 +64,12 @@ struct TrialQuery {
 
 class NasqClient {
  public:
-  // Opens an insecure channel to `address` ("host:port") with message size limits suited to
-  // large studies (64 MiB) and its own subchannel pool (not shared with other channels).
-  static std::shared_ptr<grpc::Channel> Connect(const std::string& address);
+  // Opens a channel to `address` ("host:port") with message size limits suited to large
+  // studies (64 MiB) and its own subchannel pool (not shared with other channels): over TLS
+  // when credentials.tls_ca_pem is set (with the client certificate, if any), else plain text.
+  // The token is not part of the channel; calls add it.
+  static std::shared_ptr<grpc::Channel> Connect(const std::string& address,
+                                                const ClientCredentials& credentials = {});
 
   // A client of the server at `address` that reconnects before each retry.
   explicit NasqClient(const std::string& address, ClientOptions options = {});

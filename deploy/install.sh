@@ -8,7 +8,8 @@ usage() {
 Usage: deploy/install.sh [OPTIONS]
 
 Installs nasq-server, nasq and nasq-worker (those that were built) from a CMake build folder
-into PREFIX/bin, the embedded SpamAssassin data into PREFIX/share/nasq, the systemd units
+into PREFIX/bin with the helpers nasq-make-certs and nasq-new-token (scripts/make-certs.sh,
+scripts/new-token.sh), the embedded SpamAssassin data into PREFIX/share/nasq, the systemd units
 nasq-server.service and nasq-worker@.service, /etc/nasq/{server,worker}.env (only when
 missing) and the system user "nasq". It enables and starts nothing.
 
@@ -20,9 +21,13 @@ Options:
   --no-systemd       install the binaries and data only
   -h, --help         show this help
 
-Afterwards:
+Afterwards (docs/security.md):
+  nasq-make-certs /etc/nasq/tls HOSTNAME localhost 127.0.0.1   # or your CA's certificate
+  nasq-new-token gpu-01 worker gpu-01.token >> /etc/nasq/tokens.txt   # one per client
+  chgrp nasq /etc/nasq/tls/server.key /etc/nasq/tokens.txt
+  chmod 640 /etc/nasq/tls/server.key /etc/nasq/tokens.txt
   systemctl enable --now nasq-server                 # on the coordinator machine
-  edit /etc/nasq/worker.env (NASQ_SERVER), then
+  edit /etc/nasq/worker.env (NASQ_SERVER, NASQ_TLS_CA, NASQ_TOKEN_FILE), then
   systemctl enable --now nasq-worker@0 nasq-worker@1 # one per GPU, on every GPU machine
 USAGE
 }
@@ -72,7 +77,9 @@ for name in nasq-server nasq nasq-worker; do
   fi
 done
 [ ${#installed[@]} -gt 0 ] || die "no nasq binary found under '$build_dir'"
-echo "install.sh: installed ${installed[*]} into $destdir$prefix/bin"
+install -D -m 0755 "$repo_root/scripts/make-certs.sh" "$destdir$prefix/bin/nasq-make-certs"
+install -D -m 0755 "$repo_root/scripts/new-token.sh" "$destdir$prefix/bin/nasq-new-token"
+echo "install.sh: installed ${installed[*]} nasq-make-certs nasq-new-token into $destdir$prefix/bin"
 
 install -D -m 0644 "$repo_root/deploy/README.md" "$destdir$prefix/share/doc/nasq/README.md"
 data_src="$repo_root/third_party/spam-assassin/data"

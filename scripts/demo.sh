@@ -5,7 +5,9 @@
 # view, then prints the trials table and the best trial and writes the trials CSV and a
 # best-so-far SVG plot to out/demo/. Stops its processes on exit or Ctrl-C.
 # Environment: BUILD_DIR (default build), OUT_DIR (default out/demo), NASQ_DEMO_PORT (50151),
-# NASQ_DEVICE (cpu), NASQ_DEMO_SPEC (examples/demo.yaml).
+# NASQ_DEVICE (cpu), NASQ_DEMO_SPEC (examples/demo.yaml), NASQ_DEMO_TLS (1: serve over TLS with
+# tokens; a CA, a certificate and an admin and a worker token are made under out/demo/tls/ by
+# scripts/make-certs.sh and scripts/new-token.sh, see docs/security.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -30,11 +32,26 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$build_dir/server/nasq-server" --db "$out/nasq.db" --listen "$NASQ_SERVER" >"$out/server.log" 2>&1 &
+security=()
+worker_env=()
+if [ "${NASQ_DEMO_TLS:-0}" = 1 ]; then
+  tls="$out/tls"
+  rm -rf "$tls"
+  scripts/make-certs.sh "$tls" 127.0.0.1 localhost
+  scripts/new-token.sh demo-admin admin "$tls/admin.token" > "$tls/tokens.txt"
+  scripts/new-token.sh demo-worker worker "$tls/worker.token" >> "$tls/tokens.txt"
+  security=(--tls-cert "$tls/server.pem" --tls-key "$tls/server.key" --auth-tokens "$tls/tokens.txt")
+  export NASQ_TLS_CA="$tls/ca.pem" NASQ_TOKEN_FILE="$tls/admin.token"
+  worker_env=(NASQ_TOKEN_FILE="$tls/worker.token")
+fi
+
+"$build_dir/server/nasq-server" --db "$out/nasq.db" --listen "$NASQ_SERVER" "${security[@]}" \
+  >"$out/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do "$nasq" study list >/dev/null 2>&1 && break; sleep 0.2; done
 "$nasq" study create "$spec"
-"$build_dir/worker/app/nasq-worker" --device "${NASQ_DEVICE:-cpu}" >"$out/worker.log" 2>&1 &
+env "${worker_env[@]}" "$build_dir/worker/app/nasq-worker" --device "${NASQ_DEVICE:-cpu}" \
+  >"$out/worker.log" 2>&1 &
 pids+=($!)
 
 "$nasq" watch "$study"

@@ -1,8 +1,10 @@
 // server/http_server.h: a minimal HTTP/1.1 server (Boost.Beast) for /healthz and /metrics.
 //
 // Every request is answered by the handler with (status, content type, body) and the
-// connection is closed. Runs on the given io_context's thread; requests are tiny, so handling
-// them inline is fine. Thread-safety: Start/Stop from the owning thread.
+// connection is closed. With HttpSecurity::tls it serves HTTPS only; with HttpSecurity::auth
+// each request's bearer token is checked first (route "METHOD /path" in auth_role.h): 401 for a
+// missing, unknown or expired token, 403 for a role too low, before the handler is called.
+// Runs on the given io_context's thread; requests are tiny, so handling them inline is fine. Thread-safety: Start/Stop from the owning thread.
 #ifndef NASQ_SERVER_HTTP_SERVER_H_
 #define NASQ_SERVER_HTTP_SERVER_H_
 
@@ -12,8 +14,10 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "absl/status/statusor.h"
+#include "server/auth_authorizer.h"
 
 namespace nasq {
 
@@ -21,6 +25,11 @@ struct HttpResponse {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+};
+
+struct HttpSecurity {
+  std::shared_ptr<boost::asio::ssl::context> tls;  // null (default): plain HTTP
+  std::shared_ptr<Authorizer> auth;                // null (default): no token check
 };
 
 class HttpServer {
@@ -32,18 +41,22 @@ class HttpServer {
   // address, UNAVAILABLE when it cannot be bound.
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(boost::asio::io_context& io,
                                                            const std::string& address,
-                                                           Handler handler);
+                                                           Handler handler,
+                                                           HttpSecurity security = {});
   // The bound port.
   int port() const;
   // Stops accepting (open connections finish).
   void Stop();
 
  private:
-  HttpServer(boost::asio::io_context& io, Handler handler);
+  HttpServer(boost::asio::io_context& io, Handler handler, HttpSecurity security);
   void Accept();
+  // Serves one accepted connection (over TLS when security_.tls is set).
+  void StartSession(boost::asio::ip::tcp::socket socket);
 
   boost::asio::ip::tcp::acceptor acceptor_;
   Handler handler_;
+  HttpSecurity security_;
 };
 
 }  // namespace nasq

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "server/nasq_server.h"
+#include "server/security_flags.h"
 
 int main(int argc, char** argv) {
   nasq::ServerOptions options;
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
                  "on SIGTERM/SIGINT, how long in-flight calls may take to finish")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  nasq::AddSecurityFlags(app, options.security);
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_level(spdlog::level::from_str(options.log_level));

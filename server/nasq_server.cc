@@ -1,7 +1,6 @@
 #include "server/nasq_server.h"
 
 #include <boost/asio/executor_work_guard.hpp>
-#include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_builder.h>
 #include <spdlog/spdlog.h>
 
@@ -67,7 +66,11 @@ std::string RenderMetrics(const std::vector<StudySummary>& studies, const RpcMet
 absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOptions& options,
                                                               Clock* clock) {
   NASQ_RETURN_IF_ERROR(CheckOptions(options));
+  NASQ_ASSIGN_OR_RETURN(ServerSecurity security,
+                        SetUpSecurity(options.security, options.listen_address,
+                                      options.http_address, clock));
   std::unique_ptr<NasqServer> server(new NasqServer(options));
+  server->auth_ = security.auth;
   NASQ_ASSIGN_OR_RETURN(server->storage_, OpenServerStorage(options));
   StudyManagerOptions manager_options;
   manager_options.max_lease_wait_ms = options.max_lease_wait_ms;
@@ -79,7 +82,7 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
       server->manager_.get(), &server->rpc_metrics_, &server->calls_);
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(options.listen_address, security.grpc_credentials,
                            &server->grpc_port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
@@ -113,7 +116,7 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
                                 RenderMetrics(self->manager_->ListStudies(), self->rpc_metrics_)};
           }
           return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
-        }));
+        }, HttpSecurity{security.http_tls, security.auth}));
   }
   server->io_thread_ = std::thread([io = &server->io_] {
     auto guard = boost::asio::make_work_guard(*io);

@@ -23,6 +23,7 @@
 #include "server/in_flight_calls.h"
 #include "server/lease_reaper.h"
 #include "server/rpc_metrics.h"
+#include "server/server_security.h"
 #include "server/server_options.h"
 #include "server/study_manager.h"
 #include "server/study_service.h"
@@ -45,7 +46,8 @@ class NasqServer {
  public:
   // Opens the storage (SQLite at options.db_path, else in memory), loads every study and
   // starts serving. Errors: the storage's (e.g. FAILED_PRECONDITION for a non-nasq file),
-  // UNAVAILABLE when an address cannot be bound, INVALID_ARGUMENT for bad options.
+  // UNAVAILABLE when an address cannot be bound, INVALID_ARGUMENT for bad options, those of
+  // SetUpSecurity (server_security.h) for TLS and token files.
   // `clock` (default: the real clock) must outlive the server.
   static absl::StatusOr<std::unique_ptr<NasqServer>> Start(const ServerOptions& options,
                                                            Clock* clock = RealClock::Default());
@@ -54,6 +56,8 @@ class NasqServer {
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_ ? http_->port() : 0; }  // 0 when HTTP is off
   StudyManager& manager() { return *manager_; }
+  // The token check; null without --auth-tokens. Service code asks CallerHasRole(auth(), ...).
+  Authorizer* auth() const { return auth_.get(); }
   // gRPC calls being handled now.
   int64_t calls_in_flight() const { return calls_.running(); }
 
@@ -64,6 +68,7 @@ class NasqServer {
   explicit NasqServer(const ServerOptions& options) : options_(options) {}
 
   const ServerOptions options_;
+  std::shared_ptr<Authorizer> auth_;
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<StudyManager> manager_;
   RpcMetrics rpc_metrics_;

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <string>
 
+#include "server/security_options.h"
+
 namespace nasq {
 
 struct ServerOptions {
@@ -36,6 +38,8 @@ struct ServerOptions {
   // does not wait for idle connections (LeaseTrial long polls answer at once). Default 2000 ms,
   // so that SIGTERM ends the process well within a 5 s budget.
   int64_t shutdown_grace_ms = 2000;
+  // TLS, tokens and the loopback-only default (server/security_options.h).
+  SecurityOptions security;
 };
 
 }  // namespace nasq

@@ -5,6 +5,8 @@
 // SIGTERM/SIGINT: the first stops leasing and lets running trials finish (exit 0); the second
 // abandons them (their leases expire and the coordinator re-queues them). With --slots N > 1
 // each slot runs in a child process of its own (slot_supervisor.h) as "<worker-id>/<slot>".
+// TLS and the token: --tls-ca, --tls-cert, --tls-key, --token-file or $NASQ_TLS_CA, $NASQ_TOKEN,
+// ... (clients/client_credentials.h, docs/security.md).
 #include <signal.h>
 #include <unistd.h>
 
@@ -13,6 +15,7 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
+#include "clients/credential_flags.h"
 #include "clients/nasq_client.h"
 #include "worker/app/lease_loop.h"
 #include "worker/app/once.h"
@@ -114,6 +117,8 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--data-dir", data_dir, "Base of relative data paths (default $NASQ_DATA_DIR)");
   app.add_option("--cache-dir", cache_dir, "Built vocabularies (default $NASQ_CACHE_DIR)");
+  nasq::CredentialFiles credential_files;
+  nasq::AddCredentialFlags(app, credential_files);
   CLI11_PARSE(app, argc, argv);
   options.lease_wait = std::chrono::milliseconds(lease_wait_ms);
   options.paths.data_dir = data_dir;
@@ -135,6 +140,12 @@ int main(int argc, char** argv) {
     }
     options.server = env;
   }
+  auto credentials = nasq::LoadClientCredentials(credential_files, options.server);
+  if (!credentials.ok()) {
+    std::cerr << "nasq-worker: " << credentials.status().message() << std::endl;
+    return 2;
+  }
+  options.client.credentials = *std::move(credentials);
   nasq::ApplyWorkerDefaults(options);
   if (options.slots == 1) return RunLeaseLoop(options);
   return nasq::SuperviseSlots(

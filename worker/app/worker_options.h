@@ -37,7 +37,10 @@ struct WorkerOptions {
   // (default 250 ms, +-20% jitter) the worker reaches a restarted coordinator within ~0.3 s of
   // it listening again, and with max_attempts (default 40) a call, e.g. the CompleteTrial of a
   // trial that took hours, rides out about 10 s of outage (leases survive such an outage:
-  // StudyManager's grace period). The other fields keep ClientOptions' defaults.
+  // StudyManager's grace period). client.credentials holds the TLS trust, client certificate
+  // and token (--tls-ca, --tls-cert, --tls-key, --token-file or $NASQ_TLS_CA, $NASQ_TOKEN, ...;
+  // see clients/client_credentials.h; default none). The other fields keep ClientOptions'
+  // defaults.
   ClientOptions client{.max_attempts = 40, .max_backoff = std::chrono::milliseconds(250)};
   // Heartbeat period when the coordinator does not say (default 10 s).
   std::chrono::milliseconds default_heartbeat{10'000};
