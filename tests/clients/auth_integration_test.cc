@@ -217,7 +217,9 @@ class AuthIntegration : public ::testing::Test {
           EXPECT_EQ(status.code(), id.role ? absl::StatusCode::kPermissionDenied
                                            : absl::StatusCode::kUnauthenticated)
               << where << ": " << status;
-          if (!id.token.empty()) EXPECT_THAT(status.message(), Not(HasSubstr(id.token)));
+          if (!id.token.empty()) {
+            EXPECT_THAT(status.message(), Not(HasSubstr(id.token)));
+          }
         }
       }
       for (const Route& route : kRoutes) {
