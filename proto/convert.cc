@@ -423,11 +423,13 @@ v1::Lease LeaseToProto(const Lease& lease) {
   p.set_worker_id(lease.worker_id);
   p.set_epoch(lease.epoch);
   *p.mutable_expire_time() = MicrosToTimestamp(lease.deadline_us);
+  p.set_token(lease.token);
   return p;
 }
 
 Lease LeaseFromProto(const v1::Lease& lease) {
-  return Lease{lease.worker_id(), lease.epoch(), TimestampToMicros(lease.expire_time())};
+  return Lease{lease.worker_id(), lease.epoch(), TimestampToMicros(lease.expire_time()),
+               lease.token()};
 }
 
 v1::Trial TrialToProto(const Trial& trial, absl::string_view study) {
@@ -454,7 +456,10 @@ v1::Trial TrialToProto(const Trial& trial, absl::string_view study) {
     *p.mutable_complete_time() = MicrosToTimestamp(trial.datetime_complete_us);
   }
   p.set_attempt(trial.attempt);
-  if (trial.lease) *p.mutable_lease() = LeaseToProto(*trial.lease);
+  if (trial.lease) {
+    *p.mutable_lease() = LeaseToProto(*trial.lease);
+    p.mutable_lease()->clear_token();  // the holder's secret; see Lease.token
+  }
   return p;
 }
 

@@ -9,6 +9,7 @@
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "sampler/sampler.h"
+#include "server/lease_token.h"
 #include "server/trial_rules.h"
 #include "storage/trial_checks.h"
 
@@ -261,6 +262,7 @@ absl::Status StudyManager::Update(Entry& entry, Trial& trial, const TrialUpdate&
 absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
                                                                   const std::string& worker_id,
                                                                   const WorkerLabels& labels,
+                                                                  LeaseKind kind,
                                                                   absl::Status* no_work) {
   if (entry.study.state != StudyState::kRunning) {
     *no_work = absl::FailedPreconditionError(absl::StrCat("study '", entry.name(), "' is ",
@@ -270,7 +272,8 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
   }
   const StudySpec& spec = entry.spec();
   const int64_t now = clock_->NowMicros();
-  Lease lease{worker_id, 1, now + spec.lease_duration_ms * 1000};
+  NASQ_ASSIGN_OR_RETURN(std::string token, NewLeaseToken());
+  Lease lease{worker_id, 1, now + spec.lease_duration_ms * 1000, std::move(token), kind};
   const std::string worker_json = WorkerJson(worker_id, labels);
   Trial* trial = nullptr;
   if (!entry.waiting.empty()) {
@@ -334,7 +337,7 @@ absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<LeasedTrial> {
     absl::Status no_work;
     NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
-                          TryLease(entry, worker_id, {}, &no_work));
+                          TryLease(entry, worker_id, {}, LeaseKind::kAsk, &no_work));
     if (!leased) return no_work;
     return std::move(*leased);
   });
@@ -364,7 +367,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
       if (entry.deleted) continue;
       absl::Status no_work;
       NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
-                            TryLease(entry, worker_id, labels, &no_work));
+                            TryLease(entry, worker_id, labels, LeaseKind::kWorker, &no_work));
       if (leased) {
         const CommitTicket seen = entry.last_write;
         lock.unlock();
@@ -388,47 +391,54 @@ absl::StatusOr<Trial*> StudyManager::FindTrial(Entry& entry, int64_t number) {
   return &entry.trials[number];
 }
 
-absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number, int64_t epoch) {
+absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number,
+                                                const LeaseKey& key) {
   NASQ_ASSIGN_OR_RETURN(Trial * found, FindTrial(entry, number));
   Trial& trial = *found;
-  if (trial.state != TrialState::kRunning || !trial.lease || trial.lease->epoch != epoch) {
+  if (trial.state != TrialState::kRunning || !trial.lease || trial.lease->epoch != key.epoch) {
     return absl::FailedPreconditionError(
         absl::StrCat("stale lease: trial ", number, " of study '", entry.name(), "' is ",
                      TrialStateName(trial.state),
                      trial.lease ? absl::StrCat(" under lease epoch ", trial.lease->epoch) : "",
-                     "; the request carries epoch ", epoch));
+                     "; the request carries epoch ", key.epoch));
+  }
+  if (!LeaseTokenMatches(trial.lease->token, key.token)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("wrong lease token: the request for trial ", number, " of study '",
+                     entry.name(), "' (epoch ", key.epoch, ") does not carry its lease's token"));
   }
   return &trial;
 }
 
+absl::StatusOr<Trial*> StudyManager::RenewLease(Entry& entry, int64_t number, const LeaseKey& key,
+                                                TrialUpdate update) {
+  NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, key));
+  update.expected_epoch = key.epoch;
+  update.lease = *trial->lease;
+  update.lease->deadline_us = clock_->NowMicros() + entry.spec().lease_duration_ms * 1000;
+  NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+  return trial;
+}
+
 absl::StatusOr<HeartbeatResult> StudyManager::Heartbeat(const std::string& study, int64_t number,
-                                                        int64_t epoch) {
+                                                        const LeaseKey& lease) {
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<HeartbeatResult> {
-    NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, epoch));
-    TrialUpdate update;
-    update.expected_epoch = epoch;
-    update.lease = Lease{trial->lease->worker_id, epoch,
-                         clock_->NowMicros() + entry.spec().lease_duration_ms * 1000};
-    NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+    NASQ_ASSIGN_OR_RETURN(Trial * trial, RenewLease(entry, number, lease, {}));
     return HeartbeatResult{entry.study.state != StudyState::kRunning, *trial->lease};
   });
 }
 
 absl::StatusOr<bool> StudyManager::ReportIntermediate(
-    const std::string& study, int64_t number, int64_t epoch, int64_t step, double value,
+    const std::string& study, int64_t number, const LeaseKey& lease, int64_t step, double value,
     const std::map<std::string, double>& metrics) {
   if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step: must be >= 0, got ", step));
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<bool> {
-    NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, epoch));
     TrialUpdate update;
-    update.expected_epoch = epoch;
-    update.lease = Lease{trial->lease->worker_id, epoch,
-                         clock_->NowMicros() + entry.spec().lease_duration_ms * 1000};
     update.intermediate_values[step] = value;
     if (!metrics.empty()) {
       update.user_attrs[absl::StrCat("intermediate/", step)] = MetricsToJson(metrics);
     }
-    NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+    NASQ_RETURN_IF_ERROR(RenewLease(entry, number, lease, std::move(update)).status());
     return entry.study.state != StudyState::kRunning;
   });
 }
@@ -445,13 +455,21 @@ absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
   Trial& trial = *found;
   if (IsFinished(trial.state) && request.skip_if_finished) return trial;
   if (trial.state != TrialState::kRunning) {
-    if (request.epoch && !IsFinished(trial.state)) {
-      return FindLeased(entry, number, *request.epoch).status();  // the stale-lease message
+    if (request.lease && !IsFinished(trial.state)) {
+      return FindLeased(entry, number, *request.lease).status();  // the stale-lease message
     }
     return absl::FailedPreconditionError(
         absl::StrCat("Cannot tell a ", TrialStateName(trial.state), " trial."));
   }
-  if (request.epoch) NASQ_RETURN_IF_ERROR(FindLeased(entry, number, *request.epoch).status());
+  if (request.lease) {
+    NASQ_RETURN_IF_ERROR(FindLeased(entry, number, *request.lease).status());
+  } else if (trial.lease && trial.lease->kind == LeaseKind::kWorker && !request.force) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "trial ", number, " of study '", entry.name(), "' is leased to worker '",
+        trial.lease->worker_id, "' (epoch ", trial.lease->epoch,
+        "); only the lease holder may finish it (with the lease's epoch and token), or an admin "
+        "with force"));
+  }
   const bool completing = !request.state || *request.state == TrialState::kComplete;
   if (completing && request.values.empty() && !request.metrics.empty()) {
     NASQ_ASSIGN_OR_RETURN(request.values, ValuesFromMetrics(entry.spec(), request.metrics));

@@ -131,7 +131,8 @@ Trial SampleTrialTemplate() {
   t.system_attrs = {{"fixed", "true"}};
   t.datetime_start_us = 1'700'000'000'000'123;
   t.attempt = 2;
-  t.lease = Lease{"worker-a", 3, 1'700'000'060'000'000};
+  t.lease = Lease{"worker-a", 3, 1'700'000'060'000'000, "00112233445566778899aabbccddeeff",
+                  LeaseKind::kWorker};
   return t;
 }
 
