@@ -70,8 +70,11 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   std::ostream& out = *ctx.out;
   const v1::TrialCounts& c = proto.trial_counts();
   out << "name: " << spec.name << "\n"
-      << "state: " << StudyStateText(proto.state()) << "\n"
-      << "created: " << FormatTime(TimestampToMicros(proto.create_time())) << "\n"
+      << "state: " << StudyStateText(proto.state()) << "\n";
+  if (std::optional<std::string> reason = AttrText(proto.system_attrs(), "stop_reason")) {
+    out << "stop_reason: " << *reason << "\n";
+  }
+  out << "created: " << FormatTime(TimestampToMicros(proto.create_time())) << "\n"
       << "directions: " << DirectionsText(proto.spec()) << "\n";
   if (!spec.metric_names.empty()) {
     out << "metrics: " << absl::StrJoin(spec.metric_names, ", ") << "\n";
@@ -79,6 +82,9 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   out << "sampler: " << SamplerText(spec.sampler) << "\n"
       << "max_trials: " << (spec.max_trials ? absl::StrCat(spec.max_trials) : "unlimited") << "\n"
       << "max_retries: " << spec.max_retries << "\n"
+      << "max_consecutive_failures: "
+      << (spec.max_consecutive_failures ? absl::StrCat(spec.max_consecutive_failures) : "never")
+      << "\n"
       << "lease: " << spec.lease_duration_ms << " ms (heartbeat every "
       << spec.heartbeat_interval_ms << " ms)\n"
       << "trials: " << c.complete() << " complete, " << c.pruned() << " pruned, " << c.fail()

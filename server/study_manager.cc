@@ -24,6 +24,7 @@ struct StudyManager::Entry {
   std::array<int64_t, 5> counts{};  // trials by state
   std::unique_ptr<Sampler> sampler;
   std::string task_kind;  // the task section's "kind", immutable
+  int consecutive_failures = 0;  // trials FAILED in a row, in the order they finished
   bool deleted = false;
   CommitTicket last_write = 0;  // Storage's ticket for the latest change to this study
   // Calls of InStudy waiting for `mu`; each will wait for durability once it has run (not
@@ -119,6 +120,7 @@ absl::Status StudyManager::Load() {
     entry->sampler = std::move(*sampler);
     NASQ_ASSIGN_OR_RETURN(entry->trials, storage_->GetAllTrials(study.id));
     for (const Trial& t : entry->trials) entry->Track(t, 1);
+    entry->consecutive_failures = TrailingFailures(entry->trials);
     entry->task_kind = TaskKind(study.spec.task_json);
     entry->study = std::move(study);
     studies_[entry->name()] = std::move(entry);
@@ -490,6 +492,7 @@ absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
     update.system_attrs["fail_reason"] = JsonString(reason);
   }
   NASQ_RETURN_IF_ERROR(Update(entry, trial, update));
+  NASQ_RETURN_IF_ERROR(CountFailures(entry, trial));
   NASQ_RETURN_IF_ERROR(MaybeComplete(entry));
   if (outcome.state == TrialState::kFail) NotifyWork();  // frees room under max_trials
   return trial;
@@ -505,6 +508,29 @@ absl::Status StudyManager::MaybeComplete(Entry& entry) {
   if (!reached_max && !exhausted) return absl::OkStatus();
   NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kCompleted));
   entry.study.state = StudyState::kCompleted;
+  return absl::OkStatus();
+}
+
+absl::Status StudyManager::CountFailures(Entry& entry, const Trial& trial) {
+  if (trial.state != TrialState::kFail) {
+    entry.consecutive_failures = 0;
+    return absl::OkStatus();
+  }
+  ++entry.consecutive_failures;
+  const int limit = entry.spec().max_consecutive_failures;
+  if (limit == 0 || entry.consecutive_failures < limit ||
+      entry.study.state != StudyState::kRunning) {
+    return absl::OkStatus();
+  }
+  auto reason = trial.system_attrs.find("fail_reason");
+  const std::string stop_reason = JsonString(absl::StrCat(
+      "the last ", entry.consecutive_failures, " trials failed in a row (max_consecutive_failures ",
+      limit, "); last reason: ",
+      reason == trial.system_attrs.end() ? "none given" : JsonStringValue(reason->second)));
+  NASQ_RETURN_IF_ERROR(storage_->SetStudySystemAttr(entry.study.id, "stop_reason", stop_reason));
+  entry.study.system_attrs["stop_reason"] = stop_reason;
+  NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kStopped));
+  entry.study.state = StudyState::kStopped;
   return absl::OkStatus();
 }
 
@@ -526,7 +552,8 @@ absl::Status StudyManager::ExpireLease(Entry& entry, Trial& trial) {
             : absl::StrCat("lease of worker '", trial.lease->worker_id,
                            "' expired after the study became ", StudyStateName(entry.study.state)));
   }
-  return Update(entry, trial, update);
+  NASQ_RETURN_IF_ERROR(Update(entry, trial, update));
+  return IsFinished(trial.state) ? CountFailures(entry, trial) : absl::OkStatus();
 }
 
 absl::StatusOr<int> StudyManager::ReapExpiredLeases() {

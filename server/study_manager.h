@@ -28,7 +28,10 @@
 // A worker's lease fences clients too: FinishTrial without its LeaseKey is refused unless forced.
 //
 // Study end: RUNNING -> COMPLETED once COMPLETE+PRUNED trials reach max_trials (> 0), or once the
-// sampler is exhausted (grid) and no trial is RUNNING or WAITING. New trials are not created while
+// sampler is exhausted (grid) and no trial is RUNNING or WAITING. RUNNING -> STOPPED once
+// spec.max_consecutive_failures (> 0) trials FAIL in a row (told, reported or their leases
+// exhausted; a COMPLETE or PRUNED trial resets the count, which a restart recounts from the
+// stored trials), with the reason in study system attr "stop_reason" (a JSON string). New trials are not created while
 // COMPLETE+PRUNED+RUNNING+WAITING >= max_trials. StopStudy sets STOPPED: no trial is handed out,
 // heartbeats answer stop=true, running trials may still report their results.
 //
@@ -228,6 +231,9 @@ class StudyManager {
   // cached `trial`.
   absl::Status Update(Entry& entry, Trial& trial, const TrialUpdate& update);
   absl::Status MaybeComplete(Entry& entry);
+  // Counts `trial`, just finished, towards spec.max_consecutive_failures and stops the study
+  // when they are reached.
+  absl::Status CountFailures(Entry& entry, const Trial& trial);
   absl::Status ExpireLease(Entry& entry, Trial& trial);
   void NotifyWork();
 

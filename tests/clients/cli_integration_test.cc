@@ -287,6 +287,42 @@ TEST_F(CliIntegration, TellOnAWorkersTrialNeedsForce) {
   EXPECT_EQ(client->CompleteTrial(late).status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+// A study whose trials keep failing stops itself; the CLI shows why, and each trial's reason.
+TEST_F(CliIntegration, FailingStudyStopsAndTheCliShowsTheReasons) {
+  CliOk({"study", "create",
+         dir_.WriteFile("quad.yaml", std::string(kSpec) + "max_consecutive_failures: 2\n")});
+  auto client = server_->Client();
+  for (const char* reason : {"metric 'acuracy' not produced", "CUDA out of memory"}) {
+    v1::LeaseTrialRequest request;
+    request.set_worker_id("gpu-box");
+    auto leased = client->LeaseTrial(request);
+    ASSERT_TRUE(leased.ok() && leased->has_trial()) << leased.status();
+    v1::FailTrialRequest fail;
+    fail.set_name(leased->trial().name());
+    fail.set_epoch(leased->lease().epoch());
+    fail.set_lease_token(leased->lease().token());
+    fail.set_reason(reason);
+    ASSERT_TRUE(client->FailTrial(fail).ok());
+  }
+  const std::string stop_reason =
+      "the last 2 trials failed in a row (max_consecutive_failures 2); last reason: CUDA out of "
+      "memory";
+  const std::string show = CliOk({"study", "show", "quad"});
+  EXPECT_THAT(show, HasSubstr("state: STOPPED\nstop_reason: " + stop_reason + "\n"));
+  EXPECT_THAT(show, HasSubstr("max_consecutive_failures: 2\n"));
+
+  const std::string trials = CliOk({"trials", "quad", "-f", "json"});
+  const Json records = Json::parse(trials);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["fail_reason"], "metric 'acuracy' not produced");
+  EXPECT_EQ(records[1]["fail_reason"], "CUDA out of memory");
+  EXPECT_THAT(CliOk({"trials", "quad"}), HasSubstr("CUDA out of memory"));
+
+  const std::string watch = CliOk({"watch", "quad", "--interval", "0.05"});
+  EXPECT_THAT(watch, HasSubstr("last failure: trial 1: CUDA out of memory"));
+  EXPECT_THAT(watch, HasSubstr("stopped: " + stop_reason));
+}
+
 // Reads everything `fd` produces until EOF/EIO.
 std::string ReadAll(int fd) {
   std::string out;

@@ -308,6 +308,61 @@ TEST_F(StudyManagerTest, MaxTrialsCompletesTheStudy) {
   EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kCompleted);
 }
 
+// Asks a trial of study "s" and tells it FAIL with `reason`, or COMPLETE when `reason` is empty.
+void AskAndFinish(StudyManager& manager, FakeClock& clock, const std::string& reason) {
+  absl::StatusOr<LeasedTrial> asked = manager.Ask("s", "client");
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  clock.AdvanceMicros(1000);
+  FinishRequest tell{TrialState::kComplete, {1.0}};
+  if (!reason.empty()) tell = FinishRequest{TrialState::kFail, {}, {}, {}, false, {}, reason};
+  ASSERT_TRUE(manager.FinishTrial("s", asked->trial.number, tell).ok());
+}
+
+TEST_F(StudyManagerTest, ConsecutiveFailuresStopTheStudyWithTheReason) {
+  StudySpec spec = MakeSpec("s", SamplerKind::kRandom);
+  spec.max_consecutive_failures = 3;
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  for (const char* reason : {"oom", "oom", "", "nan loss", "nan loss"}) {
+    AskAndFinish(*manager_, clock_, reason);
+  }
+  EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kRunning);  // the success reset
+
+  // A restart recounts the failures in a row from the stored trials.
+  manager_ = *StudyManager::Create(storage_.get(), &clock_);
+  AskAndFinish(*manager_, clock_, "CUDA error: device-side assert");
+  const Study stopped = manager_->GetStudy("s")->study;
+  EXPECT_EQ(stopped.state, StudyState::kStopped);
+  EXPECT_EQ(stopped.system_attrs.at("stop_reason"),
+            R"("the last 3 trials failed in a row (max_consecutive_failures 3); last reason: )"
+            R"(CUDA error: device-side assert")");
+  EXPECT_EQ(storage_->GetStudy(stopped.id)->system_attrs, stopped.system_attrs);
+  EXPECT_EQ(storage_->GetStudy(stopped.id)->state, StudyState::kStopped);
+  EXPECT_EQ(manager_->Ask("s", "client").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(StudyManagerTest, ExhaustedLeasesCountAsFailuresAndZeroNeverStops) {
+  StudySpec spec = MakeSpec("s", SamplerKind::kRandom);
+  spec.max_retries = 0;
+  spec.max_consecutive_failures = 2;
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  ASSERT_TRUE(manager_->Ask("s", "w1").ok());
+  ASSERT_TRUE(manager_->Ask("s", "w2").ok());
+  ExpireLeases(2);
+  const Study stopped = manager_->GetStudy("s")->study;
+  EXPECT_EQ(stopped.state, StudyState::kStopped);
+  EXPECT_THAT(stopped.system_attrs.at("stop_reason"), HasSubstr("expired"));
+
+  spec.name = "never";
+  spec.max_consecutive_failures = 0;
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(manager_->Ask("never", "w").ok());
+    FinishRequest fail{TrialState::kFail};
+    ASSERT_TRUE(manager_->FinishTrial("never", i, fail).ok());
+  }
+  EXPECT_EQ(manager_->GetStudy("never")->study.state, StudyState::kRunning);
+}
+
 struct TellCase {
   std::string name;
   std::optional<TrialState> state;
