@@ -46,6 +46,16 @@ std::string HttpGet(int port, const std::string& target) {
   return response;
 }
 
+// A worker's report `Request` on trial `name` under the lease (epoch, token).
+template <class Request>
+Request OnLease(const std::string& name, int64_t epoch, const std::string& token) {
+  Request request;
+  request.set_name(name);
+  request.set_epoch(epoch);
+  request.set_lease_token(token);
+  return request;
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -246,44 +256,33 @@ TEST_F(ServiceTest, WorkerReportsNeedTheLeaseToken) {
 
   for (const std::string& wrong : {std::string(), std::string(32, 'a')}) {
     grpc::ClientContext c1, c2, c3, c4;
-    v1::HeartbeatRequest beat;
-    beat.set_name(name);
-    beat.set_epoch(epoch);
-    beat.set_lease_token(wrong);
-    v1::HeartbeatResponse beat_response;
-    EXPECT_EQ(workers_->Heartbeat(&c1, beat, &beat_response).error_code(),
+    v1::HeartbeatResponse beat;
+    EXPECT_EQ(workers_->Heartbeat(&c1, OnLease<v1::HeartbeatRequest>(name, epoch, wrong), &beat)
+                  .error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
-    v1::ReportIntermediateRequest report;
-    report.set_name(name);
-    report.set_epoch(epoch);
-    report.set_lease_token(wrong);
-    v1::ReportIntermediateResponse report_response;
-    EXPECT_EQ(workers_->ReportIntermediate(&c2, report, &report_response).error_code(),
+    v1::ReportIntermediateResponse report;
+    EXPECT_EQ(workers_
+                  ->ReportIntermediate(
+                      &c2, OnLease<v1::ReportIntermediateRequest>(name, epoch, wrong), &report)
+                  .error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
-    v1::CompleteTrialRequest complete;
-    complete.set_name(name);
-    complete.set_epoch(epoch);
-    complete.set_lease_token(wrong);
+    auto complete = OnLease<v1::CompleteTrialRequest>(name, epoch, wrong);
     complete.add_values(0.5);
     v1::Trial trial;
     EXPECT_EQ(workers_->CompleteTrial(&c3, complete, &trial).error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
-    v1::FailTrialRequest fail;
-    fail.set_name(name);
-    fail.set_epoch(epoch);
-    fail.set_lease_token(wrong);
-    EXPECT_EQ(workers_->FailTrial(&c4, fail, &trial).error_code(),
-              grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(
+        workers_->FailTrial(&c4, OnLease<v1::FailTrialRequest>(name, epoch, wrong), &trial)
+            .error_code(),
+        grpc::StatusCode::FAILED_PRECONDITION);
   }
   EXPECT_EQ(GetTrial(name).state(), v1::TRIAL_STATE_RUNNING);
 
   grpc::ClientContext context;
-  v1::HeartbeatRequest beat;
-  beat.set_name(name);
-  beat.set_epoch(epoch);
-  beat.set_lease_token(token);
   v1::HeartbeatResponse renewed;
-  ASSERT_TRUE(workers_->Heartbeat(&context, beat, &renewed).ok());
+  ASSERT_TRUE(
+      workers_->Heartbeat(&context, OnLease<v1::HeartbeatRequest>(name, epoch, token), &renewed)
+          .ok());
   EXPECT_EQ(renewed.lease().token(), token);
 }
 
