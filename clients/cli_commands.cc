@@ -4,6 +4,7 @@
 #include <optional>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -69,8 +70,11 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   std::ostream& out = *ctx.out;
   const v1::TrialCounts& c = proto.trial_counts();
   out << "name: " << spec.name << "\n"
-      << "state: " << StudyStateText(proto.state()) << "\n"
-      << "created: " << FormatTime(TimestampToMicros(proto.create_time())) << "\n"
+      << "state: " << StudyStateText(proto.state()) << "\n";
+  if (std::optional<std::string> reason = AttrText(proto.system_attrs(), "stop_reason")) {
+    out << "stop_reason: " << *reason << "\n";
+  }
+  out << "created: " << FormatTime(TimestampToMicros(proto.create_time())) << "\n"
       << "directions: " << DirectionsText(proto.spec()) << "\n";
   if (!spec.metric_names.empty()) {
     out << "metrics: " << absl::StrJoin(spec.metric_names, ", ") << "\n";
@@ -78,6 +82,9 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   out << "sampler: " << SamplerText(spec.sampler) << "\n"
       << "max_trials: " << (spec.max_trials ? absl::StrCat(spec.max_trials) : "unlimited") << "\n"
       << "max_retries: " << spec.max_retries << "\n"
+      << "max_consecutive_failures: "
+      << (spec.max_consecutive_failures ? absl::StrCat(spec.max_consecutive_failures) : "never")
+      << "\n"
       << "lease: " << spec.lease_duration_ms << " ms (heartbeat every "
       << spec.heartbeat_interval_ms << " ms)\n"
       << "trials: " << c.complete() << " complete, " << c.pruned() << " pruned, " << c.fail()
@@ -171,25 +178,31 @@ absl::Status AskCommand(const CliContext& ctx, const std::string& study, OutputF
 }
 
 absl::Status TellCommand(const CliContext& ctx, const TellArgs& args) {
-  v1::TrialState state = v1::TRIAL_STATE_COMPLETE;
-  if (args.state == "pruned") {
-    state = v1::TRIAL_STATE_PRUNED;
-  } else if (args.state == "fail") {
-    state = v1::TRIAL_STATE_FAIL;
+  v1::TrialState state = v1::TRIAL_STATE_UNSPECIFIED;
+  if (!args.state.empty()) {
+    const std::optional<TrialState> parsed = ParseTrialState(args.state);
+    if (!parsed || !IsFinished(*parsed)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--state: expected complete, pruned or fail, got \"", args.state, "\""));
+    }
+    state = TrialStateToProto(*parsed);
   }
-  if (state == v1::TRIAL_STATE_COMPLETE && args.values.empty()) {
-    return absl::InvalidArgumentError("tell: --values is required to complete a trial");
-  }
-  if (state != v1::TRIAL_STATE_COMPLETE && !args.values.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("tell: --values cannot be given with --state ", args.state));
+  std::vector<double> values;
+  for (const std::string& text : args.values) {
+    double v = 0;
+    if (!absl::SimpleAtod(text, &v)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--values: \"", text, "\" is not a number"));
+    }
+    values.push_back(v);
   }
   NASQ_ASSIGN_OR_RETURN(v1::Trial told,
-                        ctx.client->Tell(args.study, args.number, state, args.values,
-                                         /*epoch=*/std::nullopt, args.skip_if_finished));
-  std::vector<std::string> values;
-  for (double v : told.values()) values.push_back(ParamValueToString(v));
-  *ctx.out << "Told trial " << told.number() << " with values [" << absl::StrJoin(values, ", ")
+                        ctx.client->Tell(args.study, args.number, state, values,
+                                         {.force = args.force,
+                                          .skip_if_finished = args.skip_if_finished}));
+  std::vector<std::string> stored;
+  for (double v : told.values()) stored.push_back(ParamValueToString(v));
+  *ctx.out << "Told trial " << told.number() << " with values [" << absl::StrJoin(stored, ", ")
            << "] and state " << TrialStateText(told.state()) << ".\n";
   return absl::OkStatus();
 }

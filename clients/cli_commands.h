@@ -47,10 +47,14 @@ absl::Status AskCommand(const CliContext& ctx, const std::string& study, OutputF
 struct TellArgs {
   std::string study;
   int64_t number = -1;
-  std::vector<double> values;
-  std::string state;  // "", "complete", "pruned" or "fail"
+  std::vector<std::string> values;  // as typed; each must be a number ("inf", "nan" included)
+  std::string state;  // "" (the server decides: COMPLETE with values), complete, pruned or fail
+  bool force = false;  // finish a trial that a worker holds (an admin's call)
   bool skip_if_finished = false;
 };
+// Sends the state and values as given: the server refuses contradictions (values with pruned or
+// fail, complete without values). INVALID_ARGUMENT naming --values or --state for a value that
+// is not a number (an empty string included) or an unknown state.
 absl::Status TellCommand(const CliContext& ctx, const TellArgs& args);
 
 // Writes every trial as csv or json to `out_file` ("" = stdout).

@@ -3,7 +3,7 @@
 //   nasq [--server ADDR] [--tls-ca CA.pem] [--token-file FILE] study create FILE.yaml | list | ...
 //   nasq trials NAME [--state S] [--sort value|number] [-f table|json|csv|yaml]
 //   nasq best NAME [-f ...]      nasq watch NAME [--interval SECONDS]
-//   nasq ask NAME [-f json|...]  nasq tell NAME N (--values V... | --state fail|pruned)
+//   nasq ask NAME [-f json|...]  nasq tell NAME N (--values V... | --state fail|pruned) [--force]
 //   nasq export NAME --format csv|json [--out FILE]
 //   nasq plot NAME [--kind history|sweep] [--param P] --out FILE.svg
 //
@@ -128,8 +128,9 @@ int Run(int argc, char** argv) {
       ->required()
       ->check(CLI::NonNegativeNumber);
   tell->add_option("--values", tell_args.values, "Objective values (state complete)");
-  tell->add_option("--state", tell_args.state, "complete (default with --values), pruned or fail")
-      ->check(CLI::IsMember({"complete", "pruned", "fail"}, CLI::ignore_case));
+  tell->add_option("--state", tell_args.state, "complete (default with --values), pruned or fail");
+  tell->add_flag("--force", tell_args.force,
+                 "Finish a trial that a worker holds under a lease (admins; its work is lost)");
   tell->add_flag("--skip-if-finished", tell_args.skip_if_finished,
                  "Succeed without change when the trial is already finished");
   tell->callback([&] { command = [&](const CliContext& c) { return TellCommand(c, tell_args); }; });

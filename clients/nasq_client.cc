@@ -224,19 +224,20 @@ absl::StatusOr<v1::Trial> NasqClient::Ask(const std::string& study) const {
 
 absl::StatusOr<v1::Trial> NasqClient::Tell(const std::string& study, int64_t number,
                                            v1::TrialState state, const std::vector<double>& values,
-                                           std::optional<int64_t> epoch,
-                                           bool skip_if_finished) const {
+                                           const TellOptions& options) const {
   v1::TellRequest request;
   request.set_name(TrialResourceName(study, number));
   request.set_state(state);
   for (double v : values) request.add_values(v);
-  if (epoch) request.set_epoch(*epoch);
+  if (options.epoch) request.set_epoch(*options.epoch);
+  request.set_lease_token(options.lease_token);
+  request.set_force(options.force);
   v1::Trial response;
   NASQ_RETURN_IF_ERROR(
       Call([&](grpc::ClientContext& context, int attempt, const Connection& connection) {
         context.set_deadline(std::chrono::system_clock::now() + options_.deadline);
         // A retry may follow a Tell the server stored before the connection dropped.
-        request.set_skip_if_finished(skip_if_finished || attempt > 0);
+        request.set_skip_if_finished(options.skip_if_finished || attempt > 0);
         return connection.studies->Tell(&context, request, &response);
       }));
   return response;

@@ -56,6 +56,18 @@ struct ClientOptions {
   ClientCredentials credentials;
 };
 
+// Options of Tell.
+struct TellOptions {
+  // The lease the caller holds (Lease.epoch and Lease.token); needed to finish a trial that a
+  // worker leased, unless `force`. Unset: tell by number (trials obtained with Ask).
+  std::optional<int64_t> epoch;
+  std::string lease_token;
+  // Finish a worker's trial without its lease (an admin's decision; the worker's work is lost).
+  bool force = false;
+  // Return a finished trial unchanged instead of refusing.
+  bool skip_if_finished = false;
+};
+
 // Options of ListTrials.
 struct TrialQuery {
   std::vector<v1::TrialState> states;  // empty = every state
@@ -100,13 +112,11 @@ class NasqClient {
 
   // Ask/Tell (Optuna semantics). Ask leases a trial to options.client_id.
   absl::StatusOr<v1::Trial> Ask(const std::string& study) const;
-  // Finishes trial `number`: COMPLETE with `values`, or PRUNED / FAIL with no values. `epoch`,
-  // when set, must be the trial's lease epoch. With `skip_if_finished` a finished trial is
-  // returned unchanged instead of refused.
+  // Finishes trial `number`: COMPLETE with `values`, or PRUNED / FAIL with no values; see
+  // TellOptions for the lease, force and skip_if_finished.
   absl::StatusOr<v1::Trial> Tell(const std::string& study, int64_t number, v1::TrialState state,
                                  const std::vector<double>& values,
-                                 std::optional<int64_t> epoch = std::nullopt,
-                                 bool skip_if_finished = false) const;
+                                 const TellOptions& options = {}) const;
 
   // WorkerService, for workers and tests.
   absl::StatusOr<v1::LeaseTrialResponse> LeaseTrial(const v1::LeaseTrialRequest& request) const;

@@ -65,8 +65,18 @@ Json TrialRecord(const v1::Trial& trial, const TrialRecordOptions& options) {
   if (options.with_system) {
     record["attempt"] = trial.attempt();
     if (!trial.system_attrs().empty()) record["system_attrs"] = AttrsToJson(trial.system_attrs());
+  } else if (std::optional<std::string> reason = AttrText(trial.system_attrs(), "fail_reason")) {
+    record["fail_reason"] = *reason;
   }
   return record;
+}
+
+std::optional<std::string> AttrText(const google::protobuf::Map<std::string, std::string>& attrs,
+                                    const std::string& key) {
+  auto it = attrs.find(key);
+  if (it == attrs.end()) return std::nullopt;
+  const Json value = Json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  return value.is_string() ? value.get<std::string>() : it->second;
 }
 
 Json AskRecord(const v1::Trial& trial) {

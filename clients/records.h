@@ -2,13 +2,14 @@
 //
 // A trial record has Optuna's trials_dataframe columns in Optuna's order: number, value (or
 // values for multi-objective studies), datetime_start, datetime_complete, duration, params
-// (sorted by name), user_attrs (when present), state; export records add attempt and
-// system_attrs. Times print as "%Y-%m-%d %H:%M:%S" (UTC) and durations like Python's
+// (sorted by name), user_attrs (when present), state, then fail_reason for a FAIL trial that
+// has one; export records add attempt and system_attrs (fail_reason among them) instead. Times print as "%Y-%m-%d %H:%M:%S" (UTC) and durations like Python's
 // str(timedelta) ("0:00:01.250000"). Pure functions; thread-safe.
 #ifndef NASQ_CLIENTS_RECORDS_H_
 #define NASQ_CLIENTS_RECORDS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/study.h"
@@ -36,6 +37,11 @@ nlohmann::ordered_json StudyRecord(const v1::Study& study);
 // "tpe (seed 0)", plus every option that differs from its default, by its study-file name:
 // "tpe (seed 0; n_startup_trials 4, multivariate, skip_duplicates)".
 std::string SamplerText(const SamplerConfig& sampler);
+
+// The text of string attr `key` ("fail_reason", "stop_reason": JSON strings) in `attrs`;
+// nullopt when absent. A value that is not a JSON string is returned as stored.
+std::optional<std::string> AttrText(const google::protobuf::Map<std::string, std::string>& attrs,
+                                    const std::string& key);
 
 // "MINIMIZE" or "MAXIMIZE, MINIMIZE".
 std::string DirectionsText(const v1::StudySpec& spec);

@@ -71,7 +71,8 @@ class SpecParser {
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "",
                                                    {"name", "direction", "directions", "metric",
                                                     "metrics", "space", "sampler", "max_trials",
-                                                    "max_retries", "lease", "task", "user_attrs"}));
+                                                    "max_retries", "max_consecutive_failures",
+                                                    "lease", "task", "user_attrs"}));
     StudySpec spec;
     NASQ_ASSIGN_OR_RETURN(spec.name, Required(root, fields, "", "name", &SpecParser::String));
     NASQ_RETURN_IF_ERROR(ParseObjectives(fields, spec));
@@ -83,6 +84,11 @@ class SpecParser {
     if (fields.contains("max_retries")) {
       NASQ_ASSIGN_OR_RETURN(int64_t retries, Integer(fields["max_retries"], "max_retries"));
       NASQ_ASSIGN_OR_RETURN(spec.max_retries, ToInt(fields["max_retries"], "max_retries", retries));
+    }
+    if (fields.contains("max_consecutive_failures")) {
+      NASQ_ASSIGN_OR_RETURN(
+          spec.max_consecutive_failures,
+          SmallInteger(fields["max_consecutive_failures"], "max_consecutive_failures"));
     }
     if (fields.contains("lease")) NASQ_RETURN_IF_ERROR(ParseLease(fields["lease"], spec));
     if (fields.contains("task")) NASQ_RETURN_IF_ERROR(ParseTask(fields["task"], spec));

@@ -83,6 +83,14 @@ std::vector<std::string> RenderWatch(const WatchSnapshot& s, int bar_width) {
   }
   lines.push_back(speed);
   lines.push_back(BestLine(s));
+  if (s.last_failure) {
+    lines.push_back(absl::StrCat(
+        "last failure: trial ", s.last_failure->number(), ": ",
+        AttrText(s.last_failure->system_attrs(), "fail_reason").value_or("no reason given")));
+  }
+  if (std::optional<std::string> reason = AttrText(s.study.system_attrs(), "stop_reason")) {
+    lines.push_back(absl::StrCat("stopped: ", *reason));
+  }
   return lines;
 }
 
@@ -96,6 +104,12 @@ absl::Status WatchStudy(const NasqClient& client, const std::string& study,
     NASQ_ASSIGN_OR_RETURN(snapshot.study, client.GetStudy(study));
     NASQ_ASSIGN_OR_RETURN(snapshot.best, client.BestTrials(study));
     const v1::TrialCounts& c = snapshot.study.trial_counts();
+    if (c.fail() > 0) {
+      NASQ_ASSIGN_OR_RETURN(
+          v1::ListTrialsResponse failed,
+          client.ListTrialsPage(study, {{v1::TRIAL_STATE_FAIL}, "number desc"}, "", 1));
+      if (failed.trials_size() > 0) snapshot.last_failure = failed.trials(0);
+    }
     if (!finished_at_start) finished_at_start = Done(c) + c.fail();
     snapshot.finished_at_start = *finished_at_start;
     snapshot.target = StudyTarget(snapshot.study);

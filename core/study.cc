@@ -142,6 +142,10 @@ absl::Status ValidateLimits(const StudySpec& spec) {
   if (spec.max_retries < 0) {
     return Invalid("max_retries", absl::StrCat("must be >= 0 (got ", spec.max_retries, ")"));
   }
+  if (spec.max_consecutive_failures < 0) {
+    return Invalid("max_consecutive_failures",
+                   absl::StrCat("must be >= 0 (got ", spec.max_consecutive_failures, ")"));
+  }
   if (spec.lease_duration_ms <= 0) {
     return Invalid("lease_duration_ms",
                    absl::StrCat("must be > 0 (got ", spec.lease_duration_ms, ")"));

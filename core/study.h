@@ -62,6 +62,9 @@ struct StudySpec {
   SamplerConfig sampler;
   int64_t max_trials = 0;                  // completed trials that end the study; 0 = unlimited
   int max_retries = 2;                     // expired leases before a trial is FAILED
+  // Trials that FAIL in a row (in the order they finish; a COMPLETE or PRUNED trial resets the
+  // count) before the study stops itself (STOPPED, system attr "stop_reason"); 0 = never.
+  int max_consecutive_failures = 10;
   int64_t lease_duration_ms = 60000;       // a lease lasts this long without a heartbeat
   int64_t heartbeat_interval_ms = 10000;   // workers heartbeat this often (< lease_duration)
   std::string task_json = "{}";            // free-form task section, JSON text

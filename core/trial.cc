@@ -11,7 +11,18 @@ constexpr internal::NameEntry<TrialState> kTrialStateNames[] = {
     {TrialState::kWaiting, "WAITING"},
 };
 
+constexpr internal::NameEntry<LeaseKind> kLeaseKindNames[] = {
+    {LeaseKind::kWorker, "worker"},
+    {LeaseKind::kAsk, "ask"},
+};
+
 }  // namespace
+
+const char* LeaseKindName(LeaseKind k) { return internal::NameOf(kLeaseKindNames, k); }
+
+std::optional<LeaseKind> ParseLeaseKind(const std::string& s) {
+  return internal::ParseName(kLeaseKindNames, s);
+}
 
 const char* TrialStateName(TrialState s) { return internal::NameOf(kTrialStateNames, s); }
 

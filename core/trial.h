@@ -27,12 +27,23 @@ std::optional<TrialState> ParseTrialState(const std::string& s);
 // COMPLETE, PRUNED and FAIL.
 bool IsFinished(TrialState s);
 
+// Who took a lease: a worker through WorkerService.LeaseTrial, or a client through Ask. Only
+// the holder of a worker's lease (or a forced tell) may finish its trial; an asked trial may be
+// told by number, as in Optuna.
+enum class LeaseKind { kWorker = 1, kAsk = 2 };
+const char* LeaseKindName(LeaseKind k);                      // "worker" / "ask"
+std::optional<LeaseKind> ParseLeaseKind(const std::string& s);  // case-insensitive
+
 // The right to run a trial, held by one worker until `deadline_us`. `epoch` increases every time
-// the trial is leased; reports carrying another epoch are stale (fencing).
+// the trial is leased; reports carrying another epoch are stale (fencing). `token` is a secret
+// drawn at random when the lease is granted: a report must present it with the epoch, so that
+// nobody but the holder can act on a lease by guessing its epoch.
 struct Lease {
   std::string worker_id;
   int64_t epoch = 0;
   int64_t deadline_us = 0;  // microseconds since the Unix epoch
+  std::string token;        // 32 lowercase hex digits (128 random bits)
+  LeaseKind kind = LeaseKind::kWorker;
 
   friend bool operator==(const Lease&, const Lease&) = default;
 };

@@ -320,6 +320,7 @@ v1::StudySpec StudySpecToProto(const StudySpec& spec) {
   sampler->set_skip_duplicates(spec.sampler.skip_duplicates);
   p.set_max_trials(spec.max_trials);
   p.set_max_retries(spec.max_retries);
+  p.set_max_consecutive_failures(spec.max_consecutive_failures);
   p.set_lease_duration_ms(spec.lease_duration_ms);
   p.set_heartbeat_interval_ms(spec.heartbeat_interval_ms);
   p.set_task_json(spec.task_json);
@@ -349,6 +350,9 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
   spec.sampler.skip_duplicates = p.sampler().skip_duplicates();
   spec.max_trials = p.max_trials();
   if (p.has_max_retries()) spec.max_retries = p.max_retries();
+  if (p.has_max_consecutive_failures()) {
+    spec.max_consecutive_failures = p.max_consecutive_failures();
+  }
   if (p.has_lease_duration_ms()) spec.lease_duration_ms = p.lease_duration_ms();
   if (p.has_heartbeat_interval_ms()) spec.heartbeat_interval_ms = p.heartbeat_interval_ms();
   NASQ_ASSIGN_OR_RETURN(spec.task_json, TaskJsonFromProto(p));
@@ -423,11 +427,13 @@ v1::Lease LeaseToProto(const Lease& lease) {
   p.set_worker_id(lease.worker_id);
   p.set_epoch(lease.epoch);
   *p.mutable_expire_time() = MicrosToTimestamp(lease.deadline_us);
+  p.set_token(lease.token);
   return p;
 }
 
 Lease LeaseFromProto(const v1::Lease& lease) {
-  return Lease{lease.worker_id(), lease.epoch(), TimestampToMicros(lease.expire_time())};
+  return Lease{lease.worker_id(), lease.epoch(), TimestampToMicros(lease.expire_time()),
+               lease.token()};
 }
 
 v1::Trial TrialToProto(const Trial& trial, absl::string_view study) {
@@ -454,7 +460,10 @@ v1::Trial TrialToProto(const Trial& trial, absl::string_view study) {
     *p.mutable_complete_time() = MicrosToTimestamp(trial.datetime_complete_us);
   }
   p.set_attempt(trial.attempt);
-  if (trial.lease) *p.mutable_lease() = LeaseToProto(*trial.lease);
+  if (trial.lease) {
+    *p.mutable_lease() = LeaseToProto(*trial.lease);
+    p.mutable_lease()->clear_token();  // the holder's secret; see Lease.token
+  }
   return p;
 }
 

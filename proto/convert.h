@@ -67,10 +67,13 @@ v1::TrialState TrialStateToProto(TrialState state);
 // INVALID_ARGUMENT naming `field` for TRIAL_STATE_UNSPECIFIED or unknown values.
 absl::StatusOr<TrialState> TrialStateFromProto(v1::TrialState state, absl::string_view field);
 
+// With the token: for the lease's holder only. The proto has no kind: LeaseFromProto gives
+// LeaseKind::kWorker.
 v1::Lease LeaseToProto(const Lease& lease);
 Lease LeaseFromProto(const v1::Lease& lease);
 
-// name = "studies/{study}/trials/{number}"; params converted to external values.
+// name = "studies/{study}/trials/{number}"; params converted to external values; the lease
+// without its token (anyone may read trials).
 v1::Trial TrialToProto(const Trial& trial, absl::string_view study);
 // Inverse of TrialToProto (study_id is left -1). INVALID_ARGUMENT when a param has no
 // distribution or its value does not fit it.

@@ -9,6 +9,7 @@
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "sampler/sampler.h"
+#include "server/lease_token.h"
 #include "server/trial_rules.h"
 #include "storage/trial_checks.h"
 
@@ -23,6 +24,7 @@ struct StudyManager::Entry {
   std::array<int64_t, 5> counts{};  // trials by state
   std::unique_ptr<Sampler> sampler;
   std::string task_kind;  // the task section's "kind", immutable
+  int consecutive_failures = 0;  // trials FAILED in a row, in the order they finished
   bool deleted = false;
   CommitTicket last_write = 0;  // Storage's ticket for the latest change to this study
   // Calls of InStudy waiting for `mu`; each will wait for durability once it has run (not
@@ -124,6 +126,7 @@ absl::Status StudyManager::Load() {
       if (t.lease) t.lease->deadline_us = std::max(t.lease->deadline_us, grace_deadline);
       entry->Track(t, 1);
     }
+    entry->consecutive_failures = TrailingFailures(entry->trials);
     entry->task_kind = TaskKind(study.spec.task_json);
     entry->study = std::move(study);
     studies_[entry->name()] = std::move(entry);
@@ -267,6 +270,7 @@ absl::Status StudyManager::Update(Entry& entry, Trial& trial, const TrialUpdate&
 absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
                                                                   const std::string& worker_id,
                                                                   const WorkerLabels& labels,
+                                                                  LeaseKind kind,
                                                                   absl::Status* no_work) {
   if (entry.study.state != StudyState::kRunning) {
     *no_work = absl::FailedPreconditionError(absl::StrCat("study '", entry.name(), "' is ",
@@ -276,7 +280,8 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
   }
   const StudySpec& spec = entry.spec();
   const int64_t now = clock_->NowMicros();
-  Lease lease{worker_id, 1, now + spec.lease_duration_ms * 1000};
+  NASQ_ASSIGN_OR_RETURN(std::string token, NewLeaseToken());
+  Lease lease{worker_id, 1, now + spec.lease_duration_ms * 1000, std::move(token), kind};
   const std::string worker_json = WorkerJson(worker_id, labels);
   Trial* trial = nullptr;
   if (!entry.waiting.empty()) {
@@ -340,7 +345,7 @@ absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<LeasedTrial> {
     absl::Status no_work;
     NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
-                          TryLease(entry, worker_id, {}, &no_work));
+                          TryLease(entry, worker_id, {}, LeaseKind::kAsk, &no_work));
     if (!leased) return no_work;
     return std::move(*leased);
   });
@@ -370,7 +375,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
       if (entry.deleted) continue;
       absl::Status no_work;
       NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
-                            TryLease(entry, worker_id, labels, &no_work));
+                            TryLease(entry, worker_id, labels, LeaseKind::kWorker, &no_work));
       if (leased) {
         const CommitTicket seen = entry.last_write;
         lock.unlock();
@@ -394,47 +399,54 @@ absl::StatusOr<Trial*> StudyManager::FindTrial(Entry& entry, int64_t number) {
   return &entry.trials[number];
 }
 
-absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number, int64_t epoch) {
+absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number,
+                                                const LeaseKey& key) {
   NASQ_ASSIGN_OR_RETURN(Trial * found, FindTrial(entry, number));
   Trial& trial = *found;
-  if (trial.state != TrialState::kRunning || !trial.lease || trial.lease->epoch != epoch) {
+  if (trial.state != TrialState::kRunning || !trial.lease || trial.lease->epoch != key.epoch) {
     return absl::FailedPreconditionError(
         absl::StrCat("stale lease: trial ", number, " of study '", entry.name(), "' is ",
                      TrialStateName(trial.state),
                      trial.lease ? absl::StrCat(" under lease epoch ", trial.lease->epoch) : "",
-                     "; the request carries epoch ", epoch));
+                     "; the request carries epoch ", key.epoch));
+  }
+  if (!LeaseTokenMatches(trial.lease->token, key.token)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("wrong lease token: the request for trial ", number, " of study '",
+                     entry.name(), "' (epoch ", key.epoch, ") does not carry its lease's token"));
   }
   return &trial;
 }
 
+absl::StatusOr<Trial*> StudyManager::RenewLease(Entry& entry, int64_t number, const LeaseKey& key,
+                                                TrialUpdate update) {
+  NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, key));
+  update.expected_epoch = key.epoch;
+  update.lease = *trial->lease;
+  update.lease->deadline_us = clock_->NowMicros() + entry.spec().lease_duration_ms * 1000;
+  NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+  return trial;
+}
+
 absl::StatusOr<HeartbeatResult> StudyManager::Heartbeat(const std::string& study, int64_t number,
-                                                        int64_t epoch) {
+                                                        const LeaseKey& lease) {
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<HeartbeatResult> {
-    NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, epoch));
-    TrialUpdate update;
-    update.expected_epoch = epoch;
-    update.lease = Lease{trial->lease->worker_id, epoch,
-                         clock_->NowMicros() + entry.spec().lease_duration_ms * 1000};
-    NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+    NASQ_ASSIGN_OR_RETURN(Trial * trial, RenewLease(entry, number, lease, {}));
     return HeartbeatResult{entry.study.state != StudyState::kRunning, *trial->lease};
   });
 }
 
 absl::StatusOr<bool> StudyManager::ReportIntermediate(
-    const std::string& study, int64_t number, int64_t epoch, int64_t step, double value,
+    const std::string& study, int64_t number, const LeaseKey& lease, int64_t step, double value,
     const std::map<std::string, double>& metrics) {
   if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step: must be >= 0, got ", step));
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<bool> {
-    NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, epoch));
     TrialUpdate update;
-    update.expected_epoch = epoch;
-    update.lease = Lease{trial->lease->worker_id, epoch,
-                         clock_->NowMicros() + entry.spec().lease_duration_ms * 1000};
     update.intermediate_values[step] = value;
     if (!metrics.empty()) {
       update.user_attrs[absl::StrCat("intermediate/", step)] = MetricsToJson(metrics);
     }
-    NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+    NASQ_RETURN_IF_ERROR(RenewLease(entry, number, lease, std::move(update)).status());
     return entry.study.state != StudyState::kRunning;
   });
 }
@@ -451,13 +463,21 @@ absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
   Trial& trial = *found;
   if (IsFinished(trial.state) && request.skip_if_finished) return trial;
   if (trial.state != TrialState::kRunning) {
-    if (request.epoch && !IsFinished(trial.state)) {
-      return FindLeased(entry, number, *request.epoch).status();  // the stale-lease message
+    if (request.lease && !IsFinished(trial.state)) {
+      return FindLeased(entry, number, *request.lease).status();  // the stale-lease message
     }
     return absl::FailedPreconditionError(
         absl::StrCat("Cannot tell a ", TrialStateName(trial.state), " trial."));
   }
-  if (request.epoch) NASQ_RETURN_IF_ERROR(FindLeased(entry, number, *request.epoch).status());
+  if (request.lease) {
+    NASQ_RETURN_IF_ERROR(FindLeased(entry, number, *request.lease).status());
+  } else if (trial.lease && trial.lease->kind == LeaseKind::kWorker && !request.force) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "trial ", number, " of study '", entry.name(), "' is leased to worker '",
+        trial.lease->worker_id, "' (epoch ", trial.lease->epoch,
+        "); only the lease holder may finish it (with the lease's epoch and token), or an admin "
+        "with force"));
+  }
   const bool completing = !request.state || *request.state == TrialState::kComplete;
   if (completing && request.values.empty() && !request.metrics.empty()) {
     NASQ_ASSIGN_OR_RETURN(request.values, ValuesFromMetrics(entry.spec(), request.metrics));
@@ -478,6 +498,7 @@ absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
     update.system_attrs["fail_reason"] = JsonString(reason);
   }
   NASQ_RETURN_IF_ERROR(Update(entry, trial, update));
+  NASQ_RETURN_IF_ERROR(CountFailures(entry, trial));
   NASQ_RETURN_IF_ERROR(MaybeComplete(entry));
   if (outcome.state == TrialState::kFail) NotifyWork();  // frees room under max_trials
   return trial;
@@ -493,6 +514,29 @@ absl::Status StudyManager::MaybeComplete(Entry& entry) {
   if (!reached_max && !exhausted) return absl::OkStatus();
   NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kCompleted));
   entry.study.state = StudyState::kCompleted;
+  return absl::OkStatus();
+}
+
+absl::Status StudyManager::CountFailures(Entry& entry, const Trial& trial) {
+  if (trial.state != TrialState::kFail) {
+    entry.consecutive_failures = 0;
+    return absl::OkStatus();
+  }
+  ++entry.consecutive_failures;
+  const int limit = entry.spec().max_consecutive_failures;
+  if (limit == 0 || entry.consecutive_failures < limit ||
+      entry.study.state != StudyState::kRunning) {
+    return absl::OkStatus();
+  }
+  auto reason = trial.system_attrs.find("fail_reason");
+  const std::string stop_reason = JsonString(absl::StrCat(
+      "the last ", entry.consecutive_failures, " trials failed in a row (max_consecutive_failures ",
+      limit, "); last reason: ",
+      reason == trial.system_attrs.end() ? "none given" : JsonStringValue(reason->second)));
+  NASQ_RETURN_IF_ERROR(storage_->SetStudySystemAttr(entry.study.id, "stop_reason", stop_reason));
+  entry.study.system_attrs["stop_reason"] = stop_reason;
+  NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kStopped));
+  entry.study.state = StudyState::kStopped;
   return absl::OkStatus();
 }
 
@@ -514,7 +558,8 @@ absl::Status StudyManager::ExpireLease(Entry& entry, Trial& trial) {
             : absl::StrCat("lease of worker '", trial.lease->worker_id,
                            "' expired after the study became ", StudyStateName(entry.study.state)));
   }
-  return Update(entry, trial, update);
+  NASQ_RETURN_IF_ERROR(Update(entry, trial, update));
+  return IsFinished(trial.state) ? CountFailures(entry, trial) : absl::OkStatus();
 }
 
 absl::StatusOr<int> StudyManager::ReapExpiredLeases() {

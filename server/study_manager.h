@@ -18,15 +18,20 @@
 // committed (a few milliseconds).
 //
 // Leases: leasing a trial takes the lowest-numbered WAITING trial of the study, else samples new
-// params (numbered densely) and creates the trial RUNNING; the lease of attempt k has epoch k and
-// lasts spec.lease_duration_ms from the clock's now. Heartbeat and ReportIntermediate renew it.
+// params (numbered densely) and creates the trial RUNNING; the lease of attempt k has epoch k,
+// a fresh random token (server/lease_token.h), its kind (LeaseTrial: worker, Ask: ask) and lasts
+// spec.lease_duration_ms from the clock's now. Heartbeat and ReportIntermediate renew it.
 // ReapExpiredLeases() (called periodically by LeaseReaper) re-queues an expired trial WAITING with
 // the same params and attempt+1 while attempt <= spec.max_retries, else FAILs it with system attr
-// "fail_reason". Any call naming a lease epoch that is not the trial's current one is refused
-// with FAILED_PRECONDITION and changes nothing.
+// "fail_reason". Any call naming a lease (LeaseKey) whose epoch is not the trial's current one,
+// or whose token is not the lease's, is refused with FAILED_PRECONDITION and changes nothing.
+// A worker's lease fences clients too: FinishTrial without its LeaseKey is refused unless forced.
 //
 // Study end: RUNNING -> COMPLETED once COMPLETE+PRUNED trials reach max_trials (> 0), or once the
-// sampler is exhausted (grid) and no trial is RUNNING or WAITING. New trials are not created while
+// sampler is exhausted (grid) and no trial is RUNNING or WAITING. RUNNING -> STOPPED once
+// spec.max_consecutive_failures (> 0) trials FAIL in a row (told, reported or their leases
+// exhausted; a COMPLETE or PRUNED trial resets the count, which a restart recounts from the
+// stored trials), with the reason in study system attr "stop_reason" (a JSON string). New trials are not created while
 // COMPLETE+PRUNED+RUNNING+WAITING >= max_trials. StopStudy sets STOPPED: no trial is handed out,
 // heartbeats answer stop=true, running trials may still report their results.
 //
@@ -90,6 +95,12 @@ struct LeaseFilter {
   std::vector<std::string> studies;     // study names; empty = any
 };
 
+// A lease as its holder names it in a report: the epoch and the secret token.
+struct LeaseKey {
+  int64_t epoch = 0;
+  std::string token;
+};
+
 // How to finish a RUNNING trial (Tell, CompleteTrial, FailTrial).
 struct FinishRequest {
   // COMPLETE, PRUNED or FAIL; nullopt = COMPLETE when values (or metrics) are given.
@@ -98,10 +109,13 @@ struct FinishRequest {
   // COMPLETE: when `values` is empty and the study names its metrics, values are taken from
   // here by name. Stored as user attr "metrics" (a JSON object) whenever non-empty.
   std::map<std::string, double> metrics;
-  std::optional<int64_t> epoch;   // must equal the lease epoch when set
+  std::optional<LeaseKey> lease;  // must match the trial's lease when set
   bool skip_if_finished = false;  // return a finished trial unchanged instead of refusing
   std::map<std::string, std::string> user_attrs;  // JSON text, stored with the result
   std::string fail_reason;  // FAIL: stored as system attr "fail_reason" when non-empty
+  // Finish a trial that a worker holds (LeaseTrial) without its LeaseKey; the worker's later
+  // reports are then refused. Meant for admins. Without it such a trial needs `lease`.
+  bool force = false;
 };
 
 struct HeartbeatResult {
@@ -155,20 +169,22 @@ class StudyManager {
       const std::string& worker_id, const LeaseFilter& filter,
       std::chrono::steady_clock::time_point wait_until, const WorkerLabels& labels = {});
 
-  // Renews the lease of a RUNNING trial. FAILED_PRECONDITION when `epoch` is not its lease
-  // epoch or the trial is not RUNNING.
+  // Renews the lease of a RUNNING trial. FAILED_PRECONDITION when `lease` does not match its
+  // lease (epoch and token) or the trial is not RUNNING.
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& study, int64_t number,
-                                            int64_t epoch);
+                                            const LeaseKey& lease);
   // Records intermediate value `value` at `step` (>= 0; a repeated step overwrites) and renews
   // the lease; `metrics` non-empty are stored as user attr "intermediate/<step>". Returns
   // whether the worker should stop. Same epoch rules as Heartbeat.
-  absl::StatusOr<bool> ReportIntermediate(const std::string& study, int64_t number, int64_t epoch,
-                                          int64_t step, double value,
+  absl::StatusOr<bool> ReportIntermediate(const std::string& study, int64_t number,
+                                          const LeaseKey& lease, int64_t step, double value,
                                           const std::map<std::string, double>& metrics);
   // Finishes a RUNNING trial with Optuna's tell semantics (tpe.md 5.2):
   //  * a finished trial: FAILED_PRECONDITION "Cannot tell a COMPLETE trial." (or returned
   //    unchanged with skip_if_finished); a WAITING trial likewise;
-  //  * a stale epoch: FAILED_PRECONDITION;
+  //  * a stale `lease` (epoch or token): FAILED_PRECONDITION;
+  //  * a trial leased to a worker (LeaseTrial), told without `lease` and without `force`:
+  //    FAILED_PRECONDITION naming the worker (an asked trial may be told by number);
   //  * COMPLETE needs values, PRUNED and FAIL forbid them: INVALID_ARGUMENT;
   //  * values that are NaN or not one per objective store the trial as FAIL with the reason in
   //    system attr "fail_reason";
@@ -197,10 +213,13 @@ class StudyManager {
   // Leases a WAITING or new trial of the locked `entry`; nullopt with the reason in `no_work`
   // when none can be handed out now.
   absl::StatusOr<std::optional<LeasedTrial>> TryLease(Entry& entry, const std::string& worker_id,
-                                                      const WorkerLabels& labels,
+                                                      const WorkerLabels& labels, LeaseKind kind,
                                                       absl::Status* no_work);
-  // The RUNNING trial `number` whose lease has `epoch`; FAILED_PRECONDITION otherwise.
-  absl::StatusOr<Trial*> FindLeased(Entry& entry, int64_t number, int64_t epoch);
+  // The RUNNING trial `number` whose lease matches `key`; FAILED_PRECONDITION otherwise.
+  absl::StatusOr<Trial*> FindLeased(Entry& entry, int64_t number, const LeaseKey& key);
+  // Renews the lease of the locked trial `number` named by `key` and applies `update` with it.
+  absl::StatusOr<Trial*> RenewLease(Entry& entry, int64_t number, const LeaseKey& key,
+                                    TrialUpdate update);
   absl::StatusOr<Trial*> FindTrial(Entry& entry, int64_t number);
   // Runs `body(entry)` with the study's entry locked, then, with the lock released, waits until
   // every change of the study so far is durable and returns body's result (or the durability
@@ -215,6 +234,9 @@ class StudyManager {
   // cached `trial`.
   absl::Status Update(Entry& entry, Trial& trial, const TrialUpdate& update);
   absl::Status MaybeComplete(Entry& entry);
+  // Counts `trial`, just finished, towards spec.max_consecutive_failures and stops the study
+  // when they are reached.
+  absl::Status CountFailures(Entry& entry, const Trial& trial);
   absl::Status ExpireLease(Entry& entry, Trial& trial);
   void NotifyWork();
 

@@ -166,6 +166,7 @@ grpc::Status StudyServiceImpl::Ask(grpc::ServerContext*, const v1::AskRequest* r
     const std::string client = request->client_id().empty() ? "ask" : request->client_id();
     NASQ_ASSIGN_OR_RETURN(LeasedTrial leased, manager_.Ask(study, client));
     *response = TrialToProto(leased.trial, study);
+    *response->mutable_lease() = LeaseToProto(*leased.trial.lease);  // the asker holds it
     return absl::OkStatus();
   });
 }
@@ -179,7 +180,12 @@ grpc::Status StudyServiceImpl::Tell(grpc::ServerContext*, const v1::TellRequest*
       NASQ_ASSIGN_OR_RETURN(finish.state, TrialStateFromProto(request->state(), "state"));
     }
     finish.values.assign(request->values().begin(), request->values().end());
-    if (request->has_epoch()) finish.epoch = request->epoch();
+    if (request->has_epoch()) {
+      finish.lease = LeaseKey{request->epoch(), request->lease_token()};
+    } else if (!request->lease_token().empty()) {
+      return absl::InvalidArgumentError("lease_token: given without epoch");
+    }
+    finish.force = request->force();
     finish.skip_if_finished = request->skip_if_finished();
     finish.user_attrs.insert(request->user_attrs().begin(), request->user_attrs().end());
     NASQ_ASSIGN_OR_RETURN(Trial trial,

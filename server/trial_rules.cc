@@ -89,6 +89,23 @@ absl::StatusOr<std::vector<double>> ValuesFromMetrics(
   return values;
 }
 
+int TrailingFailures(std::span<const Trial> trials) {
+  std::vector<const Trial*> finished;
+  for (const Trial& t : trials) {
+    if (IsFinished(t.state)) finished.push_back(&t);
+  }
+  std::sort(finished.begin(), finished.end(), [](const Trial* a, const Trial* b) {
+    return std::pair(a->datetime_complete_us, a->number) <
+           std::pair(b->datetime_complete_us, b->number);
+  });
+  int failures = 0;
+  for (auto it = finished.rbegin(); it != finished.rend() && (*it)->state == TrialState::kFail;
+       ++it) {
+    ++failures;
+  }
+  return failures;
+}
+
 std::vector<Trial> SelectBestTrials(const StudySpec& spec, std::span<const Trial> trials) {
   std::vector<const Trial*> complete;
   for (const Trial& t : trials) {
@@ -123,5 +140,10 @@ std::string MetricsToJson(const std::map<std::string, double>& metrics) {
 }
 
 std::string JsonString(const std::string& text) { return nlohmann::json(text).dump(); }
+
+std::string JsonStringValue(const std::string& json) {
+  const nlohmann::json value = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  return value.is_string() ? value.get<std::string>() : json;
+}
 
 }  // namespace nasq

@@ -39,6 +39,10 @@ absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& tria
 absl::StatusOr<std::vector<double>> ValuesFromMetrics(const StudySpec& spec,
                                                       const std::map<std::string, double>& metrics);
 
+// How many of `trials` FAILED in a row at the end, in the order they finished
+// (datetime_complete_us, then number): the FAIL trials after the last COMPLETE or PRUNED one.
+int TrailingFailures(std::span<const Trial> trials);
+
 // The best COMPLETE trial (single objective, ties -> lowest number) or the Pareto front
 // (multi-objective) among `trials`, by number.
 std::vector<Trial> SelectBestTrials(const StudySpec& spec, std::span<const Trial> trials);
@@ -48,6 +52,9 @@ std::string MetricsToJson(const std::map<std::string, double>& metrics);
 
 // JSON string literal for `text` (quoted and escaped), for system attrs.
 std::string JsonString(const std::string& text);
+// The text of the JSON string literal `json` (inverse of JsonString); `json` itself when it is
+// not a JSON string.
+std::string JsonStringValue(const std::string& json);
 
 }  // namespace nasq
 

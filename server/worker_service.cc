@@ -61,7 +61,8 @@ grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*, const v1::Heartb
   return RunRpc(metrics_, calls_, "Heartbeat", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     NASQ_ASSIGN_OR_RETURN(HeartbeatResult result,
-                          manager_.Heartbeat(name.study, name.number, request->epoch()));
+                          manager_.Heartbeat(name.study, name.number,
+                                             LeaseKey{request->epoch(), request->lease_token()}));
     response->set_stop(result.stop);
     *response->mutable_lease() = LeaseToProto(result.lease);
     return absl::OkStatus();
@@ -74,9 +75,10 @@ grpc::Status WorkerServiceImpl::ReportIntermediate(grpc::ServerContext*,
   return RunRpc(metrics_, calls_, "ReportIntermediate", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     std::map<std::string, double> metrics(request->metrics().begin(), request->metrics().end());
-    NASQ_ASSIGN_OR_RETURN(bool stop,
-                          manager_.ReportIntermediate(name.study, name.number, request->epoch(),
-                                                      request->step(), request->value(), metrics));
+    NASQ_ASSIGN_OR_RETURN(
+        bool stop, manager_.ReportIntermediate(name.study, name.number,
+                                               LeaseKey{request->epoch(), request->lease_token()},
+                                               request->step(), request->value(), metrics));
     response->set_stop(stop);
     return absl::OkStatus();
   });
@@ -91,7 +93,7 @@ grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
     finish.state = TrialState::kComplete;
     finish.values.assign(request->values().begin(), request->values().end());
     finish.metrics.insert(request->metrics().begin(), request->metrics().end());
-    finish.epoch = request->epoch();
+    finish.lease = LeaseKey{request->epoch(), request->lease_token()};
     finish.user_attrs.insert(request->attrs().begin(), request->attrs().end());
     NASQ_ASSIGN_OR_RETURN(Trial trial,
                           manager_.FinishTrial(name.study, name.number, std::move(finish)));
@@ -106,7 +108,7 @@ grpc::Status WorkerServiceImpl::FailTrial(grpc::ServerContext*, const v1::FailTr
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     FinishRequest finish;
     finish.state = TrialState::kFail;
-    finish.epoch = request->epoch();
+    finish.lease = LeaseKey{request->epoch(), request->lease_token()};
     finish.fail_reason = request->reason();
     NASQ_ASSIGN_OR_RETURN(Trial trial,
                           manager_.FinishTrial(name.study, name.number, std::move(finish)));

@@ -372,6 +372,7 @@ absl::StatusOr<std::string> StudySpecToJson(const StudySpec& spec) {
          {"sampler", SamplerToJson(spec.sampler)},
          {"max_trials", spec.max_trials},
          {"max_retries", spec.max_retries},
+         {"max_consecutive_failures", spec.max_consecutive_failures},
          {"lease_duration_ms", spec.lease_duration_ms},
          {"heartbeat_interval_ms", spec.heartbeat_interval_ms},
          {"task_json", spec.task_json},
@@ -405,6 +406,10 @@ absl::StatusOr<StudySpec> StudySpecFromJson(absl::string_view json_text) {
   NASQ_ASSIGN_OR_RETURN(spec.sampler, SamplerFromJson(sampler));
   NASQ_ASSIGN_OR_RETURN(spec.max_trials, r.Get<int64_t>("max_trials"));
   NASQ_ASSIGN_OR_RETURN(spec.max_retries, r.Get<int>("max_retries"));
+  // Specs stored before the field existed get the default.
+  NASQ_ASSIGN_OR_RETURN(spec.max_consecutive_failures,
+                        r.GetOr<int>("max_consecutive_failures",
+                                     StudySpec().max_consecutive_failures));
   NASQ_ASSIGN_OR_RETURN(spec.lease_duration_ms, r.Get<int64_t>("lease_duration_ms"));
   NASQ_ASSIGN_OR_RETURN(spec.heartbeat_interval_ms, r.Get<int64_t>("heartbeat_interval_ms"));
   NASQ_ASSIGN_OR_RETURN(spec.task_json, r.Get<std::string>("task_json"));

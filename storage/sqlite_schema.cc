@@ -97,10 +97,19 @@ CREATE TABLE leases (
 );
 )sql";
 
+// Version 2: leases carry a random token (core/trial.h) and say who took them. Leases granted
+// before the upgrade get a fresh random token, so their holders' reports are refused and the
+// trials re-run once the leases expire; they count as workers' leases.
+constexpr absl::string_view kSchemaV2 = R"sql(
+ALTER TABLE leases ADD COLUMN token TEXT NOT NULL DEFAULT '';
+ALTER TABLE leases ADD COLUMN kind TEXT NOT NULL DEFAULT 'worker' CHECK (kind IN ('worker', 'ask'));
+UPDATE leases SET token = lower(hex(randomblob(16)));
+)sql";
+
 }  // namespace
 
 const std::vector<absl::string_view>& SchemaMigrations() {
-  static const std::vector<absl::string_view> migrations = {kSchemaV1};
+  static const std::vector<absl::string_view> migrations = {kSchemaV1, kSchemaV2};
   return migrations;
 }
 

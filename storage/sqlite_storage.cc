@@ -478,12 +478,16 @@ class SqliteStorage final : public Storage {
                      return absl::OkStatus();
                    }));
     }
-    NASQ_RETURN_IF_ERROR(for_each("x.trial_id, x.worker_id, x.epoch, x.deadline_us", "leases",
-                                  "x.trial_id",
-                                  [](Trial& trial, const SqliteStatement& row) -> absl::Status {
-                                    trial.lease = Lease{row.Text(1), row.Int(2), row.Int(3)};
-                                    return absl::OkStatus();
-                                  }));
+    NASQ_RETURN_IF_ERROR(for_each(
+        "x.trial_id, x.worker_id, x.epoch, x.deadline_us, x.token, x.kind", "leases", "x.trial_id",
+        [](Trial& trial, const SqliteStatement& row) -> absl::Status {
+          std::optional<LeaseKind> kind = ParseLeaseKind(row.Text(5));
+          if (!kind) {
+            return CorruptRow("leases", absl::StrCat("unknown kind \"", row.Text(5), "\""));
+          }
+          trial.lease = Lease{row.Text(1), row.Int(2), row.Int(3), row.Text(4), *kind};
+          return absl::OkStatus();
+        }));
     return trials;
   }
 
@@ -534,14 +538,18 @@ class SqliteStorage final : public Storage {
 
   absl::Status SetLease(int64_t trial_id, const Lease& lease) {
     NASQ_ASSIGN_OR_RETURN(
-        auto upsert, db_->Prepare("INSERT INTO leases (trial_id, worker_id, epoch, deadline_us) "
-                                  "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (trial_id) DO UPDATE SET "
-                                  "worker_id = excluded.worker_id, epoch = excluded.epoch, "
-                                  "deadline_us = excluded.deadline_us"));
+        auto upsert,
+        db_->Prepare("INSERT INTO leases (trial_id, worker_id, epoch, deadline_us, token, kind) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (trial_id) DO UPDATE SET "
+                     "worker_id = excluded.worker_id, epoch = excluded.epoch, "
+                     "deadline_us = excluded.deadline_us, token = excluded.token, "
+                     "kind = excluded.kind"));
     return upsert.Bind(1, trial_id)
         .Bind(2, lease.worker_id)
         .Bind(3, lease.epoch)
         .Bind(4, lease.deadline_us)
+        .Bind(5, lease.token)
+        .Bind(6, absl::string_view(LeaseKindName(lease.kind)))
         .Run();
   }
 

@@ -185,6 +185,8 @@ TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {
   const Json asked = Json::parse(CliOk({"ask", "quad"}));
   const std::string number = std::to_string(asked["number"].get<int64_t>());
   CliOk({"tell", "quad", number, "--values", "1.5"});
+  const Json running = Json::parse(CliOk({"ask", "quad"}));
+  const std::string open = std::to_string(running["number"].get<int64_t>());
   const std::string db_before = DumpDatabase(dir_.path() + "/nasq.db");
 
   const std::string huge_task = "name: big\nspace: {params: {x: [1, 2]}}\ntask: {blob: \"" +
@@ -211,8 +213,27 @@ TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {
       {"unknown trial", {"tell", "quad", "999", "--values", "1"}, "999"},
       {"tell finished", {"tell", "quad", number, "--values", "2"}, "Cannot tell a COMPLETE trial"},
       {"values with fail",
-       {"tell", "quad", number, "--values", "2", "--state", "fail"},
-       "--values cannot be given"},
+       {"tell", "quad", open, "--values", "2", "--state", "fail"},
+       "nasq: values: values cannot be given when state is FAIL"},
+      {"values with FAIL",  // other spellings of a state once completed the trial
+       {"tell", "quad", open, "--values", "3", "--state", "FAIL"},
+       "nasq: values: values cannot be given when state is FAIL"},
+      {"values with Pruned",
+       {"tell", "quad", open, "--values", "3", "--state", "Pruned"},
+       "nasq: values: values cannot be given when state is PRUNED"},
+      {"empty value",
+       {"tell", "quad", open, "--values", ""},
+       "nasq: --values: \"\" is not a number"},
+      {"empty second value",
+       {"tell", "quad", open, "--values", "1", ""},
+       "nasq: --values: \"\" is not a number"},
+      {"complete without values",
+       {"tell", "quad", open, "--state", "complete"},
+       "values are required when state is COMPLETE"},
+      {"no values, no state", {"tell", "quad", open}, "values are required"},
+      {"running state",
+       {"tell", "quad", open, "--state", "running"},
+       "nasq: --state: expected complete, pruned or fail, got \"running\""},
       {"oversized message", {"study", "create", dir_.WriteFile("huge.yaml", huge_task)}, "nasq: "},
       {"bad format", {"trials", "quad", "-f", "xml"}, "nasq: "},
   };
@@ -236,6 +257,70 @@ TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {
   // The server still serves and stored nothing new.
   EXPECT_THAT(CliOk({"study", "list", "-f", "json"}), HasSubstr("\"quad\""));
   EXPECT_EQ(DumpDatabase(dir_.path() + "/nasq.db"), db_before);
+}
+
+// A worker's training is not dropped by a client's tell: the trial needs the worker's lease, or
+// --force (an admin's decision), after which the worker's result is refused.
+TEST_F(CliIntegration, TellOnAWorkersTrialNeedsForce) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  auto client = server_->Client();
+  v1::LeaseTrialRequest request;
+  request.set_worker_id("gpu-box");
+  auto leased = client->LeaseTrial(request);
+  ASSERT_TRUE(leased.ok() && leased->has_trial()) << leased.status();
+  const std::string number = std::to_string(leased->trial().number());
+
+  const CommandResult refused = Cli({"tell", "quad", number, "--values", "1"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("leased to worker 'gpu-box'"));
+  EXPECT_THAT(refused.err, HasSubstr("force"));
+  EXPECT_EQ(client->GetTrial("quad", leased->trial().number())->state(),
+            v1::TRIAL_STATE_RUNNING);
+
+  EXPECT_THAT(CliOk({"tell", "quad", number, "--state", "fail", "--force"}),
+              HasSubstr("state FAIL"));
+  v1::CompleteTrialRequest late;
+  late.set_name(leased->trial().name());
+  late.set_epoch(leased->lease().epoch());
+  late.set_lease_token(leased->lease().token());
+  late.add_values(0.5);
+  EXPECT_EQ(client->CompleteTrial(late).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A study whose trials keep failing stops itself; the CLI shows why, and each trial's reason.
+TEST_F(CliIntegration, FailingStudyStopsAndTheCliShowsTheReasons) {
+  CliOk({"study", "create",
+         dir_.WriteFile("quad.yaml", std::string(kSpec) + "max_consecutive_failures: 2\n")});
+  auto client = server_->Client();
+  for (const char* reason : {"metric 'acuracy' not produced", "CUDA out of memory"}) {
+    v1::LeaseTrialRequest request;
+    request.set_worker_id("gpu-box");
+    auto leased = client->LeaseTrial(request);
+    ASSERT_TRUE(leased.ok() && leased->has_trial()) << leased.status();
+    v1::FailTrialRequest fail;
+    fail.set_name(leased->trial().name());
+    fail.set_epoch(leased->lease().epoch());
+    fail.set_lease_token(leased->lease().token());
+    fail.set_reason(reason);
+    ASSERT_TRUE(client->FailTrial(fail).ok());
+  }
+  const std::string stop_reason =
+      "the last 2 trials failed in a row (max_consecutive_failures 2); last reason: CUDA out of "
+      "memory";
+  const std::string show = CliOk({"study", "show", "quad"});
+  EXPECT_THAT(show, HasSubstr("state: STOPPED\nstop_reason: " + stop_reason + "\n"));
+  EXPECT_THAT(show, HasSubstr("max_consecutive_failures: 2\n"));
+
+  const std::string trials = CliOk({"trials", "quad", "-f", "json"});
+  const Json records = Json::parse(trials);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["fail_reason"], "metric 'acuracy' not produced");
+  EXPECT_EQ(records[1]["fail_reason"], "CUDA out of memory");
+  EXPECT_THAT(CliOk({"trials", "quad"}), HasSubstr("CUDA out of memory"));
+
+  const std::string watch = CliOk({"watch", "quad", "--interval", "0.05"});
+  EXPECT_THAT(watch, HasSubstr("last failure: trial 1: CUDA out of memory"));
+  EXPECT_THAT(watch, HasSubstr("stopped: " + stop_reason));
 }
 
 // Reads everything `fd` produces until EOF/EIO.

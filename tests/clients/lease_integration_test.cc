@@ -113,16 +113,19 @@ TEST_F(LeaseIntegration, StaleWorkerCannotOverwriteTheReRun) {
   v1::CompleteTrialRequest late;
   late.set_name(first.trial().name());
   late.set_epoch(first.lease().epoch());
+  late.set_lease_token(first.lease().token());
   late.add_values(111.0);
   auto refused = client_->CompleteTrial(late);
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
   v1::HeartbeatRequest heartbeat;
   heartbeat.set_name(first.trial().name());
   heartbeat.set_epoch(first.lease().epoch());
+  heartbeat.set_lease_token(first.lease().token());
   EXPECT_EQ(client_->Heartbeat(heartbeat).status().code(), absl::StatusCode::kFailedPrecondition);
 
   v1::CompleteTrialRequest current = late;
   current.set_epoch(second.lease().epoch());
+  current.set_lease_token(second.lease().token());
   current.set_values(0, 222.0);
   ASSERT_TRUE(client_->CompleteTrial(current).ok());
   // Even after the re-run finished, the stale report stays refused.

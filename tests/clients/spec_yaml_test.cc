@@ -56,6 +56,7 @@ sampler:
   consider_endpoints: true
 max_trials: 100
 max_retries: 3
+max_consecutive_failures: 4
 lease: {duration: 1500ms, heartbeat_interval: 0.5}
 task:
   kind: bert-classify
@@ -116,6 +117,7 @@ TEST(SpecYaml, ParsesEveryField) {
   EXPECT_EQ(spec->sampler.tpe, tpe);
   EXPECT_EQ(spec->max_trials, 100);
   EXPECT_EQ(spec->max_retries, 3);
+  EXPECT_EQ(spec->max_consecutive_failures, 4);
   EXPECT_EQ(spec->lease_duration_ms, 1500);
   EXPECT_EQ(spec->heartbeat_interval_ms, 500);
   EXPECT_EQ(spec->user_attrs.at("owner"), "\"lab1\"");

@@ -155,6 +155,8 @@ TEST(StudySpec, ValidateRejectsBadFieldsNamingThem) {
        "must be >= 0 (got -1)"},
       {"negative max_retries", [](StudySpec& s) { s.max_retries = -2; }, "max_retries",
        "must be >= 0 (got -2)"},
+      {"negative max_consecutive_failures", [](StudySpec& s) { s.max_consecutive_failures = -1; },
+       "max_consecutive_failures", "must be >= 0 (got -1)"},
       {"zero lease", [](StudySpec& s) { s.lease_duration_ms = 0; }, "lease_duration_ms",
        "must be > 0 (got 0)"},
       {"zero heartbeat", [](StudySpec& s) { s.heartbeat_interval_ms = 0; }, "heartbeat_interval_ms",

@@ -53,14 +53,19 @@ TEST(Convert, StudySpecRoundTripsThroughCore) {
   EXPECT_EQ(spec->sampler.tpe.n_startup_trials, 5);
   EXPECT_EQ(spec->sampler.tpe.n_ei_candidates, TpeOptions{}.n_ei_candidates);
   EXPECT_EQ(spec->max_retries, 2);
+  EXPECT_EQ(spec->max_consecutive_failures, 10);
   EXPECT_FALSE(spec->sampler.skip_duplicates);
   spec->sampler.skip_duplicates = true;
+  spec->max_consecutive_failures = 0;
   v1::StudySpec wire = StudySpecToProto(*spec);
   EXPECT_TRUE(wire.sampler().skip_duplicates());
+  EXPECT_TRUE(wire.has_max_consecutive_failures());
+  EXPECT_EQ(wire.max_consecutive_failures(), 0);
   absl::StatusOr<StudySpec> again = StudySpecFromProto(wire);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(StudySpecToProto(*again), wire));
   EXPECT_EQ(again->task_json, spec->task_json);
+  EXPECT_EQ(again->max_consecutive_failures, 0);
 }
 
 TEST(Convert, TaskStructBecomesJson) {

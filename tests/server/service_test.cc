@@ -46,6 +46,16 @@ std::string HttpGet(int port, const std::string& target) {
   return response;
 }
 
+// A worker's report `Request` on trial `name` under the lease (epoch, token).
+template <class Request>
+Request OnLease(const std::string& name, int64_t epoch, const std::string& token) {
+  Request request;
+  request.set_name(name);
+  request.set_epoch(epoch);
+  request.set_lease_token(token);
+  return request;
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -88,6 +98,32 @@ class ServiceTest : public ::testing::Test {
     request.set_parent("studies/" + study);
     v1::Trial trial;
     grpc::Status status = studies_->Ask(&context, request, &trial);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return trial;
+  }
+
+  v1::LeaseTrialResponse Lease(const std::string& worker_id) {
+    grpc::ClientContext context;
+    v1::LeaseTrialRequest request;
+    request.set_worker_id(worker_id);
+    v1::LeaseTrialResponse leased;
+    grpc::Status status = workers_->LeaseTrial(&context, request, &leased);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(leased.has_trial());
+    return leased;
+  }
+
+  grpc::Status SendTell(const v1::TellRequest& request, v1::Trial* told) {
+    grpc::ClientContext context;
+    return studies_->Tell(&context, request, told);
+  }
+
+  v1::Trial GetTrial(const std::string& name) {
+    grpc::ClientContext context;
+    v1::GetTrialRequest request;
+    request.set_name(name);
+    v1::Trial trial;
+    grpc::Status status = studies_->GetTrial(&context, request, &trial);
     EXPECT_TRUE(status.ok()) << status.error_message();
     return trial;
   }
@@ -163,6 +199,7 @@ TEST_F(ServiceTest, WorkerProtocolFencesStaleEpochs) {
     v1::ReportIntermediateRequest request;
     request.set_name(name);
     request.set_epoch(leased.lease().epoch());
+    request.set_lease_token(leased.lease().token());
     request.set_step(1);
     request.set_value(0.3);
     v1::ReportIntermediateResponse response;
@@ -184,6 +221,7 @@ TEST_F(ServiceTest, WorkerProtocolFencesStaleEpochs) {
     v1::CompleteTrialRequest request;
     request.set_name(name);
     request.set_epoch(leased.lease().epoch());
+    request.set_lease_token(leased.lease().token());
     (*request.mutable_metrics())["loss"] = 0.125;
     ASSERT_TRUE(workers_->CompleteTrial(&context, request, &done).ok());
   }
@@ -200,6 +238,96 @@ TEST_F(ServiceTest, WorkerProtocolFencesStaleEpochs) {
   v1::LeaseTrialResponse none;
   ASSERT_TRUE(workers_->LeaseTrial(&context, request, &none).ok());
   EXPECT_FALSE(none.has_trial());
+}
+
+// Every worker report must carry the lease's token, not only its (guessable) epoch; readers
+// never see a token.
+TEST_F(ServiceTest, WorkerReportsNeedTheLeaseToken) {
+  v1::Study study;
+  ASSERT_TRUE(Create(RandomSpec("t"), &study).ok());
+  const v1::LeaseTrialResponse leased = Lease("gpu0");
+  const std::string& token = leased.lease().token();
+  ASSERT_EQ(token.size(), 32u);
+  const std::string name = leased.trial().name();
+  const int64_t epoch = leased.lease().epoch();
+  EXPECT_TRUE(leased.trial().lease().token().empty());
+  EXPECT_TRUE(GetTrial(name).lease().token().empty());
+  EXPECT_EQ(GetTrial(name).lease().epoch(), epoch);
+
+  for (const std::string& wrong : {std::string(), std::string(32, 'a')}) {
+    grpc::ClientContext c1, c2, c3, c4;
+    v1::HeartbeatResponse beat;
+    EXPECT_EQ(workers_->Heartbeat(&c1, OnLease<v1::HeartbeatRequest>(name, epoch, wrong), &beat)
+                  .error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+    v1::ReportIntermediateResponse report;
+    EXPECT_EQ(workers_
+                  ->ReportIntermediate(
+                      &c2, OnLease<v1::ReportIntermediateRequest>(name, epoch, wrong), &report)
+                  .error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+    auto complete = OnLease<v1::CompleteTrialRequest>(name, epoch, wrong);
+    complete.add_values(0.5);
+    v1::Trial trial;
+    EXPECT_EQ(workers_->CompleteTrial(&c3, complete, &trial).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(
+        workers_->FailTrial(&c4, OnLease<v1::FailTrialRequest>(name, epoch, wrong), &trial)
+            .error_code(),
+        grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  EXPECT_EQ(GetTrial(name).state(), v1::TRIAL_STATE_RUNNING);
+
+  grpc::ClientContext context;
+  v1::HeartbeatResponse renewed;
+  ASSERT_TRUE(
+      workers_->Heartbeat(&context, OnLease<v1::HeartbeatRequest>(name, epoch, token), &renewed)
+          .ok());
+  EXPECT_EQ(renewed.lease().token(), token);
+}
+
+TEST_F(ServiceTest, TellRefusesContradictionsAndWorkersTrialsWithoutLeaseOrForce) {
+  v1::Study study;
+  ASSERT_TRUE(Create(RandomSpec("tell"), &study).ok());
+  v1::Trial told;
+  const v1::Trial asked = Ask("tell");
+  EXPECT_EQ(asked.lease().token().size(), 32u);  // the asker holds the lease
+  for (v1::TrialState state : {v1::TRIAL_STATE_FAIL, v1::TRIAL_STATE_PRUNED}) {
+    v1::TellRequest request;
+    request.set_name(asked.name());
+    request.set_state(state);
+    request.add_values(3.0);
+    const grpc::Status status = SendTell(request, &told);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("values"));
+  }
+  v1::TellRequest token_only;
+  token_only.set_name(asked.name());
+  token_only.add_values(1.0);
+  token_only.set_lease_token(asked.lease().token());
+  EXPECT_EQ(SendTell(token_only, &told).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(GetTrial(asked.name()).state(), v1::TRIAL_STATE_RUNNING);
+
+  const v1::LeaseTrialResponse first = Lease("gpu0");
+  const v1::LeaseTrialResponse second = Lease("gpu1");
+  v1::TellRequest by_number;
+  by_number.set_name(first.trial().name());
+  by_number.add_values(1.0);
+  grpc::Status status = SendTell(by_number, &told);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(status.error_message(), HasSubstr("gpu0"));
+  v1::TellRequest with_lease = by_number;
+  with_lease.set_epoch(first.lease().epoch());
+  with_lease.set_lease_token(first.lease().token());
+  ASSERT_TRUE(SendTell(with_lease, &told).ok());
+  EXPECT_EQ(told.state(), v1::TRIAL_STATE_COMPLETE);
+
+  v1::TellRequest forced;
+  forced.set_name(second.trial().name());
+  forced.set_state(v1::TRIAL_STATE_FAIL);
+  forced.set_force(true);
+  ASSERT_TRUE(SendTell(forced, &told).ok());
+  EXPECT_EQ(told.state(), v1::TRIAL_STATE_FAIL);
 }
 
 TEST_F(ServiceTest, ListTrialsPagesFiltersAndOrders) {

@@ -51,6 +51,11 @@ StudySpec MakeSpec(const std::string& name, SamplerKind kind, int64_t max_trials
 
 std::chrono::steady_clock::time_point NoWait() { return std::chrono::steady_clock::now(); }
 
+// The key its holder presents for `leased`'s lease.
+LeaseKey KeyOf(const LeasedTrial& leased) {
+  return LeaseKey{leased.trial.lease->epoch, leased.trial.lease->token};
+}
+
 class StudyManagerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -100,7 +105,7 @@ TEST_F(StudyManagerTest, HeartbeatRenewsLeaseSoItDoesNotExpire) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
   LeasedTrial leased = *manager_->Ask("s", "w1");
   clock_.AdvanceMicros(kLeaseMs * 800);
-  HeartbeatResult beat = *manager_->Heartbeat("s", 0, 1);
+  HeartbeatResult beat = *manager_->Heartbeat("s", 0, KeyOf(leased));
   EXPECT_FALSE(beat.stop);
   EXPECT_EQ(beat.lease.deadline_us, clock_.NowMicros() + kLeaseMs * 1000);
   clock_.AdvanceMicros(kLeaseMs * 800);
@@ -110,7 +115,7 @@ TEST_F(StudyManagerTest, HeartbeatRenewsLeaseSoItDoesNotExpire) {
 
 TEST_F(StudyManagerTest, RestartGivesLoadedLeasesOneLeaseDurationOfGrace) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
-  const Lease lease = *manager_->Ask("s", "w1")->trial.lease;
+  const LeaseKey lease = KeyOf(*manager_->Ask("s", "w1"));
   // The server is down for five lease durations, then a new manager loads the same storage.
   clock_.AdvanceMicros(5 * kLeaseMs * 1000);
   manager_.reset();
@@ -120,10 +125,10 @@ TEST_F(StudyManagerTest, RestartGivesLoadedLeasesOneLeaseDurationOfGrace) {
   // The worker reconnects within the grace period and its heartbeats keep the trial.
   clock_.AdvanceMicros(kLeaseMs * 1000 - 1);
   EXPECT_EQ(*manager_->ReapExpiredLeases(), 0);
-  ASSERT_TRUE(manager_->Heartbeat("s", 0, lease.epoch).ok());
+  ASSERT_TRUE(manager_->Heartbeat("s", 0, lease).ok());
   clock_.AdvanceMicros(kLeaseMs * 1000 - 1);
   EXPECT_EQ(*manager_->ReapExpiredLeases(), 0);
-  EXPECT_TRUE(manager_->FinishTrial("s", 0, {std::nullopt, {0.5}, {}, lease.epoch}).ok());
+  EXPECT_TRUE(manager_->FinishTrial("s", 0, {std::nullopt, {0.5}, {}, lease}).ok());
   // A worker that never comes back loses its trial one lease duration after the restart.
   const Lease orphan = *manager_->Ask("s", "w2")->trial.lease;
   clock_.AdvanceMicros(5 * kLeaseMs * 1000);
@@ -137,30 +142,108 @@ TEST_F(StudyManagerTest, RestartGivesLoadedLeasesOneLeaseDurationOfGrace) {
 
 TEST_F(StudyManagerTest, StaleEpochIsRefusedAndChangesNothing) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
-  ASSERT_TRUE(manager_->Ask("s", "w1").ok());
+  const LeaseKey old_lease = KeyOf(*manager_->Ask("s", "w1"));
   ExpireLeases(1);
   // While WAITING the old worker's report is stale.
-  FinishRequest late{TrialState::kComplete, {0.5}, {}, 1, false, {}, ""};
+  FinishRequest late{TrialState::kComplete, {0.5}, {}, old_lease, false, {}, ""};
   EXPECT_EQ(manager_->FinishTrial("s", 0, late).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  ASSERT_TRUE(manager_->LeaseTrial("w2", {}, NoWait())->has_value());
+  std::optional<LeasedTrial> second = *manager_->LeaseTrial("w2", {}, NoWait());
+  ASSERT_TRUE(second.has_value());
 
   EXPECT_EQ(manager_->FinishTrial("s", 0, late).status().code(),
             absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(manager_->Heartbeat("s", 0, 1).status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(manager_->ReportIntermediate("s", 0, 1, 0, 0.1, {}).status().code(),
+  EXPECT_EQ(manager_->Heartbeat("s", 0, old_lease).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager_->ReportIntermediate("s", 0, old_lease, 0, 0.1, {}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   Trial unchanged = *manager_->GetTrial("s", 0);
   EXPECT_EQ(unchanged.state, TrialState::kRunning);
   EXPECT_TRUE(unchanged.values.empty());
   EXPECT_TRUE(unchanged.intermediate_values.empty());
 
-  FinishRequest fresh{TrialState::kComplete, {0.25}, {{"acc", 0.9}}, 2, false, {}, ""};
+  FinishRequest fresh{TrialState::kComplete, {0.25}, {{"acc", 0.9}}, KeyOf(*second)};
   Trial done = *manager_->FinishTrial("s", 0, fresh);
   EXPECT_EQ(done.state, TrialState::kComplete);
   EXPECT_EQ(done.values, std::vector<double>{0.25});
   EXPECT_EQ(done.user_attrs["metrics"], R"({"acc":0.9})");
   EXPECT_EQ(storage_->GetTrialByNumber(done.study_id, 0)->values, std::vector<double>{0.25});
+}
+
+TEST_F(StudyManagerTest, LeasesCarryDistinctRandomTokens) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  std::set<std::string> tokens;
+  for (int i = 0; i < 3; ++i) {
+    std::optional<LeasedTrial> leased = *manager_->LeaseTrial("w", {}, NoWait());
+    ASSERT_TRUE(leased.has_value());
+    const Lease& lease = *leased->trial.lease;
+    EXPECT_EQ(lease.kind, LeaseKind::kWorker);
+    EXPECT_EQ(lease.token.size(), 32u);
+    EXPECT_EQ(lease.token.find_first_not_of("0123456789abcdef"), std::string::npos);
+    tokens.insert(lease.token);
+  }
+  EXPECT_EQ(manager_->Ask("s", "client")->trial.lease->kind, LeaseKind::kAsk);
+  EXPECT_EQ(tokens.size(), 3u);
+}
+
+// The epoch is guessable (the attempt number); without the token a report changes nothing.
+TEST_F(StudyManagerTest, RightEpochWithWrongTokenIsRefusedAndChangesNothing) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  std::optional<LeasedTrial> leased = *manager_->LeaseTrial("w", {}, NoWait());
+  ASSERT_TRUE(leased.has_value());
+  const Lease before = *leased->trial.lease;
+  for (const std::string& token : {std::string(), std::string(32, '0'), before.token + "0"}) {
+    SCOPED_TRACE(token);
+    const LeaseKey guess{before.epoch, token};
+    clock_.AdvanceMicros(1000);
+    EXPECT_EQ(manager_->Heartbeat("s", 0, guess).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+    EXPECT_EQ(manager_->ReportIntermediate("s", 0, guess, 0, 0.1, {}).status().code(),
+              absl::StatusCode::kFailedPrecondition);
+    for (TrialState state : {TrialState::kComplete, TrialState::kFail}) {
+      FinishRequest finish{state, {}, {}, guess};
+      if (state == TrialState::kComplete) finish.values = {0.5};
+      absl::Status told = manager_->FinishTrial("s", 0, finish).status();
+      EXPECT_EQ(told.code(), absl::StatusCode::kFailedPrecondition);
+      EXPECT_THAT(std::string(told.message()), HasSubstr("token"));
+    }
+  }
+  const Trial unchanged = *manager_->GetTrial("s", 0);
+  EXPECT_EQ(unchanged.state, TrialState::kRunning);
+  EXPECT_EQ(unchanged.lease, before);  // not renewed either
+  EXPECT_TRUE(unchanged.intermediate_values.empty());
+  // The holder's key still works.
+  EXPECT_TRUE(manager_->Heartbeat("s", 0, KeyOf(*leased)).ok());
+}
+
+// A client's tell must not drop a worker's training: a worker's lease is needed, or force.
+TEST_F(StudyManagerTest, TellOnAWorkersTrialNeedsItsLeaseOrForce) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  std::optional<LeasedTrial> leased = *manager_->LeaseTrial("gpu-7", {}, NoWait());
+  ASSERT_TRUE(leased.has_value());
+  for (TrialState state : {TrialState::kComplete, TrialState::kPruned, TrialState::kFail}) {
+    FinishRequest tell{state};
+    if (state == TrialState::kComplete) tell.values = {3.0};
+    absl::Status refused = manager_->FinishTrial("s", 0, tell).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+    EXPECT_THAT(std::string(refused.message()), HasSubstr("leased to worker 'gpu-7'"));
+    EXPECT_THAT(std::string(refused.message()), HasSubstr("force"));
+  }
+  EXPECT_EQ(manager_->GetTrial("s", 0)->state, TrialState::kRunning);
+
+  FinishRequest forced{TrialState::kFail};
+  forced.force = true;
+  EXPECT_EQ(manager_->FinishTrial("s", 0, forced)->state, TrialState::kFail);
+  // The worker's late result is fenced off.
+  FinishRequest late{TrialState::kComplete, {0.9}, {}, KeyOf(*leased)};
+  EXPECT_EQ(manager_->FinishTrial("s", 0, late).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager_->GetTrial("s", 0)->state, TrialState::kFail);
+
+  // An asked trial is told by number, as in Optuna.
+  const int64_t asked = manager_->Ask("s", "notebook")->trial.number;
+  EXPECT_EQ(manager_->FinishTrial("s", asked, {std::nullopt, {1.0}})->state,
+            TrialState::kComplete);
 }
 
 // `threads` workers lease trials of `study` with LeaseTrial and finish each with the value
@@ -182,7 +265,9 @@ std::vector<ParamMap> LeaseAndFinishInParallel(
           std::lock_guard lock(mu);
           seen.push_back(trial.params);
         }
-        FinishRequest finish{std::nullopt, {objective(trial.params)}, {}, 1, false, {}, ""};
+        FinishRequest finish;
+        finish.values = {objective(trial.params)};
+        finish.lease = KeyOf(**leased);
         ASSERT_TRUE(manager.FinishTrial(study, trial.number, finish).ok());
       }
     });
@@ -220,18 +305,18 @@ TEST_F(StudyManagerTest, SkipDuplicatesGivesConcurrentTpeWorkersDistinctConfigur
 
 TEST_F(StudyManagerTest, StoppedStudyHandsOutNothingAndAsksWorkersToStop) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
-  ASSERT_TRUE(manager_->Ask("s", "w1").ok());
+  const LeaseKey lease = KeyOf(*manager_->Ask("s", "w1"));
   EXPECT_EQ(manager_->StopStudy("s")->study.state, StudyState::kStopped);
 
-  EXPECT_TRUE(manager_->Heartbeat("s", 0, 1)->stop);
-  EXPECT_TRUE(*manager_->ReportIntermediate("s", 0, 1, 3, 0.5, {}));
+  EXPECT_TRUE(manager_->Heartbeat("s", 0, lease)->stop);
+  EXPECT_TRUE(*manager_->ReportIntermediate("s", 0, lease, 3, 0.5, {}));
   absl::Status asked = manager_->Ask("s", "w2").status();
   EXPECT_EQ(asked.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(asked.message()), HasSubstr("STOPPED"));
   EXPECT_FALSE(manager_->LeaseTrial("w2", {}, NoWait())->has_value());
   EXPECT_EQ(manager_->StopStudy("s").status().code(), absl::StatusCode::kFailedPrecondition);
   // The running trial may still report its result.
-  FinishRequest finish{TrialState::kComplete, {1.0}, {}, 1, false, {}, ""};
+  FinishRequest finish{TrialState::kComplete, {1.0}, {}, lease, false, {}, ""};
   EXPECT_EQ(manager_->FinishTrial("s", 0, finish)->state, TrialState::kComplete);
 }
 
@@ -250,6 +335,61 @@ TEST_F(StudyManagerTest, MaxTrialsCompletesTheStudy) {
   EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kCompleted);
 }
 
+// Asks a trial of study "s" and tells it FAIL with `reason`, or COMPLETE when `reason` is empty.
+void AskAndFinish(StudyManager& manager, FakeClock& clock, const std::string& reason) {
+  absl::StatusOr<LeasedTrial> asked = manager.Ask("s", "client");
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  clock.AdvanceMicros(1000);
+  FinishRequest tell{TrialState::kComplete, {1.0}};
+  if (!reason.empty()) tell = FinishRequest{TrialState::kFail, {}, {}, {}, false, {}, reason};
+  ASSERT_TRUE(manager.FinishTrial("s", asked->trial.number, tell).ok());
+}
+
+TEST_F(StudyManagerTest, ConsecutiveFailuresStopTheStudyWithTheReason) {
+  StudySpec spec = MakeSpec("s", SamplerKind::kRandom);
+  spec.max_consecutive_failures = 3;
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  for (const char* reason : {"oom", "oom", "", "nan loss", "nan loss"}) {
+    AskAndFinish(*manager_, clock_, reason);
+  }
+  EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kRunning);  // the success reset
+
+  // A restart recounts the failures in a row from the stored trials.
+  manager_ = *StudyManager::Create(storage_.get(), &clock_);
+  AskAndFinish(*manager_, clock_, "CUDA error: device-side assert");
+  const Study stopped = manager_->GetStudy("s")->study;
+  EXPECT_EQ(stopped.state, StudyState::kStopped);
+  EXPECT_EQ(stopped.system_attrs.at("stop_reason"),
+            R"("the last 3 trials failed in a row (max_consecutive_failures 3); last reason: )"
+            R"(CUDA error: device-side assert")");
+  EXPECT_EQ(storage_->GetStudy(stopped.id)->system_attrs, stopped.system_attrs);
+  EXPECT_EQ(storage_->GetStudy(stopped.id)->state, StudyState::kStopped);
+  EXPECT_EQ(manager_->Ask("s", "client").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(StudyManagerTest, ExhaustedLeasesCountAsFailuresAndZeroNeverStops) {
+  StudySpec spec = MakeSpec("s", SamplerKind::kRandom);
+  spec.max_retries = 0;
+  spec.max_consecutive_failures = 2;
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  ASSERT_TRUE(manager_->Ask("s", "w1").ok());
+  ASSERT_TRUE(manager_->Ask("s", "w2").ok());
+  ExpireLeases(2);
+  const Study stopped = manager_->GetStudy("s")->study;
+  EXPECT_EQ(stopped.state, StudyState::kStopped);
+  EXPECT_THAT(stopped.system_attrs.at("stop_reason"), HasSubstr("expired"));
+
+  spec.name = "never";
+  spec.max_consecutive_failures = 0;
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  for (int i = 0; i < 30; ++i) {
+    ASSERT_TRUE(manager_->Ask("never", "w").ok());
+    FinishRequest fail{TrialState::kFail};
+    ASSERT_TRUE(manager_->FinishTrial("never", i, fail).ok());
+  }
+  EXPECT_EQ(manager_->GetStudy("never")->study.state, StudyState::kRunning);
+}
+
 struct TellCase {
   std::string name;
   std::optional<TrialState> state;
@@ -263,8 +403,8 @@ class TellTest : public StudyManagerTest, public ::testing::WithParamInterface<T
 TEST_P(TellTest, FollowsOptunaRules) {
   const TellCase& c = GetParam();
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
-  ASSERT_TRUE(manager_->Ask("s", "w").ok());
-  ASSERT_TRUE(manager_->ReportIntermediate("s", 0, 1, 4, 0.75, {}).ok());
+  const LeaseKey lease = KeyOf(*manager_->Ask("s", "w"));
+  ASSERT_TRUE(manager_->ReportIntermediate("s", 0, lease, 4, 0.75, {}).ok());
   FinishRequest request{c.state, c.values, {}, std::nullopt, false, {}, ""};
   absl::StatusOr<Trial> told = manager_->FinishTrial("s", 0, request);
   ASSERT_EQ(told.status().code(), c.code) << told.status();
@@ -438,10 +578,13 @@ TEST(StudyManagerRestart, NewManagerOverSameSqliteFileResumes) {
   auto manager = *StudyManager::Create(storage.get(), &clock);
   Trial running = *manager->GetTrial("s", 1);
   EXPECT_EQ(running.state, TrialState::kRunning);
-  EXPECT_EQ(running.lease, running_lease);
+  EXPECT_EQ(running.lease, running_lease);  // token and kind included
+  EXPECT_EQ(running_lease.token.size(), 32u);
+  EXPECT_EQ(manager->Heartbeat("s", 1, {running_lease.epoch, std::string(32, 'f')}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(manager->GetTrial("s", 0)->values, std::vector<double>{0.5});
   EXPECT_EQ(manager->Ask("s", "w2")->trial.number, 2);
-  EXPECT_TRUE(manager->Heartbeat("s", 1, running_lease.epoch).ok());
+  EXPECT_TRUE(manager->Heartbeat("s", 1, {running_lease.epoch, running_lease.token}).ok());
   clock.AdvanceMicros(kLeaseMs * 1000 + 1);
   EXPECT_EQ(*manager->ReapExpiredLeases(), 2);
   EXPECT_EQ(manager->GetTrial("s", 1)->state, TrialState::kWaiting);
@@ -477,7 +620,7 @@ void AskTellLoop(StudyManager& manager, int threads, int per_thread,
         ASSERT_TRUE(leased.ok()) << leased.status();
         FinishRequest tell;
         tell.values = {static_cast<double>(leased->trial.number) * 0.5};
-        tell.epoch = leased->trial.lease->epoch;
+        tell.lease = KeyOf(*leased);
         absl::StatusOr<Trial> told = manager.FinishTrial("s", leased->trial.number, tell);
         ASSERT_TRUE(told.ok()) << told.status();
         acknowledged(leased->trial.number);

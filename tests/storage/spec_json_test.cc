@@ -148,6 +148,15 @@ TEST(SpecJson, ReadsSpecsStoredBeforeSkipDuplicatesExisted) {
   EXPECT_FALSE(spec->sampler.skip_duplicates);
 }
 
+TEST(SpecJson, ReadsSpecsStoredBeforeMaxConsecutiveFailuresExisted) {
+  nlohmann::json j = nlohmann::json::parse(*StudySpecToJson(testing::RichSpec("rich")));
+  ASSERT_EQ(j["max_consecutive_failures"].get<int>(), 0);
+  j.erase("max_consecutive_failures");
+  absl::StatusOr<StudySpec> spec = StudySpecFromJson(j.dump());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->max_consecutive_failures, StudySpec().max_consecutive_failures);
+}
+
 TEST(SpecJson, RefusesMalformedSpecsNamingTheField) {
   const std::string good = *StudySpecToJson(testing::RichSpec("rich"));
   struct Case {

@@ -240,7 +240,7 @@ TEST(SqliteStorage, UsesWalSchemaVersionAndIndexes) {
   ASSERT_NE(storage, nullptr);
   EXPECT_EQ(RawQuery(path, "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(RawQuery(path, "PRAGMA application_id"), std::to_string(kNasqApplicationId));
-  EXPECT_EQ(RawQuery(path, "SELECT group_concat(version) FROM schema_version"), "1");
+  EXPECT_EQ(RawQuery(path, "SELECT group_concat(version) FROM schema_version"), "1,2");
   EXPECT_EQ(LatestSchemaVersion(), static_cast<int64_t>(SchemaMigrations().size()));
   EXPECT_EQ(RawQuery(path,
                      "SELECT name FROM sqlite_schema WHERE type = 'index' AND name LIKE "
@@ -252,6 +252,40 @@ TEST(SqliteStorage, UsesWalSchemaVersionAndIndexes) {
   storage = MustOpen(path);
   EXPECT_EQ(RawQuery(path, "SELECT COUNT(*) FROM schema_version"),
             std::to_string(LatestSchemaVersion()));
+  storage.reset();
+  RemoveDbFiles(path);
+}
+
+// Schema 2 adds each lease's token and kind. A lease stored by schema 1 gets a fresh random
+// token (its holder, who never had one, is fenced off) and counts as a worker's.
+TEST(SqliteStorage, MigrationGivesVersion1LeasesRandomTokens) {
+  const std::string path = TempDbPath("migrate_v1");
+  std::unique_ptr<Storage> storage = MustOpen(path);
+  ASSERT_NE(storage, nullptr);
+  const int64_t study = *storage->CreateStudy(SampleSpec("s"), 0);
+  Trial tmpl = SampleTrialTemplate();
+  tmpl.lease->kind = LeaseKind::kAsk;
+  const int64_t first = storage->CreateTrial(study, tmpl)->id;
+  const int64_t second = storage->CreateTrial(study, tmpl)->id;
+  storage.reset();
+  // Back to schema 1, as an older nasq left it.
+  RawQuery(path,
+           "ALTER TABLE leases DROP COLUMN token; ALTER TABLE leases DROP COLUMN kind; "
+           "DELETE FROM schema_version WHERE version = 2");
+
+  storage = MustOpen(path);
+  ASSERT_NE(storage, nullptr);
+  EXPECT_EQ(RawQuery(path, "SELECT group_concat(version) FROM schema_version"), "1,2");
+  const Lease a = *storage->GetTrial(first)->lease;
+  const Lease b = *storage->GetTrial(second)->lease;
+  for (const Lease& lease : {a, b}) {
+    EXPECT_EQ(lease.epoch, tmpl.lease->epoch);
+    EXPECT_EQ(lease.kind, LeaseKind::kWorker);
+    EXPECT_EQ(lease.token.size(), 32u);
+    EXPECT_EQ(lease.token.find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_NE(lease.token, tmpl.lease->token);
+  }
+  EXPECT_NE(a.token, b.token);
   storage.reset();
   RemoveDbFiles(path);
 }

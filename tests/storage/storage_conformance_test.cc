@@ -393,7 +393,7 @@ TYPED_TEST(StorageConformance, FinishedTrialsAreFrozen) {
 TYPED_TEST(StorageConformance, SetsReplacesAndClearsLeases) {
   const int64_t id = this->MakeStudy("s");
   const Trial trial = this->MakeTrial(id);  // lease epoch 3
-  const Lease next{"worker-b", 4, 123};
+  const Lease next{"worker-b", 4, 123, "4444", LeaseKind::kAsk};  // token and kind are stored
   TrialUpdate replace;
   replace.expected_epoch = 3;
   replace.lease = next;
@@ -416,7 +416,7 @@ TYPED_TEST(StorageConformance, SetsReplacesAndClearsLeases) {
   TrialUpdate lease_again;
   lease_again.expected_state = TrialState::kWaiting;
   lease_again.state = TrialState::kRunning;
-  lease_again.lease = Lease{"worker-c", 5, 456};
+  lease_again.lease = Lease{"worker-c", 5, 456, "5555", LeaseKind::kWorker};
   lease_again.datetime_start_us = 1234;
   ASSERT_TRUE(this->storage_->UpdateTrial(trial.id, lease_again).ok());
   got = this->Get(trial.id);

@@ -111,6 +111,7 @@ StudySpec RichSpec(const std::string& name) {
   spec.sampler.tpe = TpeOptions{3, 48, 0.75, false, true, true, true, true};
   spec.max_trials = 123;
   spec.max_retries = 5;
+  spec.max_consecutive_failures = 0;
   spec.lease_duration_ms = 90000;
   spec.heartbeat_interval_ms = 1500;
   spec.task_json = R"({ "kind": "bert-classify",  "epochs": 2, "nested": {"a": [1, 2.5]} })";
@@ -133,7 +134,8 @@ Trial SampleTrialTemplate() {
   t.system_attrs = {{"fixed", "true"}};
   t.datetime_start_us = 1'700'000'000'000'123;
   t.attempt = 2;
-  t.lease = Lease{"worker-a", 3, 1'700'000'060'000'000};
+  t.lease = Lease{"worker-a", 3, 1'700'000'060'000'000, "00112233445566778899aabbccddeeff",
+                  LeaseKind::kWorker};
   return t;
 }
 
@@ -167,6 +169,7 @@ void ExpectSameSpec(const StudySpec& expected, const StudySpec& actual) {
   EXPECT_TRUE(expected.sampler == actual.sampler);
   EXPECT_EQ(expected.max_trials, actual.max_trials);
   EXPECT_EQ(expected.max_retries, actual.max_retries);
+  EXPECT_EQ(expected.max_consecutive_failures, actual.max_consecutive_failures);
   EXPECT_EQ(expected.lease_duration_ms, actual.lease_duration_ms);
   EXPECT_EQ(expected.heartbeat_interval_ms, actual.heartbeat_interval_ms);
   EXPECT_EQ(expected.task_json, actual.task_json);

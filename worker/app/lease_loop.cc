@@ -100,11 +100,13 @@ absl::Status LeaseLoop::Run() {
 void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
   const std::string name = lease.trial().name();
   const int64_t epoch = lease.lease().epoch();
+  const std::string& token = lease.lease().token();  // every report presents it with the epoch
   Log(absl::StrCat(options_.worker_id, ": running ", name, " (epoch ", epoch, ")"));
   auto fail = [&](const std::string& reason) {
     v1::FailTrialRequest request;
     request.set_name(name);
     request.set_epoch(epoch);
+    request.set_lease_token(token);
     request.set_reason(reason);
     auto answer = client_.FailTrial(request);
     ++failed_;
@@ -132,6 +134,7 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
       v1::HeartbeatRequest request;
       request.set_name(name);
       request.set_epoch(epoch);
+      request.set_lease_token(token);
       *request.mutable_progress() = progress;
       lock.unlock();
       auto answer = client_.Heartbeat(request);
@@ -161,6 +164,7 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
       v1::ReportIntermediateRequest request;
       request.set_name(name);
       request.set_epoch(epoch);
+      request.set_lease_token(token);
       request.set_step(p.step);
       request.set_value(p.value);
       (*request.mutable_metrics())["accuracy"] = p.value;
@@ -191,6 +195,7 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
   v1::CompleteTrialRequest request;
   request.set_name(name);
   request.set_epoch(epoch);
+  request.set_lease_token(token);
   for (const auto& [metric, value] : *metrics) (*request.mutable_metrics())[metric] = value;
   if (lease.metric_names().empty()) request.add_values(metrics->at("accuracy"));
   auto answer = client_.CompleteTrial(request);
