@@ -270,7 +270,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
   }
   const StudySpec& spec = entry.spec();
   const int64_t now = clock_->NowMicros();
-  Lease lease{worker_id, 1, now + spec.lease_duration_ms * 1000};
+  Lease lease{worker_id, 1, DeadlineAfterMs(now, spec.lease_duration_ms)};
   const std::string worker_json = WorkerJson(worker_id, labels);
   Trial* trial = nullptr;
   if (!entry.waiting.empty()) {
@@ -408,7 +408,7 @@ absl::StatusOr<HeartbeatResult> StudyManager::Heartbeat(const std::string& study
     TrialUpdate update;
     update.expected_epoch = epoch;
     update.lease = Lease{trial->lease->worker_id, epoch,
-                         clock_->NowMicros() + entry.spec().lease_duration_ms * 1000};
+                         DeadlineAfterMs(clock_->NowMicros(), entry.spec().lease_duration_ms)};
     NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
     return HeartbeatResult{entry.study.state != StudyState::kRunning, *trial->lease};
   });
@@ -423,7 +423,7 @@ absl::StatusOr<bool> StudyManager::ReportIntermediate(
     TrialUpdate update;
     update.expected_epoch = epoch;
     update.lease = Lease{trial->lease->worker_id, epoch,
-                         clock_->NowMicros() + entry.spec().lease_duration_ms * 1000};
+                         DeadlineAfterMs(clock_->NowMicros(), entry.spec().lease_duration_ms)};
     update.intermediate_values[step] = value;
     if (!metrics.empty()) {
       update.user_attrs[absl::StrCat("intermediate/", step)] = MetricsToJson(metrics);

@@ -262,7 +262,7 @@ TEST(SpecYaml, RejectsBadSpecsWithOneLineErrors) {
        "bad.yaml:2:1: metrics: expected one name per direction"},
       {"bad name", "name: \"has space\"\nspace: {params: {n: [1]}}\n", "bad.yaml:1:1: name: must"},
       {"negative max_trials", WithParams("    n: [1]\n", "max_trials: -5\n"),
-       "max_trials: must be >= 0"},
+       "max_trials: must be between 0 and 1000000000"},
       {"bad duration", WithParams("    n: [1]\n", "lease: {duration: soon}\n"),
        "lease.duration: expected a duration"},
       {"heartbeat too long",
