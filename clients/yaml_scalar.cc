@@ -114,7 +114,9 @@ absl::StatusOr<nlohmann::ordered_json> YamlToJson(const YAML::Node& node, const 
         if (!seen.insert(key).second) return error(kv.first, child, "duplicate key");
         auto value = YamlToJson(kv.second, child, error);
         if (!value.ok()) return value.status();
-        out[key] = *std::move(value);
+        // Appended directly: the key is new (`seen`), and ordered_json's operator[] would scan
+        // every key before it, quadratic in the size of the mapping.
+        out.get_ref<nlohmann::ordered_json::object_t&>().emplace_back(key, *std::move(value));
       }
       return out;
     }
