@@ -80,6 +80,23 @@ TEST(OutputFormat, PrintsInvalidUtf8WithoutThrowing) {
   EXPECT_EQ(DumpJson(Json("a\xff")), "\"a\xef\xbf\xbd\"");
 }
 
+// An attribute nested 32,000 deep (64 KB, which the server accepts) overflowed the stack of the
+// recursive printers; values nested past 64 levels are shown as their raw text.
+TEST(Records, DeeplyNestedAttrsPrintAsText) {
+  v1::Trial trial;
+  trial.set_number(1);
+  const std::string deep = std::string(32'000, '[') + std::string(32'000, ']');
+  (*trial.mutable_user_attrs())["deep"] = deep;
+  (*trial.mutable_user_attrs())["flat"] = "[[1]]";
+  const Json record = TrialRecord(trial, {});
+  EXPECT_EQ(record["user_attrs"]["deep"], deep);
+  EXPECT_EQ(record["user_attrs"]["flat"], Json::parse("[[1]]"));
+  for (OutputFormat format :
+       {OutputFormat::kTable, OutputFormat::kCsv, OutputFormat::kJson, OutputFormat::kYaml}) {
+    EXPECT_FALSE(FormatRecords(Json::array({record}), format).empty());
+  }
+}
+
 TEST(Records, DurationsPrintLikePythonTimedelta) {
   EXPECT_EQ(FormatDuration(904512), "0:00:00.904512");
   EXPECT_EQ(FormatDuration(3'723'000'000), "1:02:03");
