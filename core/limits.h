@@ -54,6 +54,12 @@ bool IsValidUtf8(absl::string_view text);
 // "<field>: ..." that says which rule failed; the message never quotes `value`.
 absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_bytes);
 
+// `text` made to pass ValidateText(text, ..., max_bytes), for what must be sent whatever it
+// holds (a failure reason, an error message): each byte that is not part of well-formed UTF-8
+// becomes '?', and a text still longer than `max_bytes` is cut at a character boundary and
+// ends with "...". Requires max_bytes >= 3.
+std::string FitText(absl::string_view text, size_t max_bytes);
+
 // OK when `count` <= `max`; otherwise INVALID_ARGUMENT "<field>: at most <max> <what> (got N)".
 absl::Status ValidateCount(size_t count, int64_t max, absl::string_view field,
                            absl::string_view what);

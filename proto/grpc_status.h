@@ -1,8 +1,8 @@
 // proto/grpc_status.h: absl::Status <-> grpc::Status at the RPC edge.
 //
 // Codes map one to one (both follow google.rpc.Code); messages are kept, except that
-// ToGrpcStatus cuts a message longer than kMaxStatusMessageBytes (it travels in an HTTP/2
-// header, whose size gRPC limits). Pure functions; thread-safe.
+// ToGrpcStatus fits them to kMaxStatusMessageBytes of UTF-8 (FitText: a message travels in an
+// HTTP/2 header, whose size gRPC limits). Pure functions; thread-safe.
 #ifndef NASQ_PROTO_GRPC_STATUS_H_
 #define NASQ_PROTO_GRPC_STATUS_H_
 

@@ -78,6 +78,23 @@ TEST(ValidateTextMap, NamesTheEntry) {
   EXPECT_EQ(ValidateTextMap(many, "attrs", 10).message(), "attrs: at most 1000 entries (got 1001)");
 }
 
+TEST(FitText, KeepsTextThatFitsAndCutsTheRestAtACharacterBoundary) {
+  EXPECT_EQ(FitText("short", 10), "short");
+  EXPECT_EQ(FitText("exactly10!", 10), "exactly10!");
+  EXPECT_EQ(FitText("eleven char", 10), "eleven ...");
+  // "\xc3\xa9" is two bytes: the cut never splits it.
+  EXPECT_EQ(FitText("abcd\xc3\xa9\xc3\xa9xyz", 9), "abcd\xc3\xa9...");
+  EXPECT_EQ(FitText("abcde\xc3\xa9xyz", 9), "abcde...");
+  EXPECT_EQ(FitText("bad \xff\xfe byte", 100), "bad ?? byte");
+  EXPECT_EQ(FitText("\xed\xa0\x80", 10), "???");
+  const std::vector<std::string> texts = {std::string(50'000, 'x'), std::string(50'000, '\xff'),
+                                          "\xf0\x9f\x98\x80" + std::string(20, 'a')};
+  for (const std::string& text : texts) {
+    const std::string fitted = FitText(text, 16);
+    EXPECT_TRUE(ValidateText(fitted, "f", 16).ok()) << fitted;
+  }
+}
+
 TEST(ValidateCount, AllowsTheLimitAndNamesTheFieldPastIt) {
   EXPECT_TRUE(ValidateCount(100, 100, "f", "values").ok());
   EXPECT_EQ(ValidateCount(101, 100, "space.params", "params").message(),

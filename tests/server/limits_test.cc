@@ -121,9 +121,15 @@ TEST_F(LimitsTest, RefusesOversizedRequestStringsNamingTheField) {
   fail.set_name(trial->name());
   fail.set_epoch(trial->lease().epoch());
   fail.set_reason(std::string(20'000, 'r'));
-  const absl::Status failed = client_->FailTrial(fail).status();
-  EXPECT_EQ(failed.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(failed.message()), HasSubstr("reason: must be at most 16384 bytes"));
+  {  // A raw stub, since NasqClient fits the reason first (see below).
+    auto stub = v1::WorkerService::NewStub(
+        NasqClient::Connect("127.0.0.1:" + std::to_string(server_->grpc_port())));
+    grpc::ClientContext context;
+    v1::Trial failed;
+    const grpc::Status status = stub->FailTrial(&context, fail, &failed);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("reason: must be at most 16384 bytes"));
+  }
 
   v1::CompleteTrialRequest complete;
   complete.set_name(trial->name());
@@ -141,6 +147,16 @@ TEST_F(LimitsTest, RefusesOversizedRequestStringsNamingTheField) {
   absl::StatusOr<v1::Trial> still = client_->GetTrial("s", trial->number());
   ASSERT_TRUE(still.ok());
   EXPECT_EQ(still->state(), v1::TRIAL_STATE_RUNNING);
+
+  // NasqClient (which workers use) fits a long or malformed reason, so the real reason of a
+  // failure is recorded rather than the trial waiting for its lease to expire.
+  fail.set_reason("bad byte \xff: " + std::string(20'000, 'r'));
+  absl::StatusOr<v1::Trial> failed = client_->FailTrial(fail);
+  ASSERT_TRUE(failed.ok()) << failed.status();
+  EXPECT_EQ(failed->state(), v1::TRIAL_STATE_FAIL);
+  const std::string& reason = failed->system_attrs().at("fail_reason");
+  EXPECT_THAT(reason, HasSubstr("bad byte ?: rrr"));
+  EXPECT_LE(reason.size(), limits::kMaxReasonBytes + 2);  // stored as a JSON string
 
   // Resource names and page tokens are bounded too; the echo in the error stays short.
   const absl::Status name = client_->GetStudy(huge).status();
