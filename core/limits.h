@@ -2,8 +2,10 @@
 //
 // Every count, size and duration of a study spec and every string that crosses the RPC edge
 // has a documented range (docs/study-spec.md, "Limits"); the constants below are those ranges,
-// written once. ValidateStudySpec (core/study.h) checks the spec against them; the RPC adapters
-// check request strings with ValidateText / ValidateTextMap. Pure functions; thread-safe.
+// written once. SearchSpace::Create checks the space's sizes and strings against them and
+// ValidateStudySpec (core/study.h) the rest of a spec; the RPC adapters check request strings
+// with ValidateText / ValidateTextMap; FitText makes a text pass them. Pure functions;
+// thread-safe.
 #ifndef NASQ_CORE_LIMITS_H_
 #define NASQ_CORE_LIMITS_H_
 
