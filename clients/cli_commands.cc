@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "clients/output_format.h"
 #include "clients/records.h"
 #include "clients/spec_yaml.h"
 #include "clients/svg_plot.h"
@@ -222,7 +223,7 @@ std::optional<SweepPoint> SweepPointOf(const v1::Trial& trial, const std::string
   auto it = trial.params().find(param);
   if (it == trial.params().end()) return std::nullopt;
   const v1::ParamValue& v = it->second;
-  SweepPoint point{.label = ParamValueToJson(v).dump(), .value = trial.values(0)};
+  SweepPoint point{.label = DumpJson(ParamValueToJson(v)), .value = trial.values(0)};
   if (v.kind_case() == v1::ParamValue::kStringValue) point.label = v.string_value();
   if (v.kind_case() == v1::ParamValue::kIntValue) {
     point.numeric = true;

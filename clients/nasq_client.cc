@@ -4,6 +4,7 @@
 #include <random>
 #include <thread>
 
+#include "core/limits.h"
 #include "core/status_macros.h"
 #include "proto/convert.h"
 #include "proto/grpc_status.h"
@@ -272,8 +273,10 @@ absl::StatusOr<v1::Trial> NasqClient::CompleteTrial(const v1::CompleteTrialReque
 }
 
 absl::StatusOr<v1::Trial> NasqClient::FailTrial(const v1::FailTrialRequest& request) const {
+  v1::FailTrialRequest fitted = request;
+  fitted.set_reason(FitText(request.reason(), limits::kMaxReasonBytes));
   v1::Trial response;
-  NASQ_RETURN_IF_ERROR(Unary(&v1::WorkerService::Stub::FailTrial, request, response));
+  NASQ_RETURN_IF_ERROR(Unary(&v1::WorkerService::Stub::FailTrial, fitted, response));
   return response;
 }
 

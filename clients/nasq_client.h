@@ -124,6 +124,8 @@ class NasqClient {
   absl::StatusOr<v1::ReportIntermediateResponse> ReportIntermediate(
       const v1::ReportIntermediateRequest& request) const;
   absl::StatusOr<v1::Trial> CompleteTrial(const v1::CompleteTrialRequest& request) const;
+  // The reason is sent through FitText (limits::kMaxReasonBytes), so that the server, which
+  // refuses longer or malformed reasons, always records why the trial failed.
   absl::StatusOr<v1::Trial> FailTrial(const v1::FailTrialRequest& request) const;
 
   const ClientOptions& options() const { return options_; }

@@ -33,7 +33,7 @@ void Flatten(const Json& value, const std::string& prefix, FlatRecord& out) {
 std::string CellText(const Json& cell) {
   if (cell.is_null()) return "";
   if (cell.is_string()) return cell.get<std::string>();
-  return cell.dump();
+  return DumpJson(cell);
 }
 
 // Columns in first-seen order and one text row per record; `numeric[c]` when every non-null
@@ -120,7 +120,7 @@ std::string Yaml(const Json& value) {
   YAML::Emitter out;
   std::function<void(const Json&)> emit = [&](const Json& v) {
     if (v.is_number()) {
-      out << v.dump();
+      out << DumpJson(v);
     } else if (v.is_object()) {
       out << YAML::BeginMap;
       for (const auto& [key, child] : v.items()) {
@@ -150,6 +150,10 @@ std::string Yaml(const Json& value) {
 
 }  // namespace
 
+std::string DumpJson(const Json& value, int indent) {
+  return value.dump(indent, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
+}
+
 std::optional<OutputFormat> ParseOutputFormat(const std::string& name) {
   if (name == "table") return OutputFormat::kTable;
   if (name == "json") return OutputFormat::kJson;
@@ -166,7 +170,7 @@ std::string FormatRecords(const Json& records, OutputFormat format, bool single)
     case OutputFormat::kCsv:
       return Csv(records);
     case OutputFormat::kJson:
-      return shown.dump(2) + "\n";
+      return DumpJson(shown, 2) + "\n";
     case OutputFormat::kYaml:
       return Yaml(shown);
   }
@@ -177,7 +181,7 @@ std::string PythonStyleJson(const Json& value) {
   if (value.is_object()) {
     std::vector<std::string> items;
     for (const auto& [key, child] : value.items()) {
-      items.push_back(Json(key).dump() + ": " + PythonStyleJson(child));
+      items.push_back(DumpJson(Json(key)) + ": " + PythonStyleJson(child));
     }
     return absl::StrCat("{", absl::StrJoin(items, ", "), "}");
   }
@@ -186,7 +190,7 @@ std::string PythonStyleJson(const Json& value) {
     for (const Json& child : value) items.push_back(PythonStyleJson(child));
     return absl::StrCat("[", absl::StrJoin(items, ", "), "]");
   }
-  return value.dump();
+  return DumpJson(value);
 }
 
 }  // namespace nasq

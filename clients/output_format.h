@@ -28,6 +28,11 @@ std::optional<OutputFormat> ParseOutputFormat(const std::string& name);
 std::string FormatRecords(const nlohmann::ordered_json& records, OutputFormat format,
                           bool single = false);
 
+// `value` as JSON text (on one line, or indented by `indent` spaces). Never throws: strings that
+// are not valid UTF-8 (which nlohmann's dump() refuses with an exception) are written with
+// each invalid byte replaced by U+FFFD. Every JSON text the CLI prints goes through this.
+std::string DumpJson(const nlohmann::ordered_json& value, int indent = -1);
+
 // JSON on one line with Python's separators (", " and ": "), as `json.dumps` prints it:
 // {"number": 0, "params": {"x": 1.5}}.
 std::string PythonStyleJson(const nlohmann::ordered_json& value);

@@ -14,14 +14,28 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
+// Deepest attribute value shown as JSON: the printers (dump, Flatten) recurse once per level, so
+// a value nested thousands deep (the server stores any text up to 64 KiB) would exhaust the stack.
+constexpr int kMaxAttrDepth = 64;
+
+// `text` as JSON, or as the raw string when it does not parse or nests past kMaxAttrDepth.
+Json AttrValueToJson(const std::string& text) {
+  bool too_deep = false;
+  const Json::parser_callback_t limit_depth = [&too_deep](int depth, Json::parse_event_t,
+                                                          Json&) {
+    if (depth > kMaxAttrDepth) too_deep = true;
+    return !too_deep;  // drop what is below the limit instead of building it
+  };
+  Json value = Json::parse(text, limit_depth, /*allow_exceptions=*/false);
+  if (value.is_discarded() || too_deep) return text;
+  return value;
+}
+
 // Attribute values are JSON text; anything unparsable is shown as the raw string.
 Json AttrsToJson(const google::protobuf::Map<std::string, std::string>& attrs) {
   const std::map<std::string, std::string> sorted(attrs.begin(), attrs.end());
   Json out = Json::object();
-  for (const auto& [key, text] : sorted) {
-    out[key] = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-    if (out[key].is_discarded()) out[key] = text;
-  }
+  for (const auto& [key, text] : sorted) out[key] = AttrValueToJson(text);
   return out;
 }
 

@@ -1,9 +1,9 @@
 #include "clients/spec_yaml.h"
 
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <map>
-#include <regex>
 #include <set>
 #include <sstream>
 #include <string_view>
@@ -39,6 +39,14 @@ std::string Describe(const YAML::Node& node) {
   }
 }
 
+// Rounds a non-negative, finite number of milliseconds, saturating at INT64_MAX so that a huge
+// duration reaches ValidateStudySpec's range check instead of overflowing (llround of a value
+// past int64 is undefined).
+int64_t RoundMillis(double ms) {
+  constexpr double kLimit = 9.2e18;  // just below 2^63
+  return ms >= kLimit ? INT64_MAX : static_cast<int64_t>(std::llround(ms));
+}
+
 // Parses "30s", "500ms", "5m", "1h" or a bare number of seconds into milliseconds.
 std::optional<int64_t> ParseDurationMs(const std::string& text) {
   static const std::pair<std::string_view, double> kUnits[] = {
@@ -46,16 +54,47 @@ std::optional<int64_t> ParseDurationMs(const std::string& text) {
   for (const auto& [suffix, scale] : kUnits) {
     if (text.size() > suffix.size() && text.ends_with(suffix)) {
       auto number = ParseYamlFloat(text.substr(0, text.size() - suffix.size()));
-      if (number && std::isfinite(*number) && *number >= 0) {
-        return static_cast<int64_t>(std::llround(*number * scale));
-      }
+      if (number && std::isfinite(*number) && *number >= 0) return RoundMillis(*number * scale);
     }
   }
   auto seconds = ParseYamlFloat(text);
-  if (seconds && std::isfinite(*seconds) && *seconds >= 0) {
-    return static_cast<int64_t>(std::llround(*seconds * 1e3));
-  }
+  if (seconds && std::isfinite(*seconds) && *seconds >= 0) return RoundMillis(*seconds * 1e3);
   return std::nullopt;
+}
+
+// Bounds on a loaded document: aliases let a few lines denote a huge tree ("billion laughs"),
+// and every reader of the tree (this file, YamlToJson) walks it recursively.
+constexpr size_t kMaxYamlNodes = 1'000'000;  // nodes after expanding aliases
+constexpr int kMaxYamlDepth = 64;            // nesting of mappings and lists
+
+// Walks `node` as its readers will, aliases expanded, counting nodes into `visited`. Stops with
+// INVALID_ARGUMENT at the first node past either bound (a cyclic alias is too deep).
+absl::Status CheckYamlSize(const YAML::Node& node, int depth, size_t& visited,
+                           const std::string& source) {
+  const auto error = [&](const std::string& problem) {
+    std::string where = source;
+    const YAML::Mark mark = node.Mark();
+    if (mark.line >= 0) absl::StrAppend(&where, ":", mark.line + 1, ":", mark.column + 1);
+    return absl::InvalidArgumentError(absl::StrCat(where, ": ", problem));
+  };
+  if (depth > kMaxYamlDepth) {
+    return error(absl::StrCat("nested more than ", kMaxYamlDepth, " levels deep"));
+  }
+  if (++visited > kMaxYamlNodes) {
+    return error(absl::StrCat("the document has more than ", kMaxYamlNodes,
+                              " nodes once its aliases (*name) are expanded"));
+  }
+  if (node.IsSequence()) {
+    for (const YAML::Node& child : node) {
+      NASQ_RETURN_IF_ERROR(CheckYamlSize(child, depth + 1, visited, source));
+    }
+  } else if (node.IsMap()) {
+    for (const auto& kv : node) {
+      NASQ_RETURN_IF_ERROR(CheckYamlSize(kv.first, depth + 1, visited, source));
+      NASQ_RETURN_IF_ERROR(CheckYamlSize(kv.second, depth + 1, visited, source));
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Turns one parsed YAML document into a StudySpec, remembering where each field was written so
@@ -299,6 +338,8 @@ class SpecParser {
         return Error(kv.first, path, "duplicate parameter");
       }
       marks_[path] = kv.first.Mark();
+      marks_[absl::StrCat("space.params[", param_names_.size(), "]")] = kv.first.Mark();
+      param_names_.push_back(kv.first.Scalar());
       NASQ_ASSIGN_OR_RETURN(params.emplace_back(), ParseParam(kv.first.Scalar(), kv.second, path));
     }
     std::vector<Constraint> constraints;
@@ -566,10 +607,7 @@ class SpecParser {
   // into this file's field names and prefixes the position of the field it names.
   absl::Status Relocate(const absl::Status& status) const {
     if (status.ok()) return status;
-    std::string message(status.message());
-    static const std::regex kParamIndex(R"(^space\.params\[\d+\] \(([^)]*)\))");
-    message = std::regex_replace(message, kParamIndex, "space.params.$1",
-                                 std::regex_constants::format_first_only);
+    std::string message = RenameParamField(std::string(status.message()));
     const std::pair<std::string, std::string> renames[] = {
         {"sampler.tpe.", "sampler."},
         {"sampler.kind", "sampler.type"},
@@ -599,7 +637,24 @@ class SpecParser {
     return ErrorAt(mark, "", message);
   }
 
+  // core/ names a param "space.params[<i>] (<name>)", i in declaration order; this file calls it
+  // "space.params.<name>". Plain string code: the name is unbounded user input.
+  std::string RenameParamField(std::string message) const {
+    constexpr std::string_view kPrefix = "space.params[";
+    if (!message.starts_with(kPrefix)) return message;
+    size_t index = 0;
+    const char* digits = message.data() + kPrefix.size();
+    const char* end = message.data() + message.size();
+    const auto [after, error] = std::from_chars(digits, end, index);
+    if (error != std::errc() || index >= param_names_.size()) return message;
+    const std::string label = absl::StrCat("] (", param_names_[index], ")");
+    const size_t rest = static_cast<size_t>(after - message.data());
+    if (std::string_view(message).substr(rest, label.size()) != label) return message;
+    return absl::StrCat("space.params.", param_names_[index], message.substr(rest + label.size()));
+  }
+
   std::string source_;
+  std::vector<std::string> param_names_;    // space.params keys in declaration order
   std::map<std::string, YAML::Mark> marks_;  // field path -> where its key was written
   std::string direction_field_ = "direction";
   std::string metric_field_ = "metric";
@@ -616,6 +671,8 @@ absl::StatusOr<StudySpec> ParseStudySpecYaml(const std::string& yaml, const std:
     if (e.mark.line >= 0) absl::StrAppend(&where, ":", e.mark.line + 1, ":", e.mark.column + 1);
     return absl::InvalidArgumentError(absl::StrCat(where, ": invalid YAML: ", e.msg));
   }
+  size_t visited = 0;
+  NASQ_RETURN_IF_ERROR(CheckYamlSize(root, 0, visited, source));
   return SpecParser(source).Parse(root);
 }
 

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "clients/output_format.h"
 #include "clients/records.h"
 #include "core/status_macros.h"
 #include "proto/convert.h"
@@ -23,7 +24,7 @@ std::string BestLine(const WatchSnapshot& s) {
   const nlohmann::ordered_json record = TrialRecord(best, {.multi_objective = true});
   for (const auto& [name, value] : record["params"].items()) {
     params.push_back(
-        absl::StrCat(name, "=", value.is_string() ? value.get<std::string>() : value.dump()));
+        absl::StrCat(name, "=", value.is_string() ? value.get<std::string>() : DumpJson(value)));
   }
   std::vector<std::string> values;
   for (double v : best.values()) values.push_back(absl::StrFormat("%.6g", v));

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "core/limits.h"
 
 namespace nasq {
 namespace {
@@ -75,6 +76,8 @@ absl::StatusOr<nlohmann::ordered_json> YamlToJson(const YAML::Node& node, const 
     case YAML::NodeType::Null:
       return nlohmann::ordered_json(nullptr);
     case YAML::NodeType::Scalar: {
+      // JSON text must be UTF-8 (nlohmann's dump() throws on anything else).
+      if (!IsValidUtf8(node.Scalar())) return error(node, path, "must be valid UTF-8");
       YamlScalar v = TypeScalar(node);
       return std::visit(
           [](const auto& x) -> nlohmann::ordered_json {
@@ -106,11 +109,14 @@ absl::StatusOr<nlohmann::ordered_json> YamlToJson(const YAML::Node& node, const 
       for (const auto& kv : node) {
         if (!kv.first.IsScalar()) return error(kv.first, path, "mapping keys must be scalars");
         const std::string& key = kv.first.Scalar();
+        if (!IsValidUtf8(key)) return error(kv.first, path, "mapping keys must be valid UTF-8");
         const std::string child = absl::StrCat(path, ".", key);
         if (!seen.insert(key).second) return error(kv.first, child, "duplicate key");
         auto value = YamlToJson(kv.second, child, error);
         if (!value.ok()) return value.status();
-        out[key] = *std::move(value);
+        // Appended directly: the key is new (`seen`), and ordered_json's operator[] would scan
+        // every key before it, quadratic in the size of the mapping.
+        out.get_ref<nlohmann::ordered_json::object_t&>().emplace_back(key, *std::move(value));
       }
       return out;
     }

@@ -39,7 +39,8 @@ using YamlErrorFn = std::function<absl::Status(const YAML::Node& node, const std
                                                const std::string& message)>;
 
 // Converts a YAML tree to JSON, preserving mapping order and typing scalars with TypeScalar.
-// Mapping keys must be scalars and unique; otherwise returns `error(...)` for the offending node.
+// Mapping keys must be scalars and unique, and every string valid UTF-8; otherwise returns
+// `error(...)` for the offending node.
 absl::StatusOr<nlohmann::ordered_json> YamlToJson(const YAML::Node& node, const std::string& path,
                                                   const YamlErrorFn& error);
 

@@ -1,6 +1,7 @@
-// core/clock.h: an injectable wall clock, so leases and timestamps can be tested without sleeps.
+// core/clock.h: an injectable wall clock, so leases and timestamps can be tested without sleeps,
+// and saturating arithmetic for deadlines computed from it.
 //
-// Thread-safety: all implementations are thread-safe.
+// Thread-safety: all implementations are thread-safe; the free functions are pure.
 #ifndef NASQ_CORE_CLOCK_H_
 #define NASQ_CORE_CLOCK_H_
 
@@ -34,6 +35,13 @@ class FakeClock final : public Clock {
  private:
   std::atomic<int64_t> now_us_;
 };
+
+// a + b, clamped to the int64 range instead of overflowing: a deadline far in the future stays in
+// the future. Use it wherever a deadline or timestamp is computed from client input.
+int64_t SaturatingAdd(int64_t a, int64_t b);
+
+// The instant `ms` milliseconds after `now_us` (microseconds), saturating like SaturatingAdd.
+int64_t DeadlineAfterMs(int64_t now_us, int64_t ms);
 
 }  // namespace nasq
 

@@ -5,9 +5,13 @@
 #include <cmath>
 #include <limits>
 #include <type_traits>
+#include <utility>
 
+#include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/limits.h"
+#include "core/status_macros.h"
 
 namespace nasq {
 namespace {
@@ -94,12 +98,20 @@ absl::Status ValidateInt(const IntDistribution& d, const std::string& field) {
 
 absl::Status ValidateCategorical(const CategoricalDistribution& d, const std::string& field) {
   if (d.choices.empty()) return Invalid(field, "choices must not be empty");
+  NASQ_RETURN_IF_ERROR(
+      ValidateCount(d.choices.size(), limits::kMaxChoices, absl::StrCat(field, ".choices"),
+                    "choices"));
   for (size_t i = 0; i < d.choices.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      if (ParamValueEquals(d.choices[i], d.choices[j])) {
-        return Invalid(field, absl::StrCat("duplicate choice '", ParamValueToString(d.choices[i]),
-                                           "' (choices[", j, "] and choices[", i, "])"));
-      }
+    NASQ_RETURN_IF_ERROR(
+        ValidateParamValueText(d.choices[i], absl::StrCat(field, ".choices[", i, "]")));
+  }
+  ChoiceIndex seen;
+  seen.reserve(d.choices.size());
+  for (size_t i = 0; i < d.choices.size(); ++i) {
+    const auto [it, inserted] = seen.emplace(d.choices[i], i);
+    if (!inserted) {
+      return Invalid(field, absl::StrCat("duplicate choice '", ParamValueToString(d.choices[i]),
+                                         "' (choices[", it->second, "] and choices[", i, "])"));
     }
   }
   return absl::OkStatus();
@@ -121,6 +133,11 @@ std::string ParamValueToString(const ParamValue& v) {
                     v);
 }
 
+absl::Status ValidateParamValueText(const ParamValue& v, absl::string_view field) {
+  const auto* text = std::get_if<std::string>(&v);
+  return text == nullptr ? absl::OkStatus() : ValidateText(*text, field, limits::kMaxValueBytes);
+}
+
 std::optional<double> ParamValueAsNumber(const ParamValue& v) {
   if (const auto* i = std::get_if<int64_t>(&v)) return static_cast<double>(*i);
   if (const auto* d = std::get_if<double>(&v)) return *d;
@@ -139,6 +156,24 @@ bool ParamValueEquals(const ParamValue& a, const ParamValue& b) {
   }
   if (a.index() != b.index()) return false;
   return a == b;  // bool == bool, string == string
+}
+
+size_t ParamValueHash::operator()(const ParamValue& v) const {
+  if (const std::optional<double> number = ParamValueAsNumber(v)) {
+    double key = *number;
+    if (std::isnan(key)) key = std::numeric_limits<double>::quiet_NaN();  // every NaN alike
+    if (key == 0) key = 0.0;                                               // -0.0 == 0.0
+    return absl::Hash<std::pair<int, double>>()({0, key});
+  }
+  if (const auto* b = std::get_if<bool>(&v)) return absl::Hash<std::pair<int, bool>>()({1, *b});
+  return absl::Hash<std::pair<int, std::string>>()({2, std::get<std::string>(v)});
+}
+
+ChoiceIndex IndexChoices(const std::vector<ParamValue>& choices) {
+  ChoiceIndex index;
+  index.reserve(choices.size());
+  for (size_t i = 0; i < choices.size(); ++i) index.emplace(choices[i], i);
+  return index;
 }
 
 bool operator==(const CategoricalDistribution& a, const CategoricalDistribution& b) {

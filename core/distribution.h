@@ -15,8 +15,10 @@
 #include <variant>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace nasq {
 
@@ -31,8 +33,27 @@ std::string ParamValueToString(const ParamValue& v);
 // (true != 1); int and double compare numerically (16 == 16.0); NaN equals NaN.
 bool ParamValueEquals(const ParamValue& a, const ParamValue& b);
 
+// OK unless `v` is a string longer than limits::kMaxValueBytes or not valid UTF-8
+// (INVALID_ARGUMENT naming `field`, see ValidateText).
+absl::Status ValidateParamValueText(const ParamValue& v, absl::string_view field);
+
 // The numeric value of an int or double; nullopt for bools and strings (bools are not numbers).
 std::optional<double> ParamValueAsNumber(const ParamValue& v);
+
+// Hash and equality for hash containers of ParamValues: values that ParamValueEquals calls equal
+// hash alike (numbers hash by their double value, so 16 and 16.0 collide).
+struct ParamValueHash {
+  size_t operator()(const ParamValue& v) const;
+};
+struct ParamValueEq {
+  bool operator()(const ParamValue& a, const ParamValue& b) const { return ParamValueEquals(a, b); }
+};
+
+// Value -> position among a categorical's choices, for lookups in constant time.
+using ChoiceIndex = absl::flat_hash_map<ParamValue, size_t, ParamValueHash, ParamValueEq>;
+
+// The index of `choices`; a value listed twice keeps its first position. Linear time.
+ChoiceIndex IndexChoices(const std::vector<ParamValue>& choices);
 
 struct FloatDistribution {
   double low = 0.0;
@@ -63,7 +84,8 @@ using Distribution = std::variant<FloatDistribution, IntDistribution, Categorica
 
 // Returns OK if `d` is well formed; otherwise INVALID_ARGUMENT whose message starts with
 // `field` (e.g. "space.params[2] (lr)") and names the problem: low > high, log with low <= 0,
-// step <= 0, log with step, empty choices, duplicate choices, non-finite bounds.
+// step <= 0, log with step, empty choices, duplicate choices, non-finite bounds, more than
+// limits::kMaxChoices choices, a choice string that ValidateParamValueText refuses. Linear time.
 absl::Status ValidateDistribution(const Distribution& d, const std::string& field);
 
 // Optuna's normalisation: for stepped float/int distributions lowers `high` to the last grid

@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
+#include <queue>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/limits.h"
 #include "core/name_table.h"
 #include "core/status_macros.h"
 
@@ -107,6 +110,8 @@ absl::Status ValidateNames(const std::vector<ParamSpec>& params, NameIndex& inde
   for (size_t i = 0; i < params.size(); ++i) {
     const std::string& name = params[i].name;
     if (name.empty()) return Invalid(absl::StrCat("space.params[", i, "]"), "name is empty");
+    NASQ_RETURN_IF_ERROR(ValidateText(name, absl::StrCat("space.params[", i, "] name"),
+                                      limits::kMaxParamNameBytes));
     const auto [it, inserted] = index.emplace(name, i);
     if (!inserted) {
       return Invalid(ParamField(i, name),
@@ -116,11 +121,31 @@ absl::Status ValidateNames(const std::vector<ParamSpec>& params, NameIndex& inde
   return absl::OkStatus();
 }
 
+// The choice index of each categorical param, built on first use.
+class ChoiceIndexes {
+ public:
+  explicit ChoiceIndexes(const std::vector<ParamSpec>& params) : params_(params) {}
+
+  // The index of params[i]'s choices; params[i] must be categorical.
+  const ChoiceIndex& Of(size_t i) {
+    auto [it, inserted] = built_.try_emplace(i);
+    if (inserted) {
+      it->second = IndexChoices(std::get<CategoricalDistribution>(params_[i].distribution).choices);
+    }
+    return it->second;
+  }
+
+ private:
+  const std::vector<ParamSpec>& params_;
+  std::map<size_t, ChoiceIndex> built_;
+};
+
 // Checks that `c` can be evaluated against its parent: known parent, right number of values,
 // values the parent can take (categorical choices, numbers for numeric parents and ops).
+// Linear in the number of values: choices are looked up in `choices`.
 absl::Status ValidateCondition(const std::string& field, const std::string& self,
                                const Condition& c, const std::vector<ParamSpec>& params,
-                               const NameIndex& index) {
+                               const NameIndex& index, ChoiceIndexes& choices) {
   if (c.parent.empty()) return Invalid(field, "parent is empty");
   if (c.parent == self) return Invalid(field, "parent is the param itself");
   const auto parent_it = index.find(c.parent);
@@ -132,6 +157,12 @@ absl::Status ValidateCondition(const std::string& field, const std::string& self
   }
   if (IsSetOp(c.op) && c.values.empty()) {
     return Invalid(field, absl::StrCat("op '", CompareOpName(c.op), "' needs at least one value"));
+  }
+  NASQ_RETURN_IF_ERROR(
+      ValidateCount(c.values.size(), limits::kMaxConditionValues, field, "values"));
+  for (size_t k = 0; k < c.values.size(); ++k) {
+    NASQ_RETURN_IF_ERROR(
+        ValidateParamValueText(c.values[k], absl::StrCat(field, ".values[", k, "]")));
   }
   if (!IsSetOp(c.op) && c.values.size() != 1) {
     return Invalid(field, absl::StrCat("op '", CompareOpName(c.op),
@@ -146,7 +177,7 @@ absl::Status ValidateCondition(const std::string& field, const std::string& self
   const bool categorical = std::holds_alternative<CategoricalDistribution>(parent);
   for (const ParamValue& v : c.values) {
     if (categorical && !IsOrderingOp(c.op)) {
-      if (!ToInternal(parent, v).ok()) {
+      if (!choices.Of(parent_it->second).contains(v)) {
         return Invalid(field, absl::StrCat("value '", ParamValueToString(v),
                                            "' is not among the choices of parent '", c.parent,
                                            "' (", DistributionToString(parent), ")"));
@@ -161,43 +192,54 @@ absl::Status ValidateCondition(const std::string& field, const std::string& self
   return absl::OkStatus();
 }
 
-// Orders params parents-first, preferring declaration order among those ready. Reports a cycle
-// of conditions as INVALID_ARGUMENT naming the params on it.
+// Orders params parents-first, preferring declaration order among those ready (Kahn's algorithm
+// with the ready params in a min-heap: O((n + edges) log n)). Reports a cycle of conditions as
+// INVALID_ARGUMENT naming the params on it.
 absl::StatusOr<std::vector<size_t>> TopologicalOrder(const std::vector<ParamSpec>& params,
                                                      const NameIndex& index) {
   const size_t n = params.size();
   std::vector<std::vector<size_t>> parents(n);
+  std::vector<std::vector<size_t>> children(n);
+  std::vector<size_t> unplaced_parents(n, 0);
   for (size_t i = 0; i < n; ++i) {
-    for (const Condition& c : params[i].conditions) parents[i].push_back(index.at(c.parent));
+    for (const Condition& c : params[i].conditions) {
+      const size_t p = index.at(c.parent);
+      parents[i].push_back(p);
+      children[p].push_back(i);
+      ++unplaced_parents[i];
+    }
+  }
+  std::priority_queue<size_t, std::vector<size_t>, std::greater<>> ready;
+  for (size_t i = 0; i < n; ++i) {
+    if (unplaced_parents[i] == 0) ready.push(i);
   }
   std::vector<bool> placed(n, false);
   std::vector<size_t> order;
   order.reserve(n);
-  while (order.size() < n) {
-    size_t ready = n;
-    for (size_t i = 0; i < n && ready == n; ++i) {
-      if (placed[i]) continue;
-      if (std::all_of(parents[i].begin(), parents[i].end(), [&](size_t p) { return placed[p]; })) {
-        ready = i;
-      }
+  while (!ready.empty()) {
+    const size_t next = ready.top();
+    ready.pop();
+    placed[next] = true;
+    order.push_back(next);
+    for (size_t child : children[next]) {
+      if (--unplaced_parents[child] == 0) ready.push(child);
     }
-    if (ready == n) break;
-    placed[ready] = true;
-    order.push_back(ready);
   }
   if (order.size() == n) return order;
 
   // Every unplaced param has an unplaced parent: walk parent links until one repeats.
+  constexpr size_t kNotOnPath = static_cast<size_t>(-1);
+  std::vector<size_t> position(n, kNotOnPath);  // param -> its index in `path`
   size_t node = std::find(placed.begin(), placed.end(), false) - placed.begin();
   std::vector<size_t> path;
-  while (std::find(path.begin(), path.end(), node) == path.end()) {
+  while (position[node] == kNotOnPath) {
+    position[node] = path.size();
     path.push_back(node);
     node = *std::find_if(parents[node].begin(), parents[node].end(),
                          [&](size_t p) { return !placed[p]; });
   }
-  const auto cycle_start = std::find(path.begin(), path.end(), node);
   std::vector<std::string> names;
-  for (auto it = cycle_start; it != path.end(); ++it) names.push_back(params[*it].name);
+  for (size_t k = position[node]; k < path.size(); ++k) names.push_back(params[path[k]].name);
   names.push_back(params[node].name);
   return Invalid(ParamField(node, params[node].name),
                  absl::StrCat("conditions form a cycle: ", absl::StrJoin(names, " -> "),
@@ -283,6 +325,9 @@ const char* CompareOpName(CompareOp op) { return internal::NameOf(kCompareOpName
 absl::StatusOr<SearchSpace> SearchSpace::Create(std::vector<ParamSpec> params,
                                                 std::vector<Constraint> constraints) {
   if (params.empty()) return Invalid("space.params", "the search space is empty");
+  NASQ_RETURN_IF_ERROR(ValidateCount(params.size(), limits::kMaxParams, "space.params", "params"));
+  NASQ_RETURN_IF_ERROR(ValidateCount(constraints.size(), limits::kMaxConstraints,
+                                     "space.constraints", "constraints"));
   NameIndex declared;
   NASQ_RETURN_IF_ERROR(ValidateNames(params, declared));
   for (size_t i = 0; i < params.size(); ++i) {
@@ -291,12 +336,15 @@ absl::StatusOr<SearchSpace> SearchSpace::Create(std::vector<ParamSpec> params,
     NASQ_RETURN_IF_ERROR(ValidateDistribution(p.distribution, field));
     p.distribution = NormalizeDistribution(p.distribution);
   }
+  ChoiceIndexes choices(params);
   for (size_t i = 0; i < params.size(); ++i) {
     const std::string field = ParamField(i, params[i].name);
+    NASQ_RETURN_IF_ERROR(ValidateCount(params[i].conditions.size(), limits::kMaxConditions,
+                                       field + ".conditions", "conditions"));
     for (size_t j = 0; j < params[i].conditions.size(); ++j) {
       NASQ_RETURN_IF_ERROR(ValidateCondition(absl::StrCat(field, ".conditions[", j, "]"),
                                              params[i].name, params[i].conditions[j], params,
-                                             declared));
+                                             declared, choices));
     }
   }
   NASQ_ASSIGN_OR_RETURN(const std::vector<size_t> order, TopologicalOrder(params, declared));

@@ -63,8 +63,11 @@ class SearchSpace {
   // ("space.params[i] (name): ..." / "space.constraints[i]: ...") for: empty or duplicate
   // names, invalid distributions, unknown or self parents, condition values that the parent
   // cannot take, wrong value counts for an op, ordering ops on non-numeric parents, cycles of
-  // conditions, constraints on unknown or non-numeric params, or an empty space.
-  // Distributions are normalised (NormalizeDistribution).
+  // conditions, constraints on unknown or non-numeric params, or an empty space; and for
+  // anything past core/limits.h (more than kMaxParams params, kMaxConstraints constraints,
+  // kMaxConditions conditions per param, kMaxConditionValues values per condition, names over
+  // kMaxParamNameBytes, strings that ValidateParamValueText refuses). Time O(n log n) in the
+  // size of the input. Distributions are normalised (NormalizeDistribution).
   static absl::StatusOr<SearchSpace> Create(std::vector<ParamSpec> params,
                                             std::vector<Constraint> constraints = {});
 

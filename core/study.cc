@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "core/limits.h"
 #include "core/name_table.h"
 #include "core/status_macros.h"
 
@@ -55,6 +56,8 @@ absl::Status ValidateObjectives(const StudySpec& spec) {
   if (spec.directions.empty()) {
     return Invalid("directions", "at least one objective direction is required");
   }
+  NASQ_RETURN_IF_ERROR(
+      ValidateCount(spec.directions.size(), limits::kMaxObjectives, "directions", "objectives"));
   for (size_t i = 0; i < spec.directions.size(); ++i) {
     if (!internal::Lists(kDirectionNames, spec.directions[i])) {
       return Invalid(absl::StrCat("directions[", i, "]"),
@@ -78,15 +81,42 @@ absl::Status ValidateObjectives(const StudySpec& spec) {
   return absl::OkStatus();
 }
 
+// The integer fields of a spec and their documented ranges (docs/study-spec.md, "Limits").
+struct IntRange {
+  const char* field;
+  int64_t min;
+  int64_t max;
+  int64_t (*get)(const StudySpec&);
+};
+
+constexpr IntRange kIntRanges[] = {
+    {"sampler.tpe.n_startup_trials", 0, limits::kMaxStartupTrials,
+     [](const StudySpec& s) -> int64_t { return s.sampler.tpe.n_startup_trials; }},
+    {"sampler.tpe.n_ei_candidates", 1, limits::kMaxEiCandidates,
+     [](const StudySpec& s) -> int64_t { return s.sampler.tpe.n_ei_candidates; }},
+    {"sampler.max_constraint_retries", 1, limits::kMaxConstraintRetries,
+     [](const StudySpec& s) -> int64_t { return s.sampler.max_constraint_retries; }},
+    {"max_trials", 0, limits::kMaxTrials, [](const StudySpec& s) { return s.max_trials; }},
+    {"max_retries", 0, limits::kMaxRetries,
+     [](const StudySpec& s) -> int64_t { return s.max_retries; }},
+    {"max_consecutive_failures", 0, limits::kMaxTrials,
+     [](const StudySpec& s) -> int64_t { return s.max_consecutive_failures; }},
+    {"lease_duration_ms", 1, limits::kMaxLeaseDurationMs,
+     [](const StudySpec& s) { return s.lease_duration_ms; }},
+};
+
+absl::Status ValidateIntRanges(const StudySpec& spec) {
+  for (const IntRange& range : kIntRanges) {
+    const int64_t value = range.get(spec);
+    if (value < range.min || value > range.max) {
+      return Invalid(range.field, absl::StrCat("must be between ", range.min, " and ", range.max,
+                                               " (got ", value, ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateTpe(const TpeOptions& tpe) {
-  if (tpe.n_startup_trials < 0) {
-    return Invalid("sampler.tpe.n_startup_trials",
-                   absl::StrCat("must be >= 0 (got ", tpe.n_startup_trials, ")"));
-  }
-  if (tpe.n_ei_candidates < 1) {
-    return Invalid("sampler.tpe.n_ei_candidates",
-                   absl::StrCat("must be >= 1 (got ", tpe.n_ei_candidates, ")"));
-  }
   if (!std::isfinite(tpe.prior_weight) || tpe.prior_weight <= 0) {
     return Invalid("sampler.tpe.prior_weight",
                    absl::StrCat("must be > 0 and finite (got ", tpe.prior_weight, ")"));
@@ -122,10 +152,6 @@ absl::Status ValidateSampler(const StudySpec& spec) {
                    absl::StrCat("unknown sampler kind ", static_cast<int>(sampler.kind)));
   }
   NASQ_RETURN_IF_ERROR(ValidateTpe(sampler.tpe));
-  if (sampler.max_constraint_retries < 1) {
-    return Invalid("sampler.max_constraint_retries",
-                   absl::StrCat("must be >= 1 (got ", sampler.max_constraint_retries, ")"));
-  }
   if (sampler.kind == SamplerKind::kGrid) {
     if (sampler.skip_duplicates) {
       return Invalid("sampler.skip_duplicates", "not with grid, which never repeats a cell");
@@ -136,20 +162,7 @@ absl::Status ValidateSampler(const StudySpec& spec) {
 }
 
 absl::Status ValidateLimits(const StudySpec& spec) {
-  if (spec.max_trials < 0) {
-    return Invalid("max_trials", absl::StrCat("must be >= 0 (got ", spec.max_trials, ")"));
-  }
-  if (spec.max_retries < 0) {
-    return Invalid("max_retries", absl::StrCat("must be >= 0 (got ", spec.max_retries, ")"));
-  }
-  if (spec.max_consecutive_failures < 0) {
-    return Invalid("max_consecutive_failures",
-                   absl::StrCat("must be >= 0 (got ", spec.max_consecutive_failures, ")"));
-  }
-  if (spec.lease_duration_ms <= 0) {
-    return Invalid("lease_duration_ms",
-                   absl::StrCat("must be > 0 (got ", spec.lease_duration_ms, ")"));
-  }
+  NASQ_RETURN_IF_ERROR(ValidateIntRanges(spec));
   if (spec.heartbeat_interval_ms <= 0 || spec.heartbeat_interval_ms >= spec.lease_duration_ms) {
     return Invalid(
         "heartbeat_interval_ms",
@@ -157,6 +170,16 @@ absl::Status ValidateLimits(const StudySpec& spec) {
                      ", lease_duration_ms=", spec.lease_duration_ms, ")"));
   }
   return absl::OkStatus();
+}
+
+// Strings of the spec outside the space: metric names, task, user attributes.
+absl::Status ValidateSpecText(const StudySpec& spec) {
+  for (size_t i = 0; i < spec.metric_names.size(); ++i) {
+    NASQ_RETURN_IF_ERROR(ValidateText(spec.metric_names[i], absl::StrCat("metric_names[", i, "]"),
+                                      limits::kMaxParamNameBytes));
+  }
+  NASQ_RETURN_IF_ERROR(ValidateText(spec.task_json, "task_json", limits::kMaxTaskBytes));
+  return ValidateTextMap(spec.user_attrs, "user_attrs", limits::kMaxAttrValueBytes);
 }
 
 }  // namespace
@@ -185,6 +208,7 @@ absl::Status ValidateStudySpec(const StudySpec& spec) {
   if (spec.space.size() == 0) {
     return Invalid("space", "the search space is empty (build it with SearchSpace::Create)");
   }
+  NASQ_RETURN_IF_ERROR(ValidateSpecText(spec));
   NASQ_RETURN_IF_ERROR(ValidateSampler(spec));
   return ValidateLimits(spec);
 }

@@ -71,12 +71,15 @@ struct StudySpec {
   std::map<std::string, std::string> user_attrs;  // key -> JSON text
 };
 
-// Validates everything but the space (which SearchSpace::Create already validated): name,
-// directions, metric names, sampler options (group needs multivariate, n_ei_candidates >= 1,
-// skip_duplicates not with grid, ...), grid needs a finite discrete space (at most 10,000,000
-// points), limits. task_json is NOT parsed here (core depends on std + abseil only): whoever
-// parses the spec checks it.
-// INVALID_ARGUMENT naming the field (e.g. "sampler.tpe.group: requires multivariate").
+// Validates everything but the space's own rules (which SearchSpace::Create already checked):
+// name, directions, metric names, sampler options (group needs multivariate, skip_duplicates not
+// with grid, ...), grid needs a finite discrete space (at most 10,000,000 points), and every
+// count, duration and string against its documented range (core/limits.h, docs/study-spec.md
+// "Limits": max_trials, lease_duration_ms, n_ei_candidates, param and choice counts, string
+// sizes and UTF-8, ...). task_json is NOT parsed here (core depends on std + abseil only):
+// whoever parses the spec checks it.
+// INVALID_ARGUMENT naming the field (e.g. "sampler.tpe.group: requires multivariate",
+// "lease_duration_ms: must be between 1 and 604800000 (got 0)").
 absl::Status ValidateStudySpec(const StudySpec& spec);
 
 enum class StudyState { kRunning = 1, kCompleted = 2, kStopped = 3 };

@@ -1,5 +1,6 @@
 #include "proto/convert.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -12,6 +13,12 @@
 
 namespace nasq {
 namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// The range google.protobuf.Timestamp allows: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59Z.
+constexpr int64_t kMinSeconds = TimeUtil::kTimestampMinSeconds;
+constexpr int64_t kMaxSeconds = TimeUtil::kTimestampMaxSeconds;
 
 // Prefixes a non-OK status message with `field` ("spec" + "." + "sampler.tpe.group: ...").
 absl::Status Prefixed(const absl::Status& status, absl::string_view field) {
@@ -496,11 +503,18 @@ absl::StatusOr<Trial> TrialFromProto(const v1::Trial& p) {
 }
 
 google::protobuf::Timestamp MicrosToTimestamp(int64_t micros) {
-  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
+  // TimeUtil refuses instants outside 0001-01-01..9999-12-31 (a saturated deadline is one).
+  constexpr int64_t kMinMicros = kMinSeconds * 1'000'000;
+  constexpr int64_t kMaxMicros = kMaxSeconds * 1'000'000 + 999'999;
+  return TimeUtil::MicrosecondsToTimestamp(std::clamp(micros, kMinMicros, kMaxMicros));
 }
 
 int64_t TimestampToMicros(const google::protobuf::Timestamp& timestamp) {
-  return google::protobuf::util::TimeUtil::TimestampToMicroseconds(timestamp);
+  // Clamped first so that a hostile seconds value cannot overflow the multiplication.
+  google::protobuf::Timestamp valid;
+  valid.set_seconds(std::clamp(timestamp.seconds(), kMinSeconds, kMaxSeconds));
+  valid.set_nanos(std::clamp(timestamp.nanos(), 0, 999'999'999));
+  return TimeUtil::TimestampToMicroseconds(valid);
 }
 
 absl::StatusOr<google::protobuf::Struct> JsonToStruct(const std::string& json,

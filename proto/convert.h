@@ -79,6 +79,8 @@ v1::Trial TrialToProto(const Trial& trial, absl::string_view study);
 // distribution or its value does not fit it.
 absl::StatusOr<Trial> TrialFromProto(const v1::Trial& trial);
 
+// Never fail: instants outside Timestamp's range (years 1 to 9999), such as a saturated
+// deadline, are clamped to its ends, in both directions.
 google::protobuf::Timestamp MicrosToTimestamp(int64_t micros);
 int64_t TimestampToMicros(const google::protobuf::Timestamp& timestamp);
 

@@ -6,6 +6,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "core/limits.h"
+#include "core/status_macros.h"
 
 namespace nasq {
 namespace {
@@ -29,6 +31,7 @@ std::string TrialResourceName(absl::string_view study, int64_t number) {
 }
 
 absl::StatusOr<std::string> ParseStudyName(absl::string_view name, absl::string_view field) {
+  NASQ_RETURN_IF_ERROR(ValidateText(name, field, limits::kMaxTokenBytes));
   if (!absl::StartsWith(name, kStudiesPrefix)) return Malformed(field, name, "studies/{study}");
   absl::string_view study = name.substr(kStudiesPrefix.size());
   if (study.empty() || absl::StrContains(study, '/')) {
@@ -39,6 +42,7 @@ absl::StatusOr<std::string> ParseStudyName(absl::string_view name, absl::string_
 
 absl::StatusOr<TrialName> ParseTrialName(absl::string_view name, absl::string_view field) {
   constexpr absl::string_view kForm = "studies/{study}/trials/{number}";
+  NASQ_RETURN_IF_ERROR(ValidateText(name, field, limits::kMaxTokenBytes));
   if (!absl::StartsWith(name, kStudiesPrefix)) return Malformed(field, name, kForm);
   absl::string_view rest = name.substr(kStudiesPrefix.size());
   size_t infix = rest.find(kTrialsInfix);

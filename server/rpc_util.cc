@@ -4,6 +4,8 @@
 #include <charconv>
 
 #include "absl/strings/str_cat.h"
+#include "core/limits.h"
+#include "core/status_macros.h"
 
 namespace nasq {
 namespace {
@@ -20,6 +22,7 @@ absl::StatusOr<PageRequest> ParsePage(int32_t page_size, const std::string& page
   }
   PageRequest page{0, page_size == 0 ? kDefaultPageSize : std::min(page_size, kMaxPageSize)};
   if (page_token.empty()) return page;
+  NASQ_RETURN_IF_ERROR(ValidateText(page_token, "page_token", limits::kMaxTokenBytes));
   const char* begin = page_token.data() + 1;
   const char* end = page_token.data() + page_token.size();
   auto [ptr, error] = std::from_chars(begin, end, page.offset);
@@ -30,8 +33,7 @@ absl::StatusOr<PageRequest> ParsePage(int32_t page_size, const std::string& page
   return page;
 }
 
-std::string NextPageToken(const PageRequest& page, int64_t total) {
-  const int64_t next = page.offset + page.size;
+std::string NextPageToken(int64_t next, int64_t total) {
   return next < total ? absl::StrCat(kTokenPrefix, next) : "";
 }
 

@@ -1,5 +1,5 @@
 // server/rpc_util.h: helpers shared by the gRPC adapters: timing + status mapping of a handler,
-// and AIP paging.
+// and AIP paging (pages bounded by item count and by bytes).
 //
 // Pure helpers; thread-safe.
 #ifndef NASQ_SERVER_RPC_UTIL_H_
@@ -8,7 +8,10 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include <google/protobuf/repeated_ptr_field.h>
 #include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
@@ -45,8 +48,34 @@ struct PageRequest {
 // INVALID_ARGUMENT for a negative page_size or a token this server did not write.
 absl::StatusOr<PageRequest> ParsePage(int32_t page_size, const std::string& page_token);
 
-// The token of the page after `page` out of `total` items; empty when there is none.
-std::string NextPageToken(const PageRequest& page, int64_t total);
+// The token of the page that starts at item `next` out of `total`; empty when there is none.
+std::string NextPageToken(int64_t next, int64_t total);
+
+// Largest serialized size of one List page's items, well below the gRPC message limit (16 MiB
+// by default): pages are bounded by bytes as well as by count.
+inline constexpr size_t kMaxPageBytes = 4 << 20;
+
+// Fills one page: adds items[page.offset ...] to `out`, each converted with `to_proto`, until
+// the page holds page.size items or the next item would take its size past `max_bytes`. A page
+// always holds at least one item (when any is left), so an item larger than `max_bytes` is still
+// listed, alone on its page. Returns the next page token (empty after the last item).
+template <typename Item, typename Proto, typename ToProto>
+std::string FillPage(const PageRequest& page, const std::vector<Item>& items,
+                     google::protobuf::RepeatedPtrField<Proto>* out, const ToProto& to_proto,
+                     size_t max_bytes = kMaxPageBytes) {
+  const int64_t total = static_cast<int64_t>(items.size());
+  int64_t next = page.offset;
+  size_t bytes = 0;
+  while (next < total && next - page.offset < page.size) {
+    Proto proto = to_proto(items[next]);
+    const size_t size = proto.ByteSizeLong();
+    if (out->size() > 0 && bytes + size > max_bytes) break;
+    bytes += size;
+    *out->Add() = std::move(proto);
+    ++next;
+  }
+  return NextPageToken(next, total);
+}
 
 }  // namespace nasq
 

@@ -121,7 +121,7 @@ absl::Status StudyManager::Load() {
     entry->sampler = std::move(*sampler);
     NASQ_ASSIGN_OR_RETURN(entry->trials, storage_->GetAllTrials(study.id));
     // The grace period (see the header): the cached deadline only; Storage keeps the stored one.
-    const int64_t grace_deadline = loaded_us + study.spec.lease_duration_ms * 1000;
+    const int64_t grace_deadline = DeadlineAfterMs(loaded_us, study.spec.lease_duration_ms);
     for (Trial& t : entry->trials) {
       if (t.lease) t.lease->deadline_us = std::max(t.lease->deadline_us, grace_deadline);
       entry->Track(t, 1);
@@ -281,7 +281,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
   const StudySpec& spec = entry.spec();
   const int64_t now = clock_->NowMicros();
   NASQ_ASSIGN_OR_RETURN(std::string token, NewLeaseToken());
-  Lease lease{worker_id, 1, now + spec.lease_duration_ms * 1000, std::move(token), kind};
+  Lease lease{worker_id, 1, DeadlineAfterMs(now, spec.lease_duration_ms), std::move(token), kind};
   const std::string worker_json = WorkerJson(worker_id, labels);
   Trial* trial = nullptr;
   if (!entry.waiting.empty()) {
@@ -423,7 +423,7 @@ absl::StatusOr<Trial*> StudyManager::RenewLease(Entry& entry, int64_t number, co
   NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, key));
   update.expected_epoch = key.epoch;
   update.lease = *trial->lease;
-  update.lease->deadline_us = clock_->NowMicros() + entry.spec().lease_duration_ms * 1000;
+  update.lease->deadline_us = DeadlineAfterMs(clock_->NowMicros(), entry.spec().lease_duration_ms);
   NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
   return trial;
 }

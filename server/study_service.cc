@@ -5,6 +5,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/limits.h"
 #include "core/status_macros.h"
 #include "proto/convert.h"
 #include "proto/resource_names.h"
@@ -75,6 +76,8 @@ grpc::Status StudyServiceImpl::ListStudies(grpc::ServerContext*,
                                            v1::ListStudiesResponse* response) {
   return RunRpc(metrics_, calls_, "ListStudies", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(PageRequest page, ParsePage(request->page_size(), request->page_token()));
+    NASQ_RETURN_IF_ERROR(
+        ValidateText(request->name_contains(), "name_contains", limits::kMaxTokenBytes));
     std::optional<StudyState> state;
     if (request->state() != v1::STUDY_STATE_UNSPECIFIED) {
       NASQ_ASSIGN_OR_RETURN(state, StudyStateFromProto(request->state(), "state"));
@@ -85,11 +88,8 @@ grpc::Status StudyServiceImpl::ListStudies(grpc::ServerContext*,
       if (!absl::StrContains(s.study.spec.name, request->name_contains())) continue;
       matching.push_back(std::move(s));
     }
-    const int64_t total = static_cast<int64_t>(matching.size());
-    for (int64_t i = page.offset; i < std::min(total, page.offset + page.size); ++i) {
-      *response->add_studies() = StudySummaryToProto(matching[i]);
-    }
-    response->set_next_page_token(NextPageToken(page, total));
+    response->set_next_page_token(
+        FillPage(page, matching, response->mutable_studies(), StudySummaryToProto));
     return absl::OkStatus();
   });
 }
@@ -130,6 +130,7 @@ grpc::Status StudyServiceImpl::ListTrials(grpc::ServerContext*,
   return RunRpc(metrics_, calls_, "ListTrials", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
     NASQ_ASSIGN_OR_RETURN(PageRequest page, ParsePage(request->page_size(), request->page_token()));
+    NASQ_RETURN_IF_ERROR(ValidateText(request->order_by(), "order_by", limits::kMaxTokenBytes));
     std::vector<TrialState> states;
     for (int i = 0; i < request->states_size(); ++i) {
       NASQ_ASSIGN_OR_RETURN(
@@ -138,12 +139,9 @@ grpc::Status StudyServiceImpl::ListTrials(grpc::ServerContext*,
     }
     NASQ_ASSIGN_OR_RETURN(std::vector<Trial> trials, manager_.ListTrials(study, states));
     NASQ_RETURN_IF_ERROR(OrderTrials(request->order_by(), trials));
-    const int64_t total = static_cast<int64_t>(trials.size());
-    for (int64_t i = page.offset; i < std::min(total, page.offset + page.size); ++i) {
-      *response->add_trials() = TrialToProto(trials[i], study);
-    }
-    response->set_next_page_token(NextPageToken(page, total));
-    response->set_total_size(total);
+    response->set_next_page_token(FillPage(page, trials, response->mutable_trials(),
+                                           [&](const Trial& t) { return TrialToProto(t, study); }));
+    response->set_total_size(static_cast<int64_t>(trials.size()));
     return absl::OkStatus();
   });
 }
@@ -163,6 +161,7 @@ grpc::Status StudyServiceImpl::Ask(grpc::ServerContext*, const v1::AskRequest* r
                                    v1::Trial* response) {
   return RunRpc(metrics_, calls_, "Ask", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
+    NASQ_RETURN_IF_ERROR(ValidateText(request->client_id(), "client_id", limits::kMaxIdBytes));
     const std::string client = request->client_id().empty() ? "ask" : request->client_id();
     NASQ_ASSIGN_OR_RETURN(LeasedTrial leased, manager_.Ask(study, client));
     *response = TrialToProto(leased.trial, study);
@@ -175,6 +174,8 @@ grpc::Status StudyServiceImpl::Tell(grpc::ServerContext*, const v1::TellRequest*
                                     v1::Trial* response) {
   return RunRpc(metrics_, calls_, "Tell", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    NASQ_RETURN_IF_ERROR(
+        ValidateTextMap(request->user_attrs(), "user_attrs", limits::kMaxAttrValueBytes));
     FinishRequest finish;
     if (request->state() != v1::TRIAL_STATE_UNSPECIFIED) {
       NASQ_ASSIGN_OR_RETURN(finish.state, TrialStateFromProto(request->state(), "state"));

@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
+#include "core/limits.h"
 #include "core/status_macros.h"
 #include "proto/convert.h"
 #include "proto/resource_names.h"
@@ -23,8 +25,23 @@ std::chrono::steady_clock::time_point WaitUntil(const grpc::ServerContext& conte
     until = now + std::chrono::duration_cast<steady_clock::duration>(context.deadline() -
                                                                      now_system - kAnswerMargin);
   }
-  if (wait_ms > 0) until = std::min(until, now + std::chrono::milliseconds(wait_ms));
+  // The manager caps the wait far below a day; capping here first keeps the sum from overflowing.
+  constexpr int64_t kMaxWaitMs = 24 * 3600 * 1000;
+  if (wait_ms > 0) {
+    until = std::min(until, now + std::chrono::milliseconds(std::min(wait_ms, kMaxWaitMs)));
+  }
   return until;
+}
+
+// Each string of `list` checked with ValidateText (limits::kMaxValueBytes), as "<field>[i]".
+absl::Status ValidateTextList(const google::protobuf::RepeatedPtrField<std::string>& list,
+                              absl::string_view field) {
+  NASQ_RETURN_IF_ERROR(ValidateCount(list.size(), limits::kMaxAttrs, field, "entries"));
+  for (int i = 0; i < list.size(); ++i) {
+    NASQ_RETURN_IF_ERROR(
+        ValidateText(list[i], absl::StrCat(field, "[", i, "]"), limits::kMaxValueBytes));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -34,6 +51,12 @@ grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
                                            v1::LeaseTrialResponse* response) {
   return RunRpc(metrics_, calls_, "LeaseTrial", [&]() -> absl::Status {
     if (request->wait_ms() < 0) return absl::InvalidArgumentError("wait_ms: must be >= 0");
+    NASQ_RETURN_IF_ERROR(ValidateText(request->worker_id(), "worker_id", limits::kMaxIdBytes));
+    const v1::WorkerCapabilities& capabilities = request->capabilities();
+    NASQ_RETURN_IF_ERROR(ValidateTextList(capabilities.task_kinds(), "capabilities.task_kinds"));
+    NASQ_RETURN_IF_ERROR(ValidateTextList(capabilities.studies(), "capabilities.studies"));
+    NASQ_RETURN_IF_ERROR(
+        ValidateTextMap(capabilities.labels(), "capabilities.labels", limits::kMaxValueBytes));
     LeaseFilter filter;
     filter.task_kinds.assign(request->capabilities().task_kinds().begin(),
                              request->capabilities().task_kinds().end());
@@ -74,6 +97,7 @@ grpc::Status WorkerServiceImpl::ReportIntermediate(grpc::ServerContext*,
                                                    v1::ReportIntermediateResponse* response) {
   return RunRpc(metrics_, calls_, "ReportIntermediate", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    NASQ_RETURN_IF_ERROR(ValidateTextMap(request->metrics(), "metrics", 0));
     std::map<std::string, double> metrics(request->metrics().begin(), request->metrics().end());
     NASQ_ASSIGN_OR_RETURN(
         bool stop, manager_.ReportIntermediate(name.study, name.number,
@@ -89,6 +113,8 @@ grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
                                               v1::Trial* response) {
   return RunRpc(metrics_, calls_, "CompleteTrial", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    NASQ_RETURN_IF_ERROR(ValidateTextMap(request->metrics(), "metrics", 0));
+    NASQ_RETURN_IF_ERROR(ValidateTextMap(request->attrs(), "attrs", limits::kMaxAttrValueBytes));
     FinishRequest finish;
     finish.state = TrialState::kComplete;
     finish.values.assign(request->values().begin(), request->values().end());
@@ -106,6 +132,7 @@ grpc::Status WorkerServiceImpl::FailTrial(grpc::ServerContext*, const v1::FailTr
                                           v1::Trial* response) {
   return RunRpc(metrics_, calls_, "FailTrial", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    NASQ_RETURN_IF_ERROR(ValidateText(request->reason(), "reason", limits::kMaxReasonBytes));
     FinishRequest finish;
     finish.state = TrialState::kFail;
     finish.lease = LeaseKey{request->epoch(), request->lease_token()};

@@ -57,6 +57,46 @@ TEST(OutputFormat, PythonStyleJsonUsesOptunaSeparators) {
             R"({"number": 3, "params": {"x": 0.5, "c": "a"}})");
 }
 
+// Issue 12 finding 4: a string that is not UTF-8 (here a user attr from the server) made
+// nlohmann's dump() throw type_error 316, which aborted the CLI. Every format prints it, with
+// U+FFFD for each invalid byte where the output is JSON.
+TEST(OutputFormat, PrintsInvalidUtf8WithoutThrowing) {
+  v1::Trial trial;
+  trial.set_number(4);
+  trial.set_state(v1::TRIAL_STATE_COMPLETE);
+  (*trial.mutable_user_attrs())["note"] = "\"bad \xff\xfe byte\"";
+  (*trial.mutable_user_attrs())["raw\xc3"] = "1";
+  const Json records = Json::array({TrialRecord(trial, {})});
+  for (OutputFormat format :
+       {OutputFormat::kTable, OutputFormat::kCsv, OutputFormat::kJson, OutputFormat::kYaml}) {
+    SCOPED_TRACE(static_cast<int>(format));
+    std::string text;
+    EXPECT_NO_THROW(text = FormatRecords(records, format));
+    EXPECT_NE(text.find("byte"), std::string::npos) << text;
+  }
+  const std::string json = FormatRecords(records, OutputFormat::kJson);
+  EXPECT_NE(json.find("bad \xef\xbf\xbd\xef\xbf\xbd byte"), std::string::npos) << json;
+  EXPECT_NO_THROW(PythonStyleJson(records));
+  EXPECT_EQ(DumpJson(Json("a\xff")), "\"a\xef\xbf\xbd\"");
+}
+
+// An attribute nested 32,000 deep (64 KB, which the server accepts) overflowed the stack of the
+// recursive printers; values nested past 64 levels are shown as their raw text.
+TEST(Records, DeeplyNestedAttrsPrintAsText) {
+  v1::Trial trial;
+  trial.set_number(1);
+  const std::string deep = std::string(32'000, '[') + std::string(32'000, ']');
+  (*trial.mutable_user_attrs())["deep"] = deep;
+  (*trial.mutable_user_attrs())["flat"] = "[[1]]";
+  const Json record = TrialRecord(trial, {});
+  EXPECT_EQ(record["user_attrs"]["deep"], deep);
+  EXPECT_EQ(record["user_attrs"]["flat"], Json::parse("[[1]]"));
+  for (OutputFormat format :
+       {OutputFormat::kTable, OutputFormat::kCsv, OutputFormat::kJson, OutputFormat::kYaml}) {
+    EXPECT_FALSE(FormatRecords(Json::array({record}), format).empty());
+  }
+}
+
 TEST(Records, DurationsPrintLikePythonTimedelta) {
   EXPECT_EQ(FormatDuration(904512), "0:00:00.904512");
   EXPECT_EQ(FormatDuration(3'723'000'000), "1:02:03");

@@ -1,11 +1,13 @@
 #include "clients/spec_yaml.h"
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -179,8 +181,20 @@ std::string WithParams(const std::string& params_yaml, const std::string& rest =
   return "name: s\nspace:\n  params:\n" + params_yaml + rest;
 }
 
+// Runs each case through ParseStudySpecYaml and checks the one-line INVALID_ARGUMENT error.
+void ExpectRefused(const std::vector<BadSpec>& cases) {
+  for (const BadSpec& c : cases) {
+    SCOPED_TRACE(c.label);
+    auto spec = ParseStudySpecYaml(c.yaml, "bad.yaml");
+    ASSERT_FALSE(spec.ok());
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr(c.expected));
+    EXPECT_EQ(std::string(spec.status().message()).find('\n'), std::string::npos);
+  }
+}
+
 TEST(SpecYaml, RejectsBadSpecsWithOneLineErrors) {
-  const std::vector<BadSpec> cases = {
+  ExpectRefused({
       {"malformed", "name: [unclosed\n", "bad.yaml:2:1: invalid YAML:"},
       {"empty", "", "bad.yaml: empty study spec"},
       {"not a mapping", "- a\n- b\n", "bad.yaml:1:1: expected a mapping, got a list"},
@@ -264,7 +278,7 @@ TEST(SpecYaml, RejectsBadSpecsWithOneLineErrors) {
        "bad.yaml:2:1: metrics: expected one name per direction"},
       {"bad name", "name: \"has space\"\nspace: {params: {n: [1]}}\n", "bad.yaml:1:1: name: must"},
       {"negative max_trials", WithParams("    n: [1]\n", "max_trials: -5\n"),
-       "max_trials: must be >= 0"},
+       "max_trials: must be between 0 and 1000000000"},
       {"bad duration", WithParams("    n: [1]\n", "lease: {duration: soon}\n"),
        "lease.duration: expected a duration"},
       {"heartbeat too long",
@@ -276,15 +290,104 @@ TEST(SpecYaml, RejectsBadSpecsWithOneLineErrors) {
        "task: expected a mapping, got a list"},
       {"task duplicate key", WithParams("    n: [1]\n", "task: {a: 1, a: 2}\n"),
        "task.a: duplicate key"},
-  };
-  for (const BadSpec& c : cases) {
-    SCOPED_TRACE(c.label);
-    auto spec = ParseStudySpecYaml(c.yaml, "bad.yaml");
-    ASSERT_FALSE(spec.ok());
-    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
-    EXPECT_THAT(std::string(spec.status().message()), HasSubstr(c.expected));
-    EXPECT_EQ(std::string(spec.status().message()).find('\n'), std::string::npos);
+  });
+}
+
+// Issue 12 finding 2: every duration and count has a documented range.
+TEST(SpecYaml, RefusesDurationsAndCountsOutOfRange) {
+  ExpectRefused({
+      {"lease of 1e15 s", WithParams("    n: [1]\n", "lease: {duration: 1e15}\n"),
+       "bad.yaml:5:9: lease.duration: must be between 1 and 604800000 (got 1000000000000000000)"},
+      {"lease that overflows a deadline",
+       WithParams("    n: [1]\n", "lease: {duration: 9223372036854775ms}\n"),
+       "lease.duration: must be between 1 and 604800000 (got 92233720368547"},
+      {"lease past int64", WithParams("    n: [1]\n", "lease: {duration: 1e300h}\n"),
+       "lease.duration: must be between 1 and 604800000 (got 9223372036854775807)"},
+      {"zero lease", WithParams("    n: [1]\n", "lease: {duration: 0}\n"),
+       "lease.duration: must be between 1 and 604800000 (got 0)"},
+      {"max_trials", WithParams("    n: [1]\n", "max_trials: 10000000000\n"),
+       "max_trials: must be between 0 and 1000000000"},
+      {"max_retries", WithParams("    n: [1]\n", "max_retries: 5000\n"),
+       "max_retries: must be between 0 and 1000 (got 5000)"},
+      {"n_ei_candidates", WithParams("    n: [1]\n", "sampler: {n_ei_candidates: 100000}\n"),
+       "sampler.n_ei_candidates: must be between 1 and 10000"},
+      {"n_startup_trials", WithParams("    n: [1]\n", "sampler: {n_startup_trials: 2000000}\n"),
+       "sampler.n_startup_trials: must be between 0 and 1000000"},
+      {"max_constraint_retries",
+       WithParams("    n: [1]\n", "sampler: {max_constraint_retries: 20000}\n"),
+       "sampler.max_constraint_retries: must be between 1 and 10000"},
+  });
+}
+
+// YAML that nests `levels` lists, each holding ten aliases of the one below: 10^levels nodes
+// from a few hundred bytes ("billion laughs").
+std::string AliasBomb(int levels) {
+  std::string yaml = WithParams("    n: [1]\n", "task:\n  l0: &l0 [lol, lol, lol, lol, lol, lol, "
+                                                 "lol, lol, lol, lol]\n");
+  for (int i = 1; i <= levels; ++i) {
+    absl::StrAppend(&yaml, "  l", i, ": &l", i, " [");
+    for (int k = 0; k < 10; ++k) absl::StrAppend(&yaml, k ? ", " : "", "*l", i - 1);
+    yaml += "]\n";
   }
+  return yaml;
+}
+
+// Issue 12 finding 4: hostile strings and documents. Each input is the one reported: before the
+// fix the first crashed the CLI (std::regex recursion), the second aborted it (nlohmann
+// type_error on dump) and the third hung it.
+TEST(SpecYaml, RefusesHostileInputWithoutCrashing) {
+  const std::string long_name(50'000, 'x');
+  std::string deep = "a: ";
+  for (int i = 0; i < 100; ++i) deep += "[";
+  for (int i = 0; i < 100; ++i) deep += "]";
+  ExpectRefused({
+      {"50,000-character param name with a validation error",
+       WithParams("    ? " + long_name + "\n    : [a, a]\n"),  // YAML's explicit-key form
+       "bad.yaml:4:7: space.params[0] name: must be at most 256 bytes (got 50000)"},
+      {"invalid UTF-8 in the task", WithParams("    n: [1]\n", "task: {note: \"x\xff\xfe\"}\n"),
+       "bad.yaml:5:14: task.note: must be valid UTF-8"},
+      {"invalid UTF-8 in a task key", WithParams("    n: [1]\n", "task: {\xc3: 1}\n"),
+       "task: mapping keys must be valid UTF-8"},
+      {"invalid UTF-8 in a user attr", WithParams("    n: [1]\n", "user_attrs: {owner: \xed\xa0\x80}\n"),
+       "user_attrs.owner: must be valid UTF-8"},
+      {"invalid UTF-8 in a choice", WithParams("    n: [\"a\xff\"]\n"),
+       "space.params.n.choices[0]: must be valid UTF-8"},
+      {"invalid UTF-8 in a metric", "name: s\nmetric: \"acc\xc0\xaf\"\nspace: {params: {n: [1]}}\n",
+       "bad.yaml:2:1: metric[0]: must be valid UTF-8"},
+      {"billion laughs", AliasBomb(9), "nodes once its aliases (*name) are expanded"},
+      {"deep nesting", WithParams("    n: [1]\n", "task:\n  " + deep + "\n"),
+       "nested more than 64 levels deep"},
+  });
+}
+
+// Relocation of core's "space.params[i] (name)" is plain string code: names may hold any
+// character, including the parenthesis a pattern would stop at.
+TEST(SpecYaml, LocatesErrorsOfParamsWithAnyName) {
+  const std::string name = "w(1)) " + std::string(240, 'y');
+  auto spec = ParseStudySpecYaml(WithParams("    n: [1]\n    \"" + name + "\": [a, a]\n"),
+                                 "bad.yaml");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(std::string(spec.status().message()),
+            "bad.yaml:5:5: space.params." + name +
+                ": duplicate choice 'a' (choices[0] and choices[1])");
+}
+
+// Issue 12 finding 10: the task mapping was built with ordered_json's operator[], which scans
+// every key before it: 60,000 keys (0.9 MB, within the task limit) took 13.6 s on main and take
+// 0.9 s now. The bound is generous.
+TEST(SpecYaml, LargeTaskMappingsConvertInLinearTime) {
+  std::string yaml = WithParams("    n: [1]\n", "task:\n");
+  for (int i = 0; i < 60'000; ++i) absl::StrAppend(&yaml, "  k", i, ": ", i, "\n");
+  const auto start = std::chrono::steady_clock::now();
+  auto spec = ParseStudySpecYaml(yaml, "big.yaml");
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->task_json.starts_with(R"({"k0":0,"k1":1,)")) << spec->task_json.substr(0, 40);
+  const nlohmann::json task = nlohmann::json::parse(spec->task_json);  // a std::map: n log n
+  EXPECT_EQ(task.size(), 60'000u);
+  EXPECT_EQ(task["k59999"], 59'999);
+  EXPECT_LT(seconds, 6.0);
 }
 
 TEST(SpecYaml, LoadFileNamesThePath) {

@@ -1,5 +1,6 @@
 #include "core/search_space.h"
 
+#include <chrono>
 #include <limits>
 #include <string>
 #include <vector>
@@ -460,6 +461,125 @@ TEST(SearchSpace, CheckAssignmentNamesTheFirstOffendingParam) {
     EXPECT_THAT(std::string(status.message()), ::testing::StartsWith(c.field + ": "));
     EXPECT_THAT(std::string(status.message()), HasSubstr(c.problem));
   }
+}
+
+}  // namespace
+}  // namespace nasq
+
+namespace nasq {
+namespace {
+
+// `n` distinct string choices "choice-0" ... "choice-<n-1>".
+std::vector<ParamValue> ManyChoices(size_t n) {
+  std::vector<ParamValue> choices;
+  choices.reserve(n);
+  for (size_t i = 0; i < n; ++i) choices.push_back("choice-" + std::to_string(i));
+  return choices;
+}
+
+TEST(SearchSpace, CreateEnforcesTheDocumentedLimits) {
+  std::vector<ParamSpec> too_many_params;
+  for (int i = 0; i <= 10'000; ++i) too_many_params.push_back(Param("p" + std::to_string(i), {}));
+  std::vector<Constraint> too_many_constraints(10'001, Constraint{"a", CompareOp::kLt, "", 1.0});
+  std::vector<Condition> too_many_conditions(101, When("n", CompareOp::kGe, {I(1)}));
+  struct Case {
+    std::string label;
+    std::vector<ParamSpec> params;
+    std::vector<Constraint> constraints;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {"too many params", too_many_params, {}, "space.params: at most 10000 params (got 10001)"},
+      {"too many constraints",
+       {Param("a", IntDistribution{})},
+       too_many_constraints,
+       "space.constraints: at most 10000 constraints (got 10001)"},
+      // Issue 12 finding 4: a 50,000-character name is refused without being quoted back.
+      {"50,000-character name",
+       {Param("n", IntDistribution{}), Param(std::string(50'000, 'x'), IntDistribution{5, 1})},
+       {},
+       "space.params[1] name: must be at most 256 bytes (got 50000)"},
+      {"name not UTF-8", {Param("w\xff", IntDistribution{})}, {},
+       "space.params[0] name: must be valid UTF-8"},
+      {"too many choices", {Param("c", Choices(ManyChoices(100'001)))}, {},
+       "space.params[0] (c).choices: at most 100000 choices (got 100001)"},
+      {"long choice", {Param("c", Choices({S("a"), std::string(1025, 'b')}))}, {},
+       "space.params[0] (c).choices[1]: must be at most 1024 bytes (got 1025)"},
+      {"choice not UTF-8", {Param("c", Choices({S("\xe0\x80\xaf")}))}, {},
+       "space.params[0] (c).choices[0]: must be valid UTF-8"},
+      {"too many conditions",
+       {Param("n", IntDistribution{1, 4}), Param("w", IntDistribution{}, too_many_conditions)},
+       {},
+       "space.params[1] (w).conditions: at most 100 conditions (got 101)"},
+      {"too many condition values",
+       {Param("c", Choices(ManyChoices(3))),
+        Param("w", IntDistribution{}, {When("c", CompareOp::kIn, ManyChoices(100'001))})},
+       {},
+       "space.params[1] (w).conditions[0]: at most 100000 values (got 100001)"},
+      {"condition value not UTF-8",
+       {Param("c", Choices({S("a")})),
+        Param("w", IntDistribution{}, {When("c", CompareOp::kEq, {S("\xc3")})})},
+       {},
+       "space.params[1] (w).conditions[0].values[0]: must be valid UTF-8"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.label);
+    const absl::StatusOr<SearchSpace> space = SearchSpace::Create(c.params, c.constraints);
+    ASSERT_EQ(space.status().code(), absl::StatusCode::kInvalidArgument) << space.status();
+    EXPECT_EQ(space.status().message(), c.message);
+  }
+}
+
+// Issue 12 finding 10: duplicate choices were found by comparing every pair (40,000 choices cost
+// 21 s of server CPU), condition values were looked up by a scan of the parent's choices, and
+// the topological order rescanned every param for each one placed. All three are now linear (or
+// n log n); the bound is generous (the quadratic versions take many seconds here).
+TEST(SearchSpace, LargeSpacesValidateInLinearTime) {
+  constexpr size_t kChoices = 40'000;
+  constexpr int kChain = 9'998;  // with big and child: the 10,000 params allowed
+  std::vector<ParamSpec> params = {
+      Param("big", Choices(ManyChoices(kChoices))),
+      Param("child", IntDistribution{}, {When("big", CompareOp::kIn, ManyChoices(kChoices))})};
+  // A chain declared child first: p0 depends on p1, p1 on p2, ..., the worst case of a rescan.
+  for (int i = 0; i < kChain; ++i) {
+    std::vector<Condition> conditions;
+    if (i + 1 < kChain) {
+      conditions.push_back(When("p" + std::to_string(i + 1), CompareOp::kGe, {I(0)}));
+    }
+    params.push_back(Param("p" + std::to_string(i), IntDistribution{0, 1}, std::move(conditions)));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const absl::StatusOr<SearchSpace> space = SearchSpace::Create(params);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(space.ok()) << space.status();
+  EXPECT_EQ(space->params().back().name, "p0");
+  EXPECT_LT(seconds, 2.0);
+
+  // A duplicate at the end of a long list is still found, naming both positions.
+  std::vector<ParamValue> choices = ManyChoices(kChoices);
+  choices.push_back(ParamValue(std::string("choice-7")));
+  const absl::StatusOr<SearchSpace> duplicate = SearchSpace::Create({Param("c", Choices(choices))});
+  EXPECT_THAT(std::string(duplicate.status().message()),
+              HasSubstr("duplicate choice 'choice-7' (choices[7] and choices[40000])"));
+}
+
+TEST(ParamValueHash, AgreesWithParamValueEquals) {
+  const std::vector<std::pair<ParamValue, ParamValue>> equal = {
+      {I(16), 16.0},
+      {0.0, -0.0},
+      {std::numeric_limits<double>::quiet_NaN(), -std::numeric_limits<double>::quiet_NaN()},
+      {S("a"), S("a")},
+      {true, true}};
+  for (const auto& [a, b] : equal) {
+    ASSERT_TRUE(ParamValueEquals(a, b));
+    EXPECT_EQ(ParamValueHash()(a), ParamValueHash()(b)) << ParamValueToString(a);
+  }
+  const ChoiceIndex index = IndexChoices({I(1), S("1"), true, 2.5});
+  EXPECT_EQ(index.at(1.0), 0u);
+  EXPECT_EQ(index.at(S("1")), 1u);
+  EXPECT_EQ(index.at(true), 2u);
+  EXPECT_FALSE(index.contains(I(2)));
 }
 
 }  // namespace

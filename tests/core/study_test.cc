@@ -65,6 +65,15 @@ TEST(StudySpec, ValidSpecsPass) {
   single.max_trials = 0;
   single.max_retries = 0;
   single.name = std::string(128, 'a');
+  // Every range's upper end is allowed.
+  single.max_trials = 1'000'000'000;
+  single.max_retries = 1000;
+  single.lease_duration_ms = 7LL * 24 * 3600 * 1000;
+  single.heartbeat_interval_ms = single.lease_duration_ms - 1;
+  single.sampler.tpe.n_ei_candidates = 10'000;
+  single.sampler.max_constraint_retries = 10'000;
+  single.metric_names = {std::string(256, 'm')};
+  single.user_attrs["\xc3\xa9t\xc3\xa9"] = "\"\xf0\x9f\x98\x80\"";
   EXPECT_TRUE(ValidateStudySpec(single).ok()) << ValidateStudySpec(single);
 }
 
@@ -117,9 +126,9 @@ TEST(StudySpec, ValidateRejectsBadFieldsNamingThem) {
       {"bad sampler kind", [](StudySpec& s) { s.sampler.kind = static_cast<SamplerKind>(9); },
        "sampler.kind", "unknown sampler kind 9"},
       {"negative startup", [](StudySpec& s) { s.sampler.tpe.n_startup_trials = -1; },
-       "sampler.tpe.n_startup_trials", "must be >= 0 (got -1)"},
+       "sampler.tpe.n_startup_trials", "must be between 0 and 1000000 (got -1)"},
       {"zero candidates", [](StudySpec& s) { s.sampler.tpe.n_ei_candidates = 0; },
-       "sampler.tpe.n_ei_candidates", "must be >= 1 (got 0)"},
+       "sampler.tpe.n_ei_candidates", "must be between 1 and 10000 (got 0)"},
       {"zero prior weight", [](StudySpec& s) { s.sampler.tpe.prior_weight = 0; },
        "sampler.tpe.prior_weight", "must be > 0"},
       {"nan prior weight",
@@ -128,7 +137,7 @@ TEST(StudySpec, ValidateRejectsBadFieldsNamingThem) {
       {"group without multivariate", [](StudySpec& s) { s.sampler.tpe.group = true; },
        "sampler.tpe.group", "requires multivariate"},
       {"zero constraint retries", [](StudySpec& s) { s.sampler.max_constraint_retries = 0; },
-       "sampler.max_constraint_retries", "must be >= 1 (got 0)"},
+       "sampler.max_constraint_retries", "must be between 1 and 10000 (got 0)"},
       {"grid skipping duplicates",
        [](StudySpec& s) {
          s.sampler.kind = SamplerKind::kGrid;
@@ -152,18 +161,60 @@ TEST(StudySpec, ValidateRejectsBadFieldsNamingThem) {
        },
        "sampler.kind", "grid has more than 10000000 points (at param 'a')"},
       {"negative max_trials", [](StudySpec& s) { s.max_trials = -1; }, "max_trials",
-       "must be >= 0 (got -1)"},
+       "must be between 0 and 1000000000 (got -1)"},
       {"negative max_retries", [](StudySpec& s) { s.max_retries = -2; }, "max_retries",
-       "must be >= 0 (got -2)"},
+       "must be between 0 and 1000 (got -2)"},
       {"negative max_consecutive_failures", [](StudySpec& s) { s.max_consecutive_failures = -1; },
-       "max_consecutive_failures", "must be >= 0 (got -1)"},
+       "max_consecutive_failures", "must be between 0 and 1000000000 (got -1)"},
       {"zero lease", [](StudySpec& s) { s.lease_duration_ms = 0; }, "lease_duration_ms",
-       "must be > 0 (got 0)"},
+       "must be between 1 and 604800000 (got 0)"},
       {"zero heartbeat", [](StudySpec& s) { s.heartbeat_interval_ms = 0; }, "heartbeat_interval_ms",
        "must be > 0 and < lease_duration_ms"},
       {"heartbeat as long as the lease",
        [](StudySpec& s) { s.heartbeat_interval_ms = s.lease_duration_ms; }, "heartbeat_interval_ms",
        "(got 60000, lease_duration_ms=60000)"},
+      // Issue 12 finding 2: durations and counts past their documented range.
+      {"lease of 1e15 s", [](StudySpec& s) { s.lease_duration_ms = 1'000'000'000'000'000'000; },
+       "lease_duration_ms", "must be between 1 and 604800000 (got 1000000000000000000)"},
+      {"lease that overflows a deadline",
+       [](StudySpec& s) { s.lease_duration_ms = 9'223'372'036'854'775; }, "lease_duration_ms",
+       "(got 9223372036854775)"},
+      {"lease of a week and a ms",
+       [](StudySpec& s) { s.lease_duration_ms = 7LL * 24 * 3600 * 1000 + 1; },
+       "lease_duration_ms", "must be between 1 and 604800000"},
+      {"max_trials too large", [](StudySpec& s) { s.max_trials = 1'000'000'001; }, "max_trials",
+       "must be between 0 and 1000000000"},
+      {"max_retries too large", [](StudySpec& s) { s.max_retries = 1001; }, "max_retries",
+       "must be between 0 and 1000"},
+      {"too many startup trials",
+       [](StudySpec& s) { s.sampler.tpe.n_startup_trials = std::numeric_limits<int>::max(); },
+       "sampler.tpe.n_startup_trials", "must be between 0 and 1000000"},
+      {"too many candidates", [](StudySpec& s) { s.sampler.tpe.n_ei_candidates = 10'001; },
+       "sampler.tpe.n_ei_candidates", "must be between 1 and 10000"},
+      {"too many constraint retries",
+       [](StudySpec& s) { s.sampler.max_constraint_retries = 10'001; },
+       "sampler.max_constraint_retries", "must be between 1 and 10000"},
+      {"too many objectives",
+       [](StudySpec& s) {
+         s.directions.assign(17, StudyDirection::kMinimize);
+         s.metric_names.clear();
+       },
+       "directions", "at most 16 objectives (got 17)"},
+      // Finding 4: strings have a size and must be UTF-8.
+      {"long metric name", [](StudySpec& s) { s.metric_names[0] = std::string(257, 'm'); },
+       "metric_names[0]", "must be at most 256 bytes (got 257)"},
+      {"metric name not UTF-8", [](StudySpec& s) { s.metric_names[1] = "acc\xff"; },
+       "metric_names[1]", "must be valid UTF-8"},
+      {"task too large",
+       [](StudySpec& s) { s.task_json = "{\"a\":\"" + std::string(1 << 20, 'x') + "\"}"; },
+       "task_json", "must be at most 1048576 bytes"},
+      {"task not UTF-8", [](StudySpec& s) { s.task_json = "{\"a\":\"\xc3\x28\"}"; }, "task_json",
+       "must be valid UTF-8"},
+      {"attr key not UTF-8", [](StudySpec& s) { s.user_attrs["\xed\xa0\x80"] = "1"; },
+       "user_attrs", "key of entry 0: must be valid UTF-8"},
+      {"attr value too large",
+       [](StudySpec& s) { s.user_attrs["owner"] = "\"" + std::string(65'536, 'x') + "\""; },
+       "user_attrs.owner", "must be at most 65536 bytes"},
   };
   for (const InvalidSpecCase& c : cases) {
     SCOPED_TRACE(c.label);

@@ -1,6 +1,9 @@
 // Tests of proto/convert.h and proto/resource_names.h.
 #include "proto/convert.h"
 
+#include <limits>
+#include <string>
+
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 
@@ -114,8 +117,55 @@ INSTANTIATE_TEST_SUITE_P(
                         "spec.space"},
         InvalidSpecCase{"TaskNotAnObject", "task_json: \"[1, 2]\"", "spec.task_json"},
         InvalidSpecCase{"GroupWithoutMultivariate",
-                        "sampler { tpe { multivariate: false group: true } }", "spec.sampler"}),
+                        "sampler { tpe { multivariate: false group: true } }", "spec.sampler"},
+        // Issue 12 finding 2: out-of-range durations and counts.
+        InvalidSpecCase{"LeaseOf1e15Seconds", "lease_duration_ms: 1000000000000000000",
+                        "spec.lease_duration_ms: must be between 1 and 604800000"},
+        InvalidSpecCase{"LeaseThatOverflowsADeadline", "lease_duration_ms: 9223372036854775",
+                        "spec.lease_duration_ms: must be between"},
+        InvalidSpecCase{"NegativeHeartbeat", "heartbeat_interval_ms: -5",
+                        "spec.heartbeat_interval_ms"},
+        InvalidSpecCase{"MaxTrials", "max_trials: 1000000000000", "spec.max_trials: must be"},
+        InvalidSpecCase{"MaxRetries", "max_retries: 2000000000", "spec.max_retries: must be"},
+        InvalidSpecCase{"Candidates", "sampler { tpe { n_ei_candidates: 100000000 } }",
+                        "spec.sampler.tpe.n_ei_candidates: must be between 1 and 10000"},
+        InvalidSpecCase{"ConstraintRetries", "sampler { max_constraint_retries: 100000000 }",
+                        "spec.sampler.max_constraint_retries: must be"},
+        // Finding 4: strings.
+        InvalidSpecCase{"LongParamName",
+                        "space { params { name: \"" + std::string(300, 'p') +
+                            "\" distribution { int_distribution { high: 3 } } } }",
+                        "spec.space.params[5] name: must be at most 256 bytes (got 300)"},
+        InvalidSpecCase{"LargeUserAttr",
+                        "user_attrs { key: \"k\" value: \"" + std::string(70'000, '1') + "\" }",
+                        "spec.user_attrs.k: must be at most 65536 bytes"}),
     [](const auto& info) { return info.param.name; });
+
+// Issue 12 finding 2: a saturated deadline made the conversion throw; both directions clamp to
+// Timestamp's range (0001-01-01 to 9999-12-31) instead.
+TEST(Convert, TimestampsClampInsteadOfThrowing) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  google::protobuf::Timestamp latest;
+  EXPECT_NO_THROW(latest = MicrosToTimestamp(kMax));
+  EXPECT_EQ(latest.seconds(), 253402300799);  // 9999-12-31T23:59:59Z
+  EXPECT_EQ(latest.nanos(), 999'999'000);
+  google::protobuf::Timestamp earliest;
+  EXPECT_NO_THROW(earliest = MicrosToTimestamp(kMin));
+  EXPECT_EQ(earliest.seconds(), -62135596800);  // 0001-01-01T00:00:00Z
+  EXPECT_EQ(MicrosToTimestamp(1'500'000).seconds(), 1);
+  EXPECT_EQ(TimestampToMicros(MicrosToTimestamp(1'700'000'000'123'456)), 1'700'000'000'123'456);
+
+  google::protobuf::Timestamp hostile;
+  hostile.set_seconds(kMax);
+  hostile.set_nanos(-7);
+  EXPECT_EQ(TimestampToMicros(hostile), 253402300799LL * 1'000'000);
+  hostile.set_seconds(kMin);
+  EXPECT_EQ(TimestampToMicros(hostile), -62135596800LL * 1'000'000);
+
+  Lease lease{"w", 1, kMax};
+  EXPECT_EQ(LeaseToProto(lease).expire_time().seconds(), 253402300799);
+}
 
 TEST(Convert, TrialRoundTripsWithExternalParams) {
   absl::StatusOr<StudySpec> spec = StudySpecFromProto(ParseSpec(kValidSpec));
