@@ -120,6 +120,7 @@ TEST_F(LimitsTest, RefusesOversizedRequestStringsNamingTheField) {
   v1::FailTrialRequest fail;
   fail.set_name(trial->name());
   fail.set_epoch(trial->lease().epoch());
+  fail.set_lease_token(trial->lease().token());
   fail.set_reason(std::string(20'000, 'r'));
   {  // A raw stub, since NasqClient fits the reason first (see below).
     auto stub = v1::WorkerService::NewStub(
@@ -134,6 +135,7 @@ TEST_F(LimitsTest, RefusesOversizedRequestStringsNamingTheField) {
   v1::CompleteTrialRequest complete;
   complete.set_name(trial->name());
   complete.set_epoch(trial->lease().epoch());
+  complete.set_lease_token(trial->lease().token());
   complete.add_values(1.0);
   (*complete.mutable_attrs())["note"] = "\"" + std::string(70'000, 'n') + "\"";
   EXPECT_THAT(std::string(client_->CompleteTrial(complete).status().message()),
@@ -195,6 +197,7 @@ TEST_F(LimitsTest, ListsTrialsLargerThanAPage) {
     v1::CompleteTrialRequest complete;
     complete.set_name(leased->trial().name());
     complete.set_epoch(leased->lease().epoch());
+    complete.set_lease_token(leased->lease().token());
     complete.add_values(i);
     for (int k = 0; k < 100; ++k) {
       (*complete.mutable_attrs())["a" + std::to_string(k)] = "\"" + std::string(60'000, 'v') + "\"";
