@@ -11,8 +11,8 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "task/task_spec.h"
 #include "worker/pipeline/data_preparation.h"
-#include "worker/pipeline/task_spec.h"
 
 namespace nasq {
 

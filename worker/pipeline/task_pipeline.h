@@ -16,9 +16,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "task/task_spec.h"
 #include "worker/pipeline/data_preparation.h"
 #include "worker/pipeline/pipeline_cache.h"
-#include "worker/pipeline/task_spec.h"
 
 namespace nasq {
 
