@@ -153,10 +153,7 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
     }
   });
 
-  PipelineOptions pipeline;
-  pipeline.device = options_.device;
-  pipeline.num_threads = options_.num_threads;
-  pipeline.paths = options_.paths;
+  PipelineOptions pipeline = ToPipelineOptions(options_);
   pipeline.trial_number = lease.trial().number();
   pipeline.cancel_requested = [&] { return lost || stopped || abort_; };
   auto metrics = CatchAll([&] {

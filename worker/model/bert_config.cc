@@ -44,6 +44,16 @@ double BertConfig::EffectiveClassifierDropout() const {
   return classifier_dropout.value_or(hidden_dropout_prob);
 }
 
+BertDimensions BertConfig::Dimensions() const {
+  return {.vocab_size = vocab_size,
+          .hidden_size = hidden_size,
+          .num_hidden_layers = num_hidden_layers,
+          .intermediate_size = intermediate_size,
+          .max_position_embeddings = max_position_embeddings,
+          .type_vocab_size = type_vocab_size,
+          .num_labels = num_labels};
+}
+
 std::vector<BertConfig::LinearShape> BertConfig::LinearLayers() const {
   std::vector<LinearShape> layers;
   for (int64_t i = 0; i < num_hidden_layers; ++i) {

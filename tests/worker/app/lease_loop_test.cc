@@ -1,7 +1,7 @@
 // The worker's lease loop against a real nasq-server on loopback: trials are leased, run on a
 // tiny model over a few hundred embedded SpamAssassin e-mails, reported stage by stage and
-// completed; a trial the task cannot run (a task stored before CreateStudy checked tasks) is
-// failed with the real reason and the worker lives on.
+// completed; a trial the task cannot run (a task stored before CreateStudy checked tasks, a model
+// over the worker's size limit) is failed with the real reason and the worker lives on.
 #include "worker/app/lease_loop.h"
 
 #include <chrono>
@@ -182,6 +182,15 @@ TEST_F(LeaseLoopTest, FailsStoredTasksItCannotRunWithTheRealReasonAndLivesOn) {
   ExpectTrialsFail(loop, {{"unbound", "params.dropout_rate: binds to no task field"},
                           {"label", "task.stages[2].label: expected 1 to 64 lower-case letters"},
                           {"layer", "is not a Linear layer name"}});
+}
+
+// A model over the worker's --max-model-params fails its trial with the count and the limit,
+// before it is allocated.
+TEST_F(LeaseLoopTest, FailsTrialsOverTheModelSizeLimit) {
+  CreateStudy(StudyYaml("big", "    hidden_size: [16, 32]"));
+  options_.max_model_params = 1000;
+  LeaseLoop loop(*client_, options_);
+  ExpectTrialsFail(loop, {{"big", "more than this worker's limit of 1000 (--max-model-params)"}});
 }
 
 }  // namespace
