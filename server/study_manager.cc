@@ -10,6 +10,7 @@
 #include "nlohmann/json.hpp"
 #include "sampler/sampler.h"
 #include "server/lease_token.h"
+#include "server/task_validation.h"
 #include "server/trial_rules.h"
 #include "storage/trial_checks.h"
 
@@ -81,14 +82,6 @@ absl::Status StudyNotFound(const std::string& study) {
   return absl::NotFoundError(absl::StrCat("study '", study, "' not found"));
 }
 
-std::string TaskKind(const std::string& task_json) {
-  nlohmann::json task = nlohmann::json::parse(task_json, nullptr, /*allow_exceptions=*/false);
-  if (task.is_object() && task.contains("kind") && task["kind"].is_string()) {
-    return task["kind"].get<std::string>();
-  }
-  return "";
-}
-
 bool Contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -127,7 +120,7 @@ absl::Status StudyManager::Load() {
       entry->Track(t, 1);
     }
     entry->consecutive_failures = TrailingFailures(entry->trials);
-    entry->task_kind = TaskKind(study.spec.task_json);
+    entry->task_kind = TaskKindOf(study.spec.task_json);
     entry->study = std::move(study);
     studies_[entry->name()] = std::move(entry);
   }
@@ -185,7 +178,7 @@ absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
   NASQ_ASSIGN_OR_RETURN(entry->sampler, CreateSampler(spec));
   NASQ_ASSIGN_OR_RETURN(int64_t id, storage_->CreateStudy(spec, clock_->NowMicros()));
   NASQ_ASSIGN_OR_RETURN(entry->study, storage_->GetStudy(id));
-  entry->task_kind = TaskKind(spec.task_json);
+  entry->task_kind = TaskKindOf(spec.task_json);
   StudySummary summary = entry->Summary();
   {
     std::unique_lock lock(registry_mu_);

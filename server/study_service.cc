@@ -10,6 +10,7 @@
 #include "proto/convert.h"
 #include "proto/resource_names.h"
 #include "server/rpc_util.h"
+#include "server/task_validation.h"
 
 namespace nasq {
 namespace {
@@ -55,6 +56,7 @@ grpc::Status StudyServiceImpl::CreateStudy(grpc::ServerContext*,
                                            v1::Study* response) {
   return RunRpc(metrics_, calls_, "CreateStudy", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(StudySpec spec, StudySpecFromProto(request->spec()));
+    NASQ_RETURN_IF_ERROR(ValidateStudyTask(spec));
     NASQ_ASSIGN_OR_RETURN(StudySummary summary, manager_.CreateStudy(spec));
     *response = StudySummaryToProto(summary);
     return absl::OkStatus();

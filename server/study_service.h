@@ -1,9 +1,10 @@
 // server/study_service.h: the nasq.v1.StudyService gRPC adapter.
 //
-// Thin: validates and converts requests (proto/convert.h), calls StudyManager, converts the
-// answer and maps absl::Status to grpc::Status; paging, filtering and ordering of lists are
-// done here. Thread-safety: thread-safe (stateless apart from the shared manager, metrics and
-// in-flight call count, which must outlive the service).
+// Thin: validates and converts requests (proto/convert.h; CreateStudy also checks the task
+// section, task_validation.h), calls StudyManager, converts the answer and maps absl::Status
+// to grpc::Status; paging, filtering and ordering of lists are done here. Thread-safety:
+// thread-safe (stateless apart from the shared manager, metrics and in-flight call count, which
+// must outlive the service).
 #ifndef NASQ_SERVER_STUDY_SERVICE_H_
 #define NASQ_SERVER_STUDY_SERVICE_H_
 

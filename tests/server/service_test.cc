@@ -8,7 +8,10 @@
 #include <grpcpp/security/credentials.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -31,6 +34,22 @@ v1::StudySpec RandomSpec(const std::string& name) {
   x->mutable_distribution()->mutable_float_distribution()->set_high(1.0);
   spec.mutable_sampler()->set_kind(v1::SAMPLER_KIND_RANDOM);
   spec.set_task_json(R"({"kind":"toy"})");
+  return spec;
+}
+
+// A bert-classify study maximising `metric` over the int param `param` in [low, high].
+v1::StudySpec BertSpec(const std::string& metric, const std::string& param, int64_t low,
+                       int64_t high, const std::string& task_json) {
+  v1::StudySpec spec;
+  spec.set_name("bert");
+  spec.add_directions(v1::STUDY_DIRECTION_MAXIMIZE);
+  spec.add_metric_names(metric);
+  v1::ParamSpec* p = spec.mutable_space()->add_params();
+  p->set_name(param);
+  p->mutable_distribution()->mutable_int_distribution()->set_low(low);
+  p->mutable_distribution()->mutable_int_distribution()->set_high(high);
+  spec.mutable_sampler()->set_kind(v1::SAMPLER_KIND_RANDOM);
+  spec.set_task_json(task_json);
   return spec;
 }
 
@@ -176,6 +195,67 @@ TEST_F(ServiceTest, MapsErrorsToGrpcStatusCodes) {
   ask.set_parent("studies/s");
   EXPECT_EQ(studies_->Ask(&ask_context, ask, &trial).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+// CreateStudy checks a bert-classify task against its space and metrics (the cases of issue 12,
+// finding 5, and shorter forms of the label and layer index that used to crash workers; the
+// 100,000-character forms are tested in tests/task), naming the field.
+TEST_F(ServiceTest, CreateStudyRefusesBertTasksWorkersCannotRun) {
+  const std::string train = R"({"kind": "bert-classify", "stages": [{"stage": "train"}]})";
+  struct Case {
+    v1::StudySpec spec;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {BertSpec("acuracy", "num_layers", 1, 2, train),
+       "metric_names[0] 'acuracy' is not produced by the task; it produces: accuracy, f1, loss"},
+      {BertSpec("accuracy", "num_layerz", 1, 2, train),
+       "space.params.num_layerz: binds to no task field"},
+      {BertSpec("accuracy", "num_layers", 1, 300, train),
+       "space.params.num_layers: expected an integer in [1, 256], got 300"},
+      {BertSpec("accuracy", "prune.seed", 1, 2, train),
+       "space.params.prune.seed: the task has no prune stage"},
+      {BertSpec("accuracy", "num_layers", 1, 2,
+                R"({"kind": "bert-classify", "stages": [{"stage": "train"},
+                    {"stage": "finetune", "warmup": 10}]})"),
+       "task.stages[1].warmup: unknown field"},
+      {BertSpec("accuracy", "num_layers", 1, 2,
+                R"({"kind": "bert-classify", "stages": [{"stage": "evaluate", "label": ")" +
+                    std::string(1'000, 'a') + R"("}]})"),
+       "task.stages[0].label: expected 1 to 64 lower-case letters, digits and _"},
+      {BertSpec("accuracy", "num_layers", 1, 2,
+                R"({"kind": "bert-classify", "stages": [{"stage": "quantise", "layers":
+                    {"layer)" + std::string(1'000, '1') + R"(.output.dense": {"width": 4}}}]})"),
+       "task.stages[0].layers.layer1111"},
+  };
+  for (const Case& c : cases) {
+    v1::Study study;
+    const grpc::Status status = Create(c.spec, &study);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << c.message;
+    EXPECT_THAT(status.error_message(), HasSubstr(c.message));
+  }
+  v1::ListStudiesResponse none;
+  grpc::ClientContext list_context;
+  ASSERT_TRUE(studies_->ListStudies(&list_context, v1::ListStudiesRequest(), &none).ok());
+  EXPECT_EQ(none.studies_size(), 0);
+}
+
+// A valid bert-classify study, an ask/tell study with an empty task and a study of a task kind
+// no validator knows (a custom worker's) are all created.
+TEST_F(ServiceTest, CreateStudyAcceptsValidTasksAndUncheckedKinds) {
+  const std::vector<std::pair<std::string, v1::StudySpec>> cases = {
+      {"bert", BertSpec("accuracy_final", "num_layers", 1, 4,
+                        R"({"kind": "bert-classify", "stages": [{"stage": "train"},
+                            {"stage": "evaluate", "label": "final"}]})")},
+      {"asktell", BertSpec("loss", "x", 0, 10, "{}")},
+      {"custom", BertSpec("loss", "x", 0, 10, R"({"kind": "toy", "anything": [1]})")},
+  };
+  for (auto [name, spec] : cases) {
+    spec.set_name(name);
+    v1::Study study;
+    const grpc::Status status = Create(spec, &study);
+    EXPECT_TRUE(status.ok()) << name << ": " << status.error_message();
+  }
 }
 
 TEST_F(ServiceTest, WorkerProtocolFencesStaleEpochs) {

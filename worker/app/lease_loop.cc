@@ -8,10 +8,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "proto/convert.h"
+#include "task/param_binding.h"
 #include "worker/app/worker_labels.h"
-#include "worker/pipeline/param_binding.h"
 #include "worker/pipeline/task_pipeline.h"
 
 namespace nasq {
@@ -22,6 +21,19 @@ void Log(const std::string& line) { std::clog << "nasq-worker: " << line << std:
 bool LeaseLost(const absl::Status& status) {
   return status.code() == absl::StatusCode::kFailedPrecondition ||
          status.code() == absl::StatusCode::kNotFound;
+}
+
+// `run()`, with any exception that escapes it turned into INTERNAL, so that whatever a leased
+// task does, its trial fails with the reason and the worker lives on.
+template <typename Run>
+auto CatchAll(const Run& run) -> decltype(run()) {
+  try {
+    return run();
+  } catch (const std::exception& e) {
+    return absl::InternalError(absl::StrCat("uncaught exception: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("uncaught exception of an unknown type");
+  }
 }
 
 // The task with the trial's params bound, and a check that the study's objectives are metrics
@@ -37,14 +49,10 @@ absl::StatusOr<TaskSpec> TrialTask(const v1::LeaseTrialResponse& lease) {
   }
   auto bound = BindTrialParams(*std::move(task), params);
   if (!bound.ok()) return bound.status();
-  const std::vector<std::string> produced = ProducedMetricNames(*bound);
-  for (const std::string& metric : lease.metric_names()) {
-    if (std::find(produced.begin(), produced.end(), metric) == produced.end()) {
-      return absl::InvalidArgumentError(absl::StrCat("the study's metric \"", metric,
-                                                     "\" is not reported by this task (it "
-                                                     "reports: ",
-                                                     absl::StrJoin(produced, ", "), ")"));
-    }
+  const std::vector<std::string> metrics(lease.metric_names().begin(),
+                                         lease.metric_names().end());
+  if (absl::Status produced = CheckMetricsProduced(*bound, metrics); !produced.ok()) {
+    return produced;
   }
   return bound;
 }
@@ -114,7 +122,7 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
         name, " failed: ", reason,
         answer.ok() ? "" : absl::StrCat(" (FailTrial: ", answer.status().ToString(), ")")));
   };
-  auto task = TrialTask(lease);
+  auto task = CatchAll([&] { return TrialTask(lease); });
   if (!task.ok()) return fail(std::string(task.status().message()));
 
   // The heartbeat thread renews the lease with the latest progress until the pipeline ends.
@@ -148,31 +156,30 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
     }
   });
 
-  PipelineOptions pipeline;
-  pipeline.device = options_.device;
-  pipeline.num_threads = options_.num_threads;
-  pipeline.paths = options_.paths;
+  PipelineOptions pipeline = ToPipelineOptions(options_);
   pipeline.trial_number = lease.trial().number();
   pipeline.cancel_requested = [&] { return lost || stopped || abort_; };
-  auto metrics = RunTaskPipeline(*task, pipeline, cache_, [&](const PipelineProgress& p) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      progress.set_stage(p.stage);
-      progress.set_fraction(p.fraction);
-    }
-    if (p.stage_done && std::isfinite(p.value)) {
-      v1::ReportIntermediateRequest request;
-      request.set_name(name);
-      request.set_epoch(epoch);
-      request.set_lease_token(token);
-      request.set_step(p.step);
-      request.set_value(p.value);
-      (*request.mutable_metrics())["accuracy"] = p.value;
-      auto answer = client_.ReportIntermediate(request);
-      if (!answer.ok() && LeaseLost(answer.status())) lost = true;
-      if (answer.ok() && answer->stop()) stopped = true;
-    }
-    return !lost && !stopped && !abort_;
+  auto metrics = CatchAll([&] {
+    return RunTaskPipeline(*task, pipeline, cache_, [&](const PipelineProgress& p) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        progress.set_stage(p.stage);
+        progress.set_fraction(p.fraction);
+      }
+      if (p.stage_done && std::isfinite(p.value)) {
+        v1::ReportIntermediateRequest request;
+        request.set_name(name);
+        request.set_epoch(epoch);
+        request.set_lease_token(token);
+        request.set_step(p.step);
+        request.set_value(p.value);
+        (*request.mutable_metrics())["accuracy"] = p.value;
+        auto answer = client_.ReportIntermediate(request);
+        if (!answer.ok() && LeaseLost(answer.status())) lost = true;
+        if (answer.ok() && answer->stop()) stopped = true;
+      }
+      return !lost && !stopped && !abort_;
+    });
   });
   {
     std::lock_guard<std::mutex> lock(mu);

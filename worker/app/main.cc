@@ -26,11 +26,7 @@ namespace {
 
 int RunOnceCommand(const std::string& task, const std::string& params,
                    const nasq::WorkerOptions& options) {
-  nasq::PipelineOptions pipeline;
-  pipeline.device = options.device;
-  pipeline.num_threads = options.num_threads;
-  pipeline.paths = options.paths;
-  auto metrics = nasq::RunOnce(task, params, pipeline, std::cerr);
+  auto metrics = nasq::RunOnce(task, params, nasq::ToPipelineOptions(options), std::cerr);
   if (!metrics.ok()) {
     std::cerr << "nasq-worker: " << metrics.status() << std::endl;
     return 1;
@@ -119,6 +115,10 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "Built vocabularies (default $NASQ_CACHE_DIR)");
   nasq::CredentialFiles credential_files;
   nasq::AddCredentialFlags(app, credential_files);
+  app.add_option("--max-model-params", options.max_model_params,
+                 "Largest model a trial may build, in parameters")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   CLI11_PARSE(app, argc, argv);
   options.lease_wait = std::chrono::milliseconds(lease_wait_ms);
   options.paths.data_dir = data_dir;

@@ -9,7 +9,7 @@
 #include "clients/spec_yaml.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "worker/pipeline/param_binding.h"
+#include "task/param_binding.h"
 
 namespace nasq {
 

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "task/task_spec.h"
 #include "worker/pipeline/task_pipeline.h"
-#include "worker/pipeline/task_spec.h"
 
 namespace nasq {
 

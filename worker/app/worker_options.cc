@@ -22,4 +22,13 @@ void ApplyWorkerDefaults(WorkerOptions& options) {
   }
 }
 
+PipelineOptions ToPipelineOptions(const WorkerOptions& options) {
+  PipelineOptions pipeline;
+  pipeline.device = options.device;
+  pipeline.num_threads = options.num_threads;
+  pipeline.paths = options.paths;
+  pipeline.max_model_params = options.max_model_params;
+  return pipeline;
+}
+
 }  // namespace nasq

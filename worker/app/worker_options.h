@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "clients/nasq_client.h"
+#include "task/model_size.h"
 #include "worker/pipeline/data_preparation.h"
+#include "worker/pipeline/task_pipeline.h"
 
 namespace nasq {
 
@@ -46,7 +48,14 @@ struct WorkerOptions {
   std::chrono::milliseconds default_heartbeat{10'000};
   // Input paths and the vocabulary cache (see DataPaths).
   DataPaths paths;
+  // Largest model a trial may build, in parameters (--max-model-params, default 2e9): larger
+  // architectures fail the trial with the count and the limit before anything is allocated.
+  int64_t max_model_params = kDefaultMaxModelParams;
 };
+
+// The pipeline settings these options give every trial (device, threads, paths, model size
+// limit); the caller sets the per-trial fields.
+PipelineOptions ToPipelineOptions(const WorkerOptions& options);
 
 // Fills the defaults that depend on the machine and process, leaving set fields alone:
 // worker_id "<hostname>-<pid>", and num_threads = hardware threads / slots (at least 1).

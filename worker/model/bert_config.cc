@@ -1,6 +1,9 @@
 #include "worker/model/bert_config.h"
 
-#include <algorithm>
+#include <charconv>
+#include <optional>
+#include <string_view>
+#include <system_error>
 #include <type_traits>
 #include <utility>
 
@@ -38,22 +41,69 @@ absl::Status ReadField(const nlohmann::json& json, const char* key, T* out) {
   return absl::OkStatus();
 }
 
+// The Linear layers of one encoder layer: name below "bert.encoder.layer.<i>." and shape.
+std::vector<BertConfig::LinearShape> EncoderLayerLinears(const BertConfig& c) {
+  const int64_t h = c.hidden_size;
+  return {{"attention.self.query", h, h},   {"attention.self.key", h, h},
+          {"attention.self.value", h, h},   {"attention.output.dense", h, h},
+          {"intermediate.dense", h, c.intermediate_size},
+          {"output.dense", c.intermediate_size, h}};
+}
+
+// The Linear layer called `name` (HF path) and its shape, found from the name alone so that a
+// config with millions of layers costs nothing to check; nullopt when the model has none.
+std::optional<BertConfig::LinearShape> FindLinearLayer(const BertConfig& c,
+                                                       const std::string& name) {
+  if (name == "bert.pooler.dense") {
+    return BertConfig::LinearShape{name, c.hidden_size, c.hidden_size};
+  }
+  if (name == "classifier") return BertConfig::LinearShape{name, c.hidden_size, c.num_labels};
+  constexpr std::string_view kPrefix = "bert.encoder.layer.";
+  if (!std::string_view(name).starts_with(kPrefix)) return std::nullopt;
+  const size_t dot = name.find('.', kPrefix.size());
+  if (dot == std::string::npos) return std::nullopt;
+  const std::string index_text = name.substr(kPrefix.size(), dot - kPrefix.size());
+  int64_t index = -1;
+  const auto [end, error] =
+      std::from_chars(index_text.data(), index_text.data() + index_text.size(), index);
+  // Only the canonical spelling LinearLayers() uses ("3", not "03" or "+3").
+  if (error != std::errc() || end != index_text.data() + index_text.size() || index < 0 ||
+      index >= c.num_hidden_layers || std::to_string(index) != index_text) {
+    return std::nullopt;
+  }
+  for (BertConfig::LinearShape shape : EncoderLayerLinears(c)) {
+    if (shape.name == name.substr(dot + 1)) {
+      shape.name = name;
+      return shape;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 double BertConfig::EffectiveClassifierDropout() const {
   return classifier_dropout.value_or(hidden_dropout_prob);
 }
 
+BertDimensions BertConfig::Dimensions() const {
+  return {.vocab_size = vocab_size,
+          .hidden_size = hidden_size,
+          .num_hidden_layers = num_hidden_layers,
+          .intermediate_size = intermediate_size,
+          .max_position_embeddings = max_position_embeddings,
+          .type_vocab_size = type_vocab_size,
+          .num_labels = num_labels};
+}
+
 std::vector<BertConfig::LinearShape> BertConfig::LinearLayers() const {
   std::vector<LinearShape> layers;
   for (int64_t i = 0; i < num_hidden_layers; ++i) {
     const std::string prefix = absl::StrCat("bert.encoder.layer.", i, ".");
-    for (const char* name : {"attention.self.query", "attention.self.key", "attention.self.value",
-                             "attention.output.dense"}) {
-      layers.push_back({prefix + name, hidden_size, hidden_size});
+    for (LinearShape shape : EncoderLayerLinears(*this)) {
+      shape.name = prefix + shape.name;
+      layers.push_back(std::move(shape));
     }
-    layers.push_back({prefix + "intermediate.dense", hidden_size, intermediate_size});
-    layers.push_back({prefix + "output.dense", intermediate_size, hidden_size});
   }
   layers.push_back({"bert.pooler.dense", hidden_size, hidden_size});
   layers.push_back({"classifier", hidden_size, num_labels});
@@ -96,19 +146,16 @@ absl::Status BertConfig::Validate() const {
     return absl::InvalidArgumentError(absl::StrCat(
         "BertConfig.num_labels must be at least 2 (classification only), got ", num_labels));
   }
-  if (identity_layers.empty()) return absl::OkStatus();
-  const std::vector<LinearShape> layers = LinearLayers();
   for (const std::string& name : identity_layers) {
-    auto it = std::find_if(layers.begin(), layers.end(),
-                           [&](const LinearShape& l) { return l.name == name; });
-    if (it == layers.end()) {
+    const std::optional<LinearShape> layer = FindLinearLayer(*this, name);
+    if (!layer) {
       return absl::InvalidArgumentError(
           absl::StrCat("BertConfig.identity_layers: no Linear layer named '", name, "'"));
     }
-    if (it->in_features != it->out_features) {
+    if (layer->in_features != layer->out_features) {
       return absl::InvalidArgumentError(
-          absl::StrCat("BertConfig.identity_layers: '", name, "' is not square (", it->in_features,
-                       " -> ", it->out_features, ") and cannot be replaced by Identity"));
+          absl::StrCat("BertConfig.identity_layers: '", name, "' is not square (", layer->in_features,
+                       " -> ", layer->out_features, ") and cannot be replaced by Identity"));
     }
   }
   return absl::OkStatus();

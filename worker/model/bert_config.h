@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "task/model_size.h"
 
 namespace nasq {
 
@@ -48,6 +49,9 @@ struct BertConfig {
 
   // Dropout probability used before the classifier.
   double EffectiveClassifierDropout() const;
+
+  // The sizes that decide the parameter count (BertParameterCount, CheckModelSize).
+  BertDimensions Dimensions() const;
 
   // The HF module paths and shapes of every Linear layer, in HF module order.
   struct LinearShape {

@@ -126,7 +126,8 @@ TensorMap ExportStateDict(BertForSequenceClassification& model) {
   return out;
 }
 
-absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& folder) {
+absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& folder,
+                                                  int64_t max_params) {
   LoadedCheckpoint loaded;
   loaded.vocab_path = folder / "vocab.txt";
   if (!std::filesystem::exists(loaded.vocab_path)) {
@@ -140,6 +141,10 @@ absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& f
         absl::StrCat((folder / "config.json").string(), " is not valid JSON"));
   }
   NASQ_ASSIGN_OR_RETURN(BertConfig config, BertConfig::FromHfJson(config_json));
+  if (absl::Status size = CheckModelSize(config.Dimensions(), max_params); !size.ok()) {
+    return absl::Status(size.code(),
+                        absl::StrCat((folder / "config.json").string(), ": ", size.message()));
+  }
   NASQ_ASSIGN_OR_RETURN(TensorMap weights, ReadWeights(folder));
   NASQ_ASSIGN_OR_RETURN(loaded.model, BertForSequenceClassification::Create(config));
   NASQ_ASSIGN_OR_RETURN(loaded.report, LoadStateDict(*loaded.model, weights));

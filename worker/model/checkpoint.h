@@ -19,6 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "task/model_size.h"
 #include "worker/model/bert_model.h"
 #include "worker/model/tensor_map.h"
 
@@ -51,8 +52,11 @@ struct LoadedCheckpoint {
 
 // Reads config.json (BertConfig::FromHfJson), builds the model and loads model.safetensors or,
 // failing that, pytorch_model.bin. NotFound naming the folder when config.json, vocab.txt or both
-// weight files are missing; the reader's error otherwise.
-absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& folder);
+// weight files are missing; RESOURCE_EXHAUSTED (CheckModelSize) before reading the weights or
+// allocating anything when the config's model has more than `max_params` parameters; the
+// reader's error otherwise.
+absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& folder,
+                                                  int64_t max_params = kDefaultMaxModelParams);
 
 // Writes config.json, model.safetensors (ExportStateDict) and a copy of `vocab_file` as
 // vocab.txt into `folder` (created if needed). Internal on I/O errors, NotFound when vocab_file

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "worker/pipeline/task_spec.h"
+#include "task/task_spec.h"
 #include "worker/text/tokenized_dataset.h"
 
 namespace nasq {

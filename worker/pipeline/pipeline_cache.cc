@@ -36,12 +36,12 @@ absl::StatusOr<std::shared_ptr<const PreparedData>> PipelineCache::GetData(
 }
 
 absl::StatusOr<std::shared_ptr<const BaseCheckpoint>> PipelineCache::GetCheckpoint(
-    const std::filesystem::path& folder) {
+    const std::filesystem::path& folder, int64_t max_params) {
   NASQ_ASSIGN_OR_RETURN(uint64_t fingerprint, FingerprintFiles(folder));
   const std::string key = absl::StrCat(folder.string(), "|", fingerprint);
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (auto it = impl_->checkpoints.find(key); it != impl_->checkpoints.end()) return it->second;
-  NASQ_ASSIGN_OR_RETURN(LoadedCheckpoint loaded, LoadHfCheckpoint(folder));
+  NASQ_ASSIGN_OR_RETURN(LoadedCheckpoint loaded, LoadHfCheckpoint(folder, max_params));
   ++impl_->builds;
   auto base = std::make_shared<BaseCheckpoint>();
   base->config = loaded.model->config();

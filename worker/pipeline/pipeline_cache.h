@@ -11,8 +11,8 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "task/task_spec.h"
 #include "worker/pipeline/data_preparation.h"
-#include "worker/pipeline/task_spec.h"
 
 namespace nasq {
 
@@ -31,9 +31,9 @@ class PipelineCache {
       const TaskSpec& spec, const std::filesystem::path& checkpoint_vocab, const DataPaths& paths);
 
   // The checkpoint folder `folder` (already resolved), cached by its path and the sizes and
-  // mtimes of its files. LoadHfCheckpoint's errors.
+  // mtimes of its files. LoadHfCheckpoint(folder, max_params)'s errors.
   absl::StatusOr<std::shared_ptr<const BaseCheckpoint>> GetCheckpoint(
-      const std::filesystem::path& folder);
+      const std::filesystem::path& folder, int64_t max_params);
 
   // Number of builds so far (data and checkpoints), for tests and logs.
   int builds() const;

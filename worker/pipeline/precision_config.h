@@ -13,8 +13,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "task/task_spec.h"
 #include "worker/model/bert_config.h"
-#include "worker/pipeline/task_spec.h"
 #include "worker/quant/quant_config.h"
 
 namespace nasq {

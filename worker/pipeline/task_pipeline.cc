@@ -114,7 +114,7 @@ class PipelineRun {
       NASQ_ASSIGN_OR_RETURN(
           std::filesystem::path folder,
           ResolveInputPath(m.checkpoint, "task.model.checkpoint", options_.paths));
-      NASQ_ASSIGN_OR_RETURN(base, cache_.GetCheckpoint(folder));
+      NASQ_ASSIGN_OR_RETURN(base, cache_.GetCheckpoint(folder, options_.max_model_params));
     }
     NASQ_ASSIGN_OR_RETURN(data_,
                           cache_.GetData(spec_, base ? base->vocab_path : "", options_.paths));
@@ -153,6 +153,10 @@ class PipelineRun {
     }
     if (absl::Status status = config.Validate(); !status.ok()) {
       return absl::InvalidArgumentError(absl::StrCat("task.model: ", status.message()));
+    }
+    if (absl::Status size = CheckModelSize(config.Dimensions(), options_.max_model_params);
+        !size.ok()) {
+      return absl::Status(size.code(), absl::StrCat("task.model: ", size.message()));
     }
     NASQ_ASSIGN_OR_RETURN(model_, Model::Create(config, m.init_seed));
     if (base) NASQ_RETURN_IF_ERROR(LoadStateDict(*model_, base->weights).status());

@@ -16,9 +16,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "task/model_size.h"
+#include "task/task_spec.h"
 #include "worker/pipeline/data_preparation.h"
 #include "worker/pipeline/pipeline_cache.h"
-#include "worker/pipeline/task_spec.h"
 
 namespace nasq {
 
@@ -31,6 +32,9 @@ struct PipelineOptions {
   DataPaths paths;
   // Replaces "{trial}" in the task's save_path (default -1: "{trial}" is kept as "local").
   int64_t trial_number = -1;
+  // Largest model built, in parameters (BertParameterCount): a larger random-init or checkpoint
+  // architecture fails the trial with RESOURCE_EXHAUSTED before anything is allocated.
+  int64_t max_model_params = kDefaultMaxModelParams;
   // Polled after every training step; returning true cancels the trial there (CANCELLED), so a
   // stop takes effect within one step, not one progress period (default none).
   std::function<bool()> cancel_requested;
@@ -57,8 +61,9 @@ using PipelineProgressFn = std::function<bool(const PipelineProgress&)>;
 using PipelineMetrics = std::map<std::string, double>;
 
 // Runs the trial. Errors: INVALID_ARGUMENT for anything wrong with the spec or data (naming the
-// field or layer), NOT_FOUND for missing files, CANCELLED when `progress` returned false,
-// INTERNAL for LibTorch failures (message included).
+// field or layer), NOT_FOUND for missing files, RESOURCE_EXHAUSTED for a model larger than
+// options.max_model_params, CANCELLED when `progress` returned false, INTERNAL for LibTorch
+// failures (message included).
 absl::StatusOr<PipelineMetrics> RunTaskPipeline(const TaskSpec& spec,
                                                 const PipelineOptions& options,
                                                 PipelineCache& cache,

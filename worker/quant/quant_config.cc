@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <memory>
-#include <regex>
 #include <set>
 #include <type_traits>
 
@@ -12,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "re2/re2.h"
 
 namespace nasq {
 namespace {
@@ -23,13 +23,18 @@ std::string FxName(std::string_view layer_name) {
   return absl::StrReplaceAll(std::string(layer_name), {{".", "_"}});
 }
 
-absl::StatusOr<std::regex> CompileRule(const std::string& pattern) {
-  try {
-    return std::regex(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("regex rule '", pattern, "' does not compile: ", error.what()));
+absl::StatusOr<std::unique_ptr<RE2>> CompileRule(const std::string& pattern) {
+  if (pattern.size() > kMaxRegexRuleLength) {
+    return absl::InvalidArgumentError(absl::StrCat("regex rule of ", pattern.size(),
+                                                   " bytes is longer than the limit of ",
+                                                   kMaxRegexRuleLength));
   }
+  auto compiled = std::make_unique<RE2>(pattern, RE2::Quiet);
+  if (!compiled->ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("regex rule '", pattern, "' does not compile: ", compiled->error()));
+  }
+  return compiled;
 }
 
 // True when `rule` selects the layer called `layer_name` under `by`.
@@ -41,9 +46,8 @@ absl::StatusOr<bool> RuleMatches(SelectBy by, const std::string& rule,
     case SelectBy::kName:
       return rule == layer_name || rule == FxName(layer_name);
     case SelectBy::kRegexName: {
-      NASQ_ASSIGN_OR_RETURN(const std::regex pattern, CompileRule(rule));
-      return std::regex_match(std::string(layer_name), pattern) ||
-             std::regex_match(FxName(layer_name), pattern);
+      NASQ_ASSIGN_OR_RETURN(const std::unique_ptr<RE2> pattern, CompileRule(rule));
+      return RE2::FullMatch(layer_name, *pattern) || RE2::FullMatch(FxName(layer_name), *pattern);
     }
   }
   return false;

@@ -43,9 +43,13 @@ namespace nasq {
 enum class SelectBy {
   kType,       // "type": rule key is an op type; only "linear" applies to Linear layers.
   kName,       // "name": rule key is a layer name (HF path or FX name), exact match.
-  kRegexName,  // "regex_name": rule key is an ECMAScript regex that must match the whole name
-               // (re.fullmatch, as MASE); the first matching rule in order wins.
+  kRegexName,  // "regex_name": rule key is an RE2 regex (linear time; Python `re` syntax without
+               // backreferences or lookaround) of at most kMaxRegexRuleLength bytes that must
+               // match the whole name (re.fullmatch, as MASE); the first matching rule wins.
 };
+
+// Longest regex_name rule key accepted, in bytes.
+inline constexpr size_t kMaxRegexRuleLength = 1024;
 
 // One rule: a key (type, name or regex) and the layer config it selects.
 struct QuantRule {
@@ -61,8 +65,8 @@ struct QuantisationConfig {
   LinearQuantConfig default_config;
 };
 
-// OK when every rule's config is valid, every regex compiles and (for kName / kType) no key
-// repeats; InvalidArgument names the rule.
+// OK when every rule's config is valid, every regex compiles within the length limit and (for
+// kName / kType) no key repeats; InvalidArgument names the rule.
 absl::Status ValidateQuantisationConfig(const QuantisationConfig& config);
 
 // The config for the Linear layer called `layer_name` (HF path). InvalidArgument on a config

@@ -3,7 +3,6 @@
 #include <c10/util/Exception.h>
 #include <torch/autograd.h>
 
-#include <array>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -43,21 +42,6 @@ class ClampSign : public torch::autograd::Function<ClampSign> {
     return {grad_output[0] * (x.abs() <= 1).to(grad_output[0].scalar_type())};
   }
 };
-
-constexpr std::array<std::pair<std::string_view, QuantFormat>, 12> kFormatNames = {{
-    {"none", QuantFormat::kFloat32},
-    {"integer", QuantFormat::kInteger},
-    {"fixed", QuantFormat::kInteger},
-    {"minifloat_denorm", QuantFormat::kMinifloatDenorm},
-    {"minifloat_ieee", QuantFormat::kMinifloatIeee},
-    {"block_fp", QuantFormat::kBlockFp},
-    {"block_minifloat", QuantFormat::kBlockMinifloat},
-    {"log", QuantFormat::kLog},
-    {"block_log", QuantFormat::kBlockLog},
-    {"binary", QuantFormat::kBinary},
-    {"binary_residual", QuantFormat::kBinaryResidualSign},
-    {"ternary", QuantFormat::kTernary},
-}};
 
 // Largest exponent bias magnitude accepted, so every clamped 2^e stays representable in fp32.
 constexpr int kMaxBias = 127;
@@ -256,22 +240,6 @@ absl::Status ValidateBias(const QuantConfig& c, int lo, int hi) {
 }
 
 }  // namespace
-
-absl::StatusOr<QuantFormat> ParseQuantFormat(std::string_view name) {
-  for (const auto& [known, format] : kFormatNames) {
-    if (known == name) return format;
-  }
-  if (name == "fp32" || name == "bypass") return QuantFormat::kFloat32;
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown quantisation format '", std::string(name), "'"));
-}
-
-std::string_view QuantFormatName(QuantFormat format) {
-  for (const auto& [name, known] : kFormatNames) {
-    if (known == format) return name;
-  }
-  return "unknown";
-}
 
 absl::Status ValidateQuantConfig(const QuantConfig& c) {
   // Exponent/bias ranges are kept small enough that every 2^e stays a finite fp32 value.

@@ -73,6 +73,24 @@ TEST(BertConfig, SquareIdentityLayersAreAccepted) {
   EXPECT_TRUE(config.Validate().ok());
 }
 
+// Identity layers are checked from their names: a config.json asking for a billion layers is
+// validated without listing them (the model-size limit refuses it afterwards, see checkpoint).
+TEST(BertConfig, ChecksIdentityLayersWithoutListingEveryLayer) {
+  BertConfig config;
+  config.num_hidden_layers = 1'000'000'000;
+  config.identity_layers = {"bert.encoder.layer.999999999.attention.self.query"};
+  EXPECT_TRUE(config.Validate().ok()) << config.Validate();
+  for (const char* bad : {"bert.encoder.layer.1000000000.attention.self.query",
+                          "bert.encoder.layer.01.attention.self.query",
+                          "bert.encoder.layer.1.attention.self",
+                          "bert.encoder.layer.x.output.dense"}) {
+    config.identity_layers = {bad};
+    EXPECT_THAT(config.Validate().message(), HasSubstr("no Linear layer named")) << bad;
+  }
+  config.identity_layers = {"bert.encoder.layer.5.intermediate.dense"};
+  EXPECT_THAT(config.Validate().message(), HasSubstr("is not square"));
+}
+
 TEST(BertConfig, HfJsonRoundTrip) {
   BertConfig config;
   config.num_hidden_layers = 4;

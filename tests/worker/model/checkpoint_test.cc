@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
 
 #include "tests/worker/model/model_test_util.h"
@@ -154,6 +155,29 @@ TEST(Checkpoint, RefusesIncompatibleOrIncompleteCheckpoints) {
   EXPECT_THAT(no_weights.status().message(), HasSubstr("neither model.safetensors"));
   std::filesystem::remove(dir / "vocab.txt");
   EXPECT_THAT(LoadHfCheckpoint(dir).status().message(), HasSubstr("no vocab.txt"));
+}
+
+// A config.json asking for a million layers used to allocate until the OOM killer acted: it is
+// refused from the config alone, naming the count and the limit, before the weights are read
+// (the folder has none) or anything is allocated.
+TEST(Checkpoint, RefusesAModelOverTheSizeLimitBeforeAllocating) {
+  BertConfig config = testing::SmallConfig();
+  config.num_hidden_layers = 1'000'000;
+  config.identity_layers = {"bert.encoder.layer.999999.attention.self.query"};
+  const auto dir = testing::FreshDir("million_layers");
+  WriteConfig(dir, config);
+  const auto start = std::chrono::steady_clock::now();
+  auto loaded = LoadHfCheckpoint(dir);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(loaded.status().message(), HasSubstr("config.json: the model has "));
+  EXPECT_THAT(loaded.status().message(), HasSubstr("num_hidden_layers 1000000"));
+  EXPECT_THAT(loaded.status().message(),
+              HasSubstr("more than this worker's limit of 2000000000 (--max-model-params)"));
+
+  const auto small = testing::FreshDir("small_over_limit");
+  WriteConfig(small, testing::SmallConfig());
+  EXPECT_EQ(LoadHfCheckpoint(small, 1000).status().code(), absl::StatusCode::kResourceExhausted);
 }
 
 // pytorch_model.bin written by Python's torch.save with HF names and known values.

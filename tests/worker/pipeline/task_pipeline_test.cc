@@ -11,8 +11,8 @@
 #include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "task/param_binding.h"
 #include "tests/scratch_dir.h"
-#include "worker/pipeline/param_binding.h"
 
 namespace nasq {
 namespace {

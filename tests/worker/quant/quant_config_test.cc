@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <torch/nn/modules/linear.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -91,6 +92,26 @@ TEST(QuantisationConfig, RejectsBadRules) {
   const QuantisationConfig bad_width = Config(SelectBy::kType, {{"linear", IntegerEverywhere(0)}});
   const absl::Status status = ValidateQuantisationConfig(bad_width);
   EXPECT_NE(std::string(status.message()).find("linear"), std::string::npos) << status.message();
+}
+
+// regex_name rules are user input: RE2 matches them in linear time (std::regex backtracked
+// exponentially on "(a*)*b", or overflowed the stack), and an over-long rule is refused.
+TEST(QuantisationConfig, RegexRulesRunInLinearTimeWithALengthLimit) {
+  const QuantisationConfig nested =
+      Config(SelectBy::kRegexName, {{"(a*)*b", IntegerEverywhere(4)}});
+  const auto start = std::chrono::steady_clock::now();
+  auto selected = SelectLinearConfig(nested, std::string(100'000, 'a'));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  ASSERT_TRUE(selected.ok()) << selected.status();
+  EXPECT_EQ(selected->weight.format, QuantFormat::kFloat32);  // no match: the default
+
+  const QuantisationConfig too_long =
+      Config(SelectBy::kRegexName, {{std::string(kMaxRegexRuleLength + 1, 'a'), {}}});
+  const absl::Status status = ValidateQuantisationConfig(too_long);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(status.message()).find("longer than the limit of 1024"),
+            std::string::npos)
+      << status.message();
 }
 
 TEST(ApplyQuantisation, ConfiguresQuantLinearsInPlaceKeepingValues) {

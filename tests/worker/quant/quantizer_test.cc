@@ -386,23 +386,7 @@ TEST(ResidualSign, DefaultMeansFollowMase) {
   ExpectValues(DefaultResidualMeans(3), {0.5f, 1.f / 3, 1.f / 6}, 1e-7f);
 }
 
-// ---- names and validation.
-TEST(QuantFormatNames, RoundTripAndAliases) {
-  for (QuantFormat format :
-       {QuantFormat::kFloat32, QuantFormat::kInteger, QuantFormat::kMinifloatDenorm,
-        QuantFormat::kMinifloatIeee, QuantFormat::kBlockFp, QuantFormat::kBlockMinifloat,
-        QuantFormat::kLog, QuantFormat::kBlockLog, QuantFormat::kBinary,
-        QuantFormat::kBinaryResidualSign, QuantFormat::kTernary}) {
-    absl::StatusOr<QuantFormat> parsed = ParseQuantFormat(QuantFormatName(format));
-    ASSERT_TRUE(parsed.ok()) << QuantFormatName(format);
-    EXPECT_EQ(*parsed, format);
-  }
-  EXPECT_EQ(*ParseQuantFormat("fixed"), QuantFormat::kInteger);
-  const absl::StatusOr<QuantFormat> unknown = ParseQuantFormat("int4");
-  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(unknown.status().message()).find("int4"), std::string::npos);
-}
-
+// ---- validation.
 struct InvalidCase {
   std::string name;
   QuantConfig config;

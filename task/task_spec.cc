@@ -1,17 +1,18 @@
-#include "worker/pipeline/task_spec.h"
+#include "task/task_spec.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
-#include <regex>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "worker/pipeline/task_fields.h"
-#include "worker/quant/quantizer.h"
+#include "task/quant_format.h"
+#include "task/task_fields.h"
 
 namespace nasq {
 namespace {
@@ -21,15 +22,56 @@ using FieldSetter =
     std::function<absl::Status(const std::string& key, const Json& value, const std::string& path)>;
 
 std::string Child(const std::string& path, const std::string& key) {
-  return path.empty() ? key : absl::StrCat(path, ".", key);
+  return path.empty() ? Excerpt(key) : absl::StrCat(path, ".", Excerpt(key));
 }
 
 absl::Status FieldError(const std::string& path, const std::string& message) {
   return absl::InvalidArgumentError(absl::StrCat(path, ": ", message));
 }
 
+// `v` for a message: scalars as JSON (strings cut by Excerpt), containers by kind only, so that
+// neither a huge string nor a deeply nested value is copied (or recursively dumped) into it.
+std::string Describe(const Json& v) {
+  if (v.is_string()) return absl::StrCat("\"", Excerpt(v.get_ref<const std::string&>()), "\"");
+  if (v.is_object()) return "an object";
+  if (v.is_array()) return "a list";
+  return v.dump();
+}
+
 absl::Status TypeError(const std::string& path, const std::string& expected, const Json& got) {
-  return FieldError(path, absl::StrCat("expected ", expected, ", got ", got.dump()));
+  return FieldError(path, absl::StrCat("expected ", expected, ", got ", Describe(got)));
+}
+
+bool IsEvaluateLabel(std::string_view label) {
+  if (label.empty() || label.size() > kMaxEvaluateLabelLength) return false;
+  for (const char c : label) {
+    if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_') return false;
+  }
+  return true;
+}
+
+// The encoder Linear layers of one BERT layer, by their HF name below the layer.
+constexpr std::string_view kEncoderLinears[] = {
+    "attention.self.query",   "attention.self.key",  "attention.self.value",
+    "attention.output.dense", "intermediate.dense", "output.dense"};
+
+// "<index>.<encoder linear>" (the part after "layer" or "bert.encoder.layer.") as the canonical
+// HF path; nullopt when it is not one. The index is a decimal below kMaxLayerIndex.
+std::optional<std::string> EncoderLayerName(std::string_view rest) {
+  int index = 0;
+  size_t digits = 0;
+  for (; digits < rest.size() && absl::ascii_isdigit(rest[digits]); ++digits) {
+    index = index * 10 + (rest[digits] - '0');
+    if (index >= kMaxLayerIndex) return std::nullopt;
+  }
+  if (digits == 0 || digits == rest.size() || rest[digits] != '.') return std::nullopt;
+  const std::string_view linear = rest.substr(digits + 1);
+  for (const std::string_view known : kEncoderLinears) {
+    if (linear == known) {
+      return absl::StrCat("bert.encoder.layer.", index, ".", std::string(linear));
+    }
+  }
+  return std::nullopt;
 }
 
 absl::Status UnknownField(const std::string& path, const std::vector<std::string>& allowed) {
@@ -100,7 +142,9 @@ absl::StatusOr<std::string> GetQuantType(const Json& v, const std::string& path)
                       "model.identity_layers");
   }
   auto format = ParseQuantFormat(name);
-  if (!format.ok()) return FieldError(path, std::string(format.status().message()));
+  if (!format.ok()) {
+    return FieldError(path, absl::StrCat("unknown quantisation format \"", Excerpt(name), "\""));
+  }
   return std::string(QuantFormatName(*format));
 }
 
@@ -155,14 +199,15 @@ absl::StatusOr<PruneMethodSpec> GetPruneMethod(const Json& v, const std::string&
   NASQ_ASSIGN_OR_RETURN(std::string name, GetString(v, path));
   if (name == "random") return PruneMethodSpec::kRandom;
   if (name == "l1" || name == "l1-norm") return PruneMethodSpec::kL1;
-  return FieldError(path, absl::StrCat("expected random, l1 or l1-norm, got \"", name, "\""));
+  return FieldError(path,
+                    absl::StrCat("expected random, l1 or l1-norm, got \"", Excerpt(name), "\""));
 }
 
 absl::StatusOr<PruneScopeSpec> GetPruneScope(const Json& v, const std::string& path) {
   NASQ_ASSIGN_OR_RETURN(std::string name, GetString(v, path));
   if (name == "local") return PruneScopeSpec::kLocal;
   if (name == "global") return PruneScopeSpec::kGlobal;
-  return FieldError(path, absl::StrCat("expected local or global, got \"", name, "\""));
+  return FieldError(path, absl::StrCat("expected local or global, got \"", Excerpt(name), "\""));
 }
 
 absl::Status SetPruneSectionField(PruneSectionSpec& s, const std::string& key, const Json& value,
@@ -191,7 +236,8 @@ absl::StatusOr<DatasetFormat> GetDatasetFormat(const Json& v, const std::string&
     if (name == n) return format;
   }
   return FieldError(
-      path, absl::StrCat("expected spam-assassin, imdb, csv, tsv or jsonl, got \"", name, "\""));
+      path, absl::StrCat("expected spam-assassin, imdb, csv, tsv or jsonl, got \"", Excerpt(name),
+                         "\""));
 }
 
 absl::StatusOr<std::vector<std::string>> GetStringList(const Json& v, const std::string& path) {
@@ -259,7 +305,8 @@ absl::StatusOr<StageKind> GetStageKind(const Json& v, const std::string& path) {
   }
   return FieldError(
       path,
-      absl::StrCat("expected quantise, train, prune, finetune or evaluate, got \"", name, "\""));
+      absl::StrCat("expected quantise, train, prune, finetune or evaluate, got \"", Excerpt(name),
+                   "\""));
 }
 
 // `parent_path` is the stage's path; precision fields at the stage's top level set the default.
@@ -309,8 +356,10 @@ absl::StatusOr<StageSpec> ParseStage(const Json& value, const std::string& path)
           case StageKind::kEvaluate:
             if (key != "label") return UnknownField(field_path, {"stage", "label"});
             NASQ_ASSIGN_OR_RETURN(stage.label, GetString(v, field_path));
-            if (!std::regex_match(stage.label, std::regex("[a-z0-9_]+"))) {
-              return FieldError(field_path, "expected lower-case letters, digits and _");
+            if (!IsEvaluateLabel(stage.label)) {
+              return FieldError(field_path,
+                                absl::StrCat("expected 1 to ", kMaxEvaluateLabelLength,
+                                             " lower-case letters, digits and _"));
             }
             return absl::OkStatus();
         }
@@ -324,7 +373,7 @@ absl::Status SetTaskField(TaskSpec& spec, const std::string& key, const Json& va
   if (key == "kind") {
     NASQ_ASSIGN_OR_RETURN(spec.kind, GetString(value, path));
     if (spec.kind != kBertClassifyKind) {
-      return FieldError(path, absl::StrCat("unsupported task kind \"", spec.kind,
+      return FieldError(path, absl::StrCat("unsupported task kind \"", Excerpt(spec.kind),
                                            "\" (this worker runs bert-classify)"));
     }
   } else if (key == "dataset") {
@@ -454,7 +503,8 @@ absl::Status SetPruneField(PruneStageSpec& p, const std::string& key, const Json
         p.prune_activations = true;
       } else {
         return FieldError(
-            path, absl::StrCat("expected weights and/or activations, got \"", target, "\""));
+            path,
+            absl::StrCat("expected weights and/or activations, got \"", Excerpt(target), "\""));
       }
     }
     if (targets.empty()) return FieldError(path, "needs weights and/or activations");
@@ -475,7 +525,7 @@ absl::Status SetModelField(ModelSpec& m, const std::string& key, const Json& val
   if (key == "checkpoint") {
     NASQ_ASSIGN_OR_RETURN(m.checkpoint, GetString(value, path));
   } else if (key == "num_layers" || key == "num_hidden_layers") {
-    NASQ_ASSIGN_OR_RETURN(m.num_layers, GetInt(value, path, 1, 256));
+    NASQ_ASSIGN_OR_RETURN(m.num_layers, GetInt(value, path, 1, kMaxLayerIndex));
   } else if (key == "num_heads" || key == "num_attention_heads") {
     NASQ_ASSIGN_OR_RETURN(m.num_heads, GetInt(value, path, 1, 1024));
   } else if (key == "hidden_size") {
@@ -566,22 +616,29 @@ absl::StatusOr<TaskSpec> ParseTaskSpec(std::string_view json_text) {
 }
 
 absl::StatusOr<std::string> CanonicalLayerName(std::string_view name) {
-  static const std::regex kEncoder(
-      R"((?:bert\.encoder\.layer\.|layer)(\d+)\.(attention\.self\.query|attention\.self\.key|)"
-      R"(attention\.self\.value|attention\.output\.dense|intermediate\.dense|output\.dense))");
-  const std::string text(name);
-  std::smatch match;
-  if (std::regex_match(text, match, kEncoder)) {
-    return absl::StrCat("bert.encoder.layer.", match[1].str(), ".", match[2].str());
+  for (const std::string_view prefix : {"bert.encoder.layer.", "layer"}) {
+    if (!name.starts_with(prefix)) continue;
+    if (auto canonical = EncoderLayerName(name.substr(prefix.size()))) return *canonical;
   }
-  if (text == "pooler.dense" || text == "bert.pooler.dense")
+  if (name == "pooler.dense" || name == "bert.pooler.dense") {
     return std::string("bert.pooler.dense");
-  if (text == "classifier") return text;
+  }
+  if (name == "classifier") return std::string(name);
   return absl::InvalidArgumentError(absl::StrCat(
-      "\"", text,
+      "\"", Excerpt(name),
       "\" is not a Linear layer name (expected layer<i>.<attention.self.query|attention.self.key|"
-      "attention.self.value|attention.output.dense|intermediate.dense|output.dense>, "
-      "pooler.dense or classifier, or the HF path bert.encoder.layer.<i>.<...>)"));
+      "attention.self.value|attention.output.dense|intermediate.dense|output.dense> with i < ",
+      kMaxLayerIndex,
+      ", pooler.dense or classifier, or the HF path bert.encoder.layer.<i>.<...>)"));
+}
+
+std::string Excerpt(std::string_view text) {
+  constexpr size_t kMaxExcerpt = 64;
+  if (text.size() <= kMaxExcerpt) return std::string(text);
+  size_t cut = kMaxExcerpt;
+  // Never split a UTF-8 sequence: back up to the start of the code point.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return absl::StrCat(std::string(text.substr(0, cut)), "... (", text.size(), " bytes)");
 }
 
 std::optional<std::pair<size_t, size_t>> CompressionRange(const TaskSpec& spec) {
@@ -596,6 +653,19 @@ std::optional<std::pair<size_t, size_t>> CompressionRange(const TaskSpec& spec) 
   }
   if (first) return std::make_pair(*first, spec.stages.size());
   return std::nullopt;
+}
+
+absl::Status CheckMetricsProduced(const TaskSpec& spec,
+                                  const std::vector<std::string>& metric_names) {
+  const std::vector<std::string> produced = ProducedMetricNames(spec);
+  for (size_t i = 0; i < metric_names.size(); ++i) {
+    if (std::find(produced.begin(), produced.end(), metric_names[i]) == produced.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "metric_names[", i, "] '", Excerpt(metric_names[i]),
+          "' is not produced by the task; it produces: ", absl::StrJoin(produced, ", ")));
+    }
+  }
+  return absl::OkStatus();
 }
 
 std::vector<std::string> ProducedMetricNames(const TaskSpec& spec) {

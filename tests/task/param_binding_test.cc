@@ -1,4 +1,4 @@
-#include "worker/pipeline/param_binding.h"
+#include "task/param_binding.h"
 
 #include <string>
 #include <vector>
@@ -98,7 +98,7 @@ TEST(ParamBinding, RefusesBadParamsNamingThem) {
   };
   const std::string train_only = R"({"kind": "bert-classify", "stages": [{"stage": "train"}]})";
   const std::vector<Case> cases = {
-      {"", {{"lr", 0.1}}, "params.lr: not a task parameter"},
+      {"", {{"lr", 0.1}}, "params.lr: binds to no task field"},
       {"",
        {{"prune.sparsity", 1.5}},
        "params.prune.sparsity: expected a number in [0, 1], got 1.5"},
@@ -135,6 +135,35 @@ TEST(ParamBinding, RefusesBadParamsNamingThem) {
     EXPECT_EQ(bound.status().code(), absl::StatusCode::kInvalidArgument);
     EXPECT_THAT(std::string(bound.status().message()), HasSubstr(c.message));
   }
+}
+
+// A layer param name with 100,000 digits used to crash the worker (std::regex recursion); a name
+// of 25,000 dotted parts must cost no more than a short one.
+TEST(ParamBinding, RefusesHostileParamNamesWithShortMessages) {
+  auto spec = ParseTaskSpec(kFullTask);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  std::string dotted;
+  for (int i = 0; i < 25'000; ++i) dotted += "a.";
+  for (const std::string& name :
+       {"layer" + std::string(100'000, '1') + ".attention.self.query.width", dotted + "width"}) {
+    auto bound = BindTrialParams(*spec, {{name, int64_t{8}}});
+    ASSERT_FALSE(bound.ok());
+    EXPECT_EQ(bound.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(bound.status().message()), HasSubstr("binds to no task field"));
+    EXPECT_LT(bound.status().message().size(), 1000u);
+  }
+}
+
+TEST(ParamBinding, CheckParamBindsLeavesCrossFieldRulesToTheTrial) {
+  auto spec = ParseTaskSpec(kFullTask);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  // 3 heads do not divide the default hidden size 128, but another param may change it.
+  EXPECT_TRUE(CheckParamBinds(*spec, "num_heads", int64_t{3}).ok());
+  EXPECT_FALSE(BindTrialParams(*spec, {{"num_heads", int64_t{3}}}).ok());
+  EXPECT_THAT(std::string(CheckParamBinds(*spec, "num_layerz", int64_t{3}).message()),
+              HasSubstr("params.num_layerz: binds to no task field"));
+  EXPECT_THAT(std::string(CheckParamBinds(*spec, "num_layers", int64_t{300}).message()),
+              HasSubstr("params.num_layers: expected an integer in [1, 256], got 300"));
 }
 
 TEST(ParamBinding, ParsesParamsJson) {

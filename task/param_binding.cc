@@ -1,4 +1,4 @@
-#include "worker/pipeline/param_binding.h"
+#include "task/param_binding.h"
 
 #include <algorithm>
 #include <functional>
@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "worker/pipeline/task_fields.h"
+#include "task/task_fields.h"
 
 namespace nasq {
 namespace {
@@ -26,7 +26,7 @@ Json ToJson(const ParamValue& value) {
 }
 
 absl::Status ParamError(const std::string& name, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrCat(kParamsPath, ".", name, ": ", message));
+  return absl::InvalidArgumentError(absl::StrCat(kParamsPath, ".", Excerpt(name), ": ", message));
 }
 
 // Splits "a.b.c" = v into the key "a" and the value {"b": {"c": v}}, so nested fields go through
@@ -64,10 +64,13 @@ bool IsArchitectureParam(const std::string& name) {
   return false;
 }
 
-// "<layer>.<rest>" -> (HF path, rest parts), trying the longest layer prefix first.
+// "<layer>.<rest>" -> (HF path, rest parts), trying the longest layer prefix first. A layer name
+// has at most kMaxLayerNameParts dot-separated parts (bert.encoder.layer.<i>.attention.self.query),
+// so a name of many parts costs no more than a short one.
 std::optional<std::pair<std::string, std::vector<std::string>>> SplitLayerParam(
     const std::vector<std::string>& parts) {
-  for (size_t n = parts.size() - 1; n >= 1; --n) {
+  constexpr size_t kMaxLayerNameParts = 7;
+  for (size_t n = std::min(parts.size() - 1, kMaxLayerNameParts); n >= 1; --n) {
     std::vector<std::string> head(parts.begin(), parts.begin() + n);
     auto layer = CanonicalLayerName(absl::StrJoin(head, "."));
     if (layer.ok()) {
@@ -80,7 +83,7 @@ std::optional<std::pair<std::string, std::vector<std::string>>> SplitLayerParam(
 absl::Status BindLayerParam(TaskSpec& spec, const std::string& name, const std::string& layer,
                             const std::vector<std::string>& rest, const Json& value) {
   const std::string layer_path = absl::StrCat(
-      kParamsPath, ".", name.substr(0, name.size() - absl::StrJoin(rest, ".").size() - 1));
+      kParamsPath, ".", Excerpt(name.substr(0, name.size() - absl::StrJoin(rest, ".").size() - 1)));
   if (rest.size() == 1 && rest[0] == "type" && value == "identity") {
     spec.model.identity_layers.insert(layer);
     return absl::OkStatus();
@@ -137,11 +140,15 @@ absl::Status BindParam(TaskSpec& spec, const std::string& name, const Json& valu
     }
   }
   return ParamError(name,
-                    "not a task parameter (expected an architecture name such as hidden_size, "
+                    "binds to no task field (expected an architecture name such as hidden_size, "
                     "train.*, finetune.*, prune.*, quant.* or <layer>.*; see docs/task-spec.md)");
 }
 
 }  // namespace
+
+absl::Status CheckParamBinds(TaskSpec spec, const std::string& name, const ParamValue& value) {
+  return BindParam(spec, name, ToJson(value));
+}
 
 absl::StatusOr<TaskSpec> BindTrialParams(TaskSpec spec, const TrialParams& params) {
   // Less specific params first, so prune.weight.sparsity overrides prune.sparsity.

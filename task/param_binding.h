@@ -1,4 +1,4 @@
-// worker/pipeline/param_binding.h: binds a trial's params onto a TaskSpec by name (the mapping is
+// task/param_binding.h: binds a trial's params onto a TaskSpec by name (the mapping is
 // documented with examples in docs/task-spec.md).
 //
 //   num_layers | num_hidden_layers, num_heads | num_attention_heads, hidden_size,
@@ -15,8 +15,8 @@
 // ("params.prune.sparsity: expected a number in [0, 1], got 1.5"). The bound spec is validated
 // again (e.g. num_heads must divide hidden_size).
 // Thread-safety: pure functions.
-#ifndef NASQ_WORKER_PIPELINE_PARAM_BINDING_H_
-#define NASQ_WORKER_PIPELINE_PARAM_BINDING_H_
+#ifndef NASQ_TASK_PARAM_BINDING_H_
+#define NASQ_TASK_PARAM_BINDING_H_
 
 #include <map>
 #include <string>
@@ -24,7 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/distribution.h"
-#include "worker/pipeline/task_spec.h"
+#include "task/task_spec.h"
 
 namespace nasq {
 
@@ -34,10 +34,17 @@ using TrialParams = std::map<std::string, ParamValue>;
 // `spec` with `params` applied (see top).
 absl::StatusOr<TaskSpec> BindTrialParams(TaskSpec spec, const TrialParams& params);
 
+// Binds the one param `name` = `value` onto `spec` with the checks of its field, but not the
+// cross-field rules of the whole spec (num_heads must divide hidden_size, ...), which depend on
+// the other params of a trial. OK when BindTrialParams would accept the param alone on those
+// grounds; its INVALID_ARGUMENT ("params.<name>: ...") otherwise. Used to check a study's search
+// space before any trial exists.
+absl::Status CheckParamBinds(TaskSpec spec, const std::string& name, const ParamValue& value);
+
 // Parses a JSON object of param name -> bool, integer, number or string (the `--params` flag of
 // nasq-worker --once). INVALID_ARGUMENT naming the param on anything else.
 absl::StatusOr<TrialParams> ParseTrialParamsJson(std::string_view json_text);
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_PIPELINE_PARAM_BINDING_H_
+#endif  // NASQ_TASK_PARAM_BINDING_H_

@@ -1,4 +1,4 @@
-#include "worker/pipeline/task_spec.h"
+#include "task/task_spec.h"
 
 #include <algorithm>
 #include <optional>
@@ -176,6 +176,62 @@ TEST(TaskSpec, CanonicalLayerNames) {
   }
   for (const char* bad : {"layer.0.output.dense", "layer0.attention.query", "pooler", ""}) {
     EXPECT_FALSE(CanonicalLayerName(bad).ok()) << bad;
+  }
+}
+
+// Inputs that used to crash every worker that leased the trial (std::regex recursion) or to
+// copy megabytes into messages: each is refused quickly, naming the field, in a short message.
+TEST(TaskSpec, RefusesHostileInputsWithShortMessages) {
+  const std::string long_label(100'000, 'a');
+  const std::string many_digits(100'000, '1');
+  std::string deep_list;
+  for (int i = 0; i < 100'000; ++i) deep_list += '[';
+  for (int i = 0; i < 100'000; ++i) deep_list += ']';
+  const std::vector<BadCase> cases = {
+      {"100,000-character evaluate label",
+       R"({"kind": "bert-classify", "stages": [{"stage": "evaluate", "label": ")" + long_label +
+           R"("}]})",
+       "task.stages[0].label: expected 1 to 64 lower-case letters, digits and _"},
+      {"label with other characters",
+       R"({"kind": "bert-classify", "stages": [{"stage": "evaluate", "label": "Final"}]})",
+       "task.stages[0].label: expected 1 to 64 lower-case letters"},
+      {"layer index of 100,000 digits",
+       R"({"kind": "bert-classify", "stages": [{"stage": "quantise", "layers": {"layer)" +
+           many_digits + R"(.output.dense": {"width": 4}}}]})",
+       "task.stages[0].layers.layer1111"},
+      {"100,000-character stage kind",
+       R"({"kind": "bert-classify", "stages": [{"stage": ")" + long_label + R"("}]})",
+       "task.stages[0].stage: expected quantise, train, prune, finetune or evaluate, got \"aaaa"},
+      {"100,000-character unknown field",
+       R"({"kind": "bert-classify", "stages": [{"stage": "train", ")" + long_label +
+           R"(": 1}]})",
+       "task.stages[0].aaaa"},
+      {"deeply nested value",
+       R"({"kind": "bert-classify", "dataset": {"name": )" + deep_list + "}}",
+       "task.dataset.name: expected a string, got a list"},
+  };
+  for (const BadCase& c : cases) {
+    auto spec = ParseTaskSpec(c.json);
+    ASSERT_FALSE(spec.ok()) << c.name;
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << c.name;
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr(c.message)) << c.name;
+    EXPECT_LT(spec.status().message().size(), 1000u) << c.name;
+  }
+}
+
+TEST(TaskSpec, CanonicalLayerNameParsesIndicesWithoutRegex) {
+  EXPECT_EQ(*CanonicalLayerName("layer007.output.dense"), "bert.encoder.layer.7.output.dense");
+  EXPECT_EQ(*CanonicalLayerName("layer255.output.dense"), "bert.encoder.layer.255.output.dense");
+  const std::string many_digits(100'000, '1');
+  for (const std::string& bad :
+       {"layer" + many_digits + ".output.dense",
+        "bert.encoder.layer." + many_digits + ".output.dense",
+        std::string("layer256.output.dense"), std::string("layer-1.output.dense"),
+        std::string("layer1.output.dense.x"), std::string("layer1output.dense")}) {
+    const auto name = CanonicalLayerName(bad);
+    ASSERT_FALSE(name.ok()) << bad.substr(0, 40);
+    EXPECT_EQ(name.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_LT(name.status().message().size(), 1000u);
   }
 }
 

@@ -1,20 +1,21 @@
-// worker/pipeline/task_fields.h: per-field setters of the TaskSpec parts, shared by the task JSON
+// task/task_fields.h: per-field setters of the TaskSpec parts, shared by the task JSON
 // parser (task_spec.cc) and the trial-param binder (param_binding.cc) so that a value is checked
-// the same way wherever it comes from. Internal to worker/pipeline.
+// the same way wherever it comes from. Internal to task/.
 //
 // Each setter assigns `key` of `target` from the JSON `value` (ordered_json: objects apply their
 // fields in the order written); errors are INVALID_ARGUMENT "<parent_path>.<key>: <problem>"
 // (unknown keys included). Nested objects (e.g. a layer's
 // "weight": {"width": 8}) are set field by field through the same functions.
 // Thread-safety: pure functions.
-#ifndef NASQ_WORKER_PIPELINE_TASK_FIELDS_H_
-#define NASQ_WORKER_PIPELINE_TASK_FIELDS_H_
+#ifndef NASQ_TASK_TASK_FIELDS_H_
+#define NASQ_TASK_TASK_FIELDS_H_
 
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "nlohmann/json.hpp"
-#include "worker/pipeline/task_spec.h"
+#include "task/task_spec.h"
 
 namespace nasq {
 
@@ -39,6 +40,11 @@ absl::Status SetPruneField(PruneStageSpec& target, const std::string& key,
 absl::Status SetModelField(ModelSpec& target, const std::string& key,
                            const nlohmann::ordered_json& value, const std::string& parent_path);
 
+// `text` for an error message: unchanged up to 64 bytes, otherwise its first 64 bytes (never
+// splitting a UTF-8 sequence) and its length, so that user input of any size gives a short
+// message.
+std::string Excerpt(std::string_view text);
+
 // Checks what single fields cannot: cross-field rules of the whole spec (dataset fields that
 // belong to another format, an architecture given together with a checkpoint, duplicate
 // evaluate labels, ...). `path` is the spec's root name in messages ("task").
@@ -46,4 +52,4 @@ absl::Status ValidateTaskSpec(const TaskSpec& spec, const std::string& path);
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_PIPELINE_TASK_FIELDS_H_
+#endif  // NASQ_TASK_TASK_FIELDS_H_
