@@ -129,6 +129,8 @@ absl::StatusOr<SqliteStatement> SqliteDb::Prepare(const std::string& sql) {
   return SqliteStatement(it->second, db_);
 }
 
+bool SqliteDb::IsInTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
 void SqliteDb::Rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
 
 }  // namespace nasq

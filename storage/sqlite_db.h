@@ -104,6 +104,10 @@ class SqliteDb {
     return result;
   }
 
+  // Whether a transaction is open (false after SQLite rolled one back by itself, as it may on
+  // SQLITE_FULL or SQLITE_IOERR).
+  bool IsInTransaction() const;
+
   const std::string& path() const { return path_; }
 
  private:

@@ -9,7 +9,9 @@
 // commit), so once a write method has returned OK, or WaitDurable has for a deferred write, the
 // change survives a crash of the process or of the machine. Writes use group commit
 // (storage/sqlite_group_commit.h): each runs as a savepoint of one open transaction that the
-// first waiter commits for everybody, so concurrent writers share one fsync.
+// first waiter commits for everybody, so concurrent writers share one fsync. A commit that
+// fails (disk full, I/O error) loses the changes of that transaction only: their waiters get
+// the error, and writes are refused until ResumeWrites (see Storage::WaitDurable).
 //
 // Floats round-trip exactly (objective values +-inf as NULL plus a FINITE/INF_POS/INF_NEG type
 // column, intermediate values also NaN, like Optuna), except that -0.0 reads back as 0.0.
