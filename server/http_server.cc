@@ -3,8 +3,6 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 
 namespace nasq {
 namespace {
@@ -52,52 +50,17 @@ class Session : public std::enable_shared_from_this<Session> {
 
 }  // namespace
 
-HttpServer::HttpServer(boost::asio::io_context& io, Handler handler)
-    : acceptor_(io), handler_(std::move(handler)) {}
-
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(boost::asio::io_context& io,
                                                               const std::string& address,
                                                               Handler handler) {
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("http address '", address, "' is not host:port"));
-  }
-  boost::system::error_code error;
-  auto ip = boost::asio::ip::make_address(address.substr(0, colon), error);
-  if (error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("http address '", address, "': bad host: ", error.message()));
-  }
-  std::unique_ptr<HttpServer> server(new HttpServer(io, std::move(handler)));
-  tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
-  server->acceptor_.open(endpoint.protocol(), error);
-  if (!error) server->acceptor_.set_option(tcp::acceptor::reuse_address(true), error);
-  if (!error) server->acceptor_.bind(endpoint, error);
-  if (!error) server->acceptor_.listen(boost::asio::socket_base::max_listen_connections, error);
-  if (error) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on http address '", address, "': ", error.message()));
-  }
-  server->Accept();
-  return server;
-}
-
-int HttpServer::port() const { return acceptor_.local_endpoint().port(); }
-
-void HttpServer::Stop() {
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
-}
-
-void HttpServer::Accept() {
-  acceptor_.async_accept([this](boost::system::error_code error, tcp::socket socket) {
-    if (error) return;  // closed
-    std::make_shared<Session>(std::move(socket), handler_)->Run();
-    Accept();
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(handler)));
+  const Handler* serve = &server->handler_;
+  auto listener = TcpListener::Start(io, address, "HTTP", [serve](tcp::socket socket) {
+    std::make_shared<Session>(std::move(socket), *serve)->Run();
   });
+  if (!listener.ok()) return listener.status();
+  server->listener_ = *std::move(listener);
+  return server;
 }
 
 }  // namespace nasq

@@ -2,7 +2,9 @@
 //
 // Every request is answered by the handler with (status, content type, body) and the
 // connection is closed. Runs on the given io_context's thread; requests are tiny, so handling
-// them inline is fine. Thread-safety: Start/Stop from the owning thread.
+// them inline is fine. Connections are accepted by a TcpListener, which keeps retrying while
+// accept fails (e.g. out of file descriptors). Thread-safety: Start/Stop from the owning
+// thread; health() from any thread.
 #ifndef NASQ_SERVER_HTTP_SERVER_H_
 #define NASQ_SERVER_HTTP_SERVER_H_
 
@@ -11,9 +13,9 @@
 #include <string>
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
 
 #include "absl/status/statusor.h"
+#include "server/tcp_listener.h"
 
 namespace nasq {
 
@@ -34,16 +36,17 @@ class HttpServer {
                                                            const std::string& address,
                                                            Handler handler);
   // The bound port.
-  int port() const;
+  int port() const { return listener_->port(); }
+  // The listener's health (TcpListener::health).
+  absl::Status health() const { return listener_->health(); }
   // Stops accepting (open connections finish).
-  void Stop();
+  void Stop() { listener_->Stop(); }
 
  private:
-  HttpServer(boost::asio::io_context& io, Handler handler);
-  void Accept();
+  explicit HttpServer(Handler handler) : handler_(std::move(handler)) {}
 
-  boost::asio::ip::tcp::acceptor acceptor_;
-  Handler handler_;
+  const Handler handler_;
+  std::unique_ptr<TcpListener> listener_;
 };
 
 }  // namespace nasq

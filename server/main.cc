@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <spdlog/spdlog.h>
 
 #include "server/nasq_server.h"
@@ -40,6 +41,17 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   spdlog::set_level(spdlog::level::from_str(options.log_level));
+
+  // Every connection costs a file descriptor: allow as many as the hard limit does (the soft
+  // limit is often 1024). Listeners survive running out anyway (server/tcp_listener.h).
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  // Past a file size limit (RLIMIT_FSIZE) a write fails with EFBIG instead of killing the
+  // process: SQLite reports it like a full disk, which the server survives.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   // Block the stop signals in every thread (threads inherit the mask), then wait for them here.
   sigset_t stop_signals;

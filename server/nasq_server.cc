@@ -6,7 +6,9 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "storage/db_lock.h"
 #include "storage/memory_storage.h"
 #include "storage/sqlite_storage.h"
 
@@ -20,6 +22,23 @@ constexpr TrialState kAllStates[] = {TrialState::kWaiting, TrialState::kRunning,
 absl::StatusOr<std::unique_ptr<Storage>> OpenStorage(const std::string& db_path) {
   if (db_path.empty()) return NewMemoryStorage();
   return OpenSqliteStorage(db_path);
+}
+
+// Gives an accepted connection to gRPC, set up as gRPC's own listener would set it up: gRPC
+// expects a non-blocking socket (it would block a handler thread in recvmsg otherwise), and
+// without TCP_NODELAY small answers would wait for delayed ACKs.
+void HandOver(boost::asio::ip::tcp::socket socket,
+              grpc::experimental::ExternalConnectionAcceptor& acceptor) {
+  boost::system::error_code error;
+  socket.non_blocking(true, error);
+  if (!error) socket.set_option(boost::asio::ip::tcp::no_delay(true), error);
+  if (error) {
+    spdlog::warn("dropping a gRPC connection: {}", error.message());
+    return;  // closes it
+  }
+  grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters connection;
+  connection.fd = socket.release();  // gRPC owns it from here
+  acceptor.HandleNewConnection(&connection);
 }
 
 absl::Status CheckOptions(const ServerOptions& o) {
@@ -63,6 +82,10 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
                                                               Clock* clock) {
   NASQ_RETURN_IF_ERROR(CheckOptions(options));
   std::unique_ptr<NasqServer> server(new NasqServer(options));
+  if (!options.db_path.empty()) {
+    // Before SQLite opens the file: a second server must not even migrate it.
+    NASQ_ASSIGN_OR_RETURN(server->db_lock_, DbLock::Acquire(options.db_path));
+  }
   NASQ_ASSIGN_OR_RETURN(server->storage_, OpenStorage(options.db_path));
   StudyManagerOptions manager_options;
   manager_options.max_lease_wait_ms = options.max_lease_wait_ms;
@@ -74,8 +97,12 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
       server->manager_.get(), &server->rpc_metrics_, &server->calls_);
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(),
-                           &server->grpc_port_);
+  // gRPC gets its connections from our own listener: gRPC 1.51's listener stops accepting for
+  // good after one failed accept (e.g. EMFILE while out of file descriptors), ours retries.
+  std::shared_ptr<grpc::experimental::ExternalConnectionAcceptor> grpc_acceptor =
+      builder.experimental().AddExternalConnectionAcceptor(
+          grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+          grpc::InsecureServerCredentials());
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->study_service_.get());
@@ -88,11 +115,14 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               kMaxIdleHandlerThreads);
   server->grpc_server_ = builder.BuildAndStart();
-  if (server->grpc_server_ == nullptr || server->grpc_port_ == 0) {
-    server->grpc_server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on gRPC address '", options.listen_address, "'"));
-  }
+  if (server->grpc_server_ == nullptr) return absl::InternalError("cannot start the gRPC server");
+  NASQ_ASSIGN_OR_RETURN(
+      server->grpc_listener_,
+      TcpListener::Start(server->io_, options.listen_address, "gRPC",
+                         [grpc_acceptor](boost::asio::ip::tcp::socket socket) {
+                           HandOver(std::move(socket), *grpc_acceptor);
+                         }));
+  server->grpc_port_ = server->grpc_listener_->port();
 
   server->reaper_ = std::make_unique<LeaseReaper>(
       server->io_, server->manager_.get(), std::chrono::milliseconds(options.reaper_tick_ms));
@@ -102,7 +132,12 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
     NASQ_ASSIGN_OR_RETURN(
         server->http_,
         HttpServer::Start(server->io_, options.http_address, [self](const std::string& target) {
-          if (target == "/healthz") return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+          if (target == "/healthz") {
+            absl::Status health = self->Health();
+            if (health.ok()) return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+            return HttpResponse{503, "text/plain; charset=utf-8",
+                                absl::StrCat("unhealthy: ", health.message(), "\n")};
+          }
           if (target == "/metrics") {
             return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                                 RenderMetrics(self->manager_->ListStudies(), self->rpc_metrics_)};
@@ -122,6 +157,17 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
 }
 
 NasqServer::~NasqServer() { Shutdown(); }
+
+absl::Status NasqServer::Health() {
+  std::vector<std::string> problems;
+  for (const absl::Status& status :
+       {grpc_listener_->health(), http_ ? http_->health() : absl::OkStatus(),
+        manager_->StorageHealth()}) {
+    if (!status.ok()) problems.emplace_back(status.message());
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrJoin(problems, "; "));
+}
 
 void NasqServer::Shutdown() {
   if (stopped_) return;
@@ -143,10 +189,12 @@ void NasqServer::Shutdown() {
   io_.stop();  // pending timer and accept handlers are dropped with the io_context
   if (io_thread_.joinable()) io_thread_.join();
   http_.reset();
+  grpc_listener_.reset();
   reaper_.reset();
   grpc_server_.reset();
   manager_.reset();
   storage_.reset();
+  db_lock_.reset();  // only once SQLite has closed the file
   spdlog::info("nasq-server stopped");
 }
 
