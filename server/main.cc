@@ -6,9 +6,11 @@
 #include <CLI/CLI.hpp>
 #include <pthread.h>
 #include <sys/resource.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include "server/nasq_server.h"
+#include "server/systemd_watchdog.h"
 
 int main(int argc, char** argv) {
   nasq::ServerOptions options;
@@ -39,6 +41,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   CLI11_PARSE(app, argc, argv);
+  options.watchdog = nasq::WatchdogSettingsFromEnvironment(std::getenv, getpid());
 
   spdlog::set_level(spdlog::level::from_str(options.log_level));
 

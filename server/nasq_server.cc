@@ -145,6 +145,12 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
           return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
         }));
   }
+  if (options.watchdog) {
+    NasqServer* self = server.get();
+    server->watchdog_ = std::make_unique<SystemdWatchdog>(server->io_, *options.watchdog,
+                                                          [self] { return self->Health(); });
+    server->watchdog_->Start();
+  }
   server->io_thread_ = std::thread([io = &server->io_] {
     auto guard = boost::asio::make_work_guard(*io);
     io->run();
@@ -188,6 +194,7 @@ void NasqServer::Shutdown() {
   }
   io_.stop();  // pending timer and accept handlers are dropped with the io_context
   if (io_thread_.joinable()) io_thread_.join();
+  watchdog_.reset();
   http_.reset();
   grpc_listener_.reset();
   reaper_.reset();

@@ -27,6 +27,7 @@
 #include "server/server_options.h"
 #include "server/study_manager.h"
 #include "server/study_service.h"
+#include "server/systemd_watchdog.h"
 #include "server/tcp_listener.h"
 #include "server/worker_service.h"
 #include "storage/db_lock.h"
@@ -80,6 +81,7 @@ class NasqServer {
   std::unique_ptr<TcpListener> grpc_listener_;  // accepts gRPC's connections
   std::unique_ptr<LeaseReaper> reaper_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<SystemdWatchdog> watchdog_;  // when options.watchdog is set
   std::thread io_thread_;
   bool stopped_ = false;
 };

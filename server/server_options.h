@@ -5,9 +5,17 @@
 #define NASQ_SERVER_SERVER_OPTIONS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace nasq {
+
+// systemd's service watchdog, as systemd passes it in the environment (NOTIFY_SOCKET,
+// WATCHDOG_USEC; see server/systemd_watchdog.h).
+struct WatchdogSettings {
+  std::string notify_socket;  // a path, or "@name" for an abstract socket
+  int64_t timeout_us = 0;     // systemd's WatchdogSec
+};
 
 struct ServerOptions {
   // SQLite database file (created when missing). Empty: in-memory storage, nothing persisted.
@@ -29,6 +37,9 @@ struct ServerOptions {
   // does not wait for idle connections (LeaseTrial long polls answer at once). Default 2000 ms,
   // so that SIGTERM ends the process well within a 5 s budget.
   int64_t shutdown_grace_ms = 2000;
+  // The systemd watchdog to notify while the server is healthy (nasq-server reads it from its
+  // environment). Default: none.
+  std::optional<WatchdogSettings> watchdog;
 };
 
 }  // namespace nasq
