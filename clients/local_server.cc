@@ -146,11 +146,10 @@ int ChildProcess::Terminate(std::chrono::milliseconds timeout) {
 std::string ChildProcess::Log() const { return ReadFile(log_path_); }
 
 absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
-    std::string server_bin, std::string db_path, int port, std::vector<std::string> extra_args,
-    std::vector<std::string> launcher) {
+    std::string server_bin, std::string db_path, int port, std::vector<std::string> extra_args) {
   std::string address = "127.0.0.1:" + std::to_string(port);
-  std::vector<std::string> argv = std::move(launcher);
-  argv.insert(argv.end(), {server_bin, "--db", db_path, "--listen", address, "--log-level", "warn"});
+  std::vector<std::string> argv = {server_bin, "--db",        db_path, "--listen",
+                                   address,    "--log-level", "warn"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   std::unique_ptr<ServerProcess> server(new ServerProcess(
       std::move(server_bin), std::move(address), std::move(argv), db_path + ".server.log"));

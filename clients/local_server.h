@@ -85,13 +85,12 @@ class ChildProcess {
 class ServerProcess {
  public:
   // Starts `server_bin` --db `db_path` --listen 127.0.0.1:`port` --log-level warn plus
-  // `extra_args`, logging to `db_path`.server.log, and waits until it answers RPCs. A non-empty
-  // `launcher` is the start of the command line instead, the server's own following it (e.g.
-  // {"/usr/bin/prlimit", "--nofile=64"}). DEADLINE_EXCEEDED when it does not answer within
-  // 10 s, INTERNAL when it exits (both with its log in the message).
+  // `extra_args`, logging to `db_path`.server.log, and waits until it answers RPCs.
+  // DEADLINE_EXCEEDED when it does not answer within 10 s, INTERNAL when it exits (both with
+  // its log in the message).
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::string server_bin, std::string db_path, int port,
-      std::vector<std::string> extra_args = {}, std::vector<std::string> launcher = {});
+      std::vector<std::string> extra_args = {});
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 

@@ -9,8 +9,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
-#include <filesystem>
+#include <cstring>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -34,7 +35,6 @@ using ::testing::HasSubstr;
 using ::testing::StartsWith;
 
 constexpr char kServerBin[] = NASQ_SERVER_BIN;
-constexpr char kPrlimit[] = "/usr/bin/prlimit";
 
 // A blocking loopback TCP connection; closed on destruction.
 class Connection {
@@ -140,16 +140,16 @@ TEST(FaultsProcess, SecondServerOnOneDatabaseExitsNamingTheDatabaseAndHolder) {
 // Idle connections beyond the fd limit make accept fail on both ports; once they close, both
 // listeners accept again (gRPC 1.51's own listener would stay dead for good).
 TEST(FaultsProcess, ListenersRecoverFromFileDescriptorExhaustion) {
-  if (!std::filesystem::exists(kPrlimit)) GTEST_SKIP() << kPrlimit << " is not installed";
-  constexpr int kFdLimit = 128;
+  constexpr rlim_t kFdLimit = 128;
   TempDir dir;
+  const std::string db = dir.path() + "/nasq.db";
   const int http_port = FreeLoopbackPort();
-  auto started = ServerProcess::Start(
-      kServerBin, dir.path() + "/nasq.db", FreeLoopbackPort(),
-      {"--http", "127.0.0.1:" + std::to_string(http_port)},
-      {kPrlimit, "--nofile=" + std::to_string(kFdLimit)});
+  auto started = ServerProcess::Start(kServerBin, db, FreeLoopbackPort(),
+                                      {"--http", "127.0.0.1:" + std::to_string(http_port)});
   ASSERT_TRUE(started.ok()) << started.status();
   ServerProcess& server = **started;
+  const rlimit low{kFdLimit, kFdLimit};  // both: the server raises a soft limit at start
+  ASSERT_EQ(prlimit(LockHolder(db), RLIMIT_NOFILE, &low, nullptr), 0) << std::strerror(errno);
   const int grpc_port = std::stoi(server.address().substr(server.address().rfind(':') + 1));
 
   // An HTTP connection that the server accepts now (a later request on the same listener is
@@ -158,7 +158,7 @@ TEST(FaultsProcess, ListenersRecoverFromFileDescriptorExhaustion) {
   ASSERT_THAT(Healthz(http_port), StartsWith("HTTP/1.1 200"));
 
   std::vector<std::unique_ptr<Connection>> idle;
-  for (int i = 0; i < kFdLimit + 32; ++i) {
+  for (rlim_t i = 0; i < kFdLimit + 32; ++i) {
     idle.push_back(std::make_unique<Connection>(grpc_port));
     ASSERT_TRUE(idle.back()->connected());
   }
