@@ -137,23 +137,24 @@ absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
   return absl::OkStatus();
 }
 
-absl::Status StudyManager::RecoverFromCommitFailures() {
-  if (storage_->CommitFailures() == recovered_failures_.load()) return absl::OkStatus();
+void StudyManager::RecoverFromCommitFailures() {
+  if (storage_->CommitFailures() == recovered_failures_.load()) return;
   std::unique_lock registry(registry_mu_);  // no call can lock a study meanwhile
   const int64_t failures = storage_->CommitFailures();
-  if (failures == recovered_failures_.load()) return absl::OkStatus();  // another call did it
+  if (failures == recovered_failures_.load()) return;  // another call did it
   const auto now = std::chrono::steady_clock::now();
-  if (now < next_recovery_) {
-    return absl::UnavailableError(absl::StrCat("storage: a commit failed; writes resume in ",
-                                               (next_recovery_ - now) / std::chrono::milliseconds(1),
-                                               " ms: ", storage_->CommitHealth().message()));
-  }
+  if (now < next_recovery_) return;
   next_recovery_ = now + std::chrono::milliseconds(options_.commit_retry_ms);
   // Storage refuses writes until ResumeWrites, so no study changes while they are re-read.
   for (const auto& [name, entry] : studies_) {
     std::lock_guard lock(entry->mu);
-    NASQ_ASSIGN_OR_RETURN(Study study, storage_->GetStudy(entry->study.id));
-    NASQ_RETURN_IF_ERROR(LoadEntry(std::move(study), *entry));
+    absl::StatusOr<Study> study = storage_->GetStudy(entry->study.id);
+    absl::Status loaded = study.ok() ? LoadEntry(*std::move(study), *entry) : study.status();
+    if (!loaded.ok()) {
+      spdlog::error("storage: cannot re-read study '{}' after a failed commit: {}", name,
+                    loaded.ToString());
+      return;
+    }
   }
   recovered_failures_.store(failures);
   storage_->ResumeWrites();
@@ -161,13 +162,12 @@ absl::Status StudyManager::RecoverFromCommitFailures() {
                studies_.size());
   registry.unlock();
   NotifyWork();  // re-read WAITING trials can be leased
-  return absl::OkStatus();
 }
 
 absl::Status StudyManager::StorageHealth() { return storage_->CommitHealth(); }
 
 absl::StatusOr<StudyManager::LockedEntry> StudyManager::Lock(const std::string& study) {
-  NASQ_RETURN_IF_ERROR(RecoverFromCommitFailures());
+  RecoverFromCommitFailures();
   std::shared_ptr<Entry> entry;
   {
     std::shared_lock lock(registry_mu_);
@@ -202,8 +202,7 @@ std::invoke_result_t<Body, StudyManager::Entry&> StudyManager::InStudy(const std
 }
 
 std::vector<std::shared_ptr<StudyManager::Entry>> StudyManager::Snapshot() {
-  // Still failing: calls on the entries answer with Storage's errors.
-  RecoverFromCommitFailures().IgnoreError();
+  RecoverFromCommitFailures();
   std::vector<std::shared_ptr<Entry>> entries;
   {
     std::shared_lock lock(registry_mu_);
@@ -216,7 +215,7 @@ std::vector<std::shared_ptr<StudyManager::Entry>> StudyManager::Snapshot() {
 }
 
 absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
-  NASQ_RETURN_IF_ERROR(RecoverFromCommitFailures());
+  RecoverFromCommitFailures();
   auto entry = std::make_shared<Entry>();
   NASQ_ASSIGN_OR_RETURN(entry->sampler, CreateSampler(spec));
   NASQ_ASSIGN_OR_RETURN(int64_t id, storage_->CreateStudy(spec, clock_->NowMicros()));
@@ -246,7 +245,7 @@ std::vector<StudySummary> StudyManager::ListStudies() {
 }
 
 absl::Status StudyManager::DeleteStudy(const std::string& study) {
-  NASQ_RETURN_IF_ERROR(RecoverFromCommitFailures());
+  RecoverFromCommitFailures();
   std::unique_lock registry(registry_mu_);
   auto it = studies_.find(study);
   if (it == studies_.end()) return StudyNotFound(study);

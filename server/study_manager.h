@@ -204,11 +204,13 @@ class StudyManager {
   // Fills `entry` from `study` and its stored trials, with a fresh sampler; `entry` is unchanged
   // on error.
   absl::Status LoadEntry(Study study, Entry& entry);
-  // When a commit failed since the last call (Storage::CommitFailures grew), re-reads every
-  // study from Storage, dropping the lost changes from the cache, and resumes Storage's writes.
-  // UNAVAILABLE while options_.commit_retry_ms has not passed since the last re-read, or the
-  // re-read's error. Takes registry_mu_ and every study's lock: call with no lock held.
-  absl::Status RecoverFromCommitFailures();
+  // When a commit failed since the last re-read (Storage::CommitFailures grew) and
+  // options_.commit_retry_ms have passed since it, re-reads every study from Storage, dropping
+  // the lost changes from the cache, and resumes Storage's writes. Otherwise, or when the
+  // re-read fails (logged), Storage keeps refusing writes: calls answer with its error, and
+  // reads stay correct because InStudy waits for the study's latest ticket, which fails when
+  // that change was lost. Takes registry_mu_ and every study's lock: call with no lock held.
+  void RecoverFromCommitFailures();
   // The study's entry, locked; NOT_FOUND when it does not exist (or was deleted meanwhile).
   absl::StatusOr<LockedEntry> Lock(const std::string& study);
   // Every study's entry, by id.
