@@ -52,8 +52,6 @@ class TcpListener {
 
   // The bound port.
   int port() const;
-  // The native handle of the listening socket.
-  int native_handle() { return acceptor_.native_handle(); }
   // OK while accepting works; UNAVAILABLE naming the listener, the error and how long it has
   // been failing while accepts fail (until one succeeds again).
   absl::Status health() const;
