@@ -4,7 +4,6 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace nasq {
@@ -98,54 +97,21 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
 }  // namespace
 
-HttpServer::HttpServer(boost::asio::io_context& io, Handler handler, HttpSecurity security)
-    : acceptor_(io), handler_(std::move(handler)), security_(std::move(security)) {}
+HttpServer::HttpServer(Handler handler, HttpSecurity security)
+    : handler_(std::move(handler)), security_(std::move(security)) {}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(boost::asio::io_context& io,
                                                               const std::string& address,
                                                               Handler handler,
                                                               HttpSecurity security) {
-  const size_t colon = address.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(address.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("http address '", address, "' is not host:port"));
-  }
-  boost::system::error_code error;
-  auto ip = boost::asio::ip::make_address(address.substr(0, colon), error);
-  if (error) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("http address '", address, "': bad host: ", error.message()));
-  }
-  std::unique_ptr<HttpServer> server(
-      new HttpServer(io, std::move(handler), std::move(security)));
-  tcp::endpoint endpoint(ip, static_cast<unsigned short>(port));
-  server->acceptor_.open(endpoint.protocol(), error);
-  if (!error) server->acceptor_.set_option(tcp::acceptor::reuse_address(true), error);
-  if (!error) server->acceptor_.bind(endpoint, error);
-  if (!error) server->acceptor_.listen(boost::asio::socket_base::max_listen_connections, error);
-  if (error) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on http address '", address, "': ", error.message()));
-  }
-  server->Accept();
-  return server;
-}
-
-int HttpServer::port() const { return acceptor_.local_endpoint().port(); }
-
-void HttpServer::Stop() {
-  boost::system::error_code ignored;
-  acceptor_.close(ignored);
-}
-
-void HttpServer::Accept() {
-  acceptor_.async_accept([this](boost::system::error_code error, tcp::socket socket) {
-    if (error) return;  // closed
-    StartSession(std::move(socket));
-    Accept();
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(handler), std::move(security)));
+  HttpServer* self = server.get();
+  auto listener = TcpListener::Start(io, address, "HTTP", [self](tcp::socket socket) {
+    self->StartSession(std::move(socket));
   });
+  if (!listener.ok()) return listener.status();
+  server->listener_ = *std::move(listener);
+  return server;
 }
 
 void HttpServer::StartSession(tcp::socket socket) {

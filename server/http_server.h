@@ -4,7 +4,10 @@
 // connection is closed. With HttpSecurity::tls it serves HTTPS only; with HttpSecurity::auth
 // each request's bearer token is checked first (route "METHOD /path" in auth_role.h): 401 for a
 // missing, unknown or expired token, 403 for a role too low, before the handler is called.
-// Runs on the given io_context's thread; requests are tiny, so handling them inline is fine. Thread-safety: Start/Stop from the owning thread.
+// Runs on the given io_context's thread; requests are tiny, so handling them inline is fine.
+// Connections are accepted by a TcpListener, which keeps retrying while accept fails (e.g. out
+// of file descriptors). Thread-safety: Start/Stop from the owning thread; health() from any
+// thread.
 #ifndef NASQ_SERVER_HTTP_SERVER_H_
 #define NASQ_SERVER_HTTP_SERVER_H_
 
@@ -18,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/auth_authorizer.h"
+#include "server/tcp_listener.h"
 
 namespace nasq {
 
@@ -44,19 +48,20 @@ class HttpServer {
                                                            Handler handler,
                                                            HttpSecurity security = {});
   // The bound port.
-  int port() const;
+  int port() const { return listener_->port(); }
+  // The listener's health (TcpListener::health).
+  absl::Status health() const { return listener_->health(); }
   // Stops accepting (open connections finish).
-  void Stop();
+  void Stop() { listener_->Stop(); }
 
  private:
-  HttpServer(boost::asio::io_context& io, Handler handler, HttpSecurity security);
-  void Accept();
+  HttpServer(Handler handler, HttpSecurity security);
   // Serves one accepted connection (over TLS when security_.tls is set).
   void StartSession(boost::asio::ip::tcp::socket socket);
 
-  boost::asio::ip::tcp::acceptor acceptor_;
-  Handler handler_;
-  HttpSecurity security_;
+  const Handler handler_;
+  const HttpSecurity security_;
+  std::unique_ptr<TcpListener> listener_;
 };
 
 }  // namespace nasq

@@ -5,10 +5,14 @@
 
 #include <CLI/CLI.hpp>
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <spdlog/spdlog.h>
 
 #include "server/nasq_server.h"
 #include "server/security_flags.h"
+#include "server/systemd_watchdog.h"
+#include "storage/db_lock.h"
 
 int main(int argc, char** argv) {
   nasq::ServerOptions options;
@@ -49,12 +53,16 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   nasq::AddSecurityFlags(app, options.security);
   CLI11_PARSE(app, argc, argv);
+  options.watchdog = nasq::WatchdogSettingsFromEnvironment(std::getenv, getpid());
 
   spdlog::set_level(spdlog::level::from_str(options.log_level));
 
   if (check_only) {
     options.full_db_check = true;
-    auto storage = nasq::OpenServerStorage(options, /*create_if_missing=*/false);
+    // A check is not a second server, but it must not read a file that one is changing.
+    auto lock = nasq::DbLock::Acquire(options.db_path);
+    auto storage = lock.ok() ? nasq::OpenServerStorage(options, /*create_if_missing=*/false)
+                             : absl::StatusOr<std::unique_ptr<nasq::Storage>>(lock.status());
     if (!storage.ok()) {
       std::cerr << "nasq-server --check: " << storage.status() << std::endl;
       return EXIT_FAILURE;
@@ -62,6 +70,17 @@ int main(int argc, char** argv) {
     std::cout << options.db_path << ": ok" << std::endl;
     return EXIT_SUCCESS;
   }
+
+  // Every connection costs a file descriptor: allow as many as the hard limit does (the soft
+  // limit is often 1024). Listeners survive running out anyway (server/tcp_listener.h).
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &files);
+  }
+  // Past a file size limit (RLIMIT_FSIZE) a write fails with EFBIG instead of killing the
+  // process: SQLite reports it like a full disk, which the server survives.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   // Block the stop signals in every thread (threads inherit the mask), then wait for them here.
   sigset_t stop_signals;

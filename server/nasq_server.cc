@@ -5,7 +5,9 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "storage/db_lock.h"
 #include "storage/memory_storage.h"
 #include "storage/sqlite_storage.h"
 
@@ -15,6 +17,23 @@ namespace {
 constexpr TrialState kAllStates[] = {TrialState::kWaiting, TrialState::kRunning,
                                      TrialState::kComplete, TrialState::kPruned,
                                      TrialState::kFail};
+
+// Gives an accepted connection to gRPC, set up as gRPC's own listener would set it up: gRPC
+// expects a non-blocking socket (it would block a handler thread in recvmsg otherwise), and
+// without TCP_NODELAY small answers would wait for delayed ACKs.
+void HandOver(boost::asio::ip::tcp::socket socket,
+              grpc::experimental::ExternalConnectionAcceptor& acceptor) {
+  boost::system::error_code error;
+  socket.non_blocking(true, error);
+  if (!error) socket.set_option(boost::asio::ip::tcp::no_delay(true), error);
+  if (error) {
+    spdlog::warn("dropping a gRPC connection: {}", error.message());
+    return;  // closes it
+  }
+  grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters connection;
+  connection.fd = socket.release();  // gRPC owns it from here
+  acceptor.HandleNewConnection(&connection);
+}
 
 absl::Status CheckOptions(const ServerOptions& o) {
   if (o.reaper_tick_ms <= 0) return absl::InvalidArgumentError("reaper_tick_ms: must be > 0");
@@ -71,6 +90,10 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
                                       options.http_address, clock));
   std::unique_ptr<NasqServer> server(new NasqServer(options));
   server->auth_ = security.auth;
+  if (!options.db_path.empty()) {
+    // Before SQLite opens the file: a second server must not even migrate it.
+    NASQ_ASSIGN_OR_RETURN(server->db_lock_, DbLock::Acquire(options.db_path));
+  }
   NASQ_ASSIGN_OR_RETURN(server->storage_, OpenServerStorage(options));
   StudyManagerOptions manager_options;
   manager_options.max_lease_wait_ms = options.max_lease_wait_ms;
@@ -82,8 +105,12 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
       server->manager_.get(), &server->rpc_metrics_, &server->calls_);
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen_address, security.grpc_credentials,
-                           &server->grpc_port_);
+  // gRPC gets its connections from our own listener: gRPC 1.51's listener stops accepting for
+  // good after one failed accept (e.g. EMFILE while out of file descriptors), ours retries.
+  std::shared_ptr<grpc::experimental::ExternalConnectionAcceptor> grpc_acceptor =
+      builder.experimental().AddExternalConnectionAcceptor(
+          grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD,
+          security.grpc_credentials);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
   builder.RegisterService(server->study_service_.get());
@@ -96,11 +123,14 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
                               kMaxIdleHandlerThreads);
   server->grpc_server_ = builder.BuildAndStart();
-  if (server->grpc_server_ == nullptr || server->grpc_port_ == 0) {
-    server->grpc_server_.reset();
-    return absl::UnavailableError(
-        absl::StrCat("cannot listen on gRPC address '", options.listen_address, "'"));
-  }
+  if (server->grpc_server_ == nullptr) return absl::InternalError("cannot start the gRPC server");
+  NASQ_ASSIGN_OR_RETURN(
+      server->grpc_listener_,
+      TcpListener::Start(server->io_, options.listen_address, "gRPC",
+                         [grpc_acceptor](boost::asio::ip::tcp::socket socket) {
+                           HandOver(std::move(socket), *grpc_acceptor);
+                         }));
+  server->grpc_port_ = server->grpc_listener_->port();
 
   server->reaper_ = std::make_unique<LeaseReaper>(
       server->io_, server->manager_.get(), std::chrono::milliseconds(options.reaper_tick_ms));
@@ -110,13 +140,24 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
     NASQ_ASSIGN_OR_RETURN(
         server->http_,
         HttpServer::Start(server->io_, options.http_address, [self](const std::string& target) {
-          if (target == "/healthz") return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+          if (target == "/healthz") {
+            absl::Status health = self->Health();
+            if (health.ok()) return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+            return HttpResponse{503, "text/plain; charset=utf-8",
+                                absl::StrCat("unhealthy: ", health.message(), "\n")};
+          }
           if (target == "/metrics") {
             return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
                                 RenderMetrics(self->manager_->ListStudies(), self->rpc_metrics_)};
           }
           return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
         }, HttpSecurity{security.http_tls, security.auth}));
+  }
+  if (options.watchdog) {
+    NasqServer* self = server.get();
+    server->watchdog_ = std::make_unique<SystemdWatchdog>(server->io_, *options.watchdog,
+                                                          [self] { return self->Health(); });
+    server->watchdog_->Start();
   }
   server->io_thread_ = std::thread([io = &server->io_] {
     auto guard = boost::asio::make_work_guard(*io);
@@ -130,6 +171,17 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
 }
 
 NasqServer::~NasqServer() { Shutdown(); }
+
+absl::Status NasqServer::Health() {
+  std::vector<std::string> problems;
+  for (const absl::Status& status :
+       {grpc_listener_->health(), http_ ? http_->health() : absl::OkStatus(),
+        manager_->StorageHealth()}) {
+    if (!status.ok()) problems.emplace_back(status.message());
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrJoin(problems, "; "));
+}
 
 void NasqServer::Shutdown() {
   if (stopped_) return;
@@ -150,11 +202,14 @@ void NasqServer::Shutdown() {
   }
   io_.stop();  // pending timer and accept handlers are dropped with the io_context
   if (io_thread_.joinable()) io_thread_.join();
+  watchdog_.reset();
   http_.reset();
+  grpc_listener_.reset();
   reaper_.reset();
   grpc_server_.reset();
   manager_.reset();
   storage_.reset();
+  db_lock_.reset();  // only once SQLite has closed the file
   spdlog::info("nasq-server stopped");
 }
 

@@ -5,7 +5,8 @@
 // refused (UNAVAILABLE), in-flight calls get up to options.shutdown_grace_ms to answer, then
 // the gRPC server gets 250 ms to send the answers and closes every connection (idle ones too,
 // which gRPC alone would wait for until the end of the grace period), the reaper and HTTP
-// endpoint stop, and the manager and the storage (closing SQLite cleanly) are destroyed.
+// endpoint stop, the manager and the storage (closing SQLite cleanly) are destroyed, and the
+// database lock is released.
 // Thread-safety: Start/Shutdown/destructor from one owning thread; ports are immutable.
 #ifndef NASQ_SERVER_NASQ_SERVER_H_
 #define NASQ_SERVER_NASQ_SERVER_H_
@@ -27,7 +28,10 @@
 #include "server/server_options.h"
 #include "server/study_manager.h"
 #include "server/study_service.h"
+#include "server/systemd_watchdog.h"
+#include "server/tcp_listener.h"
 #include "server/worker_service.h"
+#include "storage/db_lock.h"
 #include "storage/storage.h"
 
 namespace nasq {
@@ -44,10 +48,12 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenServerStorage(const ServerOptions& 
 
 class NasqServer {
  public:
-  // Opens the storage (SQLite at options.db_path, else in memory), loads every study and
-  // starts serving. Errors: the storage's (e.g. FAILED_PRECONDITION for a non-nasq file),
-  // UNAVAILABLE when an address cannot be bound, INVALID_ARGUMENT for bad options, those of
-  // SetUpSecurity (server_security.h) for TLS and token files.
+  // Locks the database (storage/db_lock.h), opens the storage (SQLite at options.db_path, else
+  // in memory), loads every study and starts serving. Errors: FAILED_PRECONDITION naming the
+  // database when another server holds it; the storage's (e.g. FAILED_PRECONDITION for a
+  // non-nasq file); UNAVAILABLE when an address cannot be bound (also when another socket
+  // listens on it); INVALID_ARGUMENT for bad options; those of SetUpSecurity
+  // (server_security.h) for TLS and token files.
   // `clock` (default: the real clock) must outlive the server.
   static absl::StatusOr<std::unique_ptr<NasqServer>> Start(const ServerOptions& options,
                                                            Clock* clock = RealClock::Default());
@@ -60,6 +66,10 @@ class NasqServer {
   Authorizer* auth() const { return auth_.get(); }
   // gRPC calls being handled now.
   int64_t calls_in_flight() const { return calls_.running(); }
+  // OK, or UNAVAILABLE listing what fails now: a listener that cannot accept connections (e.g.
+  // out of file descriptors), the storage's latest commit (e.g. disk full). /healthz answers
+  // 503 with this message then. Thread-safe.
+  absl::Status Health();
 
   // Stops everything (see the header comment). Idempotent.
   void Shutdown();
@@ -69,6 +79,7 @@ class NasqServer {
 
   const ServerOptions options_;
   std::shared_ptr<Authorizer> auth_;
+  std::unique_ptr<DbLock> db_lock_;  // held while storage_ is open
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<StudyManager> manager_;
   RpcMetrics rpc_metrics_;
@@ -78,8 +89,10 @@ class NasqServer {
   std::unique_ptr<grpc::Server> grpc_server_;
   int grpc_port_ = 0;
   boost::asio::io_context io_;
+  std::unique_ptr<TcpListener> grpc_listener_;  // accepts gRPC's connections
   std::unique_ptr<LeaseReaper> reaper_;
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<SystemdWatchdog> watchdog_;  // when options.watchdog is set
   std::thread io_thread_;
   bool stopped_ = false;
 };

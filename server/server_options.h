@@ -5,11 +5,19 @@
 #define NASQ_SERVER_SERVER_OPTIONS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "server/security_options.h"
 
 namespace nasq {
+
+// systemd's service watchdog, as systemd passes it in the environment (NOTIFY_SOCKET,
+// WATCHDOG_USEC; see server/systemd_watchdog.h).
+struct WatchdogSettings {
+  std::string notify_socket;  // a path, or "@name" for an abstract socket
+  int64_t timeout_us = 0;     // systemd's WatchdogSec
+};
 
 struct ServerOptions {
   // SQLite database file, created when the path does not exist. Empty: in-memory storage,
@@ -40,6 +48,9 @@ struct ServerOptions {
   int64_t shutdown_grace_ms = 2000;
   // TLS, tokens and the loopback-only default (server/security_options.h).
   SecurityOptions security;
+  // The systemd watchdog to notify while the server is healthy (nasq-server reads it from its
+  // environment). Default: none.
+  std::optional<WatchdogSettings> watchdog;
 };
 
 }  // namespace nasq

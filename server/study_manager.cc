@@ -5,6 +5,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -102,32 +104,71 @@ absl::StatusOr<std::unique_ptr<StudyManager>> StudyManager::Create(Storage* stor
 
 absl::Status StudyManager::Load() {
   NASQ_ASSIGN_OR_RETURN(std::vector<Study> studies, storage_->ListStudies());
-  const int64_t loaded_us = clock_->NowMicros();
   for (Study& study : studies) {
     auto entry = std::make_shared<Entry>();
-    absl::StatusOr<std::unique_ptr<Sampler>> sampler = CreateSampler(study.spec);
-    if (!sampler.ok()) {
-      return absl::Status(sampler.status().code(),
-                          absl::StrCat("study '", study.spec.name, "': cannot build its sampler: ",
-                                       sampler.status().message()));
-    }
-    entry->sampler = std::move(*sampler);
-    NASQ_ASSIGN_OR_RETURN(entry->trials, storage_->GetAllTrials(study.id));
-    // The grace period (see the header): the cached deadline only; Storage keeps the stored one.
-    const int64_t grace_deadline = DeadlineAfterMs(loaded_us, study.spec.lease_duration_ms);
-    for (Trial& t : entry->trials) {
-      if (t.lease) t.lease->deadline_us = std::max(t.lease->deadline_us, grace_deadline);
-      entry->Track(t, 1);
-    }
-    entry->consecutive_failures = TrailingFailures(entry->trials);
-    entry->task_kind = TaskKindOf(study.spec.task_json);
-    entry->study = std::move(study);
+    NASQ_RETURN_IF_ERROR(LoadEntry(std::move(study), *entry));
     studies_[entry->name()] = std::move(entry);
   }
   return absl::OkStatus();
 }
 
+absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
+  absl::StatusOr<std::unique_ptr<Sampler>> sampler = CreateSampler(study.spec);
+  if (!sampler.ok()) {
+    return absl::Status(sampler.status().code(),
+                        absl::StrCat("study '", study.spec.name, "': cannot build its sampler: ",
+                                     sampler.status().message()));
+  }
+  NASQ_ASSIGN_OR_RETURN(std::vector<Trial> trials, storage_->GetAllTrials(study.id));
+  entry.sampler = std::move(*sampler);
+  entry.trials = std::move(trials);
+  entry.counts = {};
+  entry.waiting.clear();
+  entry.running.clear();
+  // The grace period (see the header): the cached deadline only; Storage keeps the stored one.
+  const int64_t grace_deadline = DeadlineAfterMs(clock_->NowMicros(), study.spec.lease_duration_ms);
+  for (Trial& t : entry.trials) {
+    if (t.lease) t.lease->deadline_us = std::max(t.lease->deadline_us, grace_deadline);
+    entry.Track(t, 1);
+  }
+  entry.consecutive_failures = TrailingFailures(entry.trials);
+  entry.task_kind = TaskKindOf(study.spec.task_json);
+  entry.study = std::move(study);
+  entry.last_write = 0;
+  return absl::OkStatus();
+}
+
+void StudyManager::RecoverFromCommitFailures() {
+  if (storage_->CommitFailures() == recovered_failures_.load()) return;
+  std::unique_lock registry(registry_mu_);  // no call can lock a study meanwhile
+  const int64_t failures = storage_->CommitFailures();
+  if (failures == recovered_failures_.load()) return;  // another call did it
+  const auto now = std::chrono::steady_clock::now();
+  if (now < next_recovery_) return;
+  next_recovery_ = now + std::chrono::milliseconds(options_.commit_retry_ms);
+  // Storage refuses writes until ResumeWrites, so no study changes while they are re-read.
+  for (const auto& [name, entry] : studies_) {
+    std::lock_guard lock(entry->mu);
+    absl::StatusOr<Study> study = storage_->GetStudy(entry->study.id);
+    absl::Status loaded = study.ok() ? LoadEntry(*std::move(study), *entry) : study.status();
+    if (!loaded.ok()) {
+      spdlog::error("storage: cannot re-read study '{}' after a failed commit: {}", name,
+                    loaded.ToString());
+      return;
+    }
+  }
+  recovered_failures_.store(failures);
+  storage_->ResumeWrites();
+  spdlog::warn("storage: re-read {} studies after a failed commit; accepting writes again",
+               studies_.size());
+  registry.unlock();
+  NotifyWork();  // re-read WAITING trials can be leased
+}
+
+absl::Status StudyManager::StorageHealth() { return storage_->CommitHealth(); }
+
 absl::StatusOr<StudyManager::LockedEntry> StudyManager::Lock(const std::string& study) {
+  RecoverFromCommitFailures();
   std::shared_ptr<Entry> entry;
   {
     std::shared_lock lock(registry_mu_);
@@ -162,6 +203,7 @@ std::invoke_result_t<Body, StudyManager::Entry&> StudyManager::InStudy(const std
 }
 
 std::vector<std::shared_ptr<StudyManager::Entry>> StudyManager::Snapshot() {
+  RecoverFromCommitFailures();
   std::vector<std::shared_ptr<Entry>> entries;
   {
     std::shared_lock lock(registry_mu_);
@@ -174,6 +216,7 @@ std::vector<std::shared_ptr<StudyManager::Entry>> StudyManager::Snapshot() {
 }
 
 absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
+  RecoverFromCommitFailures();
   auto entry = std::make_shared<Entry>();
   NASQ_ASSIGN_OR_RETURN(entry->sampler, CreateSampler(spec));
   NASQ_ASSIGN_OR_RETURN(int64_t id, storage_->CreateStudy(spec, clock_->NowMicros()));
@@ -203,6 +246,7 @@ std::vector<StudySummary> StudyManager::ListStudies() {
 }
 
 absl::Status StudyManager::DeleteStudy(const std::string& study) {
+  RecoverFromCommitFailures();
   std::unique_lock registry(registry_mu_);
   auto it = studies_.find(study);
   if (it == studies_.end()) return StudyNotFound(study);

@@ -17,6 +17,12 @@
 // never handed out. ListStudies is the exception: its counts may include changes still being
 // committed (a few milliseconds).
 //
+// Failed commits (disk full, I/O error): the calls whose changes were in the failed commit
+// answer its error (no false acknowledgement), Storage drops those changes and refuses writes,
+// and the next call re-reads every study from Storage (the durable state) and resumes writes
+// (RecoverFromCommitFailures), so the studies work again as soon as commits succeed, without a
+// restart. StorageHealth() reports the failure meanwhile.
+//
 // Leases: leasing a trial takes the lowest-numbered WAITING trial of the study, else samples new
 // params (numbered densely) and creates the trial RUNNING; the lease of attempt k has epoch k,
 // a fresh random token (server/lease_token.h), its kind (LeaseTrial: worker, Ask: ask) and lasts
@@ -67,6 +73,10 @@ namespace nasq {
 struct StudyManagerOptions {
   // Longest a LeaseTrial call waits for work, whatever the caller asks. Default 30 s.
   int64_t max_lease_wait_ms = 30'000;
+  // After a failed commit (disk full, I/O error), the manager re-reads every study from Storage
+  // and accepts writes again at the next call, but at most once per this period (a disk that
+  // stays full costs one re-read per period, not one per call). Default 1000 ms.
+  int64_t commit_retry_ms = 1000;
 };
 
 // A study with the number of its trials in each state (indexed by TrialState's value).
@@ -200,12 +210,26 @@ class StudyManager {
   // Wakes every waiting LeaseTrial (they return nullopt) and makes later ones return at once.
   void Shutdown();
 
+  // OK while Storage persists changes; else the error of its latest failed commit (until a
+  // commit succeeds again). For health checks.
+  absl::Status StorageHealth();
+
  private:
   struct Entry;        // one study: lock, cached study and trials, sampler
   struct LockedEntry;  // an Entry with its lock held
 
   StudyManager(Storage* storage, Clock* clock, StudyManagerOptions options);
   absl::Status Load();
+  // Fills `entry` from `study` and its stored trials, with a fresh sampler; `entry` is unchanged
+  // on error.
+  absl::Status LoadEntry(Study study, Entry& entry);
+  // When a commit failed since the last re-read (Storage::CommitFailures grew) and
+  // options_.commit_retry_ms have passed since it, re-reads every study from Storage, dropping
+  // the lost changes from the cache, and resumes Storage's writes. Otherwise, or when the
+  // re-read fails (logged), Storage keeps refusing writes: calls answer with its error, and
+  // reads stay correct because InStudy waits for the study's latest ticket, which fails when
+  // that change was lost. Takes registry_mu_ and every study's lock: call with no lock held.
+  void RecoverFromCommitFailures();
   // The study's entry, locked; NOT_FOUND when it does not exist (or was deleted meanwhile).
   absl::StatusOr<LockedEntry> Lock(const std::string& study);
   // Every study's entry, by id.
@@ -252,6 +276,8 @@ class StudyManager {
   uint64_t work_generation_ = 0;
   bool shutdown_ = false;
   std::atomic<uint64_t> lease_cursor_{0};  // round robin over studies
+  std::atomic<int64_t> recovered_failures_{0};  // Storage::CommitFailures() at the last re-read
+  std::chrono::steady_clock::time_point next_recovery_;  // guarded by registry_mu_
 };
 
 }  // namespace nasq

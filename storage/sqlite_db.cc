@@ -137,6 +137,8 @@ absl::Status SqliteDb::SetCheckpointOnClose(bool checkpoint) {
   return SqliteStatus(rc, absl::StrCat(path_, ": setting SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE"), db_);
 }
 
+bool SqliteDb::IsInTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
 void SqliteDb::Rollback() { sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr); }
 
 }  // namespace nasq

@@ -108,6 +108,9 @@ class SqliteDb {
   // Whether closing the last connection to a WAL database copies the WAL into the database
   // file (SQLite's default: true). False leaves the file's bytes as they are.
   absl::Status SetCheckpointOnClose(bool checkpoint);
+  // Whether a transaction is open (false after SQLite rolled one back by itself, as it may on
+  // SQLITE_FULL or SQLITE_IOERR).
+  bool IsInTransaction() const;
 
   const std::string& path() const { return path_; }
 

@@ -13,8 +13,11 @@ SqliteGroupCommit::~SqliteGroupCommit() { CommitOpenTransaction().IgnoreError();
 absl::Status SqliteGroupCommit::BeginWrite() {
   if (!failure_.ok()) {
     return absl::Status(failure_.code(),
-                        absl::StrCat("writes refused since a commit failed (reopen the database): ",
-                                     failure_.message()));
+                        absl::StrCat("writes refused since a commit failed: ", failure_.message()));
+  }
+  if (in_transaction_ && !db_->IsInTransaction()) {
+    LoseOpenTransaction(absl::UnavailableError("SQLite rolled the transaction back"));
+    return failure_;
   }
   if (!in_transaction_) {
     NASQ_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE"));
@@ -24,27 +27,64 @@ absl::Status SqliteGroupCommit::BeginWrite() {
   return db_->Exec("SAVEPOINT write");
 }
 
-absl::Status SqliteGroupCommit::EndWrite(bool keep, CommitTicket* ticket) {
-  if (keep) {
-    NASQ_RETURN_IF_ERROR(db_->Exec("RELEASE write"));
-    *ticket = open_ticket_;
-    return absl::OkStatus();
+absl::Status SqliteGroupCommit::EndWrite(const absl::Status& body_status, CommitTicket* ticket) {
+  absl::Status status = body_status.ok() ? db_->Exec("RELEASE write")
+                                         // Keeps the transaction (and the other writes in it).
+                                         : db_->Exec("ROLLBACK TO write; RELEASE write");
+  if (!db_->IsInTransaction()) {
+    // SQLite rolled the transaction back after an I/O error or a full disk: the other writes
+    // in it are gone too.
+    const absl::Status& cause = body_status.ok() ? status : body_status;
+    LoseOpenTransaction(cause.ok() ? absl::UnavailableError("SQLite rolled the transaction back")
+                                   : cause);
+    return failure_;
   }
-  // Rolling back to the savepoint keeps the transaction (and the other writes in it) open.
-  return db_->Exec("ROLLBACK TO write; RELEASE write");
+  if (body_status.ok() && status.ok()) *ticket = open_ticket_;
+  return status;
+}
+
+void SqliteGroupCommit::LoseOpenTransaction(const absl::Status& error) {
+  if (db_->IsInTransaction()) db_->Exec("ROLLBACK").IgnoreError();
+  in_transaction_ = false;
+  failure_ = error;
+  failures_.fetch_add(1);
+  std::lock_guard lock(sync_mu_);
+  lost_.emplace_back(open_ticket_, error);
+  durable_ = std::max(durable_, open_ticket_);
+  health_ = error;
+  sync_cv_.notify_all();
 }
 
 absl::StatusOr<CommitTicket> SqliteGroupCommit::CommitOpenTransaction() {
-  std::lock_guard<std::mutex> lock(db_mu_);
-  if (!failure_.ok()) return failure_;
-  if (!in_transaction_) return open_ticket_;
-  in_transaction_ = false;
+  std::lock_guard lock(db_mu_);
+  if (!in_transaction_) return committed_ticket_;
   if (absl::Status s = db_->Exec("COMMIT"); !s.ok()) {
-    db_->Exec("ROLLBACK").IgnoreError();  // may already be rolled back by SQLite
-    failure_ = s;
+    LoseOpenTransaction(s);
     return s;
   }
-  return open_ticket_;
+  in_transaction_ = false;
+  committed_ticket_ = open_ticket_;
+  std::lock_guard sync_lock(sync_mu_);
+  health_ = absl::OkStatus();
+  return committed_ticket_;
+}
+
+void SqliteGroupCommit::ResumeWrites() {
+  std::lock_guard lock(db_mu_);
+  failure_ = absl::OkStatus();
+}
+
+absl::Status SqliteGroupCommit::health() {
+  std::lock_guard lock(sync_mu_);
+  return health_;
+}
+
+absl::Status SqliteGroupCommit::LostError(CommitTicket ticket) const {
+  auto it = std::lower_bound(lost_.begin(), lost_.end(), ticket,
+                             [](const auto& lost, CommitTicket t) { return lost.first < t; });
+  if (it == lost_.end() || it->first != ticket) return absl::OkStatus();
+  return absl::Status(it->second.code(),
+                      absl::StrCat("the change was lost, its commit failed: ", it->second.message()));
 }
 
 absl::Status SqliteGroupCommit::WaitDurable(CommitTicket ticket,
@@ -52,7 +92,6 @@ absl::Status SqliteGroupCommit::WaitDurable(CommitTicket ticket,
   const auto grace_end = std::chrono::steady_clock::now() + follower_grace;
   std::unique_lock<std::mutex> lock(sync_mu_);
   while (durable_ < ticket) {
-    if (!sync_failure_.ok()) return sync_failure_;
     if (committing_) {
       sync_cv_.wait(lock);
       continue;
@@ -68,14 +107,10 @@ absl::Status SqliteGroupCommit::WaitDurable(CommitTicket ticket,
     absl::StatusOr<CommitTicket> committed = CommitOpenTransaction();
     lock.lock();
     committing_ = false;
-    if (committed.ok()) {
-      durable_ = std::max(durable_, *committed);
-    } else {
-      sync_failure_ = committed.status();
-    }
+    if (committed.ok()) durable_ = std::max(durable_, *committed);
     sync_cv_.notify_all();
   }
-  return absl::OkStatus();
+  return LostError(ticket);
 }
 
 }  // namespace nasq

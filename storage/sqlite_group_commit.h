@@ -8,18 +8,27 @@
 // since the last commit) while later waiters wait for it, and writes that arrive meanwhile join
 // the next transaction; a waiter given a follower grace lets a caller that writes right after
 // it commit instead, so that one commit covers both. Commits happen in write order, so the
-// durable state is always a prefix of the writes. A failed COMMIT rolls the transaction back
-// and makes the object fail-stop: every later Write and WaitDurable returns that error.
+// durable state is always a prefix of the writes.
+//
+// A failed COMMIT (disk full, I/O error), or SQLite rolling the transaction back by itself
+// after such an error, loses every write of the open transaction: the database is back at its
+// durable state, WaitDurable for those writes' ticket returns the error (always, also later),
+// and every Write is refused with it until ResumeWrites(), so that a caller who cached the lost
+// writes can re-read the database first. health() reports the failure until a commit succeeds.
 //
 // Thread-safety: thread-safe. Write and Read bodies run with the connection mutex held, one at a
 // time; they must use the connection only and must not call back into this object.
 #ifndef NASQ_STORAGE_SQLITE_GROUP_COMMIT_H_
 #define NASQ_STORAGE_SQLITE_GROUP_COMMIT_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "storage/sqlite_db.h"
@@ -46,7 +55,7 @@ class SqliteGroupCommit {
     std::lock_guard<std::mutex> lock(db_mu_);
     if (absl::Status s = BeginWrite(); !s.ok()) return s;
     auto result = body();
-    if (absl::Status s = EndWrite(StatusOf(result).ok(), ticket); !s.ok()) return s;
+    if (absl::Status s = EndWrite(StatusOf(result), ticket); !s.ok()) return s;
     return result;
   }
 
@@ -68,32 +77,53 @@ class SqliteGroupCommit {
     return db_->InTransaction(SqliteDb::TxKind::kRead, std::forward<Body>(body));
   }
 
-  // Returns once every write with a ticket <= `ticket` is committed (see the file comment).
-  // `follower_grace` > 0: another caller is about to write and wait; for that long, wait for a
-  // commit made by someone else before committing (lets the follower's write join the commit).
+  // Returns once every write with a ticket <= `ticket` is committed (see the file comment), or
+  // the commit's error when the write was lost. `follower_grace` > 0: another caller is about
+  // to write and wait; for that long, wait for a commit made by someone else before committing
+  // (lets the follower's write join the commit).
   absl::Status WaitDurable(CommitTicket ticket,
                            std::chrono::microseconds follower_grace = std::chrono::microseconds(0));
+
+  // How many transactions have been lost so far (failed commits and rollbacks by SQLite).
+  int64_t failures() const { return failures_.load(); }
+  // Accepts writes again after a loss (see the file comment). No effect otherwise.
+  void ResumeWrites();
+  // OK, or the error that lost the latest transaction until a later commit succeeds.
+  absl::Status health();
 
  private:
   // With db_mu_ held: opens the write transaction if none is open, then a savepoint.
   absl::Status BeginWrite();
-  // With db_mu_ held: releases the savepoint (keeping the write) or rolls back to it.
-  absl::Status EndWrite(bool keep, CommitTicket* ticket);
+  // With db_mu_ held: releases the savepoint (keeping the write) when `body_status` is OK, else
+  // rolls back to it. When SQLite rolled the whole transaction back meanwhile, records the loss
+  // and returns its error.
+  absl::Status EndWrite(const absl::Status& body_status, CommitTicket* ticket);
   // Takes db_mu_ and commits the open transaction, if any. Returns the ticket now durable, or
-  // the commit's error (after which failure_ is set).
+  // the commit's error (after which the transaction is recorded as lost).
   absl::StatusOr<CommitTicket> CommitOpenTransaction();
+  // With db_mu_ held: the open transaction is gone (its COMMIT failed with `error`, or SQLite
+  // rolled it back after `error`): rolls back what is left, refuses writes, and records its
+  // ticket as lost.
+  void LoseOpenTransaction(const absl::Status& error);
+  // With sync_mu_ held: the error that lost `ticket`, or OK when it was not lost.
+  absl::Status LostError(CommitTicket ticket) const;
 
-  std::mutex db_mu_;  // guards db_, in_transaction_, open_ticket_, failure_
+  std::mutex db_mu_;  // guards db_, in_transaction_, open_ticket_, committed_ticket_, failure_
   std::unique_ptr<SqliteDb> db_;
-  bool in_transaction_ = false;   // a write transaction is open with uncommitted writes
-  CommitTicket open_ticket_ = 0;  // the open transaction's ticket, else the last committed one
-  absl::Status failure_;          // the failed commit; then every write is refused
+  bool in_transaction_ = false;      // a write transaction is open with uncommitted writes
+  CommitTicket open_ticket_ = 0;     // the open (else the latest) transaction's ticket
+  CommitTicket committed_ticket_ = 0;  // the latest committed transaction's ticket
+  absl::Status failure_;             // the latest loss, until ResumeWrites; refuses writes
+  std::atomic<int64_t> failures_{0};
 
-  std::mutex sync_mu_;  // guards durable_, committing_, sync_failure_
+  std::mutex sync_mu_;  // guards durable_, committing_, lost_, health_
   std::condition_variable sync_cv_;
-  CommitTicket durable_ = 0;   // every ticket <= this is committed
-  bool committing_ = false;    // a waiter is committing (the others wait for it)
-  absl::Status sync_failure_;  // copy of failure_ for waiters
+  CommitTicket durable_ = 0;  // every ticket <= this is committed or lost
+  bool committing_ = false;   // a waiter is committing (the others wait for it)
+  // The lost transactions' tickets (increasing) with their errors; one entry per loss, kept so
+  // that a late waiter on a lost ticket never reads success.
+  std::vector<std::pair<CommitTicket, absl::Status>> lost_;
+  absl::Status health_;  // see health()
 };
 
 }  // namespace nasq

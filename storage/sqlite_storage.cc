@@ -314,6 +314,10 @@ class SqliteStorage final : public Storage {
     return commits_.WaitDurable(ticket, kFollowerGrace);
   }
 
+  int64_t CommitFailures() override { return commits_.failures(); }
+  void ResumeWrites() override { commits_.ResumeWrites(); }
+  absl::Status CommitHealth() override { return commits_.health(); }
+
  private:
   // ---- helpers; all run inside a commits_ body (a transaction, the connection mutex held) ----
 

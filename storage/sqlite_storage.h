@@ -9,13 +9,16 @@
 // commit), so once a write method has returned OK, or WaitDurable has for a deferred write, the
 // change survives a crash of the process or of the machine. Writes use group commit
 // (storage/sqlite_group_commit.h): each runs as a savepoint of one open transaction that the
-// first waiter commits for everybody, so concurrent writers share one fsync.
+// first waiter commits for everybody, so concurrent writers share one fsync. A commit that
+// fails (disk full, I/O error) loses the changes of that transaction only: their waiters get
+// the error, and writes are refused until ResumeWrites (see Storage::WaitDurable).
 //
 // Floats round-trip exactly (objective values +-inf as NULL plus a FINITE/INF_POS/INF_NEG type
 // column, intermediate values also NaN, like Optuna), except that -0.0 reads back as 0.0.
 //
-// Only one process should write a database (the server owns it); a second process opening the
-// same file waits up to `busy_timeout_ms` for locks and then fails with UNAVAILABLE.
+// Only one process should write a database (the server owns it and locks it, storage/db_lock.h);
+// a second process opening the same file waits up to `busy_timeout_ms` for locks and then fails
+// with UNAVAILABLE.
 //
 // Thread-safety: the returned Storage is thread-safe; one connection is shared behind a mutex,
 // so statements are serialised, but a commit's fsync is shared by every writer waiting for it.

@@ -105,10 +105,11 @@ class Storage {
                                            CommitTicket* ticket) = 0;
 
   // Returns once every change whose ticket is <= `ticket` is durable; the storage commits the
-  // pending changes of all callers together. When the commit fails, returns its error
-  // (UNAVAILABLE / INTERNAL): the pending changes are lost and the storage refuses every later
-  // write with that error (fail-stop: callers may have seen the lost changes; reopen the storage
-  // to continue from the durable state).
+  // pending changes of all callers together. When the commit fails (disk full, I/O error),
+  // returns its error (UNAVAILABLE / INTERNAL), now and for every later wait on that ticket:
+  // the pending changes are lost, the storage is back at its durable state, and it refuses
+  // every write with that error until ResumeWrites() (callers may have seen the lost changes,
+  // so they re-read what they cached first).
   virtual absl::Status WaitDurable(CommitTicket ticket) = 0;
   // WaitDurable for a caller that knows another caller will call WaitDurable with a ticket >=
   // `ticket` very soon (e.g. it is queued on the same lock, about to write): waits preferably
@@ -117,6 +118,16 @@ class Storage {
   virtual absl::Status WaitDurableBeforeFollowers(CommitTicket ticket) {
     return WaitDurable(ticket);
   }
+
+  // How many commits have failed (losing their changes) so far; 0 for storages whose commits
+  // cannot fail (the default).
+  virtual int64_t CommitFailures() { return 0; }
+  // After failed commits (see WaitDurable), accepts writes again. The caller must have dropped
+  // whatever it derived from the lost changes (e.g. re-read its cache). No effect otherwise.
+  virtual void ResumeWrites() {}
+  // OK, or the error of the latest failed commit until a later commit succeeds (for health
+  // checks: the storage cannot persist changes now).
+  virtual absl::Status CommitHealth() { return absl::OkStatus(); }
 };
 
 }  // namespace nasq
