@@ -100,7 +100,7 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
   NASQ_ASSIGN_OR_RETURN(server->manager_,
                         StudyManager::Create(server->storage_.get(), clock, manager_options));
   server->study_service_ = std::make_unique<StudyServiceImpl>(
-      server->manager_.get(), &server->rpc_metrics_, &server->calls_);
+      server->manager_.get(), &server->rpc_metrics_, &server->calls_, server->auth_.get());
   server->worker_service_ = std::make_unique<WorkerServiceImpl>(
       server->manager_.get(), &server->rpc_metrics_, &server->calls_);
 

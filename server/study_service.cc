@@ -10,6 +10,7 @@
 #include "proto/convert.h"
 #include "proto/resource_names.h"
 #include "server/rpc_util.h"
+#include "server/server_security.h"
 #include "server/task_validation.h"
 
 namespace nasq {
@@ -172,9 +173,12 @@ grpc::Status StudyServiceImpl::Ask(grpc::ServerContext*, const v1::AskRequest* r
   });
 }
 
-grpc::Status StudyServiceImpl::Tell(grpc::ServerContext*, const v1::TellRequest* request,
+grpc::Status StudyServiceImpl::Tell(grpc::ServerContext* context, const v1::TellRequest* request,
                                     v1::Trial* response) {
   return RunRpc(metrics_, calls_, "Tell", [&]() -> absl::Status {
+    if (request->force() && !CallerHasRole(auth_, *context, Role::kAdmin)) {
+      return absl::PermissionDeniedError("force: needs the admin role");
+    }
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     NASQ_RETURN_IF_ERROR(
         ValidateTextMap(request->user_attrs(), "user_attrs", limits::kMaxAttrValueBytes));

@@ -10,6 +10,7 @@
 
 #include "nasq/v1/study_service.grpc.pb.h"
 #include "server/in_flight_calls.h"
+#include "server/auth_authorizer.h"
 #include "server/rpc_metrics.h"
 #include "server/study_manager.h"
 
@@ -20,8 +21,11 @@ v1::Study StudySummaryToProto(const StudySummary& summary);
 
 class StudyServiceImpl final : public v1::StudyService::Service {
  public:
-  StudyServiceImpl(StudyManager* manager, RpcMetrics* metrics, InFlightCalls* calls)
-      : manager_(*manager), metrics_(*metrics), calls_(*calls) {}
+  // `auth` (may be null: no token authentication) decides who may Tell with `force`: only
+  // callers with the admin role (PERMISSION_DENIED otherwise).
+  StudyServiceImpl(StudyManager* manager, RpcMetrics* metrics, InFlightCalls* calls,
+                   Authorizer* auth = nullptr)
+      : manager_(*manager), metrics_(*metrics), calls_(*calls), auth_(auth) {}
 
   grpc::Status CreateStudy(grpc::ServerContext*, const v1::CreateStudyRequest* request,
                            v1::Study* response) override;
@@ -48,6 +52,7 @@ class StudyServiceImpl final : public v1::StudyService::Service {
   StudyManager& manager_;
   RpcMetrics& metrics_;
   InFlightCalls& calls_;
+  Authorizer* const auth_;
 };
 
 }  // namespace nasq

@@ -54,6 +54,11 @@ const std::vector<Rpc>& AllRpcs() {
        [](const NasqClient& c) {
          return c.Tell("nope", 0, v1::TRIAL_STATE_COMPLETE, {1.0}).status();
        }},
+      {"Tell --force", Needs::kAdmin,
+       [](const NasqClient& c) {
+         return c.Tell("nope", 0, v1::TRIAL_STATE_COMPLETE, {1.0}, TellOptions{.force = true})
+             .status();
+       }},
       {"LeaseTrial", Needs::kWorker,
        [](const NasqClient& c) { return c.LeaseTrial({}).status(); }},
       {"Heartbeat", Needs::kWorker, [](const NasqClient& c) { return c.Heartbeat({}).status(); }},
