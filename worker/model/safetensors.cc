@@ -167,7 +167,10 @@ absl::StatusOr<SafetensorsContents> ParseSafetensors(std::string_view bytes) {
     }
     covered = entry.end;
     torch::Tensor tensor = torch::empty(entry.shape, torch::TensorOptions().dtype(entry.type));
-    std::memcpy(tensor.data_ptr(), buffer.data() + entry.begin, entry.end - entry.begin);
+    // An empty tensor has no storage: memcpy from or to its null data_ptr() is undefined.
+    if (entry.end > entry.begin) {
+      std::memcpy(tensor.data_ptr(), buffer.data() + entry.begin, entry.end - entry.begin);
+    }
     contents.tensors.emplace(entry.name, std::move(tensor));
   }
   if (covered != buffer.size()) {

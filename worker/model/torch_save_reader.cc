@@ -373,13 +373,16 @@ absl::StatusOr<PyRef> PickleMachine::LoadStorage(const PyValue& pid) {
         absl::StrCat("torch.save file: storage record ", record, " missing"));
   }
   auto [data, size] = archive_.getRecord(record);
-  torch::Tensor flat = torch::empty({numel}, torch::TensorOptions().dtype(type.storage_type));
-  if (size != static_cast<size_t>(numel) * flat.element_size()) {
+  // numel comes from the file: compare it with the record before allocating anything.
+  const size_t element_size = c10::elementSize(type.storage_type);
+  if (size % element_size != 0 || static_cast<uint64_t>(numel) != size / element_size) {
     return absl::InvalidArgumentError(absl::StrCat("torch.save file: storage ", record, " has ",
-                                                   size, " bytes, expected ",
-                                                   numel * flat.element_size()));
+                                                   size, " bytes, expected ", numel,
+                                                   " elements of ", element_size, " bytes"));
   }
-  std::memcpy(flat.data_ptr(), data.get(), size);
+  torch::Tensor flat = torch::empty({numel}, torch::TensorOptions().dtype(type.storage_type));
+  // An empty storage has no data: memcpy to its null data_ptr() is undefined.
+  if (size > 0) std::memcpy(flat.data_ptr(), data.get(), size);
   auto storage = Make(PyValue::Kind::kStorage);
   storage->tensor = std::move(flat);
   storages_[key] = storage;
@@ -414,10 +417,13 @@ absl::StatusOr<torch::Tensor> RebuildTensor(const PyValue& storage, const PyValu
   for (size_t i = 0; i < sizes.size(); ++i) {
     if (sizes[i] < 0 || strides[i] < 0)
       return absl::InvalidArgumentError("torch.save file: negative size or stride");
-    if (sizes[i] == 0)
+    int64_t span = 0;
+    if (sizes[i] == 0) {
       empty = true;
-    else
-      last += (sizes[i] - 1) * strides[i];
+    } else if (__builtin_mul_overflow(sizes[i] - 1, strides[i], &span) ||
+               __builtin_add_overflow(last, span, &last)) {
+      return absl::InvalidArgumentError("torch.save file: tensor size/stride/offset overflows");
+    }
   }
   if (empty) return torch::empty(sizes, storage.tensor.options());
   if (last >= storage.tensor.numel()) {

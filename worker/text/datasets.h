@@ -55,10 +55,15 @@ struct TabularOptions {
   // Column or JSON key holding the label (default "label").
   std::string label_field = "label";
   // Declared label set: a record's label (as a string, JSON numbers in decimal) must be one of
-  // these; label i is label_set[i]. Empty: labels must be integers 0..K-1 and label_names
-  // become "0".."K-1" for K = max + 1.
+  // these; label i is label_set[i]. Empty: labels must be integers 0..K-1 (at most
+  // kMaxIntegerLabel) and label_names become "0".."K-1" for K = max + 1.
   std::vector<std::string> label_set;
 };
+
+// The largest integer label LoadTabular accepts without a declared label set: every label up
+// to the largest one gets a name (and a classifier output), so an unbounded one would allocate
+// without limit.
+inline constexpr int kMaxIntegerLabel = 65535;
 
 // Reads one CSV (RFC 4180: quoted fields, "" escapes, embedded commas/newlines, CRLF), TSV (tab
 // separated, same quoting) or JSONL file with a header row (CSV/TSV). Example ids are

@@ -49,6 +49,11 @@ class LabelMapper {
           absl::StrCat(Where(path, record.line), ": label \"", record.label,
                        "\" is not a non-negative integer (declare a label set for named labels)"));
     }
+    if (label > kMaxIntegerLabel) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          Where(path, record.line), ": label ", label, " is above the largest integer label ",
+          kMaxIntegerLabel, " (declare a label set for more classes)"));
+    }
     max_label_ = std::max(max_label_, label);
     return label;
   }

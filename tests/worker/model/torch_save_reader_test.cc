@@ -37,6 +37,29 @@ torch.save([torch.ones(2)], out + "/list.bin")
 torch.save({"a": 3}, out + "/int_value.bin")
 torch.save({"a": torch.ones(2, dtype=torch.complex64)}, out + "/complex.bin")
 open(out + "/garbage.bin", "wb").write(b"not a zip file at all")
+
+# Found by fuzz/torch_save_fuzzer: a pickle whose tensor sizes, strides or offset overflow int64,
+# or whose storage numel does not match its 64-byte record.
+import io, pickle
+class Storage: pass
+class Tensor:
+    def __init__(self, args): self.args = args
+    def __reduce__(self): return (torch._utils._rebuild_tensor_v2, self.args)
+def write_pickled(name, numel, size, stride, offset=0):
+    storage = Storage()
+    class Pickler(pickle.Pickler):
+        def persistent_id(self, obj):
+            return ("storage", torch.FloatStorage, "0", "cpu", numel) if obj is storage else None
+    data = io.BytesIO()
+    args = (storage, offset, size, stride, False, collections.OrderedDict())
+    Pickler(data, protocol=2).dump({"w": Tensor(args)})
+    writer = torch._C.PyTorchFileWriter(out + "/" + name)
+    writer.write_record("data.pkl", data.getvalue(), len(data.getvalue()))
+    writer.write_record("data/0", bytes(64), 64)
+    writer.write_end_of_file()
+write_pickled("stride_overflow.bin", 16, (2**62,), (4,))
+write_pickled("offset_overflow.bin", 16, (2,), (1,), 2**63 - 1)
+write_pickled("huge_storage.bin", 2**61, (1,), (1,))
 )py";
 
 class TorchSaveReaderTest : public ::testing::Test {
@@ -88,6 +111,9 @@ TEST_F(TorchSaveReaderTest, RefusesWhatItCannotRead) {
       {"list.bin", "not a dict"},
       {"int_value.bin", "not a str -> tensor pair"},
       {"complex.bin", "storage class torch.ComplexFloatStorage"},
+      {"stride_overflow.bin", "tensor size/stride/offset overflows"},
+      {"offset_overflow.bin", "tensor size/stride/offset overflows"},
+      {"huge_storage.bin", "has 64 bytes, expected 2305843009213693952 elements of 4 bytes"},
   };
   for (const auto& [file, message] : cases) {
     auto sd = ReadTorchSaveStateDict(*dir_ / file);

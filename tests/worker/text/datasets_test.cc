@@ -204,6 +204,14 @@ TEST(Tabular, ErrorsNameFileLineAndProblem) {
        {},
        absl::StatusCode::kInvalidArgument,
        {":2", "\"-1\""}},
+      // Found by fuzz/tabular_fuzzer: label_names got one entry per integer up to the label
+      // (2e9 strings: out of memory; 2147483647 overflowed the loop).
+      {"huge_integer_label",
+       "a.csv",
+       "text,label\nx,1\ny,2000000000\n",
+       {},
+       absl::StatusCode::kInvalidArgument,
+       {":3", "2000000000", "65535"}},
       {"missing_column",
        "a.csv",
        "body,label\nx,1\n",
