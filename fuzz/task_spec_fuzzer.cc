@@ -1,13 +1,13 @@
 // fuzz/task_spec_fuzzer.cc: libFuzzer target for a worker's task section and trial params
-// (worker/pipeline/task_spec.h, param_binding.h). The input is the task JSON, optionally
+// (task/task_spec.h, task/param_binding.h). The input is the task JSON, optionally
 // followed by a NUL byte and a JSON object of trial params; whatever parses is bound and its
 // produced metric names and compression range are computed, as a worker does on a lease.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
-#include "worker/pipeline/param_binding.h"
-#include "worker/pipeline/task_spec.h"
+#include "task/param_binding.h"
+#include "task/task_spec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 all_targets=(spec_yaml spec_json convert task_spec safetensors torch_save wordpiece tabular)
 # Largest input per target: big enough for the largest seed, small enough to keep every target
-# fast (and below the std::regex recursion depth in today's task spec parser).
+# fast.
 declare -A max_len=(
   [spec_yaml]=4096 [spec_json]=8192 [convert]=4096 [task_spec]=4096
   [safetensors]=4096 [torch_save]=4096 [wordpiece]=2048 [tabular]=2048

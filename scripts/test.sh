@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is needed, builds everything, runs every test with
-# ctest, then runs every fuzz target briefly (scripts/fuzz.sh, about a minute in all).
+# The README's test command: installs what is needed, builds everything, runs every fuzz target
+# briefly (scripts/fuzz.sh, about a minute in all), then runs every test with ctest.
 # Usage: scripts/test.sh  (BUILD_DIR overrides the build folder, default build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,5 +9,5 @@ scripts/fetch-data.sh
 build_dir=${BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build_dir" -j"$(nproc)"
-ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)"
 scripts/fuzz.sh --seconds 7
+ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)"
