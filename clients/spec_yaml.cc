@@ -589,7 +589,7 @@ class SpecParser {
     if (node.IsNull()) return absl::OkStatus();
     if (!node.IsMap()) return Error(node, "task", "expected a mapping, got " + Describe(node));
     NASQ_ASSIGN_OR_RETURN(nlohmann::ordered_json task, YamlToJson(node, "task", JsonErrorFn()));
-    NASQ_ASSIGN_OR_RETURN(spec.task_json, DumpJson(task, node, "task"));
+    spec.task_json = task.dump();  // YamlToJson refused invalid UTF-8, on which dump throws
     return absl::OkStatus();
   }
 
@@ -599,21 +599,8 @@ class SpecParser {
     }
     NASQ_ASSIGN_OR_RETURN(nlohmann::ordered_json attrs,
                           YamlToJson(node, "user_attrs", JsonErrorFn()));
-    for (const auto& [key, value] : attrs.items()) {
-      NASQ_ASSIGN_OR_RETURN(spec.user_attrs[key], DumpJson(value, node, "user_attrs." + key));
-    }
+    for (const auto& [key, value] : attrs.items()) spec.user_attrs[key] = value.dump();
     return absl::OkStatus();
-  }
-
-  // The JSON text of `json`; INVALID_ARGUMENT at `node` naming `path` when one of its strings is
-  // not valid UTF-8 (which JSON text cannot hold; nlohmann's dump throws on it).
-  absl::StatusOr<std::string> DumpJson(const nlohmann::ordered_json& json, const YAML::Node& node,
-                                       const std::string& path) const {
-    try {
-      return json.dump();
-    } catch (const nlohmann::json::type_error&) {
-      return Error(node, path, "holds a string that is not valid UTF-8");
-    }
   }
 
   // Rewrites a core/ validation error ("space.params[2] (lr): ...", "sampler.tpe.group: ...")

@@ -203,10 +203,10 @@ TEST(SpecYaml, RejectsBadSpecsWithOneLineErrors) {
       {"missing space", "name: s\n", "space: required field is missing"},
       // Found by fuzz/spec_yaml_fuzzer: nlohmann's dump threw on these and the CLI aborted.
       {"invalid utf-8 in task", "name: s\nspace: {params: {x: [1]}}\ntask: {kind: \"a\xff\"}\n",
-       "bad.yaml:3:7: task: holds a string that is not valid UTF-8"},
+       "bad.yaml:3:14: task.kind: must be valid UTF-8"},
       {"invalid utf-8 in user_attrs",
        "name: s\nspace: {params: {x: [1]}}\nuser_attrs: {owner: [\"\xc3\x28\"]}\n",
-       "user_attrs.owner: holds a string that is not valid UTF-8"},
+       "bad.yaml:3:22: user_attrs.owner[0]: must be valid UTF-8"},
       {"bad low", WithParams("    lr: {type: float, low: abc, high: 1}\n"),
        "bad.yaml:4:28: space.params.lr.low: expected a number, got \"abc\""},
       {"int low not integer", WithParams("    n: {type: int, low: 1.5, high: 4}\n"),
