@@ -2,6 +2,7 @@
 
 #include <caffe2/serialize/inline_container.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -40,6 +41,8 @@ struct PyValue {
   double real = 0.0;
   std::string text;          // string; "module.name" for a global
   std::vector<PyRef> items;  // tuple/list; dict as key, value, key, value, ...
+  int depth = 0;             // 1 + the largest depth of `items`; 0 for a value without items
+  bool contained = false;    // whether it is in the `items` of another value
   torch::ScalarType storage_type = torch::kFloat32;  // global of a storage class
   torch::Tensor tensor;                              // flat storage or rebuilt tensor
 };
@@ -66,6 +69,10 @@ absl::Status Unsupported(std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat("torch.save file: ", std::string(what),
                                                  " is not supported (only dicts of tensors)"));
 }
+
+// Deepest nesting of tuples, lists and dicts accepted. A state dict nests at most a few levels;
+// the bound keeps the recursive searches and destructors of PyValue off the end of the stack.
+constexpr int kMaxNesting = 100;
 
 // Interprets the pickle of one torch.save archive.
 class PickleMachine {
@@ -142,18 +149,18 @@ class PickleMachine {
     value->text = std::string(s);
     stack_.push_back(value);
   }
-  void PushTuple(std::vector<PyRef> items) {
+  absl::Status PushTuple(std::vector<PyRef> items) {
     auto value = Make(PyValue::Kind::kTuple);
-    value->items = std::move(items);
+    NASQ_RETURN_IF_ERROR(Contain(*value, std::move(items)));
     stack_.push_back(value);
+    return absl::OkStatus();
   }
   absl::Status PushTupleOf(size_t n) {
     std::vector<PyRef> items(n);
     for (size_t i = n; i-- > 0;) {
       NASQ_ASSIGN_OR_RETURN(items[i], Pop());
     }
-    PushTuple(std::move(items));
-    return absl::OkStatus();
+    return PushTuple(std::move(items));
   }
   absl::Status PushGlobal(const std::string& module, const std::string& name) {
     auto value = Make(PyValue::Kind::kGlobal);
@@ -176,12 +183,30 @@ class PickleMachine {
     stack_.push_back(it->second);
     return absl::OkStatus();
   }
+  // Appends to the list or dict on top of the stack. Python's pickler fills a container before
+  // it puts it in another, so a container that is already inside another, or an item that is the
+  // container itself, is refused: this keeps the shared_ptr graph acyclic (a cycle would never be
+  // freed) and every `depth` final.
   absl::Status AddItems(std::vector<PyRef> items, bool dict) {
     NASQ_ASSIGN_OR_RETURN(PyRef target, Top(dict ? PyValue::Kind::kDict : PyValue::Kind::kList,
                                             dict ? "SETITEMS" : "APPENDS"));
     if (dict && items.size() % 2 != 0)
       return absl::InvalidArgumentError("torch.save pickle: odd SETITEMS");
-    for (auto& item : items) target->items.push_back(std::move(item));
+    if (target->contained) return Unsupported("a container changed after it was put in another");
+    for (const auto& item : items) {
+      if (item == target) return Unsupported("a container that contains itself");
+    }
+    return Contain(*target, std::move(items));
+  }
+  // Appends `items` to `container`, refusing nesting deeper than kMaxNesting.
+  static absl::Status Contain(PyValue& container, std::vector<PyRef> items) {
+    for (auto& item : items) {
+      if (item->depth + 1 > kMaxNesting)
+        return Unsupported(absl::StrCat("nesting deeper than ", kMaxNesting, " levels"));
+      container.depth = std::max(container.depth, item->depth + 1);
+      item->contained = true;
+      container.items.push_back(std::move(item));
+    }
     return absl::OkStatus();
   }
 
@@ -214,12 +239,10 @@ absl::Status PickleMachine::Step(uint8_t opcode) {
       stack_.push_back(Make(PyValue::Kind::kList));
       return absl::OkStatus();
     case ')':
-      PushTuple({});
-      return absl::OkStatus();
+      return PushTuple({});
     case 't': {
       NASQ_ASSIGN_OR_RETURN(auto items, PopToMark());
-      PushTuple(std::move(items));
-      return absl::OkStatus();
+      return PushTuple(std::move(items));
     }
     case 0x85:
       return PushTupleOf(1);

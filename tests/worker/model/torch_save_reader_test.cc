@@ -45,6 +45,11 @@ class Storage: pass
 class Tensor:
     def __init__(self, args): self.args = args
     def __reduce__(self): return (torch._utils._rebuild_tensor_v2, self.args)
+def write_archive(name, pickled):
+    writer = torch._C.PyTorchFileWriter(out + "/" + name)
+    writer.write_record("data.pkl", pickled, len(pickled))
+    writer.write_record("data/0", bytes(64), 64)
+    writer.write_end_of_file()
 def write_pickled(name, numel, size, stride, offset=0):
     storage = Storage()
     class Pickler(pickle.Pickler):
@@ -53,13 +58,22 @@ def write_pickled(name, numel, size, stride, offset=0):
     data = io.BytesIO()
     args = (storage, offset, size, stride, False, collections.OrderedDict())
     Pickler(data, protocol=2).dump({"w": Tensor(args)})
-    writer = torch._C.PyTorchFileWriter(out + "/" + name)
-    writer.write_record("data.pkl", data.getvalue(), len(data.getvalue()))
-    writer.write_record("data/0", bytes(64), 64)
-    writer.write_end_of_file()
+    write_archive(name, data.getvalue())
 write_pickled("stride_overflow.bin", 16, (2**62,), (4,))
 write_pickled("offset_overflow.bin", 16, (2,), (1,), 2**63 - 1)
 write_pickled("huge_storage.bin", 2**61, (1,), (1,))
+
+# Found by the long fuzz run: reference cycles leaked the reader's shared_ptr graph.
+itself = {}
+itself["me"] = itself
+write_archive("self_cycle.bin", pickle.dumps(itself, protocol=2))
+inner = []
+outer = {"inner": inner}
+inner.append(outer)
+write_archive("two_cycle.bin", pickle.dumps(outer, protocol=2))
+deep = []
+for _ in range(150): deep = [deep]
+write_archive("deep.bin", pickle.dumps({"deep": deep}, protocol=2))
 )py";
 
 class TorchSaveReaderTest : public ::testing::Test {
@@ -114,6 +128,9 @@ TEST_F(TorchSaveReaderTest, RefusesWhatItCannotRead) {
       {"stride_overflow.bin", "tensor size/stride/offset overflows"},
       {"offset_overflow.bin", "tensor size/stride/offset overflows"},
       {"huge_storage.bin", "has 64 bytes, expected 2305843009213693952 elements of 4 bytes"},
+      {"self_cycle.bin", "a container that contains itself"},
+      {"two_cycle.bin", "a container changed after it was put in another"},
+      {"deep.bin", "nesting deeper than 100 levels"},
   };
   for (const auto& [file, message] : cases) {
     auto sd = ReadTorchSaveStateDict(*dir_ / file);
