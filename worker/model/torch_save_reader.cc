@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "worker/model/zip_directory.h"
 
 namespace nasq {
 namespace {
@@ -480,12 +481,30 @@ absl::StatusOr<PyRef> PickleMachine::Reduce(const PyValue& callable, const PyVal
   return Unsupported(absl::StrCat("the Python callable ", name));
 }
 
+absl::Status NotTorchSaveArchive(const std::filesystem::path& path, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(
+      path.string(),
+      " is not a zip-format torch.save archive (legacy pre-1.6 files are not supported): ", why));
+}
+
 }  // namespace
 
 absl::StatusOr<TensorMap> ReadTorchSaveStateDict(const std::filesystem::path& path) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error)) {
     return absl::NotFoundError(absl::StrCat("no file ", path.string()));
+  }
+  // PyTorchStreamReader allocates what a record declares before reading it: bound every
+  // declared size by the file's before handing the file over.
+  auto entries = ReadZipDirectory(path);
+  if (!entries.ok()) return NotTorchSaveArchive(path, entries.status().message());
+  const uint64_t file_size = std::filesystem::file_size(path, error);
+  for (const ZipEntry& entry : *entries) {
+    if (entry.uncompressed_size > file_size) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path.string(), ": zip entry ", entry.name, " declares ",
+                       entry.uncompressed_size, " bytes in a file of ", file_size, " bytes"));
+    }
   }
   try {
     caffe2::serialize::PyTorchStreamReader archive(path.string());
@@ -521,11 +540,7 @@ absl::StatusOr<TensorMap> ReadTorchSaveStateDict(const std::filesystem::path& pa
     }
     return tensors;
   } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path.string(),
-                     " is not a zip-format torch.save archive (legacy pre-1.6 files "
-                     "are not supported): ",
-                     e.what_without_backtrace()));
+    return NotTorchSaveArchive(path, e.what_without_backtrace());
   }
 }
 

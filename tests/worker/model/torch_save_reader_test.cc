@@ -1,4 +1,5 @@
 #include "worker/model/torch_save_reader.h"
+#include "worker/model/zip_directory.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -74,6 +75,18 @@ write_archive("two_cycle.bin", pickle.dumps(outer, protocol=2))
 deep = []
 for _ in range(150): deep = [deep]
 write_archive("deep.bin", pickle.dumps({"deep": deep}, protocol=2))
+
+# Found by the long fuzz run: a central directory that declares a 4 GiB data.pkl made LibTorch's
+# zip reader allocate it.
+import struct
+raw = bytearray(open(out + "/plain_dict.bin", "rb").read())
+entry = raw.find(b"PK\x01\x02")
+while entry >= 0:
+    name_size = struct.unpack_from("<H", raw, entry + 28)[0]
+    if raw[entry + 46:entry + 46 + name_size].endswith(b"/data.pkl"):
+        struct.pack_into("<I", raw, entry + 24, 0xFFFFFFF0)
+    entry = raw.find(b"PK\x01\x02", entry + 4)
+open(out + "/forged_size.bin", "wb").write(raw)
 )py";
 
 class TorchSaveReaderTest : public ::testing::Test {
@@ -118,6 +131,19 @@ TEST_F(TorchSaveReaderTest, ReadsPlainDict) {
   EXPECT_TRUE(torch::equal(sd->at("a"), torch::ones({2})));
 }
 
+TEST_F(TorchSaveReaderTest, ZipDirectoryListsTheArchiveRecords) {
+  auto entries = ReadZipDirectory(*dir_ / "plain_dict.bin");
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  std::vector<std::string> names;
+  for (const ZipEntry& entry : *entries) {
+    names.push_back(entry.name.substr(entry.name.find('/') + 1));
+    EXPECT_LE(entry.uncompressed_size, std::filesystem::file_size(*dir_ / "plain_dict.bin"));
+  }
+  EXPECT_THAT(names, ::testing::IsSupersetOf({"data.pkl", "data/0"}));
+  EXPECT_THAT(std::string(ReadZipDirectory(*dir_ / "garbage.bin").status().message()),
+              HasSubstr("not a readable zip archive (too short)"));
+}
+
 TEST_F(TorchSaveReaderTest, RefusesWhatItCannotRead) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"legacy.bin", "legacy"},
@@ -131,6 +157,7 @@ TEST_F(TorchSaveReaderTest, RefusesWhatItCannotRead) {
       {"self_cycle.bin", "a container that contains itself"},
       {"two_cycle.bin", "a container changed after it was put in another"},
       {"deep.bin", "nesting deeper than 100 levels"},
+      {"forged_size.bin", "data.pkl declares 4294967280 bytes in a file of"},
   };
   for (const auto& [file, message] : cases) {
     auto sd = ReadTorchSaveStateDict(*dir_ / file);
