@@ -1,6 +1,6 @@
 // clients/output_format.h: renders records (JSON objects) as the `nasq` CLI's output formats.
 //
-// Formats follow Optuna's CLI (tpe.md section 7): `table` is an ASCII box (`+---+`, `|`) with
+// Formats follow Optuna's CLI (docs/tpe.md section 7): `table` is an ASCII box (`+---+`, `|`) with
 // numeric columns right-aligned and the rest left-aligned, null printing as blank; `json` is a
 // list of objects (or one object for single-record commands); `yaml` the same as a YAML
 // document; `csv` one header row and one row per record. Table and CSV flatten nested values

@@ -1,6 +1,6 @@
 // core/distribution.h: parameter distributions and the internal/external value representation.
 //
-// Semantics follow Optuna's distributions (../shared/reference/tpe.md section 4):
+// Semantics follow Optuna's distributions (docs/tpe.md section 4):
 //   * FloatDistribution(low, high, log, step): internal value = the float itself.
 //   * IntDistribution(low, high, log, step=1): internal value = the integer as a double.
 //   * CategoricalDistribution(choices): internal value = the index into `choices` as a double.

@@ -1,7 +1,7 @@
 // core/status_macros.h: helpers for propagating absl::Status / absl::StatusOr<T>.
 //
-// Errors cross module boundaries as absl::Status (see design.md, conventions). These macros keep
-// the early-return pattern short. Thread-safety: macros only; no state.
+// Errors cross module boundaries as absl::Status (docs/design.md, "Conventions"). These macros
+// keep the early-return pattern short. Thread-safety: macros only; no state.
 #ifndef NASQ_CORE_STATUS_MACROS_H_
 #define NASQ_CORE_STATUS_MACROS_H_
 

@@ -25,7 +25,7 @@ enum class SamplerKind { kRandom = 1, kGrid = 2, kTpe = 3 };
 const char* SamplerKindName(SamplerKind k);  // "random" / "grid" / "tpe"
 std::optional<SamplerKind> ParseSamplerKind(const std::string& s);
 
-// TPE options with Optuna 4.9 defaults (tpe.md 1.1).
+// TPE options with Optuna 4.9 defaults (docs/tpe.md 1.1).
 struct TpeOptions {
   int n_startup_trials = 10;
   int n_ei_candidates = 24;

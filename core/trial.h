@@ -1,6 +1,6 @@
 // core/trial.h: trial states and the Trial value type.
 //
-// State machine (as Optuna's, tpe.md 5.1, plus leases): WAITING -> RUNNING -> COMPLETE | PRUNED
+// State machine (Optuna's, docs/tpe.md 5.1, plus leases): WAITING -> RUNNING -> COMPLETE | PRUNED
 // | FAIL, and RUNNING -> WAITING when a lease expires and retries remain. COMPLETE, PRUNED and
 // FAIL are final: a finished trial is frozen. Plain value type; no internal synchronisation.
 #ifndef NASQ_CORE_TRIAL_H_

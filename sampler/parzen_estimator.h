@@ -1,4 +1,4 @@
-// sampler/parzen_estimator.h: TPE's Parzen estimator (Optuna 4.9, tpe.md 1.4 and 1.5).
+// sampler/parzen_estimator.h: TPE's Parzen estimator (Optuna 4.9, docs/tpe.md 1.4 and 1.5).
 //
 // A mixture of n_obs + 1 product kernels (one per observation plus the prior kernel); every
 // dimension shares the kernel index. Numeric dimensions work in a transformed space (bounds

@@ -1,6 +1,6 @@
 // sampler/random_sampler.h: independent uniform sampling (Optuna's RandomSampler).
 //
-// Each parameter is drawn uniformly from its distribution with Optuna's transforms (tpe.md
+// Each parameter is drawn uniformly from its distribution with Optuna's transforms (docs/tpe.md
 // section 3): floats uniform in [low, high] (in log space when log), stepped floats and ints
 // uniform on [low - step/2, high + step/2] then snapped to the step grid and clipped, log-ints
 // on [log(low - 0.5), log(high + 0.5)] then rounded, categoricals a uniform index. Draws come

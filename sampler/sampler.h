@@ -1,6 +1,6 @@
 // sampler/sampler.h: the Sampler interface and the driver that samples one trial.
 //
-// Modelled on Optuna's sampler split (tpe.md 1.2): a sampler may sample groups of parameters
+// Modelled on Optuna's sampler split (docs/tpe.md 1.2): a sampler may sample groups of parameters
 // jointly ("relative") and samples the rest one at a time ("independent"). Samplers read history
 // only through SamplingContext (a read-only view); they never write to storage. A sampler is a
 // pure function of (spec, seed, history, trial number): the same inputs give the same

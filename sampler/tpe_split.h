@@ -1,6 +1,6 @@
 // sampler/tpe_split.h: TPE's gamma, observation weights and below/above split of the history.
 //
-// Optuna 4.9 semantics (tpe.md 1.1 and 1.3):
+// Optuna 4.9 semantics (docs/tpe.md 1.1 and 1.3):
 //   * gamma(n) = min(ceil(0.1 n), 25) "below" trials, n = COMPLETE + PRUNED trials;
 //   * weights(n): all ones for n < 25, else linspace(1/n, 1, n - 25) followed by 25 ones;
 //   * below = the best COMPLETE trials (by value in the study direction), then if slots remain

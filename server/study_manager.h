@@ -189,7 +189,7 @@ class StudyManager {
   absl::StatusOr<bool> ReportIntermediate(const std::string& study, int64_t number,
                                           const LeaseKey& lease, int64_t step, double value,
                                           const std::map<std::string, double>& metrics);
-  // Finishes a RUNNING trial with Optuna's tell semantics (tpe.md 5.2):
+  // Finishes a RUNNING trial with Optuna's tell semantics (docs/tpe.md 5.2):
   //  * a finished trial: FAILED_PRECONDITION "Cannot tell a COMPLETE trial." (or returned
   //    unchanged with skip_if_finished); a WAITING trial likewise;
   //  * a stale `lease` (epoch or token): FAILED_PRECONDITION;

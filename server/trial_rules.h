@@ -24,7 +24,7 @@ struct TellOutcome {
   std::string fail_reason;  // empty unless the values forced FAIL
 };
 
-// Optuna's tell rules (tpe.md 5.2) for `trial` in a study with `spec`:
+// Optuna's tell rules (docs/tpe.md 5.2) for `trial` in a study with `spec`:
 //  * state nullopt -> COMPLETE if values are given, else INVALID_ARGUMENT;
 //  * RUNNING/WAITING requested -> INVALID_ARGUMENT; PRUNED/FAIL with values -> INVALID_ARGUMENT;
 //  * COMPLETE without values -> INVALID_ARGUMENT;

@@ -1,6 +1,6 @@
 // storage/spec_json.h: JSON encodings of a StudySpec and of distributions.
 //
-// * Distributions use Optuna's format (tpe.md section 4), the one stored in
+// * Distributions use Optuna's format (docs/tpe.md section 4), the one stored in
 //   `trial_params.distribution_json`:
 //     {"name": "FloatDistribution", "attributes": {"step": null, "low": 0.0, "high": 1.0,
 //      "log": false}}

@@ -20,7 +20,7 @@
 
 namespace nasq {
 
-// Defaults are prajjwal1/bert-tiny (quantisation.md section 7) with 2 labels.
+// Defaults are prajjwal1/bert-tiny (docs/quantisation.md section 7) with 2 labels.
 struct BertConfig {
   int64_t vocab_size = 30522;
   int64_t hidden_size = 128;

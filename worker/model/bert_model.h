@@ -5,7 +5,7 @@
 // ..., "bert.pooler.dense.bias", "classifier.weight"), so named_parameters() maps one to one onto
 // HF checkpoints. Every Linear sits in a LinearSlot and can be swapped by its HF module path for
 // Identity (square layers only) or for any module with `Tensor forward(Tensor)` such as quant's
-// QuantLinear. Forward semantics follow quantisation.md section 7: exact-erf GELU, additive
+// QuantLinear. Forward semantics follow docs/quantisation.md section 7: exact-erf GELU, additive
 // padding mask (1 - mask) * lowest float, dropout on hidden states and attention probabilities.
 // Thread-safety: a torch module; not thread-safe (one forward/backward at a time).
 #ifndef NASQ_WORKER_MODEL_BERT_MODEL_H_

@@ -1,6 +1,6 @@
 // worker/model/trainer.h: fine-tuning and evaluation of a BertForSequenceClassification.
 //
-// Defaults reproduce the seed reports' HF Trainer (quantisation.md 5.1): AdamW lr 5e-5, betas
+// Defaults reproduce the seed reports' HF Trainer (docs/quantisation.md 5.1): AdamW lr 5e-5, betas
 // (0.9, 0.999), eps 1e-8, weight decay 0 (never applied to biases and LayerNorm weights, as HF),
 // linear decay to 0 with optional warmup, gradient clipping at norm 1.0, batch 8, 1 epoch, seed
 // 42, shuffled every epoch, dynamic padding per batch (worker/text batching), fp32. Works on CPU

@@ -1,4 +1,4 @@
-// worker/quant/blocking.h: MASE's block / unblock machinery (quantisation.md section 1.4).
+// worker/quant/blocking.h: MASE's block / unblock machinery (docs/quantisation.md section 1.4).
 //
 // Internal to worker/quant. The block quantisers are elementwise once each element knows the
 // |max| of its block, so instead of materialising blocks this returns that per-element block max.

@@ -1,6 +1,6 @@
 // worker/quant/cost.h: the cost metrics nasq reports for a (quantised, pruned) model.
 //
-// Defined once, exactly as quantisation.md section 9.6, per Linear layer:
+// Defined once, exactly as docs/quantisation.md section 9.6, per Linear layer:
 //   MACs                = tokens * in * out          (tokens = input elements / in)
 //   BitOPs              = MACs * weight_bits * activation_bits
 //   weight storage bits = in * out * weight_bits + out * bias_bits (when there is a bias)

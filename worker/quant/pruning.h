@@ -1,6 +1,6 @@
 // worker/quant/pruning.h: weight and activation pruning of Linear layers, and sparsity reports.
 //
-// Semantics are MASE's prune_transform_pass (quantisation.md section 4), with ranking on the
+// Semantics are MASE's prune_transform_pass (docs/quantisation.md section 4), with ranking on the
 // current weights (section 9.5):
 //   * weight, l1-norm: t = quantile(|W|, s) (linear interpolation at position s*(n-1)); keep
 //     |W| > t. The inequality is strict, so ties at t are pruned and s = 0 still prunes the

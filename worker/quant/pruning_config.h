@@ -1,4 +1,4 @@
-// worker/quant/pruning_config.h: the pruning pass settings (quantisation.md section 4).
+// worker/quant/pruning_config.h: the pruning pass settings (docs/quantisation.md section 4).
 //
 // MASE's `{"weight": {...}, "activation": {...}}` config: each section has a scalar sparsity, a
 // method (random | l1-norm), a scope (local | global) and a granularity (only elementwise).

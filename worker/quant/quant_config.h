@@ -1,6 +1,6 @@
 // worker/quant/quant_config.h: which Linear layer gets which precision, and applying it to a model.
 //
-// Mirrors MASE's quantize_transform_pass config (quantisation.md section 3): rules selected
+// Mirrors MASE's quantize_transform_pass config (docs/quantisation.md section 3): rules selected
 // "by" layer type, by name or by regex, with a default. Layer names are HF-style module paths
 // (`bert.encoder.layer.0.attention.self.query`); a name or regex rule also matches the FX node
 // name (dots replaced by underscores, `bert_encoder_layer_0_attention_self_query`), so configs

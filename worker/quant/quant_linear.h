@@ -1,7 +1,7 @@
 // worker/quant/quant_linear.h: a Linear layer with per-operand fake quantisation and pruning.
 //
 // QuantLinear replaces torch::nn::Linear in every model that nasq quantises or prunes
-// (quantisation.md section 2). Parameters stay fp32 master weights; on every forward, in train
+// (docs/quantisation.md section 2). Parameters stay fp32 master weights; on every forward, in train
 // and eval alike:
 //   1. x_p = x * activation_mask(x)   if activation pruning is set (dynamic, per forward, 4)
 //   2. x_q = Q_data_in(x_p)           (data_in blocked as an activation: skip_first_dim)

@@ -1,7 +1,7 @@
 // worker/quant/quantizer.h: elementwise fake quantisation of fp32 tensors (MASE numerics).
 //
 // Every format returns an fp32 tensor holding values on the format's grid; nothing is stored as
-// real integers. The numerics follow shared/reference/quantisation.md section 1 exactly, MASE
+// real integers. The numerics follow docs/quantisation.md section 1 exactly, MASE
 // quirks included (section 9.7), except where nasq deliberately differs (section 9.3/9.4):
 // block minifloat uses the intended shared bias and has an identity STE; non-bipolar binary and
 // ternary compute their statistics per leading index (per output row of a 2-D weight, per sample

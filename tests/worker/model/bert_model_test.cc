@@ -24,7 +24,7 @@ int64_t CountParameters(torch::nn::Module& module, const std::string& prefix = "
 TEST(BertModel, BertTinyHasHfParameterCounts) {
   auto model = BertForSequenceClassification::Create(BertConfig{});
   ASSERT_TRUE(model.ok()) << model.status();
-  // quantisation.md section 7.
+  // docs/quantisation.md section 7.
   EXPECT_EQ(CountParameters(**model), 4386178);
   EXPECT_EQ(CountParameters(**model, "bert."), 4385920);
   EXPECT_EQ(CountParameters(**model, "bert.embeddings.word_embeddings."), 3906816);

@@ -1,5 +1,5 @@
 // Tests for worker/quant/quantizer.h. Expected values are the VERIFIED vectors of
-// quantisation.md section 1.14 (verbatim) and vectors derived by hand from the formulas of
+// docs/quantisation.md section 1.14 (verbatim) and vectors derived by hand from the formulas of
 // sections 1.1-1.11 and 9.3/9.4 (the derivation is in each case's comment).
 #include "worker/quant/quantizer.h"
 
