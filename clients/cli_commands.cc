@@ -10,7 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "clients/output_format.h"
 #include "clients/records.h"
-#include "clients/spec_yaml.h"
+#include "spec/spec_yaml.h"
 #include "clients/svg_plot.h"
 #include "clients/watch.h"
 #include "core/status_macros.h"

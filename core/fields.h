@@ -10,7 +10,7 @@
 //
 //   inline constexpr Field<TpeOptions> kTpeOptionFields[] = {
 //       {.name = "n_ei_candidates", .member = &TpeOptions::n_ei_candidates,
-//        .doc = "candidates scored per parameter", .min = 1, .max = limits::kMaxEiCandidates},
+//        .doc = "candidates scored per parameter", .range = {{1, limits::kMaxEiCandidates}}},
 //       ...};
 //
 // Fields are bool, int, int64_t or double: what a study's options are. Pure functions and
@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <optional>
 #include <iterator>
 #include <string>
 #include <type_traits>
@@ -37,6 +38,11 @@ using FieldValue = std::variant<bool, int64_t, double>;
 
 enum class FieldType { kBool, kInt, kDouble };
 
+struct IntRange {
+  int64_t min;
+  int64_t max;
+};
+
 // One option field of struct S.
 template <typename S>
 struct Field {
@@ -44,9 +50,10 @@ struct Field {
   std::variant<bool S::*, int S::*, int64_t S::*, double S::*> member;
   const char* doc;
   // Integer fields: the inclusive range CheckFieldRanges enforces (limits::kMax... for the
-  // upper bounds). Ignored for bool and double fields, whose rules (if any) are written as code.
-  int64_t min = 0;
-  int64_t max = 0;
+  // upper bounds). Unset for bool and double fields and for rules that need code (`rule`).
+  std::optional<IntRange> range;
+  // The rule in words where it is checked by code instead of `range` ("> 0 and finite").
+  const char* rule = nullptr;
   // Integer fields where 0 disables the limit: what it means ("unlimited", "never").
   const char* zero_means = nullptr;
   // The YAML spelling where the study file names the field differently ("lease.duration").
@@ -158,19 +165,19 @@ inline std::string FieldPath(absl::string_view prefix, absl::string_view name) {
   return prefix.empty() ? std::string(name) : absl::StrCat(prefix, ".", name);
 }
 
-// OK when every integer field of `s` lies in its [min, max]; otherwise INVALID_ARGUMENT
+// OK when every integer field of `s` that has a range lies in it; otherwise INVALID_ARGUMENT
 // "<prefix>.<name>: must be between <min> and <max> (got <value>)" for the first that does not.
 template <typename S>
 absl::Status CheckFieldRanges(const S& s,
                               std::type_identity_t<absl::Span<const Field<S>>> fields,
                               absl::string_view prefix) {
   for (const Field<S>& field : fields) {
-    const FieldValue value = GetField(s, field);
-    const int64_t* i = std::get_if<int64_t>(&value);
-    if (i == nullptr || (*i >= field.min && *i <= field.max)) continue;
+    if (!field.range.has_value()) continue;
+    const int64_t value = std::get<int64_t>(GetField(s, field));
+    if (value >= field.range->min && value <= field.range->max) continue;
     return absl::InvalidArgumentError(absl::StrCat(FieldPath(prefix, field.name),
-                                                   ": must be between ", field.min, " and ",
-                                                   field.max, " (got ", *i, ")"));
+                                                   ": must be between ", field.range->min, " and ",
+                                                   field.range->max, " (got ", value, ")"));
   }
   return absl::OkStatus();
 }

@@ -15,8 +15,8 @@ struct Options {
 };
 
 constexpr Field<Options> kOptionFields[] = {
-    {.name = "count", .member = &Options::count, .doc = "how many", .min = 1, .max = 9},
-    {.name = "budget", .member = &Options::budget, .doc = "how long", .min = 0, .max = 100,
+    {.name = "count", .member = &Options::count, .doc = "how many", .range = {{1, 9}}},
+    {.name = "budget", .member = &Options::budget, .doc = "how long", .range = {{0, 100}},
      .zero_means = "unlimited"},
     {.name = "on", .member = &Options::on, .doc = "whether"},
     {.name = "weight", .member = &Options::weight, .doc = "how much"},

@@ -17,7 +17,7 @@ struct Options {
 };
 
 constexpr Field<Options> kOptionFields[] = {
-    {.name = "count", .member = &Options::count, .doc = "how many", .min = 0, .max = 9},
+    {.name = "count", .member = &Options::count, .doc = "how many", .range = {{0, 9}}},
     {.name = "on", .member = &Options::on, .doc = "whether"},
     {.name = "weight", .member = &Options::weight, .doc = "how much"},
 };
