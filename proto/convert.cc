@@ -1,11 +1,15 @@
 #include "proto/convert.h"
 
 #include <algorithm>
+#include <cmath>
+#include <map>
+#include <optional>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -28,11 +32,6 @@ absl::Status Prefixed(const absl::Status& status, absl::string_view field) {
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
-template <typename T>
-T ValueOr(bool has, T value, T fallback) {
-  return has ? value : fallback;
 }
 
 absl::StatusOr<std::vector<ParamValue>> ParamValuesFromProto(
@@ -80,33 +79,110 @@ absl::StatusOr<SamplerKind> SamplerKindFromProto(int kind, absl::string_view fie
   }
 }
 
-TpeOptions TpeOptionsFromProto(const v1::TpeOptions& p) {
-  TpeOptions d;
-  TpeOptions o;
-  o.n_startup_trials = ValueOr(p.has_n_startup_trials(), p.n_startup_trials(), d.n_startup_trials);
-  o.n_ei_candidates = ValueOr(p.has_n_ei_candidates(), p.n_ei_candidates(), d.n_ei_candidates);
-  o.prior_weight = ValueOr(p.has_prior_weight(), p.prior_weight(), d.prior_weight);
-  o.consider_magic_clip =
-      ValueOr(p.has_consider_magic_clip(), p.consider_magic_clip(), d.consider_magic_clip);
-  o.consider_endpoints =
-      ValueOr(p.has_consider_endpoints(), p.consider_endpoints(), d.consider_endpoints);
-  o.multivariate = ValueOr(p.has_multivariate(), p.multivariate(), d.multivariate);
-  o.group = ValueOr(p.has_group(), p.group(), d.group);
-  o.constant_liar = ValueOr(p.has_constant_liar(), p.constant_liar(), d.constant_liar);
-  return o;
+using OptionsMap = google::protobuf::Map<std::string, google::protobuf::Value>;
+
+// Writes the described fields of `s` into `message`: each into the field of the same name, or,
+// for an option the message has no field for, into `options`.
+template <typename S>
+void OptionsToProto(const S& s, absl::Span<const Field<S>> table,
+                    google::protobuf::Message& message, OptionsMap& options) {
+  const google::protobuf::Reflection& r = *message.GetReflection();
+  for (const Field<S>& field : table) {
+    const FieldValue value = GetField(s, field);
+    const google::protobuf::FieldDescriptor* f =
+        message.GetDescriptor()->FindFieldByName(field.name);
+    if (f == nullptr) {
+      google::protobuf::Value& entry = options[field.name];
+      if (const bool* b = std::get_if<bool>(&value)) {
+        entry.set_bool_value(*b);
+      } else {
+        entry.set_number_value(std::visit([](auto v) { return static_cast<double>(v); }, value));
+      }
+      continue;
+    }
+    switch (f->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+        r.SetBool(&message, f, std::get<bool>(value));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+        r.SetInt32(&message, f, static_cast<int32_t>(std::get<int64_t>(value)));
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+        r.SetInt64(&message, f, std::get<int64_t>(value));
+        break;
+      default:  // the descriptions hold bool, integer and double options only
+        r.SetDouble(&message, f, std::get<double>(value));
+        break;
+    }
+  }
 }
 
-v1::TpeOptions TpeOptionsToProto(const TpeOptions& o) {
-  v1::TpeOptions p;
-  p.set_n_startup_trials(o.n_startup_trials);
-  p.set_n_ei_candidates(o.n_ei_candidates);
-  p.set_prior_weight(o.prior_weight);
-  p.set_consider_magic_clip(o.consider_magic_clip);
-  p.set_consider_endpoints(o.consider_endpoints);
-  p.set_multivariate(o.multivariate);
-  p.set_group(o.group);
-  p.set_constant_liar(o.constant_liar);
-  return p;
+// A value of the `options` map as a FieldValue of `type`; nullopt when it is not one (an
+// integer must be integral and within int64).
+std::optional<FieldValue> OptionValue(const google::protobuf::Value& v, FieldType type) {
+  if (type == FieldType::kBool) {
+    if (v.kind_case() != google::protobuf::Value::kBoolValue) return std::nullopt;
+    return FieldValue(v.bool_value());
+  }
+  if (v.kind_case() != google::protobuf::Value::kNumberValue) return std::nullopt;
+  const double d = v.number_value();
+  if (type == FieldType::kDouble) return FieldValue(d);
+  constexpr double kLimit = 9.2e18;  // just below 2^63
+  if (d != std::floor(d) || std::abs(d) >= kLimit) return std::nullopt;
+  return FieldValue(static_cast<int64_t>(d));
+}
+
+// Reads the described fields of `s` from `message` (`path` names it in errors, e.g.
+// "spec.sampler.tpe"). A field the message has with presence keeps the default when unset; one
+// without presence (proto3 implicit) is always read. `options` may only name described fields
+// that the message has no field for.
+template <typename S>
+absl::Status OptionsFromProto(const google::protobuf::Message& message, const OptionsMap& options,
+                              absl::Span<const Field<S>> table, absl::string_view path, S& s) {
+  const google::protobuf::Reflection& r = *message.GetReflection();
+  const google::protobuf::Descriptor& d = *message.GetDescriptor();
+  std::vector<std::string> mapped;  // the options `options` may hold
+  for (const Field<S>& field : table) {
+    const std::string field_path = FieldPath(path, field.name);
+    const google::protobuf::FieldDescriptor* f = d.FindFieldByName(field.name);
+    if (f == nullptr) {
+      mapped.push_back(field.name);
+      continue;
+    }
+    if (f->has_presence() && !r.HasField(message, f)) continue;
+    FieldValue value;
+    switch (f->cpp_type()) {
+      case google::protobuf::FieldDescriptor::CPPTYPE_BOOL:
+        value = r.GetBool(message, f);
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT32:
+        value = int64_t{r.GetInt32(message, f)};
+        break;
+      case google::protobuf::FieldDescriptor::CPPTYPE_INT64:
+        value = int64_t{r.GetInt64(message, f)};
+        break;
+      default:
+        value = r.GetDouble(message, f);
+        break;
+    }
+    NASQ_RETURN_IF_ERROR(SetField(s, field, value, field_path));
+  }
+  // Sorted, so that the first bad key does not depend on the map's order.
+  std::map<std::string, const google::protobuf::Value*> sorted;
+  for (const auto& [key, value] : options) sorted[key] = &value;
+  const std::string options_path = FieldPath(path, "options");
+  for (const auto& [key, value] : sorted) {
+    const std::string key_path = absl::StrCat(options_path, ".", key);
+    const Field<S>* field = FindField(table, key);
+    if (field == nullptr || std::find(mapped.begin(), mapped.end(), key) == mapped.end()) {
+      return Invalid(key_path, absl::StrCat("unknown option (expected one of: ",
+                                            absl::StrJoin(mapped, ", "), ")"));
+    }
+    std::optional<FieldValue> option = OptionValue(*value, TypeOf(*field));
+    if (!option) return Invalid(key_path, absl::StrCat("expected ", FieldTypeNoun(TypeOf(*field))));
+    NASQ_RETURN_IF_ERROR(SetField(s, *field, *option, key_path));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> TaskJsonFromProto(const v1::StudySpec& spec) {
@@ -322,14 +398,11 @@ v1::StudySpec StudySpecToProto(const StudySpec& spec) {
   v1::SamplerConfig* sampler = p.mutable_sampler();
   sampler->set_kind(SamplerKindToProto(spec.sampler.kind));
   sampler->set_seed(spec.sampler.seed);
-  *sampler->mutable_tpe() = TpeOptionsToProto(spec.sampler.tpe);
-  sampler->set_max_constraint_retries(spec.sampler.max_constraint_retries);
-  sampler->set_skip_duplicates(spec.sampler.skip_duplicates);
-  p.set_max_trials(spec.max_trials);
-  p.set_max_retries(spec.max_retries);
-  p.set_max_consecutive_failures(spec.max_consecutive_failures);
-  p.set_lease_duration_ms(spec.lease_duration_ms);
-  p.set_heartbeat_interval_ms(spec.heartbeat_interval_ms);
+  v1::TpeOptions* tpe = sampler->mutable_tpe();
+  OptionsToProto<TpeOptions>(spec.sampler.tpe, kTpeOptionFields, *tpe, *tpe->mutable_options());
+  OptionsToProto<SamplerConfig>(spec.sampler, kSamplerOptionFields, *sampler,
+                                *sampler->mutable_options());
+  OptionsToProto<StudySpec>(spec, kStudyLimitFields, p, *p.mutable_options());
   p.set_task_json(spec.task_json);
   for (const auto& [k, v] : spec.user_attrs) (*p.mutable_user_attrs())[k] = v;
   return p;
@@ -350,18 +423,13 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
   NASQ_ASSIGN_OR_RETURN(spec.sampler.kind,
                         SamplerKindFromProto(p.sampler().kind(), "spec.sampler.kind"));
   spec.sampler.seed = p.sampler().seed();
-  spec.sampler.tpe = TpeOptionsFromProto(p.sampler().tpe());
-  if (p.sampler().has_max_constraint_retries()) {
-    spec.sampler.max_constraint_retries = p.sampler().max_constraint_retries();
-  }
-  spec.sampler.skip_duplicates = p.sampler().skip_duplicates();
-  spec.max_trials = p.max_trials();
-  if (p.has_max_retries()) spec.max_retries = p.max_retries();
-  if (p.has_max_consecutive_failures()) {
-    spec.max_consecutive_failures = p.max_consecutive_failures();
-  }
-  if (p.has_lease_duration_ms()) spec.lease_duration_ms = p.lease_duration_ms();
-  if (p.has_heartbeat_interval_ms()) spec.heartbeat_interval_ms = p.heartbeat_interval_ms();
+  const v1::TpeOptions& tpe = p.sampler().tpe();
+  NASQ_RETURN_IF_ERROR(OptionsFromProto<TpeOptions>(tpe, tpe.options(), kTpeOptionFields,
+                                                    "spec.sampler.tpe", spec.sampler.tpe));
+  NASQ_RETURN_IF_ERROR(OptionsFromProto<SamplerConfig>(
+      p.sampler(), p.sampler().options(), kSamplerOptionFields, "spec.sampler", spec.sampler));
+  NASQ_RETURN_IF_ERROR(
+      OptionsFromProto<StudySpec>(p, p.options(), kStudyLimitFields, kField, spec));
   NASQ_ASSIGN_OR_RETURN(spec.task_json, TaskJsonFromProto(p));
   spec.user_attrs.insert(p.user_attrs().begin(), p.user_attrs().end());
   NASQ_RETURN_IF_ERROR(Prefixed(ValidateStudySpec(spec), kField));

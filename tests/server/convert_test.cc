@@ -131,6 +131,14 @@ INSTANTIATE_TEST_SUITE_P(
                         "spec.sampler.tpe.n_ei_candidates: must be between 1 and 10000"},
         InvalidSpecCase{"ConstraintRetries", "sampler { max_constraint_retries: 100000000 }",
                         "spec.sampler.max_constraint_retries: must be"},
+        // Options without a field of their own travel in `options`; no other key is taken.
+        InvalidSpecCase{"UnknownTpeOption",
+                        "sampler { tpe { options { key: \"gamma\" value { number_value: 0.1 } } "
+                        "} }",
+                        "spec.sampler.tpe.options.gamma: unknown option"},
+        InvalidSpecCase{"OptionThatHasAField",
+                        "options { key: \"max_retries\" value { number_value: 3 } }",
+                        "spec.options.max_retries: unknown option"},
         // Finding 4: strings.
         InvalidSpecCase{"LongParamName",
                         "space { params { name: \"" + std::string(300, 'p') +
