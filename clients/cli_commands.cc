@@ -10,7 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "clients/output_format.h"
 #include "clients/records.h"
-#include "clients/spec_yaml.h"
+#include "spec/spec_yaml.h"
 #include "clients/svg_plot.h"
 #include "clients/watch.h"
 #include "core/status_macros.h"
@@ -80,13 +80,11 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   if (!spec.metric_names.empty()) {
     out << "metrics: " << absl::StrJoin(spec.metric_names, ", ") << "\n";
   }
-  out << "sampler: " << SamplerText(spec.sampler) << "\n"
-      << "max_trials: " << (spec.max_trials ? absl::StrCat(spec.max_trials) : "unlimited") << "\n"
-      << "max_retries: " << spec.max_retries << "\n"
-      << "max_consecutive_failures: "
-      << (spec.max_consecutive_failures ? absl::StrCat(spec.max_consecutive_failures) : "never")
-      << "\n"
-      << "lease: " << spec.lease_duration_ms << " ms (heartbeat every "
+  out << "sampler: " << SamplerText(spec.sampler) << "\n";
+  for (const Field<StudySpec>& field : kStudyLimitFields) {
+    if (!field.millis) out << field.name << ": " << LimitText(spec, field) << "\n";
+  }
+  out << "lease: " << spec.lease_duration_ms << " ms (heartbeat every "
       << spec.heartbeat_interval_ms << " ms)\n"
       << "trials: " << c.complete() << " complete, " << c.pruned() << " pruned, " << c.fail()
       << " failed, " << c.running() << " running, " << c.waiting() << " waiting\n";

@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "clients/yaml_scalar.h"
+#include "spec/yaml_scalar.h"
 #include "yaml-cpp/yaml.h"
 
 namespace nasq {

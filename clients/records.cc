@@ -116,30 +116,41 @@ Json StudyRecord(const v1::Study& study) {
   return record;
 }
 
+namespace {
+
+// "<name> <value>" for each described option of `s` that differs from its default; a flag that
+// is set reads as its bare name.
+template <typename S>
+void AppendChangedOptions(const S& s, absl::Span<const Field<S>> table,
+                          std::vector<std::string>& out) {
+  const S defaults{};
+  for (const Field<S>& field : table) {
+    const FieldValue value = GetField(s, field);
+    if (value == GetField(defaults, field)) continue;
+    const bool* flag = std::get_if<bool>(&value);
+    if (flag != nullptr && *flag) {
+      out.push_back(field.name);
+    } else {
+      out.push_back(absl::StrCat(field.name, " ", FormatFieldValue(value)));
+    }
+  }
+}
+
+}  // namespace
+
 std::string SamplerText(const SamplerConfig& sampler) {
-  const SamplerConfig defaults;
-  const TpeOptions& tpe = sampler.tpe;
   std::vector<std::string> options;
-  auto add_number = [&](const char* name, auto value, auto default_value) {
-    if (value != default_value) options.push_back(absl::StrCat(name, " ", value));
-  };
-  auto add_flag = [&](const char* name, bool value, bool default_value) {
-    if (value != default_value) options.push_back(value ? name : absl::StrCat(name, " false"));
-  };
-  add_number("n_startup_trials", tpe.n_startup_trials, defaults.tpe.n_startup_trials);
-  add_number("n_ei_candidates", tpe.n_ei_candidates, defaults.tpe.n_ei_candidates);
-  add_number("prior_weight", tpe.prior_weight, defaults.tpe.prior_weight);
-  add_flag("consider_magic_clip", tpe.consider_magic_clip, defaults.tpe.consider_magic_clip);
-  add_flag("consider_endpoints", tpe.consider_endpoints, defaults.tpe.consider_endpoints);
-  add_flag("multivariate", tpe.multivariate, defaults.tpe.multivariate);
-  add_flag("group", tpe.group, defaults.tpe.group);
-  add_flag("constant_liar", tpe.constant_liar, defaults.tpe.constant_liar);
-  add_number("max_constraint_retries", sampler.max_constraint_retries,
-             defaults.max_constraint_retries);
-  add_flag("skip_duplicates", sampler.skip_duplicates, defaults.skip_duplicates);
+  AppendChangedOptions<TpeOptions>(sampler.tpe, kTpeOptionFields, options);
+  AppendChangedOptions<SamplerConfig>(sampler, kSamplerOptionFields, options);
   std::string text = absl::StrCat(SamplerKindName(sampler.kind), " (seed ", sampler.seed);
   if (!options.empty()) absl::StrAppend(&text, "; ", absl::StrJoin(options, ", "));
   return text + ")";
+}
+
+std::string LimitText(const StudySpec& spec, const Field<StudySpec>& field) {
+  const FieldValue value = GetField(spec, field);
+  if (field.zero_means != nullptr && value == FieldValue(int64_t{0})) return field.zero_means;
+  return FormatFieldValue(value);
 }
 
 std::string DirectionsText(const v1::StudySpec& spec) {

@@ -81,39 +81,12 @@ absl::Status ValidateObjectives(const StudySpec& spec) {
   return absl::OkStatus();
 }
 
-// The integer fields of a spec and their documented ranges (docs/study-spec.md, "Limits").
-struct IntRange {
-  const char* field;
-  int64_t min;
-  int64_t max;
-  int64_t (*get)(const StudySpec&);
-};
-
-constexpr IntRange kIntRanges[] = {
-    {"sampler.tpe.n_startup_trials", 0, limits::kMaxStartupTrials,
-     [](const StudySpec& s) -> int64_t { return s.sampler.tpe.n_startup_trials; }},
-    {"sampler.tpe.n_ei_candidates", 1, limits::kMaxEiCandidates,
-     [](const StudySpec& s) -> int64_t { return s.sampler.tpe.n_ei_candidates; }},
-    {"sampler.max_constraint_retries", 1, limits::kMaxConstraintRetries,
-     [](const StudySpec& s) -> int64_t { return s.sampler.max_constraint_retries; }},
-    {"max_trials", 0, limits::kMaxTrials, [](const StudySpec& s) { return s.max_trials; }},
-    {"max_retries", 0, limits::kMaxRetries,
-     [](const StudySpec& s) -> int64_t { return s.max_retries; }},
-    {"max_consecutive_failures", 0, limits::kMaxTrials,
-     [](const StudySpec& s) -> int64_t { return s.max_consecutive_failures; }},
-    {"lease_duration_ms", 1, limits::kMaxLeaseDurationMs,
-     [](const StudySpec& s) { return s.lease_duration_ms; }},
-};
-
+// The integer options' documented ranges (docs/study-spec.md, "Limits"), from their
+// descriptions.
 absl::Status ValidateIntRanges(const StudySpec& spec) {
-  for (const IntRange& range : kIntRanges) {
-    const int64_t value = range.get(spec);
-    if (value < range.min || value > range.max) {
-      return Invalid(range.field, absl::StrCat("must be between ", range.min, " and ", range.max,
-                                               " (got ", value, ")"));
-    }
-  }
-  return absl::OkStatus();
+  NASQ_RETURN_IF_ERROR(CheckFieldRanges(spec.sampler.tpe, kTpeOptionFields, "sampler.tpe"));
+  NASQ_RETURN_IF_ERROR(CheckFieldRanges(spec.sampler, kSamplerOptionFields, "sampler"));
+  return CheckFieldRanges(spec, kStudyLimitFields, "");
 }
 
 absl::Status ValidateTpe(const TpeOptions& tpe) {

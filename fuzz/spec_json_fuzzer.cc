@@ -1,5 +1,5 @@
 // fuzz/spec_json_fuzzer.cc: libFuzzer target for the stored StudySpec and distribution JSON
-// (storage/spec_json.h). Any input must decode or fail with a status; whatever decodes must
+// (spec/spec_json.h). Any input must decode or fail with a status; whatever decodes must
 // encode, and its encoding must survive a second round trip unchanged (the server restarts
 // from this text, so a spec that does not round-trip is a bug).
 #include <cstddef>
@@ -7,7 +7,7 @@
 
 #include "absl/strings/string_view.h"
 #include "fuzz/fuzz_check.h"
-#include "storage/spec_json.h"
+#include "spec/spec_json.h"
 
 using nasq::fuzz::Check;
 

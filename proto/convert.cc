@@ -9,6 +9,7 @@
 #include "core/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "proto/option_fields.h"
 #include "proto/resource_names.h"
 
 namespace nasq {
@@ -28,11 +29,6 @@ absl::Status Prefixed(const absl::Status& status, absl::string_view field) {
 
 absl::Status Invalid(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
-template <typename T>
-T ValueOr(bool has, T value, T fallback) {
-  return has ? value : fallback;
 }
 
 absl::StatusOr<std::vector<ParamValue>> ParamValuesFromProto(
@@ -78,35 +74,6 @@ absl::StatusOr<SamplerKind> SamplerKindFromProto(int kind, absl::string_view fie
     default:
       return Invalid(field, absl::StrCat("unknown sampler kind ", kind));
   }
-}
-
-TpeOptions TpeOptionsFromProto(const v1::TpeOptions& p) {
-  TpeOptions d;
-  TpeOptions o;
-  o.n_startup_trials = ValueOr(p.has_n_startup_trials(), p.n_startup_trials(), d.n_startup_trials);
-  o.n_ei_candidates = ValueOr(p.has_n_ei_candidates(), p.n_ei_candidates(), d.n_ei_candidates);
-  o.prior_weight = ValueOr(p.has_prior_weight(), p.prior_weight(), d.prior_weight);
-  o.consider_magic_clip =
-      ValueOr(p.has_consider_magic_clip(), p.consider_magic_clip(), d.consider_magic_clip);
-  o.consider_endpoints =
-      ValueOr(p.has_consider_endpoints(), p.consider_endpoints(), d.consider_endpoints);
-  o.multivariate = ValueOr(p.has_multivariate(), p.multivariate(), d.multivariate);
-  o.group = ValueOr(p.has_group(), p.group(), d.group);
-  o.constant_liar = ValueOr(p.has_constant_liar(), p.constant_liar(), d.constant_liar);
-  return o;
-}
-
-v1::TpeOptions TpeOptionsToProto(const TpeOptions& o) {
-  v1::TpeOptions p;
-  p.set_n_startup_trials(o.n_startup_trials);
-  p.set_n_ei_candidates(o.n_ei_candidates);
-  p.set_prior_weight(o.prior_weight);
-  p.set_consider_magic_clip(o.consider_magic_clip);
-  p.set_consider_endpoints(o.consider_endpoints);
-  p.set_multivariate(o.multivariate);
-  p.set_group(o.group);
-  p.set_constant_liar(o.constant_liar);
-  return p;
 }
 
 absl::StatusOr<std::string> TaskJsonFromProto(const v1::StudySpec& spec) {
@@ -322,14 +289,11 @@ v1::StudySpec StudySpecToProto(const StudySpec& spec) {
   v1::SamplerConfig* sampler = p.mutable_sampler();
   sampler->set_kind(SamplerKindToProto(spec.sampler.kind));
   sampler->set_seed(spec.sampler.seed);
-  *sampler->mutable_tpe() = TpeOptionsToProto(spec.sampler.tpe);
-  sampler->set_max_constraint_retries(spec.sampler.max_constraint_retries);
-  sampler->set_skip_duplicates(spec.sampler.skip_duplicates);
-  p.set_max_trials(spec.max_trials);
-  p.set_max_retries(spec.max_retries);
-  p.set_max_consecutive_failures(spec.max_consecutive_failures);
-  p.set_lease_duration_ms(spec.lease_duration_ms);
-  p.set_heartbeat_interval_ms(spec.heartbeat_interval_ms);
+  v1::TpeOptions* tpe = sampler->mutable_tpe();
+  OptionsToProto<TpeOptions>(spec.sampler.tpe, kTpeOptionFields, *tpe, *tpe->mutable_options());
+  OptionsToProto<SamplerConfig>(spec.sampler, kSamplerOptionFields, *sampler,
+                                *sampler->mutable_options());
+  OptionsToProto<StudySpec>(spec, kStudyLimitFields, p, *p.mutable_options());
   p.set_task_json(spec.task_json);
   for (const auto& [k, v] : spec.user_attrs) (*p.mutable_user_attrs())[k] = v;
   return p;
@@ -350,18 +314,13 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
   NASQ_ASSIGN_OR_RETURN(spec.sampler.kind,
                         SamplerKindFromProto(p.sampler().kind(), "spec.sampler.kind"));
   spec.sampler.seed = p.sampler().seed();
-  spec.sampler.tpe = TpeOptionsFromProto(p.sampler().tpe());
-  if (p.sampler().has_max_constraint_retries()) {
-    spec.sampler.max_constraint_retries = p.sampler().max_constraint_retries();
-  }
-  spec.sampler.skip_duplicates = p.sampler().skip_duplicates();
-  spec.max_trials = p.max_trials();
-  if (p.has_max_retries()) spec.max_retries = p.max_retries();
-  if (p.has_max_consecutive_failures()) {
-    spec.max_consecutive_failures = p.max_consecutive_failures();
-  }
-  if (p.has_lease_duration_ms()) spec.lease_duration_ms = p.lease_duration_ms();
-  if (p.has_heartbeat_interval_ms()) spec.heartbeat_interval_ms = p.heartbeat_interval_ms();
+  const v1::TpeOptions& tpe = p.sampler().tpe();
+  NASQ_RETURN_IF_ERROR(OptionsFromProto<TpeOptions>(tpe, tpe.options(), kTpeOptionFields,
+                                                    "spec.sampler.tpe", spec.sampler.tpe));
+  NASQ_RETURN_IF_ERROR(OptionsFromProto<SamplerConfig>(
+      p.sampler(), p.sampler().options(), kSamplerOptionFields, "spec.sampler", spec.sampler));
+  NASQ_RETURN_IF_ERROR(
+      OptionsFromProto<StudySpec>(p, p.options(), kStudyLimitFields, kField, spec));
   NASQ_ASSIGN_OR_RETURN(spec.task_json, TaskJsonFromProto(p));
   spec.user_attrs.insert(p.user_attrs().begin(), p.user_attrs().end());
   NASQ_RETURN_IF_ERROR(Prefixed(ValidateStudySpec(spec), kField));

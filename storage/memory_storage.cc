@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "storage/spec_json.h"
+#include "spec/spec_json.h"
 #include "storage/trial_checks.h"
 
 namespace nasq {

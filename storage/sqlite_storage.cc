@@ -16,7 +16,7 @@
 #include "core/clock.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "storage/spec_json.h"
+#include "spec/spec_json.h"
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_group_commit.h"
 #include "storage/sqlite_schema.h"

@@ -64,7 +64,7 @@ class Storage {
   virtual ~Storage() = default;
 
   // Stores a new study (state RUNNING). Returns its id. ALREADY_EXISTS if the name is taken;
-  // INVALID_ARGUMENT if the spec has no JSON form (storage/spec_json.h: a non-finite
+  // INVALID_ARGUMENT if the spec has no JSON form (spec/spec_json.h: a non-finite
   // categorical choice).
   virtual absl::StatusOr<int64_t> CreateStudy(const StudySpec& spec, int64_t created_us) = 0;
   virtual absl::StatusOr<Study> GetStudy(int64_t study_id) = 0;

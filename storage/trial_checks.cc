@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "storage/spec_json.h"
+#include "spec/spec_json.h"
 
 namespace nasq {
 

@@ -22,7 +22,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "clients/local_server.h"
-#include "clients/spec_yaml.h"
+#include "spec/spec_yaml.h"
 #include "nlohmann/json.hpp"
 
 namespace nasq {

@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "proto/option_fields.h"
 #include "proto/resource_names.h"
 
 namespace nasq {
@@ -71,6 +72,49 @@ TEST(Convert, StudySpecRoundTripsThroughCore) {
   EXPECT_EQ(again->max_consecutive_failures, 0);
 }
 
+// An option added to a description after the .proto was written (here `decay`, which
+// v1::TpeOptions has no field for) travels in the `options` map; the others keep their fields.
+struct NewTpeOptions {
+  int n_startup_trials = 10;
+  double decay = 0.0;
+  int64_t rounds = 5;
+};
+constexpr Field<NewTpeOptions> kNewTpeFields[] = {
+    {.name = "n_startup_trials", .member = &NewTpeOptions::n_startup_trials, .doc = "d"},
+    {.name = "decay", .member = &NewTpeOptions::decay, .doc = "d"},
+    {.name = "rounds", .member = &NewTpeOptions::rounds, .doc = "d"},
+};
+
+TEST(Convert, OptionsWithoutAProtoFieldTravelInTheOptionsMap) {
+  NewTpeOptions options{.n_startup_trials = 4, .decay = 0.25, .rounds = 7};
+  v1::TpeOptions wire;
+  OptionsToProto<NewTpeOptions>(options, kNewTpeFields, wire, *wire.mutable_options());
+  EXPECT_EQ(wire.n_startup_trials(), 4);
+  ASSERT_EQ(wire.options().size(), 2u);
+  EXPECT_EQ(wire.options().at("decay").number_value(), 0.25);
+  EXPECT_EQ(wire.options().at("rounds").number_value(), 7.0);
+  NewTpeOptions back;
+  ASSERT_TRUE(OptionsFromProto<NewTpeOptions>(wire, wire.options(), kNewTpeFields, "t", back).ok());
+  EXPECT_EQ(back.n_startup_trials, 4);
+  EXPECT_EQ(back.decay, 0.25);
+  EXPECT_EQ(back.rounds, 7);
+
+  NewTpeOptions defaults;  // unset fields and absent entries keep the defaults
+  ASSERT_TRUE(OptionsFromProto<NewTpeOptions>(v1::TpeOptions(), {}, kNewTpeFields, "t", defaults)
+                  .ok());
+  EXPECT_EQ(defaults.n_startup_trials, 10);
+  EXPECT_EQ(defaults.rounds, 5);
+
+  (*wire.mutable_options())["rounds"].set_number_value(7.5);
+  EXPECT_EQ(OptionsFromProto<NewTpeOptions>(wire, wire.options(), kNewTpeFields, "t", back)
+                .message(),
+            "t.options.rounds: expected an integer");
+  (*wire.mutable_options())["n_startup_trials"].set_number_value(3);
+  EXPECT_EQ(OptionsFromProto<NewTpeOptions>(wire, wire.options(), kNewTpeFields, "t", back)
+                .message(),
+            "t.options.n_startup_trials: unknown option (expected one of: decay, rounds)");
+}
+
 TEST(Convert, TaskStructBecomesJson) {
   v1::StudySpec wire = ParseSpec(kValidSpec);
   *wire.mutable_task_struct() = *JsonToStruct(R"({"kind":"bert-classify"})", "task");
@@ -131,6 +175,14 @@ INSTANTIATE_TEST_SUITE_P(
                         "spec.sampler.tpe.n_ei_candidates: must be between 1 and 10000"},
         InvalidSpecCase{"ConstraintRetries", "sampler { max_constraint_retries: 100000000 }",
                         "spec.sampler.max_constraint_retries: must be"},
+        // Options without a field of their own travel in `options`; no other key is taken.
+        InvalidSpecCase{"UnknownTpeOption",
+                        "sampler { tpe { options { key: \"gamma\" value { number_value: 0.1 } } "
+                        "} }",
+                        "spec.sampler.tpe.options.gamma: unknown option"},
+        InvalidSpecCase{"OptionThatHasAField",
+                        "options { key: \"max_retries\" value { number_value: 3 } }",
+                        "spec.options.max_retries: unknown option"},
         // Finding 4: strings.
         InvalidSpecCase{"LongParamName",
                         "space { params { name: \"" + std::string(300, 'p') +

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "clients/local_server.h"
-#include "clients/spec_yaml.h"
+#include "spec/spec_yaml.h"
 #include "gtest/gtest.h"
 #include "task/study_validation.h"
 #include "task/task_spec.h"

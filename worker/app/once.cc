@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "clients/spec_yaml.h"
+#include "spec/spec_yaml.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "task/param_binding.h"

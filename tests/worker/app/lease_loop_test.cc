@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "clients/local_server.h"
-#include "clients/spec_yaml.h"
+#include "spec/spec_yaml.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"

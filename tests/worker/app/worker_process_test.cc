@@ -29,7 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "clients/ask_tell_load.h"
 #include "clients/local_server.h"
-#include "clients/spec_yaml.h"
+#include "spec/spec_yaml.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"

@@ -1,6 +1,6 @@
-// tests/storage/spec_json_test.cc: the StudySpec and distribution JSON codec: exact round
+// tests/spec/spec_json_test.cc: the StudySpec and distribution JSON codec: exact round
 // trips, Optuna's distribution format, and clear errors for malformed input.
-#include "storage/spec_json.h"
+#include "spec/spec_json.h"
 
 #include <cstdint>
 #include <functional>

@@ -1,11 +1,11 @@
-// clients/yaml_scalar.h: typing of YAML scalars (YAML 1.2 core schema) and YAML -> JSON.
+// spec/yaml_scalar.h: typing of YAML scalars (YAML 1.2 core schema) and YAML -> JSON.
 //
 // yaml-cpp hands every scalar over as text. These helpers decide what a scalar means the way a
 // YAML 1.2 reader would: quoted scalars are always strings; plain scalars are null (`~`, `null`,
 // empty), bool (`true`/`false` in any of the three spellings YAML allows), integer, float
 // (including `.inf`, `-.inf`, `.nan`) or else string. Pure functions; thread-safe.
-#ifndef NASQ_CLIENTS_YAML_SCALAR_H_
-#define NASQ_CLIENTS_YAML_SCALAR_H_
+#ifndef NASQ_SPEC_YAML_SCALAR_H_
+#define NASQ_SPEC_YAML_SCALAR_H_
 
 #include <cstdint>
 #include <functional>
@@ -46,4 +46,4 @@ absl::StatusOr<nlohmann::ordered_json> YamlToJson(const YAML::Node& node, const 
 
 }  // namespace nasq
 
-#endif  // NASQ_CLIENTS_YAML_SCALAR_H_
+#endif  // NASQ_SPEC_YAML_SCALAR_H_

@@ -1,5 +1,6 @@
-#include "clients/spec_yaml.h"
+#include "spec/spec_yaml.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -12,7 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "clients/yaml_scalar.h"
+#include "spec/yaml_scalar.h"
 #include "core/status_macros.h"
 #include "yaml-cpp/yaml.h"
 
@@ -21,9 +22,24 @@ namespace {
 
 using Fields = std::map<std::string, YAML::Node>;
 
-constexpr const char* kTpeOptions[] = {
-    "n_startup_trials", "n_ei_candidates", "multivariate",        "group",
-    "constant_liar",    "prior_weight",    "consider_magic_clip", "consider_endpoints"};
+// A described field's name in the study file: its YAML spelling, else its name.
+template <typename S>
+std::string YamlName(const Field<S>& field) {
+  return field.yaml_name != nullptr ? field.yaml_name : field.name;
+}
+
+// The keys `table` takes in the mapping that holds it, in order and once each: a field whose
+// YAML name is "<section>.<key>" puts <section> there.
+template <typename S>
+std::vector<std::string> YamlKeys(absl::Span<const Field<S>> table) {
+  std::vector<std::string> keys;
+  for (const Field<S>& field : table) {
+    const std::string name = YamlName(field);
+    std::string key = name.substr(0, name.find('.'));
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
+  }
+  return keys;
+}
 
 // "a mapping", "a list", or the scalar quoted: what a node holds, for "expected X, got Y".
 std::string Describe(const YAML::Node& node) {
@@ -107,29 +123,17 @@ class SpecParser {
     if (!root.IsDefined() || root.IsNull()) {
       return absl::InvalidArgumentError(absl::StrCat(source_, ": empty study spec"));
     }
-    NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "",
-                                                   {"name", "direction", "directions", "metric",
-                                                    "metrics", "space", "sampler", "max_trials",
-                                                    "max_retries", "max_consecutive_failures",
-                                                    "lease", "task", "user_attrs"}));
+    std::vector<std::string> allowed = {"name",   "direction", "directions", "metric",
+                                        "metrics", "space",    "sampler"};
+    for (std::string& key : YamlKeys<StudySpec>(kStudyLimitFields)) allowed.push_back(key);
+    allowed.insert(allowed.end(), {"task", "user_attrs"});
+    NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "", allowed));
     StudySpec spec;
     NASQ_ASSIGN_OR_RETURN(spec.name, Required(root, fields, "", "name", &SpecParser::String));
     NASQ_RETURN_IF_ERROR(ParseObjectives(fields, spec));
     NASQ_RETURN_IF_ERROR(ParseSpace(Required(root, fields, "", "space"), spec));
     if (fields.contains("sampler")) NASQ_RETURN_IF_ERROR(ParseSampler(fields["sampler"], spec));
-    if (fields.contains("max_trials")) {
-      NASQ_ASSIGN_OR_RETURN(spec.max_trials, Integer(fields["max_trials"], "max_trials"));
-    }
-    if (fields.contains("max_retries")) {
-      NASQ_ASSIGN_OR_RETURN(int64_t retries, Integer(fields["max_retries"], "max_retries"));
-      NASQ_ASSIGN_OR_RETURN(spec.max_retries, ToInt(fields["max_retries"], "max_retries", retries));
-    }
-    if (fields.contains("max_consecutive_failures")) {
-      NASQ_ASSIGN_OR_RETURN(
-          spec.max_consecutive_failures,
-          SmallInteger(fields["max_consecutive_failures"], "max_consecutive_failures"));
-    }
-    if (fields.contains("lease")) NASQ_RETURN_IF_ERROR(ParseLease(fields["lease"], spec));
+    NASQ_RETURN_IF_ERROR(ReadFields<StudySpec>(fields, "", kStudyLimitFields, spec));
     if (fields.contains("task")) NASQ_RETURN_IF_ERROR(ParseTask(fields["task"], spec));
     if (fields.contains("user_attrs")) {
       NASQ_RETURN_IF_ERROR(ParseUserAttrs(fields["user_attrs"], spec));
@@ -214,16 +218,6 @@ class SpecParser {
     return Error(node, path, "expected an integer, got " + Describe(node));
   }
 
-  absl::StatusOr<int> ToInt(const YAML::Node& node, const std::string& path, int64_t v) const {
-    if (v < INT32_MIN || v > INT32_MAX) return Error(node, path, "integer out of range");
-    return static_cast<int>(v);
-  }
-
-  absl::StatusOr<int> SmallInteger(const YAML::Node& node, const std::string& path) const {
-    NASQ_ASSIGN_OR_RETURN(int64_t v, Integer(node, path));
-    return ToInt(node, path, v);
-  }
-
   absl::StatusOr<bool> Bool(const YAML::Node& node, const std::string& path) const {
     if (node.IsScalar()) {
       YamlScalar v = TypeScalar(node);
@@ -239,6 +233,62 @@ class SpecParser {
     return Error(
         node, path,
         "expected a duration such as 500ms, 30s, 5m or a number of seconds, got " + Describe(node));
+  }
+
+  // Sets the described `field` of `s` from `node` (a duration where the field is `millis`).
+  template <typename S>
+  absl::Status ReadField(const YAML::Node& node, const std::string& path, const Field<S>& field,
+                         S& s) const {
+    FieldValue value;
+    switch (TypeOf(field)) {
+      case FieldType::kBool: {
+        NASQ_ASSIGN_OR_RETURN(value, Bool(node, path));
+        break;
+      }
+      case FieldType::kInt: {
+        NASQ_ASSIGN_OR_RETURN(value, field.millis ? DurationMs(node, path) : Integer(node, path));
+        break;
+      }
+      case FieldType::kDouble: {
+        NASQ_ASSIGN_OR_RETURN(value, Number(node, path));
+        break;
+      }
+    }
+    const absl::Status status = SetField(s, field, value, path);
+    return status.ok() ? status : ErrorAt(node.Mark(), "", std::string(status.message()));
+  }
+
+  // Reads the fields of `table` that the mapping `fields` (at `path`) holds into `s`; a field
+  // whose YAML name is "<section>.<key>" is read from the nested mapping <section>, which takes
+  // only such keys.
+  template <typename S>
+  absl::Status ReadFields(Fields& fields, const std::string& path,
+                          absl::Span<const Field<S>> table, S& s) {
+    for (const std::string& key : YamlKeys(table)) {
+      auto it = fields.find(key);
+      if (it == fields.end()) continue;
+      if (const Field<S>* field = FindField(table, key)) {
+        if (field->yaml_name == nullptr) {
+          NASQ_RETURN_IF_ERROR(ReadField(it->second, Child(path, key), *field, s));
+          continue;
+        }
+      }
+      std::vector<std::pair<std::string, const Field<S>*>> inner;  // key in the section -> field
+      for (const Field<S>& field : table) {
+        const std::string name = YamlName(field);
+        if (name.starts_with(key + ".")) inner.emplace_back(name.substr(key.size() + 1), &field);
+      }
+      std::vector<std::string> allowed;
+      for (const auto& [name, field] : inner) allowed.push_back(name);
+      const std::string section = Child(path, key);
+      NASQ_ASSIGN_OR_RETURN(Fields section_fields, GetFields(it->second, section, allowed));
+      for (const auto& [name, field] : inner) {
+        if (auto f = section_fields.find(name); f != section_fields.end()) {
+          NASQ_RETURN_IF_ERROR(ReadField(f->second, Child(section, name), *field, s));
+        }
+      }
+    }
+    return absl::OkStatus();
   }
 
   // A categorical choice or condition value: a non-null scalar.
@@ -509,10 +559,12 @@ class SpecParser {
     return constraint;
   }
 
+  // `sampler:` takes its kind (`type`), `seed`, the options of every sampler and, directly
+  // below it, the TPE options (only with type: tpe).
   absl::Status ParseSampler(const YAML::Node& node, StudySpec& spec) {
-    std::vector<std::string> allowed = {"type", "seed", "max_constraint_retries",
-                                        "skip_duplicates"};
-    allowed.insert(allowed.end(), std::begin(kTpeOptions), std::end(kTpeOptions));
+    std::vector<std::string> allowed = {"type", "seed"};
+    for (std::string& key : YamlKeys<SamplerConfig>(kSamplerOptionFields)) allowed.push_back(key);
+    for (std::string& key : YamlKeys<TpeOptions>(kTpeOptionFields)) allowed.push_back(key);
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(node, "sampler", allowed));
     SamplerConfig& config = spec.sampler;
     if (fields.contains("type")) {
@@ -525,9 +577,9 @@ class SpecParser {
       config.kind = *kind;
     }
     if (config.kind != SamplerKind::kTpe) {
-      for (const char* option : kTpeOptions) {
-        if (auto it = fields.find(std::string(option)); it != fields.end()) {
-          return Error(it->second, Child("sampler", option), "only valid with type: tpe");
+      for (const Field<TpeOptions>& option : kTpeOptionFields) {
+        if (auto it = fields.find(option.name); it != fields.end()) {
+          return Error(it->second, Child("sampler", option.name), "only valid with type: tpe");
         }
       }
     }
@@ -536,47 +588,9 @@ class SpecParser {
       if (seed < 0) return Error(fields["seed"], "sampler.seed", "must be >= 0");
       config.seed = static_cast<uint64_t>(seed);
     }
-    TpeOptions& tpe = config.tpe;
-    const std::pair<const char*, int*> ints[] = {
-        {"max_constraint_retries", &config.max_constraint_retries},
-        {"n_startup_trials", &tpe.n_startup_trials},
-        {"n_ei_candidates", &tpe.n_ei_candidates}};
-    for (const auto& [key, target] : ints) {
-      if (fields.contains(key)) {
-        NASQ_ASSIGN_OR_RETURN(*target, SmallInteger(fields[key], Child("sampler", key)));
-      }
-    }
-    const std::pair<const char*, bool*> bools[] = {
-        {"skip_duplicates", &config.skip_duplicates},
-        {"multivariate", &tpe.multivariate},
-        {"group", &tpe.group},
-        {"constant_liar", &tpe.constant_liar},
-        {"consider_magic_clip", &tpe.consider_magic_clip},
-        {"consider_endpoints", &tpe.consider_endpoints}};
-    for (const auto& [key, target] : bools) {
-      if (fields.contains(key)) {
-        NASQ_ASSIGN_OR_RETURN(*target, Bool(fields[key], Child("sampler", key)));
-      }
-    }
-    if (fields.contains("prior_weight")) {
-      NASQ_ASSIGN_OR_RETURN(tpe.prior_weight,
-                            Number(fields["prior_weight"], "sampler.prior_weight"));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status ParseLease(const YAML::Node& node, StudySpec& spec) {
-    NASQ_ASSIGN_OR_RETURN(Fields fields,
-                          GetFields(node, "lease", {"duration", "heartbeat_interval"}));
-    if (fields.contains("duration")) {
-      NASQ_ASSIGN_OR_RETURN(spec.lease_duration_ms,
-                            DurationMs(fields["duration"], "lease.duration"));
-    }
-    if (fields.contains("heartbeat_interval")) {
-      NASQ_ASSIGN_OR_RETURN(spec.heartbeat_interval_ms,
-                            DurationMs(fields["heartbeat_interval"], "lease.heartbeat_interval"));
-    }
-    return absl::OkStatus();
+    NASQ_RETURN_IF_ERROR(
+        ReadFields<SamplerConfig>(fields, "sampler", kSamplerOptionFields, config));
+    return ReadFields<TpeOptions>(fields, "sampler", kTpeOptionFields, config.tpe);
   }
 
   YamlErrorFn JsonErrorFn() const {
@@ -608,15 +622,15 @@ class SpecParser {
   absl::Status Relocate(const absl::Status& status) const {
     if (status.ok()) return status;
     std::string message = RenameParamField(std::string(status.message()));
-    const std::pair<std::string, std::string> renames[] = {
+    std::vector<std::pair<std::string, std::string>> renames = {
         {"sampler.tpe.", "sampler."},
         {"sampler.kind", "sampler.type"},
-        {"sampler.max_constraint_retries", "sampler.max_constraint_retries"},
-        {"lease_duration_ms", "lease.duration"},
-        {"heartbeat_interval_ms", "lease.heartbeat_interval"},
         {"metric_names", metric_field_},
         {"directions", direction_field_},
         {"task_json", "task"}};
+    for (const Field<StudySpec>& field : kStudyLimitFields) {
+      if (field.yaml_name != nullptr) renames.emplace_back(field.name, field.yaml_name);
+    }
     for (const auto& [from, to] : renames) {
       if (message.starts_with(from)) {
         message = to + message.substr(from.size());

@@ -1,4 +1,4 @@
-#include "clients/yaml_scalar.h"
+#include "spec/yaml_scalar.h"
 
 #include <charconv>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "clients/spec_yaml.h"
+#include "spec/spec_yaml.h"
 
 #include <chrono>
 #include <cstdio>

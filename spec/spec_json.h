@@ -1,4 +1,4 @@
-// storage/spec_json.h: JSON encodings of a StudySpec and of distributions.
+// spec/spec_json.h: JSON encodings of a StudySpec and of distributions.
 //
 // * Distributions use Optuna's format (docs/tpe.md section 4), the one stored in
 //   `trial_params.distribution_json`:
@@ -12,16 +12,19 @@
 //   exactly: doubles are written with shortest round-trip precision and external values keep
 //   their type (bool / int / float / string; 16 and 16.0 stay distinct).
 //
-// Decoding is strict: a missing field or a field of the wrong type is INVALID_ARGUMENT naming
-// its path (e.g. "space.params[2].distribution.attributes.low: expected a number"), and the
-// space is re-validated with SearchSpace::Create.
+// Decoding is strict (spec/strict_json.h): a missing field or a field of the wrong type is
+// INVALID_ARGUMENT naming its path (e.g. "space.params[2].distribution.attributes.low: expected
+// a number, got \"0\""), and the space is re-validated with SearchSpace::Create. The option
+// fields (core/study.h kTpeOptionFields, kSamplerOptionFields, kStudyLimitFields) are written
+// from their descriptions; one that is absent, as in specs stored before it existed, takes its
+// default. Unknown members are ignored, so that a spec stored by a newer server still loads.
 //
 // Non-finite floats have no JSON form: encoding a categorical choice, condition value or
 // constraint offset that is NaN or infinite is INVALID_ARGUMENT.
 //
 // All functions are pure and thread-safe.
-#ifndef NASQ_STORAGE_SPEC_JSON_H_
-#define NASQ_STORAGE_SPEC_JSON_H_
+#ifndef NASQ_SPEC_SPEC_JSON_H_
+#define NASQ_SPEC_SPEC_JSON_H_
 
 #include <string>
 
@@ -46,4 +49,4 @@ absl::StatusOr<StudySpec> StudySpecFromJson(absl::string_view json_text);
 
 }  // namespace nasq
 
-#endif  // NASQ_STORAGE_SPEC_JSON_H_
+#endif  // NASQ_SPEC_SPEC_JSON_H_

@@ -1,4 +1,4 @@
-// clients/spec_yaml.h: reads a study spec YAML file (format: docs/study-spec.md) into a
+// spec/spec_yaml.h: reads a study spec YAML file (format: docs/study-spec.md) into a
 // validated StudySpec.
 //
 // Every field is checked: unknown fields anywhere (except inside the free-form `task` and
@@ -7,8 +7,8 @@
 // where known and the field path, e.g.
 //   spec.yaml:12:5: space.params.lr.low: expected a number, got "abc"
 // Pure functions; thread-safe.
-#ifndef NASQ_CLIENTS_SPEC_YAML_H_
-#define NASQ_CLIENTS_SPEC_YAML_H_
+#ifndef NASQ_SPEC_SPEC_YAML_H_
+#define NASQ_SPEC_SPEC_YAML_H_
 
 #include <string>
 
@@ -27,4 +27,4 @@ absl::StatusOr<StudySpec> LoadStudySpecFile(const std::string& path);
 
 }  // namespace nasq
 
-#endif  // NASQ_CLIENTS_SPEC_YAML_H_
+#endif  // NASQ_SPEC_SPEC_YAML_H_
