@@ -27,7 +27,7 @@ absl::Status SetLayerPrecisionField(LayerPrecision& target, const std::string& k
 
 // Train/finetune stage: learning_rate, epochs, batch_size, warmup_steps, weight_decay,
 // max_grad_norm, group_by_length, seed, progress_every_steps.
-absl::Status SetTrainField(TrainStageSpec& target, const std::string& key,
+absl::Status SetTrainField(TrainSettings& target, const std::string& key,
                            const nlohmann::ordered_json& value, const std::string& parent_path);
 
 // Prune stage: sparsity, method, scope (both sections), "weight"/"activation" objects, targets,

@@ -195,22 +195,22 @@ absl::Status SetOperandField(OperandPrecision& p, const std::string& key, const 
   return absl::OkStatus();
 }
 
-absl::StatusOr<PruneMethodSpec> GetPruneMethod(const Json& v, const std::string& path) {
+absl::StatusOr<PruneMethod> GetPruneMethod(const Json& v, const std::string& path) {
   NASQ_ASSIGN_OR_RETURN(std::string name, GetString(v, path));
-  if (name == "random") return PruneMethodSpec::kRandom;
-  if (name == "l1" || name == "l1-norm") return PruneMethodSpec::kL1;
+  if (name == "random") return PruneMethod::kRandom;
+  if (name == "l1" || name == "l1-norm") return PruneMethod::kL1Norm;
   return FieldError(path,
                     absl::StrCat("expected random, l1 or l1-norm, got \"", Excerpt(name), "\""));
 }
 
-absl::StatusOr<PruneScopeSpec> GetPruneScope(const Json& v, const std::string& path) {
+absl::StatusOr<PruneScope> GetPruneScope(const Json& v, const std::string& path) {
   NASQ_ASSIGN_OR_RETURN(std::string name, GetString(v, path));
-  if (name == "local") return PruneScopeSpec::kLocal;
-  if (name == "global") return PruneScopeSpec::kGlobal;
+  if (name == "local") return PruneScope::kLocal;
+  if (name == "global") return PruneScope::kGlobal;
   return FieldError(path, absl::StrCat("expected local or global, got \"", Excerpt(name), "\""));
 }
 
-absl::Status SetPruneSectionField(PruneSectionSpec& s, const std::string& key, const Json& value,
+absl::Status SetPruneSectionField(PruningSection& s, const std::string& key, const Json& value,
                                   const std::string& path) {
   if (key == "sparsity") {
     NASQ_ASSIGN_OR_RETURN(s.sparsity, GetNumber(value, path, 0, 1, "a number in [0, 1]"));
@@ -447,7 +447,7 @@ absl::Status SetLayerPrecisionField(LayerPrecision& target, const std::string& k
   });
 }
 
-absl::Status SetTrainField(TrainStageSpec& t, const std::string& key, const Json& value,
+absl::Status SetTrainField(TrainSettings& t, const std::string& key, const Json& value,
                            const std::string& parent_path) {
   const std::string path = Child(parent_path, key);
   constexpr int64_t kMaxInt = std::numeric_limits<int32_t>::max();
@@ -487,7 +487,7 @@ absl::Status SetPruneField(PruneStageSpec& p, const std::string& key, const Json
     return SetPruneSectionField(p.activation, key, value, path);
   }
   if (key == "weight" || key == "activation") {
-    PruneSectionSpec& section = key == "weight" ? p.weight : p.activation;
+    PruningSection& section = key == "weight" ? p.weight : p.activation;
     return ForEachField(value, path,
                         [&](const std::string& k, const Json& v, const std::string& fp) {
                           return SetPruneSectionField(section, k, v, fp);
