@@ -149,7 +149,7 @@ struct StageSpec {
   // kTrain, kFinetune: the trainer's settings; an unset learning_rate is 1e-3 for a randomly
   // initialised model and the trainer's default (kDefaultLearningRate) for a checkpoint.
   TrainSettings train;
-  PruneStageSpec prune;        // kPrune
+  PruneStageSpec prune;  // kPrune
   // kEvaluate: metrics are also reported as "<metric>_<label>" when set (1 to
   // kMaxEvaluateLabelLength of a-z, 0-9 and _).
   std::string label;
