@@ -91,7 +91,6 @@ absl::StatusOr<std::vector<std::string>> ApplyQuantisation(torch::nn::Module& ro
 absl::StatusOr<std::vector<std::pair<std::string, QuantLinearImpl*>>> CollectQuantLinears(
     torch::nn::Module& root);
 
-
 }  // namespace nasq
 
 #endif  // NASQ_WORKER_QUANT_QUANT_CONFIG_H_
