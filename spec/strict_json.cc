@@ -52,7 +52,9 @@ absl::StatusOr<int64_t> JsonIntInRange(const Json& v, absl::string_view path, in
     return JsonTypeError(path, absl::StrCat("an integer in [", min, ", ", max, "]"), v);
   };
   if (v.is_number_unsigned()) {
-    if (v.get<uint64_t>() > static_cast<uint64_t>(max) || max < 0) return error();
+    // max >= 0 first, so that the value fits int64_t for the comparison with min.
+    if (max < 0 || v.get<uint64_t>() > static_cast<uint64_t>(max)) return error();
+    if (static_cast<int64_t>(v.get<uint64_t>()) < min) return error();
     return static_cast<int64_t>(v.get<uint64_t>());
   }
   if (v.is_number_integer()) {

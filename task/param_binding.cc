@@ -11,13 +11,11 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
-#include "nlohmann/json.hpp"
+#include "spec/strict_json.h"
 #include "task/task_fields.h"
 
 namespace nasq {
 namespace {
-
-using Json = nlohmann::ordered_json;
 
 constexpr const char kParamsPath[] = "params";
 
@@ -26,7 +24,8 @@ Json ToJson(const ParamValue& value) {
 }
 
 absl::Status ParamError(const std::string& name, const std::string& message) {
-  return absl::InvalidArgumentError(absl::StrCat(kParamsPath, ".", Excerpt(name), ": ", message));
+  return absl::InvalidArgumentError(
+      absl::StrCat(kParamsPath, ".", JsonExcerpt(name), ": ", message));
 }
 
 // Splits "a.b.c" = v into the key "a" and the value {"b": {"c": v}}, so nested fields go through
@@ -82,8 +81,9 @@ std::optional<std::pair<std::string, std::vector<std::string>>> SplitLayerParam(
 
 absl::Status BindLayerParam(TaskSpec& spec, const std::string& name, const std::string& layer,
                             const std::vector<std::string>& rest, const Json& value) {
-  const std::string layer_path = absl::StrCat(
-      kParamsPath, ".", Excerpt(name.substr(0, name.size() - absl::StrJoin(rest, ".").size() - 1)));
+  const std::string layer_path =
+      absl::StrCat(kParamsPath, ".",
+                   JsonExcerpt(name.substr(0, name.size() - absl::StrJoin(rest, ".").size() - 1)));
   if (rest.size() == 1 && rest[0] == "type" && value == "identity") {
     spec.model.identity_layers.insert(layer);
     return absl::OkStatus();

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "task/pruning_config.h"
+#include "task/train_settings.h"
 
 namespace nasq {
 
@@ -124,34 +126,12 @@ struct QuantiseStageSpec {
   std::map<std::string, LayerPrecision> layers;
 };
 
-struct TrainStageSpec {
-  // Unset: 1e-3 for a randomly initialised model, 5e-5 (the seeds' HF default) for a checkpoint.
-  std::optional<double> learning_rate;
-  int epochs = 1;
-  int batch_size = 8;
-  int64_t warmup_steps = 0;
-  double weight_decay = 0.0;
-  double max_grad_norm = 1.0;
-  bool group_by_length = false;
-  uint64_t seed = 42;
-  // Progress callback period in optimizer steps (default 50).
-  int64_t progress_every_steps = 50;
-};
-
-enum class PruneMethodSpec { kRandom, kL1 };
-enum class PruneScopeSpec { kLocal, kGlobal };
-
-struct PruneSectionSpec {
-  double sparsity = 0.5;
-  PruneMethodSpec method = PruneMethodSpec::kL1;
-  PruneScopeSpec scope = PruneScopeSpec::kLocal;
-};
-
 struct PruneStageSpec {
   // "sparsity", "method", "scope" set both sections; "weight"/"activation" objects override.
-  PruneSectionSpec weight;
-  PruneSectionSpec activation;
-  // "targets": ["weights", "activations"] (default both).
+  // Defaults: task/pruning_config.h's PruningSection.
+  PruningSection weight;
+  PruningSection activation;
+  // "targets": ["weights", "activations"] (default both); a section not targeted prunes nothing.
   bool prune_weights = true;
   bool prune_activations = true;
   // Seeds random pruning (default 42).
@@ -166,8 +146,10 @@ std::string_view StageKindName(StageKind kind);
 struct StageSpec {
   StageKind kind = StageKind::kEvaluate;
   QuantiseStageSpec quantise;  // kQuantise
-  TrainStageSpec train;        // kTrain, kFinetune
-  PruneStageSpec prune;        // kPrune
+  // kTrain, kFinetune: the trainer's settings; an unset learning_rate is 1e-3 for a randomly
+  // initialised model and the trainer's default (kDefaultLearningRate) for a checkpoint.
+  TrainSettings train;
+  PruneStageSpec prune;  // kPrune
   // kEvaluate: metrics are also reported as "<metric>_<label>" when set (1 to
   // kMaxEvaluateLabelLength of a-z, 0-9 and _).
   std::string label;

@@ -62,9 +62,9 @@ TEST(ParamBinding, BindsEveryKindOfParam) {
   EXPECT_EQ(bound->stages[4].train.epochs, 3);
   EXPECT_EQ(bound->stages[2].prune.weight.sparsity, 0.7);
   EXPECT_EQ(bound->stages[2].prune.activation.sparsity, 0.7);
-  EXPECT_EQ(bound->stages[2].prune.weight.method, PruneMethodSpec::kRandom);
-  EXPECT_EQ(bound->stages[2].prune.weight.scope, PruneScopeSpec::kLocal);
-  EXPECT_EQ(bound->stages[2].prune.activation.scope, PruneScopeSpec::kGlobal);
+  EXPECT_EQ(bound->stages[2].prune.weight.method, PruneMethod::kRandom);
+  EXPECT_EQ(bound->stages[2].prune.weight.scope, PruneScope::kLocal);
+  EXPECT_EQ(bound->stages[2].prune.activation.scope, PruneScope::kGlobal);
   for (size_t stage : {0u, 3u}) {  // both quantise stages get the quant params
     const QuantiseStageSpec& q = bound->stages[stage].quantise;
     EXPECT_EQ(q.default_precision.all.width, 6);

@@ -60,14 +60,34 @@ TEST(TaskSpec, ParsesEveryPart) {
   EXPECT_EQ(spec->stages[1].train.epochs, 2);
   const PruneStageSpec& p = spec->stages[2].prune;
   EXPECT_EQ(p.weight.sparsity, 0.3);
-  EXPECT_EQ(p.weight.method, PruneMethodSpec::kRandom);
-  EXPECT_EQ(p.activation.method, PruneMethodSpec::kL1);
-  EXPECT_EQ(p.activation.scope, PruneScopeSpec::kGlobal);
+  EXPECT_EQ(p.weight.method, PruneMethod::kRandom);
+  EXPECT_EQ(p.activation.method, PruneMethod::kL1Norm);
+  EXPECT_EQ(p.activation.scope, PruneScope::kGlobal);
   EXPECT_EQ(spec->stages[3].kind, StageKind::kQuantise);
   EXPECT_EQ(spec->stages[4].kind, StageKind::kFinetune);
   EXPECT_EQ(spec->stages[5].label, "final_check");
   EXPECT_FALSE(spec->evaluate_each_stage);
   EXPECT_EQ(spec->save_path, "/tmp/out-{trial}");
+}
+
+// A stage written without fields runs the libraries' own defaults (task/train_settings.h,
+// task/pruning_config.h), the ones docs/task-spec.md lists.
+TEST(TaskSpec, BareStagesTakeTheLibrariesDefaults) {
+  auto spec = ParseTaskSpec(
+      R"({"kind": "bert-classify", "stages": [{"stage": "train"}, {"stage": "prune"}]})");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const TrainSettings& train = spec->stages[0].train;
+  EXPECT_FALSE(train.learning_rate.has_value());
+  EXPECT_EQ(train.epochs, 1);
+  EXPECT_EQ(train.batch_size, 8);
+  EXPECT_EQ(train.progress_every_steps, 50);
+  const PruneStageSpec& prune = spec->stages[1].prune;
+  for (const PruningSection& section : {prune.weight, prune.activation}) {
+    EXPECT_EQ(section.sparsity, 0.5);
+    EXPECT_EQ(section.method, PruneMethod::kL1Norm);
+    EXPECT_EQ(section.scope, PruneScope::kLocal);
+  }
+  EXPECT_TRUE(prune.prune_weights && prune.prune_activations);
 }
 
 TEST(TaskSpec, DefaultsAreTheEmbeddedSpamAssassinAndBertTiny) {

@@ -4,11 +4,11 @@
 #include <optional>
 #include <string_view>
 #include <system_error>
-#include <type_traits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "spec/strict_json.h"
 
 namespace nasq {
 namespace {
@@ -25,19 +25,15 @@ absl::Status CheckProbability(const char* field, double value) {
       absl::StrCat("BertConfig.", field, " must be in [0, 1), got ", value));
 }
 
-// Reads json[key] into *out when present; a value of the wrong JSON type is an error.
+// Reads `key` of the HF config into *out unless it is absent or null (HF writes null for unset);
+// a value of another JSON type is "config.json.<key>: wrong type: expected ..., got ...".
 template <typename T>
-absl::Status ReadField(const nlohmann::json& json, const char* key, T* out) {
-  auto it = json.find(key);
-  if (it == json.end() || it->is_null()) return absl::OkStatus();
-  const bool type_ok = std::is_same_v<T, std::string>
-                           ? it->is_string()
-                           : (std::is_integral_v<T> ? it->is_number_integer() : it->is_number());
-  if (!type_ok) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config.json field '", key, "' has the wrong type: ", it->dump()));
-  }
-  *out = it->get<T>();
+absl::Status ReadField(const JsonObjectReader& json, absl::string_view key, T* out) {
+  const Json* v = json.Find(key);
+  if (v == nullptr || v->is_null()) return absl::OkStatus();
+  absl::StatusOr<T> value = JsonAs<T>(*v, "wrong type");
+  if (!value.ok()) return JsonFieldError(JsonChild(json.path(), key), value.status().message());
+  *out = *std::move(value);
   return absl::OkStatus();
 }
 
@@ -161,10 +157,8 @@ absl::Status BertConfig::Validate() const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<BertConfig> BertConfig::FromHfJson(const nlohmann::json& json) {
-  if (!json.is_object()) {
-    return absl::InvalidArgumentError("config.json must hold a JSON object");
-  }
+absl::StatusOr<BertConfig> BertConfig::FromHfJson(const Json& hf_json) {
+  NASQ_ASSIGN_OR_RETURN(const JsonObjectReader json, JsonObjectReader::Of(hf_json, "config.json"));
   BertConfig config;
   NASQ_RETURN_IF_ERROR(ReadField(json, "vocab_size", &config.vocab_size));
   NASQ_RETURN_IF_ERROR(ReadField(json, "hidden_size", &config.hidden_size));
@@ -182,8 +176,8 @@ absl::StatusOr<BertConfig> BertConfig::FromHfJson(const nlohmann::json& json) {
   NASQ_RETURN_IF_ERROR(ReadField(json, "layer_norm_eps", &config.layer_norm_eps));
   NASQ_RETURN_IF_ERROR(ReadField(json, "initializer_range", &config.initializer_range));
   NASQ_RETURN_IF_ERROR(ReadField(json, "pad_token_id", &config.pad_token_id));
-  if (auto it = json.find("id2label"); it != json.end() && it->is_object()) {
-    config.num_labels = static_cast<int64_t>(it->size());
+  if (const Json* labels = json.Find("id2label"); labels != nullptr && labels->is_object()) {
+    config.num_labels = static_cast<int64_t>(labels->size());
   }
   NASQ_RETURN_IF_ERROR(ReadField(json, "num_labels", &config.num_labels));
   std::string hidden_act = "gelu";
@@ -199,11 +193,11 @@ absl::StatusOr<BertConfig> BertConfig::FromHfJson(const nlohmann::json& json) {
                                                    position_type,
                                                    "' is not supported (only \"absolute\")"));
   }
-  if (auto it = json.find("nasq_identity_layers"); it != json.end()) {
-    if (!it->is_array()) {
+  if (const Json* names = json.Find("nasq_identity_layers"); names != nullptr) {
+    if (!names->is_array()) {
       return absl::InvalidArgumentError("config.json nasq_identity_layers must be an array");
     }
-    for (const auto& name : *it) {
+    for (const Json& name : *names) {
       if (!name.is_string()) {
         return absl::InvalidArgumentError(
             "config.json nasq_identity_layers must hold strings, got " + name.dump());

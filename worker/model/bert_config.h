@@ -16,6 +16,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "spec/strict_json.h"
 #include "task/model_size.h"
 
 namespace nasq {
@@ -61,10 +62,11 @@ struct BertConfig {
   };
   std::vector<LinearShape> LinearLayers() const;
 
-  // Parses an HF config.json object. Unknown fields are ignored; fields with the wrong type, an
+  // Parses an HF config.json object (with spec/strict_json.h). Unknown fields are ignored and
+  // null ones keep their defaults; fields with the wrong type (named "config.json.<field>"), an
   // unsupported hidden_act (only "gelu", exact erf) or position_embedding_type (only "absolute")
   // give InvalidArgument. The result is validated.
-  static absl::StatusOr<BertConfig> FromHfJson(const nlohmann::json& json);
+  static absl::StatusOr<BertConfig> FromHfJson(const Json& json);
 
   // An HF config.json object for BertForSequenceClassification that `transformers` loads.
   // Identity layers are kept under the extra key "nasq_identity_layers".

@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "core/status_macros.h"
-#include "nlohmann/json.hpp"
+#include "spec/strict_json.h"
 #include "worker/model/file_io.h"
 #include "worker/model/safetensors.h"
 #include "worker/model/torch_save_reader.h"
@@ -134,12 +134,8 @@ absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& f
     return absl::NotFoundError(absl::StrCat(folder.string(), " has no vocab.txt"));
   }
   NASQ_ASSIGN_OR_RETURN(std::string config_text, ReadFileBytes(folder / "config.json"));
-  const nlohmann::json config_json =
-      nlohmann::json::parse(config_text, nullptr, /*allow_exceptions=*/false);
-  if (config_json.is_discarded()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat((folder / "config.json").string(), " is not valid JSON"));
-  }
+  NASQ_ASSIGN_OR_RETURN(const Json config_json,
+                        ParseJson(config_text, (folder / "config.json").string()));
   NASQ_ASSIGN_OR_RETURN(BertConfig config, BertConfig::FromHfJson(config_json));
   if (absl::Status size = CheckModelSize(config.Dimensions(), max_params); !size.ok()) {
     return absl::Status(size.code(),

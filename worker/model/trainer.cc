@@ -105,13 +105,17 @@ absl::Status CheckDataset(const BertForSequenceClassification& model,
   return absl::OkStatus();
 }
 
+double PeakLearningRate(const TrainOptions& options) {
+  return options.learning_rate.value_or(kDefaultLearningRate);
+}
+
 absl::Status CheckTrainOptions(const TrainOptions& options) {
   if (options.batch_size < 1 || options.epochs < 1) {
     return absl::InvalidArgumentError(absl::StrCat("batch_size (", options.batch_size,
                                                    ") and epochs (", options.epochs,
                                                    ") must be positive"));
   }
-  if (!(options.learning_rate > 0.0) || !(options.adam_epsilon > 0.0) ||
+  if (!(PeakLearningRate(options) > 0.0) || !(options.adam_epsilon > 0.0) ||
       options.weight_decay < 0.0 || options.warmup_steps < 0) {
     return absl::InvalidArgumentError(
         "learning_rate and adam_epsilon must be positive, weight_decay and warmup_steps >= 0");
@@ -140,7 +144,7 @@ torch::optim::AdamW MakeOptimizer(BertForSequenceClassification& model,
   }
   auto group_options = [&](double weight_decay) {
     return std::make_unique<torch::optim::AdamWOptions>(
-        torch::optim::AdamWOptions(options.learning_rate)
+        torch::optim::AdamWOptions(PeakLearningRate(options))
             .betas({options.adam_beta1, options.adam_beta2})
             .eps(options.adam_epsilon)
             .weight_decay(weight_decay));
@@ -148,7 +152,7 @@ torch::optim::AdamW MakeOptimizer(BertForSequenceClassification& model,
   std::vector<torch::optim::OptimizerParamGroup> groups;
   groups.emplace_back(decay, group_options(options.weight_decay));
   groups.emplace_back(no_decay, group_options(0.0));
-  return torch::optim::AdamW(groups, torch::optim::AdamWOptions(options.learning_rate));
+  return torch::optim::AdamW(groups, torch::optim::AdamWOptions(PeakLearningRate(options)));
 }
 
 // HF get_linear_schedule_with_warmup: factor for the `step`-th optimizer step (0-based).
@@ -204,7 +208,7 @@ absl::StatusOr<TrainResult> TrainUnchecked(BertForSequenceClassification& model,
     NASQ_ASSIGN_OR_RETURN(auto plan, PlanBatches(dataset, plan_options, epoch));
     for (const std::vector<size_t>& indices : plan) {
       NASQ_ASSIGN_OR_RETURN(DeviceBatch batch, LoadBatch(dataset, indices, device));
-      const double lr = options.learning_rate *
+      const double lr = PeakLearningRate(options) *
                         LinearScheduleFactor(result.steps, options.warmup_steps, total_steps);
       for (auto& group : optimizer.param_groups()) {
         static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);

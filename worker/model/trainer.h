@@ -1,10 +1,10 @@
 // worker/model/trainer.h: fine-tuning and evaluation of a BertForSequenceClassification.
 //
-// Defaults reproduce the seed reports' HF Trainer (docs/quantisation.md 5.1): AdamW lr 5e-5, betas
-// (0.9, 0.999), eps 1e-8, weight decay 0 (never applied to biases and LayerNorm weights, as HF),
-// linear decay to 0 with optional warmup, gradient clipping at norm 1.0, batch 8, 1 epoch, seed
-// 42, shuffled every epoch, dynamic padding per batch (worker/text batching), fp32. Works on CPU
-// and CUDA; bf16 autocast is available on CUDA only. Truncation to max_length happens when the
+// Defaults reproduce the seed reports' HF Trainer (docs/quantisation.md 5.1): AdamW with the
+// settings of task/train_settings.h, betas (0.9, 0.999), eps 1e-8, weight decay never applied to
+// biases and LayerNorm weights (as HF), linear decay to 0 after the warmup, shuffled every epoch,
+// dynamic padding per batch (worker/text batching), fp32. Works on CPU and CUDA; bf16 autocast
+// is available on CUDA only. Truncation to max_length happens when the
 // dataset is tokenised (worker/text TokenizeDataset); the trainer refuses sequences longer than
 // the model's max_position_embeddings.
 // Thread-safety: Train/Evaluate use the model exclusively and set LibTorch's global thread
@@ -20,6 +20,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "task/train_settings.h"
 #include "worker/model/bert_model.h"
 #include "worker/text/tokenized_dataset.h"
 
@@ -49,25 +50,12 @@ struct TrainProgress {
 // stops training after the current step (for trials the coordinator stops or prunes).
 using ProgressCallback = std::function<bool(const TrainProgress&)>;
 
-struct TrainOptions {
-  double learning_rate = 5e-5;
+// What Train runs: the settings a study sets (task/train_settings.h, defaults there) plus the
+// optimizer constants, the stop hook and where it runs.
+struct TrainOptions : TrainSettings {
   double adam_beta1 = 0.9;
   double adam_beta2 = 0.999;
   double adam_epsilon = 1e-8;
-  // Decoupled weight decay for weights other than biases and LayerNorm (default 0).
-  double weight_decay = 0.0;
-  // Linear warm-up steps from 0 to learning_rate before the linear decay (default 0).
-  int64_t warmup_steps = 0;
-  // Clip the global gradient norm to this; <= 0 disables (default 1.0).
-  double max_grad_norm = 1.0;
-  int batch_size = 8;
-  int epochs = 1;
-  // Batch examples of similar length together (HF group_by_length; default false).
-  bool group_by_length = false;
-  // Seeds shuffling and dropout (default 42).
-  uint64_t seed = 42;
-  // Progress callback period in optimizer steps (default 500, HF logging_steps).
-  int64_t progress_every_steps = 500;
   // Polled after every optimizer step but the last; returning true stops training there
   // (stopped_early), so a stop takes effect within one step rather than one progress period
   // (default none).

@@ -28,8 +28,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Model = BertForSequenceClassification;
 
+// An unset learning rate for a randomly initialised model (a checkpoint gets the trainer's).
 constexpr double kScratchLearningRate = 1e-3;
-constexpr double kFineTuneLearningRate = 5e-5;
 constexpr int kCalibrationBatches = 4;
 
 double SecondsSince(Clock::time_point start) {
@@ -217,18 +217,12 @@ class PipelineRun {
                    .fraction = Fraction(i + 1, 0.0)});
   }
 
-  absl::Status TrainStage(size_t i, const TrainStageSpec& train) {
+  absl::Status TrainStage(size_t i, const TrainSettings& train) {
     TrainOptions options;
-    options.learning_rate = train.learning_rate.value_or(
-        spec_.model.checkpoint.empty() ? kScratchLearningRate : kFineTuneLearningRate);
-    options.epochs = train.epochs;
-    options.batch_size = train.batch_size;
-    options.warmup_steps = train.warmup_steps;
-    options.weight_decay = train.weight_decay;
-    options.max_grad_norm = train.max_grad_norm;
-    options.group_by_length = train.group_by_length;
-    options.seed = train.seed;
-    options.progress_every_steps = train.progress_every_steps;
+    static_cast<TrainSettings&>(options) = train;
+    if (!options.learning_rate && spec_.model.checkpoint.empty()) {
+      options.learning_rate = kScratchLearningRate;
+    }
     options.should_stop = options_.cancel_requested;
     options.compute = compute_;
     const std::string name(StageKindName(spec_.stages[i].kind));
@@ -265,15 +259,8 @@ class PipelineRun {
 
   absl::Status PruneStage(const PruneStageSpec& prune) {
     NASQ_RETURN_IF_ERROR(EnsureQuantLinears());
-    auto section = [](bool enabled, const PruneSectionSpec& s) {
-      if (!enabled) return PruningSection{0.0, PruneMethod::kRandom, PruneScope::kLocal};
-      return PruningSection{
-          s.sparsity,
-          s.method == PruneMethodSpec::kL1 ? PruneMethod::kL1Norm : PruneMethod::kRandom,
-          s.scope == PruneScopeSpec::kGlobal ? PruneScope::kGlobal : PruneScope::kLocal};
-    };
-    const PruningConfig config{section(prune.prune_weights, prune.weight),
-                               section(prune.prune_activations, prune.activation)};
+    const PruningConfig config{prune.prune_weights ? prune.weight : kNoPruning,
+                               prune.prune_activations ? prune.activation : kNoPruning};
     torch::manual_seed(prune.seed);
     absl::Status calibration = absl::OkStatus();
     auto calibrate = [&] { calibration = Calibrate(); };

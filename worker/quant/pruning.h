@@ -28,7 +28,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "worker/quant/pruning_config.h"
+#include "task/pruning_config.h"
 
 namespace nasq {
 

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "worker/quant/pruning_config.h"
+#include "task/pruning_config.h"
 #include "worker/quant/quantizer.h"
 
 namespace nasq {

@@ -125,5 +125,18 @@ TEST(BertConfig, HfJsonRefusesUnsupportedOrMistypedFields) {
   }
 }
 
+// config.json is read with spec/'s strict reader: a mistyped field is named by its path, and
+// null (HF's "unset") keeps the default.
+TEST(BertConfig, HfJsonErrorsNameTheFieldPath) {
+  auto parsed = BertConfig::FromHfJson({{"num_labels", 2.5}});
+  EXPECT_EQ(parsed.status().message(),
+            "config.json.num_labels: wrong type: expected an integer, got 2.5");
+  auto with_null =
+      BertConfig::FromHfJson({{"hidden_size", nullptr}, {"classifier_dropout", nullptr}});
+  ASSERT_TRUE(with_null.ok()) << with_null.status();
+  EXPECT_EQ(with_null->hidden_size, BertConfig{}.hidden_size);
+  EXPECT_FALSE(with_null->classifier_dropout.has_value());
+}
+
 }  // namespace
 }  // namespace nasq

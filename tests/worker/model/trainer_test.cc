@@ -102,7 +102,7 @@ TEST(Trainer, ProgressReportsLinearDecayAndCanStop) {
   EXPECT_EQ(result->steps, 5);
   ASSERT_EQ(reports.size(), 5u);
   // HF linear schedule with 2 warm-up steps over 20 steps: 0, lr/2, then lr * (20 - s) / 18.
-  const double lr = options.learning_rate;
+  const double lr = *options.learning_rate;
   const double expected[] = {0.0, lr / 2, lr, lr * 17 / 18, lr * 16 / 18};
   for (size_t i = 0; i < reports.size(); ++i) {
     EXPECT_EQ(reports[i].step, static_cast<int64_t>(i) + 1);

@@ -220,6 +220,21 @@ TEST(SparsityReport, PerLayerAndTotal) {
   EXPECT_DOUBLE_EQ(report->total_activation_sparsity, 0.5);
 }
 
+// A PruningConfig section left out prunes nothing, while a PruningSection written without
+// fields is a prune stage's default (task/pruning_config.h).
+TEST(Pruning, SectionsLeftOutPruneNothing) {
+  at::manual_seed(8);
+  QuantLinear layer(16, 16);
+  ASSERT_TRUE(ApplyPruning(*layer, PruningConfig{}).ok());
+  layer(at::randn({4, 16}));
+  EXPECT_EQ(layer->weight_mask().sum().item<int64_t>(), 16 * 16);
+  EXPECT_EQ(layer->last_activation_mask().sum().item<int64_t>(), 4 * 16);
+  PruningConfig config;
+  config.weight = PruningSection{};
+  ASSERT_TRUE(ApplyPruning(*layer, config).ok());
+  EXPECT_EQ(layer->weight_mask().sum().item<int64_t>(), 16 * 16 / 2);  // l1-norm, half
+}
+
 TEST(Pruning, RejectsBadConfigAndPlainLinear) {
   QuantLinear layer(4, 2);
   EXPECT_EQ(ApplyPruning(*layer, WeightOnly(1.5)).code(), absl::StatusCode::kInvalidArgument);

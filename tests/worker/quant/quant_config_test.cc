@@ -1,5 +1,5 @@
 // Tests for worker/quant/quant_config.h: MASE-style selection by type, name and regex with a
-// default, application to a module tree, and parsing MASE pass_args.
+// default, application to a module tree, and MASE pass_args read by mase_pass_args.h.
 #include "worker/quant/quant_config.h"
 
 #include <ATen/ATen.h>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/worker/quant/mase_pass_args.h"
 #include "tests/worker/quant/toy_model.h"
 
 namespace nasq {

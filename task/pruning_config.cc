@@ -1,4 +1,4 @@
-#include "worker/quant/pruning_config.h"
+#include "task/pruning_config.h"
 
 #include <string>
 

@@ -1,0 +1,80 @@
+// task/train_settings.h: the trainer's settings that a study's train and finetune stages set
+// (worker/model/trainer.h runs them; its TrainOptions adds the optimizer constants, the device
+// and the stop hook). Free of LibTorch so that the task spec embeds them (task_spec.h): each
+// default is written here once.
+//
+// Defaults reproduce the seed reports' HF Trainer (docs/quantisation.md 5.1): lr 5e-5, no warmup,
+// weight decay 0, gradient clipping at norm 1.0, batch 8, 1 epoch, seed 42.
+// Thread-safety: a plain value type.
+#ifndef NASQ_TASK_TRAIN_SETTINGS_H_
+#define NASQ_TASK_TRAIN_SETTINGS_H_
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+
+#include "core/fields.h"
+
+namespace nasq {
+
+// The learning rate of an unset TrainSettings::learning_rate (HF's default).
+inline constexpr double kDefaultLearningRate = 5e-5;
+
+struct TrainSettings {
+  // Peak learning rate; unset means kDefaultLearningRate. (The task pipeline uses 1e-3 instead
+  // for a randomly initialised model.)
+  std::optional<double> learning_rate;
+  int epochs = 1;
+  int batch_size = 8;
+  // Linear warm-up steps from 0 to the learning rate before the linear decay to 0.
+  int64_t warmup_steps = 0;
+  // Decoupled weight decay for weights other than biases and LayerNorm.
+  double weight_decay = 0.0;
+  // Clip the global gradient norm to this; <= 0 disables.
+  double max_grad_norm = 1.0;
+  // Batch examples of similar length together (HF group_by_length).
+  bool group_by_length = false;
+  // Seeds shuffling and dropout.
+  uint64_t seed = 42;
+  // Progress callback period in optimizer steps (one intermediate report per period).
+  int64_t progress_every_steps = 50;
+};
+
+// The fields of TrainSettings that core/fields.h describes (the task parser reads them, their
+// ranges and the task spec doc's table are checked against them). learning_rate (optional) and
+// seed (unsigned) are read by the parser itself; the doubles' ranges are written there.
+inline constexpr Field<TrainSettings> kTrainSettingsFields[] = {
+    {.name = "epochs",
+     .member = &TrainSettings::epochs,
+     .doc = "passes over the training split",
+     .min = 1,
+     .max = std::numeric_limits<int32_t>::max()},
+    {.name = "batch_size",
+     .member = &TrainSettings::batch_size,
+     .doc = "examples per optimizer step",
+     .min = 1,
+     .max = std::numeric_limits<int32_t>::max()},
+    {.name = "warmup_steps",
+     .member = &TrainSettings::warmup_steps,
+     .doc = "linear warm-up steps before the linear decay to 0",
+     .min = 0,
+     .max = std::numeric_limits<int32_t>::max()},
+    {.name = "weight_decay",
+     .member = &TrainSettings::weight_decay,
+     .doc = "decoupled weight decay, in [0, 1]"},
+    {.name = "max_grad_norm",
+     .member = &TrainSettings::max_grad_norm,
+     .doc = "gradient norm clipping, >= 0 (0 disables)"},
+    {.name = "group_by_length",
+     .member = &TrainSettings::group_by_length,
+     .doc = "batch examples of similar length together"},
+    {.name = "progress_every_steps",
+     .member = &TrainSettings::progress_every_steps,
+     .doc = "optimizer steps per progress report",
+     .min = 1,
+     .max = std::numeric_limits<int32_t>::max()},
+};
+
+}  // namespace nasq
+
+#endif  // NASQ_TASK_TRAIN_SETTINGS_H_
