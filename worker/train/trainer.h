@@ -1,4 +1,4 @@
-// worker/model/trainer.h: fine-tuning and evaluation of a BertForSequenceClassification.
+// worker/train/trainer.h: fine-tuning and evaluation of a BertForSequenceClassification.
 //
 // Defaults reproduce the seed reports' HF Trainer (quantisation.md 5.1): AdamW lr 5e-5, betas
 // (0.9, 0.999), eps 1e-8, weight decay 0 (never applied to biases and LayerNorm weights, as HF),
@@ -10,8 +10,8 @@
 // Thread-safety: Train/Evaluate use the model exclusively and set LibTorch's global thread
 // count (torch::set_num_threads) and, where the BLAS is OpenBLAS, pin it to one thread so that
 // LibTorch's pool is the only one; do not run two of them concurrently in one process.
-#ifndef NASQ_WORKER_MODEL_TRAINER_H_
-#define NASQ_WORKER_MODEL_TRAINER_H_
+#ifndef NASQ_WORKER_TRAIN_TRAINER_H_
+#define NASQ_WORKER_TRAIN_TRAINER_H_
 
 #include <torch/torch.h>
 
@@ -110,4 +110,4 @@ absl::StatusOr<EvalMetrics> Evaluate(BertForSequenceClassification& model,
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_MODEL_TRAINER_H_
+#endif  // NASQ_WORKER_TRAIN_TRAINER_H_

@@ -1,4 +1,4 @@
-// worker/model/torch_save_reader.h: reads state dicts written by Python's `torch.save` (HF
+// worker/checkpoint/torch_save_reader.h: reads state dicts written by Python's `torch.save` (HF
 // pytorch_model.bin) without Python.
 //
 // LibTorch's torch::pickle_load cannot read a torch.save'd OrderedDict, so this reads the zip
@@ -9,13 +9,13 @@
 // storage offsets and strides). Anything else (legacy pre-1.6 files, other Python objects,
 // big-endian archives) is refused with an error naming it. Assumes a little-endian host.
 // Thread-safety: free functions without shared state.
-#ifndef NASQ_WORKER_MODEL_TORCH_SAVE_READER_H_
-#define NASQ_WORKER_MODEL_TORCH_SAVE_READER_H_
+#ifndef NASQ_WORKER_CHECKPOINT_TORCH_SAVE_READER_H_
+#define NASQ_WORKER_CHECKPOINT_TORCH_SAVE_READER_H_
 
 #include <filesystem>
 
 #include "absl/status/statusor.h"
-#include "worker/model/tensor_map.h"
+#include "worker/checkpoint/tensor_map.h"
 
 namespace nasq {
 
@@ -26,4 +26,4 @@ absl::StatusOr<TensorMap> ReadTorchSaveStateDict(const std::filesystem::path& pa
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_MODEL_TORCH_SAVE_READER_H_
+#endif  // NASQ_WORKER_CHECKPOINT_TORCH_SAVE_READER_H_

@@ -1,9 +1,10 @@
-// worker/text/hashing.h: FNV-1a 64-bit hashing, the stable hash behind split assignment,
-// tokenizer fingerprints and cache keys (stable across runs, platforms and compilers).
+// worker/io/hashing.h: FNV-1a 64-bit hashing, the stable hash behind split assignment,
+// tokenizer fingerprints, file fingerprints and cache keys (stable across runs, platforms and
+// compilers).
 //
 // Thread-safety: Fnv1a64 is a small value type; use one per thread.
-#ifndef NASQ_WORKER_TEXT_HASHING_H_
-#define NASQ_WORKER_TEXT_HASHING_H_
+#ifndef NASQ_WORKER_IO_HASHING_H_
+#define NASQ_WORKER_IO_HASHING_H_
 
 #include <cstdint>
 #include <string_view>
@@ -43,4 +44,4 @@ class Fnv1a64 {
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_TEXT_HASHING_H_
+#endif  // NASQ_WORKER_IO_HASHING_H_

@@ -1,4 +1,4 @@
-#include "worker/model/trainer.h"
+#include "worker/train/trainer.h"
 
 #include <dlfcn.h>
 #include <gmock/gmock.h>

@@ -1,4 +1,5 @@
-// worker/model/safetensors.h: reading and writing the safetensors format (HF model.safetensors).
+// worker/checkpoint/safetensors.h: reading and writing the safetensors format (HF
+// model.safetensors).
 //
 // Layout: 8-byte little-endian header length N, N bytes of JSON
 // {"name": {"dtype": "F32", "shape": [..], "data_offsets": [begin, end]}, "__metadata__": {..}},
@@ -6,8 +7,8 @@
 // offsets in range, contiguous and non-overlapping, full coverage of the buffer) and names the
 // offending tensor in the error. Supported dtypes: F64, F32, F16, BF16, I64, I32, I16, I8, U8,
 // BOOL. Assumes a little-endian host. Thread-safety: free functions without shared state.
-#ifndef NASQ_WORKER_MODEL_SAFETENSORS_H_
-#define NASQ_WORKER_MODEL_SAFETENSORS_H_
+#ifndef NASQ_WORKER_CHECKPOINT_SAFETENSORS_H_
+#define NASQ_WORKER_CHECKPOINT_SAFETENSORS_H_
 
 #include <filesystem>
 #include <map>
@@ -16,7 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "worker/model/tensor_map.h"
+#include "worker/checkpoint/tensor_map.h"
 
 namespace nasq {
 
@@ -30,17 +31,19 @@ struct SafetensorsContents {
 // InvalidArgument with the reason for any malformed input.
 absl::StatusOr<SafetensorsContents> ParseSafetensors(std::string_view bytes);
 
-// Reads and parses the file at `path`; NotFound if it cannot be opened.
+// Reads and parses the file at `path`; NotFound if it cannot be opened, DataLoss on a read
+// error.
 absl::StatusOr<SafetensorsContents> ReadSafetensors(const std::filesystem::path& path);
 
 // Serialises `contents` (tensors in name order, made contiguous and moved to the CPU; header
 // padded with spaces to a multiple of 8 bytes). InvalidArgument for an unsupported dtype.
 absl::StatusOr<std::string> SerializeSafetensors(const SafetensorsContents& contents);
 
-// Serialises and writes `contents` to `path` (replacing it); Internal on I/O failure.
+// Serialises and writes `contents` to `path`, replacing it atomically (WriteFileAtomically);
+// Internal on I/O failure.
 absl::Status WriteSafetensors(const std::filesystem::path& path,
                               const SafetensorsContents& contents);
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_MODEL_SAFETENSORS_H_
+#endif  // NASQ_WORKER_CHECKPOINT_SAFETENSORS_H_

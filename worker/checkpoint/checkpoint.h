@@ -1,4 +1,4 @@
-// worker/model/checkpoint.h: HuggingFace checkpoint folders for BertForSequenceClassification.
+// worker/checkpoint/checkpoint.h: HuggingFace checkpoint folders for BertForSequenceClassification.
 //
 // A folder holds config.json, vocab.txt and the weights as model.safetensors (preferred) or
 // pytorch_model.bin. Loading maps HF names onto the model (a BertModel checkpoint without the
@@ -9,8 +9,8 @@
 // function); config.json lists them under "nasq_identity_layers" so nasq restores Identity.
 // Quantisation settings are not part of an HF folder (master weights are saved).
 // Thread-safety: free functions; the model must not be used concurrently while they run.
-#ifndef NASQ_WORKER_MODEL_CHECKPOINT_H_
-#define NASQ_WORKER_MODEL_CHECKPOINT_H_
+#ifndef NASQ_WORKER_CHECKPOINT_CHECKPOINT_H_
+#define NASQ_WORKER_CHECKPOINT_CHECKPOINT_H_
 
 #include <filesystem>
 #include <memory>
@@ -20,8 +20,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "task/model_size.h"
+#include "worker/checkpoint/tensor_map.h"
 #include "worker/model/bert_model.h"
-#include "worker/model/tensor_map.h"
 
 namespace nasq {
 
@@ -59,12 +59,12 @@ absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& f
                                                   int64_t max_params = kDefaultMaxModelParams);
 
 // Writes config.json, model.safetensors (ExportStateDict) and a copy of `vocab_file` as
-// vocab.txt into `folder` (created if needed). Internal on I/O errors, NotFound when vocab_file
-// does not exist.
+// vocab.txt into `folder` (created if needed), each file atomically (WriteFileAtomically).
+// Internal on I/O errors, NotFound when vocab_file does not exist.
 absl::Status SaveHfCheckpoint(BertForSequenceClassification& model,
                               const std::filesystem::path& folder,
                               const std::filesystem::path& vocab_file);
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_MODEL_CHECKPOINT_H_
+#endif  // NASQ_WORKER_CHECKPOINT_CHECKPOINT_H_

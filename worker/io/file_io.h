@@ -1,10 +1,10 @@
-// worker/text/file_io.h: whole-file reads and atomic writes with absl::Status errors naming the
+// worker/io/file_io.h: whole-file reads and atomic writes with absl::Status errors naming the
 // file (used by the dataset readers, the vocabulary writer and the dataset cache).
 //
 // Thread-safety: free functions; WriteFileAtomically uses a unique temp name per call, so
 // concurrent writers of the same path never see each other's partial files.
-#ifndef NASQ_WORKER_TEXT_FILE_IO_H_
-#define NASQ_WORKER_TEXT_FILE_IO_H_
+#ifndef NASQ_WORKER_IO_FILE_IO_H_
+#define NASQ_WORKER_IO_FILE_IO_H_
 
 #include <filesystem>
 #include <string>
@@ -31,4 +31,4 @@ absl::StatusOr<std::vector<std::filesystem::path>> ListFiles(const std::filesyst
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_TEXT_FILE_IO_H_
+#endif  // NASQ_WORKER_IO_FILE_IO_H_

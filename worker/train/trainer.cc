@@ -1,4 +1,4 @@
-#include "worker/model/trainer.h"
+#include "worker/train/trainer.h"
 
 #include <ATen/autocast_mode.h>
 #include <dlfcn.h>

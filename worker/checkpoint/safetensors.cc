@@ -1,4 +1,4 @@
-#include "worker/model/safetensors.h"
+#include "worker/checkpoint/safetensors.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "worker/model/file_io.h"
+#include "worker/io/file_io.h"
 
 namespace nasq {
 namespace {
@@ -182,7 +182,7 @@ absl::StatusOr<SafetensorsContents> ParseSafetensors(std::string_view bytes) {
 }
 
 absl::StatusOr<SafetensorsContents> ReadSafetensors(const std::filesystem::path& path) {
-  NASQ_ASSIGN_OR_RETURN(std::string bytes, ReadFileBytes(path));
+  NASQ_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
   auto contents = ParseSafetensors(bytes);
   if (!contents.ok()) {
     return absl::InvalidArgumentError(
@@ -223,7 +223,7 @@ absl::StatusOr<std::string> SerializeSafetensors(const SafetensorsContents& cont
 absl::Status WriteSafetensors(const std::filesystem::path& path,
                               const SafetensorsContents& contents) {
   NASQ_ASSIGN_OR_RETURN(std::string bytes, SerializeSafetensors(contents));
-  return WriteFileBytes(path, bytes);
+  return WriteFileAtomically(path, bytes);
 }
 
 }  // namespace nasq

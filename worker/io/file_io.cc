@@ -1,4 +1,4 @@
-#include "worker/text/file_io.h"
+#include "worker/io/file_io.h"
 
 #include <stdlib.h>
 #include <sys/stat.h>

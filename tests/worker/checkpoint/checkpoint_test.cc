@@ -1,4 +1,4 @@
-#include "worker/model/checkpoint.h"
+#include "worker/checkpoint/checkpoint.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -7,8 +7,8 @@
 #include <fstream>
 
 #include "tests/worker/model/model_test_util.h"
+#include "worker/checkpoint/safetensors.h"
 #include "worker/model/bert_quantisation.h"
-#include "worker/model/safetensors.h"
 #include "worker/quant/quant_linear.h"
 
 namespace nasq {

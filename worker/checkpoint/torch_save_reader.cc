@@ -1,4 +1,4 @@
-#include "worker/model/torch_save_reader.h"
+#include "worker/checkpoint/torch_save_reader.h"
 
 #include <caffe2/serialize/inline_container.h>
 

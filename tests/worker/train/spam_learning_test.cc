@@ -11,11 +11,11 @@
 
 #include "worker/model/bert_model.h"
 #include "worker/model/bert_quantisation.h"
-#include "worker/model/trainer.h"
 #include "worker/text/datasets.h"
 #include "worker/text/tokenized_dataset.h"
 #include "worker/text/vocab_builder.h"
 #include "worker/text/wordpiece_tokenizer.h"
+#include "worker/train/trainer.h"
 
 namespace nasq {
 namespace {

@@ -1,8 +1,9 @@
-// worker/model/tensor_map.h: the name -> tensor map that checkpoint readers and writers exchange.
+// worker/checkpoint/tensor_map.h: the name -> tensor map that checkpoint readers and writers
+// exchange.
 //
 // Thread-safety: type aliases only.
-#ifndef NASQ_WORKER_MODEL_TENSOR_MAP_H_
-#define NASQ_WORKER_MODEL_TENSOR_MAP_H_
+#ifndef NASQ_WORKER_CHECKPOINT_TENSOR_MAP_H_
+#define NASQ_WORKER_CHECKPOINT_TENSOR_MAP_H_
 
 #include <torch/torch.h>
 
@@ -16,4 +17,4 @@ using TensorMap = std::map<std::string, torch::Tensor>;
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_MODEL_TENSOR_MAP_H_
+#endif  // NASQ_WORKER_CHECKPOINT_TENSOR_MAP_H_

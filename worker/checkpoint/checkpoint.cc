@@ -1,4 +1,4 @@
-#include "worker/model/checkpoint.h"
+#include "worker/checkpoint/checkpoint.h"
 
 #include <fstream>
 #include <utility>
@@ -8,9 +8,9 @@
 #include "absl/strings/str_replace.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
-#include "worker/model/file_io.h"
-#include "worker/model/safetensors.h"
-#include "worker/model/torch_save_reader.h"
+#include "worker/checkpoint/safetensors.h"
+#include "worker/checkpoint/torch_save_reader.h"
+#include "worker/io/file_io.h"
 #include "worker/quant/quant_linear.h"
 
 namespace nasq {
@@ -133,7 +133,7 @@ absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& f
   if (!std::filesystem::exists(loaded.vocab_path)) {
     return absl::NotFoundError(absl::StrCat(folder.string(), " has no vocab.txt"));
   }
-  NASQ_ASSIGN_OR_RETURN(std::string config_text, ReadFileBytes(folder / "config.json"));
+  NASQ_ASSIGN_OR_RETURN(std::string config_text, ReadWholeFile(folder / "config.json"));
   const nlohmann::json config_json =
       nlohmann::json::parse(config_text, nullptr, /*allow_exceptions=*/false);
   if (config_json.is_discarded()) {
@@ -154,19 +154,20 @@ absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& f
 absl::Status SaveHfCheckpoint(BertForSequenceClassification& model,
                               const std::filesystem::path& folder,
                               const std::filesystem::path& vocab_file) {
-  NASQ_ASSIGN_OR_RETURN(std::string vocab, ReadFileBytes(vocab_file));
+  NASQ_ASSIGN_OR_RETURN(std::string vocab, ReadWholeFile(vocab_file));
   std::error_code error;
   std::filesystem::create_directories(folder, error);
   if (error) {
     return absl::InternalError(
         absl::StrCat("cannot create ", folder.string(), ": ", error.message()));
   }
-  NASQ_RETURN_IF_ERROR(WriteFileBytes(folder / "config.json", model.config().ToHfJson().dump(2)));
+  NASQ_RETURN_IF_ERROR(
+      WriteFileAtomically(folder / "config.json", model.config().ToHfJson().dump(2)));
   SafetensorsContents contents;
   contents.tensors = ExportStateDict(model);
   contents.metadata["format"] = "pt";
   NASQ_RETURN_IF_ERROR(WriteSafetensors(folder / "model.safetensors", contents));
-  return WriteFileBytes(folder / "vocab.txt", vocab);
+  return WriteFileAtomically(folder / "vocab.txt", vocab);
 }
 
 }  // namespace nasq

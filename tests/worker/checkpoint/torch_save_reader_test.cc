@@ -1,4 +1,4 @@
-#include "worker/model/torch_save_reader.h"
+#include "worker/checkpoint/torch_save_reader.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
