@@ -63,7 +63,7 @@ fi
 # Binary name -> its path inside the build folder.
 declare -A binaries=(
   [nasq-server]=server/nasq-server
-  [nasq]=clients/nasq
+  [nasq]=cli/nasq
   [nasq-worker]=worker/app/nasq-worker
 )
 installed=()

@@ -1,12 +1,12 @@
 // fuzz/safetensors_fuzzer.cc: libFuzzer target for the safetensors reader
-// (worker/model/safetensors.h). Any input must parse or fail with a status; whatever parses
+// (worker/checkpoint/safetensors.h). Any input must parse or fail with a status; whatever parses
 // must serialise and parse again to the same tensors and metadata.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
-#include "worker/model/safetensors.h"
+#include "worker/checkpoint/safetensors.h"
 
 using nasq::fuzz::Check;
 

@@ -1,5 +1,5 @@
 // fuzz/torch_save_fuzzer.cc: libFuzzer target for the torch.save (pytorch_model.bin) reader
-// (worker/model/torch_save_reader.h). The first input byte picks what the rest is:
+// (worker/checkpoint/torch_save_reader.h). The first input byte picks what the rest is:
 //   even: a whole file (zip container and pickle both mutated);
 //   odd:  the pickle only, stored as data.pkl in a valid archive beside the storage records
 //         data/0 (64 bytes), data/1 (32 bytes) and data/2 (8 bytes), so that mutations reach
@@ -12,7 +12,7 @@
 #include <string>
 
 #include "fuzz/scratch_file.h"
-#include "worker/model/torch_save_reader.h"
+#include "worker/checkpoint/torch_save_reader.h"
 
 namespace {
 

@@ -20,7 +20,7 @@ out=${OUT_DIR:-out/demo}
 spec=${NASQ_DEMO_SPEC:-examples/demo.yaml}
 study=$(sed -n 's/^name: *//p' "$spec" | head -n 1)
 export NASQ_SERVER=127.0.0.1:${NASQ_DEMO_PORT:-50151}
-nasq="$build_dir/clients/nasq"
+nasq="$build_dir/cli/nasq"
 mkdir -p "$out"
 rm -f "$out"/nasq.db*
 

@@ -16,7 +16,7 @@ build_dir=${BUILD_DIR:-build}
 out=${OUT_DIR:-out/results}
 device=${NASQ_DEVICE:-cpu}
 export NASQ_SERVER=127.0.0.1:${NASQ_RESULTS_PORT:-50161}
-nasq="$build_dir/clients/nasq"
+nasq="$build_dir/cli/nasq"
 worker="$build_dir/worker/app/nasq-worker"
 mkdir -p "$out"
 rm -f "$out"/nasq.db*

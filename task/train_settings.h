@@ -1,5 +1,5 @@
 // task/train_settings.h: the trainer's settings that a study's train and finetune stages set
-// (worker/model/trainer.h runs them; its TrainOptions adds the optimizer constants, the device
+// (worker/train/trainer.h runs them; its TrainOptions adds the optimizer constants, the device
 // and the stop hook). Free of LibTorch so that the task spec embeds them (task_spec.h): each
 // default is written here once.
 //

@@ -21,9 +21,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "clients/local_server.h"
 #include "spec/spec_yaml.h"
 #include "nlohmann/json.hpp"
+#include "testing/local_server.h"
 
 namespace nasq {
 namespace {

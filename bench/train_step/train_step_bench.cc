@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "worker/model/bert_model.h"
-#include "worker/model/trainer.h"
+#include "worker/train/trainer.h"
 
 namespace nasq {
 namespace {

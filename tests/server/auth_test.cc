@@ -17,7 +17,7 @@
 #include "server/auth_role.h"
 #include "server/auth_token_file.h"
 #include "server/server_security.h"
-#include "tests/scratch_dir.h"
+#include "testing/scratch_dir.h"
 
 namespace nasq {
 namespace {

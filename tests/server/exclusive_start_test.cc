@@ -9,7 +9,7 @@
 #include "gtest/gtest.h"
 #include "server/nasq_server.h"
 #include "storage/db_lock.h"
-#include "tests/scratch_dir.h"
+#include "testing/scratch_dir.h"
 
 namespace nasq {
 namespace {

@@ -22,10 +22,10 @@
 #include <thread>
 #include <vector>
 
-#include "clients/local_server.h"
 #include "core/study.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/local_server.h"
 
 namespace nasq {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "clients/nasq_client.h"
+#include "client/nasq_client.h"
 #include "core/limits.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -15,7 +15,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 
 #include "gtest/gtest.h"
-#include "tests/scratch_dir.h"
+#include "testing/scratch_dir.h"
 
 namespace nasq {
 namespace {

@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "clients/local_server.h"
 #include "spec/spec_yaml.h"
 #include "gtest/gtest.h"
 #include "task/study_validation.h"
 #include "task/task_spec.h"
+#include "testing/local_server.h"
 
 namespace nasq {
 namespace {

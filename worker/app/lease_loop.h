@@ -19,7 +19,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "clients/nasq_client.h"
+#include "client/nasq_client.h"
 #include "worker/app/worker_options.h"
 #include "worker/pipeline/pipeline_cache.h"
 

@@ -6,7 +6,7 @@
 // abandons them (their leases expire and the coordinator re-queues them). With --slots N > 1
 // each slot runs in a child process of its own (slot_supervisor.h) as "<worker-id>/<slot>".
 // TLS and the token: --tls-ca, --tls-cert, --tls-key, --token-file or $NASQ_TLS_CA, $NASQ_TOKEN,
-// ... (clients/client_credentials.h, docs/security.md).
+// ... (client/client_credentials.h, docs/security.md).
 #include <signal.h>
 #include <unistd.h>
 
@@ -15,8 +15,8 @@
 #include <thread>
 
 #include "CLI/CLI.hpp"
-#include "clients/credential_flags.h"
-#include "clients/nasq_client.h"
+#include "client/credential_flags.h"
+#include "client/nasq_client.h"
 #include "worker/app/lease_loop.h"
 #include "worker/app/once.h"
 #include "worker/app/slot_supervisor.h"

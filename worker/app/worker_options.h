@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "clients/nasq_client.h"
+#include "client/nasq_client.h"
 #include "task/model_size.h"
 #include "worker/pipeline/data_preparation.h"
 #include "worker/pipeline/task_pipeline.h"
@@ -41,7 +41,7 @@ struct WorkerOptions {
   // trial that took hours, rides out about 10 s of outage (leases survive such an outage:
   // StudyManager's grace period). client.credentials holds the TLS trust, client certificate
   // and token (--tls-ca, --tls-cert, --tls-key, --token-file or $NASQ_TLS_CA, $NASQ_TOKEN, ...;
-  // see clients/client_credentials.h; default none). The other fields keep ClientOptions'
+  // see client/client_credentials.h; default none). The other fields keep ClientOptions'
   // defaults.
   ClientOptions client{.max_attempts = 40, .max_backoff = std::chrono::milliseconds(250)};
   // Heartbeat period when the coordinator does not say (default 10 s).

@@ -8,8 +8,8 @@
 
 #include <filesystem>
 
+#include "worker/checkpoint/tensor_map.h"
 #include "worker/model/bert_config.h"
-#include "worker/model/tensor_map.h"
 
 namespace nasq {
 

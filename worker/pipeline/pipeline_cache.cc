@@ -5,11 +5,10 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
-#include "worker/model/checkpoint.h"
+#include "worker/checkpoint/checkpoint.h"
+#include "worker/checkpoint/checkpoint_key.h"
 #include "worker/pipeline/base_checkpoint.h"
-#include "worker/text/datasets.h"
 
 namespace nasq {
 
@@ -37,8 +36,7 @@ absl::StatusOr<std::shared_ptr<const PreparedData>> PipelineCache::GetData(
 
 absl::StatusOr<std::shared_ptr<const BaseCheckpoint>> PipelineCache::GetCheckpoint(
     const std::filesystem::path& folder, int64_t max_params) {
-  NASQ_ASSIGN_OR_RETURN(uint64_t fingerprint, FingerprintFiles(folder));
-  const std::string key = absl::StrCat(folder.string(), "|", fingerprint);
+  NASQ_ASSIGN_OR_RETURN(const std::string key, CheckpointCacheKey(folder));
   std::lock_guard<std::mutex> lock(impl_->mu);
   if (auto it = impl_->checkpoints.find(key); it != impl_->checkpoints.end()) return it->second;
   NASQ_ASSIGN_OR_RETURN(LoadedCheckpoint loaded, LoadHfCheckpoint(folder, max_params));

@@ -30,8 +30,9 @@ class PipelineCache {
   absl::StatusOr<std::shared_ptr<const PreparedData>> GetData(
       const TaskSpec& spec, const std::filesystem::path& checkpoint_vocab, const DataPaths& paths);
 
-  // The checkpoint folder `folder` (already resolved), cached by its path and the sizes and
-  // mtimes of its files. LoadHfCheckpoint(folder, max_params)'s errors.
+  // The checkpoint folder `folder` (already resolved), cached by CheckpointCacheKey (its path
+  // and the sizes and mtimes of its files). CheckpointCacheKey's and LoadHfCheckpoint(folder,
+  // max_params)'s errors.
   absl::StatusOr<std::shared_ptr<const BaseCheckpoint>> GetCheckpoint(
       const std::filesystem::path& folder, int64_t max_params);
 

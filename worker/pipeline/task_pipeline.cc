@@ -13,14 +13,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "core/status_macros.h"
+#include "worker/checkpoint/checkpoint.h"
 #include "worker/model/bert_quantisation.h"
-#include "worker/model/checkpoint.h"
-#include "worker/model/trainer.h"
 #include "worker/pipeline/base_checkpoint.h"
 #include "worker/pipeline/precision_config.h"
 #include "worker/quant/cost.h"
 #include "worker/quant/pruning.h"
 #include "worker/text/batching.h"
+#include "worker/train/trainer.h"
 
 namespace nasq {
 namespace {

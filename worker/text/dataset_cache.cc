@@ -5,8 +5,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
-#include "worker/text/file_io.h"
-#include "worker/text/hashing.h"
+#include "worker/io/file_io.h"
+#include "worker/io/hashing.h"
 
 namespace nasq {
 namespace {

@@ -91,11 +91,6 @@ struct TrainTestSplit {
 absl::StatusOr<TrainTestSplit> SplitTrainTest(const TextDataset& dataset,
                                               const SplitOptions& options);
 
-// Cheap identity of files on disk for cache keys: hashes the relative path, size and mtime of
-// every regular file under `path` (or of `path` itself when it is a file), in sorted order.
-// NotFound naming the path when it does not exist.
-absl::StatusOr<uint64_t> FingerprintFiles(const std::filesystem::path& path);
-
 // Content identity: hashes ids, texts, labels and label names.
 uint64_t FingerprintDataset(const TextDataset& dataset);
 

@@ -9,8 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "worker/io/file_io.h"
 #include "worker/text/datasets.h"
-#include "worker/text/file_io.h"
 
 namespace nasq {
 namespace {

@@ -7,8 +7,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "worker/text/file_io.h"
-#include "worker/text/hashing.h"
+#include "worker/io/file_io.h"
+#include "worker/io/hashing.h"
 #include "worker/text/utf8.h"
 
 namespace nasq {

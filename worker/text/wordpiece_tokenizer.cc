@@ -8,7 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "worker/text/hashing.h"
+#include "worker/io/hashing.h"
 #include "worker/text/utf8.h"
 
 namespace nasq {

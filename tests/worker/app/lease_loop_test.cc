@@ -11,12 +11,12 @@
 #include <thread>
 #include <vector>
 
-#include "clients/local_server.h"
 #include "spec/spec_yaml.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "storage/sqlite_storage.h"
+#include "testing/local_server.h"
 #include "worker/pipeline/data_preparation.h"
 
 namespace nasq {

@@ -19,7 +19,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/scratch_dir.h"
+#include "testing/scratch_dir.h"
 
 namespace nasq {
 namespace {

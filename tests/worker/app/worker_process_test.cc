@@ -27,13 +27,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "clients/ask_tell_load.h"
-#include "clients/local_server.h"
 #include "spec/spec_yaml.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "storage/sqlite_storage.h"
+#include "testing/ask_tell_load.h"
+#include "testing/local_server.h"
 
 namespace nasq {
 namespace {

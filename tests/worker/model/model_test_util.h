@@ -1,5 +1,6 @@
-// tests/worker/model/model_test_util.h: helpers shared by the worker/model tests: small model
-// configs, random token batches and running /usr/bin/python3 with torch.
+// tests/worker/model/model_test_util.h: helpers shared by the worker/model, worker/checkpoint and
+// worker/train tests: small model configs, random token batches and running /usr/bin/python3 with
+// torch.
 // Thread-safety: test helpers; not thread-safe.
 #ifndef NASQ_TESTS_WORKER_MODEL_MODEL_TEST_UTIL_H_
 #define NASQ_TESTS_WORKER_MODEL_MODEL_TEST_UTIL_H_
@@ -11,7 +12,7 @@
 #include <fstream>
 #include <string>
 
-#include "tests/scratch_dir.h"
+#include "testing/scratch_dir.h"
 #include "worker/model/bert_config.h"
 
 namespace nasq::testing {

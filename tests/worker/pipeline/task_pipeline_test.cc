@@ -12,7 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "task/param_binding.h"
-#include "tests/scratch_dir.h"
+#include "testing/scratch_dir.h"
 
 namespace nasq {
 namespace {

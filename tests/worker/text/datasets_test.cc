@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "tests/worker/text/test_files.h"
+#include "worker/io/file_fingerprint.h"
 
 namespace nasq {
 namespace {

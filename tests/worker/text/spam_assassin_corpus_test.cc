@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "tests/worker/text/test_files.h"
+#include "worker/io/file_fingerprint.h"
 #include "worker/text/dataset_cache.h"
 #include "worker/text/datasets.h"
 #include "worker/text/tokenized_dataset.h"

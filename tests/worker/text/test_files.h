@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "tests/scratch_dir.h"
+#include "testing/scratch_dir.h"
 
 namespace nasq::testing_files {
 

@@ -1,0 +1,311 @@
+#include "cli/cli_commands.h"
+
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "cli/output_format.h"
+#include "cli/records.h"
+#include "cli/svg_plot.h"
+#include "cli/watch.h"
+#include "spec/spec_yaml.h"
+#include "core/status_macros.h"
+#include "core/trial.h"
+#include "proto/convert.h"
+
+namespace nasq {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+bool IsMultiObjective(const v1::Study& study) { return study.spec().directions_size() > 1; }
+
+Json TrialRecords(const std::vector<v1::Trial>& trials, const TrialRecordOptions& options) {
+  Json records = Json::array();
+  for (const v1::Trial& t : trials) records.push_back(TrialRecord(t, options));
+  return records;
+}
+
+std::string ConditionText(const Condition& c) {
+  std::vector<std::string> values;
+  for (const ParamValue& v : c.values) values.push_back(ParamValueToString(v));
+  const bool list = c.op == CompareOp::kIn || c.op == CompareOp::kNotIn;
+  return absl::StrCat(
+      c.parent, " ", CompareOpName(c.op), " ",
+      list ? absl::StrCat("[", absl::StrJoin(values, ", "), "]") : absl::StrJoin(values, ", "));
+}
+
+std::string ConstraintText(const Constraint& c) {
+  std::string rhs = c.rhs.empty() ? ParamValueToString(c.offset) : c.rhs;
+  if (!c.rhs.empty() && c.offset != 0) {
+    absl::StrAppend(&rhs, c.offset > 0 ? " + " : " - ", ParamValueToString(std::abs(c.offset)));
+  }
+  return absl::StrCat(c.lhs, " ", CompareOpName(c.op), " ", rhs);
+}
+
+}  // namespace
+
+absl::Status StudyCreateCommand(const CliContext& ctx, const std::string& spec_file) {
+  NASQ_ASSIGN_OR_RETURN(StudySpec spec, LoadStudySpecFile(spec_file));
+  NASQ_ASSIGN_OR_RETURN(v1::Study study, ctx.client->CreateStudy(spec));
+  *ctx.out << study.spec().name() << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status StudyListCommand(const CliContext& ctx, OutputFormat format) {
+  NASQ_ASSIGN_OR_RETURN(std::vector<v1::Study> studies, ctx.client->ListStudies());
+  Json records = Json::array();
+  for (const v1::Study& s : studies) records.push_back(StudyRecord(s));
+  *ctx.out << FormatRecords(records, format);
+  return absl::OkStatus();
+}
+
+absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
+  NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(study));
+  NASQ_ASSIGN_OR_RETURN(StudySpec spec, StudySpecFromProto(proto.spec()));
+  NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> best, ctx.client->BestTrials(study));
+  std::ostream& out = *ctx.out;
+  const v1::TrialCounts& c = proto.trial_counts();
+  out << "name: " << spec.name << "\n"
+      << "state: " << StudyStateText(proto.state()) << "\n";
+  if (std::optional<std::string> reason = AttrText(proto.system_attrs(), "stop_reason")) {
+    out << "stop_reason: " << *reason << "\n";
+  }
+  out << "created: " << FormatTime(TimestampToMicros(proto.create_time())) << "\n"
+      << "directions: " << DirectionsText(proto.spec()) << "\n";
+  if (!spec.metric_names.empty()) {
+    out << "metrics: " << absl::StrJoin(spec.metric_names, ", ") << "\n";
+  }
+  out << "sampler: " << SamplerText(spec.sampler) << "\n";
+  for (const Field<StudySpec>& field : kStudyLimitFields) {
+    if (!field.millis) out << field.name << ": " << LimitText(spec, field) << "\n";
+  }
+  out << "lease: " << spec.lease_duration_ms << " ms (heartbeat every "
+      << spec.heartbeat_interval_ms << " ms)\n"
+      << "trials: " << c.complete() << " complete, " << c.pruned() << " pruned, " << c.fail()
+      << " failed, " << c.running() << " running, " << c.waiting() << " waiting\n";
+  for (const v1::Trial& t : best) {
+    std::vector<std::string> values;
+    for (double v : t.values()) values.push_back(ParamValueToString(v));
+    out << "best: trial " << t.number() << " values [" << absl::StrJoin(values, ", ") << "]\n";
+  }
+  out << "params:\n";
+  for (const ParamSpec& p : spec.space.params()) {
+    out << "  " << p.name << ": " << DistributionToString(p.distribution);
+    std::vector<std::string> conditions;
+    for (const Condition& cond : p.conditions) conditions.push_back(ConditionText(cond));
+    if (!conditions.empty()) out << "  when " << absl::StrJoin(conditions, " and ");
+    out << "\n";
+  }
+  if (!spec.space.constraints().empty()) {
+    out << "constraints:\n";
+    for (const Constraint& k : spec.space.constraints()) out << "  " << ConstraintText(k) << "\n";
+  }
+  out << "task: " << spec.task_json << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status StudyStopCommand(const CliContext& ctx, const std::string& study) {
+  NASQ_ASSIGN_OR_RETURN(v1::Study stopped, ctx.client->StopStudy(study));
+  *ctx.out << "study " << study << " is " << StudyStateText(stopped.state()) << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status StudyDeleteCommand(const CliContext& ctx, const std::string& study) {
+  NASQ_RETURN_IF_ERROR(ctx.client->DeleteStudy(study));
+  *ctx.out << "deleted study " << study << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status TrialsCommand(const CliContext& ctx, const TrialsArgs& args) {
+  NASQ_ASSIGN_OR_RETURN(v1::Study study, ctx.client->GetStudy(args.study));
+  TrialQuery query;
+  if (!args.state.empty()) {
+    auto state = ParseTrialState(args.state);
+    if (!state) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--state: expected RUNNING, COMPLETE, PRUNED, FAIL or WAITING, got \"",
+                       args.state, "\""));
+    }
+    query.states.push_back(TrialStateToProto(*state));
+  }
+  if (args.sort == "value") {
+    const bool maximize = study.spec().directions_size() > 0 &&
+                          study.spec().directions(0) == v1::STUDY_DIRECTION_MAXIMIZE;
+    query.order_by = maximize ? "value desc" : "value";
+  } else {
+    query.order_by = "number";
+  }
+  NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials, ctx.client->ListTrials(args.study, query));
+  *ctx.out << FormatRecords(TrialRecords(trials, {.multi_objective = IsMultiObjective(study)}),
+                            args.format);
+  return absl::OkStatus();
+}
+
+absl::Status BestCommand(const CliContext& ctx, const std::string& study, OutputFormat format) {
+  NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(study));
+  NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> best, ctx.client->BestTrials(study));
+  if (best.empty()) {
+    return absl::NotFoundError(absl::StrCat("study '", study, "' has no COMPLETE trial yet"));
+  }
+  const bool multi = IsMultiObjective(proto);
+  *ctx.out << FormatRecords(TrialRecords(best, {.multi_objective = multi}), format,
+                            /*single=*/!multi);
+  return absl::OkStatus();
+}
+
+absl::Status WatchCommand(const CliContext& ctx, const std::string& study, double interval_s) {
+  WatchOptions options;
+  options.tty = ctx.tty;
+  options.interval = std::chrono::milliseconds(static_cast<int64_t>(interval_s * 1000));
+  return WatchStudy(*ctx.client, study, options, *ctx.out);
+}
+
+absl::Status AskCommand(const CliContext& ctx, const std::string& study, OutputFormat format) {
+  NASQ_ASSIGN_OR_RETURN(v1::Trial trial, ctx.client->Ask(study));
+  const Json record = AskRecord(trial);
+  if (format == OutputFormat::kJson) {
+    *ctx.out << PythonStyleJson(record) << "\n";
+  } else {
+    *ctx.out << FormatRecords(Json::array({record}), format, /*single=*/true);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TellCommand(const CliContext& ctx, const TellArgs& args) {
+  v1::TrialState state = v1::TRIAL_STATE_UNSPECIFIED;
+  if (!args.state.empty()) {
+    const std::optional<TrialState> parsed = ParseTrialState(args.state);
+    if (!parsed || !IsFinished(*parsed)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--state: expected complete, pruned or fail, got \"", args.state, "\""));
+    }
+    state = TrialStateToProto(*parsed);
+  }
+  std::vector<double> values;
+  for (const std::string& text : args.values) {
+    double v = 0;
+    if (!absl::SimpleAtod(text, &v)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--values: \"", text, "\" is not a number"));
+    }
+    values.push_back(v);
+  }
+  NASQ_ASSIGN_OR_RETURN(v1::Trial told,
+                        ctx.client->Tell(args.study, args.number, state, values,
+                                         {.force = args.force,
+                                          .skip_if_finished = args.skip_if_finished}));
+  std::vector<std::string> stored;
+  for (double v : told.values()) stored.push_back(ParamValueToString(v));
+  *ctx.out << "Told trial " << told.number() << " with values [" << absl::StrJoin(stored, ", ")
+           << "] and state " << TrialStateText(told.state()) << ".\n";
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::Status WriteTextFile(const std::string& path, const std::string& text) {
+  std::ofstream file(path, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) return absl::PermissionDeniedError(absl::StrCat(path, ": cannot write file"));
+  return absl::OkStatus();
+}
+
+// The sweep point of `trial` for `param`, or nullopt when the trial lacks it.
+std::optional<SweepPoint> SweepPointOf(const v1::Trial& trial, const std::string& param) {
+  auto it = trial.params().find(param);
+  if (it == trial.params().end()) return std::nullopt;
+  const v1::ParamValue& v = it->second;
+  SweepPoint point{.label = DumpJson(ParamValueToJson(v)), .value = trial.values(0)};
+  if (v.kind_case() == v1::ParamValue::kStringValue) point.label = v.string_value();
+  if (v.kind_case() == v1::ParamValue::kIntValue) {
+    point.numeric = true;
+    point.x = static_cast<double>(v.int_value());
+  } else if (v.kind_case() == v1::ParamValue::kDoubleValue) {
+    point.numeric = true;
+    point.x = v.double_value();
+  }
+  return point;
+}
+
+}  // namespace
+
+absl::Status ExportCommand(const CliContext& ctx, const std::string& study, OutputFormat format,
+                           const std::string& out_file) {
+  NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(study));
+  NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials,
+                        ctx.client->ListTrials(study, {.order_by = "number"}));
+  const std::string text = FormatRecords(
+      TrialRecords(trials, {.multi_objective = IsMultiObjective(proto), .with_system = true}),
+      format);
+  if (out_file.empty()) {
+    *ctx.out << text;
+    return absl::OkStatus();
+  }
+  NASQ_RETURN_IF_ERROR(WriteTextFile(out_file, text));
+  *ctx.out << "exported " << trials.size() << " trials to " << out_file << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args) {
+  NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(args.study));
+  NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials,
+                        ctx.client->ListTrials(args.study, {.order_by = "number"}));
+  const bool maximize = proto.spec().directions(0) == v1::STUDY_DIRECTION_MAXIMIZE;
+  const std::string title = absl::StrCat(args.study, " (", trials.size(), " trials)");
+  absl::StatusOr<std::string> svg;
+  if (args.kind == "history") {
+    std::vector<HistoryPoint> points;
+    for (const v1::Trial& t : trials) {
+      if (t.state() == v1::TRIAL_STATE_COMPLETE && t.values_size() > 0) {
+        points.push_back({t.number(), t.values(0)});
+      }
+    }
+    svg = RenderHistorySvg(title, points, maximize);
+  } else {
+    if (args.param.empty()) return absl::InvalidArgumentError("--kind sweep needs --param NAME");
+    std::vector<SweepPoint> points;
+    for (const v1::Trial& t : trials) {
+      if (t.state() != v1::TRIAL_STATE_COMPLETE || t.values_size() == 0) continue;
+      if (std::optional<SweepPoint> p = SweepPointOf(t, args.param)) points.push_back(*p);
+    }
+    svg = RenderSweepSvg(title, args.param, points);
+  }
+  if (!svg.ok()) return svg.status();
+  NASQ_RETURN_IF_ERROR(WriteTextFile(args.out_file, *svg));
+  *ctx.out << "wrote " << args.kind << " plot of " << args.study << " to " << args.out_file << "\n";
+  return absl::OkStatus();
+}
+
+std::string CliErrorLine(const absl::Status& status, const std::string& server) {
+  std::string message(status.message());
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+      message = absl::StrCat("cannot reach nasq-server at ", server, " (", message, ")");
+      break;
+    case absl::StatusCode::kDeadlineExceeded:
+      message = absl::StrCat("nasq-server at ", server, " did not answer in time");
+      break;
+    case absl::StatusCode::kUnauthenticated:
+      message = absl::StrCat("nasq-server at ", server,
+                             " refused the token (missing, unknown or expired); give one with "
+                             "--token-file or NASQ_TOKEN");
+      break;
+    case absl::StatusCode::kPermissionDenied:
+      message = "the token's role may not do this (see docs/security.md)";
+      break;
+    case absl::StatusCode::kResourceExhausted:
+      if (message.empty()) message = "the server refused the request (resource exhausted)";
+      break;
+    default:
+      if (message.empty()) message = absl::StatusCodeToString(status.code());
+  }
+  return absl::StrCat("nasq: ", absl::StrReplaceAll(message, {{"\r", " "}, {"\n", " "}}));
+}
+
+}  // namespace nasq

@@ -1,0 +1,78 @@
+// cli/cli_commands.h: the commands of the `nasq` CLI, one function each.
+//
+// cli_main.cc parses the command line (CLI11) and calls these; each writes its result to
+// `ctx.out` and returns a Status whose message CliErrorLine turns into the one line printed on
+// stderr. Thread-safety: none needed (one command per process).
+#ifndef NASQ_CLI_CLI_COMMANDS_H_
+#define NASQ_CLI_CLI_COMMANDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "cli/output_format.h"
+#include "client/nasq_client.h"
+
+namespace nasq {
+
+struct CliContext {
+  const NasqClient* client = nullptr;
+  std::string server;  // the address, for messages
+  std::ostream* out = nullptr;
+  bool tty = false;  // stdout is a terminal
+};
+
+absl::Status StudyCreateCommand(const CliContext& ctx, const std::string& spec_file);
+absl::Status StudyListCommand(const CliContext& ctx, OutputFormat format);
+absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study);
+absl::Status StudyStopCommand(const CliContext& ctx, const std::string& study);
+absl::Status StudyDeleteCommand(const CliContext& ctx, const std::string& study);
+
+struct TrialsArgs {
+  std::string study;
+  std::string state;            // "" = any; else a trial state name (case-insensitive)
+  std::string sort = "number";  // "number" or "value" (best first)
+  OutputFormat format = OutputFormat::kTable;
+};
+absl::Status TrialsCommand(const CliContext& ctx, const TrialsArgs& args);
+absl::Status BestCommand(const CliContext& ctx, const std::string& study, OutputFormat format);
+absl::Status WatchCommand(const CliContext& ctx, const std::string& study, double interval_s);
+
+// Prints {"number": N, "params": {...}} (json) or the same record in another format.
+absl::Status AskCommand(const CliContext& ctx, const std::string& study, OutputFormat format);
+
+struct TellArgs {
+  std::string study;
+  int64_t number = -1;
+  std::vector<std::string> values;  // as typed; each must be a number ("inf", "nan" included)
+  std::string state;  // "" (the server decides: COMPLETE with values), complete, pruned or fail
+  bool force = false;  // finish a trial that a worker holds (an admin's call)
+  bool skip_if_finished = false;
+};
+// Sends the state and values as given: the server refuses contradictions (values with pruned or
+// fail, complete without values). INVALID_ARGUMENT naming --values or --state for a value that
+// is not a number (an empty string included) or an unknown state.
+absl::Status TellCommand(const CliContext& ctx, const TellArgs& args);
+
+// Writes every trial as csv or json to `out_file` ("" = stdout).
+absl::Status ExportCommand(const CliContext& ctx, const std::string& study, OutputFormat format,
+                           const std::string& out_file);
+
+struct PlotArgs {
+  std::string study;
+  std::string kind = "history";  // "history" (value and best so far by trial) or "sweep"
+  std::string param;             // sweep: the parameter on the x axis
+  std::string out_file;          // the SVG file to write
+};
+// Writes an SVG chart of the study's COMPLETE trials (first objective); see svg_plot.h.
+absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args);
+
+// The one line printed on stderr for a failed command: "nasq: <readable message>".
+std::string CliErrorLine(const absl::Status& status, const std::string& server);
+
+}  // namespace nasq
+
+#endif  // NASQ_CLI_CLI_COMMANDS_H_

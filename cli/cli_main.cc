@@ -1,0 +1,195 @@
+// cli/cli_main.cc: `nasq`, the command-line client of nasq-server.
+//
+//   nasq [--server ADDR] [--tls-ca CA.pem] [--token-file FILE] study create FILE.yaml | list | ...
+//   nasq trials NAME [--state S] [--sort value|number] [-f table|json|csv|yaml]
+//   nasq best NAME [-f ...]      nasq watch NAME [--interval SECONDS]
+//   nasq ask NAME [-f json|...]  nasq tell NAME N (--values V... | --state fail|pruned) [--force]
+//   nasq export NAME --format csv|json [--out FILE]
+//   nasq plot NAME [--kind history|sweep] [--param P] --out FILE.svg
+//
+// The server address comes from --server, else $NASQ_SERVER, else localhost:50051; TLS and the
+// token from --tls-ca/--tls-cert/--tls-key/--token-file or $NASQ_TLS_CA, $NASQ_TOKEN, ... (see
+// client/client_credentials.h and docs/security.md). Results go
+// to stdout; a failure prints one line "nasq: ..." to stderr and exits with status 1 (2 for a
+// bad command line).
+#include <unistd.h>
+
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "cli/cli_commands.h"
+#include "client/credential_flags.h"
+
+namespace nasq {
+namespace {
+
+constexpr char kDefaultServer[] = "localhost:50051";
+
+CLI::Option* AddFormat(CLI::App* cmd, std::string& format, const std::string& default_format,
+                       std::vector<std::string> allowed) {
+  format = default_format;
+  return cmd->add_option("-f,--format", format, "Output format")
+      ->check(CLI::IsMember(std::move(allowed)))
+      ->capture_default_str();
+}
+
+int Run(int argc, char** argv) {
+  CLI::App app{"nasq: command-line client of a nasq-server search service", "nasq"};
+  app.require_subcommand(1);
+  std::string server = kDefaultServer;
+  if (const char* env = std::getenv("NASQ_SERVER"); env != nullptr && *env != '\0') server = env;
+  app.add_option(
+      "--server", server,
+      "nasq-server address (default: $NASQ_SERVER or " + std::string(kDefaultServer) + ")");
+  double deadline_s = 10;
+  app.add_option("--timeout", deadline_s, "Deadline of each call in seconds")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  CredentialFiles credential_files;
+  AddCredentialFlags(app, credential_files);
+
+  // Each subcommand stores what to run here; it runs after parsing succeeded.
+  std::function<absl::Status(const CliContext&)> command;
+  const std::vector<std::string> kListFormats = {"table", "json", "csv", "yaml"};
+
+  CLI::App* study = app.add_subcommand("study", "Create, list, show, stop or delete studies");
+  study->require_subcommand(1);
+  std::string spec_file, name, list_format, trials_format, best_format, ask_format, export_format;
+  study->add_subcommand("create", "Create a study from a YAML spec (docs/study-spec.md)")
+      ->callback(
+          [&] { command = [&](const CliContext& c) { return StudyCreateCommand(c, spec_file); }; })
+      ->add_option("FILE", spec_file, "Study spec YAML file")
+      ->required();
+  CLI::App* list = study->add_subcommand("list", "List studies");
+  AddFormat(list, list_format, "table", kListFormats);
+  list->callback([&] {
+    command = [&](const CliContext& c) {
+      return StudyListCommand(c, *ParseOutputFormat(list_format));
+    };
+  });
+  const std::pair<const char*, absl::Status (*)(const CliContext&, const std::string&)>
+      study_commands[] = {{"show", &StudyShowCommand},
+                          {"stop", &StudyStopCommand},
+                          {"delete", &StudyDeleteCommand}};
+  for (const auto& [verb, run] : study_commands) {
+    CLI::App* sub = study->add_subcommand(verb, std::string(verb) + " a study");
+    sub->add_option("NAME", name, "Study name")->required();
+    sub->callback(
+        [&, run = run] { command = [&, run](const CliContext& c) { return run(c, name); }; });
+  }
+
+  TrialsArgs trials_args;
+  CLI::App* trials = app.add_subcommand("trials", "List a study's trials");
+  trials->add_option("NAME", trials_args.study, "Study name")->required();
+  trials->add_option("--state", trials_args.state, "Only trials in this state");
+  trials->add_option("--sort", trials_args.sort, "Order: number, or value (best first)")
+      ->check(CLI::IsMember({"number", "value"}))
+      ->capture_default_str();
+  AddFormat(trials, trials_format, "table", kListFormats);
+  trials->callback([&] {
+    trials_args.format = *ParseOutputFormat(trials_format);
+    command = [&](const CliContext& c) { return TrialsCommand(c, trials_args); };
+  });
+
+  CLI::App* best =
+      app.add_subcommand("best", "Show the best trial (Pareto front if several objectives)");
+  best->add_option("NAME", name, "Study name")->required();
+  AddFormat(best, best_format, "table", kListFormats);
+  best->callback([&] {
+    command = [&](const CliContext& c) {
+      return BestCommand(c, name, *ParseOutputFormat(best_format));
+    };
+  });
+
+  double interval_s = 1.0;
+  CLI::App* watch = app.add_subcommand("watch", "Live progress of a study until it ends");
+  watch->add_option("NAME", name, "Study name")->required();
+  watch->add_option("--interval", interval_s, "Seconds between refreshes")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  watch->callback(
+      [&] { command = [&](const CliContext& c) { return WatchCommand(c, name, interval_s); }; });
+
+  CLI::App* ask = app.add_subcommand("ask", "Lease a new trial and print its number and params");
+  ask->add_option("NAME", name, "Study name")->required();
+  AddFormat(ask, ask_format, "json", {"json", "table", "yaml"});
+  ask->callback([&] {
+    command = [&](const CliContext& c) {
+      return AskCommand(c, name, *ParseOutputFormat(ask_format));
+    };
+  });
+
+  TellArgs tell_args;
+  CLI::App* tell = app.add_subcommand("tell", "Finish a trial obtained with ask");
+  tell->add_option("NAME", tell_args.study, "Study name")->required();
+  tell->add_option("NUMBER", tell_args.number, "Trial number")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  tell->add_option("--values", tell_args.values, "Objective values (state complete)");
+  tell->add_option("--state", tell_args.state, "complete (default with --values), pruned or fail");
+  tell->add_flag("--force", tell_args.force,
+                 "Finish a trial that a worker holds under a lease (admins; its work is lost)");
+  tell->add_flag("--skip-if-finished", tell_args.skip_if_finished,
+                 "Succeed without change when the trial is already finished");
+  tell->callback([&] { command = [&](const CliContext& c) { return TellCommand(c, tell_args); }; });
+
+  std::string out_file;
+  CLI::App* export_cmd = app.add_subcommand("export", "Write every trial as CSV or JSON");
+  export_cmd->add_option("NAME", name, "Study name")->required();
+  export_cmd->add_option("--format", export_format, "csv or json")
+      ->required()
+      ->check(CLI::IsMember({"csv", "json"}));
+  export_cmd->add_option("--out", out_file, "Output file (default: stdout)");
+  export_cmd->callback([&] {
+    command = [&](const CliContext& c) {
+      return ExportCommand(c, name, *ParseOutputFormat(export_format), out_file);
+    };
+  });
+
+  PlotArgs plot_args;
+  CLI::App* plot = app.add_subcommand("plot", "Write an SVG chart of a study's trials");
+  plot->add_option("NAME", plot_args.study, "Study name")->required();
+  plot->add_option("--kind", plot_args.kind, "history (value and best so far) or sweep")
+      ->check(CLI::IsMember({"history", "sweep"}));
+  plot->add_option("--param", plot_args.param, "sweep: the parameter on the x axis");
+  plot->add_option("--out", plot_args.out_file, "SVG file to write")->required();
+  plot->callback([&] { command = [&](const CliContext& c) { return PlotCommand(c, plot_args); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "nasq: " << e.what() << " (see nasq --help)\n";
+    return 2;
+  }
+
+  ClientOptions options;
+  options.deadline = std::chrono::milliseconds(static_cast<int64_t>(deadline_s * 1000));
+  options.client_id = "nasq-cli";
+  absl::StatusOr<ClientCredentials> credentials =
+      LoadClientCredentials(credential_files, server);
+  if (!credentials.ok()) {
+    std::cerr << "nasq: " << credentials.status().message() << "\n";
+    return 2;
+  }
+  options.credentials = *std::move(credentials);
+  const NasqClient client(server, options);
+  const CliContext ctx{&client, server, &std::cout, isatty(STDOUT_FILENO) == 1};
+  const absl::Status status = command(ctx);
+  std::cout.flush();
+  if (!status.ok()) {
+    std::cerr << CliErrorLine(status, server) << "\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace nasq
+
+int main(int argc, char** argv) { return nasq::Run(argc, argv); }

@@ -1,0 +1,42 @@
+// cli/output_format.h: renders records (JSON objects) as the `nasq` CLI's output formats.
+//
+// Formats follow Optuna's CLI (docs/tpe.md section 7): `table` is an ASCII box (`+---+`, `|`) with
+// numeric columns right-aligned and the rest left-aligned, null printing as blank; `json` is a
+// list of objects (or one object for single-record commands); `yaml` the same as a YAML
+// document; `csv` one header row and one row per record. Table and CSV flatten nested values
+// into columns like Optuna's --flatten: params.x -> params_x, values[1] -> values_1. Pure
+// functions; thread-safe.
+#ifndef NASQ_CLI_OUTPUT_FORMAT_H_
+#define NASQ_CLI_OUTPUT_FORMAT_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "nlohmann/json.hpp"
+
+namespace nasq {
+
+enum class OutputFormat { kTable, kJson, kCsv, kYaml };
+
+// Parses "table", "json", "csv", "yaml"; nullopt otherwise.
+std::optional<OutputFormat> ParseOutputFormat(const std::string& name);
+
+// Renders `records` (an array of objects). With `single`, json and yaml print the first
+// record as one object instead of a list (table and csv are unaffected). The result ends with
+// a newline unless it is empty.
+std::string FormatRecords(const nlohmann::ordered_json& records, OutputFormat format,
+                          bool single = false);
+
+// `value` as JSON text (on one line, or indented by `indent` spaces). Never throws: strings that
+// are not valid UTF-8 (which nlohmann's dump() refuses with an exception) are written with
+// each invalid byte replaced by U+FFFD. Every JSON text the CLI prints goes through this.
+std::string DumpJson(const nlohmann::ordered_json& value, int indent = -1);
+
+// JSON on one line with Python's separators (", " and ": "), as `json.dumps` prints it:
+// {"number": 0, "params": {"x": 1.5}}.
+std::string PythonStyleJson(const nlohmann::ordered_json& value);
+
+}  // namespace nasq
+
+#endif  // NASQ_CLI_OUTPUT_FORMAT_H_

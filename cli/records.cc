@@ -1,0 +1,187 @@
+#include "cli/records.h"
+
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+#include "proto/convert.h"
+
+namespace nasq {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Deepest attribute value shown as JSON: the printers (dump, Flatten) recurse once per level, so
+// a value nested thousands deep (the server stores any text up to 64 KiB) would exhaust the stack.
+constexpr int kMaxAttrDepth = 64;
+
+// `text` as JSON, or as the raw string when it does not parse or nests past kMaxAttrDepth.
+Json AttrValueToJson(const std::string& text) {
+  bool too_deep = false;
+  const Json::parser_callback_t limit_depth = [&too_deep](int depth, Json::parse_event_t,
+                                                          Json&) {
+    if (depth > kMaxAttrDepth) too_deep = true;
+    return !too_deep;  // drop what is below the limit instead of building it
+  };
+  Json value = Json::parse(text, limit_depth, /*allow_exceptions=*/false);
+  if (value.is_discarded() || too_deep) return text;
+  return value;
+}
+
+// Attribute values are JSON text; anything unparsable is shown as the raw string.
+Json AttrsToJson(const google::protobuf::Map<std::string, std::string>& attrs) {
+  const std::map<std::string, std::string> sorted(attrs.begin(), attrs.end());
+  Json out = Json::object();
+  for (const auto& [key, text] : sorted) out[key] = AttrValueToJson(text);
+  return out;
+}
+
+}  // namespace
+
+Json ParamValueToJson(const v1::ParamValue& value) {
+  switch (value.kind_case()) {
+    case v1::ParamValue::kBoolValue:
+      return value.bool_value();
+    case v1::ParamValue::kIntValue:
+      return value.int_value();
+    case v1::ParamValue::kDoubleValue:
+      return value.double_value();
+    case v1::ParamValue::kStringValue:
+      return value.string_value();
+    case v1::ParamValue::KIND_NOT_SET:
+      break;
+  }
+  return nullptr;
+}
+
+Json TrialRecord(const v1::Trial& trial, const TrialRecordOptions& options) {
+  Json record = Json::object();
+  record["number"] = trial.number();
+  if (options.multi_objective) {
+    record["values"] = Json::array();
+    for (double v : trial.values()) record["values"].push_back(v);
+  } else {
+    record["value"] = trial.values().empty() ? Json(nullptr) : Json(trial.values(0));
+  }
+  const int64_t start = TimestampToMicros(trial.start_time());
+  const int64_t complete = TimestampToMicros(trial.complete_time());
+  record["datetime_start"] = start ? Json(FormatTime(start)) : Json(nullptr);
+  record["datetime_complete"] = complete ? Json(FormatTime(complete)) : Json(nullptr);
+  record["duration"] = start && complete ? Json(FormatDuration(complete - start)) : Json(nullptr);
+  const std::map<std::string, v1::ParamValue> params(trial.params().begin(), trial.params().end());
+  record["params"] = Json::object();
+  for (const auto& [name, value] : params) record["params"][name] = ParamValueToJson(value);
+  if (!trial.user_attrs().empty()) record["user_attrs"] = AttrsToJson(trial.user_attrs());
+  record["state"] = TrialStateText(trial.state());
+  if (options.with_system) {
+    record["attempt"] = trial.attempt();
+    if (!trial.system_attrs().empty()) record["system_attrs"] = AttrsToJson(trial.system_attrs());
+  } else if (std::optional<std::string> reason = AttrText(trial.system_attrs(), "fail_reason")) {
+    record["fail_reason"] = *reason;
+  }
+  return record;
+}
+
+std::optional<std::string> AttrText(const google::protobuf::Map<std::string, std::string>& attrs,
+                                    const std::string& key) {
+  auto it = attrs.find(key);
+  if (it == attrs.end()) return std::nullopt;
+  const Json value = Json::parse(it->second, nullptr, /*allow_exceptions=*/false);
+  return value.is_string() ? value.get<std::string>() : it->second;
+}
+
+Json AskRecord(const v1::Trial& trial) {
+  Json record = Json::object();
+  record["number"] = trial.number();
+  record["params"] = TrialRecord(trial, {})["params"];
+  return record;
+}
+
+Json StudyRecord(const v1::Study& study) {
+  const v1::TrialCounts& counts = study.trial_counts();
+  Json record = Json::object();
+  record["name"] = study.spec().name();
+  record["direction"] = DirectionsText(study.spec());
+  record["n_trials"] =
+      counts.waiting() + counts.running() + counts.complete() + counts.pruned() + counts.fail();
+  record["n_complete"] = counts.complete();
+  record["state"] = StudyStateText(study.state());
+  record["sampler"] = absl::AsciiStrToLower(v1::SamplerKind_Name(study.spec().sampler().kind())
+                                                .substr(std::string("SAMPLER_KIND_").size()));
+  const int64_t created = TimestampToMicros(study.create_time());
+  record["datetime_start"] = created ? Json(FormatTime(created)) : Json(nullptr);
+  return record;
+}
+
+namespace {
+
+// "<name> <value>" for each described option of `s` that differs from its default; a flag that
+// is set reads as its bare name.
+template <typename S>
+void AppendChangedOptions(const S& s, absl::Span<const Field<S>> table,
+                          std::vector<std::string>& out) {
+  const S defaults{};
+  for (const Field<S>& field : table) {
+    const FieldValue value = GetField(s, field);
+    if (value == GetField(defaults, field)) continue;
+    const bool* flag = std::get_if<bool>(&value);
+    if (flag != nullptr && *flag) {
+      out.push_back(field.name);
+    } else {
+      out.push_back(absl::StrCat(field.name, " ", FormatFieldValue(value)));
+    }
+  }
+}
+
+}  // namespace
+
+std::string SamplerText(const SamplerConfig& sampler) {
+  std::vector<std::string> options;
+  AppendChangedOptions<TpeOptions>(sampler.tpe, kTpeOptionFields, options);
+  AppendChangedOptions<SamplerConfig>(sampler, kSamplerOptionFields, options);
+  std::string text = absl::StrCat(SamplerKindName(sampler.kind), " (seed ", sampler.seed);
+  if (!options.empty()) absl::StrAppend(&text, "; ", absl::StrJoin(options, ", "));
+  return text + ")";
+}
+
+std::string LimitText(const StudySpec& spec, const Field<StudySpec>& field) {
+  const FieldValue value = GetField(spec, field);
+  if (field.zero_means != nullptr && value == FieldValue(int64_t{0})) return field.zero_means;
+  return FormatFieldValue(value);
+}
+
+std::string DirectionsText(const v1::StudySpec& spec) {
+  std::vector<std::string> names;
+  for (int d : spec.directions()) {
+    names.push_back(v1::StudyDirection_Name(static_cast<v1::StudyDirection>(d))
+                        .substr(std::string("STUDY_DIRECTION_").size()));
+  }
+  return absl::StrJoin(names, ", ");
+}
+
+std::string TrialStateText(v1::TrialState state) {
+  return v1::TrialState_Name(state).substr(std::string("TRIAL_STATE_").size());
+}
+
+std::string StudyStateText(v1::StudyState state) {
+  return v1::StudyState_Name(state).substr(std::string("STUDY_STATE_").size());
+}
+
+std::string FormatTime(int64_t micros) {
+  if (micros == 0) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", absl::FromUnixMicros(micros), absl::UTCTimeZone());
+}
+
+std::string FormatDuration(int64_t micros) {
+  const int64_t seconds = micros / 1'000'000;
+  const int64_t fraction = micros % 1'000'000;
+  std::string out =
+      absl::StrFormat("%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
+  if (fraction != 0) out += absl::StrFormat(".%06d", fraction);
+  return out;
+}
+
+}  // namespace nasq

@@ -1,0 +1,63 @@
+// cli/records.h: turns nasq.v1 studies and trials into the records the CLI prints.
+//
+// A trial record has Optuna's trials_dataframe columns in Optuna's order: number, value (or
+// values for multi-objective studies), datetime_start, datetime_complete, duration, params
+// (sorted by name), user_attrs (when present), state, then fail_reason for a FAIL trial that
+// has one; export records add attempt and system_attrs (fail_reason among them) instead. Times print as "%Y-%m-%d %H:%M:%S" (UTC) and durations like Python's
+// str(timedelta) ("0:00:01.250000"). Pure functions; thread-safe.
+#ifndef NASQ_CLI_RECORDS_H_
+#define NASQ_CLI_RECORDS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/study.h"
+#include "nasq/v1/study.pb.h"
+#include "nasq/v1/trial.pb.h"
+#include "nlohmann/json.hpp"
+
+namespace nasq {
+
+struct TrialRecordOptions {
+  bool multi_objective = false;  // "values": [...] instead of "value"
+  bool with_system = false;      // add attempt and system_attrs (export)
+};
+
+nlohmann::ordered_json ParamValueToJson(const v1::ParamValue& value);
+
+nlohmann::ordered_json TrialRecord(const v1::Trial& trial, const TrialRecordOptions& options);
+
+// {"number": N, "params": {...}}: what `nasq ask` prints.
+nlohmann::ordered_json AskRecord(const v1::Trial& trial);
+
+// name, direction, n_trials, state, sampler, datetime_start: one row of `nasq study list`.
+nlohmann::ordered_json StudyRecord(const v1::Study& study);
+
+// "tpe (seed 0)", plus every option that differs from its default, by its study-file name:
+// "tpe (seed 0; n_startup_trials 4, multivariate, skip_duplicates)".
+std::string SamplerText(const SamplerConfig& sampler);
+
+// The value of the limit `field` (of kStudyLimitFields) in `spec`: the number, or what 0 means
+// where the field says ("unlimited", "never").
+std::string LimitText(const StudySpec& spec, const Field<StudySpec>& field);
+
+// The text of string attr `key` ("fail_reason", "stop_reason": JSON strings) in `attrs`;
+// nullopt when absent. A value that is not a JSON string is returned as stored.
+std::optional<std::string> AttrText(const google::protobuf::Map<std::string, std::string>& attrs,
+                                    const std::string& key);
+
+// "MINIMIZE" or "MAXIMIZE, MINIMIZE".
+std::string DirectionsText(const v1::StudySpec& spec);
+// "COMPLETE", "RUNNING", ...
+std::string TrialStateText(v1::TrialState state);
+// "RUNNING", "COMPLETED", "STOPPED".
+std::string StudyStateText(v1::StudyState state);
+// "2024-05-01 12:00:00" (UTC); "" for 0.
+std::string FormatTime(int64_t micros);
+// "1:02:03.250000" like Python's str(timedelta), or "0:00:07" for whole seconds.
+std::string FormatDuration(int64_t micros);
+
+}  // namespace nasq
+
+#endif  // NASQ_CLI_RECORDS_H_

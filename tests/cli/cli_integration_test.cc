@@ -1,0 +1,424 @@
+// Integration tests of the `nasq` CLI against a real nasq-server: the ask/tell workflow, bad
+// input, and `watch` under a pseudo-terminal.
+#include <poll.h>
+#include <pty.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "testing/test_env.h"
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+constexpr char kSpec[] = R"(name: quad
+direction: minimize
+space:
+  params:
+    x: {type: float, low: -10, high: 10}
+    y: {type: int, low: 0, high: 5}
+    c: [a, b]
+sampler: {type: random, seed: 3}
+max_trials: 50
+)";
+
+double Objective(const Json& params) {
+  const double x = params["x"].get<double>();
+  return x * x + params["y"].get<int64_t>() + (params["c"] == "b" ? 0.5 : 0.0);
+}
+
+// Splits CSV text without quoted fields (the test data has none) into rows of cells.
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    rows.push_back(absl::StrSplit(line, ','));
+  }
+  return rows;
+}
+
+// Every row of every table of the SQLite file, as text: equal dumps mean equal databases.
+std::string DumpDatabase(const std::string& path) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  std::vector<std::string> tables;
+  auto collect = [](void* out, int n, char** values, char**) {
+    auto* rows = static_cast<std::vector<std::string>*>(out);
+    std::string row;
+    for (int i = 0; i < n; ++i) row += std::string(values[i] ? values[i] : "NULL") + "\x1f";
+    rows->push_back(row);
+    return 0;
+  };
+  sqlite3_exec(db, "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name", collect,
+               &tables, nullptr);
+  std::vector<std::string> rows;
+  for (std::string table : tables) {
+    table.pop_back();  // the separator
+    rows.push_back("## " + table);
+    sqlite3_exec(db, ("SELECT * FROM \"" + table + "\" ORDER BY 1").c_str(), collect, &rows,
+                 nullptr);
+  }
+  sqlite3_close(db);
+  std::string dump;
+  for (const std::string& r : rows) dump += r + "\n";
+  return dump;
+}
+
+class CliIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto server = ServerProcess::Start(kServerBin, dir_.path() + "/nasq.db", FreeLoopbackPort(),
+                                       {"--max-message-bytes", "1048576"});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+  }
+
+  CommandResult Cli(const std::vector<std::string>& args) {
+    return RunCli(server_->address(), args);
+  }
+
+  // Runs the CLI and expects success.
+  std::string CliOk(const std::vector<std::string>& args) {
+    CommandResult r = Cli(args);
+    EXPECT_EQ(r.exit_code, 0) << "nasq " << testing::PrintToString(args) << ": " << r.err;
+    return r.out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(CliIntegration, AskTellFiftyTrialsThenListBestAndExport) {
+  EXPECT_EQ(CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)}), "quad\n");
+
+  std::map<int64_t, std::pair<Json, double>> told;  // number -> (params, value)
+  for (int i = 0; i < 50; ++i) {
+    const Json asked = Json::parse(CliOk({"ask", "quad"}));
+    const int64_t number = asked["number"];
+    const double value = Objective(asked["params"]);
+    told[number] = {asked["params"], value};
+    std::ostringstream v;
+    v.precision(17);
+    v << value;
+    EXPECT_THAT(CliOk({"tell", "quad", std::to_string(number), "--values", v.str()}),
+                HasSubstr("state COMPLETE"));
+  }
+  ASSERT_EQ(told.size(), 50u);
+
+  // Paging: 7 per page covers every trial exactly once.
+  auto client = server_->Client();
+  std::set<int64_t> paged;
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = client->ListTrialsPage("quad", {}, token, 7);
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_EQ(page->total_size(), 50);
+    for (const auto& t : page->trials()) EXPECT_TRUE(paged.insert(t.number()).second);
+    token = page->next_page_token();
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(paged.size(), 50u);
+  EXPECT_EQ(pages, 8);
+  auto all = client->ListTrials("quad");
+  ASSERT_TRUE(all.ok()) << all.status();
+  EXPECT_EQ(all->size(), 50u);
+
+  const Json trials = Json::parse(CliOk({"trials", "quad", "-f", "json", "--sort", "value"}));
+  ASSERT_EQ(trials.size(), 50u);
+  for (size_t i = 1; i < trials.size(); ++i) {
+    EXPECT_LE(trials[i - 1]["value"].get<double>(), trials[i]["value"].get<double>());
+  }
+
+  double best_value = INFINITY;
+  for (const auto& [number, entry] : told) best_value = std::min(best_value, entry.second);
+  const Json best = Json::parse(CliOk({"best", "quad", "-f", "json"}));
+  EXPECT_DOUBLE_EQ(best["value"].get<double>(), best_value);
+  EXPECT_EQ(trials[0]["number"], best["number"]);
+  EXPECT_THAT(CliOk({"best", "quad"}), HasSubstr("| number |"));
+
+  const std::string csv_path = dir_.path() + "/quad.csv";
+  CliOk({"export", "quad", "--format", "csv", "--out", csv_path});
+  std::ifstream csv_file(csv_path);
+  std::stringstream csv_text;
+  csv_text << csv_file.rdbuf();
+  const auto rows = ParseCsv(csv_text.str());
+  ASSERT_EQ(rows.size(), 51u);
+  const std::vector<std::string>& header = rows[0];
+  auto column = [&](const std::string& name) {
+    auto it = std::find(header.begin(), header.end(), name);
+    EXPECT_NE(it, header.end()) << name;
+    return it - header.begin();
+  };
+  const auto number_col = column("number"), value_col = column("value"), x_col = column("params_x"),
+             y_col = column("params_y"), c_col = column("params_c"), state_col = column("state");
+  for (size_t r = 1; r < rows.size(); ++r) {
+    const auto& row = rows[r];
+    const auto& [params, value] = told.at(std::stoll(row[number_col]));
+    EXPECT_DOUBLE_EQ(std::stod(row[value_col]), value);
+    EXPECT_DOUBLE_EQ(std::stod(row[x_col]), params["x"].get<double>());
+    EXPECT_EQ(std::stoll(row[y_col]), params["y"].get<int64_t>());
+    EXPECT_EQ(row[c_col], params["c"].get<std::string>());
+    EXPECT_EQ(row[state_col], "COMPLETE");
+  }
+
+  EXPECT_THAT(CliOk({"study", "list"}), HasSubstr("quad"));
+  EXPECT_THAT(CliOk({"study", "show", "quad"}), HasSubstr("state: COMPLETED"));
+  EXPECT_THAT(CliOk({"study", "show", "quad"}), HasSubstr("sampler: random (seed 3)\n"));
+}
+
+TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  const Json asked = Json::parse(CliOk({"ask", "quad"}));
+  const std::string number = std::to_string(asked["number"].get<int64_t>());
+  CliOk({"tell", "quad", number, "--values", "1.5"});
+  const Json running = Json::parse(CliOk({"ask", "quad"}));
+  const std::string open = std::to_string(running["number"].get<int64_t>());
+  const std::string db_before = DumpDatabase(dir_.path() + "/nasq.db");
+
+  const std::string huge_task = "name: big\nspace: {params: {x: [1, 2]}}\ntask: {blob: \"" +
+                                std::string(2 << 20, 'z') + "\"}\n";
+  const struct {
+    const char* label;
+    std::vector<std::string> args;
+    std::string expected;
+  } cases[] = {
+      {"malformed yaml",
+       {"study", "create", dir_.WriteFile("bad1.yaml", "name: [x\nspace: {")},
+       "bad1.yaml:"},
+      {"unknown field",
+       {"study", "create", dir_.WriteFile("bad2.yaml", std::string(kSpec) + "colour: red\n")},
+       "bad2.yaml:10:1: colour: unknown field"},
+      {"invalid space",
+       {"study", "create",
+        dir_.WriteFile("bad3.yaml",
+                       "name: s\nspace: {params: {x: {type: float, low: 5, "
+                       "high: 1}}}\n")},
+       "space.params.x"},
+      {"duplicate study", {"study", "create", dir_.path() + "/quad.yaml"}, "quad"},
+      {"unknown study", {"trials", "nope"}, "nasq: study 'nope' not found"},
+      {"unknown trial", {"tell", "quad", "999", "--values", "1"}, "999"},
+      {"tell finished", {"tell", "quad", number, "--values", "2"}, "Cannot tell a COMPLETE trial"},
+      {"values with fail",
+       {"tell", "quad", open, "--values", "2", "--state", "fail"},
+       "nasq: values: values cannot be given when state is FAIL"},
+      {"values with FAIL",  // other spellings of a state once completed the trial
+       {"tell", "quad", open, "--values", "3", "--state", "FAIL"},
+       "nasq: values: values cannot be given when state is FAIL"},
+      {"values with Pruned",
+       {"tell", "quad", open, "--values", "3", "--state", "Pruned"},
+       "nasq: values: values cannot be given when state is PRUNED"},
+      {"empty value",
+       {"tell", "quad", open, "--values", ""},
+       "nasq: --values: \"\" is not a number"},
+      {"empty second value",
+       {"tell", "quad", open, "--values", "1", ""},
+       "nasq: --values: \"\" is not a number"},
+      {"complete without values",
+       {"tell", "quad", open, "--state", "complete"},
+       "values are required when state is COMPLETE"},
+      {"no values, no state", {"tell", "quad", open}, "values are required"},
+      {"running state",
+       {"tell", "quad", open, "--state", "running"},
+       "nasq: --state: expected complete, pruned or fail, got \"running\""},
+      {"oversized message", {"study", "create", dir_.WriteFile("huge.yaml", huge_task)}, "nasq: "},
+      {"bad format", {"trials", "quad", "-f", "xml"}, "nasq: "},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.label);
+    const CommandResult r = Cli(c.args);
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_THAT(r.err, HasSubstr(c.expected));
+    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+    EXPECT_TRUE(r.err.starts_with("nasq: ") || r.err.find(".yaml:") != std::string::npos) << r.err;
+  }
+
+  // Specs that bypass the CLI's checks are refused by the server itself.
+  StudySpec unchecked;
+  unchecked.name = "not a valid name!";
+  unchecked.directions = {StudyDirection::kMinimize};
+  unchecked.space = *SearchSpace::Create({{"x", FloatDistribution{0, 1}, {}}});
+  auto refused = server_->Client()->CreateStudy(unchecked);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << refused.status();
+
+  // The server still serves and stored nothing new.
+  EXPECT_THAT(CliOk({"study", "list", "-f", "json"}), HasSubstr("\"quad\""));
+  EXPECT_EQ(DumpDatabase(dir_.path() + "/nasq.db"), db_before);
+}
+
+// A worker's training is not dropped by a client's tell: the trial needs the worker's lease, or
+// --force (an admin's decision), after which the worker's result is refused.
+TEST_F(CliIntegration, TellOnAWorkersTrialNeedsForce) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  auto client = server_->Client();
+  v1::LeaseTrialRequest request;
+  request.set_worker_id("gpu-box");
+  auto leased = client->LeaseTrial(request);
+  ASSERT_TRUE(leased.ok() && leased->has_trial()) << leased.status();
+  const std::string number = std::to_string(leased->trial().number());
+
+  const CommandResult refused = Cli({"tell", "quad", number, "--values", "1"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("leased to worker 'gpu-box'"));
+  EXPECT_THAT(refused.err, HasSubstr("force"));
+  EXPECT_EQ(client->GetTrial("quad", leased->trial().number())->state(),
+            v1::TRIAL_STATE_RUNNING);
+
+  EXPECT_THAT(CliOk({"tell", "quad", number, "--state", "fail", "--force"}),
+              HasSubstr("state FAIL"));
+  v1::CompleteTrialRequest late;
+  late.set_name(leased->trial().name());
+  late.set_epoch(leased->lease().epoch());
+  late.set_lease_token(leased->lease().token());
+  late.add_values(0.5);
+  EXPECT_EQ(client->CompleteTrial(late).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A study whose trials keep failing stops itself; the CLI shows why, and each trial's reason.
+TEST_F(CliIntegration, FailingStudyStopsAndTheCliShowsTheReasons) {
+  CliOk({"study", "create",
+         dir_.WriteFile("quad.yaml", std::string(kSpec) + "max_consecutive_failures: 2\n")});
+  auto client = server_->Client();
+  for (const char* reason : {"metric 'acuracy' not produced", "CUDA out of memory"}) {
+    v1::LeaseTrialRequest request;
+    request.set_worker_id("gpu-box");
+    auto leased = client->LeaseTrial(request);
+    ASSERT_TRUE(leased.ok() && leased->has_trial()) << leased.status();
+    v1::FailTrialRequest fail;
+    fail.set_name(leased->trial().name());
+    fail.set_epoch(leased->lease().epoch());
+    fail.set_lease_token(leased->lease().token());
+    fail.set_reason(reason);
+    ASSERT_TRUE(client->FailTrial(fail).ok());
+  }
+  const std::string stop_reason =
+      "the last 2 trials failed in a row (max_consecutive_failures 2); last reason: CUDA out of "
+      "memory";
+  const std::string show = CliOk({"study", "show", "quad"});
+  EXPECT_THAT(show, HasSubstr("state: STOPPED\nstop_reason: " + stop_reason + "\n"));
+  EXPECT_THAT(show, HasSubstr("max_consecutive_failures: 2\n"));
+
+  const std::string trials = CliOk({"trials", "quad", "-f", "json"});
+  const Json records = Json::parse(trials);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0]["fail_reason"], "metric 'acuracy' not produced");
+  EXPECT_EQ(records[1]["fail_reason"], "CUDA out of memory");
+  EXPECT_THAT(CliOk({"trials", "quad"}), HasSubstr("CUDA out of memory"));
+
+  const std::string watch = CliOk({"watch", "quad", "--interval", "0.05"});
+  EXPECT_THAT(watch, HasSubstr("last failure: trial 1: CUDA out of memory"));
+  EXPECT_THAT(watch, HasSubstr("stopped: " + stop_reason));
+}
+
+// Reads everything `fd` produces until EOF/EIO.
+std::string ReadAll(int fd) {
+  std::string out;
+  char buf[4096];
+  while (true) {
+    const ssize_t n = read(fd, buf, sizeof(buf));
+    if (n <= 0) return out;
+    out.append(buf, n);
+  }
+}
+
+TEST_F(CliIntegration, WatchRedrawsUnderATerminalUntilTheStudyEnds) {
+  std::string spec = kSpec;
+  spec.replace(spec.find("max_trials: 50"), 14, "max_trials: 12");
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", spec)});
+
+  int master = -1;
+  const pid_t pid = forkpty(&master, nullptr, nullptr, nullptr);
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    execl(kCliBin, kCliBin, "--server", server_->address().c_str(), "watch", "quad", "--interval",
+          "0.1", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string output;
+  std::thread reader([&] { output = ReadAll(master); });
+
+  auto client = server_->Client();
+  double best = INFINITY;
+  for (int i = 0; i < 12; ++i) {
+    auto trial = client->Ask("quad");
+    ASSERT_TRUE(trial.ok()) << trial.status();
+    const double value = 100.0 - i;  // improves every time
+    best = std::min(best, value);
+    ASSERT_TRUE(client->Tell("quad", trial->number(), v1::TRIAL_STATE_COMPLETE, {value}).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+
+  int status = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (waitpid(pid, &status, WNOHANG) == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << "watch did not exit after the study ended";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  reader.join();
+  close(master);
+
+  EXPECT_THAT(output, HasSubstr("\x1b[4A"));  // redrawn in place
+  EXPECT_THAT(output, HasSubstr("12/12"));
+  EXPECT_THAT(output, HasSubstr("COMPLETED"));
+  EXPECT_THAT(output, HasSubstr("best: 89 (trial"));
+  std::set<std::string> done_counts;
+  for (size_t at = output.find("done "); at != std::string::npos;
+       at = output.find("done ", at + 1)) {
+    done_counts.insert(output.substr(at, output.find(' ', at + 5) - at));
+  }
+  EXPECT_GE(done_counts.size(), 3u) << output;  // counts changed while trials completed
+  std::set<std::string> bests;
+  for (size_t at = output.find("best: "); at != std::string::npos;
+       at = output.find("best: ", at + 1)) {
+    bests.insert(output.substr(at, output.find(' ', at + 6) - at));
+  }
+  EXPECT_GE(bests.size(), 3u) << output;
+}
+
+// A stopped study's running trial still reports: watch (plain output) waits for it, so what runs
+// after watch (trials, export) sees the trial's final state.
+TEST_F(CliIntegration, WatchOfAStoppedStudyWaitsForItsRunningTrial) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  auto client = server_->Client();
+  auto trial = client->Ask("quad");
+  ASSERT_TRUE(trial.ok()) << trial.status();
+  EXPECT_THAT(CliOk({"study", "stop", "quad"}), HasSubstr("STOPPED"));
+
+  ChildProcess watch({kCliBin, "--server", server_->address(), "watch", "quad", "--interval",
+                      "0.05"},
+                     dir_.path() + "/watch.log");
+  watch.Start();
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a dozen polls
+  EXPECT_FALSE(watch.HasExited()) << watch.Log();
+  EXPECT_THAT(watch.Log(), HasSubstr("STOPPED (waiting for 1 running trial to end)"));
+
+  ASSERT_TRUE(client->Tell("quad", trial->number(), v1::TRIAL_STATE_COMPLETE, {7.0}).ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!watch.HasExited() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_FALSE(watch.running()) << "watch did not exit after the last trial ended";
+  EXPECT_EQ(watch.exit_code(), 0) << watch.Log();
+  const std::string log = watch.Log();
+  const std::string last = log.substr(log.rfind("study quad"));
+  EXPECT_THAT(last, HasSubstr("STOPPED  elapsed")) << log;
+  EXPECT_THAT(last, HasSubstr("done 1  running 0")) << log;
+  EXPECT_THAT(last, HasSubstr("best: 7 (trial 0)")) << log;
+}
+
+}  // namespace
+}  // namespace nasq

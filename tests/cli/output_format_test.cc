@@ -1,0 +1,148 @@
+#include "cli/output_format.h"
+
+#include "cli/records.h"
+#include "gtest/gtest.h"
+#include "yaml-cpp/yaml.h"
+
+namespace nasq {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json SampleRecords() {
+  return Json::parse(R"([
+    {"number": 0, "value": 1.5, "params": {"c": "a", "x": 10}, "state": "COMPLETE"},
+    {"number": 11, "value": null, "params": {"c": "b,c", "x": 2}, "state": "RUNNING"}
+  ])");
+}
+
+TEST(OutputFormat, TableRightAlignsNumericColumnsAndBlanksNulls) {
+  EXPECT_EQ(FormatRecords(SampleRecords(), OutputFormat::kTable),
+            "+--------+-------+----------+----------+----------+\n"
+            "| number | value | params_c | params_x | state    |\n"
+            "+--------+-------+----------+----------+----------+\n"
+            "|      0 |   1.5 | a        |       10 | COMPLETE |\n"
+            "|     11 |       | b,c      |        2 | RUNNING  |\n"
+            "+--------+-------+----------+----------+----------+\n");
+}
+
+TEST(OutputFormat, CsvFlattensAndQuotes) {
+  EXPECT_EQ(FormatRecords(SampleRecords(), OutputFormat::kCsv),
+            "number,value,params_c,params_x,state\n"
+            "0,1.5,a,10,COMPLETE\n"
+            "11,,\"b,c\",2,RUNNING\n");
+}
+
+TEST(OutputFormat, JsonAndYamlRoundTrip) {
+  const Json records = SampleRecords();
+  EXPECT_EQ(Json::parse(FormatRecords(records, OutputFormat::kJson)), records);
+  EXPECT_EQ(Json::parse(FormatRecords(records, OutputFormat::kJson, /*single=*/true)), records[0]);
+  const YAML::Node yaml = YAML::Load(FormatRecords(records, OutputFormat::kYaml));
+  ASSERT_TRUE(yaml.IsSequence());
+  EXPECT_EQ(yaml[0]["value"].as<double>(), 1.5);
+  EXPECT_EQ(yaml[1]["params"]["c"].as<std::string>(), "b,c");
+  EXPECT_TRUE(yaml[1]["value"].IsNull());
+}
+
+TEST(OutputFormat, YamlQuotesStringsThatLookLikeOtherTypes) {
+  const std::string text = FormatRecords(Json::array({{{"s", "8"}, {"t", "true"}, {"u", "plain"}}}),
+                                         OutputFormat::kYaml);
+  EXPECT_NE(text.find("\"8\""), std::string::npos) << text;
+  EXPECT_NE(text.find("\"true\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("\"plain\""), std::string::npos) << text;
+}
+
+TEST(OutputFormat, PythonStyleJsonUsesOptunaSeparators) {
+  EXPECT_EQ(PythonStyleJson(Json::parse(R"({"number": 3, "params": {"x": 0.5, "c": "a"}})")),
+            R"({"number": 3, "params": {"x": 0.5, "c": "a"}})");
+}
+
+// Issue 12 finding 4: a string that is not UTF-8 (here a user attr from the server) made
+// nlohmann's dump() throw type_error 316, which aborted the CLI. Every format prints it, with
+// U+FFFD for each invalid byte where the output is JSON.
+TEST(OutputFormat, PrintsInvalidUtf8WithoutThrowing) {
+  v1::Trial trial;
+  trial.set_number(4);
+  trial.set_state(v1::TRIAL_STATE_COMPLETE);
+  (*trial.mutable_user_attrs())["note"] = "\"bad \xff\xfe byte\"";
+  (*trial.mutable_user_attrs())["raw\xc3"] = "1";
+  const Json records = Json::array({TrialRecord(trial, {})});
+  for (OutputFormat format :
+       {OutputFormat::kTable, OutputFormat::kCsv, OutputFormat::kJson, OutputFormat::kYaml}) {
+    SCOPED_TRACE(static_cast<int>(format));
+    std::string text;
+    EXPECT_NO_THROW(text = FormatRecords(records, format));
+    EXPECT_NE(text.find("byte"), std::string::npos) << text;
+  }
+  const std::string json = FormatRecords(records, OutputFormat::kJson);
+  EXPECT_NE(json.find("bad \xef\xbf\xbd\xef\xbf\xbd byte"), std::string::npos) << json;
+  EXPECT_NO_THROW(PythonStyleJson(records));
+  EXPECT_EQ(DumpJson(Json("a\xff")), "\"a\xef\xbf\xbd\"");
+}
+
+// An attribute nested 32,000 deep (64 KB, which the server accepts) overflowed the stack of the
+// recursive printers; values nested past 64 levels are shown as their raw text.
+TEST(Records, DeeplyNestedAttrsPrintAsText) {
+  v1::Trial trial;
+  trial.set_number(1);
+  const std::string deep = std::string(32'000, '[') + std::string(32'000, ']');
+  (*trial.mutable_user_attrs())["deep"] = deep;
+  (*trial.mutable_user_attrs())["flat"] = "[[1]]";
+  const Json record = TrialRecord(trial, {});
+  EXPECT_EQ(record["user_attrs"]["deep"], deep);
+  EXPECT_EQ(record["user_attrs"]["flat"], Json::parse("[[1]]"));
+  for (OutputFormat format :
+       {OutputFormat::kTable, OutputFormat::kCsv, OutputFormat::kJson, OutputFormat::kYaml}) {
+    EXPECT_FALSE(FormatRecords(Json::array({record}), format).empty());
+  }
+}
+
+TEST(Records, DurationsPrintLikePythonTimedelta) {
+  EXPECT_EQ(FormatDuration(904512), "0:00:00.904512");
+  EXPECT_EQ(FormatDuration(3'723'000'000), "1:02:03");
+  EXPECT_EQ(FormatTime(0), "");
+  EXPECT_EQ(FormatTime(1'700'000'000'000'000), "2023-11-14 22:13:20");
+}
+
+TEST(Records, SamplerTextNamesTheOptionsThatDifferFromTheirDefaults) {
+  SamplerConfig sampler;
+  EXPECT_EQ(SamplerText(sampler), "tpe (seed 0)");
+  sampler.seed = 42;
+  sampler.tpe.n_startup_trials = 4;
+  sampler.tpe.prior_weight = 0.5;
+  sampler.tpe.consider_magic_clip = false;
+  sampler.tpe.multivariate = true;
+  sampler.skip_duplicates = true;
+  EXPECT_EQ(SamplerText(sampler),
+            "tpe (seed 42; n_startup_trials 4, prior_weight 0.5, consider_magic_clip false, "
+            "multivariate, skip_duplicates)");
+  SamplerConfig random;
+  random.kind = SamplerKind::kRandom;
+  random.max_constraint_retries = 7;
+  EXPECT_EQ(SamplerText(random), "random (seed 0; max_constraint_retries 7)");
+}
+
+TEST(Records, TrialRecordHasOptunaColumnsInOrder) {
+  v1::Trial trial;
+  trial.set_number(4);
+  trial.set_state(v1::TRIAL_STATE_COMPLETE);
+  trial.add_values(0.25);
+  (*trial.mutable_params())["lr"].set_double_value(0.01);
+  (*trial.mutable_params())["act"].set_string_value("gelu");
+  trial.mutable_start_time()->set_seconds(1'700'000'000);
+  trial.mutable_complete_time()->set_seconds(1'700'000'002);
+  trial.mutable_complete_time()->set_nanos(500'000'000);
+  const Json record = TrialRecord(trial, {});
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : record.items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"number", "value", "datetime_start",
+                                            "datetime_complete", "duration", "params", "state"}));
+  EXPECT_EQ(record["duration"], "0:00:02.500000");
+  EXPECT_EQ(record["params"].dump(), R"({"act":"gelu","lr":0.01})");
+  EXPECT_EQ(PythonStyleJson(AskRecord(trial)),
+            R"({"number": 4, "params": {"act": "gelu", "lr": 0.01}})");
+  EXPECT_EQ(TrialRecord(trial, {.multi_objective = true})["values"], Json::array({0.25}));
+}
+
+}  // namespace
+}  // namespace nasq

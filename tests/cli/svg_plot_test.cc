@@ -1,0 +1,78 @@
+// Tests of cli/svg_plot: the best-so-far line and the content of both chart kinds.
+#include "cli/svg_plot.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+
+int Count(const std::string& text, const std::string& needle) {
+  int n = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+TEST(BestSoFar, TracksTheRunningBestInTheStudyDirection) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::vector<HistoryPoint> points = {{0, 3}, {1, 5}, {2, nan}, {3, 1}, {4, 4}};
+  EXPECT_EQ(BestSoFar(points, /*maximize=*/false), (std::vector<double>{3, 3, 3, 1, 1}));
+  EXPECT_EQ(BestSoFar(points, /*maximize=*/true), (std::vector<double>{3, 5, 5, 5, 5}));
+  EXPECT_TRUE(std::isnan(BestSoFar({{0, nan}}, false)[0]));
+}
+
+TEST(RenderHistorySvg, DrawsOneDotPerFiniteValueAndTheBestLine) {
+  const std::vector<HistoryPoint> points = {
+      {0, 0.7}, {1, 0.9}, {2, std::numeric_limits<double>::infinity()}, {3, 0.8}};
+  absl::StatusOr<std::string> svg = RenderHistorySvg("demo <study>", points, true);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_THAT(*svg, HasSubstr("<svg xmlns=\"http://www.w3.org/2000/svg\""));
+  EXPECT_THAT(*svg, HasSubstr("demo &lt;study&gt;"));
+  EXPECT_EQ(Count(*svg, "<circle"), 3);
+  EXPECT_EQ(Count(*svg, "<polyline"), 1);
+  EXPECT_THAT(*svg, HasSubstr("best so far"));
+  EXPECT_THAT(*svg, HasSubstr("</svg>"));
+}
+
+TEST(RenderHistorySvg, RefusesAHistoryWithoutFiniteValues) {
+  EXPECT_EQ(RenderHistorySvg("t", {}, false).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RenderHistorySvg("t", {{0, std::nan("")}}, false).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(RenderSweepSvg, LabelsCategoricalColumnsInFirstSeenOrder) {
+  const std::vector<SweepPoint> points = {{.label = "random", .value = 0.8},
+                                          {.label = "l1", .value = 0.85},
+                                          {.label = "random", .value = 0.7}};
+  absl::StatusOr<std::string> svg = RenderSweepSvg("sweep", "prune.method", points);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_EQ(Count(*svg, "<circle"), 3);
+  EXPECT_LT(svg->find(">random</text>"), svg->find(">l1</text>"));
+  EXPECT_THAT(*svg, HasSubstr(">prune.method</text>"));
+}
+
+TEST(RenderSweepSvg, PlacesNumericValuesOnALinearAxis) {
+  const std::vector<SweepPoint> points = {{.label = "4", .x = 4, .numeric = true, .value = 0.5},
+                                          {.label = "32", .x = 32, .numeric = true, .value = 0.9}};
+  absl::StatusOr<std::string> svg = RenderSweepSvg("sweep", "width", points);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_EQ(Count(*svg, "<circle"), 2);
+  EXPECT_THAT(*svg, ::testing::Not(HasSubstr(">32</text>")));  // numeric axes get ticks, not labels
+}
+
+TEST(RenderSweepSvg, RefusesMixedKindsAndEmptyInput) {
+  const std::vector<SweepPoint> mixed = {{.label = "a", .value = 1},
+                                         {.label = "2", .x = 2, .numeric = true, .value = 1}};
+  EXPECT_EQ(RenderSweepSvg("t", "p", mixed).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RenderSweepSvg("t", "p", {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace nasq
