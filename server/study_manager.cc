@@ -231,9 +231,11 @@ absl::Status StudyManager::DeleteStudy(const std::string& study) {
   WriterMutexLock registry(&registry_mu_);
   auto it = studies_.find(study);
   if (it == studies_.end()) return StudyNotFound(study);
-  MutexLock lock(&it->second->mu);
-  NASQ_RETURN_IF_ERROR(storage_->DeleteStudy(it->second->id));
-  it->second->deleted = true;
+  // Keeps the entry (and its lock) alive past the erase below, until `lock` has released it.
+  const std::shared_ptr<Entry> entry = it->second;
+  MutexLock lock(&entry->mu);
+  NASQ_RETURN_IF_ERROR(storage_->DeleteStudy(entry->id));
+  entry->deleted = true;
   studies_.erase(it);
   return absl::OkStatus();
 }
