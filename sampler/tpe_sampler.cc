@@ -3,7 +3,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <set>
 #include <utility>
 #include <variant>
@@ -16,8 +15,6 @@
 
 namespace nasq {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // The only internal value of a single-valued distribution.
 double SingleValue(const Distribution& d) {

@@ -12,7 +12,7 @@ packages=(
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libabsl-dev libre2-dev
   libtorch-dev libopenblas0-pthread libicu-dev
   python3-optuna python3-torch
-  clang-14 libclang-rt-14-dev
+  clang-14 libclang-rt-14-dev clang-format-14
   tmux
 )
 

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# The README's test command: installs what is needed, builds everything, runs every fuzz target
-# briefly (scripts/fuzz.sh, about a minute in all), then runs every test with ctest.
+# The README's test command: installs what is needed, builds everything, checks the habits
+# (includes against docs/design.md's layering, clang-format, lock annotations and ThreadSanitizer
+# over the server and storage tests: scripts/check-layering.py, check-format.sh, sanitize.sh),
+# runs every fuzz target briefly (scripts/fuzz.sh, about a minute in all), then runs every test
+# with ctest.
 # Usage: scripts/test.sh  (BUILD_DIR overrides the build folder, default build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,5 +12,12 @@ scripts/fetch-data.sh
 build_dir=${BUILD_DIR:-build}
 cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build "$build_dir" -j"$(nproc)"
+if [ -f docs/design.md ]; then
+  scripts/check-layering.py
+else
+  echo "test.sh: docs/design.md is missing; skipping the layering check" >&2
+fi
+scripts/check-format.sh
+scripts/sanitize.sh
 scripts/fuzz.sh --seconds 7
 ctest --test-dir "$build_dir" --output-on-failure -j"$(nproc)"

@@ -19,7 +19,7 @@ constexpr absl::string_view kBearer = "Bearer ";
 absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Open(std::string path,
                                                              const Clock* clock) {
   std::unique_ptr<Authorizer> auth(new Authorizer(std::move(path), clock));
-  std::lock_guard lock(auth->mu_);
+  MutexLock lock(&auth->mu_);
   absl::Status loaded = auth->LoadLocked();
   if (!loaded.ok()) return loaded;
   spdlog::info("auth: {} token(s) from {}", auth->tokens_.size(), auth->path_);
@@ -62,7 +62,7 @@ void Authorizer::RefreshLocked() {
 std::optional<Role> Authorizer::RoleOf(absl::string_view authorization) {
   if (!absl::ConsumePrefix(&authorization, kBearer) || authorization.empty()) return std::nullopt;
   const std::string hash = Sha256Hex(authorization);
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   RefreshLocked();
   auto it = tokens_.find(hash);
   if (it == tokens_.end()) return std::nullopt;

@@ -15,7 +15,6 @@
 
 #include <ctime>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -24,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "server/auth_role.h"
 #include "server/auth_token_file.h"
 
@@ -58,16 +58,16 @@ class Authorizer {
   Authorizer(std::string path, const Clock* clock) : path_(std::move(path)), clock_(clock) {}
   // The role of the token in `authorization`; nullopt when it is missing, unknown or expired.
   std::optional<Role> RoleOf(absl::string_view authorization);
-  // Re-reads the file if it changed since the last read. Requires mu_.
-  void RefreshLocked();
-  // Reads and parses the file; on success replaces tokens_ and version_. Requires mu_.
-  absl::Status LoadLocked();
+  // Re-reads the file if it changed since the last read.
+  void RefreshLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reads and parses the file; on success replaces tokens_ and version_.
+  absl::Status LoadLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
   const Clock* const clock_;
-  std::mutex mu_;
-  std::unordered_map<std::string, TokenEntry> tokens_;  // by sha256 hex; guarded by mu_
-  FileVersion version_;                                 // guarded by mu_
+  Mutex mu_;
+  std::unordered_map<std::string, TokenEntry> tokens_ ABSL_GUARDED_BY(mu_);  // by sha256 hex
+  FileVersion version_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace nasq

@@ -4,7 +4,7 @@
 namespace nasq {
 
 bool InFlightCalls::Enter() {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   if (draining_) return false;
   ++running_;
   return true;
@@ -13,20 +13,23 @@ bool InFlightCalls::Enter() {
 void InFlightCalls::Exit() {
   bool idle;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(&mu_);
     idle = --running_ == 0;
   }
-  if (idle) idle_.notify_all();
+  if (idle) idle_.SignalAll();
 }
 
 bool InFlightCalls::Drain(std::chrono::steady_clock::time_point deadline) {
-  std::unique_lock lock(mu_);
+  MutexLock lock(&mu_);
   draining_ = true;
-  return idle_.wait_until(lock, deadline, [this] { return running_ == 0; });
+  return idle_.WaitUntil(&mu_, deadline, [this] {
+    mu_.AssertHeld();
+    return running_ == 0;
+  });
 }
 
 int64_t InFlightCalls::running() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   return running_;
 }
 

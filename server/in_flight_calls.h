@@ -7,9 +7,9 @@
 #define NASQ_SERVER_IN_FLIGHT_CALLS_H_
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
+
+#include "core/mutex.h"
 
 namespace nasq {
 
@@ -26,10 +26,10 @@ class InFlightCalls {
   int64_t running() const;
 
  private:
-  mutable std::mutex mu_;  // guards running_, draining_
-  std::condition_variable idle_;
-  int64_t running_ = 0;
-  bool draining_ = false;
+  mutable Mutex mu_;
+  CondVar idle_;
+  int64_t running_ ABSL_GUARDED_BY(mu_) = 0;
+  bool draining_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 }  // namespace nasq

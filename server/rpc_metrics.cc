@@ -6,7 +6,7 @@
 namespace nasq {
 
 void RpcMetrics::Observe(const std::string& method, double seconds, absl::StatusCode code) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   Histogram& h = latency_[method];
   for (size_t i = 0; i < kBucketsSeconds.size(); ++i) {
     if (seconds <= kBucketsSeconds[i]) {
@@ -20,7 +20,7 @@ void RpcMetrics::Observe(const std::string& method, double seconds, absl::Status
 }
 
 std::string RpcMetrics::RenderPrometheus() const {
-  std::lock_guard lock(mu_);
+  MutexLock lock(&mu_);
   std::string out =
       "# HELP nasq_rpc_latency_seconds gRPC handler latency by method.\n"
       "# TYPE nasq_rpc_latency_seconds histogram\n";

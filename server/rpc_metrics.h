@@ -8,10 +8,10 @@
 #include <array>
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
+#include "core/mutex.h"
 
 namespace nasq {
 
@@ -33,9 +33,10 @@ class RpcMetrics {
     uint64_t count = 0;
     double sum = 0.0;
   };
-  mutable std::mutex mu_;
-  std::map<std::string, Histogram> latency_;                         // by method
-  std::map<std::pair<std::string, std::string>, uint64_t> totals_;  // (method, code)
+  mutable Mutex mu_;
+  std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);  // by method
+  // (method, code)
+  std::map<std::pair<std::string, std::string>, uint64_t> totals_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace nasq

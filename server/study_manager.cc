@@ -18,57 +18,31 @@
 
 namespace nasq {
 
-struct StudyManager::Entry {
-  std::mutex mu;
-  Study study;
-  std::vector<Trial> trials;        // by number
-  std::set<int64_t> waiting;        // numbers of WAITING trials
-  std::set<int64_t> running;        // numbers of RUNNING trials
-  std::array<int64_t, 5> counts{};  // trials by state
-  std::unique_ptr<Sampler> sampler;
-  std::string task_kind;  // the task section's "kind", immutable
-  int consecutive_failures = 0;  // trials FAILED in a row, in the order they finished
-  bool deleted = false;
-  CommitTicket last_write = 0;  // Storage's ticket for the latest change to this study
-  // Calls of InStudy waiting for `mu`; each will wait for durability once it has run (not
-  // guarded by mu).
-  std::atomic<int> queued_calls{0};
+StudyManager::Entry::Entry(int64_t id, std::string study_name, std::string task_kind)
+    : id(id), study_name(std::move(study_name)), task_kind(std::move(task_kind)) {}
 
-  const StudySpec& spec() const { return study.spec; }
-  const std::string& name() const { return study.spec.name; }
-  int64_t count(TrialState s) const { return counts[static_cast<int>(s)]; }
+StudyManager::Entry::~Entry() = default;
 
-  // Adds (delta 1) or removes (delta -1) `trial` from the per-state bookkeeping.
-  void Track(const Trial& trial, int delta) {
-    counts[static_cast<int>(trial.state)] += delta;
-    std::set<int64_t>* set = trial.state == TrialState::kWaiting   ? &waiting
-                             : trial.state == TrialState::kRunning ? &running
-                                                                   : nullptr;
-    if (set == nullptr) return;
-    if (delta > 0) {
-      set->insert(trial.number);
-    } else {
-      set->erase(trial.number);
-    }
+void StudyManager::Entry::Track(const Trial& trial, int delta) {
+  counts[static_cast<int>(trial.state)] += delta;
+  std::set<int64_t>* set = trial.state == TrialState::kWaiting   ? &waiting
+                           : trial.state == TrialState::kRunning ? &running
+                                                                 : nullptr;
+  if (set == nullptr) return;
+  if (delta > 0) {
+    set->insert(trial.number);
+  } else {
+    set->erase(trial.number);
   }
+}
 
-  SamplingContext Context() const {
-    SamplingContext ctx;
-    ctx.spec = &study.spec;
-    ctx.history = std::span<const Trial>(trials);
-    ctx.trial_number = static_cast<int64_t>(trials.size());
-    return ctx;
-  }
-
-  StudySummary Summary() const { return StudySummary{study, counts}; }
-};
-
-struct StudyManager::LockedEntry {
-  std::shared_ptr<Entry> entry;
-  std::unique_lock<std::mutex> lock;
-  Entry* operator->() const { return entry.get(); }
-  Entry& operator*() const { return *entry; }
-};
+SamplingContext StudyManager::Entry::Context() const {
+  SamplingContext ctx;
+  ctx.spec = &study.spec;
+  ctx.history = std::span<const Trial>(trials);
+  ctx.trial_number = static_cast<int64_t>(trials.size());
+  return ctx;
+}
 
 namespace {
 
@@ -104,9 +78,14 @@ absl::StatusOr<std::unique_ptr<StudyManager>> StudyManager::Create(Storage* stor
 
 absl::Status StudyManager::Load() {
   NASQ_ASSIGN_OR_RETURN(std::vector<Study> studies, storage_->ListStudies());
+  WriterMutexLock registry(&registry_mu_);  // not shared yet; for the analysis
   for (Study& study : studies) {
-    auto entry = std::make_shared<Entry>();
-    NASQ_RETURN_IF_ERROR(LoadEntry(std::move(study), *entry));
+    auto entry =
+        std::make_shared<Entry>(study.id, study.spec.name, TaskKindOf(study.spec.task_json));
+    {
+      MutexLock lock(&entry->mu);
+      NASQ_RETURN_IF_ERROR(LoadEntry(std::move(study), *entry));
+    }
     studies_[entry->name()] = std::move(entry);
   }
   return absl::OkStatus();
@@ -132,7 +111,6 @@ absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
     entry.Track(t, 1);
   }
   entry.consecutive_failures = TrailingFailures(entry.trials);
-  entry.task_kind = TaskKindOf(study.spec.task_json);
   entry.study = std::move(study);
   entry.last_write = 0;
   return absl::OkStatus();
@@ -140,7 +118,7 @@ absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
 
 void StudyManager::RecoverFromCommitFailures() {
   if (storage_->CommitFailures() == recovered_failures_.load()) return;
-  std::unique_lock registry(registry_mu_);  // no call can lock a study meanwhile
+  WriterMutexLock registry(&registry_mu_);  // no call can lock a study meanwhile
   const int64_t failures = storage_->CommitFailures();
   if (failures == recovered_failures_.load()) return;  // another call did it
   const auto now = std::chrono::steady_clock::now();
@@ -148,8 +126,8 @@ void StudyManager::RecoverFromCommitFailures() {
   next_recovery_ = now + std::chrono::milliseconds(options_.commit_retry_ms);
   // Storage refuses writes until ResumeWrites, so no study changes while they are re-read.
   for (const auto& [name, entry] : studies_) {
-    std::lock_guard lock(entry->mu);
-    absl::StatusOr<Study> study = storage_->GetStudy(entry->study.id);
+    MutexLock lock(&entry->mu);
+    absl::StatusOr<Study> study = storage_->GetStudy(entry->id);
     absl::Status loaded = study.ok() ? LoadEntry(*std::move(study), *entry) : study.status();
     if (!loaded.ok()) {
       spdlog::error("storage: cannot re-read study '{}' after a failed commit: {}", name,
@@ -161,26 +139,18 @@ void StudyManager::RecoverFromCommitFailures() {
   storage_->ResumeWrites();
   spdlog::warn("storage: re-read {} studies after a failed commit; accepting writes again",
                studies_.size());
-  registry.unlock();
+  registry.Unlock();
   NotifyWork();  // re-read WAITING trials can be leased
 }
 
 absl::Status StudyManager::StorageHealth() { return storage_->CommitHealth(); }
 
-absl::StatusOr<StudyManager::LockedEntry> StudyManager::Lock(const std::string& study) {
+absl::StatusOr<std::shared_ptr<StudyManager::Entry>> StudyManager::Find(const std::string& study) {
   RecoverFromCommitFailures();
-  std::shared_ptr<Entry> entry;
-  {
-    std::shared_lock lock(registry_mu_);
-    auto it = studies_.find(study);
-    if (it == studies_.end()) return StudyNotFound(study);
-    entry = it->second;
-  }
-  entry->queued_calls.fetch_add(1);
-  std::unique_lock lock(entry->mu);
-  entry->queued_calls.fetch_sub(1);
-  if (entry->deleted) return StudyNotFound(study);
-  return LockedEntry{std::move(entry), std::move(lock)};
+  ReaderMutexLock lock(&registry_mu_);
+  auto it = studies_.find(study);
+  if (it == studies_.end()) return StudyNotFound(study);
+  return it->second;
 }
 
 absl::Status StudyManager::WaitDurable(const Entry& entry, CommitTicket seen) {
@@ -193,12 +163,17 @@ absl::Status StudyManager::WaitDurable(const Entry& entry, CommitTicket seen) {
 template <class Body>
 std::invoke_result_t<Body, StudyManager::Entry&> StudyManager::InStudy(const std::string& study,
                                                                        Body&& body) {
-  absl::StatusOr<LockedEntry> locked = Lock(study);
-  if (!locked.ok()) return locked.status();
-  auto result = body(**locked);
-  const CommitTicket seen = (*locked)->last_write;
-  locked->lock.unlock();
-  NASQ_RETURN_IF_ERROR(WaitDurable(**locked, seen));
+  absl::StatusOr<std::shared_ptr<Entry>> found = Find(study);
+  if (!found.ok()) return found.status();
+  Entry& entry = **found;
+  entry.queued_calls.fetch_add(1);
+  MutexLock lock(&entry.mu);
+  entry.queued_calls.fetch_sub(1);
+  if (entry.deleted) return StudyNotFound(study);
+  auto result = body(entry);
+  const CommitTicket seen = entry.last_write;
+  lock.Unlock();
+  NASQ_RETURN_IF_ERROR(WaitDurable(entry, seen));
   return result;
 }
 
@@ -206,25 +181,29 @@ std::vector<std::shared_ptr<StudyManager::Entry>> StudyManager::Snapshot() {
   RecoverFromCommitFailures();
   std::vector<std::shared_ptr<Entry>> entries;
   {
-    std::shared_lock lock(registry_mu_);
+    ReaderMutexLock lock(&registry_mu_);
     entries.reserve(studies_.size());
     for (const auto& [name, entry] : studies_) entries.push_back(entry);
   }
   std::sort(entries.begin(), entries.end(),
-            [](const auto& a, const auto& b) { return a->study.id < b->study.id; });
+            [](const auto& a, const auto& b) { return a->id < b->id; });
   return entries;
 }
 
 absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
   RecoverFromCommitFailures();
-  auto entry = std::make_shared<Entry>();
-  NASQ_ASSIGN_OR_RETURN(entry->sampler, CreateSampler(spec));
+  NASQ_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> sampler, CreateSampler(spec));
   NASQ_ASSIGN_OR_RETURN(int64_t id, storage_->CreateStudy(spec, clock_->NowMicros()));
-  NASQ_ASSIGN_OR_RETURN(entry->study, storage_->GetStudy(id));
-  entry->task_kind = TaskKindOf(spec.task_json);
-  StudySummary summary = entry->Summary();
+  auto entry = std::make_shared<Entry>(id, spec.name, TaskKindOf(spec.task_json));
+  StudySummary summary;
   {
-    std::unique_lock lock(registry_mu_);
+    MutexLock lock(&entry->mu);  // not shared yet; for the analysis
+    entry->sampler = std::move(sampler);
+    NASQ_ASSIGN_OR_RETURN(entry->study, storage_->GetStudy(id));
+    summary = entry->Summary();
+  }
+  {
+    WriterMutexLock lock(&registry_mu_);
     studies_[spec.name] = std::move(entry);
   }
   NotifyWork();
@@ -232,14 +211,16 @@ absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
 }
 
 absl::StatusOr<StudySummary> StudyManager::GetStudy(const std::string& study) {
-  return InStudy(study,
-                 [](Entry& entry) -> absl::StatusOr<StudySummary> { return entry.Summary(); });
+  return InStudy(study, [](Entry& entry) -> absl::StatusOr<StudySummary> {
+    entry.mu.AssertHeld();
+    return entry.Summary();
+  });
 }
 
 std::vector<StudySummary> StudyManager::ListStudies() {
   std::vector<StudySummary> out;
   for (const auto& entry : Snapshot()) {
-    std::lock_guard lock(entry->mu);
+    MutexLock lock(&entry->mu);
     if (!entry->deleted) out.push_back(entry->Summary());
   }
   return out;
@@ -247,18 +228,21 @@ std::vector<StudySummary> StudyManager::ListStudies() {
 
 absl::Status StudyManager::DeleteStudy(const std::string& study) {
   RecoverFromCommitFailures();
-  std::unique_lock registry(registry_mu_);
+  WriterMutexLock registry(&registry_mu_);
   auto it = studies_.find(study);
   if (it == studies_.end()) return StudyNotFound(study);
-  std::lock_guard lock(it->second->mu);
-  NASQ_RETURN_IF_ERROR(storage_->DeleteStudy(it->second->study.id));
-  it->second->deleted = true;
+  // Keeps the entry (and its lock) alive past the erase below, until `lock` has released it.
+  const std::shared_ptr<Entry> entry = it->second;
+  MutexLock lock(&entry->mu);
+  NASQ_RETURN_IF_ERROR(storage_->DeleteStudy(entry->id));
+  entry->deleted = true;
   studies_.erase(it);
   return absl::OkStatus();
 }
 
 absl::StatusOr<StudySummary> StudyManager::StopStudy(const std::string& study) {
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<StudySummary> {
+    entry.mu.AssertHeld();
     if (entry.study.state != StudyState::kRunning) {
       return absl::FailedPreconditionError(absl::StrCat(
           "study '", study, "' is ", StudyStateName(entry.study.state), ", not RUNNING"));
@@ -271,6 +255,7 @@ absl::StatusOr<StudySummary> StudyManager::StopStudy(const std::string& study) {
 
 absl::StatusOr<Trial> StudyManager::GetTrial(const std::string& study, int64_t number) {
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<Trial> {
+    entry.mu.AssertHeld();
     NASQ_ASSIGN_OR_RETURN(Trial * trial, FindTrial(entry, number));
     return *trial;
   });
@@ -279,6 +264,7 @@ absl::StatusOr<Trial> StudyManager::GetTrial(const std::string& study, int64_t n
 absl::StatusOr<std::vector<Trial>> StudyManager::ListTrials(const std::string& study,
                                                             const std::vector<TrialState>& states) {
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<std::vector<Trial>> {
+    entry.mu.AssertHeld();
     if (states.empty()) return entry.trials;
     std::vector<Trial> out;
     for (const Trial& t : entry.trials) {
@@ -290,6 +276,7 @@ absl::StatusOr<std::vector<Trial>> StudyManager::ListTrials(const std::string& s
 
 absl::StatusOr<std::vector<Trial>> StudyManager::BestTrials(const std::string& study) {
   return InStudy(study, [](Entry& entry) -> absl::StatusOr<std::vector<Trial>> {
+    entry.mu.AssertHeld();
     return SelectBestTrials(entry.spec(), entry.trials);
   });
 }
@@ -380,6 +367,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
 absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
                                               const std::string& worker_id) {
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<LeasedTrial> {
+    entry.mu.AssertHeld();
     absl::Status no_work;
     NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
                           TryLease(entry, worker_id, {}, LeaseKind::kAsk, &no_work));
@@ -398,7 +386,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
   for (;;) {
     uint64_t generation;
     {
-      std::lock_guard lock(work_mu_);
+      MutexLock lock(&work_mu_);
       if (shutdown_) return std::nullopt;
       generation = work_generation_;
     }
@@ -408,21 +396,23 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
       Entry& entry = *entries[(start + i) % entries.size()];
       if (!filter.studies.empty() && !Contains(filter.studies, entry.name())) continue;
       if (!filter.task_kinds.empty() && !Contains(filter.task_kinds, entry.task_kind)) continue;
-      std::unique_lock lock(entry.mu);
+      MutexLock lock(&entry.mu);
       if (entry.deleted) continue;
       absl::Status no_work;
       NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
                             TryLease(entry, worker_id, labels, LeaseKind::kWorker, &no_work));
       if (leased) {
         const CommitTicket seen = entry.last_write;
-        lock.unlock();
+        lock.Unlock();
         NASQ_RETURN_IF_ERROR(WaitDurable(entry, seen));
         return leased;
       }
     }
-    std::unique_lock lock(work_mu_);
-    if (!work_cv_.wait_until(lock, deadline,
-                             [&] { return shutdown_ || work_generation_ != generation; })) {
+    MutexLock lock(&work_mu_);
+    if (!work_cv_.WaitUntil(&work_mu_, deadline, [&] {
+          work_mu_.AssertHeld();
+          return shutdown_ || work_generation_ != generation;
+        })) {
       return std::nullopt;
     }
   }
@@ -468,6 +458,7 @@ absl::StatusOr<Trial*> StudyManager::RenewLease(Entry& entry, int64_t number, co
 absl::StatusOr<HeartbeatResult> StudyManager::Heartbeat(const std::string& study, int64_t number,
                                                         const LeaseKey& lease) {
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<HeartbeatResult> {
+    entry.mu.AssertHeld();
     NASQ_ASSIGN_OR_RETURN(Trial * trial, RenewLease(entry, number, lease, {}));
     return HeartbeatResult{entry.study.state != StudyState::kRunning, *trial->lease};
   });
@@ -478,6 +469,7 @@ absl::StatusOr<bool> StudyManager::ReportIntermediate(
     const std::map<std::string, double>& metrics) {
   if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step: must be >= 0, got ", step));
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<bool> {
+    entry.mu.AssertHeld();
     TrialUpdate update;
     update.intermediate_values[step] = value;
     if (!metrics.empty()) {
@@ -490,8 +482,10 @@ absl::StatusOr<bool> StudyManager::ReportIntermediate(
 
 absl::StatusOr<Trial> StudyManager::FinishTrial(const std::string& study, int64_t number,
                                                 FinishRequest request) {
-  return InStudy(study,
-                 [&](Entry& entry) { return FinishLocked(entry, number, std::move(request)); });
+  return InStudy(study, [&](Entry& entry) {
+    entry.mu.AssertHeld();
+    return FinishLocked(entry, number, std::move(request));
+  });
 }
 
 absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
@@ -603,7 +597,7 @@ absl::StatusOr<int> StudyManager::ReapExpiredLeases() {
   int expired = 0;
   CommitTicket seen = 0;
   for (const auto& entry : Snapshot()) {
-    std::lock_guard lock(entry->mu);
+    MutexLock lock(&entry->mu);
     if (entry->deleted) continue;
     seen = std::max(seen, entry->last_write);
     const int64_t now = clock_->NowMicros();
@@ -626,18 +620,18 @@ absl::StatusOr<int> StudyManager::ReapExpiredLeases() {
 
 void StudyManager::NotifyWork() {
   {
-    std::lock_guard lock(work_mu_);
+    MutexLock lock(&work_mu_);
     ++work_generation_;
   }
-  work_cv_.notify_all();
+  work_cv_.SignalAll();
 }
 
 void StudyManager::Shutdown() {
   {
-    std::lock_guard lock(work_mu_);
+    MutexLock lock(&work_mu_);
     shutdown_ = true;
   }
-  work_cv_.notify_all();
+  work_cv_.SignalAll();
 }
 
 }  // namespace nasq

@@ -50,25 +50,28 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
-#include <shared_mutex>
+#include <set>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/clock.h"
+#include "core/mutex.h"
 #include "core/study.h"
 #include "core/trial.h"
 #include "storage/storage.h"
 
 namespace nasq {
+
+class Sampler;
+struct SamplingContext;
 
 struct StudyManagerOptions {
   // Longest a LeaseTrial call waits for work, whatever the caller asks. Default 30 s.
@@ -215,69 +218,111 @@ class StudyManager {
   absl::Status StorageHealth();
 
  private:
-  struct Entry;        // one study: lock, cached study and trials, sampler
-  struct LockedEntry;  // an Entry with its lock held
+  // One study: its lock, the cached study and trials, its sampler. id, study_name and
+  // task_kind never change and may be read without the lock.
+  struct Entry {
+    // Out of line, where Sampler is complete.
+    Entry(int64_t id, std::string study_name, std::string task_kind);
+    ~Entry();
+
+    const int64_t id;
+    const std::string study_name;
+    const std::string task_kind;  // the task section's "kind"
+    Mutex mu;
+    Study study ABSL_GUARDED_BY(mu);
+    std::vector<Trial> trials ABSL_GUARDED_BY(mu);        // by number
+    std::set<int64_t> waiting ABSL_GUARDED_BY(mu);        // numbers of WAITING trials
+    std::set<int64_t> running ABSL_GUARDED_BY(mu);        // numbers of RUNNING trials
+    std::array<int64_t, 5> counts ABSL_GUARDED_BY(mu){};  // trials by state
+    std::unique_ptr<Sampler> sampler ABSL_GUARDED_BY(mu);
+    // Trials FAILED in a row, in the order they finished.
+    int consecutive_failures ABSL_GUARDED_BY(mu) = 0;
+    bool deleted ABSL_GUARDED_BY(mu) = false;
+    // Storage's ticket for the latest change to this study.
+    CommitTicket last_write ABSL_GUARDED_BY(mu) = 0;
+    // Calls of InStudy waiting for `mu`; each will wait for durability once it has run.
+    std::atomic<int> queued_calls{0};
+
+    const std::string& name() const { return study_name; }
+    const StudySpec& spec() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) { return study.spec; }
+    int64_t count(TrialState s) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      return counts[static_cast<int>(s)];
+    }
+    // Adds (delta 1) or removes (delta -1) `trial` from the per-state bookkeeping.
+    void Track(const Trial& trial, int delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+    SamplingContext Context() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
+    StudySummary Summary() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+      return StudySummary{study, counts};
+    }
+  };
 
   StudyManager(Storage* storage, Clock* clock, StudyManagerOptions options);
   absl::Status Load();
   // Fills `entry` from `study` and its stored trials, with a fresh sampler; `entry` is unchanged
   // on error.
-  absl::Status LoadEntry(Study study, Entry& entry);
+  absl::Status LoadEntry(Study study, Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // When a commit failed since the last re-read (Storage::CommitFailures grew) and
   // options_.commit_retry_ms have passed since it, re-reads every study from Storage, dropping
   // the lost changes from the cache, and resumes Storage's writes. Otherwise, or when the
   // re-read fails (logged), Storage keeps refusing writes: calls answer with its error, and
   // reads stay correct because InStudy waits for the study's latest ticket, which fails when
   // that change was lost. Takes registry_mu_ and every study's lock: call with no lock held.
-  void RecoverFromCommitFailures();
-  // The study's entry, locked; NOT_FOUND when it does not exist (or was deleted meanwhile).
-  absl::StatusOr<LockedEntry> Lock(const std::string& study);
+  void RecoverFromCommitFailures() ABSL_LOCKS_EXCLUDED(registry_mu_);
+  // The study's entry (not locked); NOT_FOUND when it does not exist.
+  absl::StatusOr<std::shared_ptr<Entry>> Find(const std::string& study);
   // Every study's entry, by id.
   std::vector<std::shared_ptr<Entry>> Snapshot();
   // Leases a WAITING or new trial of the locked `entry`; nullopt with the reason in `no_work`
   // when none can be handed out now.
   absl::StatusOr<std::optional<LeasedTrial>> TryLease(Entry& entry, const std::string& worker_id,
                                                       const WorkerLabels& labels, LeaseKind kind,
-                                                      absl::Status* no_work);
+                                                      absl::Status* no_work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // The RUNNING trial `number` whose lease matches `key`; FAILED_PRECONDITION otherwise.
-  absl::StatusOr<Trial*> FindLeased(Entry& entry, int64_t number, const LeaseKey& key);
+  absl::StatusOr<Trial*> FindLeased(Entry& entry, int64_t number, const LeaseKey& key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // Renews the lease of the locked trial `number` named by `key` and applies `update` with it.
   absl::StatusOr<Trial*> RenewLease(Entry& entry, int64_t number, const LeaseKey& key,
-                                    TrialUpdate update);
-  absl::StatusOr<Trial*> FindTrial(Entry& entry, int64_t number);
-  // Runs `body(entry)` with the study's entry locked, then, with the lock released, waits until
-  // every change of the study so far is durable and returns body's result (or the durability
-  // error). NOT_FOUND when the study does not exist.
+                                    TrialUpdate update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  absl::StatusOr<Trial*> FindTrial(Entry& entry, int64_t number)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // Waits (no lock held) until `seen`, a ticket of `entry`'s changes, is durable.
   absl::Status WaitDurable(const Entry& entry, CommitTicket seen);
+  // Runs `body(entry)` with the study's entry locked (body starts with entry.mu.AssertHeld()),
+  // then, with the lock released, waits until every change of the study so far is durable and
+  // returns body's result (or the durability error). NOT_FOUND when the study does not exist
+  // (or was deleted meanwhile).
   template <class Body>
   std::invoke_result_t<Body, Entry&> InStudy(const std::string& study, Body&& body);
   // FinishTrial on the locked `entry`.
-  absl::StatusOr<Trial> FinishLocked(Entry& entry, int64_t number, FinishRequest request);
+  absl::StatusOr<Trial> FinishLocked(Entry& entry, int64_t number, FinishRequest request)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // Applies `update` to Storage (deferred durability, the entry's latest ticket), then to the
   // cached `trial`.
-  absl::Status Update(Entry& entry, Trial& trial, const TrialUpdate& update);
-  absl::Status MaybeComplete(Entry& entry);
+  absl::Status Update(Entry& entry, Trial& trial, const TrialUpdate& update)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  absl::Status MaybeComplete(Entry& entry) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // Counts `trial`, just finished, towards spec.max_consecutive_failures and stops the study
   // when they are reached.
-  absl::Status CountFailures(Entry& entry, const Trial& trial);
-  absl::Status ExpireLease(Entry& entry, Trial& trial);
+  absl::Status CountFailures(Entry& entry, const Trial& trial)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  absl::Status ExpireLease(Entry& entry, Trial& trial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   void NotifyWork();
 
   Storage* const storage_;
   Clock* const clock_;
   const StudyManagerOptions options_;
 
-  std::shared_mutex registry_mu_;  // guards studies_
-  std::map<std::string, std::shared_ptr<Entry>> studies_;
+  SharedMutex registry_mu_;  // taken before any study's lock, never after
+  std::map<std::string, std::shared_ptr<Entry>> studies_ ABSL_GUARDED_BY(registry_mu_);
 
-  std::mutex work_mu_;  // guards work_generation_, shutdown_
-  std::condition_variable work_cv_;
-  uint64_t work_generation_ = 0;
-  bool shutdown_ = false;
-  std::atomic<uint64_t> lease_cursor_{0};  // round robin over studies
+  Mutex work_mu_;
+  CondVar work_cv_;
+  uint64_t work_generation_ ABSL_GUARDED_BY(work_mu_) = 0;
+  bool shutdown_ ABSL_GUARDED_BY(work_mu_) = false;
+  std::atomic<uint64_t> lease_cursor_{0};       // round robin over studies
   std::atomic<int64_t> recovered_failures_{0};  // Storage::CommitFailures() at the last re-read
-  std::chrono::steady_clock::time_point next_recovery_;  // guarded by registry_mu_
+  std::chrono::steady_clock::time_point next_recovery_ ABSL_GUARDED_BY(registry_mu_);
 };
 
 }  // namespace nasq

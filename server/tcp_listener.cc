@@ -84,7 +84,7 @@ absl::StatusOr<std::unique_ptr<TcpListener>> TcpListener::Start(boost::asio::io_
 int TcpListener::port() const { return acceptor_.local_endpoint().port(); }
 
 absl::Status TcpListener::health() const {
-  std::lock_guard lock(health_mu_);
+  MutexLock lock(&health_mu_);
   if (failure_.empty()) return absl::OkStatus();
   const auto failing_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                               std::chrono::steady_clock::now() - failing_since_)
@@ -106,7 +106,7 @@ void TcpListener::Accept() {
     if (error) return RetryLater(error);
     if (backoff_.count() > 0) {
       backoff_ = std::chrono::milliseconds(0);
-      std::lock_guard lock(health_mu_);
+      MutexLock lock(&health_mu_);
       failure_.clear();
       spdlog::info("{} listener accepts connections again", name_);
     }
@@ -117,7 +117,7 @@ void TcpListener::Accept() {
 
 void TcpListener::RetryLater(const boost::system::error_code& error) {
   {
-    std::lock_guard lock(health_mu_);
+    MutexLock lock(&health_mu_);
     if (failure_.empty()) {
       failing_since_ = std::chrono::steady_clock::now();
       spdlog::warn("{} listener cannot accept connections ({}); retrying", name_, error.message());

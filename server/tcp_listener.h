@@ -17,7 +17,6 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include <boost/asio/io_context.hpp>
@@ -26,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/mutex.h"
 
 namespace nasq {
 
@@ -73,9 +73,10 @@ class TcpListener {
   boost::asio::steady_timer retry_timer_;
   std::chrono::milliseconds backoff_{0};  // the next retry's wait; 0 while accepting works
 
-  mutable std::mutex health_mu_;  // guards failure_, failing_since_
-  std::string failure_;           // the last accept error while failing, else empty
-  std::chrono::steady_clock::time_point failing_since_;
+  mutable Mutex health_mu_;
+  // The last accept error while failing, else empty.
+  std::string failure_ ABSL_GUARDED_BY(health_mu_);
+  std::chrono::steady_clock::time_point failing_since_ ABSL_GUARDED_BY(health_mu_);
 };
 
 }  // namespace nasq

@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <map>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/mutex.h"
 #include "core/status_macros.h"
 #include "spec/spec_json.h"
 #include "storage/trial_checks.h"
@@ -19,7 +19,7 @@ class MemoryStorage final : public Storage {
   absl::StatusOr<int64_t> CreateStudy(const StudySpec& spec, int64_t created_us) override {
     // Same acceptance as the durable storages, which store the spec as JSON.
     NASQ_RETURN_IF_ERROR(StudySpecToJson(spec).status());
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [id, study] : studies_) {
       if (study.study.spec.name == spec.name) {
         return absl::AlreadyExistsError(
@@ -35,13 +35,13 @@ class MemoryStorage final : public Storage {
   }
 
   absl::StatusOr<Study> GetStudy(int64_t study_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
     return entry->study;
   }
 
   absl::StatusOr<Study> GetStudyByName(const std::string& name) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     for (const auto& [id, entry] : studies_) {
       if (entry.study.spec.name == name) return entry.study;
     }
@@ -49,14 +49,14 @@ class MemoryStorage final : public Storage {
   }
 
   absl::StatusOr<std::vector<Study>> ListStudies() override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     std::vector<Study> out;
     for (const auto& [id, entry] : studies_) out.push_back(entry.study);
     return out;
   }
 
   absl::Status SetStudyState(int64_t study_id, StudyState state) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
     entry->study.state = state;
     return absl::OkStatus();
@@ -64,14 +64,14 @@ class MemoryStorage final : public Storage {
 
   absl::Status SetStudySystemAttr(int64_t study_id, const std::string& key,
                                   const std::string& value_json) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
     entry->study.system_attrs[key] = value_json;
     return absl::OkStatus();
   }
 
   absl::Status DeleteStudy(int64_t study_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
     for (int64_t trial_id : entry->trial_ids) trials_.erase(trial_id);
     studies_.erase(study_id);
@@ -81,7 +81,7 @@ class MemoryStorage final : public Storage {
   // Every change is "durable" at once: tickets are all 0 and WaitDurable never waits.
   absl::StatusOr<Trial> CreateTrialDeferred(int64_t study_id, const Trial& tmpl,
                                             CommitTicket* ticket) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
     NASQ_RETURN_IF_ERROR(ValidateTrialTemplate(tmpl));
     Trial trial = tmpl;
@@ -95,13 +95,13 @@ class MemoryStorage final : public Storage {
   }
 
   absl::StatusOr<Trial> GetTrial(int64_t trial_id) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(Trial * trial, FindTrial(trial_id));
     return *trial;
   }
 
   absl::StatusOr<Trial> GetTrialByNumber(int64_t study_id, int64_t number) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
     if (number < 0 || number >= static_cast<int64_t>(entry->trial_ids.size())) {
       return absl::NotFoundError(absl::StrCat("study ", study_id, " has no trial number ", number));
@@ -111,7 +111,7 @@ class MemoryStorage final : public Storage {
 
   absl::StatusOr<std::vector<Trial>> GetAllTrials(int64_t study_id,
                                                   const std::vector<TrialState>& states) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
     std::vector<Trial> out;
     for (int64_t trial_id : entry->trial_ids) {
@@ -125,7 +125,7 @@ class MemoryStorage final : public Storage {
 
   absl::Status UpdateTrialDeferred(int64_t trial_id, const TrialUpdate& update,
                                    CommitTicket* ticket) override {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(Trial * trial, FindTrial(trial_id));
     NASQ_RETURN_IF_ERROR(ValidateTrialUpdate(update));
     NASQ_RETURN_IF_ERROR(
@@ -143,7 +143,7 @@ class MemoryStorage final : public Storage {
     std::vector<int64_t> trial_ids;  // index = trial number
   };
 
-  absl::StatusOr<StudyEntry*> FindStudy(int64_t study_id) {
+  absl::StatusOr<StudyEntry*> FindStudy(int64_t study_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = studies_.find(study_id);
     if (it == studies_.end()) {
       return absl::NotFoundError(absl::StrCat("study ", study_id, " not found"));
@@ -151,7 +151,7 @@ class MemoryStorage final : public Storage {
     return &it->second;
   }
 
-  absl::StatusOr<Trial*> FindTrial(int64_t trial_id) {
+  absl::StatusOr<Trial*> FindTrial(int64_t trial_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = trials_.find(trial_id);
     if (it == trials_.end()) {
       return absl::NotFoundError(absl::StrCat("trial ", trial_id, " not found"));
@@ -159,11 +159,11 @@ class MemoryStorage final : public Storage {
     return &it->second;
   }
 
-  std::mutex mu_;
-  std::map<int64_t, StudyEntry> studies_;  // by id
-  std::map<int64_t, Trial> trials_;        // by id
-  int64_t next_study_id_ = 1;
-  int64_t next_trial_id_ = 1;
+  Mutex mu_;
+  std::map<int64_t, StudyEntry> studies_ ABSL_GUARDED_BY(mu_);  // by id
+  std::map<int64_t, Trial> trials_ ABSL_GUARDED_BY(mu_);        // by id
+  int64_t next_study_id_ ABSL_GUARDED_BY(mu_) = 1;
+  int64_t next_trial_id_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 }  // namespace

@@ -48,15 +48,15 @@ void SqliteGroupCommit::LoseOpenTransaction(const absl::Status& error) {
   in_transaction_ = false;
   failure_ = error;
   failures_.fetch_add(1);
-  std::lock_guard lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   lost_.emplace_back(open_ticket_, error);
   durable_ = std::max(durable_, open_ticket_);
   health_ = error;
-  sync_cv_.notify_all();
+  sync_cv_.SignalAll();
 }
 
 absl::StatusOr<CommitTicket> SqliteGroupCommit::CommitOpenTransaction() {
-  std::lock_guard lock(db_mu_);
+  MutexLock lock(&db_mu_);
   if (!in_transaction_) return committed_ticket_;
   if (absl::Status s = db_->Exec("COMMIT"); !s.ok()) {
     LoseOpenTransaction(s);
@@ -64,18 +64,18 @@ absl::StatusOr<CommitTicket> SqliteGroupCommit::CommitOpenTransaction() {
   }
   in_transaction_ = false;
   committed_ticket_ = open_ticket_;
-  std::lock_guard sync_lock(sync_mu_);
+  MutexLock sync_lock(&sync_mu_);
   health_ = absl::OkStatus();
   return committed_ticket_;
 }
 
 void SqliteGroupCommit::ResumeWrites() {
-  std::lock_guard lock(db_mu_);
+  MutexLock lock(&db_mu_);
   failure_ = absl::OkStatus();
 }
 
 absl::Status SqliteGroupCommit::health() {
-  std::lock_guard lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   return health_;
 }
 
@@ -90,25 +90,25 @@ absl::Status SqliteGroupCommit::LostError(CommitTicket ticket) const {
 absl::Status SqliteGroupCommit::WaitDurable(CommitTicket ticket,
                                             std::chrono::microseconds follower_grace) {
   const auto grace_end = std::chrono::steady_clock::now() + follower_grace;
-  std::unique_lock<std::mutex> lock(sync_mu_);
+  MutexLock lock(&sync_mu_);
   while (durable_ < ticket) {
     if (committing_) {
-      sync_cv_.wait(lock);
+      sync_cv_.Wait(&sync_mu_);
       continue;
     }
     if (std::chrono::steady_clock::now() < grace_end) {
-      sync_cv_.wait_until(lock, grace_end);  // woken by any commit's end
+      sync_cv_.WaitUntil(&sync_mu_, grace_end);  // woken by any commit's end
       continue;
     }
     // Become the committer: the open transaction holds this ticket's write and every write
     // made so far by other callers.
     committing_ = true;
-    lock.unlock();
+    lock.Unlock();
     absl::StatusOr<CommitTicket> committed = CommitOpenTransaction();
-    lock.lock();
+    lock.Lock();
     committing_ = false;
     if (committed.ok()) durable_ = std::max(durable_, *committed);
-    sync_cv_.notify_all();
+    sync_cv_.SignalAll();
   }
   return LostError(ticket);
 }

@@ -23,14 +23,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/mutex.h"
 #include "storage/sqlite_db.h"
 #include "storage/storage.h"
 
@@ -52,7 +51,7 @@ class SqliteGroupCommit {
   // `*ticket` is untouched. Not durable until WaitDurable(*ticket).
   template <class Body>
   auto Write(CommitTicket* ticket, Body&& body) -> decltype(body()) {
-    std::lock_guard<std::mutex> lock(db_mu_);
+    MutexLock lock(&db_mu_);
     if (absl::Status s = BeginWrite(); !s.ok()) return s;
     auto result = body();
     if (absl::Status s = EndWrite(StatusOf(result), ticket); !s.ok()) return s;
@@ -72,7 +71,7 @@ class SqliteGroupCommit {
   // Runs the read-only `body` on one consistent snapshot that includes every write so far.
   template <class Body>
   auto Read(Body&& body) -> decltype(body()) {
-    std::lock_guard<std::mutex> lock(db_mu_);
+    MutexLock lock(&db_mu_);
     if (in_transaction_) return body();
     return db_->InTransaction(SqliteDb::TxKind::kRead, std::forward<Body>(body));
   }
@@ -92,38 +91,45 @@ class SqliteGroupCommit {
   absl::Status health();
 
  private:
-  // With db_mu_ held: opens the write transaction if none is open, then a savepoint.
-  absl::Status BeginWrite();
-  // With db_mu_ held: releases the savepoint (keeping the write) when `body_status` is OK, else
-  // rolls back to it. When SQLite rolled the whole transaction back meanwhile, records the loss
-  // and returns its error.
-  absl::Status EndWrite(const absl::Status& body_status, CommitTicket* ticket);
+  // Opens the write transaction if none is open, then a savepoint.
+  absl::Status BeginWrite() ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // Releases the savepoint (keeping the write) when `body_status` is OK, else rolls back to it.
+  // When SQLite rolled the whole transaction back meanwhile, records the loss and returns its
+  // error.
+  absl::Status EndWrite(const absl::Status& body_status, CommitTicket* ticket)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
   // Takes db_mu_ and commits the open transaction, if any. Returns the ticket now durable, or
   // the commit's error (after which the transaction is recorded as lost).
-  absl::StatusOr<CommitTicket> CommitOpenTransaction();
-  // With db_mu_ held: the open transaction is gone (its COMMIT failed with `error`, or SQLite
-  // rolled it back after `error`): rolls back what is left, refuses writes, and records its
-  // ticket as lost.
-  void LoseOpenTransaction(const absl::Status& error);
-  // With sync_mu_ held: the error that lost `ticket`, or OK when it was not lost.
-  absl::Status LostError(CommitTicket ticket) const;
+  absl::StatusOr<CommitTicket> CommitOpenTransaction() ABSL_LOCKS_EXCLUDED(db_mu_);
+  // The open transaction is gone (its COMMIT failed with `error`, or SQLite rolled it back after
+  // `error`): rolls back what is left, refuses writes, and records its ticket as lost.
+  void LoseOpenTransaction(const absl::Status& error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
+  // The error that lost `ticket`, or OK when it was not lost.
+  absl::Status LostError(CommitTicket ticket) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu_);
 
-  std::mutex db_mu_;  // guards db_, in_transaction_, open_ticket_, committed_ticket_, failure_
-  std::unique_ptr<SqliteDb> db_;
-  bool in_transaction_ = false;      // a write transaction is open with uncommitted writes
-  CommitTicket open_ticket_ = 0;     // the open (else the latest) transaction's ticket
-  CommitTicket committed_ticket_ = 0;  // the latest committed transaction's ticket
-  absl::Status failure_;             // the latest loss, until ResumeWrites; refuses writes
+  Mutex db_mu_;  // taken before sync_mu_, never after
+  // The connection; used with db_mu_ held only (the pointer itself never changes).
+  const std::unique_ptr<SqliteDb> db_;
+  // A write transaction is open with uncommitted writes.
+  bool in_transaction_ ABSL_GUARDED_BY(db_mu_) = false;
+  // The open (else the latest) transaction's ticket.
+  CommitTicket open_ticket_ ABSL_GUARDED_BY(db_mu_) = 0;
+  // The latest committed transaction's ticket.
+  CommitTicket committed_ticket_ ABSL_GUARDED_BY(db_mu_) = 0;
+  // The latest loss, until ResumeWrites; refuses writes.
+  absl::Status failure_ ABSL_GUARDED_BY(db_mu_);
   std::atomic<int64_t> failures_{0};
 
-  std::mutex sync_mu_;  // guards durable_, committing_, lost_, health_
-  std::condition_variable sync_cv_;
-  CommitTicket durable_ = 0;  // every ticket <= this is committed or lost
-  bool committing_ = false;   // a waiter is committing (the others wait for it)
+  mutable Mutex sync_mu_;
+  CondVar sync_cv_;
+  // Every ticket <= this is committed or lost.
+  CommitTicket durable_ ABSL_GUARDED_BY(sync_mu_) = 0;
+  // A waiter is committing (the others wait for it).
+  bool committing_ ABSL_GUARDED_BY(sync_mu_) = false;
   // The lost transactions' tickets (increasing) with their errors; one entry per loss, kept so
   // that a late waiter on a lost ticket never reads success.
-  std::vector<std::pair<CommitTicket, absl::Status>> lost_;
-  absl::Status health_;  // see health()
+  std::vector<std::pair<CommitTicket, absl::Status>> lost_ ABSL_GUARDED_BY(sync_mu_);
+  absl::Status health_ ABSL_GUARDED_BY(sync_mu_);  // see health()
 };
 
 }  // namespace nasq

@@ -477,8 +477,9 @@ class SqliteStorage final : public Storage {
                                  std::pair{"trial_system_attributes", &Trial::system_attrs}}) {
       NASQ_RETURN_IF_ERROR(
           for_each("x.trial_id, x.key, x.value_json", table, "x.trial_id",
-                   [member](Trial& trial, const SqliteStatement& row) -> absl::Status {
-                     (trial.*member)[row.Text(1)] = row.Text(2);
+                   // An init-capture: clang 14 cannot capture a structured binding.
+                   [attrs = member](Trial& trial, const SqliteStatement& row) -> absl::Status {
+                     (trial.*attrs)[row.Text(1)] = row.Text(2);
                      return absl::OkStatus();
                    }));
     }
