@@ -277,7 +277,7 @@ absl::Status ValidateConstraint(size_t i, const Constraint& c, const std::vector
 
 // The numeric external value of `name` in `params`; nullopt when absent.
 std::optional<double> NumericParam(const SearchSpace& space, const std::string& name,
-                                   const ParamMap& params) {
+                                   const InternalParams& params) {
   const ParamSpec* spec = space.Find(name);
   const auto it = params.find(name);
   if (spec == nullptr || it == params.end()) return std::nullopt;
@@ -286,7 +286,7 @@ std::optional<double> NumericParam(const SearchSpace& space, const std::string& 
 
 // Whether `c` holds on `params`; nullopt when a side is absent (the constraint is vacuous).
 std::optional<bool> EvaluateConstraint(const SearchSpace& space, const Constraint& c,
-                                       const ParamMap& params) {
+                                       const InternalParams& params) {
   const std::optional<double> lhs = NumericParam(space, c.lhs, params);
   if (!lhs.has_value()) return std::nullopt;
   double rhs = c.offset;
@@ -300,7 +300,7 @@ std::optional<bool> EvaluateConstraint(const SearchSpace& space, const Constrain
 
 // Why `spec` is inactive given `partial`; nullopt when it is active.
 std::optional<std::string> InactiveReason(const SearchSpace& space, const ParamSpec& spec,
-                                          const ParamMap& partial) {
+                                          const InternalParams& partial) {
   for (const Condition& c : spec.conditions) {
     const ParamSpec* parent = space.Find(c.parent);
     const auto it = partial.find(c.parent);
@@ -367,17 +367,17 @@ const ParamSpec* SearchSpace::Find(const std::string& name) const {
   return it == index_.end() ? nullptr : &params_[it->second];
 }
 
-bool SearchSpace::IsActive(const ParamSpec& spec, const ParamMap& partial) const {
+bool SearchSpace::IsActive(const ParamSpec& spec, const InternalParams& partial) const {
   return !InactiveReason(*this, spec, partial).has_value();
 }
 
-bool SearchSpace::SatisfiesConstraints(const ParamMap& params) const {
+bool SearchSpace::SatisfiesConstraints(const InternalParams& params) const {
   return std::all_of(constraints_.begin(), constraints_.end(), [&](const Constraint& c) {
     return EvaluateConstraint(*this, c, params).value_or(true);
   });
 }
 
-absl::Status SearchSpace::CheckAssignment(const ParamMap& params) const {
+absl::Status SearchSpace::CheckAssignment(const InternalParams& params) const {
   for (const auto& [name, value] : params) {
     if (Find(name) == nullptr) {
       return Invalid(absl::StrCat("param '", name, "'"), "not in the search space");

@@ -23,8 +23,12 @@
 
 namespace nasq {
 
-// Internal-representation values of a (partial) parameter assignment, by name.
-using ParamMap = std::map<std::string, double>;
+// Internal values (doubles; a categorical is its choice index) of a (partial) parameter
+// assignment, by name.
+using InternalParams = std::map<std::string, double>;
+
+// External values (as users see them: ParamValue) of a parameter assignment, by name.
+using ExternalParams = std::map<std::string, ParamValue>;
 
 enum class CompareOp { kEq, kNe, kLt, kLe, kGt, kGe, kIn, kNotIn };
 
@@ -82,15 +86,15 @@ class SearchSpace {
 
   // True when `spec` is active given the already-assigned `partial` (its parents must be in
   // `partial` and satisfy every condition). Params without conditions are always active.
-  bool IsActive(const ParamSpec& spec, const ParamMap& partial) const;
+  bool IsActive(const ParamSpec& spec, const InternalParams& partial) const;
 
   // True when every constraint whose two sides are present in `params` holds.
-  bool SatisfiesConstraints(const ParamMap& params) const;
+  bool SatisfiesConstraints(const InternalParams& params) const;
 
   // OK when `params` is a complete, consistent assignment: exactly the active params are
   // present, each value is contained in its distribution, constraints hold. Otherwise
   // INVALID_ARGUMENT naming the first offending param.
-  absl::Status CheckAssignment(const ParamMap& params) const;
+  absl::Status CheckAssignment(const InternalParams& params) const;
 
   // Number of params.
   size_t size() const { return params_.size(); }

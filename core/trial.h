@@ -53,7 +53,7 @@ struct Trial {
   int64_t study_id = -1;
   int64_t number = -1;    // 0-based, dense and unique within the study
   TrialState state = TrialState::kWaiting;
-  ParamMap params;                                     // internal representation
+  InternalParams params;                                     // internal representation
   std::map<std::string, Distribution> distributions;  // one per key of params
   std::vector<double> values;                          // one per objective once COMPLETE
   std::map<int64_t, double> intermediate_values;       // step -> value (NaN/inf allowed)

@@ -18,7 +18,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)nasq::ProducedMetricNames(*spec);
   (void)nasq::CompressionRange(*spec);
   if (nul == std::string_view::npos) return 0;
-  auto params = nasq::ParseTrialParamsJson(input.substr(nul + 1));
+  auto params = nasq::ParseExternalParamsJson(input.substr(nul + 1));
   if (!params.ok()) return 0;
   auto bound = nasq::BindTrialParams(*spec, *params);
   if (!bound.ok()) return 0;

@@ -58,7 +58,7 @@ class CellEnumerator {
   const SearchSpace& space_;
   const int64_t max_cells_;
   std::vector<double> row_;
-  ParamMap partial_;
+  InternalParams partial_;
   std::vector<double>* cells_ = nullptr;
 };
 
@@ -106,7 +106,7 @@ GridSampler::GridSampler(std::vector<std::string> names, std::vector<double> cel
 
 absl::StatusOr<double> GridSampler::SampleIndependent(const SamplingContext& ctx,
                                                       const ParamSpec& param,
-                                                      const ParamMap& partial) {
+                                                      const InternalParams& partial) {
   if (IsExhausted(ctx)) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "grid: trial ", ctx.trial_number, " is past the last of ", num_cells_, " cells"));

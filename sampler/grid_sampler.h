@@ -42,7 +42,7 @@ class GridSampler : public Sampler {
   // The value of `param` in cell ctx.trial_number. INTERNAL if the param is not in that cell
   // (the driver only asks for active params, which the cell always holds).
   absl::StatusOr<double> SampleIndependent(const SamplingContext& ctx, const ParamSpec& param,
-                                           const ParamMap& partial) override;
+                                           const InternalParams& partial) override;
 
   // True when ctx.trial_number is outside [0, num_cells()).
   bool IsExhausted(const SamplingContext& ctx) const override;

@@ -1,7 +1,7 @@
 // sampler/observation_table.h: a column-per-param cache of the history's parameter values.
 //
 // TPE reads every param of every used trial once per sampled trial; looking names up in each
-// trial's ParamMap would cost O(trials x params x log params) string comparisons per trial.
+// trial's InternalParams would cost O(trials x params x log params) string comparisons per trial.
 // The table keeps, per param of the space, one column of internal values indexed by a slot per
 // trial (NaN where the trial lacks the param, or where its value cannot be an observation of the
 // param's distribution: not finite, a categorical index outside the choices, or <= 0 for a log

@@ -53,7 +53,7 @@ double SampleUniformInternal(const Distribution& d, std::mt19937_64& rng) {
 
 absl::StatusOr<double> RandomSampler::SampleIndependent(const SamplingContext& ctx,
                                                         const ParamSpec& param,
-                                                        const ParamMap& partial) {
+                                                        const InternalParams& partial) {
   return SampleUniformInternal(param.distribution, *ctx.rng);
 }
 

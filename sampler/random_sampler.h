@@ -23,7 +23,7 @@ double SampleUniformInternal(const Distribution& d, std::mt19937_64& rng);
 class RandomSampler : public Sampler {
  public:
   absl::StatusOr<double> SampleIndependent(const SamplingContext& ctx, const ParamSpec& param,
-                                           const ParamMap& partial) override;
+                                           const InternalParams& partial) override;
 };
 
 }  // namespace nasq

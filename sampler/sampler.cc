@@ -16,11 +16,11 @@ namespace nasq {
 namespace {
 
 // One draw of a complete assignment (constraints not checked).
-absl::StatusOr<ParamMap> DrawAssignment(Sampler& sampler, const SamplingContext& ctx) {
+absl::StatusOr<InternalParams> DrawAssignment(Sampler& sampler, const SamplingContext& ctx) {
   const SearchSpace& space = ctx.spec->space;
-  ParamMap relative;
+  InternalParams relative;
   for (const std::vector<std::string>& group : sampler.InferRelativeSearchSpace(ctx)) {
-    NASQ_ASSIGN_OR_RETURN(ParamMap joint, sampler.SampleRelative(ctx, group));
+    NASQ_ASSIGN_OR_RETURN(InternalParams joint, sampler.SampleRelative(ctx, group));
     for (const auto& [name, value] : joint) {
       const ParamSpec* spec = space.Find(name);
       if (spec == nullptr || !Contains(spec->distribution, value)) {
@@ -30,7 +30,7 @@ absl::StatusOr<ParamMap> DrawAssignment(Sampler& sampler, const SamplingContext&
       relative[name] = value;
     }
   }
-  ParamMap assigned;
+  InternalParams assigned;
   for (const ParamSpec& param : space.params()) {
     if (!space.IsActive(param, assigned)) continue;  // inactive relative values are dropped
     if (auto it = relative.find(param.name); it != relative.end()) {
@@ -48,11 +48,11 @@ absl::StatusOr<ParamMap> DrawAssignment(Sampler& sampler, const SamplingContext&
 }
 
 // Index of the first constraint that `params` violates, or -1.
-int FirstViolatedConstraint(const SearchSpace& space, const ParamMap& params) {
+int FirstViolatedConstraint(const SearchSpace& space, const InternalParams& params) {
   const std::vector<Constraint>& constraints = space.constraints();
   for (size_t i = 0; i < constraints.size(); ++i) {
     const Constraint& c = constraints[i];
-    ParamMap sides;
+    InternalParams sides;
     for (const std::string* name : {&c.lhs, &c.rhs}) {
       if (auto it = params.find(*name); it != params.end()) sides.insert(*it);
     }
@@ -71,8 +71,8 @@ std::string DescribeConstraint(const SearchSpace& space, int index) {
 }
 
 // The params of the trials in ctx.history other than ctx.trial_number that have not FAILED.
-std::vector<const ParamMap*> TakenParams(const SamplingContext& ctx) {
-  std::vector<const ParamMap*> taken;
+std::vector<const InternalParams*> TakenParams(const SamplingContext& ctx) {
+  std::vector<const InternalParams*> taken;
   for (const Trial& trial : ctx.history) {
     if (trial.number != ctx.trial_number && trial.state != TrialState::kFail) {
       taken.push_back(&trial.params);
@@ -81,22 +81,22 @@ std::vector<const ParamMap*> TakenParams(const SamplingContext& ctx) {
   return taken;
 }
 
-bool IsTaken(const std::vector<const ParamMap*>& taken, const ParamMap& params) {
+bool IsTaken(const std::vector<const InternalParams*>& taken, const InternalParams& params) {
   return std::any_of(taken.begin(), taken.end(),
-                     [&](const ParamMap* other) { return *other == params; });
+                     [&](const InternalParams* other) { return *other == params; });
 }
 
 // The first cell, in the grid's seeded order, of a finite discrete space that no trial has taken;
 // nullopt when the space has a continuous param or too many cells for a grid, or when every
 // cell is taken. For skip_duplicates once random draws have found nothing new.
-absl::StatusOr<std::optional<ParamMap>> FirstFreeCell(const SamplingContext& ctx,
-                                                      const std::vector<const ParamMap*>& taken) {
+absl::StatusOr<std::optional<InternalParams>> FirstFreeCell(const SamplingContext& ctx,
+                                                      const std::vector<const InternalParams*>& taken) {
   absl::StatusOr<std::unique_ptr<GridSampler>> grid = GridSampler::Create(*ctx.spec);
   if (!grid.ok()) return std::nullopt;
   SamplingContext cell_ctx = ctx;
   for (int64_t cell = 0; cell < (*grid)->num_cells(); ++cell) {
     cell_ctx.trial_number = cell;
-    NASQ_ASSIGN_OR_RETURN(ParamMap params, DrawAssignment(**grid, cell_ctx));
+    NASQ_ASSIGN_OR_RETURN(InternalParams params, DrawAssignment(**grid, cell_ctx));
     if (!IsTaken(taken, params)) return params;
   }
   return std::nullopt;
@@ -121,7 +121,7 @@ absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec) {
       absl::StrCat("sampler.kind: unknown sampler kind ", static_cast<int>(spec.sampler.kind)));
 }
 
-absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx) {
+absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx) {
   if (ctx.spec == nullptr) return absl::InvalidArgumentError("SampleTrial: ctx.spec is null");
   if (ctx.trial_number < 0) {
     return absl::InvalidArgumentError(
@@ -136,10 +136,10 @@ absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx) {
   }
   NASQ_RETURN_IF_ERROR(sampler.BeginTrial(ctx));
   const bool skip_duplicates = spec.sampler.skip_duplicates;
-  const std::vector<const ParamMap*> taken =
-      skip_duplicates ? TakenParams(ctx) : std::vector<const ParamMap*>{};
+  const std::vector<const InternalParams*> taken =
+      skip_duplicates ? TakenParams(ctx) : std::vector<const InternalParams*>{};
   RandomSampler explorer;
-  std::optional<ParamMap> first_duplicate;
+  std::optional<InternalParams> first_duplicate;
   const int max_redraws = std::max(0, spec.sampler.max_constraint_retries);
   int violated = -1;
   for (int redraw = 0; redraw <= max_redraws; ++redraw) {
@@ -148,7 +148,7 @@ absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx) {
     ctx.redraw = redraw;
     Sampler& drawing =
         skip_duplicates && redraw >= kSamplerDuplicateRedraws ? explorer : sampler;
-    NASQ_ASSIGN_OR_RETURN(ParamMap params, DrawAssignment(drawing, ctx));
+    NASQ_ASSIGN_OR_RETURN(InternalParams params, DrawAssignment(drawing, ctx));
     violated = FirstViolatedConstraint(spec.space, params);
     if (violated >= 0) continue;
     if (absl::Status s = spec.space.CheckAssignment(params); !s.ok()) {
@@ -158,7 +158,7 @@ absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx) {
     if (!first_duplicate) first_duplicate = std::move(params);
   }
   if (first_duplicate) {
-    NASQ_ASSIGN_OR_RETURN(std::optional<ParamMap> free_cell, FirstFreeCell(ctx, taken));
+    NASQ_ASSIGN_OR_RETURN(std::optional<InternalParams> free_cell, FirstFreeCell(ctx, taken));
     return free_cell ? *std::move(free_cell) : *std::move(first_duplicate);
   }
   return absl::FailedPreconditionError(

@@ -48,16 +48,16 @@ class Sampler {
 
   // Joint sample of `group`. May return a subset of the group (or nothing); the driver samples
   // what is missing independently. Values must be contained in their distributions.
-  virtual absl::StatusOr<ParamMap> SampleRelative(const SamplingContext& ctx,
+  virtual absl::StatusOr<InternalParams> SampleRelative(const SamplingContext& ctx,
                                                   const std::vector<std::string>& group) {
-    return ParamMap{};
+    return InternalParams{};
   }
 
   // Samples the active parameter `param` given the parameters assigned so far (`partial`).
   // Returns an internal value contained in param.distribution.
   virtual absl::StatusOr<double> SampleIndependent(const SamplingContext& ctx,
                                                    const ParamSpec& param,
-                                                   const ParamMap& partial) = 0;
+                                                   const InternalParams& partial) = 0;
 
   // True when the sampler cannot produce a trial numbered ctx.trial_number (grid exhausted).
   virtual bool IsExhausted(const SamplingContext& ctx) const { return false; }
@@ -92,7 +92,7 @@ inline constexpr int kSamplerDuplicateRedraws = 10;
 // first duplicate is returned.
 // RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and `ctx.redraw` are set by this
 // function. The result always passes spec.space.CheckAssignment.
-absl::StatusOr<ParamMap> SampleTrial(Sampler& sampler, SamplingContext ctx);
+absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx);
 
 }  // namespace nasq
 

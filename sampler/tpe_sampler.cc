@@ -171,7 +171,7 @@ double TpeSampler::SampleNumeric(const SamplingContext& ctx, size_t param,
 }
 
 CandidateFilter TpeSampler::ConstraintFilter(const std::vector<size_t>& params,
-                                             const ParamMap& assigned) const {
+                                             const InternalParams& assigned) const {
   bool constrained = false;
   for (size_t p : params) constrained = constrained || constrained_[p];
   if (!constrained) return {};
@@ -183,7 +183,7 @@ CandidateFilter TpeSampler::ConstraintFilter(const std::vector<size_t>& params,
 
 absl::StatusOr<double> TpeSampler::SampleIndependent(const SamplingContext& ctx,
                                                      const ParamSpec& param,
-                                                     const ParamMap& partial) {
+                                                     const InternalParams& partial) {
   const ParamSpec* own = space_.Find(param.name);
   if (own == nullptr) {
     return absl::InvalidArgumentError(
@@ -247,10 +247,10 @@ std::vector<std::vector<std::string>> TpeSampler::InferRelativeSearchSpace(
   return result;
 }
 
-absl::StatusOr<ParamMap> TpeSampler::SampleRelative(const SamplingContext& ctx,
+absl::StatusOr<InternalParams> TpeSampler::SampleRelative(const SamplingContext& ctx,
                                                     const std::vector<std::string>& group) {
   NASQ_RETURN_IF_ERROR(EnsurePrepared(ctx));
-  if (InStartup() || group.empty()) return ParamMap{};
+  if (InStartup() || group.empty()) return InternalParams{};
   std::vector<size_t> params;
   std::vector<const Distribution*> dists;
   for (const std::string& name : group) {
@@ -263,7 +263,7 @@ absl::StatusOr<ParamMap> TpeSampler::SampleRelative(const SamplingContext& ctx,
     params.push_back(static_cast<size_t>(own - space_.params().data()));
     dists.push_back(&own->distribution);
   }
-  if (params.empty()) return ParamMap{};
+  if (params.empty()) return InternalParams{};
   Gather(params, below_slots_, rows_below_, weights_below_);
   Gather(params, above_slots_, rows_above_, weights_above_);
   ParzenOptions joint = parzen_;
@@ -273,7 +273,7 @@ absl::StatusOr<ParamMap> TpeSampler::SampleRelative(const SamplingContext& ctx,
   std::vector<double> best;
   SelectBestCandidate(below, above, options_.n_ei_candidates, ConstraintFilter(params, {}),
                       *ctx.rng, best);
-  ParamMap result;
+  InternalParams result;
   for (size_t j = 0; j < params.size(); ++j) result[space_.params()[params[j]].name] = best[j];
   return result;
 }

@@ -54,11 +54,11 @@ class TpeSampler : public Sampler {
   std::vector<std::vector<std::string>> InferRelativeSearchSpace(
       const SamplingContext& ctx) override;
 
-  absl::StatusOr<ParamMap> SampleRelative(const SamplingContext& ctx,
+  absl::StatusOr<InternalParams> SampleRelative(const SamplingContext& ctx,
                                           const std::vector<std::string>& group) override;
 
   absl::StatusOr<double> SampleIndependent(const SamplingContext& ctx, const ParamSpec& param,
-                                           const ParamMap& partial) override;
+                                           const InternalParams& partial) override;
 
  private:
   explicit TpeSampler(const StudySpec& spec);
@@ -79,7 +79,7 @@ class TpeSampler : public Sampler {
   // Accepts candidates of `params` that satisfy the space's constraints together with
   // `assigned`; empty when none of `params` is constrained.
   CandidateFilter ConstraintFilter(const std::vector<size_t>& params,
-                                   const ParamMap& assigned) const;
+                                   const InternalParams& assigned) const;
 
   std::vector<std::vector<size_t>> DecomposeGroups() const;
 

@@ -328,7 +328,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
       return std::nullopt;
     }
     SamplingContext ctx = entry.Context();
-    absl::StatusOr<ParamMap> params = entry.sampler->IsExhausted(ctx)
+    absl::StatusOr<InternalParams> params = entry.sampler->IsExhausted(ctx)
                                           ? absl::ResourceExhaustedError("the sampler is exhausted")
                                           : SampleTrial(*entry.sampler, ctx);
     if (absl::IsResourceExhausted(params.status())) {

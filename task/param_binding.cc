@@ -150,7 +150,7 @@ absl::Status CheckParamBinds(TaskSpec spec, const std::string& name, const Param
   return BindParam(spec, name, ToJson(value));
 }
 
-absl::StatusOr<TaskSpec> BindTrialParams(TaskSpec spec, const TrialParams& params) {
+absl::StatusOr<TaskSpec> BindTrialParams(TaskSpec spec, const ExternalParams& params) {
   // Less specific params first, so prune.weight.sparsity overrides prune.sparsity.
   std::vector<std::pair<std::string, ParamValue>> ordered(params.begin(), params.end());
   std::stable_sort(ordered.begin(), ordered.end(), [](const auto& a, const auto& b) {
@@ -167,13 +167,13 @@ absl::StatusOr<TaskSpec> BindTrialParams(TaskSpec spec, const TrialParams& param
   return spec;
 }
 
-absl::StatusOr<TrialParams> ParseTrialParamsJson(std::string_view json_text) {
+absl::StatusOr<ExternalParams> ParseExternalParamsJson(std::string_view json_text) {
   const Json json = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (json.is_discarded() || !json.is_object()) {
     return absl::InvalidArgumentError(
         "params: expected a JSON object of param name -> value, e.g. {\"hidden_size\": 128}");
   }
-  TrialParams params;
+  ExternalParams params;
   for (const auto& [name, value] : json.items()) {
     if (value.is_boolean()) {
       params[name] = value.get<bool>();

@@ -18,21 +18,18 @@
 #ifndef NASQ_TASK_PARAM_BINDING_H_
 #define NASQ_TASK_PARAM_BINDING_H_
 
-#include <map>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "core/distribution.h"
+#include "core/search_space.h"
 #include "task/task_spec.h"
 
 namespace nasq {
 
-// A trial's params by name, as external values.
-using TrialParams = std::map<std::string, ParamValue>;
-
 // `spec` with `params` applied (see top).
-absl::StatusOr<TaskSpec> BindTrialParams(TaskSpec spec, const TrialParams& params);
+absl::StatusOr<TaskSpec> BindTrialParams(TaskSpec spec, const ExternalParams& params);
 
 // Binds the one param `name` = `value` onto `spec` with the checks of its field, but not the
 // cross-field rules of the whole spec (num_heads must divide hidden_size, ...), which depend on
@@ -43,7 +40,7 @@ absl::Status CheckParamBinds(TaskSpec spec, const std::string& name, const Param
 
 // Parses a JSON object of param name -> bool, integer, number or string (the `--params` flag of
 // nasq-worker --once). INVALID_ARGUMENT naming the param on anything else.
-absl::StatusOr<TrialParams> ParseTrialParamsJson(std::string_view json_text);
+absl::StatusOr<ExternalParams> ParseExternalParamsJson(std::string_view json_text);
 
 }  // namespace nasq
 

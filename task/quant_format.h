@@ -1,6 +1,6 @@
 // task/quant_format.h: the names of the number formats a Linear layer can be quantised to (MASE
 // quantiser names), without LibTorch, so that the task schema can check a `type` field wherever
-// a study is validated. worker/quant's quantisers implement each format (quantizer.h).
+// a study is validated. worker/quant's quantisers implement each format (quantiser.h).
 // Thread-safety: pure functions.
 #ifndef NASQ_TASK_QUANT_FORMAT_H_
 #define NASQ_TASK_QUANT_FORMAT_H_

@@ -38,13 +38,13 @@ absl::StatusOr<double> BenchStudy::RunTrial() {
   ctx.spec = &spec_;
   ctx.history = history_;
   ctx.trial_number = static_cast<int64_t>(history_.size());
-  NASQ_ASSIGN_OR_RETURN(ParamMap params, SampleTrial(*sampler_, ctx));
+  NASQ_ASSIGN_OR_RETURN(InternalParams params, SampleTrial(*sampler_, ctx));
   const double value = problem_->Evaluate(params);
   Record(std::move(params), value);
   return value;
 }
 
-void BenchStudy::Record(ParamMap params, double value) {
+void BenchStudy::Record(InternalParams params, double value) {
   Trial trial;
   trial.id = static_cast<int64_t>(history_.size());
   trial.study_id = 0;

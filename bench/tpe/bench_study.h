@@ -37,7 +37,7 @@ class BenchStudy {
 
   // Records a COMPLETE trial with `params` (a complete assignment of the space, internal
   // values) and `value` without asking the sampler; for synthetic histories.
-  void Record(ParamMap params, double value);
+  void Record(InternalParams params, double value);
 
   // Pre-allocates room for `n` trials.
   void Reserve(size_t n) { history_.reserve(n); }

@@ -78,7 +78,7 @@ absl::StatusOr<std::vector<int>> ParseInts(const std::string& flag, const std::s
 void RecordRandomHistory(const BenchProblem& problem, int n, std::mt19937_64& rng,
                          BenchStudy& study) {
   for (int t = 0; t < n; ++t) {
-    ParamMap params;
+    InternalParams params;
     for (const ParamSpec& param : problem.space.params()) {
       const int64_t k = *DiscreteSize(param.distribution);
       params[param.name] =

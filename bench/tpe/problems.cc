@@ -165,7 +165,7 @@ BenchProblem MakeProblem(std::string name, StudyDirection direction,
 
 }  // namespace
 
-double BenchProblem::Evaluate(const ParamMap& internal) const {
+double BenchProblem::Evaluate(const InternalParams& internal) const {
   ExternalParams external;
   for (const ParamSpec& param : space.params()) {
     external[param.name] = ToExternal(param.distribution, internal.at(param.name));

@@ -23,9 +23,6 @@
 
 namespace nasq::bench {
 
-// Parameter values in the user's (external) representation, by name.
-using ExternalParams = std::map<std::string, ParamValue>;
-
 struct BenchProblem {
   std::string name;
   StudyDirection direction = StudyDirection::kMinimize;
@@ -34,7 +31,7 @@ struct BenchProblem {
   std::function<double(const ExternalParams& params)> objective;
 
   // Converts internal values (as a sampler returns them) to external ones and evaluates.
-  double Evaluate(const ParamMap& internal) const;
+  double Evaluate(const InternalParams& internal) const;
 };
 
 // "sphere", "rosenbrock", "styblinski_tang", "nas_table".

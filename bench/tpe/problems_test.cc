@@ -39,8 +39,8 @@ TEST(Problems, ContinuousProblemsHaveTheirKnownOptima) {
 }
 
 // Visits every point of a categorical space (internal values) depth-first.
-void ForEachPoint(const SearchSpace& space, size_t next, ParamMap& point,
-                  const std::function<void(const ParamMap&)>& visit) {
+void ForEachPoint(const SearchSpace& space, size_t next, InternalParams& point,
+                  const std::function<void(const InternalParams&)>& visit) {
   if (next == space.size()) {
     visit(point);
     return;
@@ -57,9 +57,9 @@ TEST(Problems, NasTableOptimumIsAnInteriorTradeOff) {
   ASSERT_TRUE(problem.ok()) << problem.status();
   EXPECT_EQ(problem->direction, StudyDirection::kMaximize);
   double best = -1.0;
-  ParamMap best_point, point;
+  InternalParams best_point, point;
   int points = 0;
-  ForEachPoint(problem->space, 0, point, [&](const ParamMap& p) {
+  ForEachPoint(problem->space, 0, point, [&](const InternalParams& p) {
     ++points;
     const double v = problem->Evaluate(p);
     if (v > best) {

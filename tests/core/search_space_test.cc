@@ -317,7 +317,7 @@ TEST(SearchSpace, IsActiveFollowsChainsOfConditions) {
   const double minifloat = 1.0;
   struct Case {
     std::string label;
-    ParamMap partial;
+    InternalParams partial;
     bool type_active;
     bool width_active;
   };
@@ -354,7 +354,7 @@ TEST(SearchSpace, ConditionsCompareExternalValues) {
       Param("half", IntDistribution{}, {When("lr", CompareOp::kLe, {0.5})}),
   });
   ASSERT_TRUE(space.ok()) << space.status();
-  const auto active = [&](const std::string& name, const ParamMap& partial) {
+  const auto active = [&](const std::string& name, const InternalParams& partial) {
     return space->IsActive(*space->Find(name), partial);
   };
   // Categorical internal values are indices; comparisons use the chosen choice.
@@ -408,7 +408,7 @@ TEST(SearchSpace, CheckAssignmentNamesTheFirstOffendingParam) {
   const SearchSpace space = QuantSpace();
   struct Case {
     std::string label;
-    ParamMap params;
+    InternalParams params;
     std::string field;
     std::string problem;
   };

@@ -55,7 +55,7 @@ TEST(GridSampler, ParallelWorkersGetEveryCellOnceThenExhausted) {
   }
   for (auto& t : workers) t.join();
   ASSERT_EQ(study.history.size(), 60u);
-  std::set<ParamMap> cells;
+  std::set<InternalParams> cells;
   for (const Trial& t : study.history) cells.insert(t.params);
   EXPECT_EQ(cells.size(), 60u);
   ASSERT_EQ(exhausted.size(), 8u);
@@ -70,14 +70,14 @@ TEST(GridSampler, OrderIsAShuffleThatDependsOnTheSeed) {
     const StudySpec spec = Grid3x4x5(seed);
     auto sampler = GridSampler::Create(spec);
     EXPECT_TRUE(sampler.ok());
-    std::vector<ParamMap> cells;
+    std::vector<InternalParams> cells;
     for (int64_t n = 0; n < 60; ++n) cells.push_back(*SampleTrial(**sampler, {&spec, {}, n}));
     return cells;
   };
   const auto a = order(1), again = order(1), b = order(2);
   EXPECT_EQ(a, again);
   EXPECT_NE(a, b);
-  EXPECT_EQ(std::set<ParamMap>(a.begin(), a.end()), std::set<ParamMap>(b.begin(), b.end()));
+  EXPECT_EQ(std::set<InternalParams>(a.begin(), a.end()), std::set<InternalParams>(b.begin(), b.end()));
 }
 
 struct CountCase {
@@ -120,7 +120,7 @@ TEST(GridSampler, EnumeratesOnlyValidCells) {
     auto sampler = GridSampler::Create(spec);
     ASSERT_TRUE(sampler.ok()) << c.name << ": " << sampler.status();
     EXPECT_EQ((*sampler)->num_cells(), c.cells) << c.name;
-    std::set<ParamMap> seen;
+    std::set<InternalParams> seen;
     for (int64_t n = 0; n < c.cells; ++n) {
       auto params = SampleTrial(**sampler, {&spec, {}, n});
       ASSERT_TRUE(params.ok()) << c.name << ": " << params.status();

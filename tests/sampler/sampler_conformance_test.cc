@@ -54,7 +54,7 @@ StudySpec ConformanceSpec(const SamplerCase& c) {
 }
 
 // A synthetic objective over internal values, so TPE has something to model.
-double SyntheticObjective(const ParamMap& params) {
+double SyntheticObjective(const InternalParams& params) {
   double v = 0.0;
   for (const auto& [name, value] : params) v += (name.size() % 3 + 1) * value;
   return v;
@@ -153,10 +153,10 @@ StudySpec SixteenCellSpec(bool skip_duplicates) {
   return spec;
 }
 
-double SixteenCellObjective(const ParamMap& p) { return p.at("n") + p.at("c"); }
+double SixteenCellObjective(const InternalParams& p) { return p.at("n") + p.at("c"); }
 
 size_t DistinctParams(const std::vector<Trial>& trials) {
-  std::set<ParamMap> distinct;
+  std::set<InternalParams> distinct;
   for (const Trial& t : trials) distinct.insert(t.params);
   return distinct.size();
 }
@@ -195,14 +195,14 @@ TEST(SampleTrial, SkipDuplicatesCountsEveryTrialButFailedOnesAndFindsTheLastFree
                                TrialState::kWaiting};
   std::vector<Trial> history;
   for (int cell = 0; cell < 16; ++cell) {
-    const ParamMap params = {{"n", cell / 4}, {"c", cell % 4}};
+    const InternalParams params = {{"n", cell / 4}, {"c", cell % 4}};
     const TrialState state = cell == 9 ? TrialState::kFail : states[cell % 4];
     history.push_back(testing::MakeTrial(spec, cell, params, state, {1.0}));
   }
   for (int64_t number = 16; number < 24; ++number) {
     auto params = SampleTrial(**sampler, {&spec, history, number});
     ASSERT_TRUE(params.ok()) << params.status();
-    EXPECT_EQ(*params, (ParamMap{{"n", 2}, {"c", 1}})) << "trial " << number;
+    EXPECT_EQ(*params, (InternalParams{{"n", 2}, {"c", 1}})) << "trial " << number;
   }
 }
 

@@ -34,7 +34,7 @@ inline StudySpec MakeSpec(std::vector<ParamSpec> params, std::vector<Constraint>
 }
 
 // A trial of `spec` numbered `number` holding `params`.
-inline Trial MakeTrial(const StudySpec& spec, int64_t number, ParamMap params, TrialState state,
+inline Trial MakeTrial(const StudySpec& spec, int64_t number, InternalParams params, TrialState state,
                        std::vector<double> values = {}) {
   Trial t;
   t.id = number;
@@ -51,7 +51,7 @@ inline Trial MakeTrial(const StudySpec& spec, int64_t number, ParamMap params, T
 
 // Samples trials 0..n-1 in order with `sampler`, completing each with objective(params).
 inline std::vector<Trial> RunStudy(Sampler& sampler, const StudySpec& spec, int n,
-                                   const std::function<double(const ParamMap&)>& objective) {
+                                   const std::function<double(const InternalParams&)>& objective) {
   std::vector<Trial> history;
   for (int i = 0; i < n; ++i) {
     auto params = SampleTrial(sampler, {&spec, history, i});

@@ -79,7 +79,7 @@ class MultivariateTpeVersusOptuna : public ::testing::Test {
     spec_ = testing::MakeSpec(std::move(params), {}, SamplerKind::kTpe);
     for (int i = 0; i < kTrials; ++i) {
       const std::vector<double> x = WeylPoint(i);
-      ParamMap p;
+      InternalParams p;
       for (int j = 0; j < kDims; ++j) p[ParamName(j)] = x[j];
       history_.push_back(
           testing::MakeTrial(spec_, i, std::move(p), TrialState::kComplete, {Rosenbrock(x)}));

@@ -22,7 +22,7 @@ StudySpec Quadratic(SamplerKind kind, uint64_t seed) {
                   seed);
 }
 
-double QuadraticObjective(const ParamMap& p) { return (p.at("x") - 3.0) * (p.at("x") - 3.0); }
+double QuadraticObjective(const InternalParams& p) { return (p.at("x") - 3.0) * (p.at("x") - 3.0); }
 
 // Trials 50..99 that land within 1 of the optimum, summed over seeds.
 int NearOptimum(SamplerKind kind) {
@@ -86,7 +86,7 @@ TEST(TpeSampler, CategoricalFavoursTheBestChoice) {
   auto sampler = CreateSampler(spec);
   ASSERT_TRUE(sampler.ok());
   const std::vector<Trial> history =
-      RunStudy(**sampler, spec, 60, [](const ParamMap& p) { return p.at("c") == 2 ? 0.0 : 1.0; });
+      RunStudy(**sampler, spec, 60, [](const InternalParams& p) { return p.at("c") == 2 ? 0.0 : 1.0; });
   int best = 0;
   for (int i = 30; i < 60; ++i) best += history[i].params.at("c") == 2;
   EXPECT_GT(best, 20);
@@ -112,7 +112,7 @@ TEST(TpeSampler, RelativeSearchSpaceIsTheIntersectionOrTheGroups) {
     auto sampler = CreateSampler(spec);
     ASSERT_TRUE(sampler.ok());
     std::vector<Trial> history =
-        RunStudy(**sampler, spec, 12, [](const ParamMap& p) { return p.at("z"); });
+        RunStudy(**sampler, spec, 12, [](const InternalParams& p) { return p.at("z"); });
     const auto groups = (*sampler)->InferRelativeSearchSpace({&spec, history, 12});
     using Groups = std::vector<std::vector<std::string>>;
     if (group) {

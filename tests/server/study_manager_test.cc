@@ -248,11 +248,11 @@ TEST_F(StudyManagerTest, TellOnAWorkersTrialNeedsItsLeaseOrForce) {
 
 // `threads` workers lease trials of `study` with LeaseTrial and finish each with the value
 // objective(params) until nothing is handed out; returns the params of every leased trial.
-std::vector<ParamMap> LeaseAndFinishInParallel(
+std::vector<InternalParams> LeaseAndFinishInParallel(
     StudyManager& manager, const std::string& study, int threads,
-    const std::function<double(const ParamMap&)>& objective) {
+    const std::function<double(const InternalParams&)>& objective) {
   std::mutex mu;
-  std::vector<ParamMap> seen;
+  std::vector<InternalParams> seen;
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -279,10 +279,10 @@ std::vector<ParamMap> LeaseAndFinishInParallel(
 TEST_F(StudyManagerTest, ParallelGridLeasesNeverShareACellAndCompleteTheStudy) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("grid", SamplerKind::kGrid)).ok());
   constexpr int kCells = 4 * 3 * 5;
-  const std::vector<ParamMap> seen =
-      LeaseAndFinishInParallel(*manager_, "grid", 16, [](const ParamMap&) { return 1.0; });
+  const std::vector<InternalParams> seen =
+      LeaseAndFinishInParallel(*manager_, "grid", 16, [](const InternalParams&) { return 1.0; });
   ASSERT_EQ(seen.size(), kCells);
-  EXPECT_EQ(std::set<ParamMap>(seen.begin(), seen.end()).size(), kCells);
+  EXPECT_EQ(std::set<InternalParams>(seen.begin(), seen.end()).size(), kCells);
   StudySummary summary = *manager_->GetStudy("grid");
   EXPECT_EQ(summary.study.state, StudyState::kCompleted);
   EXPECT_EQ(summary.count(TrialState::kComplete), kCells);
@@ -296,10 +296,10 @@ TEST_F(StudyManagerTest, SkipDuplicatesGivesConcurrentTpeWorkersDistinctConfigur
   spec.sampler.kind = SamplerKind::kTpe;
   spec.sampler.skip_duplicates = true;
   ASSERT_TRUE(manager_->CreateStudy(spec).ok());
-  const std::vector<ParamMap> seen = LeaseAndFinishInParallel(
-      *manager_, "tpe", 8, [](const ParamMap& p) { return p.at("a") + p.at("c"); });
+  const std::vector<InternalParams> seen = LeaseAndFinishInParallel(
+      *manager_, "tpe", 8, [](const InternalParams& p) { return p.at("a") + p.at("c"); });
   ASSERT_EQ(seen.size(), 60u);
-  EXPECT_EQ(std::set<ParamMap>(seen.begin(), seen.end()).size(), 60u);
+  EXPECT_EQ(std::set<InternalParams>(seen.begin(), seen.end()).size(), 60u);
   EXPECT_EQ(manager_->GetStudy("tpe")->study.state, StudyState::kCompleted);
 }
 

@@ -30,7 +30,7 @@ TaskSpec FullTask() {
 }
 
 TEST(ParamBinding, BindsEveryKindOfParam) {
-  const TrialParams params = {
+  const ExternalParams params = {
       {"num_layers", int64_t{4}},
       {"num_heads", int64_t{8}},
       {"hidden_size", int64_t{256}},
@@ -93,7 +93,7 @@ TEST(ParamBinding, LinearTypeWithoutQuantisationIsAPlainLayer) {
 TEST(ParamBinding, RefusesBadParamsNamingThem) {
   struct Case {
     std::string task;  // empty = kFullTask
-    TrialParams params;
+    ExternalParams params;
     std::string message;
   };
   const std::string train_only = R"({"kind": "bert-classify", "stages": [{"stage": "train"}]})";
@@ -167,7 +167,7 @@ TEST(ParamBinding, CheckParamBindsLeavesCrossFieldRulesToTheTrial) {
 }
 
 TEST(ParamBinding, ParsesParamsJson) {
-  auto params = ParseTrialParamsJson(
+  auto params = ParseExternalParamsJson(
       R"({"num_layers": 2, "train.learning_rate": 0.001, "prune.method": "l1", "flag": true})");
   ASSERT_TRUE(params.ok()) << params.status();
   EXPECT_EQ(std::get<int64_t>(params->at("num_layers")), 2);
@@ -175,9 +175,9 @@ TEST(ParamBinding, ParsesParamsJson) {
   EXPECT_EQ(std::get<std::string>(params->at("prune.method")), "l1");
   EXPECT_EQ(std::get<bool>(params->at("flag")), true);
 
-  EXPECT_THAT(std::string(ParseTrialParamsJson("[1]").status().message()),
+  EXPECT_THAT(std::string(ParseExternalParamsJson("[1]").status().message()),
               HasSubstr("params: expected a JSON object"));
-  EXPECT_THAT(std::string(ParseTrialParamsJson(R"({"a": [1]})").status().message()),
+  EXPECT_THAT(std::string(ParseExternalParamsJson(R"({"a": [1]})").status().message()),
               HasSubstr("params.a: expected a bool, number or string"));
 }
 

@@ -41,7 +41,7 @@ auto CatchAll(const Run& run) -> decltype(run()) {
 absl::StatusOr<TaskSpec> TrialTask(const v1::LeaseTrialResponse& lease) {
   auto task = ParseTaskSpec(lease.task_json());
   if (!task.ok()) return task.status();
-  TrialParams params;
+  ExternalParams params;
   for (const auto& [name, value] : lease.trial().params()) {
     auto external = ParamValueFromProto(value, absl::StrCat("params.", name));
     if (!external.ok()) return external.status();

@@ -33,7 +33,7 @@ absl::StatusOr<PipelineMetrics> RunOnce(const std::string& task_path,
                                         const std::string& params_json,
                                         const PipelineOptions& options, std::ostream& log) {
   NASQ_ASSIGN_OR_RETURN(TaskSpec task, LoadTaskFile(task_path));
-  NASQ_ASSIGN_OR_RETURN(TrialParams params, ParseTrialParamsJson(params_json));
+  NASQ_ASSIGN_OR_RETURN(ExternalParams params, ParseExternalParamsJson(params_json));
   NASQ_ASSIGN_OR_RETURN(TaskSpec bound, BindTrialParams(std::move(task), params));
   PipelineCache cache;
   return RunTaskPipeline(bound, options, cache, [&](const PipelineProgress& p) {

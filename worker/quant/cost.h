@@ -26,7 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "worker/quant/quant_linear.h"
-#include "worker/quant/quantizer.h"
+#include "worker/quant/quantiser.h"
 
 namespace nasq {
 

@@ -148,10 +148,10 @@ at::Tensor QuantLinearImpl::forward(const at::Tensor& x) {
   if (capture_input_) captured_input_ = x.detach().clone();
   const at::Tensor input = activation_pruning_.has_value() ? MaskInput(x) : x;
   const at::Tensor x_q = config_.data_in.format == QuantFormat::kBinaryResidualSign
-                             ? ResidualSignQuantize(input, residual_means)
-                             : Quantize(input, config_.data_in);
-  const at::Tensor w_q = Quantize(EffectiveWeight(), config_.weight);
-  const at::Tensor b_q = with_bias_ ? Quantize(bias, config_.bias) : at::Tensor();
+                             ? ResidualSignQuantise(input, residual_means)
+                             : Quantise(input, config_.data_in);
+  const at::Tensor w_q = Quantise(EffectiveWeight(), config_.weight);
+  const at::Tensor b_q = with_bias_ ? Quantise(bias, config_.bias) : at::Tensor();
   return at::linear(x_q, w_q, b_q);
 }
 

@@ -32,7 +32,7 @@
 
 #include "absl/status/status.h"
 #include "task/pruning_config.h"
-#include "worker/quant/quantizer.h"
+#include "worker/quant/quantiser.h"
 
 namespace nasq {
 

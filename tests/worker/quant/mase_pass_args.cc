@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "task/quant_format.h"
-#include "worker/quant/quantizer.h"
+#include "worker/quant/quantiser.h"
 
 namespace nasq {
 namespace {

@@ -56,8 +56,8 @@ TEST_P(QuantLinearOperands, EqualsLinearOnQuantisedOperands) {
   QuantConfig data_in = GetParam().config.data_in;
   data_in.skip_first_dim = true;
   const at::Tensor expected = torch::nn::functional::linear(
-      Quantize(x, data_in), Quantize(layer->weight, GetParam().config.weight),
-      Quantize(layer->bias, GetParam().config.bias));
+      Quantise(x, data_in), Quantise(layer->weight, GetParam().config.weight),
+      Quantise(layer->bias, GetParam().config.bias));
   EXPECT_TRUE(at::equal(layer(x), expected));
 }
 
@@ -84,9 +84,9 @@ TEST(QuantLinear, BlocksDataInAsActivation) {
   QuantConfig per_item = config.data_in;
   per_item.skip_first_dim = true;
   const at::Tensor expected =
-      torch::nn::functional::linear(Quantize(x, per_item), layer->weight, layer->bias);
+      torch::nn::functional::linear(Quantise(x, per_item), layer->weight, layer->bias);
   EXPECT_TRUE(at::equal(layer(x), expected));
-  EXPECT_TRUE(at::equal(Quantize(x, per_item)[0][1], at::zeros({16})));
+  EXPECT_TRUE(at::equal(Quantise(x, per_item)[0][1], at::zeros({16})));
 }
 
 TEST(QuantLinear, GradientsFlowThroughSte) {
@@ -97,9 +97,9 @@ TEST(QuantLinear, GradientsFlowThroughSte) {
   const at::Tensor x = (at::randn({3, 4}) * 4).requires_grad_(true);  // some inputs saturate
   layer(x).sum().backward();
   // dL/dx = dL/dx_q = 1 * Q(W) summed over outputs; dL/dW = x_q summed over the batch.
-  const at::Tensor w_q = Quantize(layer->weight.detach(), IntegerConfig(4, 2));
+  const at::Tensor w_q = Quantise(layer->weight.detach(), IntegerConfig(4, 2));
   EXPECT_TRUE(at::allclose(x.grad(), w_q.sum(0).expand({3, 4})));
-  const at::Tensor x_q = Quantize(x.detach(), IntegerConfig(4, 2));
+  const at::Tensor x_q = Quantise(x.detach(), IntegerConfig(4, 2));
   EXPECT_TRUE(at::allclose(layer->weight.grad(), x_q.sum(0).expand({2, 4})));
 }
 
@@ -136,7 +136,7 @@ TEST(QuantLinear, ResidualSignRegistersLearnableMeans) {
   ExpectValues(layer->residual_means, {0.5f, 1.f / 3, 1.f / 6}, 1e-7f);
   const at::Tensor x = at::randn({3, 4});
   const at::Tensor expected = torch::nn::functional::linear(
-      ResidualSignQuantize(x, layer->residual_means), layer->weight, layer->bias);
+      ResidualSignQuantise(x, layer->residual_means), layer->weight, layer->bias);
   const at::Tensor y = layer(x);
   EXPECT_TRUE(at::equal(y, expected));
   y.sum().backward();

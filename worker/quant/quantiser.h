@@ -1,4 +1,4 @@
-// worker/quant/quantizer.h: elementwise fake quantisation of fp32 tensors (MASE numerics).
+// worker/quant/quantiser.h: elementwise fake quantisation of fp32 tensors (MASE numerics).
 //
 // Every format returns an fp32 tensor holding values on the format's grid; nothing is stored as
 // real integers. The numerics follow docs/quantisation.md section 1 exactly, MASE
@@ -12,8 +12,8 @@
 //
 // Thread-safety: all functions are pure except that stochastic binary draws from LibTorch's
 // global generator; concurrent calls on different tensors are safe.
-#ifndef NASQ_WORKER_QUANT_QUANTIZER_H_
-#define NASQ_WORKER_QUANT_QUANTIZER_H_
+#ifndef NASQ_WORKER_QUANT_QUANTISER_H_
+#define NASQ_WORKER_QUANT_QUANTISER_H_
 
 #include <ATen/ATen.h>
 
@@ -61,7 +61,7 @@ struct QuantConfig {
   bool scaled = false;
 };
 
-// OK when `config` is usable by Quantize: widths in range for the format (integer 1..32,
+// OK when `config` is usable by Quantise: widths in range for the format (integer 1..32,
 // minifloat ew in 1..w-2, block_fp w >= 2 and ew in 1..16, log w >= 2, levels 1..3, block sizes
 // positive or -1, ...). InvalidArgument names the offending field.
 absl::Status ValidateQuantConfig(const QuantConfig& config);
@@ -71,17 +71,17 @@ absl::Status ValidateQuantConfig(const QuantConfig& config);
 // at least 1 dim. Throws c10::Error on a config that ValidateQuantConfig rejects or an
 // unsupported rank (callers at module boundaries convert it to a Status). kBinaryResidualSign
 // uses the initial means DefaultResidualMeans(levels); QuantLinear holds learnable ones.
-at::Tensor Quantize(const at::Tensor& x, const QuantConfig& config);
+at::Tensor Quantise(const at::Tensor& x, const QuantConfig& config);
 
 // Residual sign (section 1.10): r_0 = x, o_l = binarize(r_l) * |means[l]|, r_{l+1} = r_l - o_l,
 // returns sum_l o_l with x's shape (for every level count, see 9.4). binarize(v) =
 // sign(clamp(v, -1, 1)) (0 -> 0) with the clamp STE; gradients also flow into `means` (1-D,
 // one entry per level).
-at::Tensor ResidualSignQuantize(const at::Tensor& x, const at::Tensor& means);
+at::Tensor ResidualSignQuantise(const at::Tensor& x, const at::Tensor& means);
 
 // MASE's initial residual means: [L, L-1, ..., 1] / sum, e.g. [2/3, 1/3] for L = 2.
 at::Tensor DefaultResidualMeans(int levels);
 
 }  // namespace nasq
 
-#endif  // NASQ_WORKER_QUANT_QUANTIZER_H_
+#endif  // NASQ_WORKER_QUANT_QUANTISER_H_

@@ -1,7 +1,7 @@
-// Tests for worker/quant/quantizer.h. Expected values are the VERIFIED vectors of
+// Tests for worker/quant/quantiser.h. Expected values are the VERIFIED vectors of
 // docs/quantisation.md section 1.14 (verbatim) and vectors derived by hand from the formulas of
 // sections 1.1-1.11 and 9.3/9.4 (the derivation is in each case's comment).
-#include "worker/quant/quantizer.h"
+#include "worker/quant/quantiser.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
@@ -70,18 +70,18 @@ struct VectorCase {
   std::vector<float> expected;
 };
 
-class QuantizeVectors : public ::testing::TestWithParam<VectorCase> {};
+class QuantiseVectors : public ::testing::TestWithParam<VectorCase> {};
 
-TEST_P(QuantizeVectors, MatchesReference) {
+TEST_P(QuantiseVectors, MatchesReference) {
   const VectorCase& c = GetParam();
   const at::Tensor x = Floats(c.input).reshape(c.sizes);
-  const at::Tensor y = Quantize(x, c.config);
+  const at::Tensor y = Quantise(x, c.config);
   EXPECT_EQ(y.sizes(), x.sizes());
   ExpectValues(y, c.expected);
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Formats, QuantizeVectors,
+    Formats, QuantiseVectors,
     ::testing::Values(
         // ---- section 1.14, verbatim (VERIFIED with MASE).
         VectorCase{
@@ -261,49 +261,49 @@ INSTANTIATE_TEST_SUITE_P(
                    {1, -1, 0, 0, -1, 1, 0, 1, 0, 0, 0, 0}}),
     [](const ::testing::TestParamInfo<VectorCase>& info) { return info.param.name; });
 
-TEST(Quantize, NonBipolarBinaryScalesPerOutputRow) {
+TEST(Quantise, NonBipolarBinaryScalesPerOutputRow) {
   QuantConfig config = Simple(QuantFormat::kBinary);
   config.bipolar = false;
   // [x > 0] * mean|row|: row means 0.9/4 and 4/4.
   const at::Tensor w = Floats({0.5f, -0.3f, 0.1f, 0, -2, 1, 0, 1}).reshape({2, 4});
-  ExpectValues(Quantize(w, config), {0.225f, 0, 0.225f, 0, 0, 1, 0, 1}, 1e-7f);
+  ExpectValues(Quantise(w, config), {0.225f, 0, 0.225f, 0, 0, 1, 0, 1}, 1e-7f);
 }
 
-TEST(Quantize, ScaledTernaryUsesMeanAboveThresholdPerRow) {
+TEST(Quantise, ScaledTernaryUsesMeanAboveThresholdPerRow) {
   QuantConfig config = Simple(QuantFormat::kTernary);
   config.scaled = true;
   // alpha = (0.5 + 0.3) / 2 and (2 + 1 + 1) / 3; an all-zero row gives 0, not NaN.
   const at::Tensor w = Floats({0.5f, -0.3f, 0.1f, 0, -2, 1, 0, 1, 0, 0, 0, 0}).reshape({3, 4});
-  ExpectValues(Quantize(w, config), {0.4f, -0.4f, 0, 0, -4.f / 3, 4.f / 3, 0, 4.f / 3, 0, 0, 0, 0},
+  ExpectValues(Quantise(w, config), {0.4f, -0.4f, 0, 0, -4.f / 3, 4.f / 3, 0, 4.f / 3, 0, 0, 0, 0},
                1e-6f);
 }
 
-TEST(Quantize, StochasticBinaryFollowsHardSigmoid) {
+TEST(Quantise, StochasticBinaryFollowsHardSigmoid) {
   at::manual_seed(7);
   QuantConfig config = Simple(QuantFormat::kBinary);
   config.stochastic = true;
   // p = clamp((x + 1) / 2, 0, 1): x >= 1 is always +1, x <= -1 always -1, x = 0 is +1 half
   // the time and a fresh draw is made on every call.
-  ExpectValues(Quantize(Floats({1.0f, 3.0f, -1.5f}), config), {1, 1, -1});
+  ExpectValues(Quantise(Floats({1.0f, 3.0f, -1.5f}), config), {1, 1, -1});
   const at::Tensor zeros = at::zeros({20000});
-  const at::Tensor first = Quantize(zeros, config);
+  const at::Tensor first = Quantise(zeros, config);
   const double positive_share = (first > 0).to(at::kDouble).mean().item<double>();
   EXPECT_NEAR(positive_share, 0.5, 0.02);
-  EXPECT_FALSE(at::equal(first, Quantize(zeros, config)));
+  EXPECT_FALSE(at::equal(first, Quantise(zeros, config)));
 }
 
-TEST(Quantize, RankLimitsAreClearErrors) {
+TEST(Quantise, RankLimitsAreClearErrors) {
   const QuantConfig block = Blocked(QuantFormat::kBlockFp, 4, {4}, false);
-  EXPECT_THROW(Quantize(at::zeros({2, 2, 2, 2}), block), c10::Error);
+  EXPECT_THROW(Quantise(at::zeros({2, 2, 2, 2}), block), c10::Error);
   QuantConfig skip = block;
   skip.skip_first_dim = true;
-  EXPECT_THROW(Quantize(at::zeros({4}), skip), c10::Error);
-  EXPECT_THROW(Quantize(at::zeros({4}, at::kDouble), Integer(8, 4)), c10::Error);
+  EXPECT_THROW(Quantise(at::zeros({4}), skip), c10::Error);
+  EXPECT_THROW(Quantise(at::zeros({4}, at::kDouble), Integer(8, 4)), c10::Error);
 }
 
-TEST(Quantize, FloatFormatIsIdentity) {
+TEST(Quantise, FloatFormatIsIdentity) {
   const at::Tensor x = Floats(kDocInput);
-  EXPECT_TRUE(at::equal(Quantize(x, QuantConfig{}), x));
+  EXPECT_TRUE(at::equal(Quantise(x, QuantConfig{}), x));
 }
 
 struct GradientCase {
@@ -311,22 +311,22 @@ struct GradientCase {
   QuantConfig config;
 };
 
-class QuantizeGradient : public ::testing::TestWithParam<GradientCase> {};
+class QuantiseGradient : public ::testing::TestWithParam<GradientCase> {};
 
 // Identity STE (section 1.13): the upstream gradient passes unchanged, saturated elements and
 // the near-zero pass-through included.
-TEST_P(QuantizeGradient, IsIdentityIncludingSaturatedElements) {
+TEST_P(QuantiseGradient, IsIdentityIncludingSaturatedElements) {
   const at::Tensor x =
       Floats({-1000, -1.3f, -0.0625f, 0, 1e-9f, 0.2f, 0.75f, 1, 3.3f, 9, 500, 1e6f})
           .reshape({2, 6})
           .requires_grad_(true);
   const at::Tensor upstream = at::arange(1, 13, at::kFloat).reshape({2, 6});
-  Quantize(x, GetParam().config).backward(upstream);
+  Quantise(x, GetParam().config).backward(upstream);
   ExpectValues(x.grad(), ToVector(upstream));
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Formats, QuantizeGradient,
+    Formats, QuantiseGradient,
     ::testing::Values(GradientCase{"integer", Integer(4, 2)},
                       GradientCase{"integer_floor", Integer(4, 2, true)},
                       GradientCase{"denorm", Minifloat(QuantFormat::kMinifloatDenorm, 8, 4)},
@@ -355,7 +355,7 @@ TEST_P(ResidualSign, ReturnsPerElementSumOfLevels) {
   const at::Tensor x = Floats({0.9f, -0.2f, 0, 3}).reshape({2, 2});
   QuantConfig config = Simple(QuantFormat::kBinaryResidualSign);
   config.levels = GetParam().levels;
-  const at::Tensor y = Quantize(x, config);
+  const at::Tensor y = Quantise(x, config);
   EXPECT_EQ(y.sizes(), x.sizes());  // L = 1 is not indexed down to batch item 0 (9.4)
   ExpectValues(y, GetParam().expected, 1e-6f);
 }
@@ -367,7 +367,7 @@ INSTANTIATE_TEST_SUITE_P(Levels, ResidualSign,
 
 TEST(ResidualSignGradient, OneLevelIsClampSte) {
   const at::Tensor x = Floats({0.9f, -0.2f, 0, 3, -1, -1.5f}).requires_grad_(true);
-  ResidualSignQuantize(x, Floats({1})).sum().backward();
+  ResidualSignQuantise(x, Floats({1})).sum().backward();
   ExpectValues(x.grad(), {1, 1, 1, 0, 1, 0});
 }
 
@@ -376,7 +376,7 @@ TEST(ResidualSignGradient, OneLevelIsClampSte) {
 TEST(ResidualSignGradient, TwoLevelsChainThroughResiduals) {
   const at::Tensor x = Floats({0.9f, -0.2f, 0, 3}).requires_grad_(true);
   const at::Tensor means = Floats({2.f / 3, 1.f / 3}).requires_grad_(true);
-  ResidualSignQuantize(x, means).sum().backward();
+  ResidualSignQuantise(x, means).sum().backward();
   ExpectValues(x.grad(), {7.f / 9, 7.f / 9, 7.f / 9, 0}, 1e-6f);
   ExpectValues(means.grad(), {1, 3}, 1e-6f);
 }
@@ -400,7 +400,7 @@ TEST_P(InvalidConfig, IsRejectedNamingTheField) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(std::string(status.message()).find(GetParam().field), std::string::npos)
       << status.message();
-  EXPECT_THROW(Quantize(at::ones({4}), GetParam().config), c10::Error);
+  EXPECT_THROW(Quantise(at::ones({4}), GetParam().config), c10::Error);
 }
 
 QuantConfig WithBlockSize(std::vector<int64_t> block_size) {

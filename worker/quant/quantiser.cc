@@ -1,4 +1,4 @@
-#include "worker/quant/quantizer.h"
+#include "worker/quant/quantiser.h"
 
 #include <c10/util/Exception.h>
 #include <torch/autograd.h>
@@ -184,7 +184,7 @@ at::Tensor TernaryForward(const at::Tensor& x, const QuantConfig& c) {
   return ternary * alpha;
 }
 
-at::Tensor QuantizeForward(const at::Tensor& x, const QuantConfig& c) {
+at::Tensor QuantiseForward(const at::Tensor& x, const QuantConfig& c) {
   switch (c.format) {
     case QuantFormat::kFloat32:
       return x;
@@ -288,26 +288,26 @@ absl::Status ValidateQuantConfig(const QuantConfig& c) {
   return absl::InvalidArgumentError("unknown quantisation format");
 }
 
-at::Tensor Quantize(const at::Tensor& x, const QuantConfig& config) {
+at::Tensor Quantise(const at::Tensor& x, const QuantConfig& config) {
   const absl::Status valid = ValidateQuantConfig(config);
   TORCH_CHECK(valid.ok(), "invalid ", QuantFormatName(config.format),
               " config: ", std::string(valid.message()));
-  TORCH_CHECK(x.scalar_type() == at::kFloat, "Quantize expects an fp32 tensor, got ",
+  TORCH_CHECK(x.scalar_type() == at::kFloat, "Quantise expects an fp32 tensor, got ",
               x.scalar_type());
   if (config.format == QuantFormat::kFloat32) return x;
   if (config.format == QuantFormat::kBinaryResidualSign) {
-    return ResidualSignQuantize(x, DefaultResidualMeans(config.levels).to(x.device()));
+    return ResidualSignQuantise(x, DefaultResidualMeans(config.levels).to(x.device()));
   }
   TORCH_CHECK(x.dim() >= 1, "cannot quantise a 0-D tensor as ", QuantFormatName(config.format));
   at::Tensor quantised;
   {
     at::NoGradGuard no_grad;
-    quantised = QuantizeForward(x.detach(), config);
+    quantised = QuantiseForward(x.detach(), config);
   }
   return StraightThrough::apply(x, quantised);
 }
 
-at::Tensor ResidualSignQuantize(const at::Tensor& x, const at::Tensor& means) {
+at::Tensor ResidualSignQuantise(const at::Tensor& x, const at::Tensor& means) {
   TORCH_CHECK(means.dim() == 1 && means.size(0) >= 1 && means.size(0) <= 3,
               "residual sign needs 1 to 3 means, got shape ", means.sizes());
   at::Tensor residual = x;
