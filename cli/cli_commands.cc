@@ -12,10 +12,10 @@
 #include "cli/records.h"
 #include "cli/svg_plot.h"
 #include "cli/watch.h"
-#include "spec/spec_yaml.h"
 #include "core/status_macros.h"
 #include "core/trial.h"
 #include "proto/convert.h"
+#include "spec/spec_yaml.h"
 
 namespace nasq {
 namespace {
@@ -181,8 +181,8 @@ absl::Status TellCommand(const CliContext& ctx, const TellArgs& args) {
   if (!args.state.empty()) {
     const std::optional<TrialState> parsed = ParseTrialState(args.state);
     if (!parsed || !IsFinished(*parsed)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--state: expected complete, pruned or fail, got \"", args.state, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--state: expected complete, pruned or fail, got \"", args.state, "\""));
     }
     state = TrialStateToProto(*parsed);
   }
@@ -190,15 +190,14 @@ absl::Status TellCommand(const CliContext& ctx, const TellArgs& args) {
   for (const std::string& text : args.values) {
     double v = 0;
     if (!absl::SimpleAtod(text, &v)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--values: \"", text, "\" is not a number"));
+      return absl::InvalidArgumentError(absl::StrCat("--values: \"", text, "\" is not a number"));
     }
     values.push_back(v);
   }
-  NASQ_ASSIGN_OR_RETURN(v1::Trial told,
-                        ctx.client->Tell(args.study, args.number, state, values,
-                                         {.force = args.force,
-                                          .skip_if_finished = args.skip_if_finished}));
+  NASQ_ASSIGN_OR_RETURN(
+      v1::Trial told,
+      ctx.client->Tell(args.study, args.number, state, values,
+                       {.force = args.force, .skip_if_finished = args.skip_if_finished}));
   std::vector<std::string> stored;
   for (double v : told.values()) stored.push_back(ParamValueToString(v));
   *ctx.out << "Told trial " << told.number() << " with values [" << absl::StrJoin(stored, ", ")

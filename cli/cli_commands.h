@@ -48,7 +48,7 @@ struct TellArgs {
   std::string study;
   int64_t number = -1;
   std::vector<std::string> values;  // as typed; each must be a number ("inf", "nan" included)
-  std::string state;  // "" (the server decides: COMPLETE with values), complete, pruned or fail
+  std::string state;   // "" (the server decides: COMPLETE with values), complete, pruned or fail
   bool force = false;  // finish a trial that a worker holds (an admin's call)
   bool skip_if_finished = false;
 };

@@ -171,8 +171,7 @@ int Run(int argc, char** argv) {
   ClientOptions options;
   options.deadline = std::chrono::milliseconds(static_cast<int64_t>(deadline_s * 1000));
   options.client_id = "nasq-cli";
-  absl::StatusOr<ClientCredentials> credentials =
-      LoadClientCredentials(credential_files, server);
+  absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(credential_files, server);
   if (!credentials.ok()) {
     std::cerr << "nasq: " << credentials.status().message() << "\n";
     return 2;

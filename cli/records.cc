@@ -21,8 +21,7 @@ constexpr int kMaxAttrDepth = 64;
 // `text` as JSON, or as the raw string when it does not parse or nests past kMaxAttrDepth.
 Json AttrValueToJson(const std::string& text) {
   bool too_deep = false;
-  const Json::parser_callback_t limit_depth = [&too_deep](int depth, Json::parse_event_t,
-                                                          Json&) {
+  const Json::parser_callback_t limit_depth = [&too_deep](int depth, Json::parse_event_t, Json&) {
     if (depth > kMaxAttrDepth) too_deep = true;
     return !too_deep;  // drop what is below the limit instead of building it
   };

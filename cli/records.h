@@ -3,8 +3,9 @@
 // A trial record has Optuna's trials_dataframe columns in Optuna's order: number, value (or
 // values for multi-objective studies), datetime_start, datetime_complete, duration, params
 // (sorted by name), user_attrs (when present), state, then fail_reason for a FAIL trial that
-// has one; export records add attempt and system_attrs (fail_reason among them) instead. Times print as "%Y-%m-%d %H:%M:%S" (UTC) and durations like Python's
-// str(timedelta) ("0:00:01.250000"). Pure functions; thread-safe.
+// has one; export records add attempt and system_attrs (fail_reason among them) instead. Times
+// print as "%Y-%m-%d %H:%M:%S" (UTC) and durations like Python's str(timedelta) ("0:00:01.250000").
+// Pure functions; thread-safe.
 #ifndef NASQ_CLI_RECORDS_H_
 #define NASQ_CLI_RECORDS_H_
 

@@ -3,12 +3,12 @@
 // Polls the server every WatchOptions::interval and shows a progress bar with done (COMPLETE +
 // PRUNED), running, waiting and failed counts, the completion rate and ETA, the current best
 // trial with its params, the latest failed trial's reason and why the study stopped (system
-// attr "stop_reason"), when it did so by itself. On a terminal the view redraws in place with ANSI escape codes; on
-// anything else it prints one plain line whenever something changed. Returns once the study is no
-// longer RUNNING and none of its trials is RUNNING either: a stopped study's running trials still
-// report their results, so the view (and whatever reads the study after it) waits for them.
-// Thread-safety: RenderWatch is pure; WatchStudy blocks its caller and
-// writes only to `out`.
+// attr "stop_reason"), when it did so by itself. On a terminal the view redraws in place with ANSI
+// escape codes; on anything else it prints one plain line whenever something changed. Returns once
+// the study is no longer RUNNING and none of its trials is RUNNING either: a stopped study's
+// running trials still report their results, so the view (and whatever reads the study after it)
+// waits for them. Thread-safety: RenderWatch is pure; WatchStudy blocks its caller and writes only
+// to `out`.
 #ifndef NASQ_CLI_WATCH_H_
 #define NASQ_CLI_WATCH_H_
 
@@ -33,10 +33,10 @@ struct WatchOptions {
 // What one frame shows.
 struct WatchSnapshot {
   v1::Study study;
-  std::vector<v1::Trial> best;    // BestTrials: one trial, or the Pareto front
-  std::optional<int64_t> target;  // trials that end the study, when known
-  double elapsed_s = 0;           // since the watch started
-  int64_t finished_at_start = 0;  // done + failed when the watch started
+  std::vector<v1::Trial> best;            // BestTrials: one trial, or the Pareto front
+  std::optional<int64_t> target;          // trials that end the study, when known
+  double elapsed_s = 0;                   // since the watch started
+  int64_t finished_at_start = 0;          // done + failed when the watch started
   std::optional<v1::Trial> last_failure;  // the highest-numbered FAIL trial
 };
 

@@ -65,11 +65,10 @@ absl::StatusOr<ClientCredentials> LoadClientCredentials(CredentialFiles files,
     NASQ_ASSIGN_OR_RETURN(std::string text, ReadFileToString(path, "NASQ_TOKEN_FILE"));
     NASQ_ASSIGN_OR_RETURN(credentials.token, ParseToken(text, "NASQ_TOKEN_FILE"));
   }
-  if (!credentials.token.empty() && credentials.tls_ca_pem.empty() &&
-      !IsLoopbackAddress(server)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--tls-ca: needed to send a token to ", server,
-        " (not on this machine; the token would cross the network in clear text)"));
+  if (!credentials.token.empty() && credentials.tls_ca_pem.empty() && !IsLoopbackAddress(server)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-ca: needed to send a token to ", server,
+                     " (not on this machine; the token would cross the network in clear text)"));
   }
   return credentials;
 }

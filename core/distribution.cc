@@ -98,9 +98,8 @@ absl::Status ValidateInt(const IntDistribution& d, const std::string& field) {
 
 absl::Status ValidateCategorical(const CategoricalDistribution& d, const std::string& field) {
   if (d.choices.empty()) return Invalid(field, "choices must not be empty");
-  NASQ_RETURN_IF_ERROR(
-      ValidateCount(d.choices.size(), limits::kMaxChoices, absl::StrCat(field, ".choices"),
-                    "choices"));
+  NASQ_RETURN_IF_ERROR(ValidateCount(d.choices.size(), limits::kMaxChoices,
+                                     absl::StrCat(field, ".choices"), "choices"));
   for (size_t i = 0; i < d.choices.size(); ++i) {
     NASQ_RETURN_IF_ERROR(
         ValidateParamValueText(d.choices[i], absl::StrCat(field, ".choices[", i, "]")));
@@ -162,7 +161,7 @@ size_t ParamValueHash::operator()(const ParamValue& v) const {
   if (const std::optional<double> number = ParamValueAsNumber(v)) {
     double key = *number;
     if (std::isnan(key)) key = std::numeric_limits<double>::quiet_NaN();  // every NaN alike
-    if (key == 0) key = 0.0;                                               // -0.0 == 0.0
+    if (key == 0) key = 0.0;                                              // -0.0 == 0.0
     return absl::Hash<std::pair<int, double>>()({0, key});
   }
   if (const auto* b = std::get_if<bool>(&v)) return absl::Hash<std::pair<int, bool>>()({1, *b});

@@ -19,9 +19,9 @@
 #define NASQ_CORE_FIELDS_H_
 
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <optional>
-#include <iterator>
 #include <string>
 #include <type_traits>
 #include <variant>
@@ -81,9 +81,12 @@ FieldType TypeOf(const Field<S>& field) {
 // What a value of `type` is, for "expected <noun>, got ..." messages.
 inline const char* FieldTypeNoun(FieldType type) {
   switch (type) {
-    case FieldType::kBool: return "true or false";
-    case FieldType::kInt: return "an integer";
-    case FieldType::kDouble: return "a number";
+    case FieldType::kBool:
+      return "true or false";
+    case FieldType::kInt:
+      return "an integer";
+    case FieldType::kDouble:
+      return "a number";
   }
   return "a value";
 }
@@ -142,8 +145,8 @@ absl::Status SetField(S& s, const Field<S>& field, const FieldValue& value,
           constexpr int64_t kMin = std::numeric_limits<T>::min();
           constexpr int64_t kMax = std::numeric_limits<T>::max();
           if (*i < kMin || *i > kMax) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                path, ": expected an integer in [", kMin, ", ", kMax, "], got ", *i));
+            return absl::InvalidArgumentError(
+                absl::StrCat(path, ": expected an integer in [", kMin, ", ", kMax, "], got ", *i));
           }
           s.*member = static_cast<T>(*i);
           return absl::OkStatus();
@@ -168,8 +171,7 @@ inline std::string FieldPath(absl::string_view prefix, absl::string_view name) {
 // OK when every integer field of `s` that has a range lies in it; otherwise INVALID_ARGUMENT
 // "<prefix>.<name>: must be between <min> and <max> (got <value>)" for the first that does not.
 template <typename S>
-absl::Status CheckFieldRanges(const S& s,
-                              std::type_identity_t<absl::Span<const Field<S>>> fields,
+absl::Status CheckFieldRanges(const S& s, std::type_identity_t<absl::Span<const Field<S>>> fields,
                               absl::string_view prefix) {
   for (const Field<S>& field : fields) {
     if (!field.range.has_value()) continue;

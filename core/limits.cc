@@ -71,8 +71,8 @@ std::string FitText(absl::string_view text, size_t max_bytes) {
 
 absl::Status ValidateText(absl::string_view value, absl::string_view field, size_t max_bytes) {
   if (value.size() > max_bytes) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must be at most ", max_bytes,
-                                                   " bytes (got ", value.size(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": must be at most ", max_bytes, " bytes (got ", value.size(), ")"));
   }
   if (!IsValidUtf8(value)) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must be valid UTF-8"));

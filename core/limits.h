@@ -23,12 +23,12 @@ namespace nasq::limits {
 // Study spec counts and durations (inclusive ranges; the lower bounds live with the checks).
 inline constexpr int64_t kMaxObjectives = 16;
 inline constexpr int64_t kMaxParams = 10'000;
-inline constexpr int64_t kMaxChoices = 100'000;           // per categorical param
-inline constexpr int64_t kMaxConditions = 100;            // per param
-inline constexpr int64_t kMaxConditionValues = 100'000;   // per condition
+inline constexpr int64_t kMaxChoices = 100'000;          // per categorical param
+inline constexpr int64_t kMaxConditions = 100;           // per param
+inline constexpr int64_t kMaxConditionValues = 100'000;  // per condition
 inline constexpr int64_t kMaxConstraints = 10'000;
-inline constexpr int64_t kMaxTrials = 1'000'000'000;      // max_trials
-inline constexpr int64_t kMaxRetries = 1'000;             // max_retries
+inline constexpr int64_t kMaxTrials = 1'000'000'000;                    // max_trials
+inline constexpr int64_t kMaxRetries = 1'000;                           // max_retries
 inline constexpr int64_t kMaxLeaseDurationMs = 7LL * 24 * 3600 * 1000;  // one week
 inline constexpr int64_t kMaxStartupTrials = 1'000'000;   // sampler.tpe.n_startup_trials
 inline constexpr int64_t kMaxEiCandidates = 10'000;       // sampler.tpe.n_ei_candidates
@@ -73,8 +73,8 @@ absl::Status ValidateCount(size_t count, int64_t max, absl::string_view field,
 template <typename Map>
 absl::Status ValidateTextMap(const Map& map, absl::string_view field, size_t max_value_bytes) {
   if (map.size() > limits::kMaxAttrs) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": at most ", limits::kMaxAttrs,
-                                                   " entries (got ", map.size(), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", limits::kMaxAttrs, " entries (got ", map.size(), ")"));
   }
   size_t i = 0;
   for (const auto& [key, value] : map) {

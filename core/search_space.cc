@@ -110,8 +110,8 @@ absl::Status ValidateNames(const std::vector<ParamSpec>& params, NameIndex& inde
   for (size_t i = 0; i < params.size(); ++i) {
     const std::string& name = params[i].name;
     if (name.empty()) return Invalid(absl::StrCat("space.params[", i, "]"), "name is empty");
-    NASQ_RETURN_IF_ERROR(ValidateText(name, absl::StrCat("space.params[", i, "] name"),
-                                      limits::kMaxParamNameBytes));
+    NASQ_RETURN_IF_ERROR(
+        ValidateText(name, absl::StrCat("space.params[", i, "] name"), limits::kMaxParamNameBytes));
     const auto [it, inserted] = index.emplace(name, i);
     if (!inserted) {
       return Invalid(ParamField(i, name),

@@ -9,10 +9,10 @@
 #include "absl/status/statusor.h"
 
 // Evaluates `expr` (an absl::Status); returns it from the enclosing function if not OK.
-#define NASQ_RETURN_IF_ERROR(expr)                  \
-  do {                                              \
-    ::absl::Status nasq_status_ = (expr);           \
-    if (!nasq_status_.ok()) return nasq_status_;    \
+#define NASQ_RETURN_IF_ERROR(expr)               \
+  do {                                           \
+    ::absl::Status nasq_status_ = (expr);        \
+    if (!nasq_status_.ok()) return nasq_status_; \
   } while (0)
 
 #define NASQ_STATUS_CONCAT_INNER_(a, b) a##b

@@ -20,7 +20,7 @@
 namespace nasq {
 
 enum class StudyDirection { kMinimize = 1, kMaximize = 2 };
-const char* StudyDirectionName(StudyDirection d);  // "MINIMIZE" / "MAXIMIZE"
+const char* StudyDirectionName(StudyDirection d);                         // "MINIMIZE" / "MAXIMIZE"
 std::optional<StudyDirection> ParseStudyDirection(const std::string& s);  // case-insensitive
 
 enum class SamplerKind { kRandom = 1, kGrid = 2, kTpe = 3 };
@@ -46,22 +46,33 @@ struct TpeOptions {
 // tables of docs/study-spec.md are driven by these tables. Paths: "sampler.tpe.<name>" (YAML
 // writes TPE options directly under `sampler:`), "sampler.<name>", "<name>".
 inline constexpr Field<TpeOptions> kTpeOptionFields[] = {
-    {.name = "n_startup_trials", .member = &TpeOptions::n_startup_trials,
-     .doc = "random trials before TPE starts", .range = {{0, limits::kMaxStartupTrials}}},
-    {.name = "n_ei_candidates", .member = &TpeOptions::n_ei_candidates,
-     .doc = "candidates scored per parameter", .range = {{1, limits::kMaxEiCandidates}}},
-    {.name = "prior_weight", .member = &TpeOptions::prior_weight,
-     .doc = "weight of the prior in the Parzen estimators", .rule = "> 0 and finite"},
-    {.name = "consider_magic_clip", .member = &TpeOptions::consider_magic_clip,
+    {.name = "n_startup_trials",
+     .member = &TpeOptions::n_startup_trials,
+     .doc = "random trials before TPE starts",
+     .range = {{0, limits::kMaxStartupTrials}}},
+    {.name = "n_ei_candidates",
+     .member = &TpeOptions::n_ei_candidates,
+     .doc = "candidates scored per parameter",
+     .range = {{1, limits::kMaxEiCandidates}}},
+    {.name = "prior_weight",
+     .member = &TpeOptions::prior_weight,
+     .doc = "weight of the prior in the Parzen estimators",
+     .rule = "> 0 and finite"},
+    {.name = "consider_magic_clip",
+     .member = &TpeOptions::consider_magic_clip,
      .doc = "clip the estimators' bandwidths from below (Optuna's magic clip)"},
-    {.name = "consider_endpoints", .member = &TpeOptions::consider_endpoints,
+    {.name = "consider_endpoints",
+     .member = &TpeOptions::consider_endpoints,
      .doc = "let the bandwidths of the outermost observations reach the bounds"},
-    {.name = "multivariate", .member = &TpeOptions::multivariate,
+    {.name = "multivariate",
+     .member = &TpeOptions::multivariate,
      .doc = "joint (multivariate) TPE over the params"},
-    {.name = "group", .member = &TpeOptions::group,
+    {.name = "group",
+     .member = &TpeOptions::group,
      .doc = "multivariate per group of params that appear together (conditional spaces)",
      .rule = "needs multivariate"},
-    {.name = "constant_liar", .member = &TpeOptions::constant_liar,
+    {.name = "constant_liar",
+     .member = &TpeOptions::constant_liar,
      .doc = "treat running trials as bad results, for parallel workers"},
 };
 
@@ -83,10 +94,12 @@ struct SamplerConfig {
 // The options every sampler kind takes (`kind` and `seed` pick the sampler and its stream and
 // are read by each codec itself).
 inline constexpr Field<SamplerConfig> kSamplerOptionFields[] = {
-    {.name = "max_constraint_retries", .member = &SamplerConfig::max_constraint_retries,
+    {.name = "max_constraint_retries",
+     .member = &SamplerConfig::max_constraint_retries,
      .doc = "redraws when a draw violates a constraint or repeats a trial",
      .range = {{1, limits::kMaxConstraintRetries}}},
-    {.name = "skip_duplicates", .member = &SamplerConfig::skip_duplicates,
+    {.name = "skip_duplicates",
+     .member = &SamplerConfig::skip_duplicates,
      .doc = "redraw params that repeat a trial that has not failed (random and TPE)",
      .rule = "not with grid"},
 };
@@ -97,33 +110,45 @@ struct StudySpec {
   std::vector<std::string> metric_names;   // empty, or one per direction
   SearchSpace space;
   SamplerConfig sampler;
-  int64_t max_trials = 0;                  // completed trials that end the study; 0 = unlimited
-  int max_retries = 2;                     // expired leases before a trial is FAILED
+  int64_t max_trials = 0;  // completed trials that end the study; 0 = unlimited
+  int max_retries = 2;     // expired leases before a trial is FAILED
   // Trials that FAIL in a row (in the order they finish; a COMPLETE or PRUNED trial resets the
   // count) before the study stops itself (STOPPED, system attr "stop_reason"); 0 = never.
   int max_consecutive_failures = 10;
-  int64_t lease_duration_ms = 60000;       // a lease lasts this long without a heartbeat
-  int64_t heartbeat_interval_ms = 10000;   // workers heartbeat this often (< lease_duration)
-  std::string task_json = "{}";            // free-form task section, JSON text
+  int64_t lease_duration_ms = 60000;              // a lease lasts this long without a heartbeat
+  int64_t heartbeat_interval_ms = 10000;          // workers heartbeat this often (< lease_duration)
+  std::string task_json = "{}";                   // free-form task section, JSON text
   std::map<std::string, std::string> user_attrs;  // key -> JSON text
 };
 
 // The limits of a study's run.
 inline constexpr Field<StudySpec> kStudyLimitFields[] = {
-    {.name = "max_trials", .member = &StudySpec::max_trials,
-     .doc = "COMPLETE + PRUNED trials that end the study", .range = {{0, limits::kMaxTrials}},
+    {.name = "max_trials",
+     .member = &StudySpec::max_trials,
+     .doc = "COMPLETE + PRUNED trials that end the study",
+     .range = {{0, limits::kMaxTrials}},
      .zero_means = "unlimited"},
-    {.name = "max_retries", .member = &StudySpec::max_retries,
-     .doc = "expired leases before a trial is FAILED", .range = {{0, limits::kMaxRetries}}},
-    {.name = "max_consecutive_failures", .member = &StudySpec::max_consecutive_failures,
-     .doc = "trials FAILED in a row that stop the study", .range = {{0, limits::kMaxTrials}},
+    {.name = "max_retries",
+     .member = &StudySpec::max_retries,
+     .doc = "expired leases before a trial is FAILED",
+     .range = {{0, limits::kMaxRetries}}},
+    {.name = "max_consecutive_failures",
+     .member = &StudySpec::max_consecutive_failures,
+     .doc = "trials FAILED in a row that stop the study",
+     .range = {{0, limits::kMaxTrials}},
      .zero_means = "never"},
-    {.name = "lease_duration_ms", .member = &StudySpec::lease_duration_ms,
+    {.name = "lease_duration_ms",
+     .member = &StudySpec::lease_duration_ms,
      .doc = "a lease lasts this long without a heartbeat",
-     .range = {{1, limits::kMaxLeaseDurationMs}}, .yaml_name = "lease.duration", .millis = true},
-    {.name = "heartbeat_interval_ms", .member = &StudySpec::heartbeat_interval_ms,
-     .doc = "workers heartbeat this often", .rule = "> 0 and < lease duration",
-     .yaml_name = "lease.heartbeat_interval", .millis = true},
+     .range = {{1, limits::kMaxLeaseDurationMs}},
+     .yaml_name = "lease.duration",
+     .millis = true},
+    {.name = "heartbeat_interval_ms",
+     .member = &StudySpec::heartbeat_interval_ms,
+     .doc = "workers heartbeat this often",
+     .rule = "> 0 and < lease duration",
+     .yaml_name = "lease.heartbeat_interval",
+     .millis = true},
 };
 
 // Validates everything but the space's own rules (which SearchSpace::Create already checked):

@@ -31,7 +31,7 @@ bool IsFinished(TrialState s);
 // the holder of a worker's lease (or a forced tell) may finish its trial; an asked trial may be
 // told by number, as in Optuna.
 enum class LeaseKind { kWorker = 1, kAsk = 2 };
-const char* LeaseKindName(LeaseKind k);                      // "worker" / "ask"
+const char* LeaseKindName(LeaseKind k);                         // "worker" / "ask"
 std::optional<LeaseKind> ParseLeaseKind(const std::string& s);  // case-insensitive
 
 // The right to run a trial, held by one worker until `deadline_us`. `epoch` increases every time
@@ -49,20 +49,20 @@ struct Lease {
 };
 
 struct Trial {
-  int64_t id = -1;        // unique within a Storage
+  int64_t id = -1;  // unique within a Storage
   int64_t study_id = -1;
-  int64_t number = -1;    // 0-based, dense and unique within the study
+  int64_t number = -1;  // 0-based, dense and unique within the study
   TrialState state = TrialState::kWaiting;
-  InternalParams params;                                     // internal representation
+  InternalParams params;                              // internal representation
   std::map<std::string, Distribution> distributions;  // one per key of params
-  std::vector<double> values;                          // one per objective once COMPLETE
-  std::map<int64_t, double> intermediate_values;       // step -> value (NaN/inf allowed)
-  std::map<std::string, std::string> user_attrs;       // key -> JSON text
-  std::map<std::string, std::string> system_attrs;     // key -> JSON text
-  int64_t datetime_start_us = 0;     // 0 = not started
-  int64_t datetime_complete_us = 0;  // 0 = not finished
-  int attempt = 1;                   // 1 + number of expired leases
-  std::optional<Lease> lease;        // present while RUNNING under a lease
+  std::vector<double> values;                         // one per objective once COMPLETE
+  std::map<int64_t, double> intermediate_values;      // step -> value (NaN/inf allowed)
+  std::map<std::string, std::string> user_attrs;      // key -> JSON text
+  std::map<std::string, std::string> system_attrs;    // key -> JSON text
+  int64_t datetime_start_us = 0;                      // 0 = not started
+  int64_t datetime_complete_us = 0;                   // 0 = not finished
+  int attempt = 1;                                    // 1 + number of expired leases
+  std::optional<Lease> lease;                         // present while RUNNING under a lease
 
   // External value of `name`, or nullopt when the trial has no such param.
   std::optional<ParamValue> ExternalParam(const std::string& name) const;

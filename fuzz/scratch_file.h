@@ -21,11 +21,10 @@ namespace nasq::fuzz {
 // for a clean run. Prefers /dev/shm (no disk I/O per input) over the system temp folder.
 inline std::filesystem::path WriteScratchFile(const uint8_t* data, size_t size,
                                               const std::string& extension) {
-  const std::filesystem::path dir =
-      std::filesystem::is_directory("/dev/shm") ? std::filesystem::path("/dev/shm")
-                                                : std::filesystem::temp_directory_path();
-  const std::filesystem::path path =
-      dir / ("nasq-fuzz-" + std::to_string(getpid()) + extension);
+  const std::filesystem::path dir = std::filesystem::is_directory("/dev/shm")
+                                        ? std::filesystem::path("/dev/shm")
+                                        : std::filesystem::temp_directory_path();
+  const std::filesystem::path path = dir / ("nasq-fuzz-" + std::to_string(getpid()) + extension);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(size));
   out.close();

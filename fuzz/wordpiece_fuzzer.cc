@@ -20,10 +20,10 @@ namespace {
 // A small vocabulary with continuation pieces, accents, CJK, emoji and punctuation.
 const std::vector<std::string>& Vocab() {
   static const std::vector<std::string> vocab = {
-      "[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "the", "quick", "fox", "jump", "##s",
-      "##ed", "##ing", "un", "##aff", "##able", "a", "##a", "b", "##b", "cafe", "café", "straße",
-      "ελλαδα", "привет", "中", "国", "日", "本", "😀", "##😀", ".", ",", "!", "'", "-", "¿",
-      "…", "、", "1", "##1"};
+      "[PAD]", "[UNK]",  "[CLS]",  "[SEP]",  "[MASK]", "the", "quick", "fox", "jump", "##s",
+      "##ed",  "##ing",  "un",     "##aff",  "##able", "a",   "##a",   "b",   "##b",  "cafe",
+      "café",  "straße", "ελλαδα", "привет", "中",     "国",  "日",    "本",  "😀",    "##😀",
+      ".",     ",",      "!",      "'",      "-",      "¿",   "…",     "、",  "1",    "##1"};
   return vocab;
 }
 

@@ -166,9 +166,9 @@ absl::StatusOr<Distribution> DistributionFromProto(const v1::Distribution& distr
       break;
     }
     case v1::Distribution::kCategoricalDistribution: {
-      NASQ_ASSIGN_OR_RETURN(
-          auto choices, ParamValuesFromProto(distribution.categorical_distribution().choices(),
-                                             absl::StrCat(field, ".choices")));
+      NASQ_ASSIGN_OR_RETURN(auto choices,
+                            ParamValuesFromProto(distribution.categorical_distribution().choices(),
+                                                 absl::StrCat(field, ".choices")));
       out = CategoricalDistribution{std::move(choices)};
       break;
     }
@@ -181,28 +181,44 @@ absl::StatusOr<Distribution> DistributionFromProto(const v1::Distribution& distr
 
 v1::CompareOp CompareOpToProto(CompareOp op) {
   switch (op) {
-    case CompareOp::kEq: return v1::COMPARE_OP_EQ;
-    case CompareOp::kNe: return v1::COMPARE_OP_NE;
-    case CompareOp::kLt: return v1::COMPARE_OP_LT;
-    case CompareOp::kLe: return v1::COMPARE_OP_LE;
-    case CompareOp::kGt: return v1::COMPARE_OP_GT;
-    case CompareOp::kGe: return v1::COMPARE_OP_GE;
-    case CompareOp::kIn: return v1::COMPARE_OP_IN;
-    case CompareOp::kNotIn: return v1::COMPARE_OP_NOT_IN;
+    case CompareOp::kEq:
+      return v1::COMPARE_OP_EQ;
+    case CompareOp::kNe:
+      return v1::COMPARE_OP_NE;
+    case CompareOp::kLt:
+      return v1::COMPARE_OP_LT;
+    case CompareOp::kLe:
+      return v1::COMPARE_OP_LE;
+    case CompareOp::kGt:
+      return v1::COMPARE_OP_GT;
+    case CompareOp::kGe:
+      return v1::COMPARE_OP_GE;
+    case CompareOp::kIn:
+      return v1::COMPARE_OP_IN;
+    case CompareOp::kNotIn:
+      return v1::COMPARE_OP_NOT_IN;
   }
   return v1::COMPARE_OP_UNSPECIFIED;
 }
 
 absl::StatusOr<CompareOp> CompareOpFromProto(v1::CompareOp op, absl::string_view field) {
   switch (op) {
-    case v1::COMPARE_OP_EQ: return CompareOp::kEq;
-    case v1::COMPARE_OP_NE: return CompareOp::kNe;
-    case v1::COMPARE_OP_LT: return CompareOp::kLt;
-    case v1::COMPARE_OP_LE: return CompareOp::kLe;
-    case v1::COMPARE_OP_GT: return CompareOp::kGt;
-    case v1::COMPARE_OP_GE: return CompareOp::kGe;
-    case v1::COMPARE_OP_IN: return CompareOp::kIn;
-    case v1::COMPARE_OP_NOT_IN: return CompareOp::kNotIn;
+    case v1::COMPARE_OP_EQ:
+      return CompareOp::kEq;
+    case v1::COMPARE_OP_NE:
+      return CompareOp::kNe;
+    case v1::COMPARE_OP_LT:
+      return CompareOp::kLt;
+    case v1::COMPARE_OP_LE:
+      return CompareOp::kLe;
+    case v1::COMPARE_OP_GT:
+      return CompareOp::kGt;
+    case v1::COMPARE_OP_GE:
+      return CompareOp::kGe;
+    case v1::COMPARE_OP_IN:
+      return CompareOp::kIn;
+    case v1::COMPARE_OP_NOT_IN:
+      return CompareOp::kNotIn;
     default:
       return Invalid(field, "comparison operator not set");
   }
@@ -261,7 +277,8 @@ absl::StatusOr<SearchSpace> SearchSpaceFromProto(const v1::SearchSpace& space,
         out.op, CompareOpFromProto(c.op(), absl::StrCat(field, ".space.constraints[", i, "].op")));
     constraints.push_back(std::move(out));
   }
-  absl::StatusOr<SearchSpace> built = SearchSpace::Create(std::move(params), std::move(constraints));
+  absl::StatusOr<SearchSpace> built =
+      SearchSpace::Create(std::move(params), std::move(constraints));
   if (!built.ok()) return Prefixed(built.status(), field);
   return built;
 }
@@ -273,9 +290,12 @@ v1::StudyDirection StudyDirectionToProto(StudyDirection direction) {
 
 v1::SamplerKind SamplerKindToProto(SamplerKind kind) {
   switch (kind) {
-    case SamplerKind::kRandom: return v1::SAMPLER_KIND_RANDOM;
-    case SamplerKind::kGrid: return v1::SAMPLER_KIND_GRID;
-    case SamplerKind::kTpe: return v1::SAMPLER_KIND_TPE;
+    case SamplerKind::kRandom:
+      return v1::SAMPLER_KIND_RANDOM;
+    case SamplerKind::kGrid:
+      return v1::SAMPLER_KIND_GRID;
+    case SamplerKind::kTpe:
+      return v1::SAMPLER_KIND_TPE;
   }
   return v1::SAMPLER_KIND_UNSPECIFIED;
 }
@@ -304,9 +324,9 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
   StudySpec spec;
   spec.name = p.name();
   for (int i = 0; i < p.directions_size(); ++i) {
-    NASQ_ASSIGN_OR_RETURN(StudyDirection d,
-                          StudyDirectionFromProto(p.directions(i),
-                                                  absl::StrCat(kField, ".directions[", i, "]")));
+    NASQ_ASSIGN_OR_RETURN(
+        StudyDirection d,
+        StudyDirectionFromProto(p.directions(i), absl::StrCat(kField, ".directions[", i, "]")));
     spec.directions.push_back(d);
   }
   spec.metric_names.assign(p.metric_names().begin(), p.metric_names().end());
@@ -329,19 +349,26 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
 
 v1::StudyState StudyStateToProto(StudyState state) {
   switch (state) {
-    case StudyState::kRunning: return v1::STUDY_STATE_RUNNING;
-    case StudyState::kCompleted: return v1::STUDY_STATE_COMPLETED;
-    case StudyState::kStopped: return v1::STUDY_STATE_STOPPED;
+    case StudyState::kRunning:
+      return v1::STUDY_STATE_RUNNING;
+    case StudyState::kCompleted:
+      return v1::STUDY_STATE_COMPLETED;
+    case StudyState::kStopped:
+      return v1::STUDY_STATE_STOPPED;
   }
   return v1::STUDY_STATE_UNSPECIFIED;
 }
 
 absl::StatusOr<StudyState> StudyStateFromProto(v1::StudyState state, absl::string_view field) {
   switch (state) {
-    case v1::STUDY_STATE_RUNNING: return StudyState::kRunning;
-    case v1::STUDY_STATE_COMPLETED: return StudyState::kCompleted;
-    case v1::STUDY_STATE_STOPPED: return StudyState::kStopped;
-    default: return Invalid(field, "study state not set");
+    case v1::STUDY_STATE_RUNNING:
+      return StudyState::kRunning;
+    case v1::STUDY_STATE_COMPLETED:
+      return StudyState::kCompleted;
+    case v1::STUDY_STATE_STOPPED:
+      return StudyState::kStopped;
+    default:
+      return Invalid(field, "study state not set");
   }
 }
 
@@ -368,23 +395,34 @@ absl::StatusOr<Study> StudyFromProto(const v1::Study& p) {
 
 v1::TrialState TrialStateToProto(TrialState state) {
   switch (state) {
-    case TrialState::kRunning: return v1::TRIAL_STATE_RUNNING;
-    case TrialState::kComplete: return v1::TRIAL_STATE_COMPLETE;
-    case TrialState::kPruned: return v1::TRIAL_STATE_PRUNED;
-    case TrialState::kFail: return v1::TRIAL_STATE_FAIL;
-    case TrialState::kWaiting: return v1::TRIAL_STATE_WAITING;
+    case TrialState::kRunning:
+      return v1::TRIAL_STATE_RUNNING;
+    case TrialState::kComplete:
+      return v1::TRIAL_STATE_COMPLETE;
+    case TrialState::kPruned:
+      return v1::TRIAL_STATE_PRUNED;
+    case TrialState::kFail:
+      return v1::TRIAL_STATE_FAIL;
+    case TrialState::kWaiting:
+      return v1::TRIAL_STATE_WAITING;
   }
   return v1::TRIAL_STATE_UNSPECIFIED;
 }
 
 absl::StatusOr<TrialState> TrialStateFromProto(v1::TrialState state, absl::string_view field) {
   switch (state) {
-    case v1::TRIAL_STATE_RUNNING: return TrialState::kRunning;
-    case v1::TRIAL_STATE_COMPLETE: return TrialState::kComplete;
-    case v1::TRIAL_STATE_PRUNED: return TrialState::kPruned;
-    case v1::TRIAL_STATE_FAIL: return TrialState::kFail;
-    case v1::TRIAL_STATE_WAITING: return TrialState::kWaiting;
-    default: return Invalid(field, "trial state not set");
+    case v1::TRIAL_STATE_RUNNING:
+      return TrialState::kRunning;
+    case v1::TRIAL_STATE_COMPLETE:
+      return TrialState::kComplete;
+    case v1::TRIAL_STATE_PRUNED:
+      return TrialState::kPruned;
+    case v1::TRIAL_STATE_FAIL:
+      return TrialState::kFail;
+    case v1::TRIAL_STATE_WAITING:
+      return TrialState::kWaiting;
+    default:
+      return Invalid(field, "trial state not set");
   }
 }
 
@@ -450,8 +488,7 @@ absl::StatusOr<Trial> TrialFromProto(const v1::Trial& p) {
     trial.distributions[name] = std::move(d);
   }
   trial.values.assign(p.values().begin(), p.values().end());
-  trial.intermediate_values.insert(p.intermediate_values().begin(),
-                                   p.intermediate_values().end());
+  trial.intermediate_values.insert(p.intermediate_values().begin(), p.intermediate_values().end());
   trial.user_attrs.insert(p.user_attrs().begin(), p.user_attrs().end());
   trial.system_attrs.insert(p.system_attrs().begin(), p.system_attrs().end());
   trial.datetime_start_us = p.has_start_time() ? TimestampToMicros(p.start_time()) : 0;

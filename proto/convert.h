@@ -13,9 +13,9 @@
 
 #include <cstdint>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/distribution.h"
 #include "core/search_space.h"
 #include "core/study.h"

@@ -6,9 +6,9 @@
 #ifndef NASQ_PROTO_GRPC_STATUS_H_
 #define NASQ_PROTO_GRPC_STATUS_H_
 
-#include <cstddef>
-
 #include <grpcpp/support/status.h>
+
+#include <cstddef>
 
 #include "absl/status/status.h"
 

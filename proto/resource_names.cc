@@ -51,8 +51,8 @@ absl::StatusOr<TrialName> ParseTrialName(absl::string_view name, absl::string_vi
   absl::string_view number_text = rest.substr(infix + kTrialsInfix.size());
   if (absl::StrContains(study, '/')) return Malformed(field, name, kForm);
   TrialName parsed{std::string(study), 0};
-  auto [end, error] = std::from_chars(number_text.data(),
-                                      number_text.data() + number_text.size(), parsed.number);
+  auto [end, error] =
+      std::from_chars(number_text.data(), number_text.data() + number_text.size(), parsed.number);
   if (number_text.empty() || error != std::errc() ||
       end != number_text.data() + number_text.size() || parsed.number < 0) {
     return Malformed(field, name, kForm);

@@ -89,8 +89,8 @@ bool IsTaken(const std::vector<const InternalParams*>& taken, const InternalPara
 // The first cell, in the grid's seeded order, of a finite discrete space that no trial has taken;
 // nullopt when the space has a continuous param or too many cells for a grid, or when every
 // cell is taken. For skip_duplicates once random draws have found nothing new.
-absl::StatusOr<std::optional<InternalParams>> FirstFreeCell(const SamplingContext& ctx,
-                                                      const std::vector<const InternalParams*>& taken) {
+absl::StatusOr<std::optional<InternalParams>> FirstFreeCell(
+    const SamplingContext& ctx, const std::vector<const InternalParams*>& taken) {
   absl::StatusOr<std::unique_ptr<GridSampler>> grid = GridSampler::Create(*ctx.spec);
   if (!grid.ok()) return std::nullopt;
   SamplingContext cell_ctx = ctx;
@@ -146,8 +146,7 @@ absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx
     std::mt19937_64 rng(TrialStreamSeed(spec.sampler.seed, ctx.trial_number, redraw));
     ctx.rng = &rng;
     ctx.redraw = redraw;
-    Sampler& drawing =
-        skip_duplicates && redraw >= kSamplerDuplicateRedraws ? explorer : sampler;
+    Sampler& drawing = skip_duplicates && redraw >= kSamplerDuplicateRedraws ? explorer : sampler;
     NASQ_ASSIGN_OR_RETURN(InternalParams params, DrawAssignment(drawing, ctx));
     violated = FirstViolatedConstraint(spec.space, params);
     if (violated >= 0) continue;

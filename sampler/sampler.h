@@ -49,7 +49,7 @@ class Sampler {
   // Joint sample of `group`. May return a subset of the group (or nothing); the driver samples
   // what is missing independently. Values must be contained in their distributions.
   virtual absl::StatusOr<InternalParams> SampleRelative(const SamplingContext& ctx,
-                                                  const std::vector<std::string>& group) {
+                                                        const std::vector<std::string>& group) {
     return InternalParams{};
   }
 

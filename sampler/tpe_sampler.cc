@@ -248,7 +248,7 @@ std::vector<std::vector<std::string>> TpeSampler::InferRelativeSearchSpace(
 }
 
 absl::StatusOr<InternalParams> TpeSampler::SampleRelative(const SamplingContext& ctx,
-                                                    const std::vector<std::string>& group) {
+                                                          const std::vector<std::string>& group) {
   NASQ_RETURN_IF_ERROR(EnsurePrepared(ctx));
   if (InStartup() || group.empty()) return InternalParams{};
   std::vector<size_t> params;

@@ -55,7 +55,7 @@ class TpeSampler : public Sampler {
       const SamplingContext& ctx) override;
 
   absl::StatusOr<InternalParams> SampleRelative(const SamplingContext& ctx,
-                                          const std::vector<std::string>& group) override;
+                                                const std::vector<std::string>& group) override;
 
   absl::StatusOr<double> SampleIndependent(const SamplingContext& ctx, const ParamSpec& param,
                                            const InternalParams& partial) override;

@@ -1,8 +1,7 @@
 #include "server/auth_authorizer.h"
 
-#include <sys/stat.h>
-
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -16,8 +15,7 @@ constexpr absl::string_view kBearer = "Bearer ";
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Open(std::string path,
-                                                             const Clock* clock) {
+absl::StatusOr<std::unique_ptr<Authorizer>> Authorizer::Open(std::string path, const Clock* clock) {
   std::unique_ptr<Authorizer> auth(new Authorizer(std::move(path), clock));
   MutexLock lock(&auth->mu_);
   absl::Status loaded = auth->LoadLocked();

@@ -24,7 +24,7 @@ namespace nasq {
 struct TokenEntry {
   std::string name;
   Role role = Role::kReader;
-  std::string sha256_hex;  // 64 lowercase hex digits
+  std::string sha256_hex;             // 64 lowercase hex digits
   std::optional<absl::Time> expires;  // none: never expires
 };
 

@@ -70,10 +70,9 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response_.keep_alive(false);
     response_.body() = std::move(answer.body);
     response_.prepare_payload();
-    http::async_write(stream_, response_,
-                      [self = this->shared_from_this()](beast::error_code, size_t) {
-                        self->Close();
-                      });
+    http::async_write(
+        stream_, response_,
+        [self = this->shared_from_this()](beast::error_code, size_t) { self->Close(); });
   }
 
   void Close() {
@@ -106,9 +105,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(boost::asio::io_co
                                                               HttpSecurity security) {
   std::unique_ptr<HttpServer> server(new HttpServer(std::move(handler), std::move(security)));
   HttpServer* self = server.get();
-  auto listener = TcpListener::Start(io, address, "HTTP", [self](tcp::socket socket) {
-    self->StartSession(std::move(socket));
-  });
+  auto listener = TcpListener::Start(
+      io, address, "HTTP", [self](tcp::socket socket) { self->StartSession(std::move(socket)); });
   if (!listener.ok()) return listener.status();
   server->listener_ = *std::move(listener);
   return server;
@@ -120,8 +118,7 @@ void HttpServer::StartSession(tcp::socket socket) {
                                          *security_.tls)
         ->Run();
   } else {
-    std::make_shared<Session<beast::tcp_stream>>(handler_, security_.auth.get(),
-                                                 std::move(socket))
+    std::make_shared<Session<beast::tcp_stream>>(handler_, security_.auth.get(), std::move(socket))
         ->Run();
   }
 }

@@ -11,13 +11,12 @@
 #ifndef NASQ_SERVER_HTTP_SERVER_H_
 #define NASQ_SERVER_HTTP_SERVER_H_
 
-#include <functional>
-#include <memory>
-#include <string>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <functional>
+#include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "server/auth_authorizer.h"

@@ -6,10 +6,9 @@
 #ifndef NASQ_SERVER_LEASE_REAPER_H_
 #define NASQ_SERVER_LEASE_REAPER_H_
 
-#include <chrono>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 
 #include "server/study_manager.h"
 

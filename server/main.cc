@@ -1,13 +1,13 @@
 // nasq-server: the nasq coordinator. See server/server_options.h for every option's default.
+#include <pthread.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <iostream>
-
-#include <CLI/CLI.hpp>
-#include <pthread.h>
-#include <sys/resource.h>
-#include <unistd.h>
-#include <spdlog/spdlog.h>
 
 #include "server/nasq_server.h"
 #include "server/security_flags.h"

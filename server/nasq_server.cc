@@ -1,8 +1,9 @@
 #include "server/nasq_server.h"
 
-#include <boost/asio/executor_work_guard.hpp>
 #include <grpcpp/server_builder.h>
 #include <spdlog/spdlog.h>
+
+#include <boost/asio/executor_work_guard.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -15,8 +16,7 @@ namespace nasq {
 namespace {
 
 constexpr TrialState kAllStates[] = {TrialState::kWaiting, TrialState::kRunning,
-                                     TrialState::kComplete, TrialState::kPruned,
-                                     TrialState::kFail};
+                                     TrialState::kComplete, TrialState::kPruned, TrialState::kFail};
 
 // Gives an accepted connection to gRPC, set up as gRPC's own listener would set it up: gRPC
 // expects a non-blocking socket (it would block a handler thread in recvmsg otherwise), and
@@ -56,8 +56,7 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenServerStorage(const ServerOptions& 
 }
 
 std::string RenderMetrics(const std::vector<StudySummary>& studies, const RpcMetrics& rpc) {
-  std::string out =
-      "# HELP nasq_trials Trials by study and state.\n# TYPE nasq_trials gauge\n";
+  std::string out = "# HELP nasq_trials Trials by study and state.\n# TYPE nasq_trials gauge\n";
   for (const StudySummary& s : studies) {
     for (TrialState state : kAllStates) {
       absl::StrAppend(&out, "nasq_trials{study=\"", s.study.spec.name, "\",state=\"",
@@ -85,9 +84,9 @@ std::string RenderMetrics(const std::vector<StudySummary>& studies, const RpcMet
 absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOptions& options,
                                                               Clock* clock) {
   NASQ_RETURN_IF_ERROR(CheckOptions(options));
-  NASQ_ASSIGN_OR_RETURN(ServerSecurity security,
-                        SetUpSecurity(options.security, options.listen_address,
-                                      options.http_address, clock));
+  NASQ_ASSIGN_OR_RETURN(
+      ServerSecurity security,
+      SetUpSecurity(options.security, options.listen_address, options.http_address, clock));
   std::unique_ptr<NasqServer> server(new NasqServer(options));
   server->auth_ = security.auth;
   if (!options.db_path.empty()) {
@@ -124,12 +123,11 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
                               kMaxIdleHandlerThreads);
   server->grpc_server_ = builder.BuildAndStart();
   if (server->grpc_server_ == nullptr) return absl::InternalError("cannot start the gRPC server");
-  NASQ_ASSIGN_OR_RETURN(
-      server->grpc_listener_,
-      TcpListener::Start(server->io_, options.listen_address, "gRPC",
-                         [grpc_acceptor](boost::asio::ip::tcp::socket socket) {
-                           HandOver(std::move(socket), *grpc_acceptor);
-                         }));
+  NASQ_ASSIGN_OR_RETURN(server->grpc_listener_,
+                        TcpListener::Start(server->io_, options.listen_address, "gRPC",
+                                           [grpc_acceptor](boost::asio::ip::tcp::socket socket) {
+                                             HandOver(std::move(socket), *grpc_acceptor);
+                                           }));
   server->grpc_port_ = server->grpc_listener_->port();
 
   server->reaper_ = std::make_unique<LeaseReaper>(
@@ -139,19 +137,23 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
     NasqServer* self = server.get();
     NASQ_ASSIGN_OR_RETURN(
         server->http_,
-        HttpServer::Start(server->io_, options.http_address, [self](const std::string& target) {
-          if (target == "/healthz") {
-            absl::Status health = self->Health();
-            if (health.ok()) return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
-            return HttpResponse{503, "text/plain; charset=utf-8",
-                                absl::StrCat("unhealthy: ", health.message(), "\n")};
-          }
-          if (target == "/metrics") {
-            return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
-                                RenderMetrics(self->manager_->ListStudies(), self->rpc_metrics_)};
-          }
-          return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
-        }, HttpSecurity{security.http_tls, security.auth}));
+        HttpServer::Start(
+            server->io_, options.http_address,
+            [self](const std::string& target) {
+              if (target == "/healthz") {
+                absl::Status health = self->Health();
+                if (health.ok()) return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+                return HttpResponse{503, "text/plain; charset=utf-8",
+                                    absl::StrCat("unhealthy: ", health.message(), "\n")};
+              }
+              if (target == "/metrics") {
+                return HttpResponse{
+                    200, "text/plain; version=0.0.4; charset=utf-8",
+                    RenderMetrics(self->manager_->ListStudies(), self->rpc_metrics_)};
+              }
+              return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
+            },
+            HttpSecurity{security.http_tls, security.auth}));
   }
   if (options.watchdog) {
     NasqServer* self = server.get();
@@ -163,8 +165,8 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
     auto guard = boost::asio::make_work_guard(*io);
     io->run();
   });
-  spdlog::info("nasq-server listening on {} (gRPC port {}){}; storage: {}",
-               options.listen_address, server->grpc_port_,
+  spdlog::info("nasq-server listening on {} (gRPC port {}){}; storage: {}", options.listen_address,
+               server->grpc_port_,
                server->http_ ? absl::StrCat(", HTTP port ", server->http_->port()) : "",
                options.db_path.empty() ? "in memory" : options.db_path);
   return server;

@@ -11,12 +11,12 @@
 #ifndef NASQ_SERVER_NASQ_SERVER_H_
 #define NASQ_SERVER_NASQ_SERVER_H_
 
+#include <grpcpp/server.h>
+
+#include <boost/asio/io_context.hpp>
 #include <memory>
 #include <string>
 #include <thread>
-
-#include <boost/asio/io_context.hpp>
-#include <grpcpp/server.h>
 
 #include "absl/status/statusor.h"
 #include "core/clock.h"
@@ -24,8 +24,8 @@
 #include "server/in_flight_calls.h"
 #include "server/lease_reaper.h"
 #include "server/rpc_metrics.h"
-#include "server/server_security.h"
 #include "server/server_options.h"
+#include "server/server_security.h"
 #include "server/study_manager.h"
 #include "server/study_service.h"
 #include "server/systemd_watchdog.h"

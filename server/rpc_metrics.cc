@@ -31,8 +31,8 @@ std::string RpcMetrics::RenderPrometheus() const {
       absl::StrAppend(&out, "nasq_rpc_latency_seconds_bucket{method=\"", method, "\",le=\"",
                       absl::StrFormat("%g", kBucketsSeconds[i]), "\"} ", cumulative, "\n");
     }
-    absl::StrAppend(&out, "nasq_rpc_latency_seconds_bucket{method=\"", method,
-                    "\",le=\"+Inf\"} ", h.count, "\n");
+    absl::StrAppend(&out, "nasq_rpc_latency_seconds_bucket{method=\"", method, "\",le=\"+Inf\"} ",
+                    h.count, "\n");
     absl::StrAppend(&out, "nasq_rpc_latency_seconds_sum{method=\"", method, "\"} ",
                     absl::StrFormat("%.9g", h.sum), "\n");
     absl::StrAppend(&out, "nasq_rpc_latency_seconds_count{method=\"", method, "\"} ", h.count,

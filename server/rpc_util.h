@@ -5,14 +5,14 @@
 #ifndef NASQ_SERVER_RPC_UTIL_H_
 #define NASQ_SERVER_RPC_UTIL_H_
 
+#include <google/protobuf/repeated_ptr_field.h>
+#include <grpcpp/support/status.h>
+
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <google/protobuf/repeated_ptr_field.h>
-#include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -75,8 +75,8 @@ absl::StatusOr<std::shared_ptr<ssl::context>> MakeTlsContext(const TlsFiles& fil
   }
   context->use_private_key(boost::asio::buffer(files.key), ssl::context::pem, error);
   if (error) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--tls-key: not a usable PEM private key for --tls-cert: ", error.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--tls-key: not a usable PEM private key for --tls-cert: ", error.message()));
   }
   return context;
 }
@@ -103,8 +103,8 @@ absl::Status CheckExposure(const SecurityOptions& o, const std::string& address,
 absl::Status CheckOptions(const SecurityOptions& o, const std::string& grpc_address,
                           const std::string& http_address) {
   if (o.tls_cert_file.empty() != o.tls_key_file.empty()) {
-    return absl::InvalidArgumentError(
-        o.tls_cert_file.empty() ? "--tls-key: needs --tls-cert" : "--tls-cert: needs --tls-key");
+    return absl::InvalidArgumentError(o.tls_cert_file.empty() ? "--tls-key: needs --tls-cert"
+                                                              : "--tls-cert: needs --tls-key");
   }
   if (!o.tls_client_ca_file.empty() && o.tls_cert_file.empty()) {
     return absl::InvalidArgumentError("--tls-client-ca: needs --tls-cert and --tls-key");
@@ -117,8 +117,7 @@ absl::Status CheckOptions(const SecurityOptions& o, const std::string& grpc_addr
 
 absl::StatusOr<ServerSecurity> SetUpSecurity(const SecurityOptions& options,
                                              const std::string& grpc_address,
-                                             const std::string& http_address,
-                                             const Clock* clock) {
+                                             const std::string& http_address, const Clock* clock) {
   NASQ_RETURN_IF_ERROR(CheckOptions(options, grpc_address, http_address));
   ServerSecurity security;
   if (!options.auth_tokens_file.empty()) {

@@ -9,12 +9,12 @@
 #ifndef NASQ_SERVER_SERVER_SECURITY_H_
 #define NASQ_SERVER_SERVER_SECURITY_H_
 
-#include <memory>
-#include <string>
-
-#include <boost/asio/ssl/context.hpp>
 #include <grpcpp/security/server_credentials.h>
 #include <grpcpp/server_context.h>
+
+#include <boost/asio/ssl/context.hpp>
+#include <memory>
+#include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

@@ -1,11 +1,11 @@
 #include "server/study_manager.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <set>
 #include <type_traits>
 #include <utility>
-
-#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -95,8 +95,8 @@ absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
   absl::StatusOr<std::unique_ptr<Sampler>> sampler = CreateSampler(study.spec);
   if (!sampler.ok()) {
     return absl::Status(sampler.status().code(),
-                        absl::StrCat("study '", study.spec.name, "': cannot build its sampler: ",
-                                     sampler.status().message()));
+                        absl::StrCat("study '", study.spec.name,
+                                     "': cannot build its sampler: ", sampler.status().message()));
   }
   NASQ_ASSIGN_OR_RETURN(std::vector<Trial> trials, storage_->GetAllTrials(study.id));
   entry.sampler = std::move(*sampler);
@@ -328,9 +328,9 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
       return std::nullopt;
     }
     SamplingContext ctx = entry.Context();
-    absl::StatusOr<InternalParams> params = entry.sampler->IsExhausted(ctx)
-                                          ? absl::ResourceExhaustedError("the sampler is exhausted")
-                                          : SampleTrial(*entry.sampler, ctx);
+    absl::StatusOr<InternalParams> params =
+        entry.sampler->IsExhausted(ctx) ? absl::ResourceExhaustedError("the sampler is exhausted")
+                                        : SampleTrial(*entry.sampler, ctx);
     if (absl::IsResourceExhausted(params.status())) {
       *no_work = absl::ResourceExhaustedError(
           absl::StrCat("study '", entry.name(), "': every grid cell has been handed out (",
@@ -426,8 +426,7 @@ absl::StatusOr<Trial*> StudyManager::FindTrial(Entry& entry, int64_t number) {
   return &entry.trials[number];
 }
 
-absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number,
-                                                const LeaseKey& key) {
+absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number, const LeaseKey& key) {
   NASQ_ASSIGN_OR_RETURN(Trial * found, FindTrial(entry, number));
   Trial& trial = *found;
   if (trial.state != TrialState::kRunning || !trial.lease || trial.lease->epoch != key.epoch) {

@@ -37,9 +37,9 @@
 // sampler is exhausted (grid) and no trial is RUNNING or WAITING. RUNNING -> STOPPED once
 // spec.max_consecutive_failures (> 0) trials FAIL in a row (told, reported or their leases
 // exhausted; a COMPLETE or PRUNED trial resets the count, which a restart recounts from the
-// stored trials), with the reason in study system attr "stop_reason" (a JSON string). New trials are not created while
-// COMPLETE+PRUNED+RUNNING+WAITING >= max_trials. StopStudy sets STOPPED: no trial is handed out,
-// heartbeats answer stop=true, running trials may still report their results.
+// stored trials), with the reason in study system attr "stop_reason" (a JSON string). New trials
+// are not created while COMPLETE+PRUNED+RUNNING+WAITING >= max_trials. StopStudy sets STOPPED: no
+// trial is handed out, heartbeats answer stop=true, running trials may still report their results.
 //
 // Thread-safety: all methods are thread-safe. Calls on different studies proceed in parallel
 // (up to Storage's own serialisation); calls on one study are serialised by its lock, but not

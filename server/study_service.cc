@@ -106,8 +106,7 @@ grpc::Status StudyServiceImpl::DeleteStudy(grpc::ServerContext*,
   });
 }
 
-grpc::Status StudyServiceImpl::StopStudy(grpc::ServerContext*,
-                                         const v1::StopStudyRequest* request,
+grpc::Status StudyServiceImpl::StopStudy(grpc::ServerContext*, const v1::StopStudyRequest* request,
                                          v1::Study* response) {
   return RunRpc(metrics_, calls_, "StopStudy", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->name(), "name"));

@@ -9,8 +9,8 @@
 #define NASQ_SERVER_STUDY_SERVICE_H_
 
 #include "nasq/v1/study_service.grpc.pb.h"
-#include "server/in_flight_calls.h"
 #include "server/auth_authorizer.h"
+#include "server/in_flight_calls.h"
 #include "server/rpc_metrics.h"
 #include "server/study_manager.h"
 

@@ -1,6 +1,7 @@
 // server/systemd_watchdog.cc: see systemd_watchdog.h.
 #include "server/systemd_watchdog.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -9,8 +10,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstring>
-
-#include <spdlog/spdlog.h>
 
 #include "absl/strings/numbers.h"
 
@@ -64,10 +63,9 @@ void SystemdWatchdog::Notify(const std::string& message) {
   if (path[0] == '@') address.sun_path[0] = '\0';  // abstract namespace
   const socklen_t length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + path.size());
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  const bool sent =
-      fd >= 0 && ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
-                          reinterpret_cast<const sockaddr*>(&address), length) ==
-                     static_cast<ssize_t>(message.size());
+  const bool sent = fd >= 0 && ::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
+                                        reinterpret_cast<const sockaddr*>(&address),
+                                        length) == static_cast<ssize_t>(message.size());
   if (!sent) spdlog::warn("systemd watchdog: cannot notify {}: {}", path, std::strerror(errno));
   if (fd >= 0) ::close(fd);
 }

@@ -11,12 +11,11 @@
 #ifndef NASQ_SERVER_SYSTEMD_WATCHDOG_H_
 #define NASQ_SERVER_SYSTEMD_WATCHDOG_H_
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <optional>
 #include <string>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/steady_timer.hpp>
 
 #include "absl/status/status.h"
 #include "server/server_options.h"

@@ -1,9 +1,9 @@
 // server/tcp_listener.cc: see tcp_listener.h.
 #include "server/tcp_listener.h"
 
-#include <algorithm>
-
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -124,8 +124,8 @@ void TcpListener::RetryLater(const boost::system::error_code& error) {
     }
     failure_ = error.message();
   }
-  backoff_ = backoff_.count() == 0 ? options_.retry_initial
-                                   : std::min(backoff_ * 2, options_.retry_max);
+  backoff_ =
+      backoff_.count() == 0 ? options_.retry_initial : std::min(backoff_ * 2, options_.retry_max);
   retry_timer_.expires_after(backoff_);
   retry_timer_.async_wait([this](boost::system::error_code timer_error) {
     if (!timer_error && acceptor_.is_open()) Accept();

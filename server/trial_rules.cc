@@ -39,8 +39,8 @@ absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& tria
   TellOutcome outcome{target, {}, ""};
   if (target != TrialState::kComplete) {
     if (!values.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "values: values cannot be given when state is ", TrialStateName(target)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("values: values cannot be given when state is ", TrialStateName(target)));
     }
     if (target == TrialState::kPruned && spec.directions.size() == 1 &&
         !trial.intermediate_values.empty()) {
@@ -55,9 +55,9 @@ absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& tria
   }
   if (values.size() != spec.directions.size()) {
     outcome.state = TrialState::kFail;
-    outcome.fail_reason = absl::StrCat("The number of the values ", values.size(),
-                                       " did not match the number of the objectives ",
-                                       spec.directions.size(), ".");
+    outcome.fail_reason =
+        absl::StrCat("The number of the values ", values.size(),
+                     " did not match the number of the objectives ", spec.directions.size(), ".");
     return outcome;
   }
   for (double v : values) {

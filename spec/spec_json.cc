@@ -163,9 +163,9 @@ absl::StatusOr<Distribution> DistributionFromJsonValue(const Json& value, const 
     d = CategoricalDistribution{std::move(values)};
   } else {
     return JsonFieldError(JsonChild(path, "name"),
-                   absl::StrCat("unknown distribution \"", name,
-                                "\" (expected FloatDistribution, IntDistribution or "
-                                "CategoricalDistribution)"));
+                          absl::StrCat("unknown distribution \"", name,
+                                       "\" (expected FloatDistribution, IntDistribution or "
+                                       "CategoricalDistribution)"));
   }
   NASQ_RETURN_IF_ERROR(ValidateDistribution(d, path));
   return d;
@@ -190,9 +190,9 @@ absl::StatusOr<ParamSpec> ParamSpecFromJson(const Json& value, const std::string
                         DistributionFromJsonValue(*distribution, JsonChild(path, "distribution")));
   NASQ_ASSIGN_OR_RETURN(const Json* conditions, r.Array("conditions"));
   for (size_t i = 0; i < conditions->size(); ++i) {
-    NASQ_ASSIGN_OR_RETURN(JsonObjectReader c,
-                          JsonObjectReader::Of((*conditions)[i],
-                                               JsonElement(JsonChild(path, "conditions"), i)));
+    NASQ_ASSIGN_OR_RETURN(
+        JsonObjectReader c,
+        JsonObjectReader::Of((*conditions)[i], JsonElement(JsonChild(path, "conditions"), i)));
     Condition cond;
     NASQ_ASSIGN_OR_RETURN(cond.parent, c.Get<std::string>("parent"));
     NASQ_ASSIGN_OR_RETURN(cond.op, OpFromJson(c));
@@ -214,9 +214,9 @@ absl::StatusOr<SearchSpace> SpaceFromJson(const JsonObjectReader& r) {
   std::vector<Constraint> constraints;
   NASQ_ASSIGN_OR_RETURN(const Json* constraints_json, r.Array("constraints"));
   for (size_t i = 0; i < constraints_json->size(); ++i) {
-    NASQ_ASSIGN_OR_RETURN(JsonObjectReader c,
-                          JsonObjectReader::Of((*constraints_json)[i],
-                                               JsonElement("space.constraints", i)));
+    NASQ_ASSIGN_OR_RETURN(
+        JsonObjectReader c,
+        JsonObjectReader::Of((*constraints_json)[i], JsonElement("space.constraints", i)));
     Constraint constraint;
     NASQ_ASSIGN_OR_RETURN(constraint.lhs, c.Get<std::string>("lhs"));
     NASQ_ASSIGN_OR_RETURN(constraint.op, OpFromJson(c));
@@ -285,8 +285,8 @@ absl::StatusOr<StudySpec> StudySpecFromJson(absl::string_view json_text) {
   }
   NASQ_ASSIGN_OR_RETURN(const Json* metric_names, r.Array("metric_names"));
   for (size_t i = 0; i < metric_names->size(); ++i) {
-    NASQ_ASSIGN_OR_RETURN(std::string name, JsonAs<std::string>((*metric_names)[i],
-                                                                JsonElement("metric_names", i)));
+    NASQ_ASSIGN_OR_RETURN(std::string name,
+                          JsonAs<std::string>((*metric_names)[i], JsonElement("metric_names", i)));
     spec.metric_names.push_back(std::move(name));
   }
   NASQ_ASSIGN_OR_RETURN(JsonObjectReader space, r.Object("space"));

@@ -13,8 +13,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "spec/yaml_scalar.h"
 #include "core/status_macros.h"
+#include "spec/yaml_scalar.h"
 #include "yaml-cpp/yaml.h"
 
 namespace nasq {
@@ -123,8 +123,8 @@ class SpecParser {
     if (!root.IsDefined() || root.IsNull()) {
       return absl::InvalidArgumentError(absl::StrCat(source_, ": empty study spec"));
     }
-    std::vector<std::string> allowed = {"name",   "direction", "directions", "metric",
-                                        "metrics", "space",    "sampler"};
+    std::vector<std::string> allowed = {"name",    "direction", "directions", "metric",
+                                        "metrics", "space",     "sampler"};
     for (std::string& key : YamlKeys<StudySpec>(kStudyLimitFields)) allowed.push_back(key);
     allowed.insert(allowed.end(), {"task", "user_attrs"});
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "", allowed));
@@ -262,8 +262,8 @@ class SpecParser {
   // whose YAML name is "<section>.<key>" is read from the nested mapping <section>, which takes
   // only such keys.
   template <typename S>
-  absl::Status ReadFields(Fields& fields, const std::string& path,
-                          absl::Span<const Field<S>> table, S& s) {
+  absl::Status ReadFields(Fields& fields, const std::string& path, absl::Span<const Field<S>> table,
+                          S& s) {
     for (const std::string& key : YamlKeys(table)) {
       auto it = fields.find(key);
       if (it == fields.end()) continue;
@@ -622,12 +622,11 @@ class SpecParser {
   absl::Status Relocate(const absl::Status& status) const {
     if (status.ok()) return status;
     std::string message = RenameParamField(std::string(status.message()));
-    std::vector<std::pair<std::string, std::string>> renames = {
-        {"sampler.tpe.", "sampler."},
-        {"sampler.kind", "sampler.type"},
-        {"metric_names", metric_field_},
-        {"directions", direction_field_},
-        {"task_json", "task"}};
+    std::vector<std::pair<std::string, std::string>> renames = {{"sampler.tpe.", "sampler."},
+                                                                {"sampler.kind", "sampler.type"},
+                                                                {"metric_names", metric_field_},
+                                                                {"directions", direction_field_},
+                                                                {"task_json", "task"}};
     for (const Field<StudySpec>& field : kStudyLimitFields) {
       if (field.yaml_name != nullptr) renames.emplace_back(field.name, field.yaml_name);
     }
@@ -668,7 +667,7 @@ class SpecParser {
   }
 
   std::string source_;
-  std::vector<std::string> param_names_;    // space.params keys in declaration order
+  std::vector<std::string> param_names_;     // space.params keys in declaration order
   std::map<std::string, YAML::Mark> marks_;  // field path -> where its key was written
   std::string direction_field_ = "direction";
   std::string metric_field_ = "metric";

@@ -125,9 +125,9 @@ absl::StatusOr<const Json*> JsonObjectReader::Array(absl::string_view key) const
 absl::Status JsonObjectReader::CheckNoUnknownFields() const {
   for (const auto& [key, value] : object_->items()) {
     if (std::find(known_.begin(), known_.end(), key) != known_.end()) continue;
-    return JsonFieldError(JsonChild(path_, key),
-                          absl::StrCat("unknown field (expected one of: ",
-                                       absl::StrJoin(known_, ", "), ")"));
+    return JsonFieldError(
+        JsonChild(path_, key),
+        absl::StrCat("unknown field (expected one of: ", absl::StrJoin(known_, ", "), ")"));
   }
   return absl::OkStatus();
 }

@@ -53,8 +53,7 @@ absl::StatusOr<std::unique_ptr<DbLock>> DbLock::Acquire(const std::string& db_pa
           "database ", db_path, " is in use by another nasq-server",
           holder.empty() ? "" : absl::StrCat(" (pid ", holder, ")"), "; lock file ", path));
     }
-    return absl::UnavailableError(
-        absl::StrCat("cannot lock ", path, ": ", std::strerror(error)));
+    return absl::UnavailableError(absl::StrCat("cannot lock ", path, ": ", std::strerror(error)));
   }
   RecordPid(fd);
   return std::unique_ptr<DbLock>(new DbLock(fd, std::move(path)));

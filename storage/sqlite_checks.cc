@@ -85,12 +85,12 @@ absl::Status CheckNasqRows(SqliteDb& db) {
     while (true) {
       NASQ_ASSIGN_OR_RETURN(bool has_row, rows.Step());
       if (!has_row) break;
-      const std::string wrong =
-          rows.Int(2) != 0 ? absl::StrCat("the first trial number is ", rows.Int(2))
-                           : absl::StrCat("trial number ", rows.Int(4), " is missing");
+      const std::string wrong = rows.Int(2) != 0
+                                    ? absl::StrCat("the first trial number is ", rows.Int(2))
+                                    : absl::StrCat("trial number ", rows.Int(4), " is missing");
       add(absl::StrCat("study '", rows.Text(0), "': ", wrong, " (", rows.Int(1),
-                       " trials numbered ", rows.Int(2), "..", rows.Int(3),
-                       "; numbers must be 0..", rows.Int(1) - 1, ")"));
+                       " trials numbered ", rows.Int(2), "..", rows.Int(3), "; numbers must be 0..",
+                       rows.Int(1) - 1, ")"));
     }
   }
   if (total == 0) return absl::OkStatus();

@@ -132,8 +132,8 @@ absl::StatusOr<SqliteStatement> SqliteDb::Prepare(const std::string& sql) {
 }
 
 absl::Status SqliteDb::SetCheckpointOnClose(bool checkpoint) {
-  const int rc = sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, checkpoint ? 0 : 1,
-                                   nullptr);
+  const int rc =
+      sqlite3_db_config(db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, checkpoint ? 0 : 1, nullptr);
   return SqliteStatus(rc, absl::StrCat(path_, ": setting SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE"), db_);
 }
 

@@ -83,8 +83,8 @@ absl::Status SqliteGroupCommit::LostError(CommitTicket ticket) const {
   auto it = std::lower_bound(lost_.begin(), lost_.end(), ticket,
                              [](const auto& lost, CommitTicket t) { return lost.first < t; });
   if (it == lost_.end() || it->first != ticket) return absl::OkStatus();
-  return absl::Status(it->second.code(),
-                      absl::StrCat("the change was lost, its commit failed: ", it->second.message()));
+  return absl::Status(it->second.code(), absl::StrCat("the change was lost, its commit failed: ",
+                                                      it->second.message()));
 }
 
 absl::Status SqliteGroupCommit::WaitDurable(CommitTicket ticket,

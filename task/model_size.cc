@@ -31,12 +31,11 @@ int64_t BertParameterCount(const BertDimensions& d) {
   const int64_t h = dim(d.hidden_size);
   const int64_t i = dim(d.intermediate_size);
   const int64_t layer_norm = Mul(2, h);
-  const int64_t embeddings =
-      Add(Mul(Add(Add(dim(d.vocab_size), dim(d.max_position_embeddings)), dim(d.type_vocab_size)),
-              h),
-          layer_norm);
-  const int64_t layer = Add(Add(Add(Mul(4, Linear(h, h)), Linear(h, i)), Linear(i, h)),
-                            Mul(2, layer_norm));
+  const int64_t embeddings = Add(
+      Mul(Add(Add(dim(d.vocab_size), dim(d.max_position_embeddings)), dim(d.type_vocab_size)), h),
+      layer_norm);
+  const int64_t layer =
+      Add(Add(Add(Mul(4, Linear(h, h)), Linear(h, i)), Linear(i, h)), Mul(2, layer_norm));
   return Add(Add(embeddings, Mul(dim(d.num_hidden_layers), layer)),
              Add(Linear(h, h), Linear(h, dim(d.num_labels))));
 }
@@ -47,9 +46,8 @@ absl::Status CheckModelSize(const BertDimensions& dimensions, int64_t max_params
   return absl::ResourceExhaustedError(absl::StrCat(
       "the model has ", count == kMax ? "more than " : "", count, " parameters (num_hidden_layers ",
       dimensions.num_hidden_layers, ", hidden_size ", dimensions.hidden_size,
-      ", intermediate_size ", dimensions.intermediate_size, ", vocab_size ",
-      dimensions.vocab_size, "), more than this worker's limit of ", max_params,
-      " (--max-model-params)"));
+      ", intermediate_size ", dimensions.intermediate_size, ", vocab_size ", dimensions.vocab_size,
+      "), more than this worker's limit of ", max_params, " (--max-model-params)"));
 }
 
 }  // namespace nasq

@@ -102,8 +102,8 @@ absl::Status SetDescribedField(S& s, const Field<S>& field, const Json& value,
                                const std::string& path) {
   FieldValue v;
   if (TypeOf(field) == FieldType::kInt) {
-    const IntRange range = field.range.value_or(IntRange{std::numeric_limits<int64_t>::min(),
-                                                         std::numeric_limits<int64_t>::max()});
+    const IntRange range = field.range.value_or(
+        IntRange{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()});
     NASQ_ASSIGN_OR_RETURN(v, GetInt(value, path, range.min, range.max));
   } else {
     NASQ_ASSIGN_OR_RETURN(v, JsonFieldValue(value, TypeOf(field), path));

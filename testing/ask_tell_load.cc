@@ -8,8 +8,7 @@
 namespace nasq {
 
 AskTellLoad::AskTellLoad(const ServerProcess& server, const std::string& study,
-                         std::function<double(const v1::Trial&)> value,
-                         AskTellLoadOptions options)
+                         std::function<double(const v1::Trial&)> value, AskTellLoadOptions options)
     : value_(std::move(value)) {
   running_ = options.threads;
   for (int t = 0; t < options.threads; ++t) {

@@ -155,9 +155,9 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   std::vector<std::string> argv = {server_bin, "--db",        db_path, "--listen",
                                    address,    "--log-level", "warn"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  std::unique_ptr<ServerProcess> server(
-      new ServerProcess(std::move(server_bin), std::move(address), std::move(argv),
-                        db_path + ".server.log", std::move(credentials)));
+  std::unique_ptr<ServerProcess> server(new ServerProcess(std::move(server_bin), std::move(address),
+                                                          std::move(argv), db_path + ".server.log",
+                                                          std::move(credentials)));
   absl::Status launched = server->Launch();
   if (!launched.ok()) return launched;
   return server;

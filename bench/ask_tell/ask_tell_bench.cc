@@ -21,8 +21,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "spec/spec_yaml.h"
 #include "nlohmann/json.hpp"
+#include "spec/spec_yaml.h"
 #include "testing/local_server.h"
 
 namespace nasq {

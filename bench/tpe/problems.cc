@@ -31,9 +31,9 @@ const std::vector<std::string> kQuantTypes = {"linear",           "integer",  "m
                                               "minifloat_denorm", "block_fp", "log"};
 const std::vector<int64_t> kWidths = {4, 8, 12, 16, 24, 32};
 const std::vector<int64_t> kFracWidths = {2, 3, 4, 6, 8};
-const std::vector<std::string> kEncoderLinears = {
-    "attention.self.query",   "attention.self.key", "attention.self.value",
-    "attention.output.dense", "intermediate.dense", "output.dense"};
+const std::vector<std::string> kEncoderLinears = {"attention.self.query", "attention.self.key",
+                                                  "attention.self.value", "attention.output.dense",
+                                                  "intermediate.dense",   "output.dense"};
 
 double Number(const ExternalParams& params, const std::string& name) {
   return *ParamValueAsNumber(params.at(name));
@@ -155,8 +155,7 @@ double SpeedObjective(const ExternalParams& params) {
   return value;
 }
 
-BenchProblem MakeProblem(std::string name, StudyDirection direction,
-                         std::vector<ParamSpec> params,
+BenchProblem MakeProblem(std::string name, StudyDirection direction, std::vector<ParamSpec> params,
                          std::function<double(const ExternalParams&)> objective) {
   // The spaces above are valid by construction (no conditions, well-formed distributions).
   SearchSpace space = SearchSpace::Create(std::move(params)).value();
@@ -194,8 +193,8 @@ absl::StatusOr<BenchProblem> MakeQualityProblem(const std::string& name) {
     }
     return MakeProblem(name, StudyDirection::kMaximize, std::move(params), NasTable);
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown problem '", name, "' (known: ",
-                                                 absl::StrJoin(QualityProblemNames(), ", "), ")"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown problem '", name, "' (known: ", absl::StrJoin(QualityProblemNames(), ", "), ")"));
 }
 
 BenchProblem MakeSpeedProblem() {

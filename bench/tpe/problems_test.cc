@@ -71,13 +71,12 @@ TEST(Problems, NasTableOptimumIsAnInteriorTradeOff) {
   // The maximiser found by problems.py over the same table: 4 layers, 4 heads, hidden 192,
   // intermediate 768, three full extra blocks (neither the smallest nor the largest model).
   EXPECT_NEAR(best, 0.856321201007962, 1e-12);
-  EXPECT_THAT(best_point, testing::ElementsAre(testing::Pair("extra_block_0", 3.0),
-                                               testing::Pair("extra_block_1", 3.0),
-                                               testing::Pair("extra_block_2", 3.0),
-                                               testing::Pair("hidden_size", 1.0),
-                                               testing::Pair("intermediate_size", 1.0),
-                                               testing::Pair("num_heads", 1.0),
-                                               testing::Pair("num_layers", 1.0)));
+  EXPECT_THAT(
+      best_point,
+      testing::ElementsAre(testing::Pair("extra_block_0", 3.0), testing::Pair("extra_block_1", 3.0),
+                           testing::Pair("extra_block_2", 3.0), testing::Pair("hidden_size", 1.0),
+                           testing::Pair("intermediate_size", 1.0), testing::Pair("num_heads", 1.0),
+                           testing::Pair("num_layers", 1.0)));
 }
 
 TEST(Problems, SpeedSpaceHasTheSeedLabParams) {

@@ -274,8 +274,7 @@ TEST_F(CliIntegration, TellOnAWorkersTrialNeedsForce) {
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.err, HasSubstr("leased to worker 'gpu-box'"));
   EXPECT_THAT(refused.err, HasSubstr("force"));
-  EXPECT_EQ(client->GetTrial("quad", leased->trial().number())->state(),
-            v1::TRIAL_STATE_RUNNING);
+  EXPECT_EQ(client->GetTrial("quad", leased->trial().number())->state(), v1::TRIAL_STATE_RUNNING);
 
   EXPECT_THAT(CliOk({"tell", "quad", number, "--state", "fail", "--force"}),
               HasSubstr("state FAIL"));
@@ -398,9 +397,9 @@ TEST_F(CliIntegration, WatchOfAStoppedStudyWaitsForItsRunningTrial) {
   ASSERT_TRUE(trial.ok()) << trial.status();
   EXPECT_THAT(CliOk({"study", "stop", "quad"}), HasSubstr("STOPPED"));
 
-  ChildProcess watch({kCliBin, "--server", server_->address(), "watch", "quad", "--interval",
-                      "0.05"},
-                     dir_.path() + "/watch.log");
+  ChildProcess watch(
+      {kCliBin, "--server", server_->address(), "watch", "quad", "--interval", "0.05"},
+      dir_.path() + "/watch.log");
   watch.Start();
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a dozen polls
   EXPECT_FALSE(watch.HasExited()) << watch.Log();

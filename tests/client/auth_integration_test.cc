@@ -4,18 +4,18 @@
 // without a certificate; the CLI's --token-file/--tls-ca; and the loopback-only default.
 // Certificates are made at test time (scripts/make-certs.sh, the openssl CLI) in a temporary
 // folder.
+#include <array>
 #include <cstdlib>
 #include <filesystem>
-#include <array>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "core/file_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "core/file_util.h"
 #include "testing/test_env.h"
 
 namespace nasq {
@@ -59,8 +59,7 @@ const std::vector<Rpc>& AllRpcs() {
          return c.Tell("nope", 0, v1::TRIAL_STATE_COMPLETE, {1.0}, TellOptions{.force = true})
              .status();
        }},
-      {"LeaseTrial", Needs::kWorker,
-       [](const NasqClient& c) { return c.LeaseTrial({}).status(); }},
+      {"LeaseTrial", Needs::kWorker, [](const NasqClient& c) { return c.LeaseTrial({}).status(); }},
       {"Heartbeat", Needs::kWorker, [](const NasqClient& c) { return c.Heartbeat({}).status(); }},
       {"ReportIntermediate", Needs::kWorker,
        [](const NasqClient& c) { return c.ReportIntermediate({}).status(); }},
@@ -115,8 +114,8 @@ class AuthIntegration : public ::testing::Test {
                                                  {"a", "admin", ""},
                                                  {"old", "admin", "2001-01-01T00:00:00Z"},
                                                  {"gone", "worker", ""}}) {
-      std::vector<std::string> argv = {kEnv, "bash", scripts + "new-token.sh", name, role,
-                                       Path(name + ".token")};
+      std::vector<std::string> argv = {kEnv, "bash", scripts + "new-token.sh",
+                                       name, role,   Path(name + ".token")};
       if (!expires.empty()) argv.push_back(expires);
       const CommandResult r = RunCommand(argv);
       ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -150,18 +149,20 @@ class AuthIntegration : public ::testing::Test {
   void StartServer(bool tls, bool mutual = false) {
     WriteTokens(/*without_removed=*/false);
     http_port_ = FreeLoopbackPort();
-    std::vector<std::string> args = {"--auth-tokens", Path("tokens.txt"), "--http",
+    std::vector<std::string> args = {"--auth-tokens",
+                                     Path("tokens.txt"),
+                                     "--http",
                                      "127.0.0.1:" + std::to_string(http_port_),
-                                     "--max-lease-wait-ms", "0"};
+                                     "--max-lease-wait-ms",
+                                     "0"};
     ClientCredentials probe;
     if (tls) {
-      args.insert(args.end(),
-                  {"--tls-cert", Path("server.pem"), "--tls-key", Path("server.key")});
+      args.insert(args.end(), {"--tls-cert", Path("server.pem"), "--tls-key", Path("server.key")});
       probe = Credentials(tls, "", /*client_cert=*/mutual);
     }
     if (mutual) args.insert(args.end(), {"--tls-client-ca", Path("ca.pem")});
-    auto server = ServerProcess::Start(kServerBin, Path("nasq.db"), FreeLoopbackPort(), args,
-                                       probe);
+    auto server =
+        ServerProcess::Start(kServerBin, Path("nasq.db"), FreeLoopbackPort(), args, probe);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
   }
@@ -189,12 +190,12 @@ class AuthIntegration : public ::testing::Test {
 
   // The HTTP status of GET `path`, over HTTPS (verified against the test CA) when `tls`.
   int HttpStatus(bool tls, const std::string& path, const std::string& token) const {
-    std::vector<std::string> argv = {kEnv, "curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}",
-                                     "--max-time", "5"};
+    std::vector<std::string> argv = {kEnv, "curl",         "-sS",        "-o", "/dev/null",
+                                     "-w", "%{http_code}", "--max-time", "5"};
     if (tls) argv.insert(argv.end(), {"--cacert", Path("ca.pem")});
     if (!token.empty()) argv.insert(argv.end(), {"-H", "Authorization: Bearer " + token});
-    argv.push_back(std::string(tls ? "https" : "http") + "://127.0.0.1:" +
-                   std::to_string(http_port_) + path);
+    argv.push_back(std::string(tls ? "https" : "http") +
+                   "://127.0.0.1:" + std::to_string(http_port_) + path);
     const CommandResult r = RunCommand(argv);
     EXPECT_EQ(r.exit_code, 0) << r.err;
     return std::atoi(r.out.c_str());
@@ -204,9 +205,12 @@ class AuthIntegration : public ::testing::Test {
   // of the file, with the server still running.
   void ExpectMatrix(bool tls) {
     const Identity identities[] = {
-        {"no token", "", std::nullopt},           {"wrong token", "nasq_wrong", std::nullopt},
-        {"expired token", T("old"), std::nullopt}, {"removed token", T("gone"), std::nullopt},
-        {"reader", T("r"), Needs::kReader},        {"worker", T("w"), Needs::kWorker},
+        {"no token", "", std::nullopt},
+        {"wrong token", "nasq_wrong", std::nullopt},
+        {"expired token", T("old"), std::nullopt},
+        {"removed token", T("gone"), std::nullopt},
+        {"reader", T("r"), Needs::kReader},
+        {"worker", T("w"), Needs::kWorker},
         {"admin", T("a"), Needs::kAdmin},
     };
     for (const Identity& id : identities) {
@@ -265,9 +269,9 @@ TEST_F(AuthIntegration, TlsServerRefusesPlainTextClients) {
   ASSERT_NO_FATAL_FAILURE(StartServer(/*tls=*/true));
   EXPECT_EQ(Client(/*tls=*/false, T("a"))->ListStudies().status().code(),
             absl::StatusCode::kUnavailable);
-  const CommandResult r = RunCommand({kEnv, "curl", "-sS", "-o", "/dev/null", "--max-time", "5",
-                                      "http://127.0.0.1:" + std::to_string(http_port_) +
-                                          "/healthz"});
+  const CommandResult r =
+      RunCommand({kEnv, "curl", "-sS", "-o", "/dev/null", "--max-time", "5",
+                  "http://127.0.0.1:" + std::to_string(http_port_) + "/healthz"});
   EXPECT_NE(r.exit_code, 0);
 }
 
@@ -304,9 +308,9 @@ TEST_F(AuthIntegration, CliSendsTheTokenFileOverTls) {
 
 TEST_F(AuthIntegration, NonLoopbackAddressWithoutAuthIsRefusedAtStart) {
   // A server that wrongly starts is killed after 5 s.
-  const CommandResult r = RunCommand(
-      {kServerBin, "--listen", "0.0.0.0:" + std::to_string(FreeLoopbackPort())},
-      std::chrono::seconds(5));
+  const CommandResult r =
+      RunCommand({kServerBin, "--listen", "0.0.0.0:" + std::to_string(FreeLoopbackPort())},
+                 std::chrono::seconds(5));
   EXPECT_NE(r.exit_code, 0);
   EXPECT_THAT(r.err + r.out, HasSubstr("--insecure"));
 }

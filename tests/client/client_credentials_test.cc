@@ -1,11 +1,12 @@
 // Tests of LoadClientCredentials: where the token and TLS files come from (flags before the
 // environment), and the checks on them.
+#include "client/client_credentials.h"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
-#include "client/client_credentials.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/scratch_dir.h"
@@ -32,8 +33,8 @@ class LoadClientCredentialsTest : public ::testing::Test {
     return path;
   }
 
-  const std::filesystem::path dir_ = testing_scratch::ScratchDir(
-      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  const std::filesystem::path dir_ =
+      testing_scratch::ScratchDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
 };
 
 TEST_F(LoadClientCredentialsTest, NothingGivenMeansPlainTextWithoutToken) {

@@ -37,8 +37,8 @@ TEST(DbFileIntegration, AnExistingEmptyFileIsInitialisedOnlyWithInit) {
 
   auto server = ServerProcess::Start(kServerBin, db, FreeLoopbackPort(), {"--init"});
   ASSERT_TRUE(server.ok()) << server.status();
-  const CommandResult created = RunCli((*server)->address(), {"study", "create",
-                                                               dir.WriteFile("spec.yaml", R"(name: s
+  const CommandResult created =
+      RunCli((*server)->address(), {"study", "create", dir.WriteFile("spec.yaml", R"(name: s
 space: {params: {x: {type: float, low: 0, high: 1}}}
 )")});
   EXPECT_EQ(created.exit_code, 0) << created.err;

@@ -16,7 +16,10 @@ struct Options {
 
 constexpr Field<Options> kOptionFields[] = {
     {.name = "count", .member = &Options::count, .doc = "how many", .range = {{1, 9}}},
-    {.name = "budget", .member = &Options::budget, .doc = "how long", .range = {{0, 100}},
+    {.name = "budget",
+     .member = &Options::budget,
+     .doc = "how long",
+     .range = {{0, 100}},
      .zero_means = "unlimited"},
     {.name = "on", .member = &Options::on, .doc = "whether"},
     {.name = "weight", .member = &Options::weight, .doc = "how much"},

@@ -48,7 +48,8 @@ TEST(Utf8, RefusesMalformedText) {
 
 TEST(ValidateText, ChecksSizeThenEncodingWithoutQuotingTheValue) {
   EXPECT_TRUE(ValidateText("abc", "f", 3).ok());
-  const absl::Status long_text = ValidateText(std::string(50'000, 'x'), "space.params[0] name", 256);
+  const absl::Status long_text =
+      ValidateText(std::string(50'000, 'x'), "space.params[0] name", 256);
   EXPECT_EQ(long_text.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(long_text.message(), "space.params[0] name: must be at most 256 bytes (got 50000)");
   const absl::Status bad = ValidateText("x\xff", "reason", 10);
@@ -70,8 +71,8 @@ TEST(ValidateTextMap, NamesTheEntry) {
   // Maps of numbers: only the keys are strings.
   EXPECT_TRUE(ValidateTextMap(std::map<std::string, double>{{"acc", 0.5}}, "metrics", 0).ok());
   EXPECT_THAT(
-      std::string(ValidateTextMap(std::map<std::string, double>{{"\xff", 1}}, "metrics", 0)
-                      .message()),
+      std::string(
+          ValidateTextMap(std::map<std::string, double>{{"\xff", 1}}, "metrics", 0).message()),
       HasSubstr("metrics: key of entry 0: must be valid UTF-8"));
   std::map<std::string, std::string> many;
   for (size_t i = 0; i <= limits::kMaxAttrs; ++i) many[std::to_string(i)] = "1";

@@ -77,7 +77,8 @@ TEST(GridSampler, OrderIsAShuffleThatDependsOnTheSeed) {
   const auto a = order(1), again = order(1), b = order(2);
   EXPECT_EQ(a, again);
   EXPECT_NE(a, b);
-  EXPECT_EQ(std::set<InternalParams>(a.begin(), a.end()), std::set<InternalParams>(b.begin(), b.end()));
+  EXPECT_EQ(std::set<InternalParams>(a.begin(), a.end()),
+            std::set<InternalParams>(b.begin(), b.end()));
 }
 
 struct CountCase {

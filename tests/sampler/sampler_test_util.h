@@ -34,8 +34,8 @@ inline StudySpec MakeSpec(std::vector<ParamSpec> params, std::vector<Constraint>
 }
 
 // A trial of `spec` numbered `number` holding `params`.
-inline Trial MakeTrial(const StudySpec& spec, int64_t number, InternalParams params, TrialState state,
-                       std::vector<double> values = {}) {
+inline Trial MakeTrial(const StudySpec& spec, int64_t number, InternalParams params,
+                       TrialState state, std::vector<double> values = {}) {
   Trial t;
   t.id = number;
   t.study_id = 1;

@@ -85,8 +85,8 @@ TEST(TpeSampler, CategoricalFavoursTheBestChoice) {
                {}, SamplerKind::kTpe, 11);
   auto sampler = CreateSampler(spec);
   ASSERT_TRUE(sampler.ok());
-  const std::vector<Trial> history =
-      RunStudy(**sampler, spec, 60, [](const InternalParams& p) { return p.at("c") == 2 ? 0.0 : 1.0; });
+  const std::vector<Trial> history = RunStudy(
+      **sampler, spec, 60, [](const InternalParams& p) { return p.at("c") == 2 ? 0.0 : 1.0; });
   int best = 0;
   for (int i = 30; i < 60; ++i) best += history[i].params.at("c") == 2;
   EXPECT_GT(best, 20);

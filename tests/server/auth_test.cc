@@ -1,12 +1,12 @@
 // Unit tests of token authentication (server/auth_*.h) and of the security checks of
 // server/server_security.h: the token file format, the role table, the Authorizer (roles,
 // expiry, rotation without restart, fail-closed on a broken file) and the safe defaults.
+#include <google/protobuf/descriptor.h>
+
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <google/protobuf/descriptor.h>
 
 #include "absl/strings/ascii.h"
 #include "gmock/gmock.h"
@@ -35,8 +35,8 @@ TEST(Sha256Hex, MatchesTheStandardTestVector) {
 
 TEST(ParseTokenFile, ReadsEntriesSkippingCommentsAndBlankLines) {
   const std::string hash = Sha256Hex("t");
-  auto entries = ParseTokenFile("# tokens\n\n  alice admin " + hash +
-                                "\nbob\treader " + hash + " 2027-01-31T00:00:00Z\n");
+  auto entries = ParseTokenFile("# tokens\n\n  alice admin " + hash + "\nbob\treader " + hash +
+                                " 2027-01-31T00:00:00Z\n");
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 2u);
   EXPECT_EQ((*entries)[0].name, "alice");
@@ -122,11 +122,10 @@ class AuthorizerTest : public ::testing::Test {
            "\n";
   }
 
-  const std::string path_ =
-      (testing_scratch::ScratchDir(
-           ::testing::UnitTest::GetInstance()->current_test_info()->name()) /
-       "tokens.txt")
-          .string();
+  const std::string path_ = (testing_scratch::ScratchDir(
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name()) /
+                             "tokens.txt")
+                                .string();
   FakeClock clock_{1'800'000'000'000'000};  // 2027-01-15T08:00:00Z
 };
 

@@ -1,11 +1,11 @@
 // Tests of proto/convert.h and proto/resource_names.h.
 #include "proto/convert.h"
 
-#include <limits>
-#include <string>
-
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
+
+#include <limits>
+#include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -31,20 +31,43 @@ constexpr char kValidSpec[] = R"pb(
   metric_names: "accuracy"
   metric_names: "bits"
   space {
-    params { name: "layers" distribution { int_distribution { low: 2 high: 8 step: 2 } } }
+    params {
+      name: "layers"
+      distribution { int_distribution { low: 2 high: 8 step: 2 } }
+    }
     params {
       name: "type"
       distribution {
-        categorical_distribution { choices { string_value: "integer" } choices { string_value: "float" } }
+        categorical_distribution {
+          choices { string_value: "integer" }
+          choices { string_value: "float" }
+        }
       }
-      conditions { parent: "layers" op: COMPARE_OP_GE values { int_value: 4 } }
+      conditions {
+        parent: "layers"
+        op: COMPARE_OP_GE
+        values { int_value: 4 }
+      }
     }
-    params { name: "lr" distribution { float_distribution { low: 1e-5 high: 0.1 log: true } } }
-    params { name: "width" distribution { int_distribution { low: 2 high: 16 } } }
-    params { name: "frac" distribution { int_distribution { low: 0 high: 15 } } }
+    params {
+      name: "lr"
+      distribution { float_distribution { low: 1e-5 high: 0.1 log: true } }
+    }
+    params {
+      name: "width"
+      distribution { int_distribution { low: 2 high: 16 } }
+    }
+    params {
+      name: "frac"
+      distribution { int_distribution { low: 0 high: 15 } }
+    }
     constraints { lhs: "frac" op: COMPARE_OP_LT rhs: "width" }
   }
-  sampler { kind: SAMPLER_KIND_TPE seed: 3 tpe { multivariate: true n_startup_trials: 5 } }
+  sampler {
+    kind: SAMPLER_KIND_TPE
+    seed: 3
+    tpe { multivariate: true n_startup_trials: 5 }
+  }
   max_trials: 40
   task_json: "{\"kind\":\"bert-classify\",\"epochs\":2}"
 )pb";
@@ -100,19 +123,19 @@ TEST(Convert, OptionsWithoutAProtoFieldTravelInTheOptionsMap) {
   EXPECT_EQ(back.rounds, 7);
 
   NewTpeOptions defaults;  // unset fields and absent entries keep the defaults
-  ASSERT_TRUE(OptionsFromProto<NewTpeOptions>(v1::TpeOptions(), {}, kNewTpeFields, "t", defaults)
-                  .ok());
+  ASSERT_TRUE(
+      OptionsFromProto<NewTpeOptions>(v1::TpeOptions(), {}, kNewTpeFields, "t", defaults).ok());
   EXPECT_EQ(defaults.n_startup_trials, 10);
   EXPECT_EQ(defaults.rounds, 5);
 
   (*wire.mutable_options())["rounds"].set_number_value(7.5);
-  EXPECT_EQ(OptionsFromProto<NewTpeOptions>(wire, wire.options(), kNewTpeFields, "t", back)
-                .message(),
-            "t.options.rounds: expected an integer");
+  EXPECT_EQ(
+      OptionsFromProto<NewTpeOptions>(wire, wire.options(), kNewTpeFields, "t", back).message(),
+      "t.options.rounds: expected an integer");
   (*wire.mutable_options())["n_startup_trials"].set_number_value(3);
-  EXPECT_EQ(OptionsFromProto<NewTpeOptions>(wire, wire.options(), kNewTpeFields, "t", back)
-                .message(),
-            "t.options.n_startup_trials: unknown option (expected one of: decay, rounds)");
+  EXPECT_EQ(
+      OptionsFromProto<NewTpeOptions>(wire, wire.options(), kNewTpeFields, "t", back).message(),
+      "t.options.n_startup_trials: unknown option (expected one of: decay, rounds)");
 }
 
 TEST(Convert, TaskStructBecomesJson) {
@@ -250,7 +273,8 @@ TEST(Convert, TrialRoundTripsWithExternalParams) {
   EXPECT_EQ(back->attempt, 2);
 
   (*wire.mutable_params())["type"].set_string_value("bogus");
-  EXPECT_THAT(std::string(TrialFromProto(wire).status().message()), HasSubstr("trial.params[type]"));
+  EXPECT_THAT(std::string(TrialFromProto(wire).status().message()),
+              HasSubstr("trial.params[type]"));
 }
 
 TEST(ResourceNames, ParseAndFormat) {

@@ -1,13 +1,14 @@
 // Tests of the limits at the RPC edge (issue 12, findings 2, 4 and 10) on an in-process
 // NasqServer over loopback, driven by the default NasqClient: out-of-range durations, oversized
 // request strings, and List pages bounded by bytes.
+#include "core/limits.h"
+
 #include <google/protobuf/empty.pb.h>
 
 #include <string>
 #include <vector>
 
 #include "client/nasq_client.h"
-#include "core/limits.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "proto/convert.h"
@@ -62,8 +63,7 @@ class LimitsTest : public ::testing::Test {
     *request.mutable_spec() = spec;
     v1::Study study;
     const grpc::Status status = stub->CreateStudy(&context, request, &study);
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
+    return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
   }
 
   std::unique_ptr<NasqServer> server_;

@@ -1,12 +1,12 @@
 // Tests of the gRPC services and HTTP endpoint on an in-process NasqServer over loopback.
+#include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
-#include <grpcpp/create_channel.h>
-#include <grpcpp/security/credentials.h>
-
 #include <chrono>
 #include <string>
 #include <thread>
@@ -225,7 +225,8 @@ TEST_F(ServiceTest, CreateStudyRefusesBertTasksWorkersCannotRun) {
        "task.stages[0].label: expected 1 to 64 lower-case letters, digits and _"},
       {BertSpec("accuracy", "num_layers", 1, 2,
                 R"({"kind": "bert-classify", "stages": [{"stage": "quantise", "layers":
-                    {"layer)" + std::string(1'000, '1') + R"(.output.dense": {"width": 4}}}]})"),
+                    {"layer)" +
+                    std::string(1'000, '1') + R"(.output.dense": {"width": 4}}}]})"),
        "task.stages[0].layers.layer1111"},
   };
   for (const Case& c : cases) {
@@ -351,10 +352,9 @@ TEST_F(ServiceTest, WorkerReportsNeedTheLeaseToken) {
     v1::Trial trial;
     EXPECT_EQ(workers_->CompleteTrial(&c3, complete, &trial).error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
-    EXPECT_EQ(
-        workers_->FailTrial(&c4, OnLease<v1::FailTrialRequest>(name, epoch, wrong), &trial)
-            .error_code(),
-        grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_EQ(workers_->FailTrial(&c4, OnLease<v1::FailTrialRequest>(name, epoch, wrong), &trial)
+                  .error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
   }
   EXPECT_EQ(GetTrial(name).state(), v1::TRIAL_STATE_RUNNING);
 

@@ -242,8 +242,7 @@ TEST_F(StudyManagerTest, TellOnAWorkersTrialNeedsItsLeaseOrForce) {
 
   // An asked trial is told by number, as in Optuna.
   const int64_t asked = manager_->Ask("s", "notebook")->trial.number;
-  EXPECT_EQ(manager_->FinishTrial("s", asked, {std::nullopt, {1.0}})->state,
-            TrialState::kComplete);
+  EXPECT_EQ(manager_->FinishTrial("s", asked, {std::nullopt, {1.0}})->state, TrialState::kComplete);
 }
 
 // `threads` workers lease trials of `study` with LeaseTrial and finish each with the value

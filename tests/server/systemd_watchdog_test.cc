@@ -7,12 +7,11 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <cstring>
 #include <map>
 #include <string>
 #include <thread>
-
-#include <boost/asio/executor_work_guard.hpp>
 
 #include "gtest/gtest.h"
 #include "testing/scratch_dir.h"
@@ -81,7 +80,7 @@ TEST(SystemdWatchdog, PingsOnlyWhileHealthy) {
   EXPECT_EQ(Receive(fd, 1000), "WATCHDOG=1");
   healthy = false;
   while (!Receive(fd, 50).empty()) {
-  }  // pings sent before the change
+  }                                 // pings sent before the change
   EXPECT_EQ(Receive(fd, 100), "");  // ten intervals without a ping
   healthy = true;
   EXPECT_EQ(Receive(fd, 1000), "WATCHDOG=1");

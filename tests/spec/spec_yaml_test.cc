@@ -328,8 +328,9 @@ TEST(SpecYaml, RefusesDurationsAndCountsOutOfRange) {
 // YAML that nests `levels` lists, each holding ten aliases of the one below: 10^levels nodes
 // from a few hundred bytes ("billion laughs").
 std::string AliasBomb(int levels) {
-  std::string yaml = WithParams("    n: [1]\n", "task:\n  l0: &l0 [lol, lol, lol, lol, lol, lol, "
-                                                 "lol, lol, lol, lol]\n");
+  std::string yaml = WithParams("    n: [1]\n",
+                                "task:\n  l0: &l0 [lol, lol, lol, lol, lol, lol, "
+                                "lol, lol, lol, lol]\n");
   for (int i = 1; i <= levels; ++i) {
     absl::StrAppend(&yaml, "  l", i, ": &l", i, " [");
     for (int k = 0; k < 10; ++k) absl::StrAppend(&yaml, k ? ", " : "", "*l", i - 1);
@@ -354,7 +355,8 @@ TEST(SpecYaml, RefusesHostileInputWithoutCrashing) {
        "bad.yaml:5:14: task.note: must be valid UTF-8"},
       {"invalid UTF-8 in a task key", WithParams("    n: [1]\n", "task: {\xc3: 1}\n"),
        "task: mapping keys must be valid UTF-8"},
-      {"invalid UTF-8 in a user attr", WithParams("    n: [1]\n", "user_attrs: {owner: \xed\xa0\x80}\n"),
+      {"invalid UTF-8 in a user attr",
+       WithParams("    n: [1]\n", "user_attrs: {owner: \xed\xa0\x80}\n"),
        "user_attrs.owner: must be valid UTF-8"},
       {"invalid UTF-8 in a choice", WithParams("    n: [\"a\xff\"]\n"),
        "space.params.n.choices[0]: must be valid UTF-8"},
@@ -370,12 +372,12 @@ TEST(SpecYaml, RefusesHostileInputWithoutCrashing) {
 // character, including the parenthesis a pattern would stop at.
 TEST(SpecYaml, LocatesErrorsOfParamsWithAnyName) {
   const std::string name = "w(1)) " + std::string(240, 'y');
-  auto spec = ParseStudySpecYaml(WithParams("    n: [1]\n    \"" + name + "\": [a, a]\n"),
-                                 "bad.yaml");
+  auto spec =
+      ParseStudySpecYaml(WithParams("    n: [1]\n    \"" + name + "\": [a, a]\n"), "bad.yaml");
   ASSERT_FALSE(spec.ok());
-  EXPECT_EQ(std::string(spec.status().message()),
-            "bad.yaml:5:5: space.params." + name +
-                ": duplicate choice 'a' (choices[0] and choices[1])");
+  EXPECT_EQ(
+      std::string(spec.status().message()),
+      "bad.yaml:5:5: space.params." + name + ": duplicate choice 'a' (choices[0] and choices[1])");
 }
 
 // Issue 12 finding 10: the task mapping was built with ordered_json's operator[], which scans

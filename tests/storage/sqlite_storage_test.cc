@@ -16,9 +16,9 @@
 #include <limits>
 #include <optional>
 #include <set>
-#include <utility>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -369,7 +369,7 @@ TEST(SqliteStorage, RefusesDamagedOrInconsistentDatabasesAndLeavesThemUntouched)
   struct Case {
     std::string name;
     std::function<void(const std::string& path)> damage;  // applied to a closed nasq database
-    std::vector<std::string> message_parts;                // besides the path
+    std::vector<std::string> message_parts;               // besides the path
   };
   const std::vector<Case> cases = {
       {"a page overwritten in the middle", CorruptMiddlePage, {"quick_check"}},
@@ -386,9 +386,7 @@ TEST(SqliteStorage, RefusesDamagedOrInconsistentDatabasesAndLeavesThemUntouched)
        },
        {"study 's'", "trial number 2 is missing"}},
       {"numbers not starting at 0",
-       [](const std::string& path) {
-         RawQuery(path, "UPDATE trials SET number = number + 100");
-       },
+       [](const std::string& path) { RawQuery(path, "UPDATE trials SET number = number + 100"); },
        {"study 's'", "the first trial number is 100"}},
   };
   for (const Case& c : cases) {

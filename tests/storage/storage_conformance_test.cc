@@ -392,7 +392,7 @@ TYPED_TEST(StorageConformance, FinishedTrialsAreFrozen) {
 
 TYPED_TEST(StorageConformance, SetsReplacesAndClearsLeases) {
   const int64_t id = this->MakeStudy("s");
-  const Trial trial = this->MakeTrial(id);  // lease epoch 3
+  const Trial trial = this->MakeTrial(id);                        // lease epoch 3
   const Lease next{"worker-b", 4, 123, "4444", LeaseKind::kAsk};  // token and kind are stored
   TrialUpdate replace;
   replace.expected_epoch = 3;

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "spec/spec_yaml.h"
 #include "gtest/gtest.h"
+#include "spec/spec_yaml.h"
 #include "task/study_validation.h"
 #include "task/task_spec.h"
 #include "testing/local_server.h"
@@ -55,8 +55,8 @@ TEST(Examples, EveryStudyParsesAndItsTaskIsValid) {
 
 TEST(Examples, EveryStudyIsCreatedByARealServer) {
   TempDir dir;
-  auto server = ServerProcess::Start(NASQ_SERVER_BIN, dir.path() + "/examples.db",
-                                     FreeLoopbackPort());
+  auto server =
+      ServerProcess::Start(NASQ_SERVER_BIN, dir.path() + "/examples.db", FreeLoopbackPort());
   ASSERT_TRUE(server.ok()) << server.status();
   auto client = (*server)->Client();
   for (const auto& file : ExampleFiles()) {

@@ -43,11 +43,11 @@ ParamSpec Choice(const std::string& name, std::vector<ParamValue> choices) {
 }
 
 TEST(StudyValidation, AcceptsParamsThatBindAndProducedMetrics) {
-  const StudySpec study = Study(
-      {Int("num_layers", 1, 4), Float("prune.sparsity", 0.0, 0.9),
-       Choice("layer0.output.dense.type", {std::string("integer"), std::string("identity")}),
-       Choice("num_heads", {int64_t{2}, int64_t{3}})},
-      {"accuracy_final", "bitops", "accuracy_after_compression"});
+  const StudySpec study =
+      Study({Int("num_layers", 1, 4), Float("prune.sparsity", 0.0, 0.9),
+             Choice("layer0.output.dense.type", {std::string("integer"), std::string("identity")}),
+             Choice("num_heads", {int64_t{2}, int64_t{3}})},
+            {"accuracy_final", "bitops", "accuracy_after_compression"});
   EXPECT_TRUE(ValidateBertClassifyStudy(study).ok()) << ValidateBertClassifyStudy(study);
 }
 

@@ -223,8 +223,7 @@ TEST(TaskSpec, RefusesHostileInputsWithShortMessages) {
        R"({"kind": "bert-classify", "stages": [{"stage": ")" + long_label + R"("}]})",
        "task.stages[0].stage: expected quantise, train, prune, finetune or evaluate, got \"aaaa"},
       {"100,000-character unknown field",
-       R"({"kind": "bert-classify", "stages": [{"stage": "train", ")" + long_label +
-           R"(": 1}]})",
+       R"({"kind": "bert-classify", "stages": [{"stage": "train", ")" + long_label + R"(": 1}]})",
        "task.stages[0].aaaa"},
       {"deeply nested value",
        R"({"kind": "bert-classify", "dataset": {"name": )" + deep_list + "}}",
@@ -245,9 +244,9 @@ TEST(TaskSpec, CanonicalLayerNameParsesIndicesWithoutRegex) {
   const std::string many_digits(100'000, '1');
   for (const std::string& bad :
        {"layer" + many_digits + ".output.dense",
-        "bert.encoder.layer." + many_digits + ".output.dense",
-        std::string("layer256.output.dense"), std::string("layer-1.output.dense"),
-        std::string("layer1.output.dense.x"), std::string("layer1output.dense")}) {
+        "bert.encoder.layer." + many_digits + ".output.dense", std::string("layer256.output.dense"),
+        std::string("layer-1.output.dense"), std::string("layer1.output.dense.x"),
+        std::string("layer1output.dense")}) {
     const auto name = CanonicalLayerName(bad);
     ASSERT_FALSE(name.ok()) << bad.substr(0, 40);
     EXPECT_EQ(name.status().code(), absl::StatusCode::kInvalidArgument);

@@ -49,8 +49,7 @@ absl::StatusOr<TaskSpec> TrialTask(const v1::LeaseTrialResponse& lease) {
   }
   auto bound = BindTrialParams(*std::move(task), params);
   if (!bound.ok()) return bound.status();
-  const std::vector<std::string> metrics(lease.metric_names().begin(),
-                                         lease.metric_names().end());
+  const std::vector<std::string> metrics(lease.metric_names().begin(), lease.metric_names().end());
   if (absl::Status produced = CheckMetricsProduced(*bound, metrics); !produced.ok()) {
     return produced;
   }

@@ -6,9 +6,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "spec/spec_yaml.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "spec/spec_yaml.h"
 #include "task/param_binding.h"
 
 namespace nasq {

@@ -135,8 +135,8 @@ int SuperviseSlots(int slots, const std::function<int(int slot)>& run_slot, std:
       if (errno == EINTR) continue;
       break;  // ECHILD: nothing left to wait for
     }
-    const auto it = std::find_if(state.begin(), state.end(),
-                                 [pid](const Slot& s) { return s.pid == pid; });
+    const auto it =
+        std::find_if(state.begin(), state.end(), [pid](const Slot& s) { return s.pid == pid; });
     if (it == state.end()) continue;
     const int k = static_cast<int>(it - state.begin());
     g_child_pids[k].store(0);

@@ -501,9 +501,9 @@ absl::StatusOr<TensorMap> ReadTorchSaveStateDict(const std::filesystem::path& pa
   const uint64_t file_size = std::filesystem::file_size(path, error);
   for (const ZipEntry& entry : *entries) {
     if (entry.uncompressed_size > file_size) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(path.string(), ": zip entry ", entry.name, " declares ",
-                       entry.uncompressed_size, " bytes in a file of ", file_size, " bytes"));
+      return absl::InvalidArgumentError(absl::StrCat(path.string(), ": zip entry ", entry.name,
+                                                     " declares ", entry.uncompressed_size,
+                                                     " bytes in a file of ", file_size, " bytes"));
     }
   }
   try {

@@ -40,8 +40,10 @@ absl::Status ReadField(const JsonObjectReader& json, absl::string_view key, T* o
 // The Linear layers of one encoder layer: name below "bert.encoder.layer.<i>." and shape.
 std::vector<BertConfig::LinearShape> EncoderLayerLinears(const BertConfig& c) {
   const int64_t h = c.hidden_size;
-  return {{"attention.self.query", h, h},   {"attention.self.key", h, h},
-          {"attention.self.value", h, h},   {"attention.output.dense", h, h},
+  return {{"attention.self.query", h, h},
+          {"attention.self.key", h, h},
+          {"attention.self.value", h, h},
+          {"attention.output.dense", h, h},
           {"intermediate.dense", h, c.intermediate_size},
           {"output.dense", c.intermediate_size, h}};
 }
@@ -149,9 +151,9 @@ absl::Status BertConfig::Validate() const {
           absl::StrCat("BertConfig.identity_layers: no Linear layer named '", name, "'"));
     }
     if (layer->in_features != layer->out_features) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("BertConfig.identity_layers: '", name, "' is not square (", layer->in_features,
-                       " -> ", layer->out_features, ") and cannot be replaced by Identity"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "BertConfig.identity_layers: '", name, "' is not square (", layer->in_features, " -> ",
+          layer->out_features, ") and cannot be replaced by Identity"));
     }
   }
   return absl::OkStatus();

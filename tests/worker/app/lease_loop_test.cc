@@ -11,10 +11,10 @@
 #include <thread>
 #include <vector>
 
-#include "spec/spec_yaml.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "spec/spec_yaml.h"
 #include "storage/sqlite_storage.h"
 #include "testing/local_server.h"
 #include "worker/pipeline/data_preparation.h"
@@ -48,7 +48,8 @@ task:
   dataset: {max_examples: 200, max_length: 32}
   tokenizer: {vocab_size: 500}
   model: {num_layers: 1, num_heads: 2, intermediate_size: 32}
-  stages:)" + stages;
+  stages:)" +
+         stages;
 }
 
 class LeaseLoopTest : public ::testing::Test {
@@ -92,8 +93,7 @@ class LeaseLoopTest : public ::testing::Test {
     const auto each_failed = [&] {
       for (const auto& [study, reason] : reasons) {
         auto trials = client_->ListTrials(study);
-        if (!trials.ok() || trials->empty() ||
-            trials->front().state() != v1::TRIAL_STATE_FAIL) {
+        if (!trials.ok() || trials->empty() || trials->front().state() != v1::TRIAL_STATE_FAIL) {
           return false;
         }
       }
@@ -173,10 +173,10 @@ TEST_F(LeaseLoopTest, FailsStoredTasksItCannotRunWithTheRealReasonAndLivesOn) {
                  {{"stage", "evaluate"}}),
       with_stage(StudyYaml("label", two_trials),
                  {{"stage", "evaluate"}, {"label", std::string(100'000, 'a')}}),
-      with_stage(StudyYaml("layer", two_trials),
-                 {{"stage", "quantise"},
-                  {"layers",
-                   {{"layer" + std::string(100'000, '1') + ".output.dense", {{"width", 4}}}}}}),
+      with_stage(
+          StudyYaml("layer", two_trials),
+          {{"stage", "quantise"},
+           {"layers", {{"layer" + std::string(100'000, '1') + ".output.dense", {{"width", 4}}}}}}),
   });
   LeaseLoop loop(*client_, options_);
   ExpectTrialsFail(loop, {{"unbound", "params.dropout_rate: binds to no task field"},

@@ -109,8 +109,8 @@ class SlotSupervisorTest : public ::testing::Test {
     }
   }
 
-  std::filesystem::path dir_ = testing_scratch::ScratchDir(
-      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::path dir_ =
+      testing_scratch::ScratchDir(::testing::UnitTest::GetInstance()->current_test_info()->name());
   pid_t supervisor_ = -1;
 };
 
@@ -191,8 +191,12 @@ TEST_F(SlotSupervisorTest, SlotsStopWhenTheSupervisorIsKilled) {
 
 TEST(SlotSupervisor, RefusesASlotCountOutOfRange) {
   std::ostringstream log;
-  EXPECT_EQ(SuperviseSlots(0, [](int) { return 0; }, log), 1);
-  EXPECT_EQ(SuperviseSlots(kMaxSlots + 1, [](int) { return 0; }, log), 1);
+  EXPECT_EQ(SuperviseSlots(
+                0, [](int) { return 0; }, log),
+            1);
+  EXPECT_EQ(SuperviseSlots(
+                kMaxSlots + 1, [](int) { return 0; }, log),
+            1);
   EXPECT_THAT(log.str(), HasSubstr("--slots must be between 1 and 256"));
 }
 

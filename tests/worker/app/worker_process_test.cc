@@ -27,10 +27,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "spec/spec_yaml.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "spec/spec_yaml.h"
 #include "storage/sqlite_storage.h"
 #include "testing/ask_tell_load.h"
 #include "testing/local_server.h"
@@ -159,8 +159,8 @@ class WorkerProcessTest : public ::testing::Test {
 
   // The metrics `nasq-worker --once` prints for the study file `yaml` and `params` (JSON).
   nlohmann::json OnceMetrics(const std::string& yaml, const std::string& params) {
-    std::vector<std::string> argv = {kWorkerBin, "--once",   "--task",
-                                     dir_.WriteFile("once.yaml", yaml), "--params", params};
+    std::vector<std::string> argv = {
+        kWorkerBin, "--once", "--task", dir_.WriteFile("once.yaml", yaml), "--params", params};
     for (std::string& arg : CommonWorkerArgs()) argv.push_back(std::move(arg));
     const CommandResult once = RunCommand(argv, std::chrono::seconds(180));
     EXPECT_EQ(once.exit_code, 0) << once.err;
@@ -298,9 +298,11 @@ TEST_F(WorkerProcessTest, WorkerKeepsItsTrialAcrossACoordinatorOutage) {
             << std::endl;
   EXPECT_GE(reconnect.count(), 0) << "no heartbeat within 5 s\n" << worker.Log();
   EXPECT_LT(reconnect.count(), 1000) << worker.Log();
-  ASSERT_TRUE(WaitFor("outage", [](const std::vector<v1::Trial>& trials) {
-    return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 1;
-  })) << WorkerLogs() << server_->Log();
+  ASSERT_TRUE(WaitFor("outage",
+                      [](const std::vector<v1::Trial>& trials) {
+                        return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 1;
+                      }))
+      << WorkerLogs() << server_->Log();
   EXPECT_EQ(Trials("outage").at(0).attempt(), 1) << "the trial was re-run";
   EXPECT_EQ(worker.Terminate(std::chrono::seconds(30)), 0) << worker.Log();
 }
@@ -318,10 +320,10 @@ constexpr int kChaosTrials = 150;
 double ChaosValue(double x, int64_t number) { return x * static_cast<double>(number + 1); }
 
 TEST_F(WorkerProcessTest, ChaosSigkillLoopLosesAndDuplicatesNothing) {
-  CreateStudy(absl::StrCat(
-      "name: chaos\nspace:\n  params:\n    x: {type: float, low: -5, high: 5}\n"
-      "sampler: {type: random, seed: 3}\nmax_trials: ",
-      kChaosTrials, "\nlease: {duration: 2s, heartbeat_interval: 500ms}\n"));
+  CreateStudy(
+      absl::StrCat("name: chaos\nspace:\n  params:\n    x: {type: float, low: -5, high: 5}\n"
+                   "sampler: {type: random, seed: 3}\nmax_trials: ",
+                   kChaosTrials, "\nlease: {duration: 2s, heartbeat_interval: 500ms}\n"));
   CreateStudy(StudyYaml("chaos-worker", "    hidden_size: [16, 32]", 2));
   ChildProcess& worker = StartWorker("chaos");
   // The first kills land while the worker trains a trial.
@@ -343,8 +345,7 @@ TEST_F(WorkerProcessTest, ChaosSigkillLoopLosesAndDuplicatesNothing) {
   for (int kill = 0; kill < kChaosKills; ++kill) {
     const int target = load.told() + kChaosTrials / (2 * kChaosKills);
     const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (load.told() < target && !load.finished() &&
-           std::chrono::steady_clock::now() < give_up) {
+    while (load.told() < target && !load.finished() && std::chrono::steady_clock::now() < give_up) {
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     server_->Kill();
@@ -354,9 +355,11 @@ TEST_F(WorkerProcessTest, ChaosSigkillLoopLosesAndDuplicatesNothing) {
   }
   load.Join();
   EXPECT_THAT(load.errors(), ::testing::IsEmpty());
-  ASSERT_TRUE(WaitFor("chaos-worker", [](const std::vector<v1::Trial>& trials) {
-    return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 2;
-  })) << WorkerLogs() << server_->Log();
+  ASSERT_TRUE(WaitFor("chaos-worker",
+                      [](const std::vector<v1::Trial>& trials) {
+                        return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 2;
+                      }))
+      << WorkerLogs() << server_->Log();
   EXPECT_EQ(worker.Terminate(std::chrono::seconds(30)), 0) << worker.Log();
   ASSERT_EQ(server_->Terminate(std::chrono::seconds(10)), 0) << server_->Log();
 
@@ -389,8 +392,8 @@ TEST_F(WorkerProcessTest, ChaosSigkillLoopLosesAndDuplicatesNothing) {
     EXPECT_EQ(complete.size(), static_cast<size_t>(max_trials));
     int rerun = 0;
     for (const Trial& trial : *trials) rerun += trial.attempt > 1;
-    std::cout << name << ": " << trials->size() << " trials, " << complete.size()
-              << " COMPLETE, " << rerun << " re-run after a lost lease; acknowledged tells at "
+    std::cout << name << ": " << trials->size() << " trials, " << complete.size() << " COMPLETE, "
+              << rerun << " re-run after a lost lease; acknowledged tells at "
               << "the kills: " << at_kills << std::endl;
     if (std::string(name) != "chaos") continue;
     for (const auto& [number, value] : load.acknowledged()) {
@@ -459,8 +462,7 @@ TEST_F(WorkerProcessTest, OnceModePrintsTheMetricsTheServerRecords) {
 // of one process, their dropout masks would come from one shared LibTorch generator and neither
 // trial would reproduce its single run.
 TEST_F(WorkerProcessTest, SlotsAreProcessesWhoseTrialsMatchTheirSingleRuns) {
-  const std::string yaml =
-      StudyYaml("slots", "    train.learning_rate: [1.0e-3, 3.0e-3]", 2);
+  const std::string yaml = StudyYaml("slots", "    train.learning_rate: [1.0e-3, 3.0e-3]", 2);
   CreateStudy(yaml);
   ChildProcess& worker = StartWorker("pair", {"--slots", "2"});
   ASSERT_TRUE(WaitFor("slots", [](const std::vector<v1::Trial>& trials) {
@@ -479,9 +481,8 @@ TEST_F(WorkerProcessTest, SlotsAreProcessesWhoseTrialsMatchTheirSingleRuns) {
     holders.insert(worker_label.at("id").get<std::string>());
     EXPECT_EQ(worker_label.at("slots"), "2");
     const double lr = trial.params().at("train.learning_rate").double_value();
-    ExpectSameMetrics(
-        OnceMetrics(yaml, nlohmann::json{{"train.learning_rate", lr}}.dump()),
-        nlohmann::json::parse(trial.user_attrs().at("metrics")));
+    ExpectSameMetrics(OnceMetrics(yaml, nlohmann::json{{"train.learning_rate", lr}}.dump()),
+                      nlohmann::json::parse(trial.user_attrs().at("metrics")));
   }
   for (const std::string& id : holders) EXPECT_THAT(id, ::testing::MatchesRegex("pair/[01]"));
 }

@@ -1,10 +1,10 @@
 #include "worker/checkpoint/torch_save_reader.h"
-#include "worker/checkpoint/zip_directory.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "tests/worker/model/model_test_util.h"
+#include "worker/checkpoint/zip_directory.h"
 
 namespace nasq {
 namespace {

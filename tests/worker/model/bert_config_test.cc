@@ -80,10 +80,10 @@ TEST(BertConfig, ChecksIdentityLayersWithoutListingEveryLayer) {
   config.num_hidden_layers = 1'000'000'000;
   config.identity_layers = {"bert.encoder.layer.999999999.attention.self.query"};
   EXPECT_TRUE(config.Validate().ok()) << config.Validate();
-  for (const char* bad : {"bert.encoder.layer.1000000000.attention.self.query",
-                          "bert.encoder.layer.01.attention.self.query",
-                          "bert.encoder.layer.1.attention.self",
-                          "bert.encoder.layer.x.output.dense"}) {
+  for (const char* bad :
+       {"bert.encoder.layer.1000000000.attention.self.query",
+        "bert.encoder.layer.01.attention.self.query", "bert.encoder.layer.1.attention.self",
+        "bert.encoder.layer.x.output.dense"}) {
     config.identity_layers = {bad};
     EXPECT_THAT(config.Validate().message(), HasSubstr("no Linear layer named")) << bad;
   }

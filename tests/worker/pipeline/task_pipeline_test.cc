@@ -2,7 +2,6 @@
 // with a 1-layer, hidden-32 model (seconds on a CPU). Skipped when the data is absent.
 #include "worker/pipeline/task_pipeline.h"
 
-
 #include <cmath>
 #include <filesystem>
 #include <string>

@@ -110,8 +110,7 @@ TEST(QuantisationConfig, RegexRulesRunInLinearTimeWithALengthLimit) {
       Config(SelectBy::kRegexName, {{std::string(kMaxRegexRuleLength + 1, 'a'), {}}});
   const absl::Status status = ValidateQuantisationConfig(too_long);
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(std::string(status.message()).find("longer than the limit of 1024"),
-            std::string::npos)
+  EXPECT_NE(std::string(status.message()).find("longer than the limit of 1024"), std::string::npos)
       << status.message();
 }
 
