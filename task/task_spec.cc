@@ -413,6 +413,8 @@ std::string_view StageKindName(StageKind kind) {
   return "evaluate";
 }
 
+std::string StageFieldPath(size_t index) { return absl::StrCat("task.stages[", index, "]"); }
+
 absl::Status SetLayerPrecisionField(LayerPrecision& target, const std::string& key,
                                     const Json& value, const std::string& parent_path) {
   const std::string path = JsonChild(parent_path, key);
