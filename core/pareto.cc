@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -212,9 +213,9 @@ std::vector<size_t> CrowdingDistanceOrder(const std::vector<std::vector<double>>
   return order;
 }
 
-absl::StatusOr<std::optional<std::vector<double>>> TrialConstraints(const Trial& trial) {
+absl::StatusOr<std::vector<double>> TrialConstraints(const Trial& trial) {
   constexpr absl::string_view kKey = "constraints";
-  std::optional<std::vector<double>> constraints;
+  std::vector<double> constraints;
   for (const auto& [key, text] : trial.system_attrs) {
     if (key == kKey) {
       absl::string_view array = absl::StripAsciiWhitespace(text);
@@ -222,18 +223,16 @@ absl::StatusOr<std::optional<std::vector<double>>> TrialConstraints(const Trial&
       if (!absl::ConsumePrefix(&array, "[") || !absl::ConsumeSuffix(&array, "]")) {
         return BadConstraint(key, text);
       }
-      if (!constraints) constraints.emplace();
       if (absl::StripAsciiWhitespace(array).empty()) continue;
       for (absl::string_view item : absl::StrSplit(array, ',')) {
         const std::optional<double> value = ParseConstraintValue(item);
         if (!value) return BadConstraint(key, text);
-        constraints->push_back(*value);
+        constraints.push_back(*value);
       }
     } else if (absl::StartsWith(key, "constraints:")) {
       const std::optional<double> value = ParseConstraintValue(text);
       if (!value) return BadConstraint(key, text);
-      if (!constraints) constraints.emplace();
-      constraints->push_back(*value);
+      constraints.push_back(*value);
     }
   }
   return constraints;

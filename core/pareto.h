@@ -3,7 +3,7 @@
 // constraints of a trial and the exact hypervolume.
 //
 // Everything works on "loss" vectors, where every objective is to be minimised: LossVector flips
-// the objectives a study maximises. The semantics are those of Optuna 5 (docs/tpe.md section 7):
+// the objectives a study maximises. The semantics are those of Optuna 5 (docs/tpe.md section 8):
 // optuna/study/_multi_objective.py (dominance, ranks, front),
 // optuna/samplers/nsgaii/_elite_population_selection_strategy.py (crowding distance),
 // optuna/study/_constrained_optimization.py (feasibility) and optuna/_hypervolume/wfg.py.
@@ -12,7 +12,6 @@
 #define NASQ_CORE_PARETO_H_
 
 #include <cstddef>
-#include <optional>
 #include <span>
 #include <vector>
 
@@ -58,10 +57,11 @@ std::vector<double> CrowdingDistances(const std::vector<std::vector<double>>& po
 std::vector<size_t> CrowdingDistanceOrder(const std::vector<std::vector<double>>& points);
 
 // The outcome constraints of a trial, as Optuna 5 stores them: system attrs "constraints:<name>"
-// holding a number each (Trial.set_constraint), and the older "constraints" holding an array of
-// numbers. A trial is feasible when every value is <= 0. nullopt when the trial has none;
-// INVALID_ARGUMENT naming the attr when one is not a number (or array of numbers) or is NaN.
-absl::StatusOr<std::optional<std::vector<double>>> TrialConstraints(const Trial& trial);
+// holding a number each (Trial.set_constraint), by name, and the older "constraints" holding an
+// array of numbers (null: none). A trial is feasible when every value is <= 0; empty when the
+// trial has none (which Optuna treats alike). INVALID_ARGUMENT naming the attr when one is not a
+// number (or an array of numbers) or is NaN.
+absl::StatusOr<std::vector<double>> TrialConstraints(const Trial& trial);
 
 // Optuna's penalty: the sum of the positive constraint values (0 = feasible).
 double ConstraintPenalty(std::span<const double> constraints);

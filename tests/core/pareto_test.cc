@@ -18,10 +18,10 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 using Points = std::vector<std::vector<double>>;
 
 TEST(Pareto, LossVectorNegatesMaximisedObjectives) {
-  EXPECT_THAT(LossVector(std::vector<double>{1, 2, 3}, {StudyDirection::kMinimize,
-                                                        StudyDirection::kMaximize,
-                                                        StudyDirection::kMinimize}),
-              ElementsAre(1, -2, 3));
+  EXPECT_THAT(
+      LossVector(std::vector<double>{1, 2, 3},
+                 {StudyDirection::kMinimize, StudyDirection::kMaximize, StudyDirection::kMinimize}),
+      ElementsAre(1, -2, 3));
 }
 
 TEST(Pareto, DominanceIsWeakInEveryObjectiveAndStrictInOne) {
@@ -83,8 +83,7 @@ TEST(Pareto, HypervolumeOfHandComputedFronts) {
   EXPECT_NEAR(*Hypervolume({{0.5, 0.25, 0.0}}, std::vector<double>{1, 1, 2}), 0.5 * 0.75 * 2,
               1e-12);
   // Two boxes in 3-D: |A| + |B| - |A and B| = 0.5 + 0.5 - 0.25.
-  EXPECT_NEAR(*Hypervolume({{0, 0.5, 0}, {0.5, 0, 0}}, std::vector<double>{1, 1, 1}), 0.75,
-              1e-12);
+  EXPECT_NEAR(*Hypervolume({{0, 0.5, 0}, {0.5, 0, 0}}, std::vector<double>{1, 1, 1}), 0.75, 1e-12);
   EXPECT_EQ(*Hypervolume({}, unit2), 0.0);
 }
 
@@ -154,18 +153,18 @@ TEST(Pareto, DefaultReferencePointIsOptunasTpeReference) {
 
 TEST(Pareto, TrialConstraintsReadOptunasSystemAttrs) {
   Trial trial;
-  EXPECT_FALSE(TrialConstraints(trial)->has_value());
+  EXPECT_TRUE(TrialConstraints(trial)->empty());
   trial.system_attrs["constraints:memory"] = "0.5";
   trial.system_attrs["constraints:latency"] = "-2";
   trial.system_attrs["worker"] = R"({"id": "w"})";
-  EXPECT_THAT(**TrialConstraints(trial), ElementsAre(-2, 0.5));  // by key
-  EXPECT_EQ(ConstraintPenalty(**TrialConstraints(trial)), 0.5);
+  EXPECT_THAT(*TrialConstraints(trial), ElementsAre(-2, 0.5));  // by key
+  EXPECT_EQ(ConstraintPenalty(*TrialConstraints(trial)), 0.5);
   Trial old_format;
   old_format.system_attrs["constraints"] = "[1.5, -1, 2]";
-  EXPECT_THAT(**TrialConstraints(old_format), ElementsAre(1.5, -1, 2));
-  EXPECT_EQ(ConstraintPenalty(**TrialConstraints(old_format)), 3.5);
+  EXPECT_THAT(*TrialConstraints(old_format), ElementsAre(1.5, -1, 2));
+  EXPECT_EQ(ConstraintPenalty(*TrialConstraints(old_format)), 3.5);
   old_format.system_attrs["constraints"] = "null";  // Optuna stores None when the function raised
-  EXPECT_FALSE(TrialConstraints(old_format)->has_value());
+  EXPECT_TRUE(TrialConstraints(old_format)->empty());
   for (const char* bad : {"\"x\"", "NaN", "[1, nan]", "{}"}) {
     Trial t;
     t.system_attrs["constraints:c"] = bad;
