@@ -80,8 +80,10 @@ absl::Status Nsga2Sampler::Prepare(const SamplingContext& ctx) {
   while (parents_cache_.size() < generations_.size()) {
     const size_t g = parents_cache_.size();
     std::vector<int64_t> population = generations_[g];
-    if (g > 0) population.insert(population.end(), parents_cache_[g - 1].begin(),
-                                 parents_cache_[g - 1].end());
+    if (g > 0) {
+      population.insert(population.end(), parents_cache_[g - 1].begin(),
+                        parents_cache_[g - 1].end());
+    }
     std::vector<int64_t> elite = SelectElite(population);
     std::sort(elite.begin(), elite.end());
     parents_cache_.push_back(std::move(elite));
@@ -157,8 +159,8 @@ std::vector<std::vector<std::string>> Nsga2Sampler::InferRelativeSearchSpace(
   return {inherited_};
 }
 
-absl::StatusOr<InternalParams> Nsga2Sampler::SampleRelative(
-    const SamplingContext& ctx, const std::vector<std::string>& group) {
+absl::StatusOr<InternalParams> Nsga2Sampler::SampleRelative(const SamplingContext& ctx,
+                                                            const std::vector<std::string>& group) {
   NASQ_RETURN_IF_ERROR(EnsurePrepared(ctx));
   if (parents_.empty()) return InternalParams{};
   std::mt19937_64& rng = *ctx.rng;
@@ -195,10 +197,8 @@ absl::StatusOr<InternalParams> Nsga2Sampler::SampleRelative(
       child.clear();
       // Categorical params: uniform crossover between the first and the last parent.
       for (const ParamSpec* p : categorical) {
-        const Trial& from = *parents_[UniformDouble(rng) >= o.swapping_prob ? chosen.back()
-                                                                            : chosen.front()]
-                                 ->trial;
-        child[p->name] = from.params.at(p->name);
+        const size_t from = UniformDouble(rng) >= o.swapping_prob ? chosen.back() : chosen.front();
+        child[p->name] = parents_[from]->trial->params.at(p->name);
       }
       if (numeric.empty()) break;
       std::vector<std::vector<double>> vectors;
@@ -228,9 +228,9 @@ absl::StatusOr<InternalParams> Nsga2Sampler::SampleRelative(
     for (const std::string& name : names) child[name] = parent.params.at(name);
   }
 
-  const double mutation_prob =
-      o.mutation_prob > 0.0 ? o.mutation_prob
-                            : 1.0 / std::max<double>(1.0, static_cast<double>(child.size()));
+  const double mutation_prob = o.mutation_prob > 0.0
+                                   ? o.mutation_prob
+                                   : 1.0 / std::max<double>(1.0, static_cast<double>(child.size()));
   InternalParams kept;
   for (const auto& [name, value] : child) {
     if (UniformDouble(rng) >= mutation_prob) kept[name] = value;  // else drawn at random

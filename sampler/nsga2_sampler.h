@@ -77,8 +77,8 @@ class Nsga2Sampler : public Sampler {
   // A COMPLETE trial as the selection sees it.
   struct Member {
     const Trial* trial;
-    std::vector<double> loss;         // LossVector of its values
-    double penalty = 0.0;             // ConstraintPenalty (0 without constraints)
+    std::vector<double> loss;  // LossVector of its values
+    double penalty = 0.0;      // ConstraintPenalty (0 without constraints)
     bool has_constraints = false;
   };
 
@@ -100,9 +100,9 @@ class Nsga2Sampler : public Sampler {
     bool operator==(const PreparedKey&) const = default;
   };
   std::optional<PreparedKey> prepared_;
-  std::map<int64_t, Member> members_;                 // COMPLETE trials by number
-  std::vector<std::vector<int64_t>> generations_;     // full generations, in finishing order
-  std::vector<std::vector<int64_t>> parents_cache_;   // parents of generation g + 1
+  std::map<int64_t, Member> members_;                // COMPLETE trials by number
+  std::vector<std::vector<int64_t>> generations_;    // full generations, in finishing order
+  std::vector<std::vector<int64_t>> parents_cache_;  // parents of generation g + 1
   int64_t generation_ = 0;
   std::vector<const Member*> parents_;  // of the current generation, in population order
   std::vector<std::string> inherited_;  // the intersection search space, sorted

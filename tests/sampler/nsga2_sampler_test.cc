@@ -20,14 +20,14 @@ namespace nasq {
 namespace {
 
 using ::testing::ElementsAre;
-using ::testing::UnorderedElementsAre;
 using testing::MakeTrial;
 using testing::Param;
+using ::testing::UnorderedElementsAre;
 
 // Two objectives (minimise both) over one float x in [0, 1].
 StudySpec TwoObjectives(int population_size) {
-  StudySpec spec = testing::MakeSpec({Param("x", FloatDistribution{0.0, 1.0})}, {},
-                                     SamplerKind::kNsga2);
+  StudySpec spec =
+      testing::MakeSpec({Param("x", FloatDistribution{0.0, 1.0})}, {}, SamplerKind::kNsga2);
   spec.directions = {StudyDirection::kMinimize, StudyDirection::kMinimize};
   spec.sampler.nsga2.population_size = population_size;
   return spec;
@@ -88,8 +88,8 @@ TEST(Nsga2Sampler, TheFrontThatDoesNotFitIsCutByCrowdingDistance) {
 TEST(Nsga2Sampler, FeasibleTrialsAreChosenBeforeInfeasibleOnes) {
   const StudySpec spec = TwoObjectives(2);
   std::unique_ptr<Nsga2Sampler> sampler = MustCreate(spec);
-  std::vector<Trial> history = {Done(spec, 0, {0, 0}), Done(spec, 1, {5, 5}),
-                                Done(spec, 2, {6, 6}), Done(spec, 3, {1, 1})};
+  std::vector<Trial> history = {Done(spec, 0, {0, 0}), Done(spec, 1, {5, 5}), Done(spec, 2, {6, 6}),
+                                Done(spec, 3, {1, 1})};
   history[0].system_attrs["constraints:memory"] = "2";  // the best values, but infeasible
   history[3].system_attrs["constraints:memory"] = "0.5";
   history[1].system_attrs["constraints:memory"] = "0";
@@ -160,7 +160,8 @@ TEST(Nsga2Sampler, EveryCrossoverKeepsParamsInTheirDistributions) {
         {Param("f", FloatDistribution{-1.0, 1.0}),
          Param("flog", FloatDistribution{1e-4, 1.0, true}),
          Param("fstep", FloatDistribution{0.0, 1.0, false, 0.25}),
-         Param("i", IntDistribution{-5, 5, false, 1}), Param("ilog", IntDistribution{1, 64, true, 1}),
+         Param("i", IntDistribution{-5, 5, false, 1}),
+         Param("ilog", IntDistribution{1, 64, true, 1}),
          Param("istep", IntDistribution{0, 12, false, 3}),
          Param("c", CategoricalDistribution{{std::string("p"), std::string("q")}})},
         {}, SamplerKind::kNsga2);
