@@ -140,6 +140,10 @@ void AppendChangedOptions(const S& s, absl::Span<const Field<S>> table,
 std::string SamplerText(const SamplerConfig& sampler) {
   std::vector<std::string> options;
   AppendChangedOptions<TpeOptions>(sampler.tpe, kTpeOptionFields, options);
+  if (sampler.nsga2.crossover != Nsga2Options{}.crossover) {
+    options.push_back(absl::StrCat("crossover ", Nsga2CrossoverName(sampler.nsga2.crossover)));
+  }
+  AppendChangedOptions<Nsga2Options>(sampler.nsga2, kNsga2OptionFields, options);
   AppendChangedOptions<SamplerConfig>(sampler, kSamplerOptionFields, options);
   std::string text = absl::StrCat(SamplerKindName(sampler.kind), " (seed ", sampler.seed);
   if (!options.empty()) absl::StrAppend(&text, "; ", absl::StrJoin(options, ", "));

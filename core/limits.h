@@ -33,6 +33,7 @@ inline constexpr int64_t kMaxLeaseDurationMs = 7LL * 24 * 3600 * 1000;  // one w
 inline constexpr int64_t kMaxStartupTrials = 1'000'000;   // sampler.tpe.n_startup_trials
 inline constexpr int64_t kMaxEiCandidates = 10'000;       // sampler.tpe.n_ei_candidates
 inline constexpr int64_t kMaxConstraintRetries = 10'000;  // sampler.max_constraint_retries
+inline constexpr int64_t kMaxPopulationSize = 100'000;    // sampler.nsga2.population_size
 
 // String sizes in bytes; every string must also be valid UTF-8.
 inline constexpr size_t kMaxParamNameBytes = 256;     // param names, metric names, attr keys

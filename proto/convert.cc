@@ -71,6 +71,8 @@ absl::StatusOr<SamplerKind> SamplerKindFromProto(int kind, absl::string_view fie
       return SamplerKind::kRandom;
     case v1::SAMPLER_KIND_GRID:
       return SamplerKind::kGrid;
+    case v1::SAMPLER_KIND_NSGA2:
+      return SamplerKind::kNsga2;
     default:
       return Invalid(field, absl::StrCat("unknown sampler kind ", kind));
   }
@@ -296,6 +298,8 @@ v1::SamplerKind SamplerKindToProto(SamplerKind kind) {
       return v1::SAMPLER_KIND_GRID;
     case SamplerKind::kTpe:
       return v1::SAMPLER_KIND_TPE;
+    case SamplerKind::kNsga2:
+      return v1::SAMPLER_KIND_NSGA2;
   }
   return v1::SAMPLER_KIND_UNSPECIFIED;
 }
@@ -313,6 +317,10 @@ v1::StudySpec StudySpecToProto(const StudySpec& spec) {
   OptionsToProto<TpeOptions>(spec.sampler.tpe, kTpeOptionFields, *tpe, *tpe->mutable_options());
   OptionsToProto<SamplerConfig>(spec.sampler, kSamplerOptionFields, *sampler,
                                 *sampler->mutable_options());
+  v1::Nsga2Options* nsga2 = sampler->mutable_nsga2();
+  nsga2->set_crossover(Nsga2CrossoverName(spec.sampler.nsga2.crossover));
+  OptionsToProto<Nsga2Options>(spec.sampler.nsga2, kNsga2OptionFields, *nsga2,
+                               *nsga2->mutable_options());
   OptionsToProto<StudySpec>(spec, kStudyLimitFields, p, *p.mutable_options());
   p.set_task_json(spec.task_json);
   for (const auto& [k, v] : spec.user_attrs) (*p.mutable_user_attrs())[k] = v;
@@ -339,6 +347,18 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
                                                     "spec.sampler.tpe", spec.sampler.tpe));
   NASQ_RETURN_IF_ERROR(OptionsFromProto<SamplerConfig>(
       p.sampler(), p.sampler().options(), kSamplerOptionFields, "spec.sampler", spec.sampler));
+  const v1::Nsga2Options& nsga2 = p.sampler().nsga2();
+  if (!nsga2.crossover().empty()) {
+    const std::optional<Nsga2Crossover> crossover = ParseNsga2Crossover(nsga2.crossover());
+    if (!crossover) {
+      return Invalid("spec.sampler.nsga2.crossover",
+                     absl::StrCat("expected uniform, blxalpha, sbx, vsbx, spx or undx, got \"",
+                                  nsga2.crossover(), "\""));
+    }
+    spec.sampler.nsga2.crossover = *crossover;
+  }
+  NASQ_RETURN_IF_ERROR(OptionsFromProto<Nsga2Options>(nsga2, nsga2.options(), kNsga2OptionFields,
+                                                      "spec.sampler.nsga2", spec.sampler.nsga2));
   NASQ_RETURN_IF_ERROR(
       OptionsFromProto<StudySpec>(p, p.options(), kStudyLimitFields, kField, spec));
   NASQ_ASSIGN_OR_RETURN(spec.task_json, TaskJsonFromProto(p));

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "sampler/grid_sampler.h"
+#include "sampler/nsga2_sampler.h"
 #include "sampler/random_sampler.h"
 #include "sampler/rng.h"
 #include "sampler/tpe_sampler.h"
@@ -115,6 +116,10 @@ absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec) {
     case SamplerKind::kTpe: {
       NASQ_ASSIGN_OR_RETURN(std::unique_ptr<TpeSampler> tpe, TpeSampler::Create(spec));
       return std::unique_ptr<Sampler>(std::move(tpe));
+    }
+    case SamplerKind::kNsga2: {
+      NASQ_ASSIGN_OR_RETURN(std::unique_ptr<Nsga2Sampler> nsga2, Nsga2Sampler::Create(spec));
+      return std::unique_ptr<Sampler>(std::move(nsga2));
     }
   }
   return absl::InvalidArgumentError(

@@ -166,7 +166,8 @@ class StudyManager {
   absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
                                                 const std::vector<TrialState>& states = {});
   // The best COMPLETE trial (single objective; ties -> lowest number) or the Pareto front
-  // (multi-objective, by number). Empty when nothing is COMPLETE.
+  // (multi-objective, by number), among the feasible trials when the study has outcome
+  // constraints (SelectBestTrials). Empty when nothing (feasible) is COMPLETE.
   absl::StatusOr<std::vector<Trial>> BestTrials(const std::string& study);
 
   // Leases a trial of `study` to `worker_id` without waiting. FAILED_PRECONDITION when the

@@ -63,6 +63,12 @@ std::string StudyOptionTables() {
       Table<SamplerConfig>("Options of every sampler:", kSamplerOptionFields, "sampler."), "\n",
       Table<TpeOptions>("TPE options (only with `type: tpe`), written directly under `sampler:`:",
                         kTpeOptionFields, "sampler."),
+      "\n",
+      Table<Nsga2Options>(
+          "NSGA-II options (only with `type: nsga2`), written directly under `sampler:`, besides "
+          "`crossover` (`uniform`, the default, `blxalpha`, `sbx`, `vsbx`, `spx` or `undx`; "
+          "docs/tpe.md section 8):",
+          kNsga2OptionFields, "sampler."),
       "\n", Table<StudySpec>("Limits of the study's run:", kStudyLimitFields, ""));
 }
 

@@ -108,6 +108,9 @@ Json SamplerToJson(const SamplerConfig& s) {
   Json out{{"kind", SamplerKindName(s.kind)}, {"seed", s.seed}};
   WriteFields(s, kSamplerOptionFields, out);
   out["tpe"] = std::move(tpe);
+  Json nsga2{{"crossover", Nsga2CrossoverName(s.nsga2.crossover)}};
+  WriteFields(s.nsga2, kNsga2OptionFields, nsga2);
+  out["nsga2"] = std::move(nsga2);
   return out;
 }
 
@@ -240,6 +243,19 @@ absl::StatusOr<SamplerConfig> SamplerFromJson(const JsonObjectReader& r) {
   NASQ_RETURN_IF_ERROR(r.ReadFields(kSamplerOptionFields, s));
   NASQ_ASSIGN_OR_RETURN(JsonObjectReader t, r.Object("tpe"));
   NASQ_RETURN_IF_ERROR(t.ReadFields(kTpeOptionFields, s.tpe));
+  // Optional: studies stored before NSGA-II have no "nsga2".
+  if (r.Find("nsga2") != nullptr) {
+    NASQ_ASSIGN_OR_RETURN(JsonObjectReader n, r.Object("nsga2"));
+    std::string crossover = Nsga2CrossoverName(s.nsga2.crossover);
+    NASQ_RETURN_IF_ERROR(n.Read("crossover", &crossover));
+    const std::optional<Nsga2Crossover> parsed = ParseNsga2Crossover(crossover);
+    if (!parsed) {
+      return JsonFieldError(JsonChild(n.path(), "crossover"),
+                            absl::StrCat("unknown crossover \"", crossover, "\""));
+    }
+    s.nsga2.crossover = *parsed;
+    NASQ_RETURN_IF_ERROR(n.ReadFields(kNsga2OptionFields, s.nsga2));
+  }
   return s;
 }
 

@@ -560,11 +560,19 @@ class SpecParser {
   }
 
   // `sampler:` takes its kind (`type`), `seed`, the options of every sampler and, directly
-  // below it, the TPE options (only with type: tpe).
+  // below it, the TPE options (only with type: tpe) and the NSGA-II options (only with type:
+  // nsga2).
   absl::Status ParseSampler(const YAML::Node& node, StudySpec& spec) {
     std::vector<std::string> allowed = {"type", "seed"};
     for (std::string& key : YamlKeys<SamplerConfig>(kSamplerOptionFields)) allowed.push_back(key);
-    for (std::string& key : YamlKeys<TpeOptions>(kTpeOptionFields)) allowed.push_back(key);
+    const std::vector<std::string> tpe_keys = YamlKeys<TpeOptions>(kTpeOptionFields);
+    const std::vector<std::string> nsga2_keys = [] {
+      std::vector<std::string> keys = YamlKeys<Nsga2Options>(kNsga2OptionFields);
+      keys.push_back("crossover");
+      return keys;
+    }();
+    allowed.insert(allowed.end(), tpe_keys.begin(), tpe_keys.end());
+    allowed.insert(allowed.end(), nsga2_keys.begin(), nsga2_keys.end());
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(node, "sampler", allowed));
     SamplerConfig& config = spec.sampler;
     if (fields.contains("type")) {
@@ -572,14 +580,18 @@ class SpecParser {
       auto kind = ParseSamplerKind(type);
       if (!kind) {
         return Error(fields["type"], "sampler.type",
-                     absl::StrCat("expected grid, random or tpe, got \"", type, "\""));
+                     absl::StrCat("expected grid, random or tpe, got \"", type,
+                                  "\"; nsga2 is also accepted"));
       }
       config.kind = *kind;
     }
-    if (config.kind != SamplerKind::kTpe) {
-      for (const Field<TpeOptions>& option : kTpeOptionFields) {
-        if (auto it = fields.find(option.name); it != fields.end()) {
-          return Error(it->second, Child("sampler", option.name), "only valid with type: tpe");
+    for (const auto& [keys, kind] :
+         {std::pair(&tpe_keys, SamplerKind::kTpe), std::pair(&nsga2_keys, SamplerKind::kNsga2)}) {
+      if (config.kind == kind) continue;
+      for (const std::string& key : *keys) {
+        if (auto it = fields.find(key); it != fields.end()) {
+          return Error(it->second, Child("sampler", key),
+                       absl::StrCat("only valid with type: ", SamplerKindName(kind)));
         }
       }
     }
@@ -588,8 +600,20 @@ class SpecParser {
       if (seed < 0) return Error(fields["seed"], "sampler.seed", "must be >= 0");
       config.seed = static_cast<uint64_t>(seed);
     }
+    if (fields.contains("crossover")) {
+      NASQ_ASSIGN_OR_RETURN(std::string name, String(fields["crossover"], "sampler.crossover"));
+      const std::optional<Nsga2Crossover> crossover = ParseNsga2Crossover(name);
+      if (!crossover) {
+        return Error(
+            fields["crossover"], "sampler.crossover",
+            absl::StrCat("expected uniform, blxalpha, sbx, vsbx, spx or undx, got \"", name, "\""));
+      }
+      config.nsga2.crossover = *crossover;
+    }
     NASQ_RETURN_IF_ERROR(
         ReadFields<SamplerConfig>(fields, "sampler", kSamplerOptionFields, config));
+    NASQ_RETURN_IF_ERROR(
+        ReadFields<Nsga2Options>(fields, "sampler", kNsga2OptionFields, config.nsga2));
     return ReadFields<TpeOptions>(fields, "sampler", kTpeOptionFields, config.tpe);
   }
 
@@ -622,11 +646,10 @@ class SpecParser {
   absl::Status Relocate(const absl::Status& status) const {
     if (status.ok()) return status;
     std::string message = RenameParamField(std::string(status.message()));
-    std::vector<std::pair<std::string, std::string>> renames = {{"sampler.tpe.", "sampler."},
-                                                                {"sampler.kind", "sampler.type"},
-                                                                {"metric_names", metric_field_},
-                                                                {"directions", direction_field_},
-                                                                {"task_json", "task"}};
+    std::vector<std::pair<std::string, std::string>> renames = {
+        {"sampler.tpe.", "sampler."},     {"sampler.nsga2.", "sampler."},
+        {"sampler.kind", "sampler.type"}, {"metric_names", metric_field_},
+        {"directions", direction_field_}, {"task_json", "task"}};
     for (const Field<StudySpec>& field : kStudyLimitFields) {
       if (field.yaml_name != nullptr) renames.emplace_back(field.name, field.yaml_name);
     }

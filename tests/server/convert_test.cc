@@ -95,6 +95,31 @@ TEST(Convert, StudySpecRoundTripsThroughCore) {
   EXPECT_EQ(again->max_consecutive_failures, 0);
 }
 
+TEST(Convert, Nsga2OptionsRoundTripAndABadCrossoverIsRefused) {
+  absl::StatusOr<StudySpec> spec = StudySpecFromProto(ParseSpec(kValidSpec));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  spec->sampler.kind = SamplerKind::kNsga2;
+  spec->sampler.tpe = TpeOptions{};
+  spec->sampler.nsga2.crossover = Nsga2Crossover::kVsbx;
+  spec->sampler.nsga2.population_size = 8;
+  spec->sampler.nsga2.eta = 7.5;
+  v1::StudySpec wire = StudySpecToProto(*spec);
+  EXPECT_EQ(wire.sampler().kind(), v1::SAMPLER_KIND_NSGA2);
+  EXPECT_EQ(wire.sampler().nsga2().crossover(), "vsbx");
+  EXPECT_EQ(wire.sampler().nsga2().options().at("population_size").number_value(), 8);
+  absl::StatusOr<StudySpec> again = StudySpecFromProto(wire);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->sampler, spec->sampler);
+  wire.mutable_sampler()->mutable_nsga2()->set_crossover("pmx");
+  EXPECT_THAT(std::string(StudySpecFromProto(wire).status().message()),
+              HasSubstr("spec.sampler.nsga2.crossover: expected uniform"));
+  wire.mutable_sampler()->mutable_nsga2()->set_crossover("");  // the default: uniform
+  (*wire.mutable_sampler()->mutable_nsga2()->mutable_options())["mutation_prob"].set_number_value(
+      2);
+  EXPECT_THAT(std::string(StudySpecFromProto(wire).status().message()),
+              HasSubstr("spec.sampler.nsga2.mutation_prob: must be between 0 and 1"));
+}
+
 // An option added to a description after the .proto was written (here `decay`, which
 // v1::TpeOptions has no field for) travels in the `options` map; the others keep their fields.
 struct NewTpeOptions {

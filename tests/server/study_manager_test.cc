@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "core/pareto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -544,6 +545,46 @@ TEST_F(StudyManagerTest, BestTrialsIsTheBestOrTheParetoFront) {
   std::vector<Trial> best = *manager_->BestTrials("single");
   ASSERT_EQ(best.size(), 1u);
   EXPECT_EQ(best[0].number, 3);
+}
+
+// ZDT1 with 6 variables (both objectives minimised; the Pareto front is f2 = 1 - sqrt(f1) at
+// x2..x6 = 0), run through Ask and FinishTrial.
+double RunZdt1(StudyManager& manager, SamplerKind kind, int trials) {
+  std::vector<ParamSpec> params;
+  for (int i = 0; i < 6; ++i) {
+    params.push_back({absl::StrCat("x", i), FloatDistribution{0.0, 1.0, false, std::nullopt}, {}});
+  }
+  StudySpec spec = MakeSpec(absl::StrCat("zdt1-", SamplerKindName(kind)), kind);
+  spec.directions = {StudyDirection::kMinimize, StudyDirection::kMinimize};
+  spec.space = *SearchSpace::Create(std::move(params));
+  spec.sampler.nsga2.population_size = 20;
+  EXPECT_TRUE(manager.CreateStudy(spec).ok());
+  for (int n = 0; n < trials; ++n) {
+    absl::StatusOr<LeasedTrial> asked = manager.Ask(spec.name, "w");
+    EXPECT_TRUE(asked.ok()) << asked.status();
+    const InternalParams& x = asked->trial.params;
+    double sum = 0.0;
+    for (int i = 1; i < 6; ++i) sum += x.at(absl::StrCat("x", i));
+    const double f1 = x.at("x0"), g = 1.0 + 9.0 * sum / 5.0;
+    EXPECT_TRUE(
+        manager.FinishTrial(spec.name, n, {std::nullopt, {f1, g * (1.0 - std::sqrt(f1 / g))}})
+            .ok());
+  }
+  const absl::StatusOr<std::vector<Trial>> best = manager.BestTrials(spec.name);
+  EXPECT_TRUE(best.ok()) << best.status();
+  std::vector<std::vector<double>> front;
+  for (const Trial& t : *best) front.push_back(t.values);
+  const std::vector<double> reference = {1.1, 10.0};
+  return *Hypervolume(front, reference);
+}
+
+TEST_F(StudyManagerTest, Nsga2ReachesAHigherHypervolumeThanRandomOnZdt1) {
+  const double nsga2 = RunZdt1(*manager_, SamplerKind::kNsga2, 300);
+  const double random = RunZdt1(*manager_, SamplerKind::kRandom, 300);
+  // The best possible is about 10.67 (reference (1.1, 10)).
+  RecordProperty("nsga2_hypervolume", absl::StrCat(nsga2));
+  RecordProperty("random_hypervolume", absl::StrCat(random));
+  EXPECT_GT(nsga2, random) << "nsga2 " << nsga2 << ", random " << random;
 }
 
 TEST_F(StudyManagerTest, UnknownStudiesAndTrialsAreNotFound) {

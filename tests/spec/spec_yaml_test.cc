@@ -171,6 +171,24 @@ TEST(SpecYaml, GridAndRandomSamplers) {
   EXPECT_TRUE(skipping->sampler.skip_duplicates);
 }
 
+TEST(SpecYaml, Nsga2SamplerAndItsOptions) {
+  auto spec = ParseStudySpecYaml(
+      "name: s\ndirections: [minimize, maximize]\nspace: {params: {x: {type: float, low: 0, "
+      "high: 1}}}\nsampler: {type: nsga2, seed: 3, population_size: 20, crossover: sbx, eta: 15, "
+      "mutation_prob: 0.1, crossover_prob: 0.8}\n",
+      "s.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->sampler.kind, SamplerKind::kNsga2);
+  Nsga2Options want;
+  want.population_size = 20;
+  want.crossover = Nsga2Crossover::kSbx;
+  want.eta = 15;
+  want.mutation_prob = 0.1;
+  want.crossover_prob = 0.8;
+  EXPECT_EQ(spec->sampler.nsga2, want);
+  EXPECT_EQ(spec->sampler.tpe, TpeOptions{});
+}
+
 struct BadSpec {
   const char* label;
   std::string yaml;
@@ -259,6 +277,27 @@ TEST(SpecYaml, RejectsBadSpecsWithOneLineErrors) {
        "sampler.type: expected grid, random or tpe, got \"cmaes\""},
       {"tpe option on random", WithParams("    n: [1]\n", "sampler: {type: random, group: true}\n"),
        "sampler.group: only valid with type: tpe"},
+      {"nsga2 option on tpe", WithParams("    n: [1]\n", "sampler: {population_size: 10}\n"),
+       "sampler.population_size: only valid with type: nsga2"},
+      {"crossover on random",
+       WithParams("    n: [1]\n", "sampler: {type: random, crossover: sbx}\n"),
+       "sampler.crossover: only valid with type: nsga2"},
+      {"unknown crossover", WithParams("    n: [1]\n", "sampler: {type: nsga2, crossover: pmx}\n"),
+       "sampler.crossover: expected uniform, blxalpha, sbx, vsbx, spx or undx, got \"pmx\""},
+      {"population of one",
+       WithParams("    n: [1]\n", "sampler: {type: nsga2, population_size: 1}\n"),
+       "sampler.population_size: must be between 2 and 100000 (got 1)"},
+      {"three parents, population of two",
+       WithParams("    n: [1]\n", "sampler: {type: nsga2, population_size: 2, crossover: undx}\n"),
+       "sampler.population_size: must be >= 3 with crossover undx"},
+      {"mutation_prob above 1",
+       WithParams("    n: [1]\n", "sampler: {type: nsga2, mutation_prob: 1.5}\n"),
+       "bad.yaml:5:24: sampler.mutation_prob: must be between 0 and 1 (got 1.5)"},
+      {"use_child_gene_prob 0",
+       WithParams("    n: [1]\n", "sampler: {type: nsga2, use_child_gene_prob: 0}\n"),
+       "sampler.use_child_gene_prob: must be > 0 and <= 1"},
+      {"negative alpha", WithParams("    n: [1]\n", "sampler: {type: nsga2, alpha: -1}\n"),
+       "sampler.alpha: must be >= 0 and finite"},
       {"unknown sampler field", WithParams("    n: [1]\n", "sampler: {type: tpe, gamma: 0.1}\n"),
        "sampler.gamma: unknown field"},
       {"group without multivariate",
