@@ -57,8 +57,7 @@ TEST(TpeUntried, DuplicateOfTheFavouriteGivesTheBestUntriedCellByAcquisition) {
     ASSERT_TRUE(sampler.ok()) << sampler.status();
 
     spec.sampler.skip_duplicates = false;
-    EXPECT_EQ(*SampleTrial(**sampler, {&spec, history, 30}),
-              (InternalParams{{"a", 0}, {"b", 0}}))
+    EXPECT_EQ(*SampleTrial(**sampler, {&spec, history, 30}), (InternalParams{{"a", 0}, {"b", 0}}))
         << "seed " << seed << ": without skip_duplicates TPE proposes its taken favourite";
 
     spec.sampler.skip_duplicates = true;
