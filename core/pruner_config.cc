@@ -48,10 +48,10 @@ absl::Status ValidateRanges(const PrunerConfig& pruner) {
                                         Section(PrunerKind::kPercentile)));
   NASQ_RETURN_IF_ERROR(CheckFieldRanges(pruner.successive_halving, kSuccessiveHalvingPrunerFields,
                                         Section(PrunerKind::kSuccessiveHalving)));
-  NASQ_RETURN_IF_ERROR(CheckFieldRanges(pruner.hyperband, kHyperbandPrunerFields,
-                                        Section(PrunerKind::kHyperband)));
-  NASQ_RETURN_IF_ERROR(CheckFieldRanges(pruner.threshold, kThresholdPrunerFields,
-                                        Section(PrunerKind::kThreshold)));
+  NASQ_RETURN_IF_ERROR(
+      CheckFieldRanges(pruner.hyperband, kHyperbandPrunerFields, Section(PrunerKind::kHyperband)));
+  NASQ_RETURN_IF_ERROR(
+      CheckFieldRanges(pruner.threshold, kThresholdPrunerFields, Section(PrunerKind::kThreshold)));
   return CheckFieldRanges(pruner.patient, kPatientPrunerFields, Section(PrunerKind::kPatient));
 }
 
@@ -70,8 +70,8 @@ absl::Status ValidateRules(const PrunerConfig& pruner) {
   const HyperbandPrunerOptions& hyperband = pruner.hyperband;
   if (hyperband.max_resource != 0 && hyperband.max_resource < hyperband.min_resource) {
     return Invalid("pruner.hyperband.max_resource",
-                   absl::StrCat("must be >= min_resource (got ", hyperband.max_resource,
-                                " < ", hyperband.min_resource, ")"));
+                   absl::StrCat("must be >= min_resource (got ", hyperband.max_resource, " < ",
+                                hyperband.min_resource, ")"));
   }
   if (hyperband.bootstrap_count > 0 && hyperband.max_resource == 0) {
     return Invalid("pruner.hyperband.bootstrap_count",
@@ -87,9 +87,8 @@ absl::Status ValidateRules(const PrunerConfig& pruner) {
                    absl::StrCat("must be finite or inf (got ", threshold.upper, ")"));
   }
   if (threshold.lower > threshold.upper) {
-    return Invalid("pruner.threshold.upper",
-                   absl::StrCat("must be >= lower (got ", threshold.upper, " < ", threshold.lower,
-                                ")"));
+    return Invalid("pruner.threshold.upper", absl::StrCat("must be >= lower (got ", threshold.upper,
+                                                          " < ", threshold.lower, ")"));
   }
   if (pruner.kind == PrunerKind::kThreshold && std::isinf(threshold.lower) &&
       std::isinf(threshold.upper)) {
@@ -126,9 +125,8 @@ absl::Status ValidatePrunerConfig(const PrunerConfig& pruner, size_t n_objective
   NASQ_RETURN_IF_ERROR(ValidateKinds(pruner));
   NASQ_RETURN_IF_ERROR(ValidateRanges(pruner));
   if (static_cast<size_t>(pruner.objective) >= n_objectives) {
-    return Invalid("pruner.objective",
-                   absl::StrCat("must be < the number of objectives, ", n_objectives, " (got ",
-                                pruner.objective, ")"));
+    return Invalid("pruner.objective", absl::StrCat("must be < the number of objectives, ",
+                                                    n_objectives, " (got ", pruner.objective, ")"));
   }
   return ValidateRules(pruner);
 }

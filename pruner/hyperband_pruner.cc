@@ -31,9 +31,10 @@ struct Brackets {
 
 Brackets MakeBrackets(int64_t min_resource, int64_t max_resource, int reduction_factor) {
   // As Optuna computes it (math.log(x, base) is log(x) / log(base)).
-  const int n_brackets = static_cast<int>(
-      std::floor(std::log(static_cast<double>(max_resource) / static_cast<double>(min_resource)) /
-                 std::log(static_cast<double>(reduction_factor)))) +
+  const int n_brackets =
+      static_cast<int>(std::floor(
+          std::log(static_cast<double>(max_resource) / static_cast<double>(min_resource)) /
+          std::log(static_cast<double>(reduction_factor)))) +
       1;
   Brackets brackets;
   for (int b = 0; b < n_brackets; ++b) {

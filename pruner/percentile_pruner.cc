@@ -68,8 +68,8 @@ class PercentilePruner : public Pruner {
         values.push_back(it->second);
       }
     }
-    const bool all_nan = std::all_of(values.begin(), values.end(),
-                                     [](double v) { return std::isnan(v); });
+    const bool all_nan =
+        std::all_of(values.begin(), values.end(), [](double v) { return std::isnan(v); });
     if (static_cast<int64_t>(values.size()) < options_.n_min_trials || all_nan) return kNaN;
     double percentile = options_.percentile;
     if (direction == StudyDirection::kMaximize) percentile = 100 - percentile;

@@ -110,8 +110,7 @@ PruneDecision SuccessiveHalving(const PruningContext& ctx,
   }
 }
 
-std::unique_ptr<Pruner> MakeSuccessiveHalvingPruner(
-    const SuccessiveHalvingPrunerOptions& options) {
+std::unique_ptr<Pruner> MakeSuccessiveHalvingPruner(const SuccessiveHalvingPrunerOptions& options) {
   return std::make_unique<SuccessiveHalvingPruner>(options);
 }
 

@@ -35,8 +35,8 @@ PrunerConfig Case(const std::string& name) {
     c.kind = PrunerKind::kMedian;
   } else if (name == "median_warmup") {
     c.kind = PrunerKind::kMedian;
-    c.percentile = {.n_startup_trials = 2, .n_warmup_steps = 3, .interval_steps = 2,
-                    .n_min_trials = 2};
+    c.percentile = {
+        .n_startup_trials = 2, .n_warmup_steps = 3, .interval_steps = 2, .n_min_trials = 2};
   } else if (name == "percentile25") {
     c.kind = PrunerKind::kPercentile;
     c.percentile = {.percentile = 25.0, .n_startup_trials = 3};
@@ -47,8 +47,10 @@ PrunerConfig Case(const std::string& name) {
     c.kind = PrunerKind::kSuccessiveHalving;
   } else if (name == "sha_bootstrap") {
     c.kind = PrunerKind::kSuccessiveHalving;
-    c.successive_halving = {.min_resource = 2, .reduction_factor = 3,
-                            .min_early_stopping_rate = 1, .bootstrap_count = 2};
+    c.successive_halving = {.min_resource = 2,
+                            .reduction_factor = 3,
+                            .min_early_stopping_rate = 1,
+                            .bootstrap_count = 2};
   } else if (name == "hyperband") {
     c.kind = PrunerKind::kHyperband;
     c.hyperband = {.min_resource = 1, .reduction_factor = 3};
@@ -107,34 +109,56 @@ struct Reference {
 };
 
 const Reference kReference[] = {
-    {"median", StudyDirection::kMinimize, {-1, -1, -1, -1, -1, 8, 1, 0, 0, -1, 2, 0, 1, 0, 0, 0, -1, 1, 0, 0, 0, -1, 0, 0}},
-    {"median", StudyDirection::kMaximize, {-1, -1, -1, -1, -1, 0, 0, -1, -1, 0, 0, -1, 0, 0, 0, -1, 0, 0, -1, 0, 0, 0, -1, -1}},
-    {"median_warmup", StudyDirection::kMinimize, {-1, -1, -1, 3, -1, 3, 3, 3, 3, -1, 3, 3, 3, 3, 3, 3, -1, 3, 3, 3, 3, -1, 3, 3}},
-    {"median_warmup", StudyDirection::kMaximize, {-1, -1, 3, -1, 3, 3, -1, -1, -1, 3, 3, -1, 3, -1, -1, -1, 3, 3, -1, -1, -1, 3, -1, -1}},
-    {"percentile25", StudyDirection::kMinimize, {-1, -1, -1, 0, -1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, -1, 0, 0}},
-    {"percentile25", StudyDirection::kMaximize, {-1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0}},
-    {"sha", StudyDirection::kMinimize, {-1, 1, -1, 1, 2, 2, 1, 2, 1, -1, 2, 1, 4, 1, 2, 1, -1, 2, 1, 4, 1, -1, 1, 1}},
-    {"sha", StudyDirection::kMaximize, {-1, -1, 1, 4, 1, 1, -1, 1, 2, 1, 1, -1, 1, 2, 1, 2, 1, 1, -1, 1, 2, 1, 2, -1}},
-    {"sha_auto", StudyDirection::kMinimize, {-1, -1, -1, 1, 1, 1, 1, 1, 1, -1, 1, 1, 1, 1, 1, 1, -1, 1, 1, 1, 1, 4, 1, 1}},
-    {"sha_auto", StudyDirection::kMaximize, {-1, -1, 1, 4, 1, 1, 1, 1, 1, 1, 1, -1, 1, 1, 1, 1, 1, 1, 4, 1, 1, 1, 1, 4}},
-    {"sha_bootstrap", StudyDirection::kMinimize, {6, 6, -1, 6, -1, 6, 6, 6, 6, -1, 6, 6, 6, 6, -1, 6, -1, 6, 6, -1, 6, -1, 6, 6}},
-    {"sha_bootstrap", StudyDirection::kMaximize, {6, 6, 6, 6, 6, 6, -1, 6, -1, 6, 6, -1, 6, 6, 6, 6, 6, 6, -1, 6, 6, 6, 6, -1}},
-    {"hyperband", StudyDirection::kMinimize, {-1, -1, -1, -1, -1, 1, 1, 1, 1, -1, 3, 1, 3, -1, -1, 9, -1, 3, 3, 3, 1, -1, 3, 3}},
-    {"hyperband", StudyDirection::kMaximize, {-1, -1, -1, -1, 1, 1, 1, 1, 3, 3, 1, -1, 1, 9, 9, 9, 3, 1, -1, 3, 1, 1, 9, -1}},
-    {"hyperband_max", StudyDirection::kMinimize, {-1, 2, -1, -1, -1, -1, 4, 1, 2, -1, 4, -1, 2, 4, 1, -1, -1, 8, 1, -1, 1, -1, 1, 8}},
-    {"hyperband_max", StudyDirection::kMaximize, {-1, -1, 2, -1, 1, -1, -1, 1, 4, 4, 2, -1, 1, 8, 1, 8, 1, 2, -1, 8, 2, 1, 2, -1}},
-    {"threshold", StudyDirection::kMinimize, {-1, -1, 9, -1, 4, -1, -1, -1, -1, 2, -1, -1, -1, -1, -1, -1, 1, -1, -1, -1, -1, 1, -1, -1}},
-    {"threshold", StudyDirection::kMaximize, {-1, -1, 9, -1, 4, -1, -1, -1, -1, 2, -1, -1, -1, -1, -1, -1, 1, -1, -1, -1, -1, 1, -1, -1}},
-    {"patient", StudyDirection::kMinimize, {11, -1, 8, -1, 8, -1, -1, 10, 11, -1, 4, -1, 11, -1, -1, 10, -1, 7, -1, -1, -1, 4, -1, -1}},
-    {"patient", StudyDirection::kMaximize, {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}},
-    {"patient_median", StudyDirection::kMinimize, {-1, -1, -1, -1, -1, -1, 6, -1, 11, -1, 5, 6, -1, 5, -1, 9, -1, 6, -1, -1, -1, -1, 8, 9}},
-    {"patient_median", StudyDirection::kMaximize, {-1, -1, 2, -1, 2, 2, -1, -1, -1, 2, 2, -1, 2, -1, -1, -1, 2, 2, -1, -1, -1, 2, -1, -1}},
+    {"median", StudyDirection::kMinimize, {-1, -1, -1, -1, -1, 8, 1, 0, 0, -1, 2, 0,
+                                           1,  0,  0,  0,  -1, 1, 0, 0, 0, -1, 0, 0}},
+    {"median", StudyDirection::kMaximize, {-1, -1, -1, -1, -1, 0, 0,  -1, -1, 0, 0,  -1,
+                                           0,  0,  0,  -1, 0,  0, -1, 0,  0,  0, -1, -1}},
+    {"median_warmup", StudyDirection::kMinimize, {-1, -1, -1, 3, -1, 3, 3, 3, 3, -1, 3, 3,
+                                                  3,  3,  3,  3, -1, 3, 3, 3, 3, -1, 3, 3}},
+    {"median_warmup", StudyDirection::kMaximize, {-1, -1, 3,  -1, 3, 3, -1, -1, -1, 3, 3,  -1,
+                                                  3,  -1, -1, -1, 3, 3, -1, -1, -1, 3, -1, -1}},
+    {"percentile25", StudyDirection::kMinimize, {-1, -1, -1, 0, -1, 0, 0, 0, 0, -1, 0, 0,
+                                                 0,  0,  0,  0, -1, 0, 0, 0, 0, -1, 0, 0}},
+    {"percentile25", StudyDirection::kMaximize, {-1, -1, -1, -1, 0, 0, 0,  0, 0, 0, 0, -1,
+                                                 0,  0,  0,  0,  0, 0, -1, 0, 0, 0, 0, 0}},
+    {"sha", StudyDirection::kMinimize, {-1, 1, -1, 1, 2,  2, 1, 2, 1, -1, 2, 1,
+                                        4,  1, 2,  1, -1, 2, 1, 4, 1, -1, 1, 1}},
+    {"sha", StudyDirection::kMaximize, {-1, -1, 1, 4, 1, 1, -1, 1, 2, 1, 1, -1,
+                                        1,  2,  1, 2, 1, 1, -1, 1, 2, 1, 2, -1}},
+    {"sha_auto", StudyDirection::kMinimize, {-1, -1, -1, 1, 1,  1, 1, 1, 1, -1, 1, 1,
+                                             1,  1,  1,  1, -1, 1, 1, 1, 1, 4,  1, 1}},
+    {"sha_auto", StudyDirection::kMaximize, {-1, -1, 1, 4, 1, 1, 1, 1, 1, 1, 1, -1,
+                                             1,  1,  1, 1, 1, 1, 4, 1, 1, 1, 1, 4}},
+    {"sha_bootstrap", StudyDirection::kMinimize, {6, 6, -1, 6, -1, 6, 6, 6,  6, -1, 6, 6,
+                                                  6, 6, -1, 6, -1, 6, 6, -1, 6, -1, 6, 6}},
+    {"sha_bootstrap", StudyDirection::kMaximize, {6, 6, 6, 6, 6, 6, -1, 6, -1, 6, 6, -1,
+                                                  6, 6, 6, 6, 6, 6, -1, 6, 6,  6, 6, -1}},
+    {"hyperband", StudyDirection::kMinimize, {-1, -1, -1, -1, -1, 1, 1, 1, 1, -1, 3, 1,
+                                              3,  -1, -1, 9,  -1, 3, 3, 3, 1, -1, 3, 3}},
+    {"hyperband", StudyDirection::kMaximize, {-1, -1, -1, -1, 1, 1, 1,  1, 3, 3, 1, -1,
+                                              1,  9,  9,  9,  3, 1, -1, 3, 1, 1, 9, -1}},
+    {"hyperband_max", StudyDirection::kMinimize, {-1, 2, -1, -1, -1, -1, 4, 1,  2, -1, 4, -1,
+                                                  2,  4, 1,  -1, -1, 8,  1, -1, 1, -1, 1, 8}},
+    {"hyperband_max", StudyDirection::kMaximize, {-1, -1, 2, -1, 1, -1, -1, 1, 4, 4, 2, -1,
+                                                  1,  8,  1, 8,  1, 2,  -1, 8, 2, 1, 2, -1}},
+    {"threshold", StudyDirection::kMinimize, {-1, -1, 9,  -1, 4, -1, -1, -1, -1, 2, -1, -1,
+                                              -1, -1, -1, -1, 1, -1, -1, -1, -1, 1, -1, -1}},
+    {"threshold", StudyDirection::kMaximize, {-1, -1, 9,  -1, 4, -1, -1, -1, -1, 2, -1, -1,
+                                              -1, -1, -1, -1, 1, -1, -1, -1, -1, 1, -1, -1}},
+    {"patient", StudyDirection::kMinimize, {11, -1, 8,  -1, 8,  -1, -1, 10, 11, -1, 4,  -1,
+                                            11, -1, -1, 10, -1, 7,  -1, -1, -1, 4,  -1, -1}},
+    {"patient", StudyDirection::kMaximize, {3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3,
+                                            3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3}},
+    {"patient_median", StudyDirection::kMinimize, {-1, -1, -1, -1, -1, -1, 6,  -1, 11, -1, 5, 6,
+                                                   -1, 5,  -1, 9,  -1, 6,  -1, -1, -1, -1, 8, 9}},
+    {"patient_median", StudyDirection::kMaximize, {-1, -1, 2,  -1, 2, 2, -1, -1, -1, 2, 2,  -1,
+                                                   2,  -1, -1, -1, 2, 2, -1, -1, -1, 2, -1, -1}},
 };
 
 TEST(PrunerOptunaDifferential, PrunesTheSameTrialsAtTheSameSteps) {
   for (const Reference& reference : kReference) {
-    SCOPED_TRACE(testing::Message() << reference.name << " "
-                                    << StudyDirectionName(reference.direction));
+    SCOPED_TRACE(testing::Message()
+                 << reference.name << " " << StudyDirectionName(reference.direction));
     EXPECT_EQ(Replay(Case(reference.name), reference.direction), reference.pruned_at);
   }
 }

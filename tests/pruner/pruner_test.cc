@@ -234,12 +234,11 @@ TEST(SuccessiveHalvingPruner, RungStepsFollowTheOptions) {
     SuccessiveHalvingPrunerOptions options;
     int64_t first_rung_step;
   };
-  for (const Case& c : {Case{{.min_resource = 1, .reduction_factor = 2}, 1},
-                        Case{{.min_resource = 2, .reduction_factor = 2}, 2},
-                        Case{{.min_resource = 1, .reduction_factor = 2,
-                              .min_early_stopping_rate = 1}, 2},
-                        Case{{.min_resource = 1, .reduction_factor = 3,
-                              .min_early_stopping_rate = 1}, 3}}) {
+  for (const Case& c :
+       {Case{{.min_resource = 1, .reduction_factor = 2}, 1},
+        Case{{.min_resource = 2, .reduction_factor = 2}, 2},
+        Case{{.min_resource = 1, .reduction_factor = 2, .min_early_stopping_rate = 1}, 2},
+        Case{{.min_resource = 1, .reduction_factor = 3, .min_early_stopping_rate = 1}, 3}}) {
     FakeStudy study(Sha(c.options));
     Trial& t = study.Ask();
     for (int64_t step = 1; step < c.first_rung_step; ++step) study.Report(t, 1, step);
@@ -289,9 +288,8 @@ TEST(HyperbandPruner, TrialsCompeteOnlyWithinTheirBracket) {
   // max_resource 4, min_resource 1, reduction_factor 2: brackets 0..2 with early-stopping
   // rates 0..2, so the first rung is at step 1, 2 or 4. A trial's first rung step tells its
   // bracket; with the same values everywhere, the first trial of each bracket is never pruned.
-  FakeStudy study(
-      {.kind = PrunerKind::kHyperband,
-       .hyperband = {.min_resource = 1, .max_resource = 4, .reduction_factor = 2}});
+  FakeStudy study({.kind = PrunerKind::kHyperband,
+                   .hyperband = {.min_resource = 1, .max_resource = 4, .reduction_factor = 2}});
   std::map<int64_t, int> trials_by_first_rung;
   for (int i = 0; i < 12; ++i) {
     Trial& t = study.Ask();
@@ -345,9 +343,8 @@ TEST(PatientPruner, PrunesAfterPatienceStepsWithoutImprovement) {
 }
 
 TEST(PatientPruner, MinDeltaToleratesSmallLosses) {
-  FakeStudy study(
-      {.kind = PrunerKind::kPatient, .patient = {.patience = 1, .min_delta = 0.5}},
-      StudyDirection::kMaximize);
+  FakeStudy study({.kind = PrunerKind::kPatient, .patient = {.patience = 1, .min_delta = 0.5}},
+                  StudyDirection::kMaximize);
   Trial& t = study.Ask();
   study.Report(t, 1.0, 0);
   study.Report(t, 0.9, 1);
