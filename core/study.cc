@@ -238,6 +238,7 @@ absl::Status ValidateStudySpec(const StudySpec& spec) {
   }
   NASQ_RETURN_IF_ERROR(ValidateSpecText(spec));
   NASQ_RETURN_IF_ERROR(ValidateSampler(spec));
+  NASQ_RETURN_IF_ERROR(ValidatePrunerConfig(spec.pruner, spec.directions.size()));
   return ValidateLimits(spec);
 }
 

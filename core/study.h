@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "core/fields.h"
 #include "core/limits.h"
+#include "core/pruner_config.h"
 #include "core/search_space.h"
 
 namespace nasq {
@@ -189,6 +190,7 @@ struct StudySpec {
   std::vector<std::string> metric_names;   // empty, or one per direction
   SearchSpace space;
   SamplerConfig sampler;
+  PrunerConfig pruner;     // early stopping (core/pruner_config.h); none by default
   int64_t max_trials = 0;  // completed trials that end the study; 0 = unlimited
   int max_retries = 2;     // expired leases before a trial is FAILED
   // Trials that FAIL in a row (in the order they finish; a COMPLETE or PRUNED trial resets the
@@ -232,13 +234,13 @@ inline constexpr Field<StudySpec> kStudyLimitFields[] = {
 
 // Validates everything but the space's own rules (which SearchSpace::Create already checked):
 // name, directions, metric names, sampler options (group needs multivariate, skip_duplicates not
-// with grid, ...), grid needs a finite discrete space (at most 10,000,000 points), and every
-// count, duration and string against its documented range (core/limits.h, docs/study-spec.md
-// "Limits": max_trials, lease_duration_ms, n_ei_candidates, param and choice counts, string
-// sizes and UTF-8, ...). task_json is NOT parsed here (core depends on std + abseil only):
-// whoever parses the spec checks it.
-// INVALID_ARGUMENT naming the field (e.g. "sampler.tpe.group: requires multivariate",
-// "lease_duration_ms: must be between 1 and 604800000 (got 0)").
+// with grid, ...), pruner options (ValidatePrunerConfig), grid needs a finite discrete space (at
+// most 10,000,000 points), and every count, duration and string against its documented range
+// (core/limits.h, docs/study-spec.md "Limits": max_trials, lease_duration_ms, n_ei_candidates,
+// param and choice counts, string sizes and UTF-8, ...). task_json is NOT parsed here (core depends
+// on std + abseil only): whoever parses the spec checks it. INVALID_ARGUMENT naming the field (e.g.
+// "sampler.tpe.group: requires multivariate", "lease_duration_ms: must be between 1 and 604800000
+// (got 0)").
 absl::Status ValidateStudySpec(const StudySpec& spec);
 
 enum class StudyState { kRunning = 1, kCompleted = 2, kStopped = 3 };

@@ -69,7 +69,20 @@ std::string StudyOptionTables() {
           "`crossover` (`uniform`, the default, `blxalpha`, `sbx`, `vsbx`, `spx` or `undx`; "
           "docs/tpe.md section 8):",
           kNsga2OptionFields, "sampler."),
-      "\n", Table<StudySpec>("Limits of the study's run:", kStudyLimitFields, ""));
+      "\n", Table<StudySpec>("Limits of the study's run:", kStudyLimitFields, ""), "\n",
+      Table<PrunerConfig>("Options of every pruner:", kPrunerOptionFields, "pruner."), "\n",
+      Table<PercentilePrunerOptions>(
+          "`type: median` and `type: percentile` (the median pruner takes all but `percentile`):",
+          kPercentilePrunerFields, "pruner."),
+      "\n",
+      Table<SuccessiveHalvingPrunerOptions>(
+          "`type: successive_halving`:", kSuccessiveHalvingPrunerFields, "pruner."),
+      "\n", Table<HyperbandPrunerOptions>("`type: hyperband`:", kHyperbandPrunerFields, "pruner."),
+      "\n", Table<ThresholdPrunerOptions>("`type: threshold`:", kThresholdPrunerFields, "pruner."),
+      "\n",
+      Table<PatientPrunerOptions>(
+          "`type: patient` (with `wrapped: <type>` and that type's options):", kPatientPrunerFields,
+          "pruner."));
 }
 
 absl::StatusOr<std::string> UpdateStudyOptionTables(absl::string_view doc) {

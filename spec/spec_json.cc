@@ -114,6 +114,36 @@ Json SamplerToJson(const SamplerConfig& s) {
   return out;
 }
 
+// The described fields of `s` into `out`, leaving out infinite doubles (JSON has none): the
+// only infinite option values are the threshold pruner's "no bound" defaults, which the reader
+// restores by leaving them out too.
+template <typename S>
+void WriteFiniteFields(const S& s, absl::Span<const Field<S>> fields, Json& out) {
+  WriteFields(s, fields, out);
+  for (const Field<S>& field : fields) {
+    const FieldValue value = GetField(s, field);
+    if (const double* d = std::get_if<double>(&value); d != nullptr && std::isinf(*d)) {
+      out.erase(field.name);
+    }
+  }
+}
+
+Json PrunerToJson(const PrunerConfig& p) {
+  Json out{{"kind", PrunerKindName(p.kind)}, {"wrapped", PrunerKindName(p.wrapped)}};
+  WriteFields(p, kPrunerOptionFields, out);
+  const auto section = [&](PrunerKind kind, const auto& options, const auto& fields) {
+    Json j = Json::object();
+    WriteFiniteFields(options, absl::MakeConstSpan(fields), j);
+    out[PrunerSectionName(kind)] = std::move(j);
+  };
+  section(PrunerKind::kPercentile, p.percentile, kPercentilePrunerFields);
+  section(PrunerKind::kSuccessiveHalving, p.successive_halving, kSuccessiveHalvingPrunerFields);
+  section(PrunerKind::kHyperband, p.hyperband, kHyperbandPrunerFields);
+  section(PrunerKind::kThreshold, p.threshold, kThresholdPrunerFields);
+  section(PrunerKind::kPatient, p.patient, kPatientPrunerFields);
+  return out;
+}
+
 // ---- decoding -------------------------------------------------------------------------------
 
 absl::StatusOr<ParamValue> ParamValueFromJson(const Json& v, const std::string& path) {
@@ -259,6 +289,38 @@ absl::StatusOr<SamplerConfig> SamplerFromJson(const JsonObjectReader& r) {
   return s;
 }
 
+// Reads the pruner kind `key` into `*kind`; an absent key leaves it unchanged.
+absl::Status ReadPrunerKind(const JsonObjectReader& r, absl::string_view key, PrunerKind* kind) {
+  std::string name = PrunerKindName(*kind);
+  NASQ_RETURN_IF_ERROR(r.Read(key, &name));
+  std::optional<PrunerKind> parsed = ParsePrunerKind(name);
+  if (!parsed) {
+    return JsonFieldError(JsonChild(r.path(), key), absl::StrCat("unknown pruner \"", name, "\""));
+  }
+  *kind = *parsed;
+  return absl::OkStatus();
+}
+
+// Every member is optional (studies stored before pruners have none: kind none).
+absl::StatusOr<PrunerConfig> PrunerFromJson(const JsonObjectReader& r) {
+  PrunerConfig p;
+  NASQ_RETURN_IF_ERROR(ReadPrunerKind(r, "kind", &p.kind));
+  NASQ_RETURN_IF_ERROR(ReadPrunerKind(r, "wrapped", &p.wrapped));
+  NASQ_RETURN_IF_ERROR(r.ReadFields(kPrunerOptionFields, p));
+  const auto section = [&](PrunerKind kind, auto& options, const auto& fields) -> absl::Status {
+    if (r.Find(PrunerSectionName(kind)) == nullptr) return absl::OkStatus();
+    NASQ_ASSIGN_OR_RETURN(JsonObjectReader s, r.Object(PrunerSectionName(kind)));
+    return s.ReadFields(absl::MakeConstSpan(fields), options);
+  };
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kPercentile, p.percentile, kPercentilePrunerFields));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kSuccessiveHalving, p.successive_halving,
+                               kSuccessiveHalvingPrunerFields));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kHyperband, p.hyperband, kHyperbandPrunerFields));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kThreshold, p.threshold, kThresholdPrunerFields));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kPatient, p.patient, kPatientPrunerFields));
+  return p;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> DistributionToJson(const Distribution& d) {
@@ -279,7 +341,8 @@ absl::StatusOr<std::string> StudySpecToJson(const StudySpec& spec) {
          {"directions", directions},
          {"metric_names", spec.metric_names},
          {"space", std::move(space)},
-         {"sampler", SamplerToJson(spec.sampler)}};
+         {"sampler", SamplerToJson(spec.sampler)},
+         {"pruner", PrunerToJson(spec.pruner)}};
   WriteFields(spec, kStudyLimitFields, j);
   j["task_json"] = spec.task_json;
   j["user_attrs"] = spec.user_attrs;
@@ -309,6 +372,10 @@ absl::StatusOr<StudySpec> StudySpecFromJson(absl::string_view json_text) {
   NASQ_ASSIGN_OR_RETURN(spec.space, SpaceFromJson(space));
   NASQ_ASSIGN_OR_RETURN(JsonObjectReader sampler, r.Object("sampler"));
   NASQ_ASSIGN_OR_RETURN(spec.sampler, SamplerFromJson(sampler));
+  if (r.Find("pruner") != nullptr) {
+    NASQ_ASSIGN_OR_RETURN(JsonObjectReader pruner, r.Object("pruner"));
+    NASQ_ASSIGN_OR_RETURN(spec.pruner, PrunerFromJson(pruner));
+  }
   NASQ_RETURN_IF_ERROR(r.ReadFields(kStudyLimitFields, spec));
   NASQ_ASSIGN_OR_RETURN(spec.task_json, r.Get<std::string>("task_json"));
   NASQ_ASSIGN_OR_RETURN(JsonObjectReader attrs, r.Object("user_attrs"));

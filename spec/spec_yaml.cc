@@ -124,7 +124,7 @@ class SpecParser {
       return absl::InvalidArgumentError(absl::StrCat(source_, ": empty study spec"));
     }
     std::vector<std::string> allowed = {"name",    "direction", "directions", "metric",
-                                        "metrics", "space",     "sampler"};
+                                        "metrics", "space",     "sampler",    "pruner"};
     for (std::string& key : YamlKeys<StudySpec>(kStudyLimitFields)) allowed.push_back(key);
     allowed.insert(allowed.end(), {"task", "user_attrs"});
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "", allowed));
@@ -133,6 +133,7 @@ class SpecParser {
     NASQ_RETURN_IF_ERROR(ParseObjectives(fields, spec));
     NASQ_RETURN_IF_ERROR(ParseSpace(Required(root, fields, "", "space"), spec));
     if (fields.contains("sampler")) NASQ_RETURN_IF_ERROR(ParseSampler(fields["sampler"], spec));
+    if (fields.contains("pruner")) NASQ_RETURN_IF_ERROR(ParsePruner(fields["pruner"], spec));
     NASQ_RETURN_IF_ERROR(ReadFields<StudySpec>(fields, "", kStudyLimitFields, spec));
     if (fields.contains("task")) NASQ_RETURN_IF_ERROR(ParseTask(fields["task"], spec));
     if (fields.contains("user_attrs")) {
@@ -617,6 +618,94 @@ class SpecParser {
     return ReadFields<TpeOptions>(fields, "sampler", kTpeOptionFields, config.tpe);
   }
 
+  // A pruner kind named by the field `key` of `fields` (at "pruner.<key>").
+  absl::StatusOr<PrunerKind> PrunerKindField(Fields& fields, const std::string& key) const {
+    const std::string path = Child("pruner", key);
+    NASQ_ASSIGN_OR_RETURN(std::string name, String(fields[key], path));
+    auto kind = ParsePrunerKind(name);
+    if (!kind) {
+      return Error(fields[key], path,
+                   absl::StrCat("expected none, median, percentile, successive_halving, "
+                                "hyperband, threshold or patient, got \"",
+                                name, "\""));
+    }
+    return *kind;
+  }
+
+  // `pruner:` takes its kind (`type`), the options of every pruner and, directly below it, the
+  // options of its kind; with type: patient also `wrapped` and the wrapped kind's options.
+  absl::Status ParsePruner(const YAML::Node& node, StudySpec& spec) {
+    PrunerConfig& config = spec.pruner;
+    if (!node.IsMap()) return Error(node, "pruner", "expected a mapping, got " + Describe(node));
+    if (const YAML::Node type = node["type"]) {
+      Fields type_field{{"type", type}};
+      NASQ_ASSIGN_OR_RETURN(config.kind, PrunerKindField(type_field, "type"));
+    }
+    if (const YAML::Node wrapped = node["wrapped"];
+        wrapped && config.kind == PrunerKind::kPatient) {
+      Fields wrapped_field{{"wrapped", wrapped}};
+      NASQ_ASSIGN_OR_RETURN(config.wrapped, PrunerKindField(wrapped_field, "wrapped"));
+    }
+    std::vector<std::string> allowed = {"type"};
+    if (config.kind == PrunerKind::kPatient) allowed.push_back("wrapped");
+    for (std::string& key : YamlKeys<PrunerConfig>(kPrunerOptionFields)) allowed.push_back(key);
+    for (PrunerKind kind : {config.kind, config.wrapped}) {
+      for (const std::string& key : PrunerSectionKeys(kind)) allowed.push_back(key);
+    }
+    NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(node, "pruner", allowed));
+    NASQ_RETURN_IF_ERROR(ReadFields<PrunerConfig>(fields, "pruner", kPrunerOptionFields, config));
+    for (PrunerKind kind : {config.kind, config.wrapped}) {
+      NASQ_RETURN_IF_ERROR(ReadPrunerSection(fields, kind, config));
+    }
+    return absl::OkStatus();
+  }
+
+  // The YAML keys of `kind`'s options (the median pruner's: not `percentile`).
+  static std::vector<std::string> PrunerSectionKeys(PrunerKind kind) {
+    switch (kind) {
+      case PrunerKind::kMedian:
+        return YamlKeys<PercentilePrunerOptions>(
+            absl::MakeConstSpan(kPercentilePrunerFields).subspan(1));
+      case PrunerKind::kPercentile:
+        return YamlKeys<PercentilePrunerOptions>(kPercentilePrunerFields);
+      case PrunerKind::kSuccessiveHalving:
+        return YamlKeys<SuccessiveHalvingPrunerOptions>(kSuccessiveHalvingPrunerFields);
+      case PrunerKind::kHyperband:
+        return YamlKeys<HyperbandPrunerOptions>(kHyperbandPrunerFields);
+      case PrunerKind::kThreshold:
+        return YamlKeys<ThresholdPrunerOptions>(kThresholdPrunerFields);
+      case PrunerKind::kPatient:
+        return YamlKeys<PatientPrunerOptions>(kPatientPrunerFields);
+      case PrunerKind::kNone:
+        break;
+    }
+    return {};
+  }
+
+  absl::Status ReadPrunerSection(Fields& fields, PrunerKind kind, PrunerConfig& config) {
+    switch (kind) {
+      case PrunerKind::kMedian:
+      case PrunerKind::kPercentile:
+        return ReadFields<PercentilePrunerOptions>(fields, "pruner", kPercentilePrunerFields,
+                                                   config.percentile);
+      case PrunerKind::kSuccessiveHalving:
+        return ReadFields<SuccessiveHalvingPrunerOptions>(
+            fields, "pruner", kSuccessiveHalvingPrunerFields, config.successive_halving);
+      case PrunerKind::kHyperband:
+        return ReadFields<HyperbandPrunerOptions>(fields, "pruner", kHyperbandPrunerFields,
+                                                  config.hyperband);
+      case PrunerKind::kThreshold:
+        return ReadFields<ThresholdPrunerOptions>(fields, "pruner", kThresholdPrunerFields,
+                                                  config.threshold);
+      case PrunerKind::kPatient:
+        return ReadFields<PatientPrunerOptions>(fields, "pruner", kPatientPrunerFields,
+                                                config.patient);
+      case PrunerKind::kNone:
+        break;
+    }
+    return absl::OkStatus();
+  }
+
   YamlErrorFn JsonErrorFn() const {
     return [this](const YAML::Node& node, const std::string& path, const std::string& message) {
       return Error(node, path, message);
@@ -646,12 +735,21 @@ class SpecParser {
   absl::Status Relocate(const absl::Status& status) const {
     if (status.ok()) return status;
     std::string message = RenameParamField(std::string(status.message()));
-    std::vector<std::pair<std::string, std::string>> renames = {
-        {"sampler.tpe.", "sampler."},     {"sampler.nsga2.", "sampler."},
-        {"sampler.kind", "sampler.type"}, {"metric_names", metric_field_},
-        {"directions", direction_field_}, {"task_json", "task"}};
+    std::vector<std::pair<std::string, std::string>> renames = {{"sampler.tpe.", "sampler."},
+                                                                {"sampler.nsga2.", "sampler."},
+                                                                {"pruner.kind", "pruner.type"},
+                                                                {"sampler.kind", "sampler.type"},
+                                                                {"metric_names", metric_field_},
+                                                                {"directions", direction_field_},
+                                                                {"task_json", "task"}};
     for (const Field<StudySpec>& field : kStudyLimitFields) {
       if (field.yaml_name != nullptr) renames.emplace_back(field.name, field.yaml_name);
+    }
+    for (PrunerKind kind : {PrunerKind::kPercentile, PrunerKind::kSuccessiveHalving,
+                            PrunerKind::kHyperband, PrunerKind::kThreshold, PrunerKind::kPatient}) {
+      const std::string section = absl::StrCat("pruner.", PrunerSectionName(kind));
+      renames.emplace_back(section + ".", "pruner.");
+      renames.emplace_back(section, "pruner");  // a rule of the whole section
     }
     for (const auto& [from, to] : renames) {
       if (message.starts_with(from)) {

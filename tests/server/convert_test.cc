@@ -4,6 +4,7 @@
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -120,6 +121,31 @@ TEST(Convert, Nsga2OptionsRoundTripAndABadCrossoverIsRefused) {
               HasSubstr("spec.sampler.nsga2.mutation_prob: must be between 0 and 1"));
 }
 
+TEST(Convert, PrunerRoundTripsThroughCore) {
+  v1::StudySpec wire = ParseSpec(kValidSpec);
+  EXPECT_EQ(StudySpecFromProto(wire)->pruner.kind, PrunerKind::kNone) << "unset: no pruner";
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+      "pruner { kind: PRUNER_KIND_PATIENT wrapped: PRUNER_KIND_MEDIAN objective: 1 "
+      "percentile { n_startup_trials: 3 } patient { patience: 2 min_delta: 0.5 } "
+      "threshold { lower: -1 } successive_halving { min_resource: 4 } }",
+      &wire));
+  absl::StatusOr<StudySpec> spec = StudySpecFromProto(wire);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const PrunerConfig& p = spec->pruner;
+  EXPECT_EQ(p.kind, PrunerKind::kPatient);
+  EXPECT_EQ(p.wrapped, PrunerKind::kMedian);
+  EXPECT_EQ(p.objective, 1);
+  EXPECT_EQ(p.percentile.n_startup_trials, 3);
+  EXPECT_EQ(p.percentile.n_warmup_steps, 0) << "unset fields keep Optuna's defaults";
+  EXPECT_EQ(p.patient.min_delta, 0.5);
+  EXPECT_EQ(p.threshold.lower, -1);
+  EXPECT_TRUE(std::isinf(p.threshold.upper));
+  EXPECT_EQ(p.successive_halving.min_resource, 4);
+  absl::StatusOr<StudySpec> again = StudySpecFromProto(StudySpecToProto(*spec));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->pruner == p);
+}
+
 // An option added to a description after the .proto was written (here `decay`, which
 // v1::TpeOptions has no field for) travels in the `options` map; the others keep their fields.
 struct NewTpeOptions {
@@ -223,6 +249,16 @@ INSTANTIATE_TEST_SUITE_P(
                         "spec.sampler.tpe.n_ei_candidates: must be between 1 and 10000"},
         InvalidSpecCase{"ConstraintRetries", "sampler { max_constraint_retries: 100000000 }",
                         "spec.sampler.max_constraint_retries: must be"},
+        InvalidSpecCase{"UnknownPrunerKind", "pruner { kind: 42 }",
+                        "spec.pruner.kind: unknown pruner kind 42"},
+        InvalidSpecCase{"PrunerPercentile",
+                        "pruner { kind: PRUNER_KIND_PERCENTILE percentile { percentile: 101 } }",
+                        "spec.pruner.percentile.percentile: must be between 0 and 100"},
+        InvalidSpecCase{"PrunerReductionFactor",
+                        "pruner { kind: PRUNER_KIND_HYPERBAND hyperband { reduction_factor: 1 } }",
+                        "spec.pruner.hyperband.reduction_factor: must be between 2"},
+        InvalidSpecCase{"PrunerObjective", "pruner { objective: 3 }",
+                        "spec.pruner.objective: must be < the number of objectives"},
         // Options without a field of their own travel in `options`; no other key is taken.
         InvalidSpecCase{"UnknownTpeOption",
                         "sampler { tpe { options { key: \"gamma\" value { number_value: 0.1 } } "

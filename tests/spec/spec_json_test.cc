@@ -175,6 +175,16 @@ TEST(SpecJson, ReadsSpecsStoredBeforeMaxConsecutiveFailuresExisted) {
   EXPECT_EQ(spec->max_consecutive_failures, StudySpec().max_consecutive_failures);
 }
 
+TEST(SpecJson, ReadsSpecsStoredBeforePrunersExisted) {
+  nlohmann::json j = nlohmann::json::parse(*StudySpecToJson(testing::RichSpec("rich")));
+  ASSERT_EQ(j["pruner"]["kind"], "patient");
+  EXPECT_FALSE(j["pruner"]["threshold"].contains("upper")) << "an infinite bound is left out";
+  j.erase("pruner");
+  absl::StatusOr<StudySpec> spec = StudySpecFromJson(j.dump());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->pruner == PrunerConfig{});
+}
+
 TEST(SpecJson, RefusesMalformedSpecsNamingTheField) {
   const std::string good = *StudySpecToJson(testing::RichSpec("rich"));
   struct Case {
@@ -188,6 +198,11 @@ TEST(SpecJson, RefusesMalformedSpecsNamingTheField) {
        "directions[1]: unknown direction"},
       {"bad sampler", [](nlohmann::json& j) { j["sampler"]["kind"] = "cmaes"; },
        "sampler.kind: unknown sampler"},
+      {"bad pruner", [](nlohmann::json& j) { j["pruner"]["wrapped"] = "asha"; },
+       "pruner.wrapped: unknown pruner"},
+      {"bad pruner option",
+       [](nlohmann::json& j) { j["pruner"]["hyperband"]["reduction_factor"] = "two"; },
+       "pruner.hyperband.reduction_factor: expected an integer"},
       {"negative seed", [](nlohmann::json& j) { j["sampler"]["seed"] = -1; },
        "sampler.seed: expected a non-negative integer"},
       {"int overflow", [](nlohmann::json& j) { j["max_retries"] = 1LL << 40; },
