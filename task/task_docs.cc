@@ -58,8 +58,8 @@ std::vector<std::pair<std::string, std::string>> TaskFieldTables() {
 absl::StatusOr<std::string> UpdateTaskFieldTables(absl::string_view doc) {
   std::string updated(doc);
   for (const auto& [section, table] : TaskFieldTables()) {
-    NASQ_ASSIGN_OR_RETURN(updated,
-                          ReplaceGeneratedBlock(updated, TaskDocsBegin(section), kTaskDocsEnd, table));
+    NASQ_ASSIGN_OR_RETURN(
+        updated, ReplaceGeneratedBlock(updated, TaskDocsBegin(section), kTaskDocsEnd, table));
   }
   return updated;
 }

@@ -42,8 +42,7 @@ absl::StatusOr<double> JsonNumberInRange(const Json& v, const std::string& path,
       path, absl::StrCat(noun != nullptr ? noun : "a number", " ", DescribeNumberRange(range)), v);
 }
 
-absl::StatusOr<int64_t> JsonIntInTaskRange(const Json& v, const std::string& path,
-                                           IntRange range) {
+absl::StatusOr<int64_t> JsonIntInTaskRange(const Json& v, const std::string& path, IntRange range) {
   absl::StatusOr<int64_t> x = JsonIntInRange(v, path, range.min, range.max);
   if (!x.ok() && range.max == kMaxTaskInt) {
     return JsonTypeError(path, absl::StrCat("an integer >= ", range.min), v);

@@ -113,7 +113,8 @@ const char* TaskFieldTypeName(const TaskField<S>& field) {
         if constexpr (std::is_same_v<decltype(member), std::monostate>) {
           return "";
         } else {
-          using T = typename OptionalValue<std::remove_cvref_t<decltype(std::declval<S&>().*member)>>::type;
+          using T = typename OptionalValue<
+              std::remove_cvref_t<decltype(std::declval<S&>().*member)>>::type;
           if constexpr (std::is_same_v<T, bool>) return "bool";
           if constexpr (std::is_same_v<T, double>) return "number";
           if constexpr (std::is_integral_v<T>) return "integer";
@@ -160,12 +161,12 @@ absl::Status ReadTaskFieldValue(S& s, const TaskField<S>& field, const Json& val
                 JsonNumberInRange(value, path, field.number_range.value_or(NumberRange{}),
                                   field.number_noun));
           } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-            constexpr int64_t kMax = std::is_same_v<T, int> ? kMaxTaskInt
-                                                            : std::numeric_limits<int64_t>::max();
+            constexpr int64_t kMax =
+                std::is_same_v<T, int> ? kMaxTaskInt : std::numeric_limits<int64_t>::max();
             constexpr int64_t kMin = std::is_signed_v<T> ? -kMax - 1 : 0;
-            NASQ_ASSIGN_OR_RETURN(int64_t x, JsonIntInTaskRange(value, path,
-                                                                field.int_range.value_or(
-                                                                    IntRange{kMin, kMax})));
+            NASQ_ASSIGN_OR_RETURN(
+                int64_t x,
+                JsonIntInTaskRange(value, path, field.int_range.value_or(IntRange{kMin, kMax})));
             s.*member = static_cast<T>(x);
           } else if constexpr (std::is_same_v<T, std::vector<std::string>>) {
             NASQ_ASSIGN_OR_RETURN(s.*member, JsonStringList(value, path));

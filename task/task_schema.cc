@@ -43,8 +43,9 @@ constexpr std::pair<const char*, DatasetFormat> kDatasetFormats[] = {
     {"csv", DatasetFormat::kCsv},
     {"tsv", DatasetFormat::kTsv},
     {"jsonl", DatasetFormat::kJsonl}};
-constexpr std::pair<const char*, PruneMethod> kPruneMethods[] = {
-    {"l1", PruneMethod::kL1Norm}, {"l1-norm", PruneMethod::kL1Norm}, {"random", PruneMethod::kRandom}};
+constexpr std::pair<const char*, PruneMethod> kPruneMethods[] = {{"l1", PruneMethod::kL1Norm},
+                                                                 {"l1-norm", PruneMethod::kL1Norm},
+                                                                 {"random", PruneMethod::kRandom}};
 constexpr std::pair<const char*, PruneScope> kPruneScopes[] = {{"local", PruneScope::kLocal},
                                                                {"global", PruneScope::kGlobal}};
 
@@ -171,7 +172,8 @@ absl::StatusOr<StageSpec> ReadStage(const Json& value, const std::string& path) 
   std::vector<std::pair<std::string, const Json*>> fields;
   for (const bool sections : {false, true}) {
     for (const auto& [key, v] : value.items()) {
-      const bool section = stage.kind == StageKind::kPrune && (key == "weight" || key == "activation");
+      const bool section =
+          stage.kind == StageKind::kPrune && (key == "weight" || key == "activation");
       if (key != "stage" && section == sections) fields.emplace_back(key, &v);
     }
   }
@@ -206,23 +208,26 @@ constexpr TaskField<TaskSpec> kTaskSpecFields[] = {
      .default_doc = "required"},
     {.name = "dataset",
      .doc = "the data (below)",
-     .read = [](TaskSpec& s, const Json& v, const std::string& path) {
-       return ReadTaskObject(s.dataset, DatasetFields(), v, path);
-     },
+     .read =
+         [](TaskSpec& s, const Json& v, const std::string& path) {
+           return ReadTaskObject(s.dataset, DatasetFields(), v, path);
+         },
      .type_doc = "object",
      .default_doc = "SpamAssassin"},
     {.name = "tokenizer",
      .doc = "the tokenizer (below)",
-     .read = [](TaskSpec& s, const Json& v, const std::string& path) {
-       return ReadTaskObject(s.tokenizer, TokenizerFields(), v, path);
-     },
+     .read =
+         [](TaskSpec& s, const Json& v, const std::string& path) {
+           return ReadTaskObject(s.tokenizer, TokenizerFields(), v, path);
+         },
      .type_doc = "object",
      .default_doc = "built vocabulary"},
     {.name = "model",
      .doc = "the model (below)",
-     .read = [](TaskSpec& s, const Json& v, const std::string& path) {
-       return ReadTaskObject(s.model, ModelFields(), v, path);
-     },
+     .read =
+         [](TaskSpec& s, const Json& v, const std::string& path) {
+           return ReadTaskObject(s.model, ModelFields(), v, path);
+         },
      .type_doc = "object",
      .default_doc = "BERT-tiny, random init"},
     {.name = "stages",
@@ -256,9 +261,8 @@ constexpr TaskField<DatasetSpec> kDatasetFields[] = {
      .doc = "`spam-assassin`, `imdb` (an `aclImdb` folder with `train/` and `test/`), `csv`, "
             "`tsv`, `jsonl`",
      .read = [](DatasetSpec& d, const Json& v, const std::string& path) -> absl::Status {
-       NASQ_ASSIGN_OR_RETURN(d.format,
-                             ReadName(v, path, kDatasetFormats,
-                                      "spam-assassin, imdb, csv, tsv or jsonl"));
+       NASQ_ASSIGN_OR_RETURN(
+           d.format, ReadName(v, path, kDatasetFormats, "spam-assassin, imdb, csv, tsv or jsonl"));
        return absl::OkStatus();
      },
      .show = [](const DatasetSpec& d) { return ShowName(d.format, kDatasetFormats); },
@@ -271,7 +275,9 @@ constexpr TaskField<DatasetSpec> kDatasetFields[] = {
     {.name = "test_path",
      .member = &DatasetSpec::test_path,
      .doc = "csv/tsv/jsonl: a separate test file (otherwise the data is split)"},
-    {.name = "text_field", .member = &DatasetSpec::text_field, .doc = "csv/tsv/jsonl column or key of the text"},
+    {.name = "text_field",
+     .member = &DatasetSpec::text_field,
+     .doc = "csv/tsv/jsonl column or key of the text"},
     {.name = "label_field",
      .member = &DatasetSpec::label_field,
      .doc = "csv/tsv/jsonl column or key of the label"},
@@ -355,9 +361,10 @@ constexpr TaskField<ModelSpec> kModelFields[] = {
        NASQ_ASSIGN_OR_RETURN(m.identity_layers, ReadLayerNames(v, path));
        return absl::OkStatus();
      },
-     .show = [](const ModelSpec& m) {
-       return absl::StrCat("`[", absl::StrJoin(m.identity_layers, ", "), "]`");
-     },
+     .show =
+         [](const ModelSpec& m) {
+           return absl::StrCat("`[", absl::StrJoin(m.identity_layers, ", "), "]`");
+         },
      .type_doc = "list of layer names"},
 };
 
@@ -439,36 +446,35 @@ std::string ShowSection(const PruningSection& s, const char* key) {
 constexpr TaskField<PruneStageSpec> kPruneFields[] = {
     {.name = "sparsity",
      .doc = "the fraction of elements pruned, in [0, 1], for both sections",
-     .read = [](PruneStageSpec& p, const Json& v, const std::string& path) {
-       return ReadBothSections(p, "sparsity", v, path);
-     },
+     .read = [](PruneStageSpec& p, const Json& v,
+                const std::string& path) { return ReadBothSections(p, "sparsity", v, path); },
      .show = [](const PruneStageSpec& p) { return ShowSection(p.weight, "sparsity"); },
      .type_doc = "number"},
     {.name = "method",
      .doc = "`random` or `l1` (`l1-norm`), for both sections",
-     .read = [](PruneStageSpec& p, const Json& v, const std::string& path) {
-       return ReadBothSections(p, "method", v, path);
-     },
+     .read = [](PruneStageSpec& p, const Json& v,
+                const std::string& path) { return ReadBothSections(p, "method", v, path); },
      .show = [](const PruneStageSpec& p) { return ShowSection(p.weight, "method"); },
      .type_doc = "string"},
     {.name = "scope",
      .doc = "`local` or `global`, for both sections",
-     .read = [](PruneStageSpec& p, const Json& v, const std::string& path) {
-       return ReadBothSections(p, "scope", v, path);
-     },
+     .read = [](PruneStageSpec& p, const Json& v,
+                const std::string& path) { return ReadBothSections(p, "scope", v, path); },
      .show = [](const PruneStageSpec& p) { return ShowSection(p.weight, "scope"); },
      .type_doc = "string"},
     {.name = "weight",
      .doc = "`sparsity`, `method` and `scope` of the weight section alone",
-     .read = [](PruneStageSpec& p, const Json& v, const std::string& path) {
-       return ReadTaskObject(p.weight, PruneSectionFields(), v, path);
-     },
+     .read =
+         [](PruneStageSpec& p, const Json& v, const std::string& path) {
+           return ReadTaskObject(p.weight, PruneSectionFields(), v, path);
+         },
      .type_doc = "object"},
     {.name = "activation",
      .doc = "`sparsity`, `method` and `scope` of the activation section alone",
-     .read = [](PruneStageSpec& p, const Json& v, const std::string& path) {
-       return ReadTaskObject(p.activation, PruneSectionFields(), v, path);
-     },
+     .read =
+         [](PruneStageSpec& p, const Json& v, const std::string& path) {
+           return ReadTaskObject(p.activation, PruneSectionFields(), v, path);
+         },
      .type_doc = "object"},
     {.name = "targets",
      .doc = "what is pruned: `weights` and/or `activations`",
@@ -519,9 +525,13 @@ constexpr TaskField<OperandPrecision> kOperandFields[] = {
      .member = &OperandPrecision::levels,
      .doc = "binary/ternary levels",
      .int_range = IntRange{1, 3}},
-    {.name = "bipolar", .member = &OperandPrecision::bipolar, .doc = "binary: -1/+1 instead of 0/1"},
+    {.name = "bipolar",
+     .member = &OperandPrecision::bipolar,
+     .doc = "binary: -1/+1 instead of 0/1"},
     {.name = "stochastic", .member = &OperandPrecision::stochastic, .doc = "stochastic rounding"},
-    {.name = "scaled", .member = &OperandPrecision::scaled, .doc = "binary/ternary: scale by the mean"},
+    {.name = "scaled",
+     .member = &OperandPrecision::scaled,
+     .doc = "binary/ternary: scale by the mean"},
     {.name = "floor", .member = &OperandPrecision::floor, .doc = "integer: floor instead of round"},
 };
 
