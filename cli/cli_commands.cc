@@ -81,12 +81,8 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
     out << "metrics: " << absl::StrJoin(spec.metric_names, ", ") << "\n";
   }
   out << "sampler: " << SamplerText(spec.sampler) << "\n";
-  for (const Field<StudySpec>& field : kStudyLimitFields) {
-    if (!field.millis) out << field.name << ": " << LimitText(spec, field) << "\n";
-  }
-  out << "lease: " << spec.lease_duration_ms << " ms (heartbeat every "
-      << spec.heartbeat_interval_ms << " ms)\n"
-      << "trials: " << c.complete() << " complete, " << c.pruned() << " pruned, " << c.fail()
+  for (const Field<StudySpec>& field : kStudyLimitFields) out << LimitText(spec, field) << "\n";
+  out << "trials: " << c.complete() << " complete, " << c.pruned() << " pruned, " << c.fail()
       << " failed, " << c.running() << " running, " << c.waiting() << " waiting\n";
   for (const v1::Trial& t : best) {
     std::vector<std::string> values;

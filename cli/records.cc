@@ -140,6 +140,10 @@ void AppendChangedOptions(const S& s, absl::Span<const Field<S>> table,
 std::string SamplerText(const SamplerConfig& sampler) {
   std::vector<std::string> options;
   AppendChangedOptions<TpeOptions>(sampler.tpe, kTpeOptionFields, options);
+  if (sampler.nsga2.crossover != Nsga2Options{}.crossover) {
+    options.push_back(absl::StrCat("crossover ", Nsga2CrossoverName(sampler.nsga2.crossover)));
+  }
+  AppendChangedOptions<Nsga2Options>(sampler.nsga2, kNsga2OptionFields, options);
   AppendChangedOptions<SamplerConfig>(sampler, kSamplerOptionFields, options);
   std::string text = absl::StrCat(SamplerKindName(sampler.kind), " (seed ", sampler.seed);
   if (!options.empty()) absl::StrAppend(&text, "; ", absl::StrJoin(options, ", "));
@@ -148,8 +152,15 @@ std::string SamplerText(const SamplerConfig& sampler) {
 
 std::string LimitText(const StudySpec& spec, const Field<StudySpec>& field) {
   const FieldValue value = GetField(spec, field);
-  if (field.zero_means != nullptr && value == FieldValue(int64_t{0})) return field.zero_means;
-  return FormatFieldValue(value);
+  const std::string name =
+      absl::StrCat(field.yaml_name != nullptr ? field.yaml_name : field.name, ": ");
+  if (field.zero_means != nullptr && value == FieldValue(int64_t{0})) {
+    return name + field.zero_means;
+  }
+  if (const int64_t* ms = std::get_if<int64_t>(&value); ms != nullptr && field.millis) {
+    return name + (*ms % 1000 == 0 ? absl::StrCat(*ms / 1000, "s") : absl::StrCat(*ms, "ms"));
+  }
+  return name + FormatFieldValue(value);
 }
 
 std::string DirectionsText(const v1::StudySpec& spec) {

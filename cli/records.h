@@ -39,8 +39,9 @@ nlohmann::ordered_json StudyRecord(const v1::Study& study);
 // "tpe (seed 0; n_startup_trials 4, multivariate, skip_duplicates)".
 std::string SamplerText(const SamplerConfig& sampler);
 
-// The value of the limit `field` (of kStudyLimitFields) in `spec`: the number, or what 0 means
-// where the field says ("unlimited", "never").
+// "<name>: <value>" of the limit `field` (of kStudyLimitFields) in `spec`, as the study file
+// writes it: the YAML name ("lease.duration"), the number, a duration ("60s", "1500ms"), or what
+// 0 means where the field says ("unlimited", "never").
 std::string LimitText(const StudySpec& spec, const Field<StudySpec>& field);
 
 // The text of string attr `key` ("fail_reason", "stop_reason": JSON strings) in `attrs`;

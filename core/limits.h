@@ -30,9 +30,13 @@ inline constexpr int64_t kMaxConstraints = 10'000;
 inline constexpr int64_t kMaxTrials = 1'000'000'000;                    // max_trials
 inline constexpr int64_t kMaxRetries = 1'000;                           // max_retries
 inline constexpr int64_t kMaxLeaseDurationMs = 7LL * 24 * 3600 * 1000;  // one week
-inline constexpr int64_t kMaxStartupTrials = 1'000'000;   // sampler.tpe.n_startup_trials
-inline constexpr int64_t kMaxEiCandidates = 10'000;       // sampler.tpe.n_ei_candidates
-inline constexpr int64_t kMaxConstraintRetries = 10'000;  // sampler.max_constraint_retries
+inline constexpr int64_t kMaxStartupTrials = 1'000'000;    // sampler.tpe.n_startup_trials
+inline constexpr int64_t kMaxEiCandidates = 10'000;        // sampler.tpe.n_ei_candidates
+inline constexpr int64_t kMaxConstraintRetries = 10'000;   // sampler.max_constraint_retries
+inline constexpr int64_t kMaxPopulationSize = 100'000;     // sampler.nsga2.population_size
+inline constexpr int64_t kMaxPrunerSteps = 1'000'000'000;  // pruner step counts and resources
+inline constexpr int64_t kMaxReductionFactor = 1'000;      // pruner reduction_factor
+inline constexpr int64_t kMaxEarlyStoppingRate = 100;      // pruner min_early_stopping_rate
 
 // String sizes in bytes; every string must also be valid UTF-8.
 inline constexpr size_t kMaxParamNameBytes = 256;     // param names, metric names, attr keys

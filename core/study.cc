@@ -19,6 +19,12 @@ constexpr internal::NameEntry<SamplerKind> kSamplerKindNames[] = {
     {SamplerKind::kRandom, "random"},
     {SamplerKind::kGrid, "grid"},
     {SamplerKind::kTpe, "tpe"},
+    {SamplerKind::kNsga2, "nsga2"},
+};
+constexpr internal::NameEntry<Nsga2Crossover> kCrossoverNames[] = {
+    {Nsga2Crossover::kUniform, "uniform"}, {Nsga2Crossover::kBlxAlpha, "blxalpha"},
+    {Nsga2Crossover::kSbx, "sbx"},         {Nsga2Crossover::kVsbx, "vsbx"},
+    {Nsga2Crossover::kSpx, "spx"},         {Nsga2Crossover::kUndx, "undx"},
 };
 constexpr internal::NameEntry<StudyState> kStudyStateNames[] = {
     {StudyState::kRunning, "RUNNING"},
@@ -85,6 +91,7 @@ absl::Status ValidateObjectives(const StudySpec& spec) {
 // descriptions.
 absl::Status ValidateIntRanges(const StudySpec& spec) {
   NASQ_RETURN_IF_ERROR(CheckFieldRanges(spec.sampler.tpe, kTpeOptionFields, "sampler.tpe"));
+  NASQ_RETURN_IF_ERROR(CheckFieldRanges(spec.sampler.nsga2, kNsga2OptionFields, "sampler.nsga2"));
   NASQ_RETURN_IF_ERROR(CheckFieldRanges(spec.sampler, kSamplerOptionFields, "sampler"));
   return CheckFieldRanges(spec, kStudyLimitFields, "");
 }
@@ -95,6 +102,47 @@ absl::Status ValidateTpe(const TpeOptions& tpe) {
                    absl::StrCat("must be > 0 and finite (got ", tpe.prior_weight, ")"));
   }
   if (tpe.group && !tpe.multivariate) return Invalid("sampler.tpe.group", "requires multivariate");
+  return absl::OkStatus();
+}
+
+// OK when `value` lies in [low, high] (or (low, high] when `open_low`) and is finite.
+absl::Status CheckProbability(double value, absl::string_view name, bool open_low = false) {
+  if (value >= 0.0 && value <= 1.0 && !(open_low && value == 0.0)) return absl::OkStatus();
+  return Invalid(absl::StrCat("sampler.nsga2.", name),
+                 absl::StrCat("must be ", open_low ? "> 0 and <= 1" : "between 0 and 1", " (got ",
+                              value, ")"));
+}
+
+absl::Status CheckNonNegative(double value, absl::string_view name) {
+  if (value >= 0.0 && std::isfinite(value)) return absl::OkStatus();
+  return Invalid(absl::StrCat("sampler.nsga2.", name),
+                 absl::StrCat("must be >= 0 and finite (got ", value, ")"));
+}
+
+// The rules of kNsga2OptionFields that need code (population_size has a range).
+absl::Status ValidateNsga2(const Nsga2Options& o) {
+  if (!internal::Lists(kCrossoverNames, o.crossover)) {
+    return Invalid("sampler.nsga2.crossover",
+                   absl::StrCat("unknown crossover ", static_cast<int>(o.crossover)));
+  }
+  NASQ_RETURN_IF_ERROR(CheckProbability(o.mutation_prob, "mutation_prob"));
+  NASQ_RETURN_IF_ERROR(CheckProbability(o.crossover_prob, "crossover_prob"));
+  NASQ_RETURN_IF_ERROR(CheckProbability(o.swapping_prob, "swapping_prob"));
+  NASQ_RETURN_IF_ERROR(CheckNonNegative(o.alpha, "alpha"));
+  NASQ_RETURN_IF_ERROR(CheckNonNegative(o.eta, "eta"));
+  NASQ_RETURN_IF_ERROR(CheckProbability(o.uniform_crossover_prob, "uniform_crossover_prob"));
+  NASQ_RETURN_IF_ERROR(
+      CheckProbability(o.use_child_gene_prob, "use_child_gene_prob", /*open_low=*/true));
+  NASQ_RETURN_IF_ERROR(CheckNonNegative(o.epsilon, "epsilon"));
+  NASQ_RETURN_IF_ERROR(CheckNonNegative(o.sigma_xi, "sigma_xi"));
+  NASQ_RETURN_IF_ERROR(CheckNonNegative(o.sigma_eta, "sigma_eta"));
+  const bool three_parents =
+      o.crossover == Nsga2Crossover::kSpx || o.crossover == Nsga2Crossover::kUndx;
+  if (three_parents && o.population_size < 3) {
+    return Invalid("sampler.nsga2.population_size",
+                   absl::StrCat("must be >= 3 with crossover ", Nsga2CrossoverName(o.crossover),
+                                ", which takes 3 parents (got ", o.population_size, ")"));
+  }
   return absl::OkStatus();
 }
 
@@ -125,6 +173,7 @@ absl::Status ValidateSampler(const StudySpec& spec) {
                    absl::StrCat("unknown sampler kind ", static_cast<int>(sampler.kind)));
   }
   NASQ_RETURN_IF_ERROR(ValidateTpe(sampler.tpe));
+  NASQ_RETURN_IF_ERROR(ValidateNsga2(sampler.nsga2));
   if (sampler.kind == SamplerKind::kGrid) {
     if (sampler.skip_duplicates) {
       return Invalid("sampler.skip_duplicates", "not with grid, which never repeats a cell");
@@ -169,6 +218,12 @@ std::optional<SamplerKind> ParseSamplerKind(const std::string& s) {
   return internal::ParseName(kSamplerKindNames, s);
 }
 
+const char* Nsga2CrossoverName(Nsga2Crossover c) { return internal::NameOf(kCrossoverNames, c); }
+
+std::optional<Nsga2Crossover> ParseNsga2Crossover(const std::string& s) {
+  return internal::ParseName(kCrossoverNames, s);
+}
+
 const char* StudyStateName(StudyState s) { return internal::NameOf(kStudyStateNames, s); }
 
 std::optional<StudyState> ParseStudyState(const std::string& s) {
@@ -183,6 +238,7 @@ absl::Status ValidateStudySpec(const StudySpec& spec) {
   }
   NASQ_RETURN_IF_ERROR(ValidateSpecText(spec));
   NASQ_RETURN_IF_ERROR(ValidateSampler(spec));
+  NASQ_RETURN_IF_ERROR(ValidatePrunerConfig(spec.pruner, spec.directions.size()));
   return ValidateLimits(spec);
 }
 

@@ -15,6 +15,7 @@
 #include "absl/status/status.h"
 #include "core/fields.h"
 #include "core/limits.h"
+#include "core/pruner_config.h"
 #include "core/search_space.h"
 
 namespace nasq {
@@ -23,8 +24,8 @@ enum class StudyDirection { kMinimize = 1, kMaximize = 2 };
 const char* StudyDirectionName(StudyDirection d);                         // "MINIMIZE" / "MAXIMIZE"
 std::optional<StudyDirection> ParseStudyDirection(const std::string& s);  // case-insensitive
 
-enum class SamplerKind { kRandom = 1, kGrid = 2, kTpe = 3 };
-const char* SamplerKindName(SamplerKind k);  // "random" / "grid" / "tpe"
+enum class SamplerKind { kRandom = 1, kGrid = 2, kTpe = 3, kNsga2 = 4 };
+const char* SamplerKindName(SamplerKind k);  // "random" / "grid" / "tpe" / "nsga2"
 std::optional<SamplerKind> ParseSamplerKind(const std::string& s);
 
 // TPE options with Optuna 4.9 defaults (docs/tpe.md 1.1). Described by kTpeOptionFields.
@@ -44,7 +45,8 @@ struct TpeOptions {
 // The option fields of the StudySpec parts, each described once (core/fields.h): every codec
 // (YAML, stored JSON, proto), the range checks of ValidateStudySpec, `nasq study show` and the
 // tables of docs/study-spec.md are driven by these tables. Paths: "sampler.tpe.<name>" (YAML
-// writes TPE options directly under `sampler:`), "sampler.<name>", "<name>".
+// writes TPE and NSGA-II options directly under `sampler:`), "sampler.nsga2.<name>",
+// "sampler.<name>", "<name>".
 inline constexpr Field<TpeOptions> kTpeOptionFields[] = {
     {.name = "n_startup_trials",
      .member = &TpeOptions::n_startup_trials,
@@ -76,14 +78,92 @@ inline constexpr Field<TpeOptions> kTpeOptionFields[] = {
      .doc = "treat running trials as bad results, for parallel workers"},
 };
 
+// NSGA-II's crossovers (Optuna's optuna.samplers.nsgaii.*Crossover, docs/tpe.md 8.3).
+enum class Nsga2Crossover { kUniform = 1, kBlxAlpha = 2, kSbx = 3, kVsbx = 4, kSpx = 5, kUndx = 6 };
+// "uniform" / "blxalpha" / "sbx" / "vsbx" / "spx" / "undx".
+const char* Nsga2CrossoverName(Nsga2Crossover c);
+std::optional<Nsga2Crossover> ParseNsga2Crossover(const std::string& s);  // case-insensitive
+
+// NSGA-II options with the defaults of Optuna 5's NSGAIISampler and its crossovers (docs/tpe.md
+// 8.1). The numeric options are described by kNsga2OptionFields; `crossover` is read by each
+// codec itself. Where Optuna's default is None (computed), 0 stands for it here.
+struct Nsga2Options {
+  int population_size = 50;
+  double mutation_prob = 0.0;  // 0 = 1 / number of params of the child
+  double crossover_prob = 0.9;
+  double swapping_prob = 0.5;
+  Nsga2Crossover crossover = Nsga2Crossover::kUniform;
+  double alpha = 0.5;                   // blxalpha
+  double eta = 0.0;                     // sbx, vsbx; 0 = 20 with several objectives, else 2
+  double uniform_crossover_prob = 0.5;  // sbx, vsbx
+  double use_child_gene_prob = 0.5;     // sbx, vsbx
+  double epsilon = 0.0;                 // spx; 0 = sqrt(number of params + 2)
+  double sigma_xi = 0.5;                // undx
+  double sigma_eta = 0.0;               // undx; 0 = 0.35 / sqrt(number of params)
+
+  friend bool operator==(const Nsga2Options&, const Nsga2Options&) = default;
+};
+
+inline constexpr Field<Nsga2Options> kNsga2OptionFields[] = {
+    {.name = "population_size",
+     .member = &Nsga2Options::population_size,
+     .doc = "COMPLETE trials per generation",
+     .range = {{2, limits::kMaxPopulationSize}}},
+    {.name = "mutation_prob",
+     .member = &Nsga2Options::mutation_prob,
+     .doc = "probability that a child's param is redrawn at random",
+     .rule = "0 to 1",
+     .zero_means = "1 / number of params"},
+    {.name = "crossover_prob",
+     .member = &Nsga2Options::crossover_prob,
+     .doc = "probability that a child is a crossover of two parents rather than a copy of one",
+     .rule = "0 to 1"},
+    {.name = "swapping_prob",
+     .member = &Nsga2Options::swapping_prob,
+     .doc = "uniform crossover (and categorical params): probability of taking the 2nd parent's",
+     .rule = "0 to 1"},
+    {.name = "alpha",
+     .member = &Nsga2Options::alpha,
+     .doc = "blxalpha: how far beyond the parents' box a child may land",
+     .rule = ">= 0 and finite"},
+    {.name = "eta",
+     .member = &Nsga2Options::eta,
+     .doc = "sbx, vsbx: distribution index (larger keeps children nearer their parents)",
+     .rule = ">= 0 and finite",
+     .zero_means = "20 with several objectives, else 2"},
+    {.name = "uniform_crossover_prob",
+     .member = &Nsga2Options::uniform_crossover_prob,
+     .doc = "sbx, vsbx: probability of swapping the two children's genes",
+     .rule = "0 to 1"},
+    {.name = "use_child_gene_prob",
+     .member = &Nsga2Options::use_child_gene_prob,
+     .doc = "sbx, vsbx: probability of a child's gene rather than a parent's",
+     .rule = "> 0 and <= 1"},
+    {.name = "epsilon",
+     .member = &Nsga2Options::epsilon,
+     .doc = "spx: expansion rate of the parents' simplex",
+     .rule = ">= 0 and finite",
+     .zero_means = "sqrt(number of params + 2)"},
+    {.name = "sigma_xi",
+     .member = &Nsga2Options::sigma_xi,
+     .doc = "undx: spread along the line through the first two parents",
+     .rule = ">= 0 and finite"},
+    {.name = "sigma_eta",
+     .member = &Nsga2Options::sigma_eta,
+     .doc = "undx: spread orthogonal to that line",
+     .rule = ">= 0 and finite",
+     .zero_means = "0.35 / sqrt(number of params)"},
+};
+
 struct SamplerConfig {
   SamplerKind kind = SamplerKind::kTpe;
   uint64_t seed = 0;
   TpeOptions tpe;
+  Nsga2Options nsga2;
   // Upper bound on redraws when a draw violates the space's constraints or, with
   // skip_duplicates, repeats a trial (see SampleTrial).
   int max_constraint_retries = 100;
-  // Random and TPE only (grid never repeats): redraw params that equal those of a trial of the
+  // Not grid (which never repeats): redraw params that equal those of a trial of the
   // study that has not FAILED, so that no configuration is trained twice. Off by default, as in
   // Optuna, whose TPE proposes its best configuration again and again on small discrete spaces.
   bool skip_duplicates = false;
@@ -100,7 +180,7 @@ inline constexpr Field<SamplerConfig> kSamplerOptionFields[] = {
      .range = {{1, limits::kMaxConstraintRetries}}},
     {.name = "skip_duplicates",
      .member = &SamplerConfig::skip_duplicates,
-     .doc = "redraw params that repeat a trial that has not failed (random and TPE)",
+     .doc = "redraw params that repeat a trial that has not failed (not grid)",
      .rule = "not with grid"},
 };
 
@@ -110,6 +190,7 @@ struct StudySpec {
   std::vector<std::string> metric_names;   // empty, or one per direction
   SearchSpace space;
   SamplerConfig sampler;
+  PrunerConfig pruner;     // early stopping (core/pruner_config.h); none by default
   int64_t max_trials = 0;  // completed trials that end the study; 0 = unlimited
   int max_retries = 2;     // expired leases before a trial is FAILED
   // Trials that FAIL in a row (in the order they finish; a COMPLETE or PRUNED trial resets the
@@ -153,13 +234,13 @@ inline constexpr Field<StudySpec> kStudyLimitFields[] = {
 
 // Validates everything but the space's own rules (which SearchSpace::Create already checked):
 // name, directions, metric names, sampler options (group needs multivariate, skip_duplicates not
-// with grid, ...), grid needs a finite discrete space (at most 10,000,000 points), and every
-// count, duration and string against its documented range (core/limits.h, docs/study-spec.md
-// "Limits": max_trials, lease_duration_ms, n_ei_candidates, param and choice counts, string
-// sizes and UTF-8, ...). task_json is NOT parsed here (core depends on std + abseil only):
-// whoever parses the spec checks it.
-// INVALID_ARGUMENT naming the field (e.g. "sampler.tpe.group: requires multivariate",
-// "lease_duration_ms: must be between 1 and 604800000 (got 0)").
+// with grid, ...), pruner options (ValidatePrunerConfig), grid needs a finite discrete space (at
+// most 10,000,000 points), and every count, duration and string against its documented range
+// (core/limits.h, docs/study-spec.md "Limits": max_trials, lease_duration_ms, n_ei_candidates,
+// param and choice counts, string sizes and UTF-8, ...). task_json is NOT parsed here (core depends
+// on std + abseil only): whoever parses the spec checks it. INVALID_ARGUMENT naming the field (e.g.
+// "sampler.tpe.group: requires multivariate", "lease_duration_ms: must be between 1 and 604800000
+// (got 0)").
 absl::Status ValidateStudySpec(const StudySpec& spec);
 
 enum class StudyState { kRunning = 1, kCompleted = 2, kStopped = 3 };

@@ -71,9 +71,76 @@ absl::StatusOr<SamplerKind> SamplerKindFromProto(int kind, absl::string_view fie
       return SamplerKind::kRandom;
     case v1::SAMPLER_KIND_GRID:
       return SamplerKind::kGrid;
+    case v1::SAMPLER_KIND_NSGA2:
+      return SamplerKind::kNsga2;
     default:
       return Invalid(field, absl::StrCat("unknown sampler kind ", kind));
   }
+}
+
+constexpr std::pair<v1::PrunerKind, PrunerKind> kPrunerKinds[] = {
+    {v1::PRUNER_KIND_NONE, PrunerKind::kNone},
+    {v1::PRUNER_KIND_MEDIAN, PrunerKind::kMedian},
+    {v1::PRUNER_KIND_PERCENTILE, PrunerKind::kPercentile},
+    {v1::PRUNER_KIND_SUCCESSIVE_HALVING, PrunerKind::kSuccessiveHalving},
+    {v1::PRUNER_KIND_HYPERBAND, PrunerKind::kHyperband},
+    {v1::PRUNER_KIND_THRESHOLD, PrunerKind::kThreshold},
+    {v1::PRUNER_KIND_PATIENT, PrunerKind::kPatient},
+};
+
+v1::PrunerKind PrunerKindToProto(PrunerKind kind) {
+  for (const auto& [proto, core] : kPrunerKinds) {
+    if (core == kind) return proto;
+  }
+  return v1::PRUNER_KIND_UNSPECIFIED;
+}
+
+absl::StatusOr<PrunerKind> PrunerKindFromProto(int kind, absl::string_view field) {
+  if (kind == v1::PRUNER_KIND_UNSPECIFIED) return PrunerKind::kNone;
+  for (const auto& [proto, core] : kPrunerKinds) {
+    if (proto == kind) return core;
+  }
+  return Invalid(field, absl::StrCat("unknown pruner kind ", kind));
+}
+
+v1::PrunerConfig PrunerConfigToProto(const PrunerConfig& c) {
+  v1::PrunerConfig p;
+  p.set_kind(PrunerKindToProto(c.kind));
+  p.set_wrapped(PrunerKindToProto(c.wrapped));
+  OptionsToProto<PrunerConfig>(c, kPrunerOptionFields, p, *p.mutable_options());
+  const auto section = [](const auto& options, const auto& fields, auto* message) {
+    OptionsToProto(options, absl::MakeConstSpan(fields), *message, *message->mutable_options());
+  };
+  section(c.percentile, kPercentilePrunerFields, p.mutable_percentile());
+  section(c.successive_halving, kSuccessiveHalvingPrunerFields, p.mutable_successive_halving());
+  section(c.hyperband, kHyperbandPrunerFields, p.mutable_hyperband());
+  section(c.threshold, kThresholdPrunerFields, p.mutable_threshold());
+  section(c.patient, kPatientPrunerFields, p.mutable_patient());
+  return p;
+}
+
+absl::StatusOr<PrunerConfig> PrunerConfigFromProto(const v1::PrunerConfig& p) {
+  constexpr absl::string_view kField = "spec.pruner";
+  PrunerConfig c;
+  NASQ_ASSIGN_OR_RETURN(c.kind, PrunerKindFromProto(p.kind(), "spec.pruner.kind"));
+  NASQ_ASSIGN_OR_RETURN(c.wrapped, PrunerKindFromProto(p.wrapped(), "spec.pruner.wrapped"));
+  NASQ_RETURN_IF_ERROR(
+      OptionsFromProto<PrunerConfig>(p, p.options(), kPrunerOptionFields, kField, c));
+  const auto section = [&](PrunerKind kind, const auto& message, const auto& fields,
+                           auto& options) {
+    return OptionsFromProto(message, message.options(), absl::MakeConstSpan(fields),
+                            FieldPath(kField, PrunerSectionName(kind)), options);
+  };
+  NASQ_RETURN_IF_ERROR(
+      section(PrunerKind::kPercentile, p.percentile(), kPercentilePrunerFields, c.percentile));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kSuccessiveHalving, p.successive_halving(),
+                               kSuccessiveHalvingPrunerFields, c.successive_halving));
+  NASQ_RETURN_IF_ERROR(
+      section(PrunerKind::kHyperband, p.hyperband(), kHyperbandPrunerFields, c.hyperband));
+  NASQ_RETURN_IF_ERROR(
+      section(PrunerKind::kThreshold, p.threshold(), kThresholdPrunerFields, c.threshold));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kPatient, p.patient(), kPatientPrunerFields, c.patient));
+  return c;
 }
 
 absl::StatusOr<std::string> TaskJsonFromProto(const v1::StudySpec& spec) {
@@ -296,6 +363,8 @@ v1::SamplerKind SamplerKindToProto(SamplerKind kind) {
       return v1::SAMPLER_KIND_GRID;
     case SamplerKind::kTpe:
       return v1::SAMPLER_KIND_TPE;
+    case SamplerKind::kNsga2:
+      return v1::SAMPLER_KIND_NSGA2;
   }
   return v1::SAMPLER_KIND_UNSPECIFIED;
 }
@@ -313,7 +382,12 @@ v1::StudySpec StudySpecToProto(const StudySpec& spec) {
   OptionsToProto<TpeOptions>(spec.sampler.tpe, kTpeOptionFields, *tpe, *tpe->mutable_options());
   OptionsToProto<SamplerConfig>(spec.sampler, kSamplerOptionFields, *sampler,
                                 *sampler->mutable_options());
+  v1::Nsga2Options* nsga2 = sampler->mutable_nsga2();
+  nsga2->set_crossover(Nsga2CrossoverName(spec.sampler.nsga2.crossover));
+  OptionsToProto<Nsga2Options>(spec.sampler.nsga2, kNsga2OptionFields, *nsga2,
+                               *nsga2->mutable_options());
   OptionsToProto<StudySpec>(spec, kStudyLimitFields, p, *p.mutable_options());
+  *p.mutable_pruner() = PrunerConfigToProto(spec.pruner);
   p.set_task_json(spec.task_json);
   for (const auto& [k, v] : spec.user_attrs) (*p.mutable_user_attrs())[k] = v;
   return p;
@@ -339,8 +413,21 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
                                                     "spec.sampler.tpe", spec.sampler.tpe));
   NASQ_RETURN_IF_ERROR(OptionsFromProto<SamplerConfig>(
       p.sampler(), p.sampler().options(), kSamplerOptionFields, "spec.sampler", spec.sampler));
+  const v1::Nsga2Options& nsga2 = p.sampler().nsga2();
+  if (!nsga2.crossover().empty()) {
+    const std::optional<Nsga2Crossover> crossover = ParseNsga2Crossover(nsga2.crossover());
+    if (!crossover) {
+      return Invalid("spec.sampler.nsga2.crossover",
+                     absl::StrCat("expected uniform, blxalpha, sbx, vsbx, spx or undx, got \"",
+                                  nsga2.crossover(), "\""));
+    }
+    spec.sampler.nsga2.crossover = *crossover;
+  }
+  NASQ_RETURN_IF_ERROR(OptionsFromProto<Nsga2Options>(nsga2, nsga2.options(), kNsga2OptionFields,
+                                                      "spec.sampler.nsga2", spec.sampler.nsga2));
   NASQ_RETURN_IF_ERROR(
       OptionsFromProto<StudySpec>(p, p.options(), kStudyLimitFields, kField, spec));
+  NASQ_ASSIGN_OR_RETURN(spec.pruner, PrunerConfigFromProto(p.pruner()));
   NASQ_ASSIGN_OR_RETURN(spec.task_json, TaskJsonFromProto(p));
   spec.user_attrs.insert(p.user_attrs().begin(), p.user_attrs().end());
   NASQ_RETURN_IF_ERROR(Prefixed(ValidateStudySpec(spec), kField));

@@ -1,6 +1,9 @@
 // sampler/rng.cc: see rng.h.
 #include "sampler/rng.h"
 
+#include <cmath>
+#include <numbers>
+
 namespace nasq {
 
 uint64_t SplitMix64(uint64_t x) {
@@ -24,6 +27,12 @@ double UniformDouble(std::mt19937_64& rng) { return static_cast<double>(rng() >>
 
 double UniformOpenDouble(std::mt19937_64& rng) {
   return (static_cast<double>(rng() >> 11) + 0.5) * 0x1.0p-53;
+}
+
+double StandardNormal(std::mt19937_64& rng) {
+  const double u1 = UniformOpenDouble(rng);
+  const double u2 = UniformOpenDouble(rng);
+  return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * std::numbers::pi * u2);
 }
 
 uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n) {

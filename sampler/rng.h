@@ -1,9 +1,10 @@
 // sampler/rng.h: deterministic random streams for samplers.
 //
 // Every random number a sampler uses comes from a std::mt19937_64 whose output bits are fully
-// specified by the C++ standard; the transforms below (uniform doubles, unbiased indices) are
-// our own so that results do not depend on the standard library's implementation-defined
-// distributions. Pure functions; thread-safe (the engine passed in is not shared).
+// specified by the C++ standard; the transforms below (uniform doubles, normal draws, unbiased
+// indices) are our own so that results do not depend on the standard library's
+// implementation-defined distributions. Pure functions; thread-safe (the engine passed in is not
+// shared).
 #ifndef NASQ_SAMPLER_RNG_H_
 #define NASQ_SAMPLER_RNG_H_
 
@@ -29,6 +30,9 @@ double UniformDouble(std::mt19937_64& rng);
 // Uniform double in the open interval (0, 1) (one engine call); safe for log() and inverse
 // CDFs.
 double UniformOpenDouble(std::mt19937_64& rng);
+
+// Standard normal draw (Box-Muller on two UniformOpenDouble draws; two engine calls).
+double StandardNormal(std::mt19937_64& rng);
 
 // Uniform integer in [0, n) without modulo bias (rejection sampling); n must be > 0.
 uint64_t UniformIndex(std::mt19937_64& rng, uint64_t n);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "sampler/grid_sampler.h"
+#include "sampler/nsga2_sampler.h"
 #include "sampler/random_sampler.h"
 #include "sampler/rng.h"
 #include "sampler/tpe_sampler.h"
@@ -116,6 +117,10 @@ absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec) {
       NASQ_ASSIGN_OR_RETURN(std::unique_ptr<TpeSampler> tpe, TpeSampler::Create(spec));
       return std::unique_ptr<Sampler>(std::move(tpe));
     }
+    case SamplerKind::kNsga2: {
+      NASQ_ASSIGN_OR_RETURN(std::unique_ptr<Nsga2Sampler> nsga2, Nsga2Sampler::Create(spec));
+      return std::unique_ptr<Sampler>(std::move(nsga2));
+    }
   }
   return absl::InvalidArgumentError(
       absl::StrCat("sampler.kind: unknown sampler kind ", static_cast<int>(spec.sampler.kind)));
@@ -138,7 +143,9 @@ absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx
   const bool skip_duplicates = spec.sampler.skip_duplicates;
   const std::vector<const InternalParams*> taken =
       skip_duplicates ? TakenParams(ctx) : std::vector<const InternalParams*>{};
+  const auto is_taken = [&taken](const InternalParams& params) { return IsTaken(taken, params); };
   RandomSampler explorer;
+  bool asked_model = false;  // SampleUntried was called: the redraws that follow are uniform
   std::optional<InternalParams> first_duplicate;
   const int max_redraws = std::max(0, spec.sampler.max_constraint_retries);
   int violated = -1;
@@ -146,15 +153,25 @@ absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx
     std::mt19937_64 rng(TrialStreamSeed(spec.sampler.seed, ctx.trial_number, redraw));
     ctx.rng = &rng;
     ctx.redraw = redraw;
-    Sampler& drawing = skip_duplicates && redraw >= kSamplerDuplicateRedraws ? explorer : sampler;
+    Sampler& drawing = asked_model ? explorer : sampler;
     NASQ_ASSIGN_OR_RETURN(InternalParams params, DrawAssignment(drawing, ctx));
     violated = FirstViolatedConstraint(spec.space, params);
     if (violated >= 0) continue;
     if (absl::Status s = spec.space.CheckAssignment(params); !s.ok()) {
       return absl::InternalError(absl::StrCat("sampler: invalid assignment: ", s.message()));
     }
-    if (!IsTaken(taken, params)) return params;
+    if (!is_taken(params)) return params;
     if (!first_duplicate) first_duplicate = std::move(params);
+    if (asked_model) continue;
+    asked_model = true;
+    NASQ_ASSIGN_OR_RETURN(std::optional<InternalParams> untried,
+                          sampler.SampleUntried(ctx, is_taken));
+    if (!untried) continue;
+    if (absl::Status s = spec.space.CheckAssignment(*untried); !s.ok() || is_taken(*untried)) {
+      return absl::InternalError(
+          absl::StrCat("sampler: SampleUntried gave a taken or invalid assignment: ", s.message()));
+    }
+    return *std::move(untried);
   }
   if (first_duplicate) {
     NASQ_ASSIGN_OR_RETURN(std::optional<InternalParams> free_cell, FirstFreeCell(ctx, taken));

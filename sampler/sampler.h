@@ -13,7 +13,9 @@
 #define NASQ_SAMPLER_SAMPLER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <random>
 #include <span>
 #include <string>
@@ -59,6 +61,15 @@ class Sampler {
                                                    const ParamSpec& param,
                                                    const InternalParams& partial) = 0;
 
+  // For skip_duplicates (see SampleTrial): an assignment that `is_taken` refuses and that
+  // satisfies the space's constraints, chosen by the sampler's own model and drawn with ctx.rng;
+  // nullopt when the model offers nothing new, and SampleTrial then draws uniformly. Same
+  // inputs, same result. Default: nullopt (a sampler without a model has nothing to add).
+  virtual absl::StatusOr<std::optional<InternalParams>> SampleUntried(
+      const SamplingContext& ctx, const std::function<bool(const InternalParams&)>& is_taken) {
+    return std::nullopt;
+  }
+
   // True when the sampler cannot produce a trial numbered ctx.trial_number (grid exhausted).
   virtual bool IsExhausted(const SamplingContext& ctx) const { return false; }
 
@@ -74,24 +85,20 @@ class Sampler {
 // (e.g. grid over a continuous float).
 absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec);
 
-// Redraws by the study's own sampler before SampleTrial turns to random draws to avoid a
-// duplicate (skip_duplicates).
-inline constexpr int kSamplerDuplicateRedraws = 10;
-
 // Samples one complete assignment for ctx.trial_number: relative groups first, then every
 // active parameter not yet assigned, in the space's topological order, dropping relative values
 // of parameters that turn out inactive. Constraint strategy: when a draw violates a constraint,
 // the whole trial is redrawn with redraw = 1, 2, ... (a fresh deterministic RNG stream each
 // time) up to spec.sampler.max_constraint_retries; past that FAILED_PRECONDITION naming the
 // constraint. With spec.sampler.skip_duplicates, a draw equal to the params of a trial in
-// ctx.history that has not FAILED is redrawn the same way: `sampler` makes the first
-// kSamplerDuplicateRedraws draws, uniform random draws the rest (TPE keeps proposing its best
-// point; random draws find the unexplored ones). When every redraw is a duplicate or violates
-// a constraint, a finite discrete space (one a GridSampler accepts) gives its first free cell
-// in the grid's seeded order; with no free cell, or in a space with a continuous param, the
-// first duplicate is returned.
-// RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and `ctx.redraw` are set by this
-// function. The result always passes spec.space.CheckAssignment.
+// ctx.history that has not FAILED is replaced by sampler.SampleUntried (TPE: the best untried
+// candidate by its l/g acquisition) and, when that offers nothing, redrawn the same way by
+// uniform random draws (SampleUntried is asked once per trial, at the first duplicate). When
+// every redraw is a duplicate or violates a constraint, a finite discrete space (one a
+// GridSampler accepts) gives its first free cell in the grid's seeded order; with no free cell, or
+// in a space with a continuous param, the first duplicate is returned. RESOURCE_EXHAUSTED when the
+// sampler is exhausted. `ctx.rng` and `ctx.redraw` are set by this function. The result always
+// passes spec.space.CheckAssignment.
 absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx);
 
 }  // namespace nasq

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <utility>
 #include <variant>
@@ -132,41 +133,61 @@ void TpeSampler::Gather(const std::vector<size_t>& params, const std::vector<int
   if (static_cast<int>(weights.size()) != n) weights = DefaultWeights(n);
 }
 
+TpeSampler::PartModel TpeSampler::FitPart(std::vector<size_t> params, bool joint) {
+  PartModel part;
+  part.params = std::move(params);
+  Gather(part.params, below_slots_, rows_below_, weights_below_);
+  Gather(part.params, above_slots_, rows_above_, weights_above_);
+  const Distribution& first = space_.params()[part.params[0]].distribution;
+  if (!joint && std::holds_alternative<CategoricalDistribution>(first)) {
+    const int k = static_cast<int>(std::get<CategoricalDistribution>(first).choices.size());
+    CategoricalMixtureProbabilities(rows_below_, weights_below_, k, options_.prior_weight,
+                                    part.probs_below);
+    CategoricalMixtureProbabilities(rows_above_, weights_above_, k, options_.prior_weight,
+                                    part.probs_above);
+    return part;
+  }
+  std::vector<const Distribution*> dists;
+  for (size_t p : part.params) dists.push_back(&space_.params()[p].distribution);
+  ParzenOptions options = parzen_;
+  options.multivariate = options.multivariate || joint;
+  part.below.emplace(dists, rows_below_, weights_below_, options);
+  part.above.emplace(dists, rows_above_, weights_above_, options);
+  return part;
+}
+
+double TpeSampler::PartModel::Draw(std::mt19937_64& rng, std::vector<double>& values) const {
+  values.resize(params.size());
+  if (!below.has_value()) {  // inverse CDF of the collapsed categorical mixture l(x)
+    const double u = UniformDouble(rng);
+    const int k = static_cast<int>(probs_below.size());
+    int c = 0;
+    for (double acc = probs_below[0]; c + 1 < k && u >= acc; acc += probs_below[++c]) {
+    }
+    values[0] = c;
+    return std::log(probs_below[c]) - std::log(probs_above[c]);
+  }
+  below->Sample(rng, values);
+  return below->LogPdf(values) - above->LogPdf(values);
+}
+
 double TpeSampler::SampleCategorical(const SamplingContext& ctx, size_t param,
                                      const CandidateFilter& filter) {
-  const int k = static_cast<int>(
-      std::get<CategoricalDistribution>(space_.params()[param].distribution).choices.size());
-  const std::vector<size_t> params{param};
-  Gather(params, below_slots_, rows_below_, weights_below_);
-  Gather(params, above_slots_, rows_above_, weights_above_);
-  CategoricalMixtureProbabilities(rows_below_, weights_below_, k, options_.prior_weight,
-                                  probs_below_);
-  CategoricalMixtureProbabilities(rows_above_, weights_above_, k, options_.prior_weight,
-                                  probs_above_);
+  const PartModel part = FitPart({param}, /*joint=*/false);
+  std::vector<double> value;
   CandidateSelector selector;
   for (int i = 0; i < options_.n_ei_candidates; ++i) {
-    // Inverse CDF of the collapsed mixture l(x).
-    const double u = UniformDouble(*ctx.rng);
-    int c = 0;
-    for (double acc = probs_below_[0]; c + 1 < k && u >= acc; acc += probs_below_[++c]) {
-    }
-    const double value = c;
-    selector.Offer(c, std::log(probs_below_[c]) - std::log(probs_above_[c]),
-                   !filter || filter(std::span<const double>(&value, 1)));
+    const double score = part.Draw(*ctx.rng, value);
+    selector.Offer(static_cast<int>(value[0]), score, !filter || filter(value));
   }
   return selector.best();
 }
 
 double TpeSampler::SampleNumeric(const SamplingContext& ctx, size_t param,
                                  const CandidateFilter& filter) {
-  const std::vector<size_t> params{param};
-  Gather(params, below_slots_, rows_below_, weights_below_);
-  Gather(params, above_slots_, rows_above_, weights_above_);
-  const Distribution* dists[] = {&space_.params()[param].distribution};
-  const ParzenEstimator below(dists, rows_below_, weights_below_, parzen_);
-  const ParzenEstimator above(dists, rows_above_, weights_above_, parzen_);
+  const PartModel part = FitPart({param}, /*joint=*/false);
   std::vector<double> best;
-  SelectBestCandidate(below, above, options_.n_ei_candidates, filter, *ctx.rng, best);
+  SelectBestCandidate(*part.below, *part.above, options_.n_ei_candidates, filter, *ctx.rng, best);
   return best[0];
 }
 
@@ -247,12 +268,9 @@ std::vector<std::vector<std::string>> TpeSampler::InferRelativeSearchSpace(
   return result;
 }
 
-absl::StatusOr<InternalParams> TpeSampler::SampleRelative(const SamplingContext& ctx,
-                                                          const std::vector<std::string>& group) {
-  NASQ_RETURN_IF_ERROR(EnsurePrepared(ctx));
-  if (InStartup() || group.empty()) return InternalParams{};
+absl::StatusOr<std::vector<size_t>> TpeSampler::GroupParams(
+    const std::vector<std::string>& group) const {
   std::vector<size_t> params;
-  std::vector<const Distribution*> dists;
   for (const std::string& name : group) {
     const ParamSpec* own = space_.Find(name);
     if (own == nullptr) {
@@ -261,21 +279,103 @@ absl::StatusOr<InternalParams> TpeSampler::SampleRelative(const SamplingContext&
     }
     if (IsSingle(own->distribution)) continue;
     params.push_back(static_cast<size_t>(own - space_.params().data()));
-    dists.push_back(&own->distribution);
   }
+  return params;
+}
+
+absl::StatusOr<InternalParams> TpeSampler::SampleRelative(const SamplingContext& ctx,
+                                                          const std::vector<std::string>& group) {
+  NASQ_RETURN_IF_ERROR(EnsurePrepared(ctx));
+  if (InStartup() || group.empty()) return InternalParams{};
+  NASQ_ASSIGN_OR_RETURN(const std::vector<size_t> params, GroupParams(group));
   if (params.empty()) return InternalParams{};
-  Gather(params, below_slots_, rows_below_, weights_below_);
-  Gather(params, above_slots_, rows_above_, weights_above_);
-  ParzenOptions joint = parzen_;
-  joint.multivariate = true;
-  const ParzenEstimator below(dists, rows_below_, weights_below_, joint);
-  const ParzenEstimator above(dists, rows_above_, weights_above_, joint);
+  const PartModel part = FitPart(params, /*joint=*/true);
   std::vector<double> best;
-  SelectBestCandidate(below, above, options_.n_ei_candidates, ConstraintFilter(params, {}),
-                      *ctx.rng, best);
+  SelectBestCandidate(*part.below, *part.above, options_.n_ei_candidates,
+                      ConstraintFilter(params, {}), *ctx.rng, best);
   InternalParams result;
   for (size_t j = 0; j < params.size(); ++j) result[space_.params()[params[j]].name] = best[j];
   return result;
+}
+
+InternalParams TpeSampler::DrawConfiguration(const std::vector<PartModel>& groups,
+                                             std::vector<std::optional<PartModel>>& singles,
+                                             std::mt19937_64& rng, double& score) {
+  std::vector<double> values;
+  std::vector<double> group_scores;
+  InternalParams relative;
+  for (const PartModel& group : groups) {
+    group_scores.push_back(group.Draw(rng, values));
+    for (size_t j = 0; j < group.params.size(); ++j) {
+      relative[space_.params()[group.params[j]].name] = values[j];
+    }
+  }
+  std::vector<bool> group_used(groups.size(), false);
+  InternalParams config;
+  score = 0.0;
+  for (size_t p = 0; p < space_.size(); ++p) {
+    const ParamSpec& param = space_.params()[p];
+    if (!space_.IsActive(param, config)) continue;
+    if (auto it = relative.find(param.name); it != relative.end()) {
+      config[param.name] = it->second;
+      for (size_t g = 0; g < groups.size(); ++g) {
+        const std::vector<size_t>& members = groups[g].params;
+        group_used[g] =
+            group_used[g] || std::find(members.begin(), members.end(), p) != members.end();
+      }
+      continue;
+    }
+    if (IsSingle(param.distribution)) {
+      config[param.name] = SingleValue(param.distribution);
+      continue;
+    }
+    if (!singles[p].has_value()) singles[p] = FitPart({p}, /*joint=*/false);
+    score += singles[p]->Draw(rng, values);
+    config[param.name] = values[0];
+  }
+  for (size_t g = 0; g < groups.size(); ++g) {
+    if (group_used[g]) score += group_scores[g];
+  }
+  return config;
+}
+
+absl::StatusOr<std::optional<InternalParams>> TpeSampler::SampleUntried(
+    const SamplingContext& ctx, const std::function<bool(const InternalParams&)>& is_taken) {
+  NASQ_RETURN_IF_ERROR(EnsurePrepared(ctx));
+  if (InStartup()) return std::nullopt;
+  std::vector<PartModel> groups;
+  for (const std::vector<std::string>& group : InferRelativeSearchSpace(ctx)) {
+    NASQ_ASSIGN_OR_RETURN(std::vector<size_t> params, GroupParams(group));
+    if (!params.empty()) groups.push_back(FitPart(std::move(params), /*joint=*/true));
+  }
+  std::vector<std::optional<PartModel>> singles(space_.size());
+  struct Candidate {
+    double score;
+    InternalParams params;
+  };
+  std::vector<Candidate> candidates;
+  std::set<InternalParams> refused;  // taken or violating a constraint
+  const int64_t n_ei = options_.n_ei_candidates;
+  for (int64_t size = n_ei; size <= kUntriedCandidateFactor * n_ei; size *= 2) {
+    while (static_cast<int64_t>(candidates.size()) < size) {
+      Candidate c;
+      c.params = DrawConfiguration(groups, singles, *ctx.rng, c.score);
+      if (std::isnan(c.score)) c.score = -std::numeric_limits<double>::infinity();
+      candidates.push_back(std::move(c));
+    }
+    // Best score first; equal scores keep the order of drawing (stable).
+    std::vector<size_t> order(candidates.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t a, size_t b) { return candidates[a].score > candidates[b].score; });
+    for (size_t i : order) {
+      const InternalParams& params = candidates[i].params;
+      if (refused.contains(params)) continue;
+      if (space_.SatisfiesConstraints(params) && !is_taken(params)) return params;
+      refused.insert(params);
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace nasq

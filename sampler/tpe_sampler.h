@@ -16,6 +16,12 @@
 // Constraints: among the candidates, those that satisfy the space's constraints together with
 // the params assigned so far are preferred (the argmax is taken over them when there are any);
 // SampleTrial redraws the trial if the result still violates one.
+// Duplicates (skip_duplicates, SampleUntried): when the sampled configuration repeats a trial,
+// TPE scores whole configurations drawn from l(x) (each active param drawn as above: relative
+// groups jointly, the rest one by one) by the sum of log l - log g over their parts and gives the
+// best one that is untried and satisfies the constraints; the candidate set starts at
+// n_ei_candidates and doubles while every candidate is taken, up to kUntriedCandidateFactor x
+// n_ei_candidates; only past that does SampleTrial draw uniformly.
 // Differences from Optuna: params of a trial are compared by presence only (the spec fixes
 // every param's distribution for the whole study); multi-objective studies use non-dominated
 // sorting with a crowding-distance tie-break (tpe_split.h) and default weights for l(x) rather
@@ -27,8 +33,11 @@
 #define NASQ_SAMPLER_TPE_SAMPLER_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -60,6 +69,16 @@ class TpeSampler : public Sampler {
   absl::StatusOr<double> SampleIndependent(const SamplingContext& ctx, const ParamSpec& param,
                                            const InternalParams& partial) override;
 
+  // The best untried configuration by log l - log g among at most kUntriedCandidateFactor x
+  // n_ei_candidates drawn from l(x) (see the file comment); nullopt in the startup phase and
+  // when every candidate is taken.
+  absl::StatusOr<std::optional<InternalParams>> SampleUntried(
+      const SamplingContext& ctx,
+      const std::function<bool(const InternalParams&)>& is_taken) override;
+
+  // Bound of SampleUntried's candidate set, in multiples of n_ei_candidates.
+  static constexpr int64_t kUntriedCandidateFactor = 64;
+
  private:
   explicit TpeSampler(const StudySpec& spec);
 
@@ -73,6 +92,25 @@ class TpeSampler : public Sampler {
   void Gather(const std::vector<size_t>& params, const std::vector<int>& slots,
               std::vector<double>& rows, std::vector<double>& weights) const;
 
+  // l(x) and g(x) of one part of a configuration: a single categorical param (collapsed to one
+  // probability per choice) or numeric param, or a relative group (joint estimators).
+  struct PartModel {
+    std::vector<size_t> params;  // indices into space_.params()
+    std::vector<double> probs_below, probs_above;
+    std::optional<ParzenEstimator> below, above;
+
+    // Draws one point of the part from l into `values` (one per param); returns its score
+    // log l - log g.
+    double Draw(std::mt19937_64& rng, std::vector<double>& values) const;
+  };
+  // Fits the part made of `params` (one param, or a relative group when `joint`).
+  PartModel FitPart(std::vector<size_t> params, bool joint);
+  // One configuration drawn from l part by part (relative groups first); `score` is the sum of
+  // log l - log g over the parts it uses. `singles` caches the per-param parts across calls.
+  InternalParams DrawConfiguration(const std::vector<PartModel>& groups,
+                                   std::vector<std::optional<PartModel>>& singles,
+                                   std::mt19937_64& rng, double& score);
+
   double SampleCategorical(const SamplingContext& ctx, size_t param, const CandidateFilter& filter);
   double SampleNumeric(const SamplingContext& ctx, size_t param, const CandidateFilter& filter);
 
@@ -82,6 +120,10 @@ class TpeSampler : public Sampler {
                                    const InternalParams& assigned) const;
 
   std::vector<std::vector<size_t>> DecomposeGroups() const;
+
+  // Indices of the params of a relative group that are not single-valued; INVALID_ARGUMENT
+  // for a name not in the space.
+  absl::StatusOr<std::vector<size_t>> GroupParams(const std::vector<std::string>& group) const;
 
   SearchSpace space_;
   TpeOptions options_;
@@ -102,7 +144,6 @@ class TpeSampler : public Sampler {
 
   // Scratch buffers reused across calls.
   std::vector<double> rows_below_, rows_above_, weights_below_, weights_above_;
-  std::vector<double> probs_below_, probs_above_;
 };
 
 }  // namespace nasq

@@ -6,6 +6,8 @@
 #include <limits>
 #include <utility>
 
+#include "core/pareto.h"
+
 namespace nasq {
 namespace {
 
@@ -42,35 +44,6 @@ void TakeBest(std::vector<Ranked>& ranked, size_t k, std::vector<int>& out,
   k = std::min(k, ranked.size());
   std::partial_sort(ranked.begin(), ranked.begin() + k, ranked.end());
   for (size_t i = 0; i < ranked.size(); ++i) (i < k ? out : rest).push_back(ranked[i].index);
-}
-
-bool Dominates(const std::vector<double>& a, const std::vector<double>& b) {
-  bool strictly = false;
-  for (size_t m = 0; m < a.size(); ++m) {
-    if (a[m] > b[m]) return false;
-    if (a[m] < b[m]) strictly = true;
-  }
-  return strictly;
-}
-
-// Crowding distance of each point of a front (NSGA-II).
-std::vector<double> CrowdingDistances(const std::vector<std::vector<double>>& points) {
-  const size_t n = points.size();
-  std::vector<double> distance(n, 0.0);
-  if (n == 0) return distance;
-  std::vector<size_t> order(n);
-  for (size_t m = 0; m < points[0].size(); ++m) {
-    for (size_t i = 0; i < n; ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return points[a][m] < points[b][m]; });
-    const double span = points[order.back()][m] - points[order.front()][m];
-    distance[order.front()] = distance[order.back()] = kInf;
-    if (!(span > 0.0) || !std::isfinite(span)) continue;
-    for (size_t i = 1; i + 1 < n; ++i) {
-      distance[order[i]] += (points[order[i + 1]][m] - points[order[i - 1]][m]) / span;
-    }
-  }
-  return distance;
 }
 
 // Multi-objective selection of `k` best complete trials (see the header).

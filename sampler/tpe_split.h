@@ -11,8 +11,8 @@
 //     are never used.
 // Multi-objective studies rank COMPLETE trials by non-dominated sorting (objectives flipped to
 // minimisation); whole fronts are taken while they fit in gamma(n) and the front that does not
-// fit is tie-broken by NSGA-II crowding distance (larger first, then lower trial number)
-// instead of Optuna's hypervolume subset selection. Pruned trials are ranked with the first
+// fit is tie-broken by NSGA-II crowding distance (core/pareto.h; larger first, then lower trial
+// number) instead of Optuna's hypervolume subset selection. Pruned trials are ranked with the first
 // objective's direction. A COMPLETE trial whose number of values differs from the number of
 // directions is ignored. Pure functions; thread-safe.
 #ifndef NASQ_SAMPLER_TPE_SPLIT_H_

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
+#include "pruner/pruner.h"
 #include "sampler/sampler.h"
 #include "server/lease_token.h"
 #include "server/task_validation.h"
@@ -100,6 +101,7 @@ absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
   }
   NASQ_ASSIGN_OR_RETURN(std::vector<Trial> trials, storage_->GetAllTrials(study.id));
   entry.sampler = std::move(*sampler);
+  entry.pruner = CreatePruner(study.spec.pruner);
   entry.trials = std::move(trials);
   entry.counts = {};
   entry.waiting.clear();
@@ -199,6 +201,7 @@ absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
   {
     MutexLock lock(&entry->mu);  // not shared yet; for the analysis
     entry->sampler = std::move(sampler);
+    entry->pruner = CreatePruner(spec.pruner);
     NASQ_ASSIGN_OR_RETURN(entry->study, storage_->GetStudy(id));
     summary = entry->Summary();
   }
@@ -463,19 +466,29 @@ absl::StatusOr<HeartbeatResult> StudyManager::Heartbeat(const std::string& study
   });
 }
 
-absl::StatusOr<bool> StudyManager::ReportIntermediate(
+absl::StatusOr<IntermediateResult> StudyManager::ReportIntermediate(
     const std::string& study, int64_t number, const LeaseKey& lease, int64_t step, double value,
     const std::map<std::string, double>& metrics) {
   if (step < 0) return absl::InvalidArgumentError(absl::StrCat("step: must be >= 0, got ", step));
-  return InStudy(study, [&](Entry& entry) -> absl::StatusOr<bool> {
+  return InStudy(study, [&](Entry& entry) -> absl::StatusOr<IntermediateResult> {
     entry.mu.AssertHeld();
+    NASQ_ASSIGN_OR_RETURN(Trial * leased, FindLeased(entry, number, lease));
     TrialUpdate update;
     update.intermediate_values[step] = value;
     if (!metrics.empty()) {
       update.user_attrs[absl::StrCat("intermediate/", step)] = MetricsToJson(metrics);
     }
+    IntermediateResult result{.stop = entry.study.state != StudyState::kRunning};
+    if (!result.stop) {
+      Trial judged = *leased;  // as it will be once the report is stored
+      judged.intermediate_values[step] = value;
+      PruneDecision decision =
+          entry.pruner->ShouldPrune(MakePruningContext(entry.spec(), entry.trials, judged));
+      result.prune = decision.prune;
+      update.system_attrs = std::move(decision.system_attrs);
+    }
     NASQ_RETURN_IF_ERROR(RenewLease(entry, number, lease, std::move(update)).status());
-    return entry.study.state != StudyState::kRunning;
+    return result;
   });
 }
 

@@ -41,6 +41,9 @@
 // are not created while COMPLETE+PRUNED+RUNNING+WAITING >= max_trials. StopStudy sets STOPPED: no
 // trial is handed out, heartbeats answer stop=true, running trials may still report their results.
 //
+// Pruning: ReportIntermediate asks the study's pruner whether the reporting trial should stop;
+// the worker then finishes it PRUNED (FinishTrial), which keeps its intermediate values.
+//
 // Thread-safety: all methods are thread-safe. Calls on different studies proceed in parallel
 // (up to Storage's own serialisation); calls on one study are serialised by its lock, but not
 // their waits for durability, which concurrent calls share.
@@ -70,6 +73,7 @@
 
 namespace nasq {
 
+class Pruner;
 class Sampler;
 struct SamplingContext;
 
@@ -136,6 +140,14 @@ struct HeartbeatResult {
   Lease lease;        // the renewed lease
 };
 
+// What ReportIntermediate answers.
+struct IntermediateResult {
+  bool stop = false;  // the study is no longer RUNNING
+  // The study's pruner judged the trial (only while the study is RUNNING): its worker should end
+  // it PRUNED (FinishTrial with state PRUNED).
+  bool prune = false;
+};
+
 class StudyManager {
  public:
   // Loads every study and trial from `storage` (neither may be null; both must outlive the
@@ -166,7 +178,8 @@ class StudyManager {
   absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
                                                 const std::vector<TrialState>& states = {});
   // The best COMPLETE trial (single objective; ties -> lowest number) or the Pareto front
-  // (multi-objective, by number). Empty when nothing is COMPLETE.
+  // (multi-objective, by number), among the feasible trials when the study has outcome
+  // constraints (SelectBestTrials). Empty when nothing (feasible) is COMPLETE.
   absl::StatusOr<std::vector<Trial>> BestTrials(const std::string& study);
 
   // Leases a trial of `study` to `worker_id` without waiting. FAILED_PRECONDITION when the
@@ -187,11 +200,14 @@ class StudyManager {
   absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& study, int64_t number,
                                             const LeaseKey& lease);
   // Records intermediate value `value` at `step` (>= 0; a repeated step overwrites) and renews
-  // the lease; `metrics` non-empty are stored as user attr "intermediate/<step>". Returns
-  // whether the worker should stop. Same epoch rules as Heartbeat.
-  absl::StatusOr<bool> ReportIntermediate(const std::string& study, int64_t number,
-                                          const LeaseKey& lease, int64_t step, double value,
-                                          const std::map<std::string, double>& metrics);
+  // the lease; `metrics` non-empty are stored as user attr "intermediate/<step>". While the
+  // study is RUNNING, its pruner (spec.pruner, pruner/pruner.h) then judges the trial from the
+  // cached history; the system attrs of its decision are stored with the report. Returns
+  // whether the worker should stop (study no longer running) or prune the trial. Same epoch
+  // rules as Heartbeat.
+  absl::StatusOr<IntermediateResult> ReportIntermediate(
+      const std::string& study, int64_t number, const LeaseKey& lease, int64_t step, double value,
+      const std::map<std::string, double>& metrics);
   // Finishes a RUNNING trial with Optuna's tell semantics (docs/tpe.md 5.2):
   //  * a finished trial: FAILED_PRECONDITION "Cannot tell a COMPLETE trial." (or returned
   //    unchanged with skip_if_finished); a WAITING trial likewise;
@@ -235,6 +251,7 @@ class StudyManager {
     std::set<int64_t> running ABSL_GUARDED_BY(mu);        // numbers of RUNNING trials
     std::array<int64_t, 5> counts ABSL_GUARDED_BY(mu){};  // trials by state
     std::unique_ptr<Sampler> sampler ABSL_GUARDED_BY(mu);
+    std::unique_ptr<Pruner> pruner ABSL_GUARDED_BY(mu);  // spec.pruner's
     // Trials FAILED in a row, in the order they finished.
     int consecutive_failures ABSL_GUARDED_BY(mu) = 0;
     bool deleted ABSL_GUARDED_BY(mu) = false;

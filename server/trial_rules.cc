@@ -5,25 +5,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/pareto.h"
 #include "nlohmann/json.hpp"
 
 namespace nasq {
-namespace {
-
-// True when `a` is at least as good as `b` in every objective and better in one.
-bool Dominates(const StudySpec& spec, const std::vector<double>& a, const std::vector<double>& b) {
-  bool strictly = false;
-  for (size_t i = 0; i < spec.directions.size(); ++i) {
-    double da = spec.directions[i] == StudyDirection::kMinimize ? a[i] : -a[i];
-    double db = spec.directions[i] == StudyDirection::kMinimize ? b[i] : -b[i];
-    if (da > db) return false;
-    if (da < db) strictly = true;
-  }
-  return strictly;
-}
-
-}  // namespace
-
 absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& trial,
                                         std::optional<TrialState> state,
                                         std::vector<double> values) {
@@ -107,27 +92,32 @@ int TrailingFailures(std::span<const Trial> trials) {
 }
 
 std::vector<Trial> SelectBestTrials(const StudySpec& spec, std::span<const Trial> trials) {
-  std::vector<const Trial*> complete;
+  // Optuna's _is_constrained_optimization: constraints on any trial, whatever its state.
+  const bool constrained = std::any_of(trials.begin(), trials.end(), [](const Trial& t) {
+    const absl::StatusOr<std::vector<double>> c = TrialConstraints(t);
+    return !c.ok() || !c->empty();
+  });
+  std::vector<const Trial*> candidates;
+  std::vector<std::vector<double>> losses;
   for (const Trial& t : trials) {
-    if (t.state == TrialState::kComplete && t.values.size() == spec.directions.size()) {
-      complete.push_back(&t);
+    if (t.state != TrialState::kComplete || t.values.size() != spec.directions.size()) continue;
+    if (constrained) {
+      const absl::StatusOr<std::vector<double>> c = TrialConstraints(t);
+      if (!c.ok() || ConstraintPenalty(*c) > 0.0) continue;  // unreadable counts as infeasible
     }
+    candidates.push_back(&t);
+    losses.push_back(LossVector(t.values, spec.directions));
   }
   std::vector<Trial> best;
   if (spec.directions.size() == 1) {
-    const Trial* winner = nullptr;
-    for (const Trial* t : complete) {
-      if (winner == nullptr || Dominates(spec, t->values, winner->values)) winner = t;
+    size_t winner = 0;
+    for (size_t i = 1; i < losses.size(); ++i) {
+      if (Dominates(losses[i], losses[winner])) winner = i;
     }
-    if (winner != nullptr) best.push_back(*winner);
+    if (!candidates.empty()) best.push_back(*candidates[winner]);
     return best;
   }
-  for (const Trial* t : complete) {
-    bool dominated = std::any_of(complete.begin(), complete.end(), [&](const Trial* o) {
-      return Dominates(spec, o->values, t->values);
-    });
-    if (!dominated) best.push_back(*t);
-  }
+  for (size_t i : ParetoFront(losses)) best.push_back(*candidates[i]);
   return best;
 }
 

@@ -44,7 +44,9 @@ absl::StatusOr<std::vector<double>> ValuesFromMetrics(const StudySpec& spec,
 int TrailingFailures(std::span<const Trial> trials);
 
 // The best COMPLETE trial (single objective, ties -> lowest number) or the Pareto front
-// (multi-objective) among `trials`, by number.
+// (multi-objective) among `trials`, by number. When any trial has outcome constraints
+// (core/pareto.h TrialConstraints), only the feasible COMPLETE trials count, as in Optuna 5's
+// best_trial and best_trials; a trial whose constraints cannot be read counts as infeasible.
 std::vector<Trial> SelectBestTrials(const StudySpec& spec, std::span<const Trial> trials);
 
 // A JSON object text {"name": value, ...}; non-finite values become null.

@@ -100,10 +100,12 @@ grpc::Status WorkerServiceImpl::ReportIntermediate(grpc::ServerContext*,
     NASQ_RETURN_IF_ERROR(ValidateTextMap(request->metrics(), "metrics", 0));
     std::map<std::string, double> metrics(request->metrics().begin(), request->metrics().end());
     NASQ_ASSIGN_OR_RETURN(
-        bool stop, manager_.ReportIntermediate(name.study, name.number,
-                                               LeaseKey{request->epoch(), request->lease_token()},
-                                               request->step(), request->value(), metrics));
-    response->set_stop(stop);
+        IntermediateResult result,
+        manager_.ReportIntermediate(name.study, name.number,
+                                    LeaseKey{request->epoch(), request->lease_token()},
+                                    request->step(), request->value(), metrics));
+    response->set_stop(result.stop);
+    response->set_prune(result.prune);
     return absl::OkStatus();
   });
 }
@@ -117,6 +119,14 @@ grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
     NASQ_RETURN_IF_ERROR(ValidateTextMap(request->attrs(), "attrs", limits::kMaxAttrValueBytes));
     FinishRequest finish;
     finish.state = TrialState::kComplete;
+    if (request->state() != v1::TRIAL_STATE_UNSPECIFIED) {
+      NASQ_ASSIGN_OR_RETURN(finish.state, TrialStateFromProto(request->state(), "state"));
+      if (finish.state != TrialState::kComplete && finish.state != TrialState::kPruned) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("state: must be COMPLETE or PRUNED (FailTrial fails a trial), got ",
+                         TrialStateName(*finish.state)));
+      }
+    }
     finish.values.assign(request->values().begin(), request->values().end());
     finish.metrics.insert(request->metrics().begin(), request->metrics().end());
     finish.lease = LeaseKey{request->epoch(), request->lease_token()};

@@ -2,6 +2,8 @@
 #include "spec/spec_docs.h"
 
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -61,18 +63,61 @@ std::string StudyOptionTables() {
       Table<SamplerConfig>("Options of every sampler:", kSamplerOptionFields, "sampler."), "\n",
       Table<TpeOptions>("TPE options (only with `type: tpe`), written directly under `sampler:`:",
                         kTpeOptionFields, "sampler."),
-      "\n", Table<StudySpec>("Limits of the study's run:", kStudyLimitFields, ""));
+      "\n",
+      Table<Nsga2Options>(
+          "NSGA-II options (only with `type: nsga2`), written directly under `sampler:`, besides "
+          "`crossover` (`uniform`, the default, `blxalpha`, `sbx`, `vsbx`, `spx` or `undx`; "
+          "docs/tpe.md section 8):",
+          kNsga2OptionFields, "sampler."),
+      "\n", Table<StudySpec>("Limits of the study's run:", kStudyLimitFields, ""), "\n",
+      Table<PrunerConfig>("Options of every pruner:", kPrunerOptionFields, "pruner."), "\n",
+      Table<PercentilePrunerOptions>(
+          "`type: median` and `type: percentile` (the median pruner takes all but `percentile`):",
+          kPercentilePrunerFields, "pruner."),
+      "\n",
+      Table<SuccessiveHalvingPrunerOptions>(
+          "`type: successive_halving`:", kSuccessiveHalvingPrunerFields, "pruner."),
+      "\n", Table<HyperbandPrunerOptions>("`type: hyperband`:", kHyperbandPrunerFields, "pruner."),
+      "\n", Table<ThresholdPrunerOptions>("`type: threshold`:", kThresholdPrunerFields, "pruner."),
+      "\n",
+      Table<PatientPrunerOptions>(
+          "`type: patient` (with `wrapped: <type>` and that type's options):", kPatientPrunerFields,
+          "pruner."));
 }
 
 absl::StatusOr<std::string> UpdateStudyOptionTables(absl::string_view doc) {
-  const size_t begin = doc.find(kSpecDocsBegin);
-  const size_t end = doc.find(kSpecDocsEnd);
-  if (begin == absl::string_view::npos || end == absl::string_view::npos || end < begin) {
-    return absl::InvalidArgumentError(absl::StrCat("the document lacks the lines ", kSpecDocsBegin,
-                                                   "and ", kSpecDocsEnd, "in this order"));
+  return ReplaceGeneratedBlock(doc, kSpecDocsBegin, kSpecDocsEnd, StudyOptionTables());
+}
+
+absl::StatusOr<std::string> ReplaceGeneratedBlock(absl::string_view doc, absl::string_view begin,
+                                                  absl::string_view end,
+                                                  absl::string_view content) {
+  const size_t first = doc.find(begin);
+  const size_t last = first == absl::string_view::npos ? first : doc.find(end, first);
+  if (last == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the document lacks the lines ", begin, "and ", end, "in this order"));
   }
-  return absl::StrCat(doc.substr(0, begin + kSpecDocsBegin.size()), StudyOptionTables(),
-                      doc.substr(end));
+  return absl::StrCat(doc.substr(0, first + begin.size()), content, doc.substr(last));
+}
+
+absl::Status RewriteFile(const std::string& path,
+                         absl::FunctionRef<absl::StatusOr<std::string>(absl::string_view)> update) {
+  std::stringstream text;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return absl::InternalError(absl::StrCat(path, ": cannot read file"));
+    text << in.rdbuf();
+  }
+  absl::StatusOr<std::string> updated = update(text.str());
+  if (!updated.ok()) {
+    return absl::Status(updated.status().code(),
+                        absl::StrCat(path, ": ", updated.status().message()));
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << *updated;
+  if (!out.good()) return absl::InternalError(absl::StrCat(path, ": cannot write file"));
+  return absl::OkStatus();
 }
 
 }  // namespace nasq

@@ -9,6 +9,7 @@
 
 #include <string>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -25,6 +26,16 @@ std::string StudyOptionTables();
 // `doc` (the text of docs/study-spec.md) with the block between the markers replaced by
 // StudyOptionTables(). INVALID_ARGUMENT when the markers are missing or out of order.
 absl::StatusOr<std::string> UpdateStudyOptionTables(absl::string_view doc);
+
+// `doc` with the text between the line `begin` and the first line `end` after it replaced by
+// `content`. INVALID_ARGUMENT naming the markers when either is missing.
+absl::StatusOr<std::string> ReplaceGeneratedBlock(absl::string_view doc, absl::string_view begin,
+                                                  absl::string_view end, absl::string_view content);
+
+// Rewrites the file at `path` with update(its text), for the docs tools' main: INTERNAL naming
+// the file when it cannot be read or written, update's error prefixed with the path otherwise.
+absl::Status RewriteFile(const std::string& path,
+                         absl::FunctionRef<absl::StatusOr<std::string>(absl::string_view)> update);
 
 }  // namespace nasq
 

@@ -108,6 +108,39 @@ Json SamplerToJson(const SamplerConfig& s) {
   Json out{{"kind", SamplerKindName(s.kind)}, {"seed", s.seed}};
   WriteFields(s, kSamplerOptionFields, out);
   out["tpe"] = std::move(tpe);
+  Json nsga2{{"crossover", Nsga2CrossoverName(s.nsga2.crossover)}};
+  WriteFields(s.nsga2, kNsga2OptionFields, nsga2);
+  out["nsga2"] = std::move(nsga2);
+  return out;
+}
+
+// The described fields of `s` into `out`, leaving out infinite doubles (JSON has none): the
+// only infinite option values are the threshold pruner's "no bound" defaults, which the reader
+// restores by leaving them out too.
+template <typename S>
+void WriteFiniteFields(const S& s, absl::Span<const Field<S>> fields, Json& out) {
+  WriteFields(s, fields, out);
+  for (const Field<S>& field : fields) {
+    const FieldValue value = GetField(s, field);
+    if (const double* d = std::get_if<double>(&value); d != nullptr && std::isinf(*d)) {
+      out.erase(field.name);
+    }
+  }
+}
+
+Json PrunerToJson(const PrunerConfig& p) {
+  Json out{{"kind", PrunerKindName(p.kind)}, {"wrapped", PrunerKindName(p.wrapped)}};
+  WriteFields(p, kPrunerOptionFields, out);
+  const auto section = [&](PrunerKind kind, const auto& options, const auto& fields) {
+    Json j = Json::object();
+    WriteFiniteFields(options, absl::MakeConstSpan(fields), j);
+    out[PrunerSectionName(kind)] = std::move(j);
+  };
+  section(PrunerKind::kPercentile, p.percentile, kPercentilePrunerFields);
+  section(PrunerKind::kSuccessiveHalving, p.successive_halving, kSuccessiveHalvingPrunerFields);
+  section(PrunerKind::kHyperband, p.hyperband, kHyperbandPrunerFields);
+  section(PrunerKind::kThreshold, p.threshold, kThresholdPrunerFields);
+  section(PrunerKind::kPatient, p.patient, kPatientPrunerFields);
   return out;
 }
 
@@ -240,7 +273,52 @@ absl::StatusOr<SamplerConfig> SamplerFromJson(const JsonObjectReader& r) {
   NASQ_RETURN_IF_ERROR(r.ReadFields(kSamplerOptionFields, s));
   NASQ_ASSIGN_OR_RETURN(JsonObjectReader t, r.Object("tpe"));
   NASQ_RETURN_IF_ERROR(t.ReadFields(kTpeOptionFields, s.tpe));
+  // Optional: studies stored before NSGA-II have no "nsga2".
+  if (r.Find("nsga2") != nullptr) {
+    NASQ_ASSIGN_OR_RETURN(JsonObjectReader n, r.Object("nsga2"));
+    std::string crossover = Nsga2CrossoverName(s.nsga2.crossover);
+    NASQ_RETURN_IF_ERROR(n.Read("crossover", &crossover));
+    const std::optional<Nsga2Crossover> parsed = ParseNsga2Crossover(crossover);
+    if (!parsed) {
+      return JsonFieldError(JsonChild(n.path(), "crossover"),
+                            absl::StrCat("unknown crossover \"", crossover, "\""));
+    }
+    s.nsga2.crossover = *parsed;
+    NASQ_RETURN_IF_ERROR(n.ReadFields(kNsga2OptionFields, s.nsga2));
+  }
   return s;
+}
+
+// Reads the pruner kind `key` into `*kind`; an absent key leaves it unchanged.
+absl::Status ReadPrunerKind(const JsonObjectReader& r, absl::string_view key, PrunerKind* kind) {
+  std::string name = PrunerKindName(*kind);
+  NASQ_RETURN_IF_ERROR(r.Read(key, &name));
+  std::optional<PrunerKind> parsed = ParsePrunerKind(name);
+  if (!parsed) {
+    return JsonFieldError(JsonChild(r.path(), key), absl::StrCat("unknown pruner \"", name, "\""));
+  }
+  *kind = *parsed;
+  return absl::OkStatus();
+}
+
+// Every member is optional (studies stored before pruners have none: kind none).
+absl::StatusOr<PrunerConfig> PrunerFromJson(const JsonObjectReader& r) {
+  PrunerConfig p;
+  NASQ_RETURN_IF_ERROR(ReadPrunerKind(r, "kind", &p.kind));
+  NASQ_RETURN_IF_ERROR(ReadPrunerKind(r, "wrapped", &p.wrapped));
+  NASQ_RETURN_IF_ERROR(r.ReadFields(kPrunerOptionFields, p));
+  const auto section = [&](PrunerKind kind, auto& options, const auto& fields) -> absl::Status {
+    if (r.Find(PrunerSectionName(kind)) == nullptr) return absl::OkStatus();
+    NASQ_ASSIGN_OR_RETURN(JsonObjectReader s, r.Object(PrunerSectionName(kind)));
+    return s.ReadFields(absl::MakeConstSpan(fields), options);
+  };
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kPercentile, p.percentile, kPercentilePrunerFields));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kSuccessiveHalving, p.successive_halving,
+                               kSuccessiveHalvingPrunerFields));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kHyperband, p.hyperband, kHyperbandPrunerFields));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kThreshold, p.threshold, kThresholdPrunerFields));
+  NASQ_RETURN_IF_ERROR(section(PrunerKind::kPatient, p.patient, kPatientPrunerFields));
+  return p;
 }
 
 }  // namespace
@@ -263,7 +341,8 @@ absl::StatusOr<std::string> StudySpecToJson(const StudySpec& spec) {
          {"directions", directions},
          {"metric_names", spec.metric_names},
          {"space", std::move(space)},
-         {"sampler", SamplerToJson(spec.sampler)}};
+         {"sampler", SamplerToJson(spec.sampler)},
+         {"pruner", PrunerToJson(spec.pruner)}};
   WriteFields(spec, kStudyLimitFields, j);
   j["task_json"] = spec.task_json;
   j["user_attrs"] = spec.user_attrs;
@@ -293,6 +372,10 @@ absl::StatusOr<StudySpec> StudySpecFromJson(absl::string_view json_text) {
   NASQ_ASSIGN_OR_RETURN(spec.space, SpaceFromJson(space));
   NASQ_ASSIGN_OR_RETURN(JsonObjectReader sampler, r.Object("sampler"));
   NASQ_ASSIGN_OR_RETURN(spec.sampler, SamplerFromJson(sampler));
+  if (r.Find("pruner") != nullptr) {
+    NASQ_ASSIGN_OR_RETURN(JsonObjectReader pruner, r.Object("pruner"));
+    NASQ_ASSIGN_OR_RETURN(spec.pruner, PrunerFromJson(pruner));
+  }
   NASQ_RETURN_IF_ERROR(r.ReadFields(kStudyLimitFields, spec));
   NASQ_ASSIGN_OR_RETURN(spec.task_json, r.Get<std::string>("task_json"));
   NASQ_ASSIGN_OR_RETURN(JsonObjectReader attrs, r.Object("user_attrs"));

@@ -124,7 +124,7 @@ class SpecParser {
       return absl::InvalidArgumentError(absl::StrCat(source_, ": empty study spec"));
     }
     std::vector<std::string> allowed = {"name",    "direction", "directions", "metric",
-                                        "metrics", "space",     "sampler"};
+                                        "metrics", "space",     "sampler",    "pruner"};
     for (std::string& key : YamlKeys<StudySpec>(kStudyLimitFields)) allowed.push_back(key);
     allowed.insert(allowed.end(), {"task", "user_attrs"});
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "", allowed));
@@ -133,6 +133,7 @@ class SpecParser {
     NASQ_RETURN_IF_ERROR(ParseObjectives(fields, spec));
     NASQ_RETURN_IF_ERROR(ParseSpace(Required(root, fields, "", "space"), spec));
     if (fields.contains("sampler")) NASQ_RETURN_IF_ERROR(ParseSampler(fields["sampler"], spec));
+    if (fields.contains("pruner")) NASQ_RETURN_IF_ERROR(ParsePruner(fields["pruner"], spec));
     NASQ_RETURN_IF_ERROR(ReadFields<StudySpec>(fields, "", kStudyLimitFields, spec));
     if (fields.contains("task")) NASQ_RETURN_IF_ERROR(ParseTask(fields["task"], spec));
     if (fields.contains("user_attrs")) {
@@ -560,11 +561,19 @@ class SpecParser {
   }
 
   // `sampler:` takes its kind (`type`), `seed`, the options of every sampler and, directly
-  // below it, the TPE options (only with type: tpe).
+  // below it, the TPE options (only with type: tpe) and the NSGA-II options (only with type:
+  // nsga2).
   absl::Status ParseSampler(const YAML::Node& node, StudySpec& spec) {
     std::vector<std::string> allowed = {"type", "seed"};
     for (std::string& key : YamlKeys<SamplerConfig>(kSamplerOptionFields)) allowed.push_back(key);
-    for (std::string& key : YamlKeys<TpeOptions>(kTpeOptionFields)) allowed.push_back(key);
+    const std::vector<std::string> tpe_keys = YamlKeys<TpeOptions>(kTpeOptionFields);
+    const std::vector<std::string> nsga2_keys = [] {
+      std::vector<std::string> keys = YamlKeys<Nsga2Options>(kNsga2OptionFields);
+      keys.push_back("crossover");
+      return keys;
+    }();
+    allowed.insert(allowed.end(), tpe_keys.begin(), tpe_keys.end());
+    allowed.insert(allowed.end(), nsga2_keys.begin(), nsga2_keys.end());
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(node, "sampler", allowed));
     SamplerConfig& config = spec.sampler;
     if (fields.contains("type")) {
@@ -572,14 +581,18 @@ class SpecParser {
       auto kind = ParseSamplerKind(type);
       if (!kind) {
         return Error(fields["type"], "sampler.type",
-                     absl::StrCat("expected grid, random or tpe, got \"", type, "\""));
+                     absl::StrCat("expected grid, random or tpe, got \"", type,
+                                  "\"; nsga2 is also accepted"));
       }
       config.kind = *kind;
     }
-    if (config.kind != SamplerKind::kTpe) {
-      for (const Field<TpeOptions>& option : kTpeOptionFields) {
-        if (auto it = fields.find(option.name); it != fields.end()) {
-          return Error(it->second, Child("sampler", option.name), "only valid with type: tpe");
+    for (const auto& [keys, kind] :
+         {std::pair(&tpe_keys, SamplerKind::kTpe), std::pair(&nsga2_keys, SamplerKind::kNsga2)}) {
+      if (config.kind == kind) continue;
+      for (const std::string& key : *keys) {
+        if (auto it = fields.find(key); it != fields.end()) {
+          return Error(it->second, Child("sampler", key),
+                       absl::StrCat("only valid with type: ", SamplerKindName(kind)));
         }
       }
     }
@@ -588,9 +601,109 @@ class SpecParser {
       if (seed < 0) return Error(fields["seed"], "sampler.seed", "must be >= 0");
       config.seed = static_cast<uint64_t>(seed);
     }
+    if (fields.contains("crossover")) {
+      NASQ_ASSIGN_OR_RETURN(std::string name, String(fields["crossover"], "sampler.crossover"));
+      const std::optional<Nsga2Crossover> crossover = ParseNsga2Crossover(name);
+      if (!crossover) {
+        return Error(
+            fields["crossover"], "sampler.crossover",
+            absl::StrCat("expected uniform, blxalpha, sbx, vsbx, spx or undx, got \"", name, "\""));
+      }
+      config.nsga2.crossover = *crossover;
+    }
     NASQ_RETURN_IF_ERROR(
         ReadFields<SamplerConfig>(fields, "sampler", kSamplerOptionFields, config));
+    NASQ_RETURN_IF_ERROR(
+        ReadFields<Nsga2Options>(fields, "sampler", kNsga2OptionFields, config.nsga2));
     return ReadFields<TpeOptions>(fields, "sampler", kTpeOptionFields, config.tpe);
+  }
+
+  // A pruner kind named by the field `key` of `fields` (at "pruner.<key>").
+  absl::StatusOr<PrunerKind> PrunerKindField(Fields& fields, const std::string& key) const {
+    const std::string path = Child("pruner", key);
+    NASQ_ASSIGN_OR_RETURN(std::string name, String(fields[key], path));
+    auto kind = ParsePrunerKind(name);
+    if (!kind) {
+      return Error(fields[key], path,
+                   absl::StrCat("expected none, median, percentile, successive_halving, "
+                                "hyperband, threshold or patient, got \"",
+                                name, "\""));
+    }
+    return *kind;
+  }
+
+  // `pruner:` takes its kind (`type`), the options of every pruner and, directly below it, the
+  // options of its kind; with type: patient also `wrapped` and the wrapped kind's options.
+  absl::Status ParsePruner(const YAML::Node& node, StudySpec& spec) {
+    PrunerConfig& config = spec.pruner;
+    if (!node.IsMap()) return Error(node, "pruner", "expected a mapping, got " + Describe(node));
+    if (const YAML::Node type = node["type"]) {
+      Fields type_field{{"type", type}};
+      NASQ_ASSIGN_OR_RETURN(config.kind, PrunerKindField(type_field, "type"));
+    }
+    if (const YAML::Node wrapped = node["wrapped"];
+        wrapped && config.kind == PrunerKind::kPatient) {
+      Fields wrapped_field{{"wrapped", wrapped}};
+      NASQ_ASSIGN_OR_RETURN(config.wrapped, PrunerKindField(wrapped_field, "wrapped"));
+    }
+    std::vector<std::string> allowed = {"type"};
+    if (config.kind == PrunerKind::kPatient) allowed.push_back("wrapped");
+    for (std::string& key : YamlKeys<PrunerConfig>(kPrunerOptionFields)) allowed.push_back(key);
+    for (PrunerKind kind : {config.kind, config.wrapped}) {
+      for (const std::string& key : PrunerSectionKeys(kind)) allowed.push_back(key);
+    }
+    NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(node, "pruner", allowed));
+    NASQ_RETURN_IF_ERROR(ReadFields<PrunerConfig>(fields, "pruner", kPrunerOptionFields, config));
+    for (PrunerKind kind : {config.kind, config.wrapped}) {
+      NASQ_RETURN_IF_ERROR(ReadPrunerSection(fields, kind, config));
+    }
+    return absl::OkStatus();
+  }
+
+  // The YAML keys of `kind`'s options (the median pruner's: not `percentile`).
+  static std::vector<std::string> PrunerSectionKeys(PrunerKind kind) {
+    switch (kind) {
+      case PrunerKind::kMedian:
+        return YamlKeys<PercentilePrunerOptions>(
+            absl::MakeConstSpan(kPercentilePrunerFields).subspan(1));
+      case PrunerKind::kPercentile:
+        return YamlKeys<PercentilePrunerOptions>(kPercentilePrunerFields);
+      case PrunerKind::kSuccessiveHalving:
+        return YamlKeys<SuccessiveHalvingPrunerOptions>(kSuccessiveHalvingPrunerFields);
+      case PrunerKind::kHyperband:
+        return YamlKeys<HyperbandPrunerOptions>(kHyperbandPrunerFields);
+      case PrunerKind::kThreshold:
+        return YamlKeys<ThresholdPrunerOptions>(kThresholdPrunerFields);
+      case PrunerKind::kPatient:
+        return YamlKeys<PatientPrunerOptions>(kPatientPrunerFields);
+      case PrunerKind::kNone:
+        break;
+    }
+    return {};
+  }
+
+  absl::Status ReadPrunerSection(Fields& fields, PrunerKind kind, PrunerConfig& config) {
+    switch (kind) {
+      case PrunerKind::kMedian:
+      case PrunerKind::kPercentile:
+        return ReadFields<PercentilePrunerOptions>(fields, "pruner", kPercentilePrunerFields,
+                                                   config.percentile);
+      case PrunerKind::kSuccessiveHalving:
+        return ReadFields<SuccessiveHalvingPrunerOptions>(
+            fields, "pruner", kSuccessiveHalvingPrunerFields, config.successive_halving);
+      case PrunerKind::kHyperband:
+        return ReadFields<HyperbandPrunerOptions>(fields, "pruner", kHyperbandPrunerFields,
+                                                  config.hyperband);
+      case PrunerKind::kThreshold:
+        return ReadFields<ThresholdPrunerOptions>(fields, "pruner", kThresholdPrunerFields,
+                                                  config.threshold);
+      case PrunerKind::kPatient:
+        return ReadFields<PatientPrunerOptions>(fields, "pruner", kPatientPrunerFields,
+                                                config.patient);
+      case PrunerKind::kNone:
+        break;
+    }
+    return absl::OkStatus();
   }
 
   YamlErrorFn JsonErrorFn() const {
@@ -623,12 +736,20 @@ class SpecParser {
     if (status.ok()) return status;
     std::string message = RenameParamField(std::string(status.message()));
     std::vector<std::pair<std::string, std::string>> renames = {{"sampler.tpe.", "sampler."},
+                                                                {"sampler.nsga2.", "sampler."},
+                                                                {"pruner.kind", "pruner.type"},
                                                                 {"sampler.kind", "sampler.type"},
                                                                 {"metric_names", metric_field_},
                                                                 {"directions", direction_field_},
                                                                 {"task_json", "task"}};
     for (const Field<StudySpec>& field : kStudyLimitFields) {
       if (field.yaml_name != nullptr) renames.emplace_back(field.name, field.yaml_name);
+    }
+    for (PrunerKind kind : {PrunerKind::kPercentile, PrunerKind::kSuccessiveHalving,
+                            PrunerKind::kHyperband, PrunerKind::kThreshold, PrunerKind::kPatient}) {
+      const std::string section = absl::StrCat("pruner.", PrunerSectionName(kind));
+      renames.emplace_back(section + ".", "pruner.");
+      renames.emplace_back(section, "pruner");  // a rule of the whole section
     }
     for (const auto& [from, to] : renames) {
       if (message.starts_with(from)) {

@@ -12,7 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
 #include "spec/strict_json.h"
-#include "task/task_fields.h"
+#include "task/task_schema.h"
 
 namespace nasq {
 namespace {
@@ -108,7 +108,7 @@ absl::Status BindParam(TaskSpec& spec, const std::string& name, const Json& valu
           name, absl::StrCat("the model is loaded from checkpoint \"", spec.model.checkpoint,
                              "\"; its architecture cannot be changed"));
     }
-    return SetModelField(spec.model, name, value, kParamsPath);
+    return ReadTaskField(spec.model, ModelFields(), name, value, kParamsPath);
   }
   const std::vector<std::string> parts = absl::StrSplit(name, '.');
   if (parts.size() >= 2) {
@@ -119,13 +119,13 @@ absl::Status BindParam(TaskSpec& spec, const std::string& name, const Json& valu
       const StageKind kind = prefix == "train" ? StageKind::kTrain : StageKind::kFinetune;
       const std::pair<std::string, Json> field = Nest(rest, value);
       return ForStages(spec, {kind}, name, [&](StageSpec& stage) {
-        return SetTrainField(stage.train, field.first, field.second, prefix_path);
+        return ReadTaskField(stage.train, TrainFields(), field.first, field.second, prefix_path);
       });
     }
     if (prefix == "prune") {
       const std::pair<std::string, Json> field = Nest(rest, value);
       return ForStages(spec, {StageKind::kPrune}, name, [&](StageSpec& stage) {
-        return SetPruneField(stage.prune, field.first, field.second, prefix_path);
+        return ReadTaskField(stage.prune, PruneFields(), field.first, field.second, prefix_path);
       });
     }
     if (prefix == "quant") {

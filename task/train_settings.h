@@ -10,10 +10,7 @@
 #define NASQ_TASK_TRAIN_SETTINGS_H_
 
 #include <cstdint>
-#include <limits>
 #include <optional>
-
-#include "core/fields.h"
 
 namespace nasq {
 
@@ -38,37 +35,6 @@ struct TrainSettings {
   uint64_t seed = 42;
   // Progress callback period in optimizer steps (one intermediate report per period).
   int64_t progress_every_steps = 50;
-};
-
-// The fields of TrainSettings that core/fields.h describes (the task parser reads them, their
-// ranges and the task spec doc's table are checked against them). learning_rate (optional) and
-// seed (unsigned) are read by the parser itself; the doubles' ranges are written there.
-inline constexpr Field<TrainSettings> kTrainSettingsFields[] = {
-    {.name = "epochs",
-     .member = &TrainSettings::epochs,
-     .doc = "passes over the training split",
-     .range = IntRange{1, std::numeric_limits<int32_t>::max()}},
-    {.name = "batch_size",
-     .member = &TrainSettings::batch_size,
-     .doc = "examples per optimizer step",
-     .range = IntRange{1, std::numeric_limits<int32_t>::max()}},
-    {.name = "warmup_steps",
-     .member = &TrainSettings::warmup_steps,
-     .doc = "linear warm-up steps before the linear decay to 0",
-     .range = IntRange{0, std::numeric_limits<int32_t>::max()}},
-    {.name = "weight_decay",
-     .member = &TrainSettings::weight_decay,
-     .doc = "decoupled weight decay, in [0, 1]"},
-    {.name = "max_grad_norm",
-     .member = &TrainSettings::max_grad_norm,
-     .doc = "gradient norm clipping, >= 0 (0 disables)"},
-    {.name = "group_by_length",
-     .member = &TrainSettings::group_by_length,
-     .doc = "batch examples of similar length together"},
-    {.name = "progress_every_steps",
-     .member = &TrainSettings::progress_every_steps,
-     .doc = "optimizer steps per progress report",
-     .range = IntRange{1, std::numeric_limits<int32_t>::max()}},
 };
 
 }  // namespace nasq

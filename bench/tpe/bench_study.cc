@@ -9,19 +9,12 @@
 
 namespace nasq::bench {
 
-bool IsBetter(StudyDirection direction, double a, double b) {
-  return direction == StudyDirection::kMinimize ? a < b : a > b;
-}
-
-absl::StatusOr<BenchStudy> BenchStudy::Create(const BenchProblem* problem, SamplerKind kind,
-                                              uint64_t seed, const TpeOptions& tpe) {
+absl::StatusOr<BenchStudy> BenchStudy::Create(const BenchProblem* problem, SamplerConfig config) {
   StudySpec spec;
   spec.name = "bench_" + problem->name;
   spec.directions = {problem->direction};
   spec.space = problem->space;
-  spec.sampler.kind = kind;
-  spec.sampler.seed = seed;
-  spec.sampler.tpe = tpe;
+  spec.sampler = std::move(config);
   NASQ_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> sampler, CreateSampler(spec));
   return BenchStudy(problem, std::move(spec), std::move(sampler));
 }

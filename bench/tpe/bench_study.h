@@ -20,16 +20,11 @@
 
 namespace nasq::bench {
 
-// True when `a` is a better objective value than `b` under `direction`.
-bool IsBetter(StudyDirection direction, double a, double b);
-
 class BenchStudy {
  public:
-  // A single-objective study of `problem` (which must outlive it) sampled by `kind` with
-  // `seed` and TPE options `tpe` (default: Optuna's defaults, univariate). Errors from
-  // CreateSampler.
-  static absl::StatusOr<BenchStudy> Create(const BenchProblem* problem, SamplerKind kind,
-                                           uint64_t seed, const TpeOptions& tpe = {});
+  // A single-objective study of `problem` (which must outlive it) sampled as `config` says
+  // (kind, seed, TPE options, skip_duplicates). Errors from CreateSampler.
+  static absl::StatusOr<BenchStudy> Create(const BenchProblem* problem, SamplerConfig config);
 
   // One ask/tell round: samples the next trial, evaluates the problem, records the trial as
   // COMPLETE. Returns the value; sampler errors are passed through.

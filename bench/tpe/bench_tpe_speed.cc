@@ -111,8 +111,8 @@ absl::StatusOr<TrialTime> TimedTrial(BenchStudy& study) {
 
 absl::StatusOr<Latencies> MeasureNasq(const BenchProblem& problem, int completed,
                                       const SpeedOptions& options) {
-  NASQ_ASSIGN_OR_RETURN(BenchStudy study,
-                        BenchStudy::Create(&problem, SamplerKind::kTpe, options.seed));
+  NASQ_ASSIGN_OR_RETURN(BenchStudy study, BenchStudy::Create(&problem, {.kind = SamplerKind::kTpe,
+                                                                        .seed = options.seed}));
   study.Reserve(completed + options.measure + 1);
   std::mt19937_64 rng(options.seed);
   RecordRandomHistory(problem, completed, rng, study);
@@ -141,8 +141,8 @@ absl::StatusOr<MemoryFigures> MeasureNasqMemory(const BenchProblem& problem,
                                                 const SpeedOptions& options) {
   constexpr int kTrials = 1000;
   MemoryFigures figures;
-  NASQ_ASSIGN_OR_RETURN(BenchStudy study,
-                        BenchStudy::Create(&problem, SamplerKind::kTpe, options.seed));
+  NASQ_ASSIGN_OR_RETURN(BenchStudy study, BenchStudy::Create(&problem, {.kind = SamplerKind::kTpe,
+                                                                        .seed = options.seed}));
   std::mt19937_64 rng(options.seed);
   const int64_t before = HeapBytesInUse();
   study.Reserve(kTrials + 1);

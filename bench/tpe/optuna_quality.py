@@ -1,14 +1,15 @@
 """Optuna's TPE on the bench/tpe quality problems; prints one JSON object on stdout.
 
 Run by bench_tpe_quality (usage: optuna_quality.py --seeds 20 --trials 200
---problems sphere,rosenbrock,styblinski_tang,nas_table). For every problem and seed s in
-[0, seeds) it runs TPESampler(seed=s) with Optuna's defaults for `trials` trials and reports the
-best value, plus the first trials' params and values of seed 0 so the caller can check that its
-own problem definitions give the same values. With --multivariate it runs
-TPESampler(seed=s, multivariate=True) instead. With --fix-logpdf-scale, Optuna 3.1's TPE is run
-with the fix of Optuna PR #5110 (see fix_logpdf_scale). Output:
-  {"optuna_version": "3.1.0", "variant": "...", "problems": {name: {"best": [per seed],
-   "seconds": total, "probes": [{"params": {...}, "value": v}, ...]}}}
+--problems sphere,rosenbrock,styblinski_tang,nas_table,nas_conditional). For every problem and
+seed s in [0, seeds) it runs TPESampler(seed=s) with Optuna's defaults for `trials` trials and
+reports the best value and the number of trials that repeat an earlier trial's params, plus the
+first trials' params and values of seed 0 so the caller can check that its own problem
+definitions give the same values. With --multivariate it runs TPESampler(seed=s,
+multivariate=True) instead. With --fix-logpdf-scale, Optuna 3.1's TPE is run with the fix of
+Optuna PR #5110 (see fix_logpdf_scale; Optuna 3.1 only). Output:
+  {"optuna_version": "5.0.0", "variant": "...", "problems": {name: {"best": [per seed],
+   "duplicates": [per seed], "seconds": total, "probes": [{"params": {...}, "value": v}, ...]}}}
 """
 
 import argparse
@@ -44,15 +45,25 @@ def fix_logpdf_scale():
 
 
 def run_study(name, seed, trials, multivariate):
-    direction, space, objective = problems.PROBLEMS[name]
+    direction, suggest, objective = problems.PROBLEMS[name]
     sampler = optuna.samplers.TPESampler(seed=seed, multivariate=multivariate)
     study = optuna.create_study(direction=direction, sampler=sampler)
 
     def wrapped(trial):
-        return objective(problems.suggest_all(trial, space))
+        return objective(suggest(trial))
 
     study.optimize(wrapped, n_trials=trials)
     return study
+
+
+def count_duplicates(study):
+    """Trials whose params equal those of an earlier trial of the study."""
+    seen, duplicates = set(), 0
+    for trial in study.trials:
+        key = tuple(sorted(trial.params.items()))
+        duplicates += key in seen
+        seen.add(key)
+    return duplicates
 
 
 def main():
@@ -77,21 +88,25 @@ def main():
     if args.multivariate:
         variant += " multivariate"
     if args.fix_logpdf_scale:
+        if not optuna.__version__.startswith("3.1."):
+            sys.exit(f"optuna_quality.py: --fix-logpdf-scale patches Optuna 3.1, not "
+                     f"{optuna.__version__} (which has the fix)")
         fix_logpdf_scale()
         variant += " + logpdf scale fix (PR #5110)"
     out = {"optuna_version": optuna.__version__, "variant": variant,
            "multivariate": args.multivariate, "problems": {}}
     for name in names:
         start = time.perf_counter()
-        best, probes = [], []
+        best, duplicates, probes = [], [], []
         for seed in range(args.seeds):
             study = run_study(name, seed, args.trials, args.multivariate)
             best.append(study.best_value)
+            duplicates.append(count_duplicates(study))
             if seed == 0:
                 probes = [{"params": t.params, "value": t.value}
                           for t in study.trials[:PROBES_PER_PROBLEM]]
-        out["problems"][name] = {"best": best, "seconds": time.perf_counter() - start,
-                                 "probes": probes}
+        out["problems"][name] = {"best": best, "duplicates": duplicates,
+                                 "seconds": time.perf_counter() - start, "probes": probes}
     json.dump(out, sys.stdout)
     print()
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -26,6 +27,17 @@ const std::vector<double> kLayerGain = {0.0, 0.02, 0.03};
 const std::vector<double> kHeadGain = {0.0, 0.01, 0.015, 0.012};
 const std::vector<double> kExtraBlockGain = {0.0, 0.006, 0.004, 0.012};
 constexpr double kCostBudget = 4.0 * (4.0 * 256 * 256 + 2.0 * 256 * 1024);
+
+// nas_conditional: per-layer format and width of a network of 1..6 layers.
+const std::vector<int64_t> kDepths = {1, 2, 3, 4, 5, 6};
+const std::vector<std::string> kFormats = {"int", "minifloat", "log"};
+const std::vector<int64_t> kLayerWidths = {2, 4, 8};
+const std::vector<double> kDepthGain = {0.0, 0.05, 0.085, 0.112, 0.12, 0.125};  // by depth
+const std::vector<double> kSensitivity = {1.0, 0.8, 0.6, 0.3, 0.25, 0.2};       // by layer
+// Quantisation error by format (kFormats) and width (kLayerWidths).
+const std::vector<std::vector<double>> kQuantError = {
+    {0.20, 0.04, 0.008}, {0.30, 0.03, 0.004}, {0.12, 0.05, 0.025}};
+constexpr double kBitCost = 0.0025;
 
 const std::vector<std::string> kQuantTypes = {"linear",           "integer",  "minifloat_ieee",
                                               "minifloat_denorm", "block_fp", "log"};
@@ -123,6 +135,54 @@ double NasTable(const ExternalParams& params) {
   return acc;
 }
 
+std::string LayerParam(int layer, absl::string_view what) {
+  return absl::StrCat("layer", layer, ".", what);
+}
+
+double NasConditional(const ExternalParams& params) {
+  const int depth = static_cast<int>(Number(params, "num_layers"));
+  double acc = 0.70 + kDepthGain[depth - 1];
+  for (int l = 0; l < depth; ++l) {
+    const size_t format = TextIndex(kFormats, params, LayerParam(l, "format"));
+    const size_t width = NumberIndex(kLayerWidths, params, LayerParam(l, "width"));
+    acc -= kSensitivity[l] * kQuantError[format][width] +
+           kBitCost * static_cast<double>(kLayerWidths[width]);
+  }
+  return acc;
+}
+
+// num_layers, then layer<l>.format and layer<l>.width, active when num_layers > l.
+std::vector<ParamSpec> NasConditionalParams() {
+  std::vector<ParamSpec> params = {{"num_layers", Categorical(kDepths), {}}};
+  for (int l = 0; l < static_cast<int>(kDepths.back()); ++l) {
+    const std::vector<Condition> deeper = {
+        Condition{"num_layers", CompareOp::kGt, {static_cast<int64_t>(l)}}};
+    params.push_back({LayerParam(l, "format"), Categorical(kFormats), deeper});
+    params.push_back({LayerParam(l, "width"), Categorical(kLayerWidths), deeper});
+  }
+  return params;
+}
+
+// Calls `visit` with every complete assignment (internal values) of a finite space, depth-first
+// in the space's order; inactive params are absent.
+void ForEachAssignment(const SearchSpace& space, size_t next, InternalParams& point,
+                       const std::function<void(const InternalParams&)>& visit) {
+  if (next == space.size()) {
+    visit(point);
+    return;
+  }
+  const ParamSpec& param = space.params()[next];
+  if (!space.IsActive(param, point)) {
+    ForEachAssignment(space, next + 1, point, visit);
+    return;
+  }
+  for (int64_t i = 0; i < *DiscreteSize(param.distribution); ++i) {
+    point[param.name] = static_cast<double>(i);
+    ForEachAssignment(space, next + 1, point, visit);
+  }
+  point.erase(param.name);
+}
+
 // The four architecture categoricals shared by nas_table and the speed space.
 std::vector<ParamSpec> ArchitectureParams() {
   return {{"num_layers", Categorical(kNumLayers), {}},
@@ -157,23 +217,41 @@ double SpeedObjective(const ExternalParams& params) {
 
 BenchProblem MakeProblem(std::string name, StudyDirection direction, std::vector<ParamSpec> params,
                          std::function<double(const ExternalParams&)> objective) {
-  // The spaces above are valid by construction (no conditions, well-formed distributions).
+  // The spaces above are valid by construction (well-formed distributions and conditions).
   SearchSpace space = SearchSpace::Create(std::move(params)).value();
   return BenchProblem{std::move(name), direction, std::move(space), std::move(objective)};
 }
 
+// `problem` with its optimum found by evaluating every assignment of its (finite) space.
+BenchProblem WithOptimum(BenchProblem problem) {
+  InternalParams point;
+  ForEachAssignment(problem.space, 0, point, [&](const InternalParams& p) {
+    const double value = problem.Evaluate(p);
+    if (!problem.optimum || IsBetter(problem.direction, value, *problem.optimum)) {
+      problem.optimum = value;
+    }
+  });
+  return problem;
+}
+
 }  // namespace
+
+bool IsBetter(StudyDirection direction, double a, double b) {
+  return direction == StudyDirection::kMinimize ? a < b : a > b;
+}
 
 double BenchProblem::Evaluate(const InternalParams& internal) const {
   ExternalParams external;
   for (const ParamSpec& param : space.params()) {
-    external[param.name] = ToExternal(param.distribution, internal.at(param.name));
+    if (auto it = internal.find(param.name); it != internal.end()) {
+      external[param.name] = ToExternal(param.distribution, it->second);
+    }
   }
   return objective(external);
 }
 
 std::vector<std::string> QualityProblemNames() {
-  return {"sphere", "rosenbrock", "styblinski_tang", "nas_table"};
+  return {"sphere", "rosenbrock", "styblinski_tang", "nas_table", "nas_conditional"};
 }
 
 absl::StatusOr<BenchProblem> MakeQualityProblem(const std::string& name) {
@@ -191,7 +269,11 @@ absl::StatusOr<BenchProblem> MakeQualityProblem(const std::string& name) {
     for (int b = 0; b < kNumExtraBlocks; ++b) {
       params.push_back({ExtraBlockName(b), Categorical(kExtraBlockKinds), {}});
     }
-    return MakeProblem(name, StudyDirection::kMaximize, std::move(params), NasTable);
+    return WithOptimum(MakeProblem(name, StudyDirection::kMaximize, std::move(params), NasTable));
+  }
+  if (name == "nas_conditional") {
+    return WithOptimum(
+        MakeProblem(name, StudyDirection::kMaximize, NasConditionalParams(), NasConditional));
   }
   return absl::InvalidArgumentError(absl::StrCat(
       "unknown problem '", name, "' (known: ", absl::StrJoin(QualityProblemNames(), ", "), ")"));

@@ -2,10 +2,12 @@
 //
 // Quality problems (bench_tpe_quality): 5-D Sphere, Rosenbrock and Styblinski-Tang (minimise)
 // and "nas_table", a deterministic synthetic accuracy table over a BERT-like architecture
-// (maximise). Speed problem (bench_tpe_speed): the 46-parameter space of the seed labs with a
-// deterministic synthetic objective. The formulas are documented once, in README.md; problems.py
-// implements the same ones for Optuna, and bench_tpe_quality checks that both agree on the
-// points Optuna evaluated.
+// (maximise), and "nas_conditional", a conditional synthetic accuracy table over a network of 1-6
+// layers with a quantisation format and width per layer (params of layers beyond the depth are
+// inactive; maximise). Speed problem (bench_tpe_speed): the 46-parameter space of the seed labs
+// with a deterministic synthetic objective. The formulas are documented once, in README.md;
+// problems.py implements the same ones for Optuna, and bench_tpe_quality checks that both agree on
+// the points Optuna evaluated.
 //
 // Thread-safety: BenchProblem is an immutable value; Evaluate is a pure function.
 #ifndef NASQ_BENCH_TPE_PROBLEMS_H_
@@ -13,6 +15,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,14 +30,21 @@ struct BenchProblem {
   std::string name;
   StudyDirection direction = StudyDirection::kMinimize;
   SearchSpace space;
-  // The objective; `params` must hold every param of `space` with a value it contains.
+  // The objective; `params` must hold every active param of `space` (and no inactive one) with
+  // a value it contains.
   std::function<double(const ExternalParams& params)> objective;
+  // The best value over the whole space, for the finite problems; nullopt for continuous ones.
+  std::optional<double> optimum;
 
-  // Converts internal values (as a sampler returns them) to external ones and evaluates.
+  // Converts internal values (as a sampler returns them: the active params) to external ones
+  // and evaluates.
   double Evaluate(const InternalParams& internal) const;
 };
 
-// "sphere", "rosenbrock", "styblinski_tang", "nas_table".
+// True when `a` is a better objective value than `b` under `direction`.
+bool IsBetter(StudyDirection direction, double a, double b);
+
+// "sphere", "rosenbrock", "styblinski_tang", "nas_table", "nas_conditional".
 std::vector<std::string> QualityProblemNames();
 
 // The quality problem called `name`; INVALID_ARGUMENT listing the known names otherwise.

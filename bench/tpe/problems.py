@@ -26,6 +26,16 @@ HEAD_GAIN = {2: 0.0, 4: 0.01, 8: 0.015, 16: 0.012}
 EXTRA_BLOCK_GAIN = {"identity": 0.0, "attention_only": 0.006, "ffn_only": 0.004, "full": 0.012}
 COST_BUDGET = 4 * (4 * 256 * 256 + 2 * 256 * 1024)
 
+# nas_conditional: per-layer format and width of a network of 1..6 layers.
+DEPTHS = [1, 2, 3, 4, 5, 6]
+FORMATS = ["int", "minifloat", "log"]
+LAYER_WIDTHS = [2, 4, 8]
+DEPTH_GAIN = [0.0, 0.05, 0.085, 0.112, 0.12, 0.125]  # by depth
+SENSITIVITY = [1.0, 0.8, 0.6, 0.3, 0.25, 0.2]  # by layer
+QUANT_ERROR = {"int": [0.20, 0.04, 0.008], "minifloat": [0.30, 0.03, 0.004],
+               "log": [0.12, 0.05, 0.025]}  # by width (LAYER_WIDTHS)
+BIT_COST = 0.0025
+
 
 def _float_space(low, high):
     return {f"x{i}": optuna.distributions.FloatDistribution(low, high) for i in range(DIMENSIONS)}
@@ -82,6 +92,30 @@ def _nas_space():
     return space
 
 
+def layer_param(layer, what):
+    return f"layer{layer}.{what}"
+
+
+def nas_conditional(params):
+    depth = params["num_layers"]
+    acc = 0.70 + DEPTH_GAIN[depth - 1]
+    for l in range(depth):
+        width = params[layer_param(l, "width")]
+        error = QUANT_ERROR[params[layer_param(l, "format")]][LAYER_WIDTHS.index(width)]
+        acc -= SENSITIVITY[l] * error + BIT_COST * width
+    return acc
+
+
+def suggest_nas_conditional(trial):
+    """num_layers, then the format and width of each of its layers (define-by-run)."""
+    params = {"num_layers": trial.suggest_categorical("num_layers", DEPTHS)}
+    for l in range(params["num_layers"]):
+        for what, choices in (("format", FORMATS), ("width", LAYER_WIDTHS)):
+            name = layer_param(l, what)
+            params[name] = trial.suggest_categorical(name, choices)
+    return params
+
+
 def suggest_all(trial, space):
     """Suggests every param of `space` (name -> distribution) in order through the public API."""
     params = {}
@@ -93,13 +127,20 @@ def suggest_all(trial, space):
     return params
 
 
-# name -> (direction, distributions in suggestion order, objective)
+def _suggest_space(space):
+    return lambda trial: suggest_all(trial, space)
+
+
+# name -> (direction, suggest(trial) -> params, objective)
 PROBLEMS = {
-    "sphere": ("minimize", _float_space(SPHERE_LOW, SPHERE_HIGH), sphere),
-    "rosenbrock": ("minimize", _float_space(ROSENBROCK_LOW, ROSENBROCK_HIGH), rosenbrock),
-    "styblinski_tang": ("minimize", _float_space(STYBLINSKI_TANG_LOW, STYBLINSKI_TANG_HIGH),
+    "sphere": ("minimize", _suggest_space(_float_space(SPHERE_LOW, SPHERE_HIGH)), sphere),
+    "rosenbrock": ("minimize", _suggest_space(_float_space(ROSENBROCK_LOW, ROSENBROCK_HIGH)),
+                   rosenbrock),
+    "styblinski_tang": ("minimize",
+                        _suggest_space(_float_space(STYBLINSKI_TANG_LOW, STYBLINSKI_TANG_HIGH)),
                         styblinski_tang),
-    "nas_table": ("maximize", _nas_space(), nas_table),
+    "nas_table": ("maximize", _suggest_space(_nas_space()), nas_table),
+    "nas_conditional": ("maximize", suggest_nas_conditional, nas_conditional),
 }
 
 # --- The 46-parameter space of the seed labs, for the speed benchmark. ---

@@ -71,12 +71,48 @@ TEST(Problems, NasTableOptimumIsAnInteriorTradeOff) {
   // The maximiser found by problems.py over the same table: 4 layers, 4 heads, hidden 192,
   // intermediate 768, three full extra blocks (neither the smallest nor the largest model).
   EXPECT_NEAR(best, 0.856321201007962, 1e-12);
+  ASSERT_TRUE(problem->optimum.has_value());
+  EXPECT_EQ(*problem->optimum, best);
   EXPECT_THAT(
       best_point,
       testing::ElementsAre(testing::Pair("extra_block_0", 3.0), testing::Pair("extra_block_1", 3.0),
                            testing::Pair("extra_block_2", 3.0), testing::Pair("hidden_size", 1.0),
                            testing::Pair("intermediate_size", 1.0), testing::Pair("num_heads", 1.0),
                            testing::Pair("num_layers", 1.0)));
+}
+
+// The maximiser found by enumerating the table in Python (problems.py): 4 layers, minifloat 8 bits
+// on the first three, minifloat 4 bits on the last; params of layers 4 and 5 are inactive.
+TEST(Problems, NasConditionalIsConditionalWithAnInteriorOptimum) {
+  absl::StatusOr<BenchProblem> problem = MakeQualityProblem("nas_conditional");
+  ASSERT_TRUE(problem.ok()) << problem.status();
+  EXPECT_EQ(problem->direction, StudyDirection::kMaximize);
+  EXPECT_EQ(problem->space.size(), 13u);
+  const InternalParams best = {
+      {"num_layers", 3.0},    {"layer0.format", 1.0}, {"layer0.width", 2.0},
+      {"layer1.format", 1.0}, {"layer1.width", 2.0},  {"layer2.format", 1.0},
+      {"layer2.width", 2.0},  {"layer3.format", 1.0}, {"layer3.width", 1.0}};
+  ASSERT_TRUE(problem->space.CheckAssignment(best).ok());
+  EXPECT_NEAR(problem->Evaluate(best), 0.7234, 1e-12);
+  ASSERT_TRUE(problem->optimum.has_value());
+  EXPECT_EQ(*problem->optimum, problem->Evaluate(best));
+  // One layer less or more is worse, whatever the extra layer holds.
+  InternalParams shallower = best;
+  shallower["num_layers"] = 2.0;
+  shallower.erase("layer3.format");
+  shallower.erase("layer3.width");
+  EXPECT_LT(problem->Evaluate(shallower), *problem->optimum);
+  InternalParams deeper = best;
+  deeper["num_layers"] = 4.0;
+  deeper["layer4.format"] = 1.0;
+  deeper["layer4.width"] = 1.0;
+  EXPECT_LT(problem->Evaluate(deeper), *problem->optimum);
+}
+
+TEST(Problems, ContinuousProblemsHaveNoEnumeratedOptimum) {
+  absl::StatusOr<BenchProblem> problem = MakeQualityProblem("sphere");
+  ASSERT_TRUE(problem.ok()) << problem.status();
+  EXPECT_FALSE(problem->optimum.has_value());
 }
 
 TEST(Problems, SpeedSpaceHasTheSeedLabParams) {

@@ -176,8 +176,12 @@ TEST_F(CliIntegration, AskTellFiftyTrialsThenListBestAndExport) {
   }
 
   EXPECT_THAT(CliOk({"study", "list"}), HasSubstr("quad"));
-  EXPECT_THAT(CliOk({"study", "show", "quad"}), HasSubstr("state: COMPLETED"));
-  EXPECT_THAT(CliOk({"study", "show", "quad"}), HasSubstr("sampler: random (seed 3)\n"));
+  const std::string show = CliOk({"study", "show", "quad"});
+  EXPECT_THAT(show, HasSubstr("state: COMPLETED"));
+  EXPECT_THAT(show, HasSubstr("sampler: random (seed 3)\n"));
+  // Every limit as the study file writes it, from kStudyLimitFields.
+  EXPECT_THAT(show, HasSubstr("max_trials: 50\nmax_retries: 2\n"));
+  EXPECT_THAT(show, HasSubstr("lease.duration: 60s\nlease.heartbeat_interval: 10s\n"));
 }
 
 TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {

@@ -50,6 +50,7 @@ StudySpec ConformanceSpec(const SamplerCase& c) {
   spec.sampler.tpe.multivariate = c.multivariate;
   spec.sampler.tpe.group = c.group;
   spec.sampler.tpe.constant_liar = c.constant_liar;
+  spec.sampler.nsga2.population_size = 6;  // so that 30 trials make several NSGA-II generations
   return spec;
 }
 
@@ -112,7 +113,8 @@ INSTANTIATE_TEST_SUITE_P(
                       SamplerCase{"Tpe", SamplerKind::kTpe, false, false, false},
                       SamplerCase{"TpeConstantLiar", SamplerKind::kTpe, false, false, true},
                       SamplerCase{"TpeMultivariate", SamplerKind::kTpe, true, false, false},
-                      SamplerCase{"TpeGroup", SamplerKind::kTpe, true, true, true}),
+                      SamplerCase{"TpeGroup", SamplerKind::kTpe, true, true, true},
+                      SamplerCase{"Nsga2", SamplerKind::kNsga2, false, false, false}),
     [](const ::testing::TestParamInfo<SamplerCase>& info) { return info.param.name; });
 
 TEST(SampleTrial, ImpossibleConstraintFailsNamingIt) {

@@ -4,6 +4,7 @@
 #include <google/protobuf/text_format.h>
 #include <google/protobuf/util/message_differencer.h>
 
+#include <cmath>
 #include <limits>
 #include <string>
 
@@ -93,6 +94,56 @@ TEST(Convert, StudySpecRoundTripsThroughCore) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(StudySpecToProto(*again), wire));
   EXPECT_EQ(again->task_json, spec->task_json);
   EXPECT_EQ(again->max_consecutive_failures, 0);
+}
+
+TEST(Convert, Nsga2OptionsRoundTripAndABadCrossoverIsRefused) {
+  absl::StatusOr<StudySpec> spec = StudySpecFromProto(ParseSpec(kValidSpec));
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  spec->sampler.kind = SamplerKind::kNsga2;
+  spec->sampler.tpe = TpeOptions{};
+  spec->sampler.nsga2.crossover = Nsga2Crossover::kVsbx;
+  spec->sampler.nsga2.population_size = 8;
+  spec->sampler.nsga2.eta = 7.5;
+  v1::StudySpec wire = StudySpecToProto(*spec);
+  EXPECT_EQ(wire.sampler().kind(), v1::SAMPLER_KIND_NSGA2);
+  EXPECT_EQ(wire.sampler().nsga2().crossover(), "vsbx");
+  EXPECT_EQ(wire.sampler().nsga2().options().at("population_size").number_value(), 8);
+  absl::StatusOr<StudySpec> again = StudySpecFromProto(wire);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->sampler, spec->sampler);
+  wire.mutable_sampler()->mutable_nsga2()->set_crossover("pmx");
+  EXPECT_THAT(std::string(StudySpecFromProto(wire).status().message()),
+              HasSubstr("spec.sampler.nsga2.crossover: expected uniform"));
+  wire.mutable_sampler()->mutable_nsga2()->set_crossover("");  // the default: uniform
+  (*wire.mutable_sampler()->mutable_nsga2()->mutable_options())["mutation_prob"].set_number_value(
+      2);
+  EXPECT_THAT(std::string(StudySpecFromProto(wire).status().message()),
+              HasSubstr("spec.sampler.nsga2.mutation_prob: must be between 0 and 1"));
+}
+
+TEST(Convert, PrunerRoundTripsThroughCore) {
+  v1::StudySpec wire = ParseSpec(kValidSpec);
+  EXPECT_EQ(StudySpecFromProto(wire)->pruner.kind, PrunerKind::kNone) << "unset: no pruner";
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+      "pruner { kind: PRUNER_KIND_PATIENT wrapped: PRUNER_KIND_MEDIAN objective: 1 "
+      "percentile { n_startup_trials: 3 } patient { patience: 2 min_delta: 0.5 } "
+      "threshold { lower: -1 } successive_halving { min_resource: 4 } }",
+      &wire));
+  absl::StatusOr<StudySpec> spec = StudySpecFromProto(wire);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const PrunerConfig& p = spec->pruner;
+  EXPECT_EQ(p.kind, PrunerKind::kPatient);
+  EXPECT_EQ(p.wrapped, PrunerKind::kMedian);
+  EXPECT_EQ(p.objective, 1);
+  EXPECT_EQ(p.percentile.n_startup_trials, 3);
+  EXPECT_EQ(p.percentile.n_warmup_steps, 0) << "unset fields keep Optuna's defaults";
+  EXPECT_EQ(p.patient.min_delta, 0.5);
+  EXPECT_EQ(p.threshold.lower, -1);
+  EXPECT_TRUE(std::isinf(p.threshold.upper));
+  EXPECT_EQ(p.successive_halving.min_resource, 4);
+  absl::StatusOr<StudySpec> again = StudySpecFromProto(StudySpecToProto(*spec));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->pruner == p);
 }
 
 // An option added to a description after the .proto was written (here `decay`, which
@@ -198,6 +249,16 @@ INSTANTIATE_TEST_SUITE_P(
                         "spec.sampler.tpe.n_ei_candidates: must be between 1 and 10000"},
         InvalidSpecCase{"ConstraintRetries", "sampler { max_constraint_retries: 100000000 }",
                         "spec.sampler.max_constraint_retries: must be"},
+        InvalidSpecCase{"UnknownPrunerKind", "pruner { kind: 42 }",
+                        "spec.pruner.kind: unknown pruner kind 42"},
+        InvalidSpecCase{"PrunerPercentile",
+                        "pruner { kind: PRUNER_KIND_PERCENTILE percentile { percentile: 101 } }",
+                        "spec.pruner.percentile.percentile: must be between 0 and 100"},
+        InvalidSpecCase{"PrunerReductionFactor",
+                        "pruner { kind: PRUNER_KIND_HYPERBAND hyperband { reduction_factor: 1 } }",
+                        "spec.pruner.hyperband.reduction_factor: must be between 2"},
+        InvalidSpecCase{"PrunerObjective", "pruner { objective: 3 }",
+                        "spec.pruner.objective: must be < the number of objectives"},
         // Options without a field of their own travel in `options`; no other key is taken.
         InvalidSpecCase{"UnknownTpeOption",
                         "sampler { tpe { options { key: \"gamma\" value { number_value: 0.1 } } "

@@ -323,6 +323,60 @@ TEST_F(ServiceTest, WorkerProtocolFencesStaleEpochs) {
 
 // Every worker report must carry the lease's token, not only its (guessable) epoch; readers
 // never see a token.
+// Issue 14 (pruners) over the wire: a threshold pruner answers prune (not stop) to a report out
+// of bounds; CompleteTrial(state PRUNED) ends the trial PRUNED with its last value and metrics;
+// CompleteTrial refuses states other than COMPLETE and PRUNED, naming the field.
+TEST_F(ServiceTest, WorkerEndsAPrunedTrialPruned) {
+  v1::StudySpec spec = RandomSpec("p");
+  spec.mutable_pruner()->set_kind(v1::PRUNER_KIND_THRESHOLD);
+  spec.mutable_pruner()->mutable_threshold()->set_upper(1.0);
+  v1::Study study;
+  ASSERT_TRUE(Create(spec, &study).ok());
+  v1::LeaseTrialResponse leased;
+  {
+    grpc::ClientContext context;
+    v1::LeaseTrialRequest request;
+    request.set_worker_id("gpu0");
+    ASSERT_TRUE(workers_->LeaseTrial(&context, request, &leased).ok());
+  }
+  ASSERT_TRUE(leased.has_trial());
+  const auto report = [&](double value) {
+    grpc::ClientContext context;
+    v1::ReportIntermediateRequest request;
+    request.set_name(leased.trial().name());
+    request.set_epoch(leased.lease().epoch());
+    request.set_lease_token(leased.lease().token());
+    request.set_step(static_cast<int64_t>(value * 10));
+    request.set_value(value);
+    v1::ReportIntermediateResponse response;
+    EXPECT_TRUE(workers_->ReportIntermediate(&context, request, &response).ok());
+    EXPECT_FALSE(response.stop());
+    return response.prune();
+  };
+  EXPECT_FALSE(report(0.5));
+  EXPECT_TRUE(report(2.5));
+  const auto complete = [&](v1::TrialState state, v1::Trial* trial) {
+    grpc::ClientContext context;
+    v1::CompleteTrialRequest request;
+    request.set_name(leased.trial().name());
+    request.set_epoch(leased.lease().epoch());
+    request.set_lease_token(leased.lease().token());
+    request.set_state(state);
+    (*request.mutable_metrics())["model_size_bytes"] = 42;
+    return workers_->CompleteTrial(&context, request, trial);
+  };
+  v1::Trial trial;
+  const grpc::Status failed = complete(v1::TRIAL_STATE_FAIL, &trial);
+  EXPECT_EQ(failed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(failed.error_message(), HasSubstr("state: must be COMPLETE or PRUNED"));
+  ASSERT_TRUE(complete(v1::TRIAL_STATE_PRUNED, &trial).ok());
+  EXPECT_EQ(trial.state(), v1::TRIAL_STATE_PRUNED);
+  ASSERT_EQ(trial.values_size(), 1);
+  EXPECT_EQ(trial.values(0), 2.5);
+  EXPECT_EQ(trial.intermediate_values().size(), 2u);
+  EXPECT_THAT(trial.user_attrs().at("metrics"), HasSubstr("model_size_bytes"));
+}
+
 TEST_F(ServiceTest, WorkerReportsNeedTheLeaseToken) {
   v1::Study study;
   ASSERT_TRUE(Create(RandomSpec("t"), &study).ok());

@@ -8,11 +8,13 @@
 #include <chrono>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "core/pareto.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -308,7 +310,7 @@ TEST_F(StudyManagerTest, StoppedStudyHandsOutNothingAndAsksWorkersToStop) {
   EXPECT_EQ(manager_->StopStudy("s")->study.state, StudyState::kStopped);
 
   EXPECT_TRUE(manager_->Heartbeat("s", 0, lease)->stop);
-  EXPECT_TRUE(*manager_->ReportIntermediate("s", 0, lease, 3, 0.5, {}));
+  EXPECT_TRUE(manager_->ReportIntermediate("s", 0, lease, 3, 0.5, {})->stop);
   absl::Status asked = manager_->Ask("s", "w2").status();
   EXPECT_EQ(asked.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(asked.message()), HasSubstr("STOPPED"));
@@ -317,6 +319,61 @@ TEST_F(StudyManagerTest, StoppedStudyHandsOutNothingAndAsksWorkersToStop) {
   // The running trial may still report its result.
   FinishRequest finish{TrialState::kComplete, {1.0}, {}, lease, false, {}, ""};
   EXPECT_EQ(manager_->FinishTrial("s", 0, finish)->state, TrialState::kComplete);
+}
+
+// Issue 14 (pruners): the median pruner, from the stored history, answers prune to a trial worse
+// than the completed ones; finished PRUNED it keeps its intermediate values and metrics, takes its
+// last value, and counts as finished for the study. A restarted manager decides the same.
+TEST_F(StudyManagerTest, MedianPrunerPrunesAWorseTrialAgainstCompletedHistory) {
+  StudySpec spec = MakeSpec("s", SamplerKind::kRandom);
+  spec.pruner = {.kind = PrunerKind::kMedian, .percentile = {.n_startup_trials = 2}};
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  for (int64_t n : {0, 1}) {  // two COMPLETE trials at 0.2 and 0.4 after step 0 (median 0.3)
+    const LeaseKey lease = KeyOf(*manager_->Ask("s", "w"));
+    IntermediateResult early = *manager_->ReportIntermediate("s", n, lease, 0, 0.2 * (n + 1), {});
+    EXPECT_FALSE(early.prune) << "fewer than n_startup_trials COMPLETE trials";
+    FinishRequest done{TrialState::kComplete, {0.1}, {}, lease, false, {}, ""};
+    ASSERT_TRUE(manager_->FinishTrial("s", n, done).ok());
+  }
+  const LeaseKey good = KeyOf(*manager_->Ask("s", "w"));
+  IntermediateResult kept = *manager_->ReportIntermediate("s", 2, good, 0, 0.25, {});
+  EXPECT_FALSE(kept.prune) << "0.25 beats the median 0.3 (minimise)";
+  EXPECT_FALSE(kept.stop);
+
+  const LeaseKey bad = KeyOf(*manager_->Ask("s", "w"));
+  IntermediateResult judged =
+      *manager_->ReportIntermediate("s", 3, bad, 0, 0.9, {{"accuracy", 0.1}});
+  EXPECT_TRUE(judged.prune);
+  EXPECT_FALSE(judged.stop) << "prune is told apart from a stopped study";
+
+  // A restarted manager (same storage) reaches the same decision from the stored history.
+  std::unique_ptr<StudyManager> restarted = *StudyManager::Create(storage_.get(), &clock_);
+  EXPECT_TRUE(restarted->ReportIntermediate("s", 3, bad, 0, 0.9, {})->prune);
+  EXPECT_FALSE(restarted->ReportIntermediate("s", 2, good, 0, 0.25, {})->prune);
+
+  FinishRequest pruned{TrialState::kPruned, {}, {{"model_size_bytes", 1234}}, bad, false, {}, ""};
+  absl::StatusOr<Trial> trial = restarted->FinishTrial("s", 3, pruned);
+  ASSERT_TRUE(trial.ok()) << trial.status();
+  EXPECT_EQ(trial->state, TrialState::kPruned);
+  EXPECT_EQ(trial->values, std::vector<double>{0.9});
+  EXPECT_EQ(trial->intermediate_values, (std::map<int64_t, double>{{0, 0.9}}));
+  EXPECT_THAT(trial->user_attrs["metrics"], HasSubstr("model_size_bytes"));
+  EXPECT_THAT(trial->user_attrs["intermediate/0"], HasSubstr("accuracy"));
+  EXPECT_EQ(restarted->GetStudy("s")->count(TrialState::kPruned), 1);
+}
+
+// Successive halving stores its rung values (system attrs completed_rung_<k>) with the report,
+// as Optuna does, so that later trials compete against them.
+TEST_F(StudyManagerTest, SuccessiveHalvingStoresRungValuesWithTheReport) {
+  StudySpec spec = MakeSpec("s", SamplerKind::kRandom);
+  spec.pruner = {.kind = PrunerKind::kSuccessiveHalving,
+                 .successive_halving = {.min_resource = 1, .reduction_factor = 2}};
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  const LeaseKey first = KeyOf(*manager_->Ask("s", "w"));
+  EXPECT_FALSE(manager_->ReportIntermediate("s", 0, first, 1, 0.5, {})->prune);
+  EXPECT_EQ(manager_->GetTrial("s", 0)->system_attrs["completed_rung_0"], "0.5");
+  const LeaseKey second = KeyOf(*manager_->Ask("s", "w"));
+  EXPECT_TRUE(manager_->ReportIntermediate("s", 1, second, 1, 0.75, {})->prune);
 }
 
 TEST_F(StudyManagerTest, MaxTrialsCompletesTheStudy) {
@@ -544,6 +601,46 @@ TEST_F(StudyManagerTest, BestTrialsIsTheBestOrTheParetoFront) {
   std::vector<Trial> best = *manager_->BestTrials("single");
   ASSERT_EQ(best.size(), 1u);
   EXPECT_EQ(best[0].number, 3);
+}
+
+// ZDT1 with 6 variables (both objectives minimised; the Pareto front is f2 = 1 - sqrt(f1) at
+// x2..x6 = 0), run through Ask and FinishTrial.
+double RunZdt1(StudyManager& manager, SamplerKind kind, int trials) {
+  std::vector<ParamSpec> params;
+  for (int i = 0; i < 6; ++i) {
+    params.push_back({absl::StrCat("x", i), FloatDistribution{0.0, 1.0, false, std::nullopt}, {}});
+  }
+  StudySpec spec = MakeSpec(absl::StrCat("zdt1-", SamplerKindName(kind)), kind);
+  spec.directions = {StudyDirection::kMinimize, StudyDirection::kMinimize};
+  spec.space = *SearchSpace::Create(std::move(params));
+  spec.sampler.nsga2.population_size = 20;
+  EXPECT_TRUE(manager.CreateStudy(spec).ok());
+  for (int n = 0; n < trials; ++n) {
+    absl::StatusOr<LeasedTrial> asked = manager.Ask(spec.name, "w");
+    EXPECT_TRUE(asked.ok()) << asked.status();
+    const InternalParams& x = asked->trial.params;
+    double sum = 0.0;
+    for (int i = 1; i < 6; ++i) sum += x.at(absl::StrCat("x", i));
+    const double f1 = x.at("x0"), g = 1.0 + 9.0 * sum / 5.0;
+    EXPECT_TRUE(
+        manager.FinishTrial(spec.name, n, {std::nullopt, {f1, g * (1.0 - std::sqrt(f1 / g))}})
+            .ok());
+  }
+  const absl::StatusOr<std::vector<Trial>> best = manager.BestTrials(spec.name);
+  EXPECT_TRUE(best.ok()) << best.status();
+  std::vector<std::vector<double>> front;
+  for (const Trial& t : *best) front.push_back(t.values);
+  const std::vector<double> reference = {1.1, 10.0};
+  return *Hypervolume(front, reference);
+}
+
+TEST_F(StudyManagerTest, Nsga2ReachesAHigherHypervolumeThanRandomOnZdt1) {
+  const double nsga2 = RunZdt1(*manager_, SamplerKind::kNsga2, 300);
+  const double random = RunZdt1(*manager_, SamplerKind::kRandom, 300);
+  // The best possible is about 10.67 (reference (1.1, 10)).
+  RecordProperty("nsga2_hypervolume", absl::StrCat(nsga2));
+  RecordProperty("random_hypervolume", absl::StrCat(random));
+  EXPECT_GT(nsga2, random) << "nsga2 " << nsga2 << ", random " << random;
 }
 
 TEST_F(StudyManagerTest, UnknownStudiesAndTrialsAreNotFound) {

@@ -148,6 +148,24 @@ TEST(SpecJson, ReadsSpecsStoredBeforeSkipDuplicatesExisted) {
   EXPECT_FALSE(spec->sampler.skip_duplicates);
 }
 
+TEST(SpecJson, RoundTripsNsga2OptionsAndReadsSpecsStoredBeforeThem) {
+  StudySpec spec = testing::RichSpec("rich");
+  spec.sampler.kind = SamplerKind::kNsga2;
+  spec.sampler.nsga2.population_size = 12;
+  spec.sampler.nsga2.crossover = Nsga2Crossover::kUndx;
+  spec.sampler.nsga2.sigma_eta = 0.25;
+  spec.sampler.nsga2.mutation_prob = 0.125;
+  absl::StatusOr<StudySpec> back = StudySpecFromJson(*StudySpecToJson(spec));
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->sampler, spec.sampler);
+  nlohmann::json j = nlohmann::json::parse(*StudySpecToJson(spec));
+  EXPECT_EQ(j["sampler"]["nsga2"]["crossover"], "undx");
+  j["sampler"].erase("nsga2");
+  back = StudySpecFromJson(j.dump());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->sampler.nsga2, Nsga2Options{});
+}
+
 TEST(SpecJson, ReadsSpecsStoredBeforeMaxConsecutiveFailuresExisted) {
   nlohmann::json j = nlohmann::json::parse(*StudySpecToJson(testing::RichSpec("rich")));
   ASSERT_EQ(j["max_consecutive_failures"].get<int>(), 0);
@@ -155,6 +173,16 @@ TEST(SpecJson, ReadsSpecsStoredBeforeMaxConsecutiveFailuresExisted) {
   absl::StatusOr<StudySpec> spec = StudySpecFromJson(j.dump());
   ASSERT_TRUE(spec.ok()) << spec.status();
   EXPECT_EQ(spec->max_consecutive_failures, StudySpec().max_consecutive_failures);
+}
+
+TEST(SpecJson, ReadsSpecsStoredBeforePrunersExisted) {
+  nlohmann::json j = nlohmann::json::parse(*StudySpecToJson(testing::RichSpec("rich")));
+  ASSERT_EQ(j["pruner"]["kind"], "patient");
+  EXPECT_FALSE(j["pruner"]["threshold"].contains("upper")) << "an infinite bound is left out";
+  j.erase("pruner");
+  absl::StatusOr<StudySpec> spec = StudySpecFromJson(j.dump());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->pruner == PrunerConfig{});
 }
 
 TEST(SpecJson, RefusesMalformedSpecsNamingTheField) {
@@ -170,12 +198,21 @@ TEST(SpecJson, RefusesMalformedSpecsNamingTheField) {
        "directions[1]: unknown direction"},
       {"bad sampler", [](nlohmann::json& j) { j["sampler"]["kind"] = "cmaes"; },
        "sampler.kind: unknown sampler"},
+      {"bad pruner", [](nlohmann::json& j) { j["pruner"]["wrapped"] = "asha"; },
+       "pruner.wrapped: unknown pruner"},
+      {"bad pruner option",
+       [](nlohmann::json& j) { j["pruner"]["hyperband"]["reduction_factor"] = "two"; },
+       "pruner.hyperband.reduction_factor: expected an integer"},
       {"negative seed", [](nlohmann::json& j) { j["sampler"]["seed"] = -1; },
        "sampler.seed: expected a non-negative integer"},
       {"int overflow", [](nlohmann::json& j) { j["max_retries"] = 1LL << 40; },
        "max_retries: expected an integer"},
       {"bad tpe flag", [](nlohmann::json& j) { j["sampler"]["tpe"]["group"] = 1; },
        "sampler.tpe.group: expected true or false"},
+      {"bad crossover", [](nlohmann::json& j) { j["sampler"]["nsga2"]["crossover"] = "pmx"; },
+       "sampler.nsga2.crossover: unknown crossover \"pmx\""},
+      {"bad nsga2 option", [](nlohmann::json& j) { j["sampler"]["nsga2"]["eta"] = "big"; },
+       "sampler.nsga2.eta: expected a number"},
       {"bad skip_duplicates", [](nlohmann::json& j) { j["sampler"]["skip_duplicates"] = "yes"; },
        "sampler.skip_duplicates: expected true or false"},
       {"bad op", [](nlohmann::json& j) { j["space"]["constraints"][0]["op"] = "~"; },

@@ -1,10 +1,13 @@
 #include "spec/spec_yaml.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -171,6 +174,106 @@ TEST(SpecYaml, GridAndRandomSamplers) {
   EXPECT_TRUE(skipping->sampler.skip_duplicates);
 }
 
+TEST(SpecYaml, Nsga2SamplerAndItsOptions) {
+  auto spec = ParseStudySpecYaml(
+      "name: s\ndirections: [minimize, maximize]\nspace: {params: {x: {type: float, low: 0, "
+      "high: 1}}}\nsampler: {type: nsga2, seed: 3, population_size: 20, crossover: sbx, eta: 15, "
+      "mutation_prob: 0.1, crossover_prob: 0.8}\n",
+      "s.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->sampler.kind, SamplerKind::kNsga2);
+  Nsga2Options want;
+  want.population_size = 20;
+  want.crossover = Nsga2Crossover::kSbx;
+  want.eta = 15;
+  want.mutation_prob = 0.1;
+  want.crossover_prob = 0.8;
+  EXPECT_EQ(spec->sampler.nsga2, want);
+  EXPECT_EQ(spec->sampler.tpe, TpeOptions{});
+}
+
+// Every example of docs/study-spec.md "Pruners" parses to its kind with its options.
+TEST(SpecYaml, Pruners) {
+  const std::string head = "name: s\ndirection: maximize\nspace: {params: {w: [4, 8]}}\n";
+  struct Case {
+    std::string pruner;
+    std::function<bool(const PrunerConfig&)> check;
+  };
+  const Case cases[] = {
+      {"{type: median, n_startup_trials: 3, n_warmup_steps: 2, interval_steps: 2, "
+       "n_min_trials: 4}",
+       [](const PrunerConfig& p) {
+         return p.kind == PrunerKind::kMedian &&
+                p.percentile == PercentilePrunerOptions{.n_startup_trials = 3,
+                                                        .n_warmup_steps = 2,
+                                                        .interval_steps = 2,
+                                                        .n_min_trials = 4};
+       }},
+      {"{type: percentile, percentile: 25.0}",
+       [](const PrunerConfig& p) {
+         return p.kind == PrunerKind::kPercentile && p.percentile.percentile == 25.0;
+       }},
+      {"{type: successive_halving, min_resource: 2, reduction_factor: 3, "
+       "min_early_stopping_rate: 1, bootstrap_count: 2}",
+       [](const PrunerConfig& p) {
+         return p.successive_halving == SuccessiveHalvingPrunerOptions{2, 3, 1, 2};
+       }},
+      {"{type: hyperband, min_resource: 2, max_resource: 27}",
+       [](const PrunerConfig& p) {
+         return p.kind == PrunerKind::kHyperband && p.hyperband.max_resource == 27 &&
+                p.hyperband.reduction_factor == 3;
+       }},
+      {"{type: threshold, lower: 0.5, upper: .inf}",
+       [](const PrunerConfig& p) {
+         return p.threshold.lower == 0.5 && std::isinf(p.threshold.upper);
+       }},
+      {"{type: patient, patience: 3, min_delta: 0.1, wrapped: median, n_startup_trials: 7, "
+       "objective: 0}",
+       [](const PrunerConfig& p) {
+         return p.kind == PrunerKind::kPatient && p.wrapped == PrunerKind::kMedian &&
+                p.patient.patience == 3 && p.patient.min_delta == 0.1 &&
+                p.percentile.n_startup_trials == 7;
+       }},
+  };
+  for (const Case& c : cases) {
+    auto spec = ParseStudySpecYaml(head + "pruner: " + c.pruner + "\n", "s.yaml");
+    ASSERT_TRUE(spec.ok()) << c.pruner << ": " << spec.status();
+    EXPECT_TRUE(c.check(spec->pruner)) << c.pruner;
+  }
+  auto none = ParseStudySpecYaml(head, "s.yaml");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->pruner.kind, PrunerKind::kNone);
+}
+
+TEST(SpecYaml, BadPrunerValuesAreRefusedNamingTheField) {
+  const std::string head = "name: s\ndirections: [maximize]\nspace: {params: {w: [4, 8]}}\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {"{type: asha}", "s.yaml:4:16: pruner.type: expected none, median"},
+      {"{type: median, percentile: 20}", "pruner.percentile: unknown field"},
+      {"{type: median, wrapped: median}", "pruner.wrapped: unknown field"},
+      {"{type: percentile, percentile: 120}",
+       "pruner.percentile: must be between 0 and 100 (got 120)"},
+      {"{type: successive_halving, reduction_factor: 1}",
+       "pruner.reduction_factor: must be between 2 and 1000 (got 1)"},
+      {"{type: successive_halving, bootstrap_count: 1}", "pruner.bootstrap_count: needs"},
+      {"{type: hyperband, min_resource: 9, max_resource: 3}",
+       "pruner.max_resource: must be >= min_resource"},
+      {"{type: threshold}", "pruner: give lower or upper"},
+      {"{type: threshold, lower: 2, upper: 1}", "pruner.upper: must be >= lower"},
+      {"{type: patient, patience: -1}", "pruner.patience: must be between 0"},
+      {"{type: patient, wrapped: patient}", "pruner.wrapped: a patient pruner cannot wrap"},
+      {"{type: median, objective: 1}", "pruner.objective: must be < the number of objectives"},
+      {"{type: median, n_startup_trials: many}", "pruner.n_startup_trials: expected an integer"},
+      {"[median]", "pruner: expected a mapping"},
+  };
+  for (const auto& [pruner, expected] : cases) {
+    auto spec = ParseStudySpecYaml(head + "pruner: " + pruner + "\n", "s.yaml");
+    ASSERT_FALSE(spec.ok()) << pruner;
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << pruner;
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr(expected)) << pruner;
+  }
+}
+
 struct BadSpec {
   const char* label;
   std::string yaml;
@@ -259,6 +362,27 @@ TEST(SpecYaml, RejectsBadSpecsWithOneLineErrors) {
        "sampler.type: expected grid, random or tpe, got \"cmaes\""},
       {"tpe option on random", WithParams("    n: [1]\n", "sampler: {type: random, group: true}\n"),
        "sampler.group: only valid with type: tpe"},
+      {"nsga2 option on tpe", WithParams("    n: [1]\n", "sampler: {population_size: 10}\n"),
+       "sampler.population_size: only valid with type: nsga2"},
+      {"crossover on random",
+       WithParams("    n: [1]\n", "sampler: {type: random, crossover: sbx}\n"),
+       "sampler.crossover: only valid with type: nsga2"},
+      {"unknown crossover", WithParams("    n: [1]\n", "sampler: {type: nsga2, crossover: pmx}\n"),
+       "sampler.crossover: expected uniform, blxalpha, sbx, vsbx, spx or undx, got \"pmx\""},
+      {"population of one",
+       WithParams("    n: [1]\n", "sampler: {type: nsga2, population_size: 1}\n"),
+       "sampler.population_size: must be between 2 and 100000 (got 1)"},
+      {"three parents, population of two",
+       WithParams("    n: [1]\n", "sampler: {type: nsga2, population_size: 2, crossover: undx}\n"),
+       "sampler.population_size: must be >= 3 with crossover undx"},
+      {"mutation_prob above 1",
+       WithParams("    n: [1]\n", "sampler: {type: nsga2, mutation_prob: 1.5}\n"),
+       "bad.yaml:5:24: sampler.mutation_prob: must be between 0 and 1 (got 1.5)"},
+      {"use_child_gene_prob 0",
+       WithParams("    n: [1]\n", "sampler: {type: nsga2, use_child_gene_prob: 0}\n"),
+       "sampler.use_child_gene_prob: must be > 0 and <= 1"},
+      {"negative alpha", WithParams("    n: [1]\n", "sampler: {type: nsga2, alpha: -1}\n"),
+       "sampler.alpha: must be >= 0 and finite"},
       {"unknown sampler field", WithParams("    n: [1]\n", "sampler: {type: tpe, gamma: 0.1}\n"),
        "sampler.gamma: unknown field"},
       {"group without multivariate",

@@ -109,6 +109,25 @@ StudySpec RichSpec(const std::string& name) {
   spec.sampler.max_constraint_retries = 7;
   spec.sampler.skip_duplicates = true;
   spec.sampler.tpe = TpeOptions{3, 48, 0.75, false, true, true, true, true};
+  // Every pruner section off its defaults; the threshold's upper bound stays infinite.
+  spec.pruner = {.kind = PrunerKind::kPatient,
+                 .wrapped = PrunerKind::kPercentile,
+                 .objective = 1,
+                 .percentile = {.percentile = 12.5,
+                                .n_startup_trials = 2,
+                                .n_warmup_steps = 3,
+                                .interval_steps = 4,
+                                .n_min_trials = 5},
+                 .successive_halving = {.min_resource = 2,
+                                        .reduction_factor = 3,
+                                        .min_early_stopping_rate = 1,
+                                        .bootstrap_count = 4},
+                 .hyperband = {.min_resource = 2,
+                               .max_resource = 81,
+                               .reduction_factor = 2,
+                               .bootstrap_count = 1},
+                 .threshold = {.lower = -0.25, .n_warmup_steps = 6, .interval_steps = 7},
+                 .patient = {.patience = 8, .min_delta = 0.125}};
   spec.max_trials = 123;
   spec.max_retries = 5;
   spec.max_consecutive_failures = 0;
@@ -167,6 +186,7 @@ void ExpectSameSpec(const StudySpec& expected, const StudySpec& actual) {
     EXPECT_TRUE(SameDouble(e.offset, a.offset)) << e.offset << " vs " << a.offset;
   }
   EXPECT_TRUE(expected.sampler == actual.sampler);
+  EXPECT_TRUE(expected.pruner == actual.pruner);
   EXPECT_EQ(expected.max_trials, actual.max_trials);
   EXPECT_EQ(expected.max_retries, actual.max_retries);
   EXPECT_EQ(expected.max_consecutive_failures, actual.max_consecutive_failures);

@@ -1,70 +1,71 @@
-// Checks docs/task-spec.md's stage tables against the settings the task spec embeds: every field
-// that task/train_settings.h describes is listed for the train stage with its default, and the
-// prune table states task/pruning_config.h's section defaults. A default changed in a struct (or
-// in the doc) alone fails here.
+// The field tables of docs/task-spec.md come from the task schema's descriptions
+// (task/task_docs.h): a default changed in a struct, a field added to a table or a doc edited by
+// hand fails here.
+#include "task/task_docs.h"
+
 #include <fstream>
-#include <map>
 #include <sstream>
 #include <string>
-#include <vector>
 
-#include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "spec/strict_json.h"
-#include "task/pruning_config.h"
-#include "task/train_settings.h"
 
 namespace nasq {
 namespace {
 
-// The rows of the first table after the heading `heading`: field name (the first `code` of the
-// first cell) -> the second cell.
-std::map<std::string, std::string> TableAfter(const std::string& heading) {
-  std::ifstream in(NASQ_DOCS_DIR "/task-spec.md");
+using ::testing::HasSubstr;
+
+std::string TableOf(const std::string& section) {
+  for (const auto& [name, table] : TaskFieldTables()) {
+    if (name == section) return table;
+  }
+  return "";
+}
+
+TEST(TaskDocs, TablesStateTheStructDefaultsAndRanges) {
+  // TrainSettings{}, DatasetSpec{}, PruningSection{}: the defaults come from the structs.
+  EXPECT_THAT(TableOf("train"), HasSubstr("| `progress_every_steps` | integer | 50 | "));
+  EXPECT_THAT(TableOf("train"), HasSubstr("| `max_grad_norm` | number | 1 | "));
+  EXPECT_THAT(TableOf("train"), HasSubstr("| `learning_rate` (`lr`) | number | 1e-3 for"));
+  EXPECT_THAT(TableOf("train"), HasSubstr("peak learning rate; in (0, 10] |"));
+  EXPECT_THAT(TableOf("dataset"), HasSubstr("| `max_length` | integer | 128 | "));
+  EXPECT_THAT(TableOf("dataset"), HasSubstr("| `text_field` | string | `text` | "));
+  EXPECT_THAT(TableOf("dataset"), HasSubstr("split; in (0, 1) |"));
+  EXPECT_THAT(TableOf("prune"), HasSubstr("| `sparsity` | number | 0.5 | "));
+  EXPECT_THAT(TableOf("prune"), HasSubstr("| `method` | string | `l1` | "));
+  EXPECT_THAT(TableOf("prune"), HasSubstr("| `scope` | string | `local` | "));
+  EXPECT_THAT(TableOf("model"), HasSubstr("| `num_layers` (`num_hidden_layers`) | integer | 2 | "
+                                          "encoder layers; 1 to 256 |"));
+  EXPECT_THAT(TableOf("model"), HasSubstr("| `identity_layers` | list of layer names | `[]` | "));
+  EXPECT_THAT(TableOf("precision"), HasSubstr("| `levels` | integer | none | "));
+  EXPECT_THAT(TableOf("top level"), HasSubstr("| `evaluate_each_stage` | bool | true | "));
+}
+
+TEST(TaskDocs, UpdateNeedsEverySection) {
+  std::string doc;
+  for (const auto& [section, table] : TaskFieldTables()) {
+    absl::StrAppend(&doc, "## ", section, "\n", TaskDocsBegin(section), "stale\n", kTaskDocsEnd);
+  }
+  absl::StatusOr<std::string> updated = UpdateTaskFieldTables(doc);
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_THAT(*updated, HasSubstr(TableOf("model")));
+  EXPECT_THAT(*updated, ::testing::Not(HasSubstr("stale")));
+  const absl::StatusOr<std::string> missing = UpdateTaskFieldTables("## model\nno markers\n");
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("top level"));
+}
+
+// The docs cannot drift: docs/task-spec.md holds exactly the generated tables.
+TEST(TaskDocs, TaskSpecDocHasTheCurrentTables) {
+  std::ifstream in(NASQ_DOCS_DIR "/task-spec.md", std::ios::binary);
+  ASSERT_TRUE(in) << "cannot read docs/task-spec.md";
   std::stringstream text;
   text << in.rdbuf();
-  std::map<std::string, std::string> rows;
-  bool in_section = false;
-  for (absl::string_view line : absl::StrSplit(text.str(), '\n')) {
-    if (line == heading) {
-      in_section = true;
-    } else if (in_section && absl::StartsWith(line, "#")) {
-      break;
-    } else if (in_section && absl::StartsWith(line, "| `")) {
-      const std::vector<absl::string_view> cells = absl::StrSplit(line, '|');
-      const std::vector<absl::string_view> name = absl::StrSplit(cells[1], '`');
-      rows[std::string(name[1])] = std::string(absl::StripAsciiWhitespace(cells[2]));
-    }
-  }
-  return rows;
-}
-
-// The default cell's first word as JSON ("1.0 (0 disables)" -> 1.0), or null.
-Json FirstWord(const std::string& cell) {
-  const std::string word(*absl::StrSplit(cell, ' ').begin());
-  return Json::parse(word, nullptr, /*allow_exceptions=*/false);
-}
-
-TEST(TaskDocs, TrainTableListsEveryDescribedFieldWithItsDefault) {
-  const std::map<std::string, std::string> rows = TableAfter("### `train` and `finetune`");
-  ASSERT_FALSE(rows.empty()) << "no train table in docs/task-spec.md";
-  for (const Field<TrainSettings>& field : kTrainSettingsFields) {
-    SCOPED_TRACE(field.name);
-    ASSERT_TRUE(rows.contains(field.name));
-    EXPECT_EQ(FirstWord(rows.at(field.name)), FieldValueToJson(GetField(TrainSettings{}, field)));
-  }
-  EXPECT_EQ(FirstWord(rows.at("seed")), Json(TrainSettings{}.seed));
-}
-
-TEST(TaskDocs, PruneTableStatesTheSectionDefaults) {
-  const std::map<std::string, std::string> rows = TableAfter("### `prune`");
-  ASSERT_FALSE(rows.empty()) << "no prune table in docs/task-spec.md";
-  const PruningSection defaults;
-  EXPECT_EQ(FirstWord(rows.at("sparsity")), Json(defaults.sparsity));
-  EXPECT_EQ(rows.at("method"), defaults.method == PruneMethod::kL1Norm ? "`l1`" : "`random`");
-  EXPECT_EQ(rows.at("scope"), defaults.scope == PruneScope::kLocal ? "`local`" : "`global`");
+  absl::StatusOr<std::string> updated = UpdateTaskFieldTables(text.str());
+  ASSERT_TRUE(updated.ok()) << updated.status();
+  EXPECT_TRUE(*updated == text.str())
+      << "docs/task-spec.md is out of date: run `build/task/nasq_task_docs docs/task-spec.md`";
 }
 
 }  // namespace

@@ -132,6 +132,7 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
   progress.set_stage("prepare");
   std::atomic<bool> lost{false};
   std::atomic<bool> stopped{false};
+  std::atomic<bool> pruned{false};  // the study's pruner answered prune to a report
   const auto interval = lease.heartbeat_interval_ms() > 0
                             ? std::chrono::milliseconds(lease.heartbeat_interval_ms())
                             : options_.default_heartbeat;
@@ -157,7 +158,7 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
 
   PipelineOptions pipeline = ToPipelineOptions(options_);
   pipeline.trial_number = lease.trial().number();
-  pipeline.cancel_requested = [&] { return lost || stopped || abort_; };
+  pipeline.cancel_requested = [&] { return lost || stopped || pruned || abort_; };
   auto metrics = CatchAll([&] {
     return RunTaskPipeline(*task, pipeline, cache_, [&](const PipelineProgress& p) {
       {
@@ -176,8 +177,9 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
         auto answer = client_.ReportIntermediate(request);
         if (!answer.ok() && LeaseLost(answer.status())) lost = true;
         if (answer.ok() && answer->stop()) stopped = true;
+        if (answer.ok() && answer->prune()) pruned = true;
       }
-      return !lost && !stopped && !abort_;
+      return !lost && !stopped && !pruned && !abort_;
     });
   });
   {
@@ -196,14 +198,23 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
     Log(absl::StrCat(name, ": abandoned at shutdown; the coordinator re-queues it"));
     return;
   }
-  if (!metrics.ok()) return fail(metrics.status().ToString());
+  if (!pruned && !metrics.ok()) return fail(metrics.status().ToString());
 
+  // A pruned trial ends PRUNED: the server gives it its last intermediate value and keeps its
+  // intermediate values; it gets whatever metrics the pipeline finished with (none when the
+  // pipeline was cancelled before its cost metrics).
   v1::CompleteTrialRequest request;
   request.set_name(name);
   request.set_epoch(epoch);
   request.set_lease_token(token);
-  for (const auto& [metric, value] : *metrics) (*request.mutable_metrics())[metric] = value;
-  if (lease.metric_names().empty()) request.add_values(metrics->at("accuracy"));
+  if (metrics.ok()) {
+    for (const auto& [metric, value] : *metrics) (*request.mutable_metrics())[metric] = value;
+  }
+  if (pruned) {
+    request.set_state(v1::TRIAL_STATE_PRUNED);
+  } else if (lease.metric_names().empty()) {
+    request.add_values(metrics->at("accuracy"));
+  }
   auto answer = client_.CompleteTrial(request);
   if (!answer.ok()) {
     Log(absl::StrCat(name, ": CompleteTrial failed: ", answer.status().ToString()));
@@ -211,7 +222,8 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
     return;
   }
   ++completed_;
-  Log(absl::StrCat(name, " complete: accuracy ", metrics->at("accuracy")));
+  Log(pruned ? absl::StrCat(name, " pruned by the study's pruner")
+             : absl::StrCat(name, " complete: accuracy ", metrics->at("accuracy")));
 }
 
 }  // namespace nasq

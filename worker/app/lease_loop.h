@@ -1,6 +1,7 @@
 // worker/app/lease_loop.h: the coordinator-driven life of a nasq-worker: lease a trial
 // (LeaseTrial long-poll), run its pipeline while a heartbeat thread renews the lease, report
-// each finished stage (ReportIntermediate, step = stage index, value = accuracy after it), and
+// each finished stage (ReportIntermediate, step = stage index, value = accuracy after it; an answer
+// "prune" cancels the pipeline and ends the trial PRUNED through CompleteTrial), and
 // end with CompleteTrial (metrics; the server picks the objective values by the study's metric
 // names) or FailTrial (the error message). A failed trial never ends the worker.
 //
