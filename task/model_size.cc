@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 
@@ -38,6 +39,30 @@ int64_t BertParameterCount(const BertDimensions& d) {
       Add(Add(Add(Mul(4, Linear(h, h)), Linear(h, i)), Linear(i, h)), Mul(2, layer_norm));
   return Add(Add(embeddings, Mul(dim(d.num_hidden_layers), layer)),
              Add(Linear(h, h), Linear(h, dim(d.num_labels))));
+}
+
+std::vector<BertLinearShape> BertEncoderLayerLinears(const BertDimensions& d) {
+  const int64_t h = d.hidden_size;
+  return {{"attention.self.query", h, h},
+          {"attention.self.key", h, h},
+          {"attention.self.value", h, h},
+          {"attention.output.dense", h, h},
+          {"intermediate.dense", h, d.intermediate_size},
+          {"output.dense", d.intermediate_size, h}};
+}
+
+std::vector<BertLinearShape> BertLinearLayers(const BertDimensions& d) {
+  std::vector<BertLinearShape> layers;
+  for (int64_t i = 0; i < d.num_hidden_layers; ++i) {
+    const std::string prefix = absl::StrCat("bert.encoder.layer.", i, ".");
+    for (BertLinearShape shape : BertEncoderLayerLinears(d)) {
+      shape.name = prefix + shape.name;
+      layers.push_back(std::move(shape));
+    }
+  }
+  layers.push_back({"bert.pooler.dense", d.hidden_size, d.hidden_size});
+  layers.push_back({"classifier", d.hidden_size, d.num_labels});
+  return layers;
 }
 
 absl::Status CheckModelSize(const BertDimensions& dimensions, int64_t max_params) {

@@ -1,11 +1,15 @@
-// task/model_size.h: the analytic parameter count of a BERT classifier, so that a model too large
-// for a worker is refused from its dimensions alone, before anything is allocated (a checkpoint
-// config with num_hidden_layers: 1000000 would otherwise allocate until the OOM killer acts).
-// Thread-safety: pure functions.
+// task/model_size.h: the dimensions of a BERT classifier, its Linear layers and its analytic
+// parameter count, so that a model too large for a worker is refused from its dimensions alone,
+// before anything is allocated (a checkpoint config with num_hidden_layers: 1000000 would
+// otherwise allocate until the OOM killer acts), and its cost is known before it is built
+// (cost_model.h). worker/model's BertConfig builds exactly these layers.
+// Thread-safety: plain value types and pure functions.
 #ifndef NASQ_TASK_MODEL_SIZE_H_
 #define NASQ_TASK_MODEL_SIZE_H_
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -25,6 +29,32 @@ struct BertDimensions {
   int64_t type_vocab_size = 2;
   int64_t num_labels = 2;
 };
+
+// prajjwal1/bert-tiny with 2 labels (docs/quantisation.md section 7): the architecture of a
+// randomly initialised model wherever the task leaves a field unset (BertConfig's defaults).
+inline constexpr BertDimensions kBertTinyDimensions = {.vocab_size = 30522,
+                                                       .hidden_size = 128,
+                                                       .num_hidden_layers = 2,
+                                                       .intermediate_size = 512,
+                                                       .max_position_embeddings = 512,
+                                                       .type_vocab_size = 2,
+                                                       .num_labels = 2};
+
+// A Linear layer of the model: its HF module path and shape.
+struct BertLinearShape {
+  std::string name;
+  int64_t in_features = 0;
+  int64_t out_features = 0;
+};
+
+// The Linear layers of one encoder layer, named below "bert.encoder.layer.<i>.": query, key,
+// value and attention.output.dense (hidden -> hidden), intermediate.dense (hidden ->
+// intermediate) and output.dense (intermediate -> hidden).
+std::vector<BertLinearShape> BertEncoderLayerLinears(const BertDimensions& dimensions);
+
+// Every Linear layer in HF module order: each encoder layer's (above), then bert.pooler.dense
+// (hidden -> hidden) and classifier (hidden -> num_labels). Identity choices are not applied.
+std::vector<BertLinearShape> BertLinearLayers(const BertDimensions& dimensions);
 
 // Every parameter of the model: word, position and token-type embeddings and their LayerNorm,
 // per encoder layer the query/key/value/output projections, the feed-forward pair and two

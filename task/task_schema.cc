@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "task/model_size.h"
 #include "task/quant_format.h"
 
 namespace nasq {
@@ -614,16 +615,19 @@ absl::Status ValidateTaskSpec(const TaskSpec& spec, const std::string& path) {
         "the architecture (num_layers, num_heads, hidden_size, intermediate_size, "
         "max_position_embeddings) comes from the checkpoint and cannot be set");
   }
-  const int64_t hidden = m.hidden_size.value_or(128);
+  const int64_t hidden = m.hidden_size.value_or(kBertTinyDimensions.hidden_size);
   const int64_t heads = m.num_heads.value_or(2);
   if (m.checkpoint.empty() && hidden % heads != 0) {
     return JsonFieldError(
         model, absl::StrCat("num_heads (", heads, ") must divide hidden_size (", hidden, ")"));
   }
-  if (m.checkpoint.empty() && d.max_length > m.max_position_embeddings.value_or(512)) {
-    return JsonFieldError(JsonChild(dataset, "max_length"),
-                          absl::StrCat("exceeds model.max_position_embeddings (",
-                                       m.max_position_embeddings.value_or(512), ")"));
+  if (m.checkpoint.empty() && d.max_length > m.max_position_embeddings.value_or(
+                                                 kBertTinyDimensions.max_position_embeddings)) {
+    return JsonFieldError(
+        JsonChild(dataset, "max_length"),
+        absl::StrCat(
+            "exceeds model.max_position_embeddings (",
+            m.max_position_embeddings.value_or(kBertTinyDimensions.max_position_embeddings), ")"));
   }
   std::set<std::string> labels;
   for (size_t i = 0; i < spec.stages.size(); ++i) {

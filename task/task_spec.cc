@@ -63,6 +63,8 @@ std::string_view StageKindName(StageKind kind) {
   return "evaluate";
 }
 
+std::string StageFieldPath(size_t index) { return absl::StrCat("task.stages[", index, "]"); }
+
 absl::StatusOr<TaskSpec> ParseTaskSpec(std::string_view json_text) {
   NASQ_ASSIGN_OR_RETURN(const Json json,
                         ParseJson(absl::string_view(json_text.data(), json_text.size()), "task"));

@@ -143,6 +143,9 @@ enum class StageKind { kQuantise, kTrain, kPrune, kFinetune, kEvaluate };
 // "quantise", "train", "prune", "finetune", "evaluate".
 std::string_view StageKindName(StageKind kind);
 
+// The field path of stage `index` in messages: "task.stages[<index>]".
+std::string StageFieldPath(size_t index);
+
 struct StageSpec {
   StageKind kind = StageKind::kEvaluate;
   QuantiseStageSpec quantise;  // kQuantise

@@ -37,17 +37,6 @@ absl::Status ReadField(const JsonObjectReader& json, absl::string_view key, T* o
   return absl::OkStatus();
 }
 
-// The Linear layers of one encoder layer: name below "bert.encoder.layer.<i>." and shape.
-std::vector<BertConfig::LinearShape> EncoderLayerLinears(const BertConfig& c) {
-  const int64_t h = c.hidden_size;
-  return {{"attention.self.query", h, h},
-          {"attention.self.key", h, h},
-          {"attention.self.value", h, h},
-          {"attention.output.dense", h, h},
-          {"intermediate.dense", h, c.intermediate_size},
-          {"output.dense", c.intermediate_size, h}};
-}
-
 // The Linear layer called `name` (HF path) and its shape, found from the name alone so that a
 // config with millions of layers costs nothing to check; nullopt when the model has none.
 std::optional<BertConfig::LinearShape> FindLinearLayer(const BertConfig& c,
@@ -69,7 +58,7 @@ std::optional<BertConfig::LinearShape> FindLinearLayer(const BertConfig& c,
       index >= c.num_hidden_layers || std::to_string(index) != index_text) {
     return std::nullopt;
   }
-  for (BertConfig::LinearShape shape : EncoderLayerLinears(c)) {
+  for (BertConfig::LinearShape shape : BertEncoderLayerLinears(c.Dimensions())) {
     if (shape.name == name.substr(dot + 1)) {
       shape.name = name;
       return shape;
@@ -94,18 +83,18 @@ BertDimensions BertConfig::Dimensions() const {
           .num_labels = num_labels};
 }
 
+void BertConfig::SetDimensions(const BertDimensions& d) {
+  vocab_size = d.vocab_size;
+  hidden_size = d.hidden_size;
+  num_hidden_layers = d.num_hidden_layers;
+  intermediate_size = d.intermediate_size;
+  max_position_embeddings = d.max_position_embeddings;
+  type_vocab_size = d.type_vocab_size;
+  num_labels = d.num_labels;
+}
+
 std::vector<BertConfig::LinearShape> BertConfig::LinearLayers() const {
-  std::vector<LinearShape> layers;
-  for (int64_t i = 0; i < num_hidden_layers; ++i) {
-    const std::string prefix = absl::StrCat("bert.encoder.layer.", i, ".");
-    for (LinearShape shape : EncoderLayerLinears(*this)) {
-      shape.name = prefix + shape.name;
-      layers.push_back(std::move(shape));
-    }
-  }
-  layers.push_back({"bert.pooler.dense", hidden_size, hidden_size});
-  layers.push_back({"classifier", hidden_size, num_labels});
-  return layers;
+  return BertLinearLayers(Dimensions());
 }
 
 absl::Status BertConfig::Validate() const {

@@ -23,13 +23,13 @@ namespace nasq {
 
 // Defaults are prajjwal1/bert-tiny (docs/quantisation.md section 7) with 2 labels.
 struct BertConfig {
-  int64_t vocab_size = 30522;
-  int64_t hidden_size = 128;
-  int64_t num_hidden_layers = 2;
+  int64_t vocab_size = kBertTinyDimensions.vocab_size;
+  int64_t hidden_size = kBertTinyDimensions.hidden_size;
+  int64_t num_hidden_layers = kBertTinyDimensions.num_hidden_layers;
   int64_t num_attention_heads = 2;
-  int64_t intermediate_size = 512;
-  int64_t max_position_embeddings = 512;
-  int64_t type_vocab_size = 2;
+  int64_t intermediate_size = kBertTinyDimensions.intermediate_size;
+  int64_t max_position_embeddings = kBertTinyDimensions.max_position_embeddings;
+  int64_t type_vocab_size = kBertTinyDimensions.type_vocab_size;
   double hidden_dropout_prob = 0.1;
   double attention_probs_dropout_prob = 0.1;
   // Dropout before the classifier; unset means hidden_dropout_prob (as HF).
@@ -37,7 +37,7 @@ struct BertConfig {
   double layer_norm_eps = 1e-12;
   double initializer_range = 0.02;
   int64_t pad_token_id = 0;
-  int64_t num_labels = 2;
+  int64_t num_labels = kBertTinyDimensions.num_labels;
   // HF module paths of square Linear layers replaced by Identity (the NAS layer choice), e.g.
   // "bert.encoder.layer.0.attention.self.query".
   std::set<std::string> identity_layers;
@@ -51,15 +51,14 @@ struct BertConfig {
   // Dropout probability used before the classifier.
   double EffectiveClassifierDropout() const;
 
-  // The sizes that decide the parameter count (BertParameterCount, CheckModelSize).
+  // The sizes that decide the parameter count (BertParameterCount, CheckModelSize) and the
+  // Linear layers; SetDimensions overwrites exactly those fields.
   BertDimensions Dimensions() const;
+  void SetDimensions(const BertDimensions& dimensions);
 
-  // The HF module paths and shapes of every Linear layer, in HF module order.
-  struct LinearShape {
-    std::string name;
-    int64_t in_features;
-    int64_t out_features;
-  };
+  // The HF module paths and shapes of every Linear layer, in HF module order
+  // (BertLinearLayers).
+  using LinearShape = BertLinearShape;
   std::vector<LinearShape> LinearLayers() const;
 
   // Parses an HF config.json object (with spec/strict_json.h). Unknown fields are ignored and

@@ -1,11 +1,7 @@
 // worker/pipeline/precision_config.h: turns a quantise stage of the task (LayerPrecision per
-// layer, with a default) into quant's QuantisationConfig for one concrete BERT architecture.
-//
-// Resolution per layer and operand (data_in, weight, bias), most specific first: the layer's
-// operand object, the layer's own fields, the default's operand object, the default's fields,
-// then quant's QuantConfig defaults. A layer-level type reaches the operands by role: binary and
-// ternary quantise the weight only, binary_residual uses residual sign on data_in and binary on
-// the weight, every other type applies to all three; "none" (written "linear") is fp32.
+// layer, with a default) into quant's QuantisationConfig for one concrete BERT architecture,
+// one name rule per Linear layer, resolved by task/layer_precision.h (the resolution rules are
+// documented there).
 // Thread-safety: pure functions.
 #ifndef NASQ_WORKER_PIPELINE_PRECISION_CONFIG_H_
 #define NASQ_WORKER_PIPELINE_PRECISION_CONFIG_H_

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "core/status_macros.h"
+#include "task/cost_model.h"
 #include "worker/checkpoint/checkpoint.h"
 #include "worker/model/bert_quantisation.h"
 #include "worker/pipeline/base_checkpoint.h"
@@ -52,8 +53,6 @@ absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
         absl::StrCat("device \"", name, "\": expected cpu, cuda or cuda:K"));
   }
 }
-
-std::string StagePath(size_t index) { return absl::StrCat("task.stages[", index, "]"); }
 
 // Everything one run needs, so that stages are small methods.
 class PipelineRun {
@@ -133,19 +132,18 @@ class PipelineRun {
       }
     } else {
       config.vocab_size = data_->vocab_size;
-      config.num_hidden_layers = m.num_layers.value_or(config.num_hidden_layers);
       config.num_attention_heads = m.num_heads.value_or(config.num_attention_heads);
-      config.hidden_size = m.hidden_size.value_or(config.hidden_size);
-      config.intermediate_size = m.intermediate_size.value_or(config.intermediate_size);
-      config.max_position_embeddings =
-          m.max_position_embeddings.value_or(config.max_position_embeddings);
       config.pad_token_id = data_->train.pad_id;
       config.num_labels = data_->train.num_labels();
     }
     if (m.dropout) {
       config.hidden_dropout_prob = config.attention_probs_dropout_prob = *m.dropout;
     }
-    config.identity_layers.insert(m.identity_layers.begin(), m.identity_layers.end());
+    // The architecture the cost model prices (task/cost_model.h).
+    BertArchitecture architecture =
+        TrialArchitecture(m, {config.Dimensions(), std::move(config.identity_layers)});
+    config.SetDimensions(architecture.dimensions);
+    config.identity_layers = std::move(architecture.identity_layers);
     if (spec_.dataset.max_length > config.max_position_embeddings) {
       return absl::InvalidArgumentError(absl::StrCat(
           "task.dataset.max_length (", spec_.dataset.max_length,
@@ -171,7 +169,7 @@ class PipelineRun {
       if (spec_.stages[i].kind != StageKind::kQuantise) continue;
       NASQ_ASSIGN_OR_RETURN(
           quant_configs_[i],
-          BuildQuantisationConfig(spec_.stages[i].quantise, model_->config(), StagePath(i)));
+          BuildQuantisationConfig(spec_.stages[i].quantise, model_->config(), StageFieldPath(i)));
     }
     return absl::OkStatus();
   }
@@ -323,12 +321,7 @@ class PipelineRun {
     NASQ_ASSIGN_OR_RETURN(std::vector<LinearCostInput> layers, DescribeLinearLayers(*model_));
     NASQ_ASSIGN_OR_RETURN(ModelCost cost, ComputeModelCost(layers));
     NASQ_ASSIGN_OR_RETURN(SparsityReport sparsity, ReportSparsity(*model_));
-    metrics_["macs"] = cost.macs;
-    metrics_["bitops"] = cost.bitops;
-    metrics_["weight_bits"] = cost.weight_storage_bits;
-    metrics_["effective_size_bits"] = cost.effective_storage_bits;
-    metrics_["avg_bitwidth"] = cost.average_bitwidth;
-    metrics_["sparsity"] = cost.weight_sparsity;
+    for (const auto& [name, value] : CostMetricValues(cost)) metrics_[name] = value;
     metrics_["activation_sparsity"] = sparsity.total_activation_sparsity;
     return absl::OkStatus();
   }

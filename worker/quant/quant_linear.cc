@@ -12,28 +12,6 @@
 
 namespace nasq {
 
-absl::Status ValidateLinearQuantConfig(const LinearQuantConfig& config) {
-  const std::pair<const char*, const QuantConfig*> operands[] = {
-      {"data_in", &config.data_in}, {"weight", &config.weight}, {"bias", &config.bias}};
-  for (const auto& [name, operand] : operands) {
-    if (absl::Status s = ValidateQuantConfig(*operand); !s.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(name, ": ", s.message()));
-    }
-  }
-  if (config.weight.format == QuantFormat::kBinaryResidualSign ||
-      config.bias.format == QuantFormat::kBinaryResidualSign) {
-    return absl::InvalidArgumentError("binary_residual applies to data_in only");
-  }
-  return absl::OkStatus();
-}
-
-LinearQuantConfig WithOperandRoles(LinearQuantConfig config) {
-  config.data_in.skip_first_dim = true;
-  config.weight.skip_first_dim = false;
-  config.bias.skip_first_dim = false;
-  return config;
-}
-
 QuantLinearImpl::QuantLinearImpl(int64_t in_features, int64_t out_features, bool with_bias)
     : in_features_(in_features), out_features_(out_features), with_bias_(with_bias) {
   TORCH_CHECK(in_features > 0 && out_features > 0, "QuantLinear sizes must be positive, got ",

@@ -36,22 +36,6 @@
 
 namespace nasq {
 
-// Per-operand formats of one Linear layer (MASE's data_in_* / weight_* / bias_* keys). The
-// default is all kFloat32, i.e. MASE's bypass. QuantLinear applies WithOperandRoles (below).
-struct LinearQuantConfig {
-  QuantConfig data_in;
-  QuantConfig weight;
-  QuantConfig bias;
-};
-
-// OK when all three operands pass ValidateQuantConfig (and only data_in uses residual sign);
-// the message names the operand.
-absl::Status ValidateLinearQuantConfig(const LinearQuantConfig& config);
-
-// `config` with the blocking role of each operand set: data_in.skip_first_dim = true (an
-// activation, MASE's data_in_skip_first_dim default), weight and bias false (parameters).
-LinearQuantConfig WithOperandRoles(LinearQuantConfig config);
-
 class QuantLinearImpl : public torch::nn::Cloneable<QuantLinearImpl> {
  public:
   // A fresh layer initialised like torch::nn::Linear (kaiming-uniform weight, U(+-1/sqrt(in))

@@ -43,9 +43,6 @@ class ClampSign : public torch::autograd::Function<ClampSign> {
   }
 };
 
-// Largest exponent bias magnitude accepted, so every clamped 2^e stays representable in fp32.
-constexpr int kMaxBias = 127;
-
 int DefaultBias(int exponent_bits) { return (1 << (exponent_bits - 1)) - 1; }
 
 // sign(x + 1e-9): MASE's sign guard (section 0.1), so 0 maps to +1.
@@ -215,78 +212,7 @@ at::Tensor QuantiseForward(const at::Tensor& x, const QuantConfig& c) {
   TORCH_CHECK(false, "unhandled quantisation format");
 }
 
-absl::Status CheckRange(const char* field, int value, int lo, int hi) {
-  if (value < lo || value > hi) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, " must be in [", lo, ", ", hi, "], got ", value));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateBlockSize(const std::vector<int64_t>& block_size) {
-  if (block_size.empty()) return absl::InvalidArgumentError("block_size must not be empty");
-  for (int64_t entry : block_size) {
-    if (entry == 0 || entry < -1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("block_size entries must be positive or -1, got ", entry));
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ValidateBias(const QuantConfig& c, int lo, int hi) {
-  if (!c.exponent_bias.has_value()) return absl::OkStatus();
-  return CheckRange("exponent_bias", *c.exponent_bias, lo, hi);
-}
-
 }  // namespace
-
-absl::Status ValidateQuantConfig(const QuantConfig& c) {
-  // Exponent/bias ranges are kept small enough that every 2^e stays a finite fp32 value.
-  switch (c.format) {
-    case QuantFormat::kFloat32:
-    case QuantFormat::kBinary:
-      return absl::OkStatus();
-    case QuantFormat::kInteger:
-      if (auto s = CheckRange("width", c.width, 1, 32); !s.ok()) return s;
-      return CheckRange("frac_width", c.frac_width, -64, 64);
-    case QuantFormat::kMinifloatDenorm:
-    case QuantFormat::kMinifloatIeee:
-      if (auto s = CheckRange("width", c.width, 3, 32); !s.ok()) return s;
-      if (auto s = CheckRange("exponent_width", c.exponent_width, 1, std::min(c.width - 2, 8));
-          !s.ok()) {
-        return s;
-      }
-      return ValidateBias(c, -kMaxBias, kMaxBias);
-    case QuantFormat::kBlockFp:
-      if (auto s = CheckRange("width", c.width, 2, 32); !s.ok()) return s;
-      if (auto s = CheckRange("exponent_width", c.exponent_width, 1, 8); !s.ok()) return s;
-      if (auto s = ValidateBias(c, -kMaxBias, kMaxBias); !s.ok()) return s;
-      return ValidateBlockSize(c.block_size);
-    case QuantFormat::kBlockMinifloat:
-      if (auto s = CheckRange("width", c.width, 3, 32); !s.ok()) return s;
-      if (auto s = CheckRange("exponent_width", c.exponent_width, 1, std::min(c.width - 2, 6));
-          !s.ok()) {
-        return s;
-      }
-      if (auto s = CheckRange("exponent_bias_width", c.exponent_bias_width, 1, 6); !s.ok())
-        return s;
-      return ValidateBlockSize(c.block_size);
-    case QuantFormat::kLog:
-      if (auto s = CheckRange("width", c.width, 2, 8); !s.ok()) return s;
-      return ValidateBias(c, -kMaxBias, kMaxBias);
-    case QuantFormat::kBlockLog:
-      if (auto s = CheckRange("width", c.width, 2, 8); !s.ok()) return s;
-      if (auto s = CheckRange("exponent_bias_width", c.exponent_bias_width, 1, 6); !s.ok())
-        return s;
-      return ValidateBlockSize(c.block_size);
-    case QuantFormat::kBinaryResidualSign:
-      return CheckRange("levels", c.levels, 1, 3);
-    case QuantFormat::kTernary:
-      return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError("unknown quantisation format");
-}
 
 at::Tensor Quantise(const at::Tensor& x, const QuantConfig& config) {
   const absl::Status valid = ValidateQuantConfig(config);
