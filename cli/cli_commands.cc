@@ -1,6 +1,7 @@
 #include "cli/cli_commands.h"
 
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 
@@ -14,6 +15,7 @@
 #include "cli/watch.h"
 #include "core/status_macros.h"
 #include "core/trial.h"
+#include "nlohmann/json.hpp"
 #include "proto/convert.h"
 #include "spec/spec_yaml.h"
 
@@ -111,6 +113,14 @@ absl::Status StudyStopCommand(const CliContext& ctx, const std::string& study) {
   return absl::OkStatus();
 }
 
+absl::Status StudyResumeCommand(const CliContext& ctx, const std::string& study,
+                                std::optional<int64_t> max_trials) {
+  NASQ_ASSIGN_OR_RETURN(v1::Study resumed, ctx.client->ResumeStudy(study, max_trials));
+  *ctx.out << "study " << study << " is " << StudyStateText(resumed.state()) << " (max_trials "
+           << resumed.spec().max_trials() << ")\n";
+  return absl::OkStatus();
+}
+
 absl::Status StudyDeleteCommand(const CliContext& ctx, const std::string& study) {
   NASQ_RETURN_IF_ERROR(ctx.client->DeleteStudy(study));
   *ctx.out << "deleted study " << study << "\n";
@@ -169,6 +179,34 @@ absl::Status AskCommand(const CliContext& ctx, const std::string& study, OutputF
   } else {
     *ctx.out << FormatRecords(Json::array({record}), format, /*single=*/true);
   }
+  return absl::OkStatus();
+}
+
+absl::Status EnqueueCommand(const CliContext& ctx, const std::string& study,
+                            const std::string& params_json) {
+  const nlohmann::json json =
+      nlohmann::json::parse(params_json, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--params: expected a JSON object such as {\"x\": 1}, got ", params_json));
+  }
+  std::map<std::string, ParamValue> params;
+  for (const auto& [name, value] : json.items()) {
+    if (value.is_boolean()) {
+      params[name] = value.get<bool>();
+    } else if (value.is_number_integer()) {
+      params[name] = value.get<int64_t>();
+    } else if (value.is_number()) {
+      params[name] = value.get<double>();
+    } else if (value.is_string()) {
+      params[name] = value.get<std::string>();
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--params.", name, ": expected a number, string or bool, got ", value.dump()));
+    }
+  }
+  NASQ_ASSIGN_OR_RETURN(v1::Trial trial, ctx.client->EnqueueTrial(study, params));
+  *ctx.out << "Enqueued trial " << trial.number() << " (WAITING).\n";
   return absl::OkStatus();
 }
 

@@ -29,6 +29,9 @@ absl::Status StudyCreateCommand(const CliContext& ctx, const std::string& spec_f
 absl::Status StudyListCommand(const CliContext& ctx, OutputFormat format);
 absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study);
 absl::Status StudyStopCommand(const CliContext& ctx, const std::string& study);
+// `study resume NAME` (max_trials nullopt) and `study extend NAME --max-trials N`.
+absl::Status StudyResumeCommand(const CliContext& ctx, const std::string& study,
+                                std::optional<int64_t> max_trials);
 absl::Status StudyDeleteCommand(const CliContext& ctx, const std::string& study);
 
 struct TrialsArgs {
@@ -40,6 +43,12 @@ struct TrialsArgs {
 absl::Status TrialsCommand(const CliContext& ctx, const TrialsArgs& args);
 absl::Status BestCommand(const CliContext& ctx, const std::string& study, OutputFormat format);
 absl::Status WatchCommand(const CliContext& ctx, const std::string& study, double interval_s);
+
+// Enqueues a trial with `params_json`, a JSON object of param name -> value (number, string or
+// bool), and prints its number. INVALID_ARGUMENT naming --params for text that is not such an
+// object; the server names a param it refuses.
+absl::Status EnqueueCommand(const CliContext& ctx, const std::string& study,
+                            const std::string& params_json);
 
 // Prints {"number": N, "params": {...}} (json) or the same record in another format.
 absl::Status AskCommand(const CliContext& ctx, const std::string& study, OutputFormat format);

@@ -4,6 +4,8 @@
 //   nasq trials NAME [--state S] [--sort value|number] [-f table|json|csv|yaml]
 //   nasq best NAME [-f ...]      nasq watch NAME [--interval SECONDS]
 //   nasq ask NAME [-f json|...]  nasq tell NAME N (--values V... | --state fail|pruned) [--force]
+//   nasq enqueue NAME --params '{"x": 1}'
+//   nasq study resume NAME       nasq study extend NAME --max-trials N
 //   nasq export NAME --format csv|json [--out FILE]
 //   nasq plot NAME [--kind history|sweep] [--param P] --out FILE.svg
 //
@@ -17,6 +19,7 @@
 #include <cstdlib>
 #include <functional>
 #include <iostream>
+#include <optional>
 
 #include "CLI/CLI.hpp"
 #include "cli/cli_commands.h"
@@ -54,7 +57,8 @@ int Run(int argc, char** argv) {
   std::function<absl::Status(const CliContext&)> command;
   const std::vector<std::string> kListFormats = {"table", "json", "csv", "yaml"};
 
-  CLI::App* study = app.add_subcommand("study", "Create, list, show, stop or delete studies");
+  CLI::App* study =
+      app.add_subcommand("study", "Create, list, show, stop, resume, extend or delete studies");
   study->require_subcommand(1);
   std::string spec_file, name, list_format, trials_format, best_format, ask_format, export_format;
   study->add_subcommand("create", "Create a study from a YAML spec (docs/study-spec.md)")
@@ -68,6 +72,22 @@ int Run(int argc, char** argv) {
     command = [&](const CliContext& c) {
       return StudyListCommand(c, *ParseOutputFormat(list_format));
     };
+  });
+  study->add_subcommand("resume", "Resume a stopped or completed study")
+      ->callback([&] {
+        command = [&](const CliContext& c) { return StudyResumeCommand(c, name, std::nullopt); };
+      })
+      ->add_option("NAME", name, "Study name")
+      ->required();
+  int64_t max_trials = 0;
+  CLI::App* extend =
+      study->add_subcommand("extend", "Set a study's max_trials (and resume it if it ended)");
+  extend->add_option("NAME", name, "Study name")->required();
+  extend->add_option("--max-trials", max_trials, "The new max_trials (0 = unlimited)")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  extend->callback([&] {
+    command = [&](const CliContext& c) { return StudyResumeCommand(c, name, max_trials); };
   });
   const std::pair<const char*, absl::Status (*)(const CliContext&, const std::string&)>
       study_commands[] = {{"show", &StudyShowCommand},
@@ -119,6 +139,16 @@ int Run(int argc, char** argv) {
     command = [&](const CliContext& c) {
       return AskCommand(c, name, *ParseOutputFormat(ask_format));
     };
+  });
+
+  std::string enqueue_params;
+  CLI::App* enqueue =
+      app.add_subcommand("enqueue", "Queue a trial with fixed params, run before sampled ones");
+  enqueue->add_option("NAME", name, "Study name")->required();
+  enqueue->add_option("--params", enqueue_params, R"(Params as a JSON object, e.g. {"x": 1})")
+      ->required();
+  enqueue->callback([&] {
+    command = [&](const CliContext& c) { return EnqueueCommand(c, name, enqueue_params); };
   });
 
   TellArgs tell_args;

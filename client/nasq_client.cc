@@ -170,6 +170,27 @@ absl::StatusOr<v1::Study> NasqClient::StopStudy(const std::string& study) const 
   return response;
 }
 
+absl::StatusOr<v1::Study> NasqClient::ResumeStudy(const std::string& study,
+                                                  std::optional<int64_t> max_trials) const {
+  v1::ResumeStudyRequest request;
+  request.set_name(StudyResourceName(study));
+  if (max_trials) request.set_max_trials(*max_trials);
+  v1::Study response;
+  NASQ_RETURN_IF_ERROR(Unary(&v1::StudyService::Stub::ResumeStudy, request, response));
+  return response;
+}
+
+absl::StatusOr<v1::Trial> NasqClient::EnqueueTrial(
+    const std::string& study, const std::map<std::string, ParamValue>& params) const {
+  v1::EnqueueTrialRequest request;
+  request.set_parent(StudyResourceName(study));
+  for (const auto& [name, value] : params)
+    (*request.mutable_params())[name] = ParamValueToProto(value);
+  v1::Trial response;
+  NASQ_RETURN_IF_ERROR(Unary(&v1::StudyService::Stub::EnqueueTrial, request, response));
+  return response;
+}
+
 absl::StatusOr<v1::Trial> NasqClient::GetTrial(const std::string& study, int64_t number) const {
   v1::GetTrialRequest request;
   request.set_name(TrialResourceName(study, number));
@@ -233,6 +254,7 @@ absl::StatusOr<v1::Trial> NasqClient::Tell(const std::string& study, int64_t num
   if (options.epoch) request.set_epoch(*options.epoch);
   request.set_lease_token(options.lease_token);
   request.set_force(options.force);
+  request.mutable_constraints()->insert(options.constraints.begin(), options.constraints.end());
   v1::Trial response;
   NASQ_RETURN_IF_ERROR(
       Call([&](grpc::ClientContext& context, int attempt, const Connection& connection) {

@@ -22,6 +22,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -31,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "client/client_credentials.h"
+#include "core/distribution.h"
 #include "core/study.h"
 #include "nasq/v1/study_service.grpc.pb.h"
 #include "nasq/v1/worker_service.grpc.pb.h"
@@ -66,6 +68,8 @@ struct TellOptions {
   bool force = false;
   // Return a finished trial unchanged instead of refusing.
   bool skip_if_finished = false;
+  // Outcome constraints by name (TellRequest.constraints; feasible when every value is <= 0).
+  std::map<std::string, double> constraints;
 };
 
 // Options of ListTrials.
@@ -96,6 +100,13 @@ class NasqClient {
   absl::StatusOr<std::vector<v1::Study>> ListStudies() const;
   absl::Status DeleteStudy(const std::string& study) const;
   absl::StatusOr<v1::Study> StopStudy(const std::string& study) const;
+  // ResumeStudy: resumes a STOPPED or COMPLETED study; with `max_trials`, also replaces its
+  // max_trials (which extends a RUNNING study too).
+  absl::StatusOr<v1::Study> ResumeStudy(const std::string& study,
+                                        std::optional<int64_t> max_trials) const;
+  // EnqueueTrial: a WAITING trial with `params` (external values) that runs before sampled ones.
+  absl::StatusOr<v1::Trial> EnqueueTrial(const std::string& study,
+                                         const std::map<std::string, ParamValue>& params) const;
 
   // Trials.
   absl::StatusOr<v1::Trial> GetTrial(const std::string& study, int64_t number) const;

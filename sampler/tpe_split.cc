@@ -6,6 +6,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/status/statusor.h"
 #include "core/pareto.h"
 
 namespace nasq {
@@ -95,6 +96,17 @@ void TakeBestMultiObjective(std::span<const Trial> history, std::vector<int> com
   for (size_t a : remaining) rest.push_back(complete[a]);
 }
 
+// Optuna 5's _get_infeasible_trial_score is the constraint penalty (0 without constraints); here
+// +inf when they cannot be read (the server never stores such), which ranks the trial last.
+// Adds history[index] = `t` to `infeasible`, ranked by that score, when the score is > 0.
+bool TakeIfInfeasible(const Trial& t, int index, std::vector<Ranked>& infeasible) {
+  const absl::StatusOr<std::vector<double>> c = TrialConstraints(t);
+  const double score = c.ok() ? ConstraintPenalty(*c) : kInf;
+  if (score <= 0.0) return false;
+  infeasible.push_back({score, 0.0, t.number, index});
+  return true;
+}
+
 void SortByNumber(std::span<const Trial> history, std::vector<int>& indices) {
   std::sort(indices.begin(), indices.end(),
             [&](int a, int b) { return history[a].number < history[b].number; });
@@ -127,15 +139,19 @@ TrialSplit SplitTrials(std::span<const Trial> history, int64_t current_number,
       directions.empty() ? StudyDirection::kMinimize : directions[0];
   std::vector<int> complete;
   std::vector<Ranked> pruned;
+  std::vector<Ranked> infeasible;
   for (int i = 0; i < static_cast<int>(history.size()); ++i) {
     const Trial& t = history[i];
     if (t.number == current_number) continue;
     switch (t.state) {
       case TrialState::kComplete:
-        if (t.values.size() == directions.size() && !directions.empty()) complete.push_back(i);
+        if (t.values.size() != directions.size() || directions.empty()) break;
+        if (!TakeIfInfeasible(t, i, infeasible)) complete.push_back(i);
         break;
       case TrialState::kPruned:
-        pruned.push_back(PrunedRank(t, i, first_direction));
+        if (!TakeIfInfeasible(t, i, infeasible)) {
+          pruned.push_back(PrunedRank(t, i, first_direction));
+        }
         break;
       case TrialState::kRunning:
         if (constant_liar) split.above.push_back(i);
@@ -145,7 +161,7 @@ TrialSplit SplitTrials(std::span<const Trial> history, int64_t current_number,
         break;
     }
   }
-  split.n_finished = static_cast<int>(complete.size() + pruned.size());
+  split.n_finished = static_cast<int>(complete.size() + pruned.size() + infeasible.size());
   const size_t n_below = DefaultGamma(split.n_finished);
   if (directions.size() == 1) {
     std::vector<Ranked> ranked;
@@ -160,6 +176,7 @@ TrialSplit SplitTrials(std::span<const Trial> history, int64_t current_number,
                            split.above);
   }
   TakeBest(pruned, n_below - std::min(n_below, split.below.size()), split.below, split.above);
+  TakeBest(infeasible, n_below - std::min(n_below, split.below.size()), split.below, split.above);
   SortByNumber(history, split.below);
   SortByNumber(history, split.above);
   return split;

@@ -8,7 +8,13 @@
 //     for maximize, NaN as +inf, no intermediate values = (1, 0) = worst);
 //   * above = every other COMPLETE/PRUNED trial plus, with constant liar, every RUNNING trial
 //     except the one being sampled (RUNNING trials do not count in n). FAIL and WAITING trials
-//     are never used.
+//     are never used;
+//   * outcome constraints (Optuna 5.1's _split_trials; system attrs "constraints:<name>" read by
+//     core/pareto.h TrialConstraints): a COMPLETE or PRUNED trial whose penalty (the sum of its
+//     positive constraint values) is > 0 is infeasible: it still counts in n but competes only
+//     for the below slots that the feasible COMPLETE and then PRUNED trials leave, ranked by
+//     penalty (smaller first, ties by number); the rest go above. A trial without constraints
+//     is feasible, as in Optuna 5.
 // Multi-objective studies rank COMPLETE trials by non-dominated sorting (objectives flipped to
 // minimisation); whole fronts are taken while they fit in gamma(n) and the front that does not
 // fit is tie-broken by NSGA-II crowding distance (core/pareto.h; larger first, then lower trial

@@ -7,6 +7,7 @@
 #include <type_traits>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -46,6 +47,22 @@ SamplingContext StudyManager::Entry::Context() const {
 }
 
 namespace {
+
+// Study system attrs: why the study stopped (a JSON string) and when it was last resumed.
+constexpr char kStopReasonAttr[] = "stop_reason";
+constexpr char kResumedAttr[] = "resumed_us";
+
+// A trial of `spec` in `state` (attempt 1) with `params` and their distributions.
+Trial NewTrial(const StudySpec& spec, TrialState state, InternalParams params) {
+  Trial trial;
+  trial.state = state;
+  trial.params = std::move(params);
+  for (const auto& [name, value] : trial.params) {
+    trial.distributions[name] = spec.space.Find(name)->distribution;
+  }
+  trial.attempt = 1;
+  return trial;
+}
 
 // The system attr "worker" of a leased trial: {"id": worker_id, <labels>} as JSON text.
 std::string WorkerJson(const std::string& worker_id, const WorkerLabels& labels) {
@@ -112,7 +129,11 @@ absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
     if (t.lease) t.lease->deadline_us = std::max(t.lease->deadline_us, grace_deadline);
     entry.Track(t, 1);
   }
-  entry.consecutive_failures = TrailingFailures(entry.trials);
+  int64_t resumed_us = 0;
+  if (auto it = study.system_attrs.find(kResumedAttr); it != study.system_attrs.end()) {
+    if (!absl::SimpleAtoi(it->second, &resumed_us)) resumed_us = 0;  // unreadable: count all
+  }
+  entry.consecutive_failures = TrailingFailures(entry.trials, resumed_us);
   entry.study = std::move(study);
   entry.last_write = 0;
   return absl::OkStatus();
@@ -256,6 +277,62 @@ absl::StatusOr<StudySummary> StudyManager::StopStudy(const std::string& study) {
   });
 }
 
+absl::StatusOr<StudySummary> StudyManager::ResumeStudy(const std::string& study,
+                                                       std::optional<int64_t> max_trials) {
+  absl::StatusOr<StudySummary> resumed =
+      InStudy(study, [&](Entry& entry) -> absl::StatusOr<StudySummary> {
+        entry.mu.AssertHeld();
+        const bool running = entry.study.state == StudyState::kRunning;
+        if (running && !max_trials) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "study '", study, "' is RUNNING; nothing to resume (give max_trials to extend it)"));
+        }
+        const int64_t limit = max_trials.value_or(entry.spec().max_trials);
+        const int64_t done = entry.count(TrialState::kComplete) + entry.count(TrialState::kPruned);
+        const int64_t in_use =
+            done + entry.count(TrialState::kRunning) + entry.count(TrialState::kWaiting);
+        if (limit < 0) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("max_trials: must be >= 0 (0 = unlimited), got ", limit));
+        }
+        if (max_trials && limit > 0 && limit < in_use) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("max_trials: ", limit, " is below the ", in_use, " trials study '",
+                           study, "' already has (finished, running or waiting)"));
+        }
+        if (!running && limit > 0 && done >= limit) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "max_trials: study '", study, "' has finished ", done, " trials, which max_trials (",
+              limit, ") allows; raise max_trials to resume it"));
+        }
+        if (!running && entry.running.empty() && entry.waiting.empty() &&
+            entry.sampler->IsExhausted(entry.Context())) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "study '", study, "': every grid cell has been tried; there is nothing to resume"));
+        }
+        StudyUpdate update;
+        if (max_trials) update.max_trials = limit;
+        const std::string now = absl::StrCat(clock_->NowMicros());
+        if (!running) {
+          update.state = StudyState::kRunning;
+          update.erased_system_attrs = {kStopReasonAttr};
+          update.system_attrs[kResumedAttr] = now;
+        }
+        NASQ_RETURN_IF_ERROR(storage_->UpdateStudy(entry.study.id, update));
+        entry.study.spec.max_trials = limit;
+        if (!running) {
+          entry.study.state = StudyState::kRunning;
+          entry.study.system_attrs.erase(kStopReasonAttr);
+          entry.study.system_attrs[kResumedAttr] = now;
+          entry.consecutive_failures = 0;
+        }
+        NASQ_RETURN_IF_ERROR(MaybeComplete(entry));  // max_trials lowered to the count
+        return entry.Summary();
+      });
+  if (resumed.ok()) NotifyWork();
+  return resumed;
+}
+
 absl::StatusOr<Trial> StudyManager::GetTrial(const std::string& study, int64_t number) {
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<Trial> {
     entry.mu.AssertHeld();
@@ -341,30 +418,61 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
       return std::nullopt;
     }
     NASQ_RETURN_IF_ERROR(params.status());
-    Trial tmpl;
-    tmpl.state = TrialState::kRunning;
-    tmpl.params = std::move(*params);
-    for (const auto& [name, value] : tmpl.params) {
-      tmpl.distributions[name] = spec.space.Find(name)->distribution;
-    }
+    Trial tmpl = NewTrial(spec, TrialState::kRunning, std::move(*params));
     tmpl.lease = lease;
     tmpl.system_attrs["worker"] = worker_json;
-    tmpl.attempt = 1;
     tmpl.datetime_start_us = now;
-    CommitTicket ticket = 0;
-    NASQ_ASSIGN_OR_RETURN(Trial created,
-                          storage_->CreateTrialDeferred(entry.study.id, tmpl, &ticket));
-    entry.last_write = std::max(entry.last_write, ticket);
-    if (created.number != static_cast<int64_t>(entry.trials.size())) {
-      return absl::InternalError(absl::StrCat("study '", entry.name(), "': storage numbered trial ",
-                                              created.number, ", expected ", entry.trials.size()));
-    }
-    entry.trials.push_back(std::move(created));
-    trial = &entry.trials.back();
-    entry.Track(*trial, 1);
+    NASQ_ASSIGN_OR_RETURN(trial, CreateTrial(entry, tmpl));
   }
   return LeasedTrial{entry.name(), *trial, spec.task_json, spec.heartbeat_interval_ms,
                      spec.metric_names};
+}
+
+absl::StatusOr<Trial*> StudyManager::CreateTrial(Entry& entry, const Trial& tmpl) {
+  CommitTicket ticket = 0;
+  NASQ_ASSIGN_OR_RETURN(Trial created,
+                        storage_->CreateTrialDeferred(entry.study.id, tmpl, &ticket));
+  entry.last_write = std::max(entry.last_write, ticket);
+  if (created.number != static_cast<int64_t>(entry.trials.size())) {
+    return absl::InternalError(absl::StrCat("study '", entry.name(), "': storage numbered trial ",
+                                            created.number, ", expected ", entry.trials.size()));
+  }
+  entry.trials.push_back(std::move(created));
+  Trial* trial = &entry.trials.back();
+  entry.Track(*trial, 1);
+  return trial;
+}
+
+absl::StatusOr<Trial> StudyManager::EnqueueTrial(const std::string& study,
+                                                 const std::map<std::string, ParamValue>& params) {
+  absl::StatusOr<Trial> enqueued = InStudy(study, [&](Entry& entry) -> absl::StatusOr<Trial> {
+    entry.mu.AssertHeld();
+    const StudySpec& spec = entry.spec();
+    if (spec.sampler.kind == SamplerKind::kGrid) {
+      // Trial n runs grid cell n (grid_sampler.h): an enqueued trial would take a cell's number.
+      return absl::FailedPreconditionError(
+          absl::StrCat("study '", study,
+                       "' uses the grid sampler, which runs every cell itself; enqueue "
+                       "trials in studies with another sampler"));
+    }
+    if (entry.study.state == StudyState::kCompleted) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "study '", study, "' is COMPLETED; raise its max_trials (ResumeStudy) to enqueue more"));
+    }
+    const int64_t planned = entry.count(TrialState::kComplete) + entry.count(TrialState::kPruned) +
+                            entry.count(TrialState::kRunning) + entry.count(TrialState::kWaiting);
+    if (spec.max_trials > 0 && planned >= spec.max_trials) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("study '", study, "': max_trials (", spec.max_trials,
+                       ") is taken by finished, running and waiting trials; raise it first"));
+    }
+    NASQ_ASSIGN_OR_RETURN(InternalParams internal, InternalParamsOf(spec.space, params));
+    NASQ_ASSIGN_OR_RETURN(Trial * trial,
+                          CreateTrial(entry, NewTrial(spec, TrialState::kWaiting, internal)));
+    return *trial;
+  });
+  if (enqueued.ok()) NotifyWork();
+  return enqueued;
 }
 
 absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
@@ -528,6 +636,7 @@ absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
   NASQ_ASSIGN_OR_RETURN(TellOutcome outcome,
                         ResolveTell(entry.spec(), trial, request.state, std::move(request.values)));
   TrialUpdate update;
+  NASQ_ASSIGN_OR_RETURN(update.system_attrs, ConstraintAttrs(request.constraints));
   if (trial.lease) update.expected_epoch = trial.lease->epoch;
   update.state = outcome.state;
   if (!outcome.values.empty()) update.values = std::move(outcome.values);
@@ -576,8 +685,8 @@ absl::Status StudyManager::CountFailures(Entry& entry, const Trial& trial) {
       "the last ", entry.consecutive_failures, " trials failed in a row (max_consecutive_failures ",
       limit, "); last reason: ",
       reason == trial.system_attrs.end() ? "none given" : JsonStringValue(reason->second)));
-  NASQ_RETURN_IF_ERROR(storage_->SetStudySystemAttr(entry.study.id, "stop_reason", stop_reason));
-  entry.study.system_attrs["stop_reason"] = stop_reason;
+  NASQ_RETURN_IF_ERROR(storage_->SetStudySystemAttr(entry.study.id, kStopReasonAttr, stop_reason));
+  entry.study.system_attrs[kStopReasonAttr] = stop_reason;
   NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kStopped));
   entry.study.state = StudyState::kStopped;
   return absl::OkStatus();

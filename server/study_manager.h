@@ -37,7 +37,8 @@
 // sampler is exhausted (grid) and no trial is RUNNING or WAITING. RUNNING -> STOPPED once
 // spec.max_consecutive_failures (> 0) trials FAIL in a row (told, reported or their leases
 // exhausted; a COMPLETE or PRUNED trial resets the count, which a restart recounts from the
-// stored trials), with the reason in study system attr "stop_reason" (a JSON string). New trials
+// stored trials since the last ResumeStudy), with the reason in study system attr "stop_reason"
+// (a JSON string); ResumeStudy makes a STOPPED or COMPLETED study RUNNING again. New trials
 // are not created while COMPLETE+PRUNED+RUNNING+WAITING >= max_trials. StopStudy sets STOPPED: no
 // trial is handed out, heartbeats answer stop=true, running trials may still report their results.
 //
@@ -66,6 +67,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/clock.h"
+#include "core/distribution.h"
 #include "core/mutex.h"
 #include "core/study.h"
 #include "core/trial.h"
@@ -133,6 +135,9 @@ struct FinishRequest {
   // Finish a trial that a worker holds (LeaseTrial) without its LeaseKey; the worker's later
   // reports are then refused. Meant for admins. Without it such a trial needs `lease`.
   bool force = false;
+  // Outcome constraints by name (feasible when every value is <= 0), stored as system attrs
+  // "constraints:<name>" (ConstraintAttrs); NaN or infinite values are INVALID_ARGUMENT.
+  std::map<std::string, double> constraints;
 };
 
 struct HeartbeatResult {
@@ -172,6 +177,18 @@ class StudyManager {
   // RUNNING -> STOPPED. FAILED_PRECONDITION when the study is not RUNNING.
   absl::StatusOr<StudySummary> StopStudy(const std::string& study);
 
+  // Resumes or extends a study. With `max_trials` (0 = unlimited) it replaces spec.max_trials,
+  // of a study in any state; a COMPLETED or STOPPED study becomes RUNNING again, and a STOPPED
+  // one loses system attr "stop_reason" and its count of consecutive failures (study system attr
+  // "resumed_us", the clock's now, makes a restart count only failures after it). Refusals:
+  // INVALID_ARGUMENT naming max_trials when it is negative or below the study's
+  // COMPLETE+PRUNED+RUNNING+WAITING trials; FAILED_PRECONDITION when a RUNNING study is resumed
+  // without max_trials, or when the study would end at once (its COMPLETE+PRUNED trials still
+  // reach max_trials, or its grid is exhausted). Lowering max_trials of a RUNNING study to its
+  // finished count completes it.
+  absl::StatusOr<StudySummary> ResumeStudy(const std::string& study,
+                                           std::optional<int64_t> max_trials);
+
   // NOT_FOUND when the trial does not exist.
   absl::StatusOr<Trial> GetTrial(const std::string& study, int64_t number);
   // The study's trials by number, only those in `states` when non-empty.
@@ -181,6 +198,18 @@ class StudyManager {
   // (multi-objective, by number), among the feasible trials when the study has outcome
   // constraints (SelectBestTrials). Empty when nothing (feasible) is COMPLETE.
   absl::StatusOr<std::vector<Trial>> BestTrials(const std::string& study);
+
+  // Optuna's enqueue_trial: stores a WAITING trial with `params` (external values by name; a
+  // complete assignment of the space, see InternalParamsOf), which LeaseTrial and Ask hand out
+  // before any sampled trial (WAITING trials go lowest number first, so in enqueue order) and
+  // which counts as history once finished. INVALID_ARGUMENT naming the param for an unknown
+  // param, a value outside its distribution, a missing or inactive param or a violated space
+  // constraint; FAILED_PRECONDITION for a grid study (trial n runs cell n, so an enqueued trial
+  // would take a cell's number), a COMPLETED study, or when max_trials (> 0) is already taken by
+  // COMPLETE+PRUNED+RUNNING+WAITING trials. A STOPPED study keeps the trial waiting until it is
+  // resumed.
+  absl::StatusOr<Trial> EnqueueTrial(const std::string& study,
+                                     const std::map<std::string, ParamValue>& params);
 
   // Leases a trial of `study` to `worker_id` without waiting. FAILED_PRECONDITION when the
   // study is not RUNNING; RESOURCE_EXHAUSTED when no trial can be handed out now (grid cells or
@@ -217,7 +246,8 @@ class StudyManager {
   //  * COMPLETE needs values, PRUNED and FAIL forbid them: INVALID_ARGUMENT;
   //  * values that are NaN or not one per objective store the trial as FAIL with the reason in
   //    system attr "fail_reason";
-  //  * PRUNED takes the last finite intermediate value as its value (single objective).
+  //  * PRUNED takes the last finite intermediate value as its value (single objective);
+  //  * constraints that are NaN, infinite or unnamed: INVALID_ARGUMENT naming the constraint.
   // Returns the stored trial.
   absl::StatusOr<Trial> FinishTrial(const std::string& study, int64_t number,
                                     FinishRequest request);
@@ -301,6 +331,9 @@ class StudyManager {
   // Renews the lease of the locked trial `number` named by `key` and applies `update` with it.
   absl::StatusOr<Trial*> RenewLease(Entry& entry, int64_t number, const LeaseKey& key,
                                     TrialUpdate update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  // Stores `tmpl` as the next trial of the locked `entry` (deferred durability) and caches it.
+  absl::StatusOr<Trial*> CreateTrial(Entry& entry, const Trial& tmpl)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   absl::StatusOr<Trial*> FindTrial(Entry& entry, int64_t number)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // Waits (no lock held) until `seen`, a ticket of `entry`'s changes, is durable.

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
+#include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -116,6 +119,37 @@ grpc::Status StudyServiceImpl::StopStudy(grpc::ServerContext*, const v1::StopStu
   });
 }
 
+grpc::Status StudyServiceImpl::ResumeStudy(grpc::ServerContext*,
+                                           const v1::ResumeStudyRequest* request,
+                                           v1::Study* response) {
+  return RunRpc(metrics_, calls_, "ResumeStudy", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->name(), "name"));
+    std::optional<int64_t> max_trials;
+    if (request->has_max_trials()) max_trials = request->max_trials();
+    NASQ_ASSIGN_OR_RETURN(StudySummary summary, manager_.ResumeStudy(study, max_trials));
+    *response = StudySummaryToProto(summary);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status StudyServiceImpl::EnqueueTrial(grpc::ServerContext*,
+                                            const v1::EnqueueTrialRequest* request,
+                                            v1::Trial* response) {
+  return RunRpc(metrics_, calls_, "EnqueueTrial", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
+    NASQ_RETURN_IF_ERROR(
+        ValidateCount(request->params_size(), limits::kMaxParams, "params", "params"));
+    std::map<std::string, ParamValue> params;
+    for (const auto& [name, value] : request->params()) {
+      NASQ_ASSIGN_OR_RETURN(params[name],
+                            ParamValueFromProto(value, absl::StrCat("params.", name)));
+    }
+    NASQ_ASSIGN_OR_RETURN(Trial trial, manager_.EnqueueTrial(study, params));
+    *response = TrialToProto(trial, study);
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status StudyServiceImpl::GetTrial(grpc::ServerContext*, const v1::GetTrialRequest* request,
                                         v1::Trial* response) {
   return RunRpc(metrics_, calls_, "GetTrial", [&]() -> absl::Status {
@@ -181,6 +215,7 @@ grpc::Status StudyServiceImpl::Tell(grpc::ServerContext* context, const v1::Tell
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     NASQ_RETURN_IF_ERROR(
         ValidateTextMap(request->user_attrs(), "user_attrs", limits::kMaxAttrValueBytes));
+    NASQ_RETURN_IF_ERROR(ValidateTextMap(request->constraints(), "constraints", 0));
     FinishRequest finish;
     if (request->state() != v1::TRIAL_STATE_UNSPECIFIED) {
       NASQ_ASSIGN_OR_RETURN(finish.state, TrialStateFromProto(request->state(), "state"));
@@ -194,6 +229,7 @@ grpc::Status StudyServiceImpl::Tell(grpc::ServerContext* context, const v1::Tell
     finish.force = request->force();
     finish.skip_if_finished = request->skip_if_finished();
     finish.user_attrs.insert(request->user_attrs().begin(), request->user_attrs().end());
+    finish.constraints.insert(request->constraints().begin(), request->constraints().end());
     NASQ_ASSIGN_OR_RETURN(Trial trial,
                           manager_.FinishTrial(name.study, name.number, std::move(finish)));
     *response = TrialToProto(trial, name.study);

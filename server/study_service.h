@@ -37,6 +37,10 @@ class StudyServiceImpl final : public v1::StudyService::Service {
                            google::protobuf::Empty* response) override;
   grpc::Status StopStudy(grpc::ServerContext*, const v1::StopStudyRequest* request,
                          v1::Study* response) override;
+  grpc::Status ResumeStudy(grpc::ServerContext*, const v1::ResumeStudyRequest* request,
+                           v1::Study* response) override;
+  grpc::Status EnqueueTrial(grpc::ServerContext*, const v1::EnqueueTrialRequest* request,
+                            v1::Trial* response) override;
   grpc::Status GetTrial(grpc::ServerContext*, const v1::GetTrialRequest* request,
                         v1::Trial* response) override;
   grpc::Status ListTrials(grpc::ServerContext*, const v1::ListTrialsRequest* request,

@@ -56,6 +56,26 @@ absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& tria
   return outcome;
 }
 
+absl::StatusOr<InternalParams> InternalParamsOf(const SearchSpace& space,
+                                                const std::map<std::string, ParamValue>& params) {
+  InternalParams internal;
+  for (const auto& [name, value] : params) {
+    const std::string field = absl::StrCat("params.", name);
+    const ParamSpec* param = space.Find(name);
+    if (param == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": the study's search space has no such param"));
+    }
+    absl::StatusOr<double> v = ToInternal(param->distribution, value);
+    if (!v.ok()) return absl::InvalidArgumentError(absl::StrCat(field, ": ", v.status().message()));
+    internal[name] = *v;
+  }
+  if (absl::Status status = space.CheckAssignment(internal); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("params: ", status.message()));
+  }
+  return internal;
+}
+
 absl::StatusOr<std::vector<double>> ValuesFromMetrics(
     const StudySpec& spec, const std::map<std::string, double>& metrics) {
   if (spec.metric_names.empty()) {
@@ -74,10 +94,10 @@ absl::StatusOr<std::vector<double>> ValuesFromMetrics(
   return values;
 }
 
-int TrailingFailures(std::span<const Trial> trials) {
+int TrailingFailures(std::span<const Trial> trials, int64_t since_us) {
   std::vector<const Trial*> finished;
   for (const Trial& t : trials) {
-    if (IsFinished(t.state)) finished.push_back(&t);
+    if (IsFinished(t.state) && t.datetime_complete_us > since_us) finished.push_back(&t);
   }
   std::sort(finished.begin(), finished.end(), [](const Trial* a, const Trial* b) {
     return std::pair(a->datetime_complete_us, a->number) <
@@ -119,6 +139,21 @@ std::vector<Trial> SelectBestTrials(const StudySpec& spec, std::span<const Trial
   }
   for (size_t i : ParetoFront(losses)) best.push_back(*candidates[i]);
   return best;
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ConstraintAttrs(
+    const std::map<std::string, double>& constraints) {
+  std::map<std::string, std::string> attrs;
+  for (const auto& [name, value] : constraints) {
+    const std::string field = absl::StrCat("constraints.", name);
+    if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": empty name"));
+    if (!std::isfinite(value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": a constraint value must be finite, got ", value));
+    }
+    attrs[absl::StrCat("constraints:", name)] = nlohmann::json(value).dump();
+  }
+  return attrs;
 }
 
 std::string MetricsToJson(const std::map<std::string, double>& metrics) {

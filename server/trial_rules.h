@@ -12,6 +12,8 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/distribution.h"
+#include "core/search_space.h"
 #include "core/study.h"
 #include "core/trial.h"
 
@@ -34,20 +36,35 @@ absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& tria
                                         std::optional<TrialState> state,
                                         std::vector<double> values);
 
+// The internal values of `params` (external values by name) for a trial of `space`, which must
+// be a complete assignment (SearchSpace::CheckAssignment: every active param, no inactive one,
+// constraints hold). INVALID_ARGUMENT naming "params.<name>" for an unknown param or a value
+// that its distribution does not contain, else CheckAssignment's error under "params: ".
+absl::StatusOr<InternalParams> InternalParamsOf(const SearchSpace& space,
+                                                const std::map<std::string, ParamValue>& params);
+
 // Values for COMPLETE from `metrics` by spec.metric_names. INVALID_ARGUMENT naming the
 // missing metric; FAILED_PRECONDITION when the study names no metrics.
 absl::StatusOr<std::vector<double>> ValuesFromMetrics(const StudySpec& spec,
                                                       const std::map<std::string, double>& metrics);
 
 // How many of `trials` FAILED in a row at the end, in the order they finished
-// (datetime_complete_us, then number): the FAIL trials after the last COMPLETE or PRUNED one.
-int TrailingFailures(std::span<const Trial> trials);
+// (datetime_complete_us, then number): the FAIL trials after the last COMPLETE or PRUNED one,
+// counting only trials that finished after `since_us`.
+int TrailingFailures(std::span<const Trial> trials, int64_t since_us = 0);
 
 // The best COMPLETE trial (single objective, ties -> lowest number) or the Pareto front
 // (multi-objective) among `trials`, by number. When any trial has outcome constraints
 // (core/pareto.h TrialConstraints), only the feasible COMPLETE trials count, as in Optuna 5's
 // best_trial and best_trials; a trial whose constraints cannot be read counts as infeasible.
 std::vector<Trial> SelectBestTrials(const StudySpec& spec, std::span<const Trial> trials);
+
+// The system attrs that store outcome constraints (Optuna's Trial.set_constraint): one
+// "constraints:<name>" per entry, holding the value as a JSON number, as core/pareto.h
+// TrialConstraints reads them (a trial is feasible when every value is <= 0). INVALID_ARGUMENT
+// naming constraints.<name> for an empty name or a value that is NaN or infinite.
+absl::StatusOr<std::map<std::string, std::string>> ConstraintAttrs(
+    const std::map<std::string, double>& constraints);
 
 // A JSON object text {"name": value, ...}; non-finite values become null.
 std::string MetricsToJson(const std::map<std::string, double>& metrics);

@@ -117,6 +117,7 @@ grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
     NASQ_RETURN_IF_ERROR(ValidateTextMap(request->metrics(), "metrics", 0));
     NASQ_RETURN_IF_ERROR(ValidateTextMap(request->attrs(), "attrs", limits::kMaxAttrValueBytes));
+    NASQ_RETURN_IF_ERROR(ValidateTextMap(request->constraints(), "constraints", 0));
     FinishRequest finish;
     finish.state = TrialState::kComplete;
     if (request->state() != v1::TRIAL_STATE_UNSPECIFIED) {
@@ -131,6 +132,7 @@ grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
     finish.metrics.insert(request->metrics().begin(), request->metrics().end());
     finish.lease = LeaseKey{request->epoch(), request->lease_token()};
     finish.user_attrs.insert(request->attrs().begin(), request->attrs().end());
+    finish.constraints.insert(request->constraints().begin(), request->constraints().end());
     NASQ_ASSIGN_OR_RETURN(Trial trial,
                           manager_.FinishTrial(name.study, name.number, std::move(finish)));
     *response = TrialToProto(trial, name.study);

@@ -70,6 +70,18 @@ class MemoryStorage final : public Storage {
     return absl::OkStatus();
   }
 
+  absl::Status UpdateStudy(int64_t study_id, const StudyUpdate& update) override {
+    NASQ_RETURN_IF_ERROR(CheckStudyUpdate(update));
+    MutexLock lock(&mu_);
+    NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
+    Study& study = entry->study;
+    if (update.state) study.state = *update.state;
+    if (update.max_trials) study.spec.max_trials = *update.max_trials;
+    for (const auto& [key, value] : update.system_attrs) study.system_attrs[key] = value;
+    for (const std::string& key : update.erased_system_attrs) study.system_attrs.erase(key);
+    return absl::OkStatus();
+  }
+
   absl::Status DeleteStudy(int64_t study_id) override {
     MutexLock lock(&mu_);
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));

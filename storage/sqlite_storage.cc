@@ -164,12 +164,44 @@ class SqliteStorage final : public Storage {
                                   const std::string& value_json) override {
     return commits_.WriteDurably([&]() -> absl::Status {
       NASQ_RETURN_IF_ERROR(RequireStudy(study_id));
-      NASQ_ASSIGN_OR_RETURN(
-          auto upsert,
-          db_->Prepare("INSERT INTO study_system_attributes (study_id, key, value_json) "
-                       "VALUES (?1, ?2, ?3) ON CONFLICT (study_id, key) "
-                       "DO UPDATE SET value_json = excluded.value_json"));
-      return upsert.Bind(1, study_id).Bind(2, key).Bind(3, value_json).Run();
+      return UpsertStudySystemAttr(study_id, key, value_json);
+    });
+  }
+
+  absl::Status UpdateStudy(int64_t study_id, const StudyUpdate& update) override {
+    NASQ_RETURN_IF_ERROR(CheckStudyUpdate(update));
+    return commits_.WriteDurably([&]() -> absl::Status {
+      NASQ_RETURN_IF_ERROR(RequireStudy(study_id));
+      if (update.state) {
+        NASQ_ASSIGN_OR_RETURN(auto set,
+                              db_->Prepare("UPDATE studies SET state = ?2 WHERE study_id = ?1"));
+        NASQ_RETURN_IF_ERROR(
+            set.Bind(1, study_id).Bind(2, absl::string_view(StudyStateName(*update.state))).Run());
+      }
+      if (update.max_trials) {
+        NASQ_ASSIGN_OR_RETURN(auto read,
+                              db_->Prepare("SELECT spec_json FROM studies WHERE study_id = ?1"));
+        NASQ_RETURN_IF_ERROR(read.Bind(1, study_id).Step().status());
+        absl::StatusOr<StudySpec> spec = StudySpecFromJson(read.Text(0));
+        if (!spec.ok()) {
+          return CorruptRow(
+              "studies", absl::StrCat("study ", study_id, " spec_json: ", spec.status().message()));
+        }
+        spec->max_trials = *update.max_trials;
+        NASQ_ASSIGN_OR_RETURN(std::string spec_json, StudySpecToJson(*spec));
+        NASQ_ASSIGN_OR_RETURN(
+            auto write, db_->Prepare("UPDATE studies SET spec_json = ?2 WHERE study_id = ?1"));
+        NASQ_RETURN_IF_ERROR(write.Bind(1, study_id).Bind(2, spec_json).Run());
+      }
+      for (const auto& [key, value] : update.system_attrs) {
+        NASQ_RETURN_IF_ERROR(UpsertStudySystemAttr(study_id, key, value));
+      }
+      for (const std::string& key : update.erased_system_attrs) {
+        NASQ_ASSIGN_OR_RETURN(auto erase, db_->Prepare("DELETE FROM study_system_attributes "
+                                                       "WHERE study_id = ?1 AND key = ?2"));
+        NASQ_RETURN_IF_ERROR(erase.Bind(1, study_id).Bind(2, key).Run());
+      }
+      return absl::OkStatus();
     });
   }
 
@@ -325,6 +357,15 @@ class SqliteStorage final : public Storage {
     std::optional<TrialState> state = ParseTrialState(text);
     if (!state) return CorruptRow("trials", absl::StrCat("unknown state \"", text, "\""));
     return *state;
+  }
+
+  absl::Status UpsertStudySystemAttr(int64_t study_id, const std::string& key,
+                                     const std::string& value_json) {
+    NASQ_ASSIGN_OR_RETURN(
+        auto upsert, db_->Prepare("INSERT INTO study_system_attributes (study_id, key, value_json) "
+                                  "VALUES (?1, ?2, ?3) ON CONFLICT (study_id, key) "
+                                  "DO UPDATE SET value_json = excluded.value_json"));
+    return upsert.Bind(1, study_id).Bind(2, key).Bind(3, value_json).Run();
   }
 
   absl::Status RequireStudy(int64_t study_id) {

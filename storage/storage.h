@@ -59,6 +59,14 @@ struct TrialUpdate {
   std::map<std::string, std::string> system_attrs;  // upserted (JSON text)
 };
 
+// A change to a study, written in one transaction by Storage::UpdateStudy.
+struct StudyUpdate {
+  std::optional<StudyState> state;
+  std::optional<int64_t> max_trials;                // replaces spec.max_trials (>= 0)
+  std::map<std::string, std::string> system_attrs;  // upserted (JSON text)
+  std::vector<std::string> erased_system_attrs;     // removed; absent keys are ignored
+};
+
 class Storage {
  public:
   virtual ~Storage() = default;
@@ -74,6 +82,9 @@ class Storage {
   virtual absl::Status SetStudyState(int64_t study_id, StudyState state) = 0;
   virtual absl::Status SetStudySystemAttr(int64_t study_id, const std::string& key,
                                           const std::string& value_json) = 0;
+  // Applies every set field of `update` to the study at once (erasures after upserts).
+  // NOT_FOUND when the study does not exist; INVALID_ARGUMENT for a negative max_trials.
+  virtual absl::Status UpdateStudy(int64_t study_id, const StudyUpdate& update) = 0;
   // Deletes the study and all its trials.
   virtual absl::Status DeleteStudy(int64_t study_id) = 0;
 

@@ -89,4 +89,12 @@ void ApplyTrialUpdate(const TrialUpdate& update, Trial& trial) {
   for (const auto& [key, value] : update.system_attrs) trial.system_attrs[key] = value;
 }
 
+absl::Status CheckStudyUpdate(const StudyUpdate& update) {
+  if (update.max_trials && *update.max_trials < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_trials: must be >= 0 (0 = unlimited), got ", *update.max_trials));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace nasq

@@ -26,6 +26,9 @@ absl::Status ValidateTrialTemplate(const Trial& tmpl);
 // INVALID_ARGUMENT when `update` itself is malformed (NaN objective values).
 absl::Status ValidateTrialUpdate(const TrialUpdate& update);
 
+// INVALID_ARGUMENT when `update` sets a negative max_trials.
+absl::Status CheckStudyUpdate(const StudyUpdate& update);
+
 // FAILED_PRECONDITION when the trial (`trial_id`, currently in `state` holding `lease`) is
 // finished (frozen), is not in `update.expected_state`, or does not hold a lease with
 // `update.expected_epoch`. The message names the expected and the actual state/epoch.

@@ -326,6 +326,36 @@ TEST_F(CliIntegration, FailingStudyStopsAndTheCliShowsTheReasons) {
   EXPECT_THAT(watch, HasSubstr("stopped: " + stop_reason));
 }
 
+TEST_F(CliIntegration, EnqueueRunsFirstAndExtendResumesACompletedStudy) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  EXPECT_EQ(CliOk({"enqueue", "quad", "--params", R"({"x": 1.5, "y": 2, "c": "b"})"}),
+            "Enqueued trial 0 (WAITING).\n");
+  for (const auto& [params, message] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"x": 11, "y": 2, "c": "b"})", "params.x: value 11"},
+           {R"({"x": 1, "c": "b"})", "param 'y': active but missing"},
+           {R"({"x": [1], "y": 2, "c": "b"})", "--params.x: expected a number"},
+           {"x=1", "--params: expected a JSON object"}}) {
+    const CommandResult r = Cli({"enqueue", "quad", "--params", params});
+    EXPECT_EQ(r.exit_code, 1) << params;
+    EXPECT_THAT(r.err, HasSubstr(message));
+  }
+  const Json asked = Json::parse(CliOk({"ask", "quad"}));
+  EXPECT_EQ(asked["number"], 0);
+  EXPECT_EQ(asked["params"]["x"], 1.5);
+  EXPECT_EQ(asked["params"]["c"], "b");
+
+  EXPECT_EQ(CliOk({"study", "extend", "quad", "--max-trials", "1"}),
+            "study quad is RUNNING (max_trials 1)\n");
+  CliOk({"tell", "quad", "0", "--values", "4.25"});
+  EXPECT_THAT(CliOk({"study", "show", "quad"}), HasSubstr("state: COMPLETED"));
+  const CommandResult refused = Cli({"study", "resume", "quad"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("raise max_trials to resume it"));
+  EXPECT_EQ(CliOk({"study", "extend", "quad", "--max-trials", "2"}),
+            "study quad is RUNNING (max_trials 2)\n");
+  EXPECT_EQ(Json::parse(CliOk({"ask", "quad"}))["number"], 1);
+}
+
 // Reads everything `fd` produces until EOF/EIO.
 std::string ReadAll(int fd) {
   std::string out;

@@ -3,6 +3,7 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace nasq {
@@ -100,6 +101,43 @@ TEST(TpeSplit, MultiObjectiveTakesWholeFrontsThenCrowdingDistance) {
   h.resize(15);
   s = SplitTrials(h, 99, {StudyDirection::kMinimize, StudyDirection::kMinimize}, false);
   EXPECT_EQ(Numbers(h, s.below), (std::vector<int64_t>{0, 2}));
+}
+
+// Optuna 5.1's _split_trials: feasible COMPLETE, then feasible PRUNED trials fill below;
+// infeasible ones (penalty > 0; a trial without constraints is feasible) only take the slots
+// left, smallest penalty first, and still count in n.
+TEST(TpeSplit, InfeasibleTrialsTakeOnlyTheBelowSlotsLeftByPenalty) {
+  std::vector<Trial> h;
+  for (int i = 0; i < 20; ++i) h.push_back(MakeTrial(i, TrialState::kComplete, {double(i)}));
+  h.push_back(MakeTrial(20, TrialState::kComplete, {100.0}));
+  h.push_back(MakeTrial(21, TrialState::kPruned, {}, {{3, 50.0}}));
+  h.push_back(MakeTrial(22, TrialState::kPruned, {}, {{3, -50.0}}));
+  h.push_back(MakeTrial(23, TrialState::kFail));
+  // Without constraints: n = 23, gamma 3 -> the three smallest values.
+  TrialSplit s = SplitTrials(h, 99, {StudyDirection::kMinimize}, false);
+  EXPECT_EQ(Numbers(h, s.below), (std::vector<int64_t>{0, 1, 2}));
+
+  for (int i = 0; i < 20; ++i) h[i].system_attrs["constraints:c"] = absl::StrCat(2 + i);
+  h[13].system_attrs["constraints:c"] = "0.5";  // the smallest penalty: 0.5 + 0
+  h[13].system_attrs["constraints:d"] = "-3";
+  h[20].system_attrs["constraints:c"] = "-1";  // feasible
+  h[21].system_attrs["constraints:c"] = "0";   // feasible (<= 0)
+  h[22].system_attrs["constraints:c"] = "7";   // infeasible PRUNED: ranked by penalty too
+  h[23].system_attrs["constraints:c"] = "-1";  // FAIL: never used
+  s = SplitTrials(h, 99, {StudyDirection::kMinimize}, false);
+  EXPECT_EQ(s.n_finished, 23);
+  EXPECT_EQ(Numbers(h, s.below), (std::vector<int64_t>{13, 20, 21}));
+  EXPECT_EQ(s.above.size(), 20u);
+
+  // A trial without constraints is feasible, and a feasible PRUNED one comes before any
+  // infeasible trial.
+  h.resize(12);  // penalties 2..13; with two more trials n = 14, gamma 2
+  h[5].system_attrs.clear();
+  h.push_back(MakeTrial(12, TrialState::kPruned, {}, {{1, 1.0}}));
+  h.push_back(MakeTrial(13, TrialState::kComplete, {-1.0}));
+  h.back().system_attrs["constraints:c"] = "0.1";
+  s = SplitTrials(h, 99, {StudyDirection::kMinimize}, false);
+  EXPECT_EQ(Numbers(h, s.below), (std::vector<int64_t>{5, 12}));
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
+#include <cmath>
+#include <limits>
 #include <string>
 #include <thread>
 #include <utility>
@@ -375,6 +377,51 @@ TEST_F(ServiceTest, WorkerEndsAPrunedTrialPruned) {
   EXPECT_EQ(trial.values(0), 2.5);
   EXPECT_EQ(trial.intermediate_values().size(), 2u);
   EXPECT_THAT(trial.user_attrs().at("metrics"), HasSubstr("model_size_bytes"));
+}
+
+// Outcome constraints travel on Tell and CompleteTrial, come back as system attrs
+// "constraints:<name>" and decide BestTrials; NaN or infinite ones are refused naming the field
+// and leave the trial RUNNING.
+TEST_F(ServiceTest, TellAndCompleteTrialStoreOutcomeConstraints) {
+  v1::Study study;
+  ASSERT_TRUE(Create(RandomSpec("c"), &study).ok());
+  v1::TellRequest tell;
+  tell.set_name(Ask("c").name());
+  tell.add_values(0.1);  // the better value, but infeasible
+  (*tell.mutable_constraints())["memory_mb"] = 12.5;
+  (*tell.mutable_constraints())["latency_ms"] = -3;
+  v1::Trial told;
+  ASSERT_TRUE(SendTell(tell, &told).ok());
+  EXPECT_EQ(told.system_attrs().at("constraints:memory_mb"), "12.5");
+  EXPECT_EQ(GetTrial(tell.name()).system_attrs().at("constraints:latency_ms"), "-3.0");
+
+  const v1::LeaseTrialResponse leased = Lease("gpu0");
+  auto complete = OnLease<v1::CompleteTrialRequest>(leased.trial().name(), leased.lease().epoch(),
+                                                    leased.lease().token());
+  complete.add_values(0.9);
+  for (double bad : {std::nan(""), std::numeric_limits<double>::infinity()}) {
+    (*complete.mutable_constraints())["memory_mb"] = bad;
+    grpc::ClientContext context;
+    v1::Trial trial;
+    const grpc::Status refused = workers_->CompleteTrial(&context, complete, &trial);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(refused.error_message(), HasSubstr("constraints.memory_mb: a constraint value"));
+  }
+  EXPECT_EQ(GetTrial(leased.trial().name()).state(), v1::TRIAL_STATE_RUNNING);
+  (*complete.mutable_constraints())["memory_mb"] = 0;  // <= 0: feasible
+  {
+    grpc::ClientContext context;
+    v1::Trial trial;
+    ASSERT_TRUE(workers_->CompleteTrial(&context, complete, &trial).ok());
+    EXPECT_EQ(trial.system_attrs().at("constraints:memory_mb"), "0.0");
+  }
+  grpc::ClientContext context;
+  v1::BestTrialsRequest request;
+  request.set_parent("studies/c");
+  v1::BestTrialsResponse best;
+  ASSERT_TRUE(studies_->BestTrials(&context, request, &best).ok());
+  ASSERT_EQ(best.trials_size(), 1);
+  EXPECT_EQ(best.trials(0).name(), leased.trial().name());  // the feasible one
 }
 
 TEST_F(ServiceTest, WorkerReportsNeedTheLeaseToken) {

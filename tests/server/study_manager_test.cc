@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -423,6 +424,76 @@ TEST_F(StudyManagerTest, ConsecutiveFailuresStopTheStudyWithTheReason) {
   EXPECT_EQ(manager_->Ask("s", "client").status().code(), absl::StatusCode::kFailedPrecondition);
 }
 
+TEST_F(StudyManagerTest, ResumeClearsTheStopReasonAndTheFailureCountAcrossARestart) {
+  StudySpec spec = MakeSpec("s", SamplerKind::kRandom);
+  spec.max_consecutive_failures = 3;
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  absl::Status running = manager_->ResumeStudy("s", std::nullopt).status();
+  EXPECT_EQ(running.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(running.message()), HasSubstr("RUNNING; nothing to resume"));
+  for (int i = 0; i < 3; ++i) AskAndFinish(*manager_, clock_, "oom");
+  ASSERT_EQ(manager_->GetStudy("s")->study.state, StudyState::kStopped);
+
+  clock_.AdvanceMicros(1000);
+  const StudySummary resumed = *manager_->ResumeStudy("s", std::nullopt);
+  EXPECT_EQ(resumed.study.state, StudyState::kRunning);
+  EXPECT_FALSE(resumed.study.system_attrs.contains("stop_reason"));
+  const Study stored = *storage_->GetStudy(resumed.study.id);
+  EXPECT_EQ(stored.state, StudyState::kRunning);
+  EXPECT_EQ(stored.system_attrs, resumed.study.system_attrs);
+  AskAndFinish(*manager_, clock_, "oom");  // 1 failure since the resume
+  EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kRunning);
+
+  // A restart counts only the failures after the resume: 1, so two more stop the study.
+  manager_ = *StudyManager::Create(storage_.get(), &clock_);
+  AskAndFinish(*manager_, clock_, "oom");
+  EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kRunning);
+  AskAndFinish(*manager_, clock_, "oom");
+  EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kStopped);
+}
+
+TEST_F(StudyManagerTest, ExtendRaisesMaxTrialsOfACompletedStudyAndRefusesLowerOnes) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom, 2)).ok());
+  for (int i = 0; i < 2; ++i) AskAndFinish(*manager_, clock_, "");
+  ASSERT_EQ(manager_->GetStudy("s")->study.state, StudyState::kCompleted);
+  const std::vector<std::pair<std::optional<int64_t>, std::string>> refusals = {
+      {std::nullopt, "max_trials: study 's' has finished 2 trials"},
+      {2, "max_trials: study 's' has finished 2 trials"},
+      {1, "max_trials: 1 is below the 2 trials"},
+      {-1, "max_trials: must be >= 0"},
+  };
+  for (const auto& [max_trials, message] : refusals) {
+    const absl::Status status = manager_->ResumeStudy("s", max_trials).status();
+    EXPECT_THAT(std::string(status.message()), HasSubstr(message));
+    EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kCompleted);
+  }
+
+  const StudySummary extended = *manager_->ResumeStudy("s", 3);
+  EXPECT_EQ(extended.study.state, StudyState::kRunning);
+  EXPECT_EQ(extended.study.spec.max_trials, 3);
+  EXPECT_EQ(storage_->GetStudy(extended.study.id)->spec.max_trials, 3);
+  AskAndFinish(*manager_, clock_, "");
+  EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kCompleted);  // at 3 now
+
+  // A RUNNING study: unlimited, then lowered to its count, which completes it.
+  ASSERT_TRUE(manager_->ResumeStudy("s", 0).ok());
+  AskAndFinish(*manager_, clock_, "");
+  EXPECT_EQ(manager_->ResumeStudy("s", 4)->study.state, StudyState::kCompleted);
+}
+
+TEST_F(StudyManagerTest, AnExhaustedGridStudyCannotBeResumed) {
+  StudySpec spec = MakeSpec("s", SamplerKind::kGrid);
+  spec.space = *SearchSpace::Create({{"a", IntDistribution{0, 1, false, 1}, {}}});
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  for (int i = 0; i < 2; ++i) AskAndFinish(*manager_, clock_, "");
+  ASSERT_EQ(manager_->GetStudy("s")->study.state, StudyState::kCompleted);
+  for (std::optional<int64_t> max_trials : {std::optional<int64_t>(), std::optional<int64_t>(10)}) {
+    const absl::Status status = manager_->ResumeStudy("s", max_trials).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(status.message()), HasSubstr("every grid cell has been tried"));
+  }
+}
+
 TEST_F(StudyManagerTest, ExhaustedLeasesCountAsFailuresAndZeroNeverStops) {
   StudySpec spec = MakeSpec("s", SamplerKind::kRandom);
   spec.max_retries = 0;
@@ -655,6 +726,86 @@ TEST_F(StudyManagerTest, UnknownStudiesAndTrialsAreNotFound) {
   EXPECT_TRUE(manager_->ListStudies().empty());
 }
 
+// Outcome constraints are stored as the system attrs core/pareto.h reads; bad ones are refused
+// naming the constraint and change nothing.
+TEST_F(StudyManagerTest, FinishTrialStoresOutcomeConstraints) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kTpe)).ok());
+  ASSERT_TRUE(manager_->Ask("s", "w").ok());
+  FinishRequest tell{std::nullopt, {0.5}};
+  tell.constraints = {{"memory", std::nan("")}};
+  absl::Status refused = manager_->FinishTrial("s", 0, tell).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("constraints.memory"));
+  tell.constraints = {{"", 1.0}};
+  EXPECT_THAT(std::string(manager_->FinishTrial("s", 0, tell).status().message()),
+              HasSubstr("constraints.: empty name"));
+  EXPECT_EQ(manager_->GetTrial("s", 0)->state, TrialState::kRunning);
+  tell.constraints = {{"memory", 2.5}, {"latency", -1.0}};
+  const Trial told = *manager_->FinishTrial("s", 0, tell);
+  EXPECT_EQ(told.system_attrs.at("constraints:memory"), "2.5");
+  EXPECT_THAT(*TrialConstraints(*manager_->GetTrial("s", 0)), ::testing::ElementsAre(-1.0, 2.5));
+}
+
+// The values of param "x" of `trial`.
+double XOf(const Trial& trial) { return trial.params.at("x"); }
+
+TEST_F(StudyManagerTest, EnqueuedTrialsRunBeforeSampledOnesInOrder) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kTpe, 4)).ok());
+  ASSERT_TRUE(manager_->Ask("s", "w").ok());  // trial 0, sampled
+  const Trial first = *manager_->EnqueueTrial("s", {{"x", 0.25}});
+  EXPECT_EQ(first.number, 1);
+  EXPECT_EQ(first.state, TrialState::kWaiting);
+  EXPECT_EQ(manager_->EnqueueTrial("s", {{"x", int64_t{-1}}})->number, 2);  // an int is a number
+  EXPECT_EQ(manager_->GetStudy("s")->count(TrialState::kWaiting), 2);
+  const LeasedTrial a = *manager_->Ask("s", "w");
+  const LeasedTrial b = *manager_->Ask("s", "w");
+  EXPECT_EQ(a.trial.number, 1);
+  EXPECT_EQ(XOf(a.trial), 0.25);
+  EXPECT_EQ(a.trial.lease->epoch, 1);
+  EXPECT_EQ(b.trial.number, 2);
+  EXPECT_EQ(XOf(b.trial), -1.0);
+  // max_trials 4 is now taken by three RUNNING trials and one more enqueued.
+  ASSERT_TRUE(manager_->EnqueueTrial("s", {{"x", 0.5}}).ok());
+  absl::Status full = manager_->EnqueueTrial("s", {{"x", 0.5}}).status();
+  EXPECT_EQ(full.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(full.message()), HasSubstr("max_trials (4)"));
+  for (int64_t n : {0, 1, 2})
+    ASSERT_TRUE(manager_->FinishTrial("s", n, {std::nullopt, {1.0}}).ok());
+  EXPECT_EQ(XOf(manager_->Ask("s", "w")->trial), 0.5);
+  ASSERT_TRUE(manager_->FinishTrial("s", 3, {std::nullopt, {1.0}}).ok());
+  EXPECT_EQ(manager_->GetStudy("s")->study.state, StudyState::kCompleted);  // counted
+  EXPECT_THAT(std::string(manager_->EnqueueTrial("s", {{"x", 0.5}}).status().message()),
+              HasSubstr("COMPLETED"));
+}
+
+TEST_F(StudyManagerTest, EnqueueRefusesParamsTheSpaceDoesNotAdmitNamingThem) {
+  StudySpec spec = MakeSpec("g", SamplerKind::kGrid);  // the grid spec's space: a, b, c
+  spec.sampler.kind = SamplerKind::kRandom;
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  const std::vector<std::pair<std::map<std::string, ParamValue>, std::string>> cases = {
+      {{{"a", int64_t{1}}, {"b", std::string("x")}, {"c", 0.25}, {"z", 1.0}},
+       "params.z: the study's search space has no such param"},
+      {{{"a", int64_t{7}}, {"b", std::string("x")}, {"c", 0.25}}, "params.a: value 7"},
+      {{{"a", int64_t{1}}, {"b", std::string("w")}, {"c", 0.25}}, "params.b: value 'w'"},
+      {{{"a", int64_t{1}}, {"b", std::string("x")}, {"c", 0.3}}, "params.c: value 0.3"},
+      {{{"a", int64_t{1}}, {"b", 2.0}, {"c", 0.25}}, "params.b"},
+      {{{"a", int64_t{1}}, {"c", 0.25}}, "params: param 'b': active but missing"},
+  };
+  for (const auto& [params, message] : cases) {
+    const absl::Status status = manager_->EnqueueTrial("g", params).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << message;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(message));
+  }
+  EXPECT_TRUE(manager_->ListTrials("g")->empty());
+  EXPECT_EQ(manager_->EnqueueTrial("nope", {}).status().code(), absl::StatusCode::kNotFound);
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("grid", SamplerKind::kGrid)).ok());
+  const absl::Status grid =
+      manager_->EnqueueTrial("grid", {{"a", int64_t{1}}, {"b", std::string("x")}, {"c", 0.25}})
+          .status();
+  EXPECT_EQ(grid.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(grid.message()), HasSubstr("grid sampler"));
+}
+
 TEST(StudyManagerRestart, NewManagerOverSameSqliteFileResumes) {
   const std::string path = (std::filesystem::temp_directory_path() /
                             ("nasq_restart_" + std::to_string(::getpid()) + ".db"))
@@ -686,6 +837,31 @@ TEST(StudyManagerRestart, NewManagerOverSameSqliteFileResumes) {
   EXPECT_EQ(manager->GetTrial("s", 1)->state, TrialState::kWaiting);
   manager.reset();
   storage.reset();
+  std::filesystem::remove(path);
+  std::filesystem::remove(path + "-wal");
+  std::filesystem::remove(path + "-shm");
+}
+
+TEST(StudyManagerRestart, EnqueuedTrialsSurviveARestartInOrder) {
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("nasq_enqueue_" + std::to_string(::getpid()) + ".db"))
+                               .string();
+  std::filesystem::remove(path);
+  FakeClock clock;
+  {
+    auto storage = *OpenSqliteStorage(path);
+    auto manager = *StudyManager::Create(storage.get(), &clock);
+    ASSERT_TRUE(manager->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+    for (double x : {0.75, -0.25}) ASSERT_TRUE(manager->EnqueueTrial("s", {{"x", x}}).ok());
+  }
+  {
+    auto storage = *OpenSqliteStorage(path);
+    auto manager = *StudyManager::Create(storage.get(), &clock);
+    EXPECT_EQ(manager->GetStudy("s")->count(TrialState::kWaiting), 2);
+    EXPECT_EQ(XOf(manager->Ask("s", "w")->trial), 0.75);
+    EXPECT_EQ(XOf(manager->Ask("s", "w")->trial), -0.25);
+    EXPECT_EQ(manager->Ask("s", "w")->trial.number, 2);  // then sampled trials
+  }
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
   std::filesystem::remove(path + "-shm");

@@ -71,6 +71,13 @@ absl::Status FaultInjectingStorage::SetStudySystemAttr(int64_t study_id, const s
   return status;
 }
 
+absl::Status FaultInjectingStorage::UpdateStudy(int64_t study_id, const StudyUpdate& update) {
+  NASQ_RETURN_IF_ERROR(BeginWrite());
+  absl::Status status = base_->UpdateStudy(study_id, update);
+  EndWrite(status);
+  return status;
+}
+
 absl::Status FaultInjectingStorage::DeleteStudy(int64_t study_id) {
   NASQ_RETURN_IF_ERROR(BeginWrite());
   absl::Status status = base_->DeleteStudy(study_id);

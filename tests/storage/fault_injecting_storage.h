@@ -7,8 +7,8 @@
 // as storage.h requires after a failed commit: CommitFailures() grows, CommitHealth() returns
 // the error, and every later write is refused with it until ResumeWrites(), even once the disk
 // works again (Heal). Reads always reach the wrapped storage (its durable state). Writes are
-// CreateStudy, SetStudyState, SetStudySystemAttr, DeleteStudy, CreateTrialDeferred and
-// UpdateTrialDeferred (so also CreateTrial and UpdateTrial).
+// CreateStudy, SetStudyState, SetStudySystemAttr, UpdateStudy, DeleteStudy, CreateTrialDeferred
+// and UpdateTrialDeferred (so also CreateTrial and UpdateTrial).
 //
 // Thread-safety: thread-safe when the wrapped storage is.
 #ifndef NASQ_TESTS_STORAGE_FAULT_INJECTING_STORAGE_H_
@@ -52,6 +52,7 @@ class FaultInjectingStorage final : public Storage {
   absl::Status SetStudyState(int64_t study_id, StudyState state) override;
   absl::Status SetStudySystemAttr(int64_t study_id, const std::string& key,
                                   const std::string& value_json) override;
+  absl::Status UpdateStudy(int64_t study_id, const StudyUpdate& update) override;
   absl::Status DeleteStudy(int64_t study_id) override;
   absl::StatusOr<Trial> CreateTrialDeferred(int64_t study_id, const Trial& tmpl,
                                             CommitTicket* ticket) override;

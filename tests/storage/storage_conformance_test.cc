@@ -125,6 +125,34 @@ TYPED_TEST(StorageConformance, SetsStudyStateAndUpsertsSystemAttrs) {
             (std::map<std::string, std::string>{{"a", "[2]"}, {"b", "\"x\""}}));
 }
 
+TYPED_TEST(StorageConformance, UpdatesStudyStateMaxTrialsAndSystemAttrsAtOnce) {
+  const int64_t id = this->MakeStudy("s");
+  ASSERT_TRUE(this->storage_->SetStudySystemAttr(id, "stop_reason", "\"why\"").ok());
+  ASSERT_TRUE(this->storage_->SetStudySystemAttr(id, "kept", "1").ok());
+  StudyUpdate update;
+  update.state = StudyState::kStopped;
+  update.max_trials = 40;
+  update.system_attrs["resumed_us"] = "7";
+  update.erased_system_attrs = {"stop_reason", "absent"};
+  ASSERT_TRUE(this->storage_->UpdateStudy(id, update).ok());
+  absl::StatusOr<Study> study = this->storage_->GetStudy(id);
+  ASSERT_TRUE(study.ok()) << study.status();
+  EXPECT_EQ(study->state, StudyState::kStopped);
+  EXPECT_EQ(study->spec.max_trials, 40);
+  EXPECT_EQ(study->spec.name, "s");
+  EXPECT_EQ(study->system_attrs,
+            (std::map<std::string, std::string>{{"kept", "1"}, {"resumed_us", "7"}}));
+  ASSERT_TRUE(this->storage_->UpdateStudy(id, StudyUpdate{.max_trials = 0}).ok());  // only that
+  study = this->storage_->GetStudy(id);
+  EXPECT_EQ(study->spec.max_trials, 0);
+  EXPECT_EQ(study->state, StudyState::kStopped);
+
+  const absl::Status negative = this->storage_->UpdateStudy(id, StudyUpdate{.max_trials = -1});
+  EXPECT_EQ(negative.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(std::string(negative.message()).find("max_trials"), std::string::npos);
+  EXPECT_EQ(this->storage_->UpdateStudy(id + 1000, update).code(), absl::StatusCode::kNotFound);
+}
+
 TYPED_TEST(StorageConformance, DeletesStudyWithItsTrials) {
   const int64_t id = this->MakeStudy("gone");
   const int64_t kept = this->MakeStudy("kept");
