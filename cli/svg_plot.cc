@@ -236,8 +236,8 @@ absl::StatusOr<std::string> RenderParetoSvg(const std::string& title, const Pare
                                                         {kInfeasibleColor, "infeasible"}};
   // In a row below the x axis label, clear of the points.
   for (size_t i = 0; i < std::size(legend); ++i) {
-    absl::StrAppendFormat(&svg, "<text x=\"%g\" y=\"%g\" fill=\"%s\">%s</text>\n",
-                          kLeft + 90.0 * i, kHeight - 2, legend[i].first, legend[i].second);
+    absl::StrAppendFormat(&svg, "<text x=\"%g\" y=\"%g\" fill=\"%s\">%s</text>\n", kLeft + 90.0 * i,
+                          kHeight - 2, legend[i].first, legend[i].second);
   }
   absl::StrAppend(&svg, "</svg>\n");
   return svg;
