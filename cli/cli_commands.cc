@@ -9,10 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "cli/front_hypervolume.h"
 #include "cli/output_format.h"
+#include "cli/record_sort.h"
 #include "cli/records.h"
 #include "cli/svg_plot.h"
 #include "cli/watch.h"
+#include "core/pareto.h"
 #include "core/status_macros.h"
 #include "core/trial.h"
 #include "nlohmann/json.hpp"
@@ -23,8 +26,6 @@ namespace nasq {
 namespace {
 
 using Json = nlohmann::ordered_json;
-
-bool IsMultiObjective(const v1::Study& study) { return study.spec().directions_size() > 1; }
 
 Json TrialRecords(const std::vector<v1::Trial>& trials, const TrialRecordOptions& options) {
   Json records = Json::array();
@@ -139,16 +140,11 @@ absl::Status TrialsCommand(const CliContext& ctx, const TrialsArgs& args) {
     }
     query.states.push_back(TrialStateToProto(*state));
   }
-  if (args.sort == "value") {
-    const bool maximize = study.spec().directions_size() > 0 &&
-                          study.spec().directions(0) == v1::STUDY_DIRECTION_MAXIMIZE;
-    query.order_by = maximize ? "value desc" : "value";
-  } else {
-    query.order_by = "number";
-  }
+  query.order_by = "number";
   NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials, ctx.client->ListTrials(args.study, query));
-  *ctx.out << FormatRecords(TrialRecords(trials, {.multi_objective = IsMultiObjective(study)}),
-                            args.format);
+  Json records = TrialRecords(trials, RecordOptionsFor(study.spec()));
+  NASQ_RETURN_IF_ERROR(SortTrialRecords(args.sort, study.spec(), records));
+  *ctx.out << FormatRecords(records, args.format);
   return absl::OkStatus();
 }
 
@@ -158,17 +154,56 @@ absl::Status BestCommand(const CliContext& ctx, const std::string& study, Output
   if (best.empty()) {
     return absl::NotFoundError(absl::StrCat("study '", study, "' has no COMPLETE trial yet"));
   }
-  const bool multi = IsMultiObjective(proto);
-  *ctx.out << FormatRecords(TrialRecords(best, {.multi_objective = multi}), format,
-                            /*single=*/!multi);
+  const TrialRecordOptions options = RecordOptionsFor(proto.spec());
+  *ctx.out << FormatRecords(TrialRecords(best, options), format,
+                            /*single=*/!options.multi_objective);
   return absl::OkStatus();
 }
 
-absl::Status WatchCommand(const CliContext& ctx, const std::string& study, double interval_s) {
+absl::Status ParetoCommand(const CliContext& ctx, const ParetoArgs& args) {
+  NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(args.study));
+  std::optional<std::vector<double>> reference;
+  if (!args.reference.empty()) {
+    NASQ_ASSIGN_OR_RETURN(reference, ParseReferencePoint(args.reference, proto.spec()));
+  }
+  NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> front, ctx.client->BestTrials(args.study));
+  if (front.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("study '", args.study, "' has no feasible COMPLETE trial yet"));
+  }
+  NASQ_ASSIGN_OR_RETURN(FrontHypervolume hv, HypervolumeOfFront(proto.spec(), front, reference));
+  const Json records = TrialRecords(front, RecordOptionsFor(proto.spec()));
+  if (args.format == OutputFormat::kTable || args.format == OutputFormat::kCsv) {
+    const char* prefix = args.format == OutputFormat::kCsv ? "# " : "";
+    *ctx.out << FormatRecords(records, args.format) << prefix << front.size()
+             << (front.size() == 1 ? " trial" : " trials") << " on the Pareto front; "
+             << HypervolumeText(hv, proto.spec()) << "\n";
+    return absl::OkStatus();
+  }
+  const std::vector<std::string> objectives = ObjectiveColumns(proto.spec());
+  Json report = Json::object();
+  report["objectives"] = objectives;
+  report["directions"] = DirectionNames(proto.spec());
+  report["trials"] = records;
+  report["hypervolume"] = hv.value;
+  report["reference_point"] = Json::object();
+  for (size_t i = 0; i < objectives.size(); ++i) {
+    report["reference_point"][objectives[i]] = hv.reference[i];
+  }
+  report["reference_point_derived"] = hv.derived;
+  *ctx.out << FormatRecords(Json::array({report}), args.format, /*single=*/true);
+  return absl::OkStatus();
+}
+
+absl::Status WatchCommand(const CliContext& ctx, const WatchArgs& args) {
   WatchOptions options;
   options.tty = ctx.tty;
-  options.interval = std::chrono::milliseconds(static_cast<int64_t>(interval_s * 1000));
-  return WatchStudy(*ctx.client, study, options, *ctx.out);
+  options.interval = std::chrono::milliseconds(static_cast<int64_t>(args.interval_s * 1000));
+  if (!args.reference.empty()) {
+    NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(args.study));
+    NASQ_ASSIGN_OR_RETURN(options.reference, ParseReferencePoint(args.reference, proto.spec()));
+  }
+  return WatchStudy(*ctx.client, args.study, options, *ctx.out);
 }
 
 absl::Status AskCommand(const CliContext& ctx, const std::string& study, OutputFormat format) {
@@ -266,6 +301,30 @@ std::optional<SweepPoint> SweepPointOf(const v1::Trial& trial, const std::string
   return point;
 }
 
+// The first two objectives of the COMPLETE trials of a study with `spec` and their roles in its
+// Pareto front. INVALID_ARGUMENT for a study with fewer than two objectives.
+absl::StatusOr<std::vector<ParetoPoint>> ParetoPointsOf(const v1::StudySpec& spec,
+                                                        const std::vector<v1::Trial>& trials) {
+  if (spec.directions_size() < 2) {
+    return absl::InvalidArgumentError(
+        "--kind pareto needs a study with at least two objectives (this one has one)");
+  }
+  std::vector<Trial> converted;
+  for (const v1::Trial& t : trials) {
+    NASQ_ASSIGN_OR_RETURN(converted.emplace_back(), TrialFromProto(t));
+  }
+  const std::vector<ParetoRole> roles = ParetoRoles(converted, DirectionsOf(spec));
+  std::vector<ParetoPoint> points;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    if (roles[i] == ParetoRole::kNone) continue;
+    points.push_back({.number = trials[i].number(),
+                      .x = trials[i].values(0),
+                      .y = trials[i].values(1),
+                      .role = roles[i]});
+  }
+  return points;
+}
+
 }  // namespace
 
 absl::Status ExportCommand(const CliContext& ctx, const std::string& study, OutputFormat format,
@@ -273,9 +332,9 @@ absl::Status ExportCommand(const CliContext& ctx, const std::string& study, Outp
   NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(study));
   NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials,
                         ctx.client->ListTrials(study, {.order_by = "number"}));
-  const std::string text = FormatRecords(
-      TrialRecords(trials, {.multi_objective = IsMultiObjective(proto), .with_system = true}),
-      format);
+  TrialRecordOptions options = RecordOptionsFor(proto.spec());
+  options.with_system = true;
+  const std::string text = FormatRecords(TrialRecords(trials, options), format);
   if (out_file.empty()) {
     *ctx.out << text;
     return absl::OkStatus();
@@ -292,7 +351,18 @@ absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args) {
   const bool maximize = proto.spec().directions(0) == v1::STUDY_DIRECTION_MAXIMIZE;
   const std::string title = absl::StrCat(args.study, " (", trials.size(), " trials)");
   absl::StatusOr<std::string> svg;
-  if (args.kind == "history") {
+  if (args.kind == "pareto") {
+    NASQ_ASSIGN_OR_RETURN(const std::vector<ParetoPoint> points,
+                          ParetoPointsOf(proto.spec(), trials));
+    const std::vector<std::string> names = ObjectiveColumns(proto.spec());
+    svg = RenderParetoSvg(title,
+                          {.x_label = names[0],
+                           .y_label = names[1],
+                           .maximize_x = maximize,
+                           .maximize_y = proto.spec().directions(1) == v1::STUDY_DIRECTION_MAXIMIZE,
+                           .step_line = proto.spec().directions_size() == 2},
+                          points);
+  } else if (args.kind == "history") {
     std::vector<HistoryPoint> points;
     for (const v1::Trial& t : trials) {
       if (t.state() == v1::TRIAL_STATE_COMPLETE && t.values_size() > 0) {

@@ -37,12 +37,31 @@ absl::Status StudyDeleteCommand(const CliContext& ctx, const std::string& study)
 struct TrialsArgs {
   std::string study;
   std::string state;            // "" = any; else a trial state name (case-insensitive)
-  std::string sort = "number";  // "number" or "value" (best first)
+  std::string sort = "number";  // a sort key (cli/record_sort.h): "number", "value", a metric
   OutputFormat format = OutputFormat::kTable;
 };
 absl::Status TrialsCommand(const CliContext& ctx, const TrialsArgs& args);
 absl::Status BestCommand(const CliContext& ctx, const std::string& study, OutputFormat format);
-absl::Status WatchCommand(const CliContext& ctx, const std::string& study, double interval_s);
+
+struct ParetoArgs {
+  std::string study;
+  std::string reference;  // "" = derived; else "r1,r2,..." (one number per objective)
+  OutputFormat format = OutputFormat::kTable;
+};
+// Prints the feasible Pareto front (BestTrials) with each objective named by its metric, then its
+// hypervolume and the reference point used (cli/front_hypervolume.h): as a line after the table
+// (a "# " comment line after csv), or as fields of one object (json, yaml): objectives,
+// directions, trials, hypervolume, reference_point (by objective), reference_point_derived.
+// NOT_FOUND when no feasible trial is COMPLETE; INVALID_ARGUMENT naming --reference for a bad
+// point.
+absl::Status ParetoCommand(const CliContext& ctx, const ParetoArgs& args);
+
+struct WatchArgs {
+  std::string study;
+  double interval_s = 1.0;
+  std::string reference;  // as ParetoArgs::reference, for a multi-objective study's hypervolume
+};
+absl::Status WatchCommand(const CliContext& ctx, const WatchArgs& args);
 
 // Enqueues a trial with `params_json`, a JSON object of param name -> value (number, string or
 // bool), and prints its number. INVALID_ARGUMENT naming --params for text that is not such an
@@ -72,11 +91,13 @@ absl::Status ExportCommand(const CliContext& ctx, const std::string& study, Outp
 
 struct PlotArgs {
   std::string study;
-  std::string kind = "history";  // "history" (value and best so far by trial) or "sweep"
+  std::string kind = "history";  // "history" (value and best so far by trial), "sweep" or
+                                 // "pareto" (the first two objectives)
   std::string param;             // sweep: the parameter on the x axis
   std::string out_file;          // the SVG file to write
 };
-// Writes an SVG chart of the study's COMPLETE trials (first objective); see svg_plot.h.
+// Writes an SVG chart of the study's COMPLETE trials (first objective; pareto: the first two,
+// axes named by ObjectiveColumns); see svg_plot.h.
 absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args);
 
 // The one line printed on stderr for a failed command: "nasq: <readable message>".

@@ -1,13 +1,14 @@
 // cli/cli_main.cc: `nasq`, the command-line client of nasq-server.
 //
 //   nasq [--server ADDR] [--tls-ca CA.pem] [--token-file FILE] study create FILE.yaml | list | ...
-//   nasq trials NAME [--state S] [--sort value|number] [-f table|json|csv|yaml]
-//   nasq best NAME [-f ...]      nasq watch NAME [--interval SECONDS]
+//   nasq trials NAME [--state S] [--sort COLUMN[:asc|:desc]] [-f table|json|csv|yaml]
+//   nasq best NAME [-f ...]      nasq watch NAME [--interval SECONDS] [--reference R1,R2,...]
+//   nasq pareto NAME [--reference R1,R2,...] [-f table|json|csv|yaml]
 //   nasq ask NAME [-f json|...]  nasq tell NAME N (--values V... | --state fail|pruned) [--force]
 //   nasq enqueue NAME --params '{"x": 1}'
 //   nasq study resume NAME       nasq study extend NAME --max-trials N
 //   nasq export NAME --format csv|json [--out FILE]
-//   nasq plot NAME [--kind history|sweep] [--param P] --out FILE.svg
+//   nasq plot NAME [--kind history|sweep|pareto] [--param P] --out FILE.svg
 //
 // The server address comes from --server, else $NASQ_SERVER, else localhost:50051; TLS and the
 // token from --tls-ca/--tls-cert/--tls-key/--token-file or $NASQ_TLS_CA, $NASQ_TOKEN, ... (see
@@ -60,7 +61,8 @@ int Run(int argc, char** argv) {
   CLI::App* study =
       app.add_subcommand("study", "Create, list, show, stop, resume, extend or delete studies");
   study->require_subcommand(1);
-  std::string spec_file, name, list_format, trials_format, best_format, ask_format, export_format;
+  std::string spec_file, name, list_format, trials_format, best_format, ask_format, export_format,
+      pareto_format;
   study->add_subcommand("create", "Create a study from a YAML spec (docs/study-spec.md)")
       ->callback(
           [&] { command = [&](const CliContext& c) { return StudyCreateCommand(c, spec_file); }; })
@@ -104,8 +106,10 @@ int Run(int argc, char** argv) {
   CLI::App* trials = app.add_subcommand("trials", "List a study's trials");
   trials->add_option("NAME", trials_args.study, "Study name")->required();
   trials->add_option("--state", trials_args.state, "Only trials in this state");
-  trials->add_option("--sort", trials_args.sort, "Order: number, or value (best first)")
-      ->check(CLI::IsMember({"number", "value"}))
+  trials
+      ->add_option("--sort", trials_args.sort,
+                   "Order by a column: number, value or an objective's metric (best first), "
+                   "a reported metric or any column (ascending); append :asc or :desc to choose")
       ->capture_default_str();
   AddFormat(trials, trials_format, "table", kListFormats);
   trials->callback([&] {
@@ -123,14 +127,29 @@ int Run(int argc, char** argv) {
     };
   });
 
-  double interval_s = 1.0;
+  const char* kReferenceHelp =
+      "Hypervolume reference point, one number per objective in its own units (default: "
+      "derived from the front as Optuna's TPE does)";
+  ParetoArgs pareto_args;
+  CLI::App* pareto = app.add_subcommand(
+      "pareto", "Show the feasible Pareto front by metric name, and its hypervolume");
+  pareto->add_option("NAME", pareto_args.study, "Study name")->required();
+  pareto->add_option("--reference", pareto_args.reference, kReferenceHelp);
+  AddFormat(pareto, pareto_format, "table", kListFormats);
+  pareto->callback([&] {
+    pareto_args.format = *ParseOutputFormat(pareto_format);
+    command = [&](const CliContext& c) { return ParetoCommand(c, pareto_args); };
+  });
+
+  WatchArgs watch_args;
   CLI::App* watch = app.add_subcommand("watch", "Live progress of a study until it ends");
-  watch->add_option("NAME", name, "Study name")->required();
-  watch->add_option("--interval", interval_s, "Seconds between refreshes")
+  watch->add_option("NAME", watch_args.study, "Study name")->required();
+  watch->add_option("--interval", watch_args.interval_s, "Seconds between refreshes")
       ->check(CLI::PositiveNumber)
       ->capture_default_str();
+  watch->add_option("--reference", watch_args.reference, kReferenceHelp);
   watch->callback(
-      [&] { command = [&](const CliContext& c) { return WatchCommand(c, name, interval_s); }; });
+      [&] { command = [&](const CliContext& c) { return WatchCommand(c, watch_args); }; });
 
   CLI::App* ask = app.add_subcommand("ask", "Lease a new trial and print its number and params");
   ask->add_option("NAME", name, "Study name")->required();
@@ -181,8 +200,10 @@ int Run(int argc, char** argv) {
   PlotArgs plot_args;
   CLI::App* plot = app.add_subcommand("plot", "Write an SVG chart of a study's trials");
   plot->add_option("NAME", plot_args.study, "Study name")->required();
-  plot->add_option("--kind", plot_args.kind, "history (value and best so far) or sweep")
-      ->check(CLI::IsMember({"history", "sweep"}));
+  plot->add_option("--kind", plot_args.kind,
+                   "history (value and best so far), sweep (value by --param) or pareto (the "
+                   "first two objectives, front highlighted)")
+      ->check(CLI::IsMember({"history", "sweep", "pareto"}));
   plot->add_option("--param", plot_args.param, "sweep: the parameter on the x axis");
   plot->add_option("--out", plot_args.out_file, "SVG file to write")->required();
   plot->callback([&] { command = [&](const CliContext& c) { return PlotCommand(c, plot_args); }; });

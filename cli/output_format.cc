@@ -49,7 +49,7 @@ Grid ToGrid(const Json& records) {
   std::map<std::string, size_t> index;
   std::vector<FlatRecord> flat;
   for (const Json& record : records) {
-    Flatten(record, "", flat.emplace_back());
+    flat.push_back(FlattenRecord(record));
     for (const auto& [column, cell] : flat.back()) {
       if (index.emplace(column, grid.columns.size()).second) {
         grid.columns.push_back(column);
@@ -152,6 +152,12 @@ std::string Yaml(const Json& value) {
 
 std::string DumpJson(const Json& value, int indent) {
   return value.dump(indent, ' ', /*ensure_ascii=*/false, Json::error_handler_t::replace);
+}
+
+FlatRecord FlattenRecord(const Json& record) {
+  FlatRecord flat;
+  Flatten(record, "", flat);
+  return flat;
 }
 
 std::optional<OutputFormat> ParseOutputFormat(const std::string& name) {

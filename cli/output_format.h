@@ -11,6 +11,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "nlohmann/json.hpp"
@@ -27,6 +28,11 @@ std::optional<OutputFormat> ParseOutputFormat(const std::string& name);
 // a newline unless it is empty.
 std::string FormatRecords(const nlohmann::ordered_json& records, OutputFormat format,
                           bool single = false);
+
+// The columns of `record` as table and csv show them, in order: (column name, cell) with nested
+// values flattened ("params_x", "values_1"); an empty nested object gives no column.
+std::vector<std::pair<std::string, nlohmann::ordered_json>> FlattenRecord(
+    const nlohmann::ordered_json& record);
 
 // `value` as JSON text (on one line, or indented by `indent` spaces). Never throws: strings that
 // are not valid UTF-8 (which nlohmann's dump() refuses with an exception) are written with

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -38,7 +39,56 @@ Json AttrsToJson(const google::protobuf::Map<std::string, std::string>& attrs) {
   return out;
 }
 
+// The keys of a trial record other than its objectives; `holds_object` when flattening turns
+// the key into "<key>_..." columns.
+struct RecordKey {
+  absl::string_view name;
+  bool holds_object;
+};
+constexpr RecordKey kRecordKeys[] = {{"number", false},
+                                     {"value", false},
+                                     {"values", true},
+                                     {"datetime_start", false},
+                                     {"datetime_complete", false},
+                                     {"duration", false},
+                                     {"params", true},
+                                     {"user_attrs", true},
+                                     {"state", false},
+                                     {"fail_reason", false},
+                                     {"attempt", false},
+                                     {"system_attrs", true}};
+
+bool ClashesWithRecordKey(absl::string_view metric) {
+  for (const RecordKey& key : kRecordKeys) {
+    if (metric == key.name) return true;
+    if (key.holds_object && absl::StartsWith(metric, absl::StrCat(key.name, "_"))) return true;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::vector<std::string> ObjectiveColumns(const v1::StudySpec& spec) {
+  if (spec.directions_size() <= 1) return {"value"};
+  std::vector<std::string> columns;
+  for (int i = 0; i < spec.directions_size(); ++i) {
+    if (spec.metric_names_size() != spec.directions_size()) {
+      columns.push_back(absl::StrCat("values_", i));
+    } else {
+      const std::string& metric = spec.metric_names(i);
+      columns.push_back(ClashesWithRecordKey(metric) ? absl::StrCat("values_", metric) : metric);
+    }
+  }
+  return columns;
+}
+
+TrialRecordOptions RecordOptionsFor(const v1::StudySpec& spec) {
+  TrialRecordOptions options{.multi_objective = spec.directions_size() > 1};
+  if (options.multi_objective && spec.metric_names_size() == spec.directions_size()) {
+    options.objective_keys = ObjectiveColumns(spec);
+  }
+  return options;
+}
 
 Json ParamValueToJson(const v1::ParamValue& value) {
   switch (value.kind_case()) {
@@ -59,7 +109,12 @@ Json ParamValueToJson(const v1::ParamValue& value) {
 Json TrialRecord(const v1::Trial& trial, const TrialRecordOptions& options) {
   Json record = Json::object();
   record["number"] = trial.number();
-  if (options.multi_objective) {
+  if (options.multi_objective && !options.objective_keys.empty()) {
+    for (int i = 0; i < static_cast<int>(options.objective_keys.size()); ++i) {
+      record[options.objective_keys[i]] =
+          i < trial.values_size() ? Json(trial.values(i)) : Json(nullptr);
+    }
+  } else if (options.multi_objective) {
     record["values"] = Json::array();
     for (double v : trial.values()) record["values"].push_back(v);
   } else {
@@ -163,13 +218,17 @@ std::string LimitText(const StudySpec& spec, const Field<StudySpec>& field) {
   return name + FormatFieldValue(value);
 }
 
-std::string DirectionsText(const v1::StudySpec& spec) {
+std::vector<std::string> DirectionNames(const v1::StudySpec& spec) {
   std::vector<std::string> names;
   for (int d : spec.directions()) {
     names.push_back(v1::StudyDirection_Name(static_cast<v1::StudyDirection>(d))
                         .substr(std::string("STUDY_DIRECTION_").size()));
   }
-  return absl::StrJoin(names, ", ");
+  return names;
+}
+
+std::string DirectionsText(const v1::StudySpec& spec) {
+  return absl::StrJoin(DirectionNames(spec), ", ");
 }
 
 std::string TrialStateText(v1::TrialState state) {

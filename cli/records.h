@@ -1,7 +1,8 @@
 // cli/records.h: turns nasq.v1 studies and trials into the records the CLI prints.
 //
 // A trial record has Optuna's trials_dataframe columns in Optuna's order: number, value (or
-// values for multi-objective studies), datetime_start, datetime_complete, duration, params
+// values for multi-objective studies; one column per objective named by its metric when the
+// multi-objective study names its metrics), datetime_start, datetime_complete, duration, params
 // (sorted by name), user_attrs (when present), state, then fail_reason for a FAIL trial that
 // has one; export records add attempt and system_attrs (fail_reason among them) instead. Times
 // print as "%Y-%m-%d %H:%M:%S" (UTC) and durations like Python's str(timedelta) ("0:00:01.250000").
@@ -12,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/study.h"
 #include "nasq/v1/study.pb.h"
@@ -22,8 +24,20 @@ namespace nasq {
 
 struct TrialRecordOptions {
   bool multi_objective = false;  // "values": [...] instead of "value"
-  bool with_system = false;      // add attempt and system_attrs (export)
+  // With multi_objective: the record key of each objective ("accuracy": 0.9, ...) instead of
+  // "values"; ObjectiveColumns gives them.
+  std::vector<std::string> objective_keys;
+  bool with_system = false;  // add attempt and system_attrs (export)
 };
+
+// The column of each objective of a study with `spec` in a flattened trial record: "value" for
+// one objective; each metric's name for several objectives with metric names, except that a
+// name the record uses itself ("state", "params", ...) or that flattening could produce
+// ("params_x") becomes "values_<name>"; else "values_0", "values_1", ...
+std::vector<std::string> ObjectiveColumns(const v1::StudySpec& spec);
+
+// The options that show the trials of a study with `spec`: multi_objective and objective_keys.
+TrialRecordOptions RecordOptionsFor(const v1::StudySpec& spec);
 
 nlohmann::ordered_json ParamValueToJson(const v1::ParamValue& value);
 
@@ -51,6 +65,8 @@ std::optional<std::string> AttrText(const google::protobuf::Map<std::string, std
 
 // "MINIMIZE" or "MAXIMIZE, MINIMIZE".
 std::string DirectionsText(const v1::StudySpec& spec);
+// {"MAXIMIZE", "MINIMIZE"}: one per objective.
+std::vector<std::string> DirectionNames(const v1::StudySpec& spec);
 // "COMPLETE", "RUNNING", ...
 std::string TrialStateText(v1::TrialState state);
 // "RUNNING", "COMPLETED", "STOPPED".

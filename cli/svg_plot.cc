@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 #include <map>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -63,8 +65,39 @@ std::string Frame(const std::string& title, const std::string& x_label, const st
   return svg;
 }
 
-std::string Dot(double x, double y, const char* color) {
-  return absl::StrFormat("<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\"/>\n", x, y, color);
+std::string Dot(double x, double y, const char* color, const char* mark_class = nullptr) {
+  const std::string attr =
+      mark_class == nullptr ? "" : absl::StrFormat(" class=\"%s\"", mark_class);
+  return absl::StrFormat("<circle%s cx=\"%.2f\" cy=\"%.2f\" r=\"3.5\" fill=\"%s\"/>\n", attr, x, y,
+                         color);
+}
+
+// An "x" mark, for infeasible trials.
+std::string Cross(double x, double y, const char* color) {
+  return absl::StrFormat(
+      "<path class=\"infeasible\" d=\"M%.2f %.2fL%.2f %.2fM%.2f %.2fL%.2f %.2f\" stroke=\"%s\" "
+      "stroke-width=\"2\"/>\n",
+      x - 4, y - 4, x + 4, y + 4, x - 4, y + 4, x + 4, y - 4, color);
+}
+
+constexpr char kFrontColor[] = "#d62728", kDominatedColor[] = "#999999",
+               kInfeasibleColor[] = "#ff7f0e";
+
+// The staircase through the front points (objective space) that bounds the region they
+// dominate: points by their first loss, each joined to the next by a step along x, then y.
+std::vector<std::pair<double, double>> FrontStaircase(std::vector<ParetoPoint> front,
+                                                      const ParetoAxes& axes) {
+  auto loss = [&](const ParetoPoint& p) {
+    return std::pair(axes.maximize_x ? -p.x : p.x, axes.maximize_y ? -p.y : p.y);
+  };
+  std::sort(front.begin(), front.end(),
+            [&](const ParetoPoint& a, const ParetoPoint& b) { return loss(a) < loss(b); });
+  std::vector<std::pair<double, double>> corners;
+  for (size_t i = 0; i < front.size(); ++i) {
+    if (i > 0) corners.emplace_back(front[i].x, front[i - 1].y);
+    corners.emplace_back(front[i].x, front[i].y);
+  }
+  return corners;
 }
 
 }  // namespace
@@ -154,6 +187,57 @@ absl::StatusOr<std::string> RenderSweepSvg(const std::string& title, const std::
   for (const SweepPoint& p : points) {
     if (!std::isfinite(p.value)) continue;
     absl::StrAppend(&svg, Dot(x(numeric ? p.x : columns.at(p.label)), y(p.value), "#1f77b4"));
+  }
+  absl::StrAppend(&svg, "</svg>\n");
+  return svg;
+}
+
+absl::StatusOr<std::string> RenderParetoSvg(const std::string& title, const ParetoAxes& axes,
+                                            const std::vector<ParetoPoint>& points) {
+  std::vector<ParetoPoint> shown, front;
+  double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo, y_lo = x_lo, y_hi = -x_lo;
+  for (const ParetoPoint& p : points) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y)) continue;
+    shown.push_back(p);
+    if (p.role == ParetoRole::kFront) front.push_back(p);
+    x_lo = std::min(x_lo, p.x);
+    x_hi = std::max(x_hi, p.x);
+    y_lo = std::min(y_lo, p.y);
+    y_hi = std::max(y_hi, p.y);
+  }
+  if (shown.empty()) {
+    return absl::InvalidArgumentError("no COMPLETE trial with finite objective values to plot");
+  }
+  const Axis x = MakeAxis(x_lo, x_hi, kLeft, kWidth - kRight);
+  const Axis y = MakeAxis(y_lo, y_hi, kHeight - kBottom, kTop);
+  std::string svg = Frame(title, axes.x_label, axes.y_label, x, y, /*x_ticks=*/true);
+  for (const ParetoPoint& p : shown) {
+    if (p.role == ParetoRole::kDominated) {
+      absl::StrAppend(&svg, Dot(x(p.x), y(p.y), kDominatedColor, "dominated"));
+    } else if (p.role == ParetoRole::kInfeasible) {
+      absl::StrAppend(&svg, Cross(x(p.x), y(p.y), kInfeasibleColor));
+    }
+  }
+  if (axes.step_line && !front.empty()) {
+    std::string line;
+    for (const auto& [cx, cy] : FrontStaircase(front, axes)) {
+      absl::StrAppendFormat(&line, "%.2f,%.2f ", x(cx), y(cy));
+    }
+    absl::StrAppendFormat(&svg,
+                          "<polyline class=\"front\" fill=\"none\" stroke=\"%s\" "
+                          "stroke-width=\"1.5\" points=\"%s\"/>\n",
+                          kFrontColor, line);
+  }
+  for (const ParetoPoint& p : front) {
+    absl::StrAppend(&svg, Dot(x(p.x), y(p.y), kFrontColor, "front"));
+  }
+  const std::pair<const char*, const char*> legend[] = {{kFrontColor, "Pareto front"},
+                                                        {kDominatedColor, "dominated"},
+                                                        {kInfeasibleColor, "infeasible"}};
+  // In a row below the x axis label, clear of the points.
+  for (size_t i = 0; i < std::size(legend); ++i) {
+    absl::StrAppendFormat(&svg, "<text x=\"%g\" y=\"%g\" fill=\"%s\">%s</text>\n", kLeft + 90.0 * i,
+                          kHeight - 2, legend[i].first, legend[i].second);
   }
   absl::StrAppend(&svg, "</svg>\n");
   return svg;

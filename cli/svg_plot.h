@@ -1,10 +1,15 @@
 // cli/svg_plot.h: SVG charts of a study's history, for `nasq plot`.
 //
-// Two kinds, both over COMPLETE trials of the first objective:
+// Three kinds: two over COMPLETE trials of the first objective,
 //  * history: each trial's value against its number, plus the best-so-far step line (what
 //    Optuna's plot_optimization_history shows);
 //  * sweep: each trial's value against one parameter; numeric params on a linear axis,
-//    categorical ones as evenly spaced labelled columns (a bit-width or pruning sweep).
+//    categorical ones as evenly spaced labelled columns (a bit-width or pruning sweep);
+// and one over the first two objectives of a multi-objective study,
+//  * pareto: every COMPLETE trial as a point (Optuna's plot_pareto_front): the Pareto front in
+//    red joined by the staircase that bounds the region it dominates, dominated trials in grey,
+//    infeasible ones (outcome constraints violated) as orange crosses. Each mark carries
+//    class="front", "dominated" or "infeasible".
 // Pure functions that return a self-contained SVG document; thread-safe.
 #ifndef NASQ_CLI_SVG_PLOT_H_
 #define NASQ_CLI_SVG_PLOT_H_
@@ -14,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "core/pareto.h"
 
 namespace nasq {
 
@@ -42,6 +48,23 @@ struct SweepPoint {
 // INVALID_ARGUMENT when no point has a finite value or the points mix kinds.
 absl::StatusOr<std::string> RenderSweepSvg(const std::string& title, const std::string& param,
                                            const std::vector<SweepPoint>& points);
+
+struct ParetoPoint {
+  int64_t number = 0;
+  double x = 0.0;                            // the first objective
+  double y = 0.0;                            // the second objective
+  ParetoRole role = ParetoRole::kDominated;  // kFront, kDominated or kInfeasible
+};
+
+struct ParetoAxes {
+  std::string x_label, y_label;  // the objectives' names
+  bool maximize_x = false, maximize_y = false;
+  bool step_line = true;  // join the front (meaningful when the study has exactly two objectives)
+};
+
+// Points with a non-finite coordinate are left out. INVALID_ARGUMENT when none is left.
+absl::StatusOr<std::string> RenderParetoSvg(const std::string& title, const ParetoAxes& axes,
+                                            const std::vector<ParetoPoint>& points);
 
 }  // namespace nasq
 

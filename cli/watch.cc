@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cli/front_hypervolume.h"
 #include "cli/output_format.h"
 #include "cli/records.h"
 #include "core/status_macros.h"
@@ -18,7 +19,13 @@ int64_t Done(const v1::TrialCounts& c) { return c.complete() + c.pruned(); }
 
 std::string BestLine(const WatchSnapshot& s) {
   if (s.best.empty()) return "best: none yet";
-  if (s.best.size() > 1) return absl::StrCat("pareto front: ", s.best.size(), " trials");
+  if (s.study.spec().directions_size() > 1) {
+    const absl::StatusOr<FrontHypervolume> hv =
+        HypervolumeOfFront(s.study.spec(), s.best, s.reference);
+    return absl::StrCat("pareto front: ", s.best.size(), " trial", s.best.size() == 1 ? "" : "s",
+                        ", ",
+                        hv.ok() ? HypervolumeText(*hv, s.study.spec()) : hv.status().message());
+  }
   const v1::Trial& best = s.best.front();
   std::vector<std::string> params;
   const nlohmann::ordered_json record = TrialRecord(best, {.multi_objective = true});
@@ -114,6 +121,7 @@ absl::Status WatchStudy(const NasqClient& client, const std::string& study,
     if (!finished_at_start) finished_at_start = Done(c) + c.fail();
     snapshot.finished_at_start = *finished_at_start;
     snapshot.target = StudyTarget(snapshot.study);
+    snapshot.reference = options.reference;
     snapshot.elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const std::vector<std::string> lines = RenderWatch(snapshot, options.bar_width);

@@ -2,13 +2,14 @@
 //
 // Polls the server every WatchOptions::interval and shows a progress bar with done (COMPLETE +
 // PRUNED), running, waiting and failed counts, the completion rate and ETA, the current best
-// trial with its params, the latest failed trial's reason and why the study stopped (system
-// attr "stop_reason"), when it did so by itself. On a terminal the view redraws in place with ANSI
-// escape codes; on anything else it prints one plain line whenever something changed. Returns once
-// the study is no longer RUNNING and none of its trials is RUNNING either: a stopped study's
-// running trials still report their results, so the view (and whatever reads the study after it)
-// waits for them. Thread-safety: RenderWatch is pure; WatchStudy blocks its caller and writes only
-// to `out`.
+// trial with its params (for a multi-objective study: the size of the Pareto front and its
+// hypervolume, cli/front_hypervolume.h), the latest failed trial's reason and why the study stopped
+// (system attr "stop_reason"), when it did so by itself. On a terminal the view redraws in place
+// with ANSI escape codes; on anything else it prints one plain line whenever something changed.
+// Returns once the study is no longer RUNNING and none of its trials is RUNNING either: a stopped
+// study's running trials still report their results, so the view (and whatever reads the study
+// after it) waits for them. Thread-safety: RenderWatch is pure; WatchStudy blocks its caller and
+// writes only to `out`.
 #ifndef NASQ_CLI_WATCH_H_
 #define NASQ_CLI_WATCH_H_
 
@@ -28,16 +29,19 @@ struct WatchOptions {
   std::chrono::milliseconds interval{1000};  // time between polls
   bool tty = false;                          // redraw in place with ANSI codes
   int bar_width = 30;                        // characters of the progress bar
+  // The hypervolume's reference point (ParseReferencePoint); nullopt: derived from the front.
+  std::optional<std::vector<double>> reference;
 };
 
 // What one frame shows.
 struct WatchSnapshot {
   v1::Study study;
-  std::vector<v1::Trial> best;            // BestTrials: one trial, or the Pareto front
-  std::optional<int64_t> target;          // trials that end the study, when known
-  double elapsed_s = 0;                   // since the watch started
-  int64_t finished_at_start = 0;          // done + failed when the watch started
-  std::optional<v1::Trial> last_failure;  // the highest-numbered FAIL trial
+  std::vector<v1::Trial> best;                   // BestTrials: one trial, or the Pareto front
+  std::optional<int64_t> target;                 // trials that end the study, when known
+  double elapsed_s = 0;                          // since the watch started
+  int64_t finished_at_start = 0;                 // done + failed when the watch started
+  std::optional<v1::Trial> last_failure;         // the highest-numbered FAIL trial
+  std::optional<std::vector<double>> reference;  // WatchOptions::reference
 };
 
 // The frame's lines (no ANSI codes, no newlines).

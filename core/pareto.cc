@@ -246,6 +246,27 @@ double ConstraintPenalty(std::span<const double> constraints) {
   return penalty;
 }
 
+std::vector<ParetoRole> ParetoRoles(std::span<const Trial> trials,
+                                    const std::vector<StudyDirection>& directions) {
+  std::vector<ParetoRole> roles(trials.size(), ParetoRole::kNone);
+  std::vector<size_t> feasible;
+  std::vector<std::vector<double>> losses;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    const Trial& t = trials[i];
+    if (t.state != TrialState::kComplete || t.values.size() != directions.size()) continue;
+    const absl::StatusOr<std::vector<double>> constraints = TrialConstraints(t);
+    if (!constraints.ok() || ConstraintPenalty(*constraints) > 0.0) {
+      roles[i] = ParetoRole::kInfeasible;
+      continue;
+    }
+    roles[i] = ParetoRole::kDominated;
+    feasible.push_back(i);
+    losses.push_back(LossVector(t.values, directions));
+  }
+  for (size_t k : ParetoFront(losses)) roles[feasible[k]] = ParetoRole::kFront;
+  return roles;
+}
+
 absl::StatusOr<double> Hypervolume(const std::vector<std::vector<double>>& losses,
                                    std::span<const double> reference) {
   if (reference.empty()) {

@@ -66,6 +66,18 @@ absl::StatusOr<std::vector<double>> TrialConstraints(const Trial& trial);
 // Optuna's penalty: the sum of the positive constraint values (0 = feasible).
 double ConstraintPenalty(std::span<const double> constraints);
 
+// The role of each trial of a study with `directions` in Optuna 5's best_trials:
+//  * kNone: not COMPLETE, or without one value per direction;
+//  * kInfeasible: COMPLETE but violating its outcome constraints (ConstraintPenalty > 0), or
+//    with constraints that cannot be read (TrialConstraints fails);
+//  * kFront: feasible and on the Pareto front of the feasible trials (with one objective: every
+//    trial tied for the best value);
+//  * kDominated: the other feasible trials.
+// A study where no trial has constraints has no infeasible trial, as in Optuna.
+enum class ParetoRole { kNone, kInfeasible, kDominated, kFront };
+std::vector<ParetoRole> ParetoRoles(std::span<const Trial> trials,
+                                    const std::vector<StudyDirection>& directions);
+
 // The exact hypervolume of the region that `losses` dominate, bounded by `reference` (all
 // vectors of reference.size() objectives, minimisation). Points that do not dominate the
 // reference point add nothing; an infinite reference coordinate gives +inf when any point counts

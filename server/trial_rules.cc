@@ -112,32 +112,13 @@ int TrailingFailures(std::span<const Trial> trials, int64_t since_us) {
 }
 
 std::vector<Trial> SelectBestTrials(const StudySpec& spec, std::span<const Trial> trials) {
-  // Optuna's _is_constrained_optimization: constraints on any trial, whatever its state.
-  const bool constrained = std::any_of(trials.begin(), trials.end(), [](const Trial& t) {
-    const absl::StatusOr<std::vector<double>> c = TrialConstraints(t);
-    return !c.ok() || !c->empty();
-  });
-  std::vector<const Trial*> candidates;
-  std::vector<std::vector<double>> losses;
-  for (const Trial& t : trials) {
-    if (t.state != TrialState::kComplete || t.values.size() != spec.directions.size()) continue;
-    if (constrained) {
-      const absl::StatusOr<std::vector<double>> c = TrialConstraints(t);
-      if (!c.ok() || ConstraintPenalty(*c) > 0.0) continue;  // unreadable counts as infeasible
-    }
-    candidates.push_back(&t);
-    losses.push_back(LossVector(t.values, spec.directions));
-  }
+  const std::vector<ParetoRole> roles = ParetoRoles(trials, spec.directions);
   std::vector<Trial> best;
-  if (spec.directions.size() == 1) {
-    size_t winner = 0;
-    for (size_t i = 1; i < losses.size(); ++i) {
-      if (Dominates(losses[i], losses[winner])) winner = i;
-    }
-    if (!candidates.empty()) best.push_back(*candidates[winner]);
-    return best;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    if (roles[i] != ParetoRole::kFront) continue;
+    best.push_back(trials[i]);
+    if (spec.directions.size() == 1) break;  // ties go to the lowest number
   }
-  for (size_t i : ParetoFront(losses)) best.push_back(*candidates[i]);
   return best;
 }
 

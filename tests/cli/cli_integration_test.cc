@@ -1,5 +1,5 @@
 // Integration tests of the `nasq` CLI against a real nasq-server: the ask/tell workflow, bad
-// input, and `watch` under a pseudo-terminal.
+// input, `watch` under a pseudo-terminal, and Pareto fronts of a two-objective study.
 #include <poll.h>
 #include <pty.h>
 #include <sqlite3.h>
@@ -23,6 +23,7 @@ namespace nasq {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 
 constexpr char kSpec[] = R"(name: quad
@@ -240,6 +241,13 @@ TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {
        "nasq: --state: expected complete, pruned or fail, got \"running\""},
       {"oversized message", {"study", "create", dir_.WriteFile("huge.yaml", huge_task)}, "nasq: "},
       {"bad format", {"trials", "quad", "-f", "xml"}, "nasq: "},
+      {"unknown sort column", {"trials", "quad", "--sort", "acuracy"}, "nasq: --sort: 'acuracy'"},
+      {"bad reference point",
+       {"pareto", "quad", "--reference", "1,x"},
+       "nasq: --reference: \"x\" is not a number"},
+      {"pareto plot of one objective",
+       {"plot", "quad", "--kind", "pareto", "--out", dir_.path() + "/never.svg"},
+       "nasq: --kind pareto needs a study with at least two objectives"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
@@ -354,6 +362,154 @@ TEST_F(CliIntegration, EnqueueRunsFirstAndExtendResumesACompletedStudy) {
   EXPECT_EQ(CliOk({"study", "extend", "quad", "--max-trials", "2"}),
             "study quad is RUNNING (max_trials 2)\n");
   EXPECT_EQ(Json::parse(CliOk({"ask", "quad"}))["number"], 1);
+}
+
+constexpr char kTwoObjectiveSpec[] = R"(name: mo
+directions: [maximize, minimize]
+metrics: [accuracy, avg_bitwidth]
+space:
+  params:
+    x: {type: float, low: 0, high: 1}
+sampler: {type: random, seed: 1}
+)";
+
+// A two-objective study told known values: the front is trials 0, 1 and 5; 2 is dominated by 1;
+// 3 would dominate everything but violates its outcome constraint (set in the database, as
+// Optuna's Trial.set_constraint stores it); 4 is pruned.
+class CliPareto : public CliIntegration {
+ protected:
+  void SetUp() override {
+    CliIntegration::SetUp();
+    ASSERT_EQ(CliOk({"study", "create", dir_.WriteFile("mo.yaml", kTwoObjectiveSpec)}), "mo\n");
+    const std::vector<std::vector<std::string>> told = {{"0.9", "8"},  {"0.8", "4"}, {"0.7", "6"},
+                                                        {"0.95", "2"}, {},           {"0.85", "5"}};
+    for (size_t i = 0; i < told.size(); ++i) {
+      const Json asked = Json::parse(CliOk({"ask", "mo"}));
+      ASSERT_EQ(asked["number"], static_cast<int64_t>(i));
+      std::vector<std::string> tell = {"tell", "mo", std::to_string(i)};
+      if (told[i].empty()) {
+        tell.insert(tell.end(), {"--state", "pruned"});
+      } else {
+        tell.insert(tell.end(), {"--values", told[i][0], told[i][1]});
+      }
+      CliOk(tell);
+    }
+    ASSERT_EQ(server_->Terminate(std::chrono::seconds(5)), 0) << server_->Log();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "INSERT INTO trial_system_attributes (trial_id, key, value_json) "
+                           "SELECT trial_id, 'constraints:memory', '1.5' FROM trials "
+                           "WHERE number = 3",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    ASSERT_EQ(sqlite3_changes(db), 1);
+    sqlite3_close(db);
+    ASSERT_TRUE(server_->Restart().ok()) << server_->Log();
+  }
+
+  std::string DbPath() const { return dir_.path() + "/nasq.db"; }
+
+  static std::vector<int64_t> Numbers(const Json& records) {
+    std::vector<int64_t> numbers;
+    for (const Json& r : records) numbers.push_back(r["number"].get<int64_t>());
+    return numbers;
+  }
+};
+
+TEST_F(CliPareto, ParetoPrintsTheFeasibleFrontByMetricAndItsHypervolume) {
+  // Loss boxes up to (-0.5, 10): 0.05 x 2 + 0.05 x 5 + 0.3 x 6 = 2.15.
+  const Json report = Json::parse(CliOk({"pareto", "mo", "-f", "json", "--reference", "0.5,10"}));
+  EXPECT_EQ(report["objectives"], Json::parse(R"(["accuracy", "avg_bitwidth"])"));
+  EXPECT_EQ(report["directions"], Json::parse(R"(["MAXIMIZE", "MINIMIZE"])"));
+  EXPECT_EQ(Numbers(report["trials"]), (std::vector<int64_t>{0, 1, 5}));
+  EXPECT_EQ(report["trials"][2]["accuracy"], 0.85);
+  EXPECT_EQ(report["trials"][2]["avg_bitwidth"], 5);
+  EXPECT_FALSE(report["trials"][0].contains("values"));
+  EXPECT_NEAR(report["hypervolume"].get<double>(), 2.15, 1e-12);
+  EXPECT_EQ(report["reference_point"], Json::parse(R"({"accuracy": 0.5, "avg_bitwidth": 10})"));
+  EXPECT_EQ(report["reference_point_derived"], false);
+
+  // Derived reference: the front's worst losses -0.8 and 8 give accuracy 0.72, avg_bitwidth 8.8;
+  // boxes 0.05 x 0.8 + 0.05 x 3.8 + 0.08 x 4.8 = 0.614.
+  const Json derived = Json::parse(CliOk({"pareto", "mo", "-f", "json"}));
+  EXPECT_NEAR(derived["hypervolume"].get<double>(), 0.614, 1e-12);
+  EXPECT_NEAR(derived["reference_point"]["accuracy"].get<double>(), 0.72, 1e-12);
+  EXPECT_NEAR(derived["reference_point"]["avg_bitwidth"].get<double>(), 8.8, 1e-12);
+  EXPECT_EQ(derived["reference_point_derived"], true);
+
+  const std::string table = CliOk({"pareto", "mo"});
+  EXPECT_THAT(table, HasSubstr("| number | accuracy | avg_bitwidth |"));
+  EXPECT_THAT(table, HasSubstr("\n3 trials on the Pareto front; hypervolume 0.614 (reference "
+                               "point accuracy=0.72, avg_bitwidth=8.8, derived from the front)\n"));
+
+  const auto rows = ParseCsv(CliOk({"pareto", "mo", "-f", "csv", "--reference", "0.5,10"}));
+  ASSERT_EQ(rows.size(), 5u);  // header, three trials, the hypervolume comment
+  EXPECT_EQ(std::vector<std::string>(rows[0].begin(), rows[0].begin() + 3),
+            (std::vector<std::string>{"number", "accuracy", "avg_bitwidth"}));
+  EXPECT_EQ(std::vector<std::string>(rows[3].begin(), rows[3].begin() + 3),
+            (std::vector<std::string>{"5", "0.85", "5.0"}));
+  EXPECT_EQ(rows[4][0],
+            "# 3 trials on the Pareto front; hypervolume 2.15 (reference point accuracy=0.5");
+
+  // `best` agrees with the front (the server's BestTrials).
+  EXPECT_EQ(Numbers(Json::parse(CliOk({"best", "mo", "-f", "json"}))),
+            (std::vector<int64_t>{0, 1, 5}));
+}
+
+TEST_F(CliPareto, TrialsAndExportNameObjectivesByMetricAndSortByThem) {
+  // Best first: most accurate first, fewest bits first; the pruned trial (no values) last.
+  EXPECT_EQ(Numbers(Json::parse(CliOk({"trials", "mo", "-f", "json", "--sort", "accuracy"}))),
+            (std::vector<int64_t>{3, 0, 5, 1, 2, 4}));
+  EXPECT_EQ(Numbers(Json::parse(CliOk({"trials", "mo", "-f", "json", "--sort", "avg_bitwidth"}))),
+            (std::vector<int64_t>{3, 1, 5, 2, 0, 4}));
+  EXPECT_EQ(
+      Numbers(Json::parse(CliOk({"trials", "mo", "-f", "json", "--sort", "avg_bitwidth:desc"}))),
+      (std::vector<int64_t>{0, 2, 5, 1, 3, 4}));
+  EXPECT_EQ(Numbers(Json::parse(CliOk({"trials", "mo", "-f", "json", "--sort", "number:desc"}))),
+            (std::vector<int64_t>{5, 4, 3, 2, 1, 0}));
+  const auto rows = ParseCsv(CliOk({"trials", "mo", "-f", "csv"}));
+  ASSERT_EQ(rows.size(), 7u);
+  EXPECT_EQ(std::vector<std::string>(rows[0].begin(), rows[0].begin() + 3),
+            (std::vector<std::string>{"number", "accuracy", "avg_bitwidth"}));
+  const std::string exported = CliOk({"export", "mo", "--format", "csv"});
+  EXPECT_THAT(exported, HasSubstr("number,accuracy,avg_bitwidth,"));
+  EXPECT_THAT(exported, Not(HasSubstr("values_0")));
+  EXPECT_THAT(exported, HasSubstr("constraints:memory"));  // the system attrs, as stored
+}
+
+TEST_F(CliPareto, PlotGreysDominatedTrialsAndMarksInfeasibleOnes) {
+  const std::string path = dir_.path() + "/pareto.svg";
+  EXPECT_THAT(CliOk({"plot", "mo", "--kind", "pareto", "--out", path}),
+              HasSubstr("wrote pareto plot of mo to " + path));
+  std::ifstream file(path);
+  std::stringstream svg;
+  svg << file.rdbuf();
+  const std::string text = svg.str();
+  auto count = [&](const std::string& needle) {
+    int n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+  EXPECT_EQ(count("<circle class=\"front\""), 3);
+  EXPECT_EQ(count("<circle class=\"dominated\""), 1);
+  EXPECT_EQ(count("<path class=\"infeasible\""), 1);
+  EXPECT_EQ(count("<polyline class=\"front\""), 1);
+  EXPECT_THAT(text, HasSubstr("fill=\"#999999\""));
+  EXPECT_THAT(text, HasSubstr(">accuracy</text>"));
+  EXPECT_THAT(text, HasSubstr(">avg_bitwidth</text>"));
+}
+
+TEST_F(CliPareto, WatchShowsTheFrontSizeAndHypervolume) {
+  CliOk({"study", "stop", "mo"});
+  EXPECT_THAT(CliOk({"watch", "mo", "--interval", "0.05"}),
+              HasSubstr("pareto front: 3 trials, hypervolume 0.614 (reference point "
+                        "accuracy=0.72, avg_bitwidth=8.8, derived from the front)"));
+  EXPECT_THAT(CliOk({"watch", "mo", "--interval", "0.05", "--reference", "0.5,10"}),
+              HasSubstr("pareto front: 3 trials, hypervolume 2.15 (reference point "
+                        "accuracy=0.5, avg_bitwidth=10, given)"));
 }
 
 // Reads everything `fd` produces until EOF/EIO.

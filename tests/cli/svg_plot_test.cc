@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_split.h"
+
 namespace nasq {
 namespace {
 
@@ -72,6 +74,55 @@ TEST(RenderSweepSvg, RefusesMixedKindsAndEmptyInput) {
                                          {.label = "2", .x = 2, .numeric = true, .value = 1}};
   EXPECT_EQ(RenderSweepSvg("t", "p", mixed).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RenderSweepSvg("t", "p", {}).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(RenderParetoSvg, GreysDominatedPointsCrossesInfeasibleOnesAndStepsAlongTheFront) {
+  // Maximise x (accuracy), minimise y (bits): the front is (0.9, 8) and (0.8, 4).
+  const std::vector<ParetoPoint> points = {
+      {.number = 0, .x = 0.9, .y = 8, .role = ParetoRole::kFront},
+      {.number = 1, .x = 0.8, .y = 4, .role = ParetoRole::kFront},
+      {.number = 2, .x = 0.7, .y = 6, .role = ParetoRole::kDominated},
+      {.number = 3, .x = 0.95, .y = 2, .role = ParetoRole::kInfeasible},
+      {.number = 4, .x = std::nan(""), .y = 1, .role = ParetoRole::kDominated}};
+  const ParetoAxes axes{
+      .x_label = "accuracy", .y_label = "avg_bitwidth", .maximize_x = true, .maximize_y = false};
+  absl::StatusOr<std::string> svg = RenderParetoSvg("mo <study>", axes, points);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_THAT(*svg, HasSubstr(">accuracy</text>"));
+  EXPECT_THAT(*svg, HasSubstr(">avg_bitwidth</text>"));
+  EXPECT_THAT(*svg, HasSubstr("mo &lt;study&gt;"));
+  EXPECT_EQ(Count(*svg, "<circle class=\"front\""), 2);
+  EXPECT_EQ(Count(*svg, "<circle class=\"dominated\""), 1);  // the NaN point is left out
+  EXPECT_EQ(Count(*svg, "<circle"), 3);
+  EXPECT_THAT(*svg, HasSubstr("fill=\"#999999\""));  // grey
+  EXPECT_EQ(Count(*svg, "<path class=\"infeasible\""), 1);
+  EXPECT_EQ(Count(*svg, "<polyline class=\"front\""), 1);
+  // The staircase from the best accuracy (0.9, 8) to (0.8, 8) then down to (0.8, 4): three
+  // corners, the middle one sharing its x with the last point and its y with the first.
+  const size_t start = svg->find("points=\"", svg->find("<polyline")) + 8;
+  const std::string line = svg->substr(start, svg->find('"', start) - start);
+  const std::vector<std::string> corners = absl::StrSplit(line, ' ', absl::SkipEmpty());
+  ASSERT_EQ(corners.size(), 3u) << line;
+  const std::vector<std::string> first = absl::StrSplit(corners[0], ',');
+  const std::vector<std::string> middle = absl::StrSplit(corners[1], ',');
+  const std::vector<std::string> last = absl::StrSplit(corners[2], ',');
+  EXPECT_EQ(middle[0], last[0]);
+  EXPECT_EQ(middle[1], first[1]);
+  EXPECT_GT(std::stod(first[0]), std::stod(last[0]));  // higher accuracy further right
+  EXPECT_LT(std::stod(first[1]), std::stod(last[1]));  // more bits higher up (smaller pixel y)
+}
+
+TEST(RenderParetoSvg, LeavesTheStepLineOutWhenAskedAndRefusesNothingToPlot) {
+  const std::vector<ParetoPoint> points = {{.x = 1, .y = 2, .role = ParetoRole::kFront},
+                                           {.x = 2, .y = 1, .role = ParetoRole::kFront}};
+  absl::StatusOr<std::string> svg =
+      RenderParetoSvg("t", {.x_label = "a", .y_label = "b", .step_line = false}, points);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_EQ(Count(*svg, "<polyline"), 0);
+  EXPECT_EQ(Count(*svg, "<circle class=\"front\""), 2);
+  EXPECT_EQ(RenderParetoSvg("t", {}, {}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RenderParetoSvg("t", {}, {{.x = std::nan(""), .y = 1}}).status().code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -174,5 +174,40 @@ TEST(Pareto, TrialConstraintsReadOptunasSystemAttrs) {
   }
 }
 
+Trial CompleteTrial(std::vector<double> values, const char* constraint = nullptr) {
+  Trial t;
+  t.state = TrialState::kComplete;
+  t.values = std::move(values);
+  if (constraint != nullptr) t.system_attrs["constraints:memory"] = constraint;
+  return t;
+}
+
+TEST(Pareto, ParetoRolesSplitFeasibleFrontDominatedAndInfeasible) {
+  // Maximise the first objective, minimise the second.
+  const std::vector<StudyDirection> directions = {StudyDirection::kMaximize,
+                                                  StudyDirection::kMinimize};
+  std::vector<Trial> trials = {
+      CompleteTrial({0.9, 8}),            // front: the best first objective
+      CompleteTrial({0.8, 4}),            // front: a trade-off
+      CompleteTrial({0.7, 6}),            // dominated by trial 1
+      CompleteTrial({0.95, 2}, "0.5"),    // would dominate all, but violates its constraint
+      CompleteTrial({0.6, 3}, "-1"),      // feasible (constraint <= 0) and on the front
+      CompleteTrial({0.5}),               // one value for two objectives
+      CompleteTrial({0.99, 1}, "\"x\""),  // unreadable constraint: infeasible
+  };
+  Trial running;
+  running.state = TrialState::kRunning;
+  trials.push_back(running);
+  EXPECT_THAT(ParetoRoles(trials, directions),
+              ElementsAre(ParetoRole::kFront, ParetoRole::kFront, ParetoRole::kDominated,
+                          ParetoRole::kInfeasible, ParetoRole::kFront, ParetoRole::kNone,
+                          ParetoRole::kInfeasible, ParetoRole::kNone));
+  // One objective: every trial tied for the best value is on the front.
+  EXPECT_THAT(
+      ParetoRoles(std::vector<Trial>{CompleteTrial({2}), CompleteTrial({1}), CompleteTrial({1})},
+                  {StudyDirection::kMinimize}),
+      ElementsAre(ParetoRole::kDominated, ParetoRole::kFront, ParetoRole::kFront));
+}
+
 }  // namespace
 }  // namespace nasq
