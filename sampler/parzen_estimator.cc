@@ -71,13 +71,6 @@ std::vector<double> HyperoptSigmas(std::span<const double> mus, double low, doub
   return sigmas;
 }
 
-double ScottSigma(size_t n_obs, size_t n_dims, double low, double high) {
-  return 0.2 *
-         std::pow(static_cast<double>(std::max<size_t>(n_obs, 1)),
-                  -1.0 / (static_cast<double>(n_dims) + 4.0)) *
-         (high - low);
-}
-
 void ClipSigmas(std::span<double> sigmas, size_t n_obs, double low, double high,
                 bool consider_magic_clip) {
   const double max_sigma = high - low;
@@ -150,22 +143,18 @@ ParzenEstimator::ParzenEstimator(std::span<const Distribution* const> dists,
       const TransformedBounds b = TransformBounds(*dists[j]);
       dim.low = b.low;
       dim.high = b.high;
-      BuildNumeric(dim, column, n_dims, options);
+      BuildNumeric(dim, column, options);
     }
   }
   scratch_.resize(weights_.size());
 }
 
-void ParzenEstimator::BuildNumeric(Dim& dim, std::span<const double> column, size_t n_dims,
+void ParzenEstimator::BuildNumeric(Dim& dim, std::span<const double> column,
                                    const ParzenOptions& options) {
   const size_t n = column.size();
   dim.mus.resize(n);
   for (size_t i = 0; i < n; ++i) dim.mus[i] = dim.log ? std::log(column[i]) : column[i];
-  if (options.multivariate) {
-    dim.sigmas.assign(n, ScottSigma(n, n_dims, dim.low, dim.high));
-  } else {
-    dim.sigmas = HyperoptSigmas(dim.mus, dim.low, dim.high, options.consider_endpoints);
-  }
+  dim.sigmas = HyperoptSigmas(dim.mus, dim.low, dim.high, options.consider_endpoints);
   ClipSigmas(dim.sigmas, n, dim.low, dim.high, options.consider_magic_clip);
   dim.mus.push_back(0.5 * (dim.low + dim.high));
   dim.sigmas.push_back(dim.high - dim.low);

@@ -1,11 +1,13 @@
-// sampler/parzen_estimator.h: TPE's Parzen estimator (Optuna 4.9, docs/tpe.md 1.4 and 1.5).
+// sampler/parzen_estimator.h: TPE's Parzen estimator (Optuna 5.0, docs/tpe.md 1.4 and 1.5).
 //
 // A mixture of n_obs + 1 product kernels (one per observation plus the prior kernel); every
 // dimension shares the kernel index. Numeric dimensions work in a transformed space (bounds
 // extended by step/2 when stepped, logarithm when log) with Gaussian kernels truncated to the
 // domain: densities for continuous params, interval masses for int / stepped float (in log
-// space for log-int, as Optuna 4.7+). Bandwidths follow the univariate hyperopt rule (4.9: the
-// prior centre is not a neighbour) or the multivariate Scott-like rule, then magic clip.
+// space for log-int, as Optuna 4.7+). Every numeric dimension's bandwidths follow the hyperopt
+// rule on that dimension's observations (the prior centre is not a neighbour), then magic clip;
+// as in Optuna 5.0 this holds for joint (multivariate) estimators too, which until 4.x used a
+// Scott-like rule.
 // Categorical kernels put (1 + eps) / (1 + k eps) on their own choice, eps = prior_weight /
 // (n_obs + 1); the prior kernel is uniform. For a single categorical dimension the whole
 // mixture collapses to one probability per choice (CategoricalMixtureProbabilities), which TPE
@@ -31,7 +33,6 @@ struct ParzenOptions {
   double prior_weight = 1.0;        // weight of the prior kernel (>= 0)
   bool consider_magic_clip = true;  // floor sigmas at range / min(100, n_obs + 2)
   bool consider_endpoints = false;  // let the domain bounds widen the outermost kernels
-  bool multivariate = false;        // Scott-like bandwidth instead of the hyperopt rule
 };
 
 // Transformed bounds of a numeric distribution: [low - step/2, high + step/2] when stepped
@@ -46,9 +47,6 @@ TransformedBounds TransformBounds(const Distribution& d);
 // before clipping; one sigma per mu, in the input order.
 std::vector<double> HyperoptSigmas(std::span<const double> mus, double low, double high,
                                    bool consider_endpoints);
-
-// The multivariate bandwidth 0.2 * max(n_obs, 1)^(-1 / (n_dims + 4)) * (high - low).
-double ScottSigma(size_t n_obs, size_t n_dims, double low, double high);
 
 // Clips sigmas to [min_sigma, high - low], min_sigma = (high - low) / min(100, n_obs + 2) with
 // magic clip and kTpeEps without.
@@ -103,8 +101,7 @@ class ParzenEstimator {
     double log_hit = 0.0, log_miss = 0.0, hit = 0.0, miss = 0.0;
   };
 
-  void BuildNumeric(Dim& dim, std::span<const double> column, size_t n_dims,
-                    const ParzenOptions& options);
+  void BuildNumeric(Dim& dim, std::span<const double> column, const ParzenOptions& options);
   void BuildCategorical(Dim& dim, std::span<const double> column, const ParzenOptions& options);
   double LogKernel(const Dim& dim, size_t kernel, double x) const;
   double SampleDim(const Dim& dim, size_t kernel, std::mt19937_64& rng) const;

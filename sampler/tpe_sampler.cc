@@ -72,8 +72,7 @@ TpeSampler::TpeSampler(const StudySpec& spec)
     : space_(spec.space),
       options_(spec.sampler.tpe),
       directions_(spec.directions),
-      parzen_{options_.prior_weight, options_.consider_magic_clip, options_.consider_endpoints,
-              options_.multivariate},
+      parzen_{options_.prior_weight, options_.consider_magic_clip, options_.consider_endpoints},
       table_(space_),
       constrained_(space_.size(), false) {
   for (const Constraint& c : space_.constraints()) {
@@ -112,7 +111,7 @@ absl::Status TpeSampler::Prepare(const SamplingContext& ctx) {
 }
 
 void TpeSampler::Gather(const std::vector<size_t>& params, const std::vector<int>& slots,
-                        std::vector<double>& rows, std::vector<double>& weights) const {
+                        bool below, std::vector<double>& rows, std::vector<double>& weights) const {
   rows.clear();
   if (params.size() == 1) {  // the hot univariate path
     const size_t p = params[0];
@@ -128,16 +127,19 @@ void TpeSampler::Gather(const std::vector<size_t>& params, const std::vector<int
       for (size_t p : params) rows.push_back(table_.Value(p, slot));
     }
   }
-  // `weights` only ever holds DefaultWeights(its size), so it is reused when n is unchanged.
+  // `weights` only ever holds the weights of its size for one of below / above, so it is reused
+  // when n is unchanged.
   const int n = static_cast<int>(rows.size() / params.size());
-  if (static_cast<int>(weights.size()) != n) weights = DefaultWeights(n);
+  if (static_cast<int>(weights.size()) != n) {
+    weights = below ? BelowWeights(n, directions_.size()) : DefaultWeights(n);
+  }
 }
 
 TpeSampler::PartModel TpeSampler::FitPart(std::vector<size_t> params, bool joint) {
   PartModel part;
   part.params = std::move(params);
-  Gather(part.params, below_slots_, rows_below_, weights_below_);
-  Gather(part.params, above_slots_, rows_above_, weights_above_);
+  Gather(part.params, below_slots_, /*below=*/true, rows_below_, weights_below_);
+  Gather(part.params, above_slots_, /*below=*/false, rows_above_, weights_above_);
   const Distribution& first = space_.params()[part.params[0]].distribution;
   if (!joint && std::holds_alternative<CategoricalDistribution>(first)) {
     const int k = static_cast<int>(std::get<CategoricalDistribution>(first).choices.size());
@@ -149,10 +151,8 @@ TpeSampler::PartModel TpeSampler::FitPart(std::vector<size_t> params, bool joint
   }
   std::vector<const Distribution*> dists;
   for (size_t p : part.params) dists.push_back(&space_.params()[p].distribution);
-  ParzenOptions options = parzen_;
-  options.multivariate = options.multivariate || joint;
-  part.below.emplace(dists, rows_below_, weights_below_, options);
-  part.above.emplace(dists, rows_above_, weights_above_, options);
+  part.below.emplace(dists, rows_below_, weights_below_, parzen_);
+  part.above.emplace(dists, rows_above_, weights_above_, parzen_);
   return part;
 }
 

@@ -1,4 +1,4 @@
-// sampler/tpe_sampler.h: the Tree-structured Parzen Estimator sampler (Optuna 4.9 semantics).
+// sampler/tpe_sampler.h: the Tree-structured Parzen Estimator sampler (Optuna 5.0 semantics).
 //
 // Until spec.sampler.tpe.n_startup_trials COMPLETE+PRUNED trials exist every param is drawn
 // uniformly (RandomSampler's transforms). After that, each trial splits the history once into
@@ -6,11 +6,12 @@
 // see tpe_split.h), fits a Parzen estimator l(x) to below and g(x) to above (see
 // parzen_estimator.h), draws n_ei_candidates points from l and keeps the first maximiser of
 // log l - log g. Observations of a param come only from the trials that contain it.
-//   * Univariate (default): every param on its own (hyperopt bandwidth); a categorical param's
-//     mixture collapses to one probability per choice, so it costs O(trials + choices).
+//   * Univariate (default): every param on its own; a categorical param's mixture collapses to
+//     one probability per choice, so it costs O(trials + choices).
 //   * multivariate: the params present in every COMPLETE/PRUNED trial (not single-valued) are
-//     sampled jointly (Scott bandwidth); the rest fall back to univariate TPE with the Scott
-//     bandwidth for d = 1, as Optuna does.
+//     sampled jointly; the rest fall back to univariate TPE, as Optuna does.
+// Every estimator uses the per-dimension hyperopt bandwidth (Optuna 5.0; 4.x used a Scott-like
+// bandwidth in multivariate mode).
 //   * multivariate + group: the space is decomposed into groups of params that always occur
 //     together in COMPLETE/PRUNED trials and each group is sampled jointly.
 // Constraints: among the candidates, those that satisfy the space's constraints together with
@@ -24,8 +25,8 @@
 // n_ei_candidates; only past that does SampleTrial draw uniformly.
 // Differences from Optuna: params of a trial are compared by presence only (the spec fixes
 // every param's distribution for the whole study); multi-objective studies use non-dominated
-// sorting with a crowding-distance tie-break (tpe_split.h) and default weights for l(x) rather
-// than hypervolume-contribution weights.
+// sorting with a crowding-distance tie-break (tpe_split.h) rather than hypervolume subset
+// selection.
 // Thread-safety: one thread at a time (see sampler.h). The sampler caches per-trial state
 // (the split, prepared in BeginTrial) and per-study state (an ObservationTable); a sampler
 // instance serves one study, whose finished trials never change.
@@ -88,8 +89,9 @@ class TpeSampler : public Sampler {
   bool InStartup() const { return n_finished_ < options_.n_startup_trials; }
 
   // Rows (row-major, params.size() values each) of the trials in `slots` that hold usable
-  // values of every param in `params`, with their default weights.
-  void Gather(const std::vector<size_t>& params, const std::vector<int>& slots,
+  // values of every param in `params`, with their weights (BelowWeights when `below`, else
+  // DefaultWeights).
+  void Gather(const std::vector<size_t>& params, const std::vector<int>& slots, bool below,
               std::vector<double>& rows, std::vector<double>& weights) const;
 
   // l(x) and g(x) of one part of a configuration: a single categorical param (collapsed to one

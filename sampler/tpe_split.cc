@@ -114,7 +114,9 @@ void SortByNumber(std::span<const Trial> history, std::vector<int>& indices) {
 
 }  // namespace
 
-int DefaultGamma(int n) { return std::min((n + 9) / 10, 25); }
+int DefaultGamma(int n) { return std::min(MultiObjectiveGamma(n), 25); }
+
+int MultiObjectiveGamma(int n) { return (n + 9) / 10; }
 
 double DefaultWeight(int i, int n) {
   if (n < 25) return 1.0;
@@ -130,6 +132,10 @@ std::vector<double> DefaultWeights(int n) {
   std::vector<double> w(n);
   for (int i = 0; i < n; ++i) w[i] = DefaultWeight(i, n);
   return w;
+}
+
+std::vector<double> BelowWeights(int n, size_t n_objectives) {
+  return n_objectives > 1 ? std::vector<double>(n, 1.0) : DefaultWeights(n);
 }
 
 TrialSplit SplitTrials(std::span<const Trial> history, int64_t current_number,
@@ -162,7 +168,8 @@ TrialSplit SplitTrials(std::span<const Trial> history, int64_t current_number,
     }
   }
   split.n_finished = static_cast<int>(complete.size() + pruned.size() + infeasible.size());
-  const size_t n_below = DefaultGamma(split.n_finished);
+  const size_t n_below = directions.size() > 1 ? MultiObjectiveGamma(split.n_finished)
+                                               : DefaultGamma(split.n_finished);
   if (directions.size() == 1) {
     std::vector<Ranked> ranked;
     ranked.reserve(complete.size());

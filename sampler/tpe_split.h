@@ -1,8 +1,10 @@
 // sampler/tpe_split.h: TPE's gamma, observation weights and below/above split of the history.
 //
-// Optuna 4.9 semantics (docs/tpe.md 1.1 and 1.3):
-//   * gamma(n) = min(ceil(0.1 n), 25) "below" trials, n = COMPLETE + PRUNED trials;
+// Optuna 5.0 semantics (docs/tpe.md 1.1, 1.3 and 1.9):
+//   * gamma(n) = min(ceil(0.1 n), 25) "below" trials, n = COMPLETE + PRUNED trials; ceil(0.1 n)
+//     for multi-objective studies;
 //   * weights(n): all ones for n < 25, else linspace(1/n, 1, n - 25) followed by 25 ones;
+//     all ones for l(x) (the below trials) of a multi-objective study;
 //   * below = the best COMPLETE trials (by value in the study direction), then if slots remain
 //     the best PRUNED trials, ranked by (-last step, last intermediate value) (value negated
 //     for maximize, NaN as +inf, no intermediate values = (1, 0) = worst);
@@ -24,6 +26,7 @@
 #ifndef NASQ_SAMPLER_TPE_SPLIT_H_
 #define NASQ_SAMPLER_TPE_SPLIT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 #include <vector>
@@ -36,11 +39,17 @@ namespace nasq {
 // Optuna's default_gamma: min(ceil(0.1 n), 25).
 int DefaultGamma(int n);
 
+// Optuna 5.0's default_gamma_multiobjective: ceil(0.1 n).
+int MultiObjectiveGamma(int n);
+
 // The i-th of Optuna's default_weights(n) (0 <= i < n); index order is chronological.
 double DefaultWeight(int i, int n);
 
 // All of default_weights(n).
 std::vector<double> DefaultWeights(int n);
+
+// Weights of n below trials: all ones when `n_objectives` > 1 (Optuna 5.0), else DefaultWeights.
+std::vector<double> BelowWeights(int n, size_t n_objectives);
 
 struct TrialSplit {
   std::vector<int> below;  // indices into the history, sorted by trial number

@@ -37,6 +37,10 @@ absl::StatusOr<double> BenchStudy::RunTrial() {
   return value;
 }
 
+void BenchStudy::DropDistributions() {
+  for (Trial& trial : history_) trial.distributions.clear();
+}
+
 void BenchStudy::Record(InternalParams params, double value) {
   Trial trial;
   trial.id = static_cast<int64_t>(history_.size());

@@ -53,22 +53,32 @@ TEST(ParzenEstimator, UnivariateKernelsIncludeThePrior) {
   ExpectAllNear(pe.weights(), {0.25, 0.25, 0.25, 0.25});
 }
 
-TEST(ParzenEstimator, MultivariateScottBandwidthInTransformedSpace) {
-  // Int [1, 8] log: transformed bounds [log 0.5, log 8.5]. d = 2, n = 5.
+TEST(ParzenEstimator, JointEstimatorUsesPerDimensionHyperoptBandwidths) {
+  // Optuna 5.0: a joint (multivariate) estimator gives every dimension the hyperopt bandwidths
+  // of its own observations, exactly those of a one-dimensional estimator.
+  // Int [1, 8] log: transformed bounds [log 0.5, log 8.5].
   const Distribution a = IntDistribution{1, 8, true, 1};
   const Distribution b = FloatDistribution{-2.0, 2.0, false, std::nullopt};
   const Distribution* dists[] = {&a, &b};
   const std::vector<double> obs = {1, 0.0, 2, 0.5, 4, 1.0, 8, -1.0, 3, 1.5};
-  ParzenOptions options;
-  options.multivariate = true;
-  const ParzenEstimator pe(dists, obs, DefaultWeights(5), options);
-  const double factor = 0.2 * std::pow(5.0, -1.0 / 6.0);
-  const double range_a = std::log(8.5) - std::log(0.5);
-  EXPECT_NEAR(pe.sigmas(0)[0], factor * range_a, 1e-12);
-  EXPECT_NEAR(pe.sigmas(1)[3], factor * 4.0, 1e-12);
-  EXPECT_NEAR(pe.sigmas(1)[5], 4.0, 1e-12);  // prior kernel: the whole range
-  EXPECT_NEAR(pe.mus(0)[5], 0.5 * (std::log(0.5) + std::log(8.5)), 1e-12);
-  EXPECT_NEAR(ScottSigma(0, 1, 0.0, 1.0), 0.2, 1e-15);  // max(n, 1)
+  const ParzenEstimator joint(dists, obs, DefaultWeights(5), ParzenOptions{});
+  for (int j = 0; j < 2; ++j) {
+    std::vector<double> column;
+    for (int i = 0; i < 5; ++i) column.push_back(obs[2 * i + j]);
+    const Distribution* one[] = {dists[j]};
+    const ParzenEstimator single(one, column, DefaultWeights(5), ParzenOptions{});
+    EXPECT_EQ(joint.sigmas(j), single.sigmas(0)) << "dimension " << j;
+    EXPECT_EQ(joint.mus(j), single.mus(0)) << "dimension " << j;
+  }
+  // Dimension b by hand: sorted centres -1, 0, 0.5, 1, 1.5; neighbour distances 1, 1, 0.5, 0.5,
+  // 0.5 (outermost kernels ignore the bounds), floored at 4 / min(100, 5 + 2); the prior kernel
+  // keeps the whole range.
+  const std::vector<double> expected = {1.0, 4.0 / 7, 4.0 / 7, 1.0, 4.0 / 7, 4.0};
+  ASSERT_EQ(joint.sigmas(1).size(), expected.size());
+  for (size_t k = 0; k < expected.size(); ++k) {
+    EXPECT_NEAR(joint.sigmas(1)[k], expected[k], 1e-12) << "kernel " << k;
+  }
+  EXPECT_NEAR(joint.mus(0)[5], 0.5 * (std::log(0.5) + std::log(8.5)), 1e-12);
 }
 
 TEST(ParzenEstimator, CategoricalProbabilitiesMatchOptuna) {

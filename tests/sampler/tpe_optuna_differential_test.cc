@@ -1,21 +1,16 @@
-// Differential check of multivariate TPE against Optuna 3.1 on one fixed history.
+// Differential check of multivariate TPE against Optuna 5.0 on one fixed history.
 //
 // History: 40 COMPLETE trials of 5-D Rosenbrock (minimise) on [-2.048, 2.048]^5 (the
 // bench/tpe domain), trial i at x_j = low + range * frac((i + 1) sqrt(p_j)), p = 2,3,5,7,11
-// (no RNG, so Python and C++ build it identically). Reference numbers were produced with
-// /usr/bin/python3 (python3-optuna 3.1.0) by S._get_observation_pairs +
-// S._split_observation_pairs(scores, default_gamma(40), None) and two
-// _ParzenEstimator(obs, space, _ParzenEstimatorParameters(True, 1.0, True, False,
-// default_weights, True)) (below, above), then below.log_pdf - above.log_pdf at the points of
-// kProbes. Optuna 3.1's _truncnorm.logpdf omits -log(scale) (issue #5109); the "4.9" column
-// was produced with that term added back (PR #5110, i.e. the 4.9 density nasq implements),
-// the "3.1 stock" column is kept for the record (it is nearly flat: the unnormalised prior
-// kernel dominates both l and g in 5 dimensions).
-#include <algorithm>
+// (no RNG, so Python and C++ build it identically). The reference numbers are printed by
+// tpe_optuna_differential_reference.py (next to this file) run with Optuna 5.0.0 from the venv
+// of bench/tpe/make_venv.sh: Optuna's _split_trials with default_gamma(40), then two
+// _ParzenEstimator (below, above) with the sampler's parameters, their kernel sigmas and
+// weights, and below.log_pdf - above.log_pdf at the points of kProbes. (Until 4.x the joint
+// estimator used one Scott-like sigma per dimension; 5.0 uses the per-dimension hyperopt rule.)
 #include <cmath>
 #include <random>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -53,18 +48,17 @@ double Rosenbrock(const std::vector<double>& x) {
 
 struct Probe {
   std::vector<double> x;
-  double score_49;        // log l - log g, Optuna 3.1 + PR #5110
-  double score_31_stock;  // log l - log g, Optuna 3.1 as shipped (for the record)
+  double score;  // log l - log g, Optuna 5.0
 };
 
 const std::vector<Probe>& Probes() {
   static const std::vector<Probe> probes = {
-      {{0.0, 0.0, 0.0, 0.0, 0.0}, 2.4988423150546959, 1.8463020472365244},
-      {{1.0, 1.0, 1.0, 1.0, 1.0}, -1.9704756915459081, 1.8423398559676623},
-      {{0.5, -0.3, 1.2, 0.9, -1.5}, 0.39572880389799359, 1.8452452714967738},
-      {WeylPoint(100), 1.7917692917642309, 1.845388273818422},
-      {WeylPoint(101), -1.856532114000073, 1.8432580640513594},
-      {{2.0, -2.0, 2.0, -2.0, 2.0}, 1.8454912738645675, 1.8453880914497267},
+      {{0.0, 0.0, 0.0, 0.0, 0.0}, 4.018386017363797},
+      {{1.0, 1.0, 1.0, 1.0, 1.0}, 2.9366518509290245},
+      {{0.5, -0.3, 1.2, 0.9, -1.5}, 1.8716200133453018},
+      {WeylPoint(100), 1.9097899302777943},
+      {WeylPoint(101), 2.910758837240518},
+      {{2.0, -2.0, 2.0, -2.0, 2.0}, 1.8463885716418833},
   };
   return probes;
 }
@@ -93,9 +87,8 @@ class MultivariateTpeVersusOptuna : public ::testing::Test {
     for (int i : indices) {
       for (int j = 0; j < kDims; ++j) rows.push_back(history_[i].params.at(ParamName(j)));
     }
-    ParzenOptions options;
-    options.multivariate = true;
-    return ParzenEstimator(dists_, rows, DefaultWeights(static_cast<int>(indices.size())), options);
+    return ParzenEstimator(dists_, rows, DefaultWeights(static_cast<int>(indices.size())),
+                           ParzenOptions{});
   }
 
   StudySpec spec_;
@@ -112,18 +105,36 @@ TEST_F(MultivariateTpeVersusOptuna, SplitMatches) {
 TEST_F(MultivariateTpeVersusOptuna, KernelsAndWeightsMatch) {
   const ParzenEstimator below = Build(split_.below);
   const ParzenEstimator above = Build(split_.above);
-  // Optuna: one Scott sigma per dimension for all observation kernels; the prior kernel at
-  // mid-range (0) with sigma = range (4.096).
-  for (const auto& [pe, indices, sigma] : {std::tuple{&below, &split_.below, 0.702254270753237},
-                                           std::tuple{&above, &split_.above, 0.550132678816299}}) {
+  // Optuna 5.0's sigmas per dimension and kernel (the last kernel is the prior at mid-range,
+  // 0, with sigma = range, 4.096): all of below's, and kernels 0, 11 and 35 of above's.
+  const double below_sigmas[kDims][4] = {
+      {0.6826666666666666, 1.235006218915849, 0.9938562544405942, 1.235006218915849},
+      {0.6826666666666666, 0.6826666666666666, 0.724641940438167, 0.724641940438167},
+      {0.6826666666666666, 0.6826666666666666, 1.0208198451045174, 1.0208198451045174},
+      {0.6826666666666666, 0.6826666666666666, 1.5420473378298776, 1.5420473378298776},
+      {0.886265989070016, 0.6826666666666666, 0.886265989070016, 0.6826666666666666}};
+  const double above_sigmas[kDims][3] = {
+      {0.1205749822376212, 0.2411499644752475, 0.12057498223762364},
+      {0.21528118582333766, 0.10778947368421053, 0.13648280285512726},
+      {0.12049143811270202, 0.1743768473780949, 0.17437684737809467},
+      {0.10778947368421053, 0.16596318168789725, 0.16596318168786794},
+      {0.14030689149423425, 0.1403068914942267, 0.14030689149425601}};
+  for (const auto* pe : {&below, &above}) {
+    const std::vector<int>& indices = pe == &below ? split_.below : split_.above;
     for (int j = 0; j < kDims; ++j) {
-      ASSERT_EQ(pe->mus(j).size(), indices->size() + 1);
-      for (size_t k = 0; k < indices->size(); ++k) {
-        EXPECT_EQ(pe->mus(j)[k], history_[(*indices)[k]].params.at(ParamName(j)));
-        EXPECT_NEAR(pe->sigmas(j)[k], sigma, 1e-14);
+      ASSERT_EQ(pe->mus(j).size(), indices.size() + 1);
+      for (size_t k = 0; k < indices.size(); ++k) {
+        EXPECT_EQ(pe->mus(j)[k], history_[indices[k]].params.at(ParamName(j)));
       }
       EXPECT_NEAR(pe->mus(j).back(), 0.0, 1e-15);
       EXPECT_NEAR(pe->sigmas(j).back(), 4.096, 1e-15);
+    }
+  }
+  for (int j = 0; j < kDims; ++j) {
+    for (int k = 0; k < 4; ++k) EXPECT_NEAR(below.sigmas(j)[k], below_sigmas[j][k], 1e-12);
+    const int above_kernels[3] = {0, 11, 35};
+    for (int k = 0; k < 3; ++k) {
+      EXPECT_NEAR(above.sigmas(j)[above_kernels[k]], above_sigmas[j][k], 1e-12);
     }
   }
   for (double w : below.weights()) EXPECT_NEAR(w, 0.2, 1e-15);
@@ -136,52 +147,27 @@ TEST_F(MultivariateTpeVersusOptuna, KernelsAndWeightsMatch) {
   EXPECT_NEAR(w[36], 0.031592803861342694, 1e-15);
 }
 
-TEST_F(MultivariateTpeVersusOptuna, LogDensityRatioMatchesNormalisedOptuna) {
+TEST_F(MultivariateTpeVersusOptuna, LogDensityRatioMatchesOptuna) {
   const ParzenEstimator below = Build(split_.below);
   const ParzenEstimator above = Build(split_.above);
   for (const Probe& p : Probes()) {
-    EXPECT_NEAR(below.LogPdf(p.x) - above.LogPdf(p.x), p.score_49, 1e-10);
-  }
-}
-
-TEST_F(MultivariateTpeVersusOptuna, StockOptunaScoresDifferOnlyByTheMissingLogScale) {
-  // Re-adding sum_j log(sigma_k) to every kernel of nasq's mixture reproduces Optuna 3.1's
-  // unnormalised scores, so the remaining difference is exactly issue #5109.
-  auto stock_log_pdf = [](const ParzenEstimator& pe, const std::vector<double>& x) {
-    double m = -INFINITY;
-    std::vector<double> terms(pe.num_kernels());
-    for (size_t k = 0; k < pe.num_kernels(); ++k) {
-      terms[k] = std::log(pe.weights()[k]);
-      for (int j = 0; j < kDims; ++j) {
-        const double mu = pe.mus(j)[k], sigma = pe.sigmas(j)[k];
-        const double z = (x[j] - mu) / sigma;
-        terms[k] += -0.5 * z * z - 0.5 * std::log(2 * M_PI) -
-                    std::log(0.5 * (std::erf((kHigh - mu) / sigma / std::sqrt(2.0)) -
-                                    std::erf((kLow - mu) / sigma / std::sqrt(2.0))));
-      }
-      m = std::max(m, terms[k]);
-    }
-    double s = 0.0;
-    for (double t : terms) s += std::exp(t - m);
-    return m + std::log(s);
-  };
-  const ParzenEstimator below = Build(split_.below);
-  const ParzenEstimator above = Build(split_.above);
-  for (const Probe& p : Probes()) {
-    EXPECT_NEAR(stock_log_pdf(below, p.x) - stock_log_pdf(above, p.x), p.score_31_stock, 1e-9);
+    EXPECT_NEAR(below.LogPdf(p.x) - above.LogPdf(p.x), p.score, 1e-10);
   }
 }
 
 TEST_F(MultivariateTpeVersusOptuna, CandidatesShareOneKernelAcrossDimensions) {
-  // Two far-apart observations: with one kernel index per candidate (a mixture of products)
-  // the coordinates are strongly correlated; independent per-dimension kernels would give ~0.
+  // Two far-apart clusters of observations on the diagonal (tight, so their hyperopt
+  // bandwidths are small): with one kernel index per candidate (a mixture of products) the
+  // coordinates are strongly correlated; independent per-dimension kernels would give ~0.
   const Distribution d = FloatDistribution{kLow, kHigh, false, {}};
   const Distribution* dists[] = {&d, &d};
-  const std::vector<double> obs = {-1.5, -1.5, 1.5, 1.5};
+  std::vector<double> obs;
+  for (int i = 0; i < 10; ++i) {
+    for (double x : {-1.5 + 0.02 * i, 1.5 - 0.02 * i}) obs.insert(obs.end(), {x, x});
+  }
   ParzenOptions options;
-  options.multivariate = true;
   options.prior_weight = 0.0;
-  const ParzenEstimator pe(dists, obs, DefaultWeights(2), options);
+  const ParzenEstimator pe(dists, obs, DefaultWeights(20), options);
   std::mt19937_64 rng(3);
   double sx = 0, sy = 0, sxy = 0, sxx = 0, syy = 0;
   const int n = 4000;

@@ -86,6 +86,28 @@ TEST(TpeSplit, PrunedTrialsFillBelowDeepestFirstAndRunningGoAboveWithLiar) {
   EXPECT_EQ(Numbers(h, s.below), (std::vector<int64_t>{2, 3}));
 }
 
+TEST(TpeSplit, MultiObjectiveGammaIsNotCapped) {
+  // Optuna 5.0: ceil(0.1 n) below trials for several objectives, min(ceil(0.1 n), 25) for one.
+  EXPECT_EQ(MultiObjectiveGamma(0), 0);
+  EXPECT_EQ(MultiObjectiveGamma(11), 2);
+  EXPECT_EQ(MultiObjectiveGamma(300), 30);
+  std::vector<Trial> h;
+  for (int i = 0; i < 300; ++i) {
+    h.push_back(MakeTrial(i, TrialState::kComplete, {1.0 * i, 300.0 - i}));
+  }
+  const TrialSplit two =
+      SplitTrials(h, 999, {StudyDirection::kMinimize, StudyDirection::kMinimize}, false);
+  EXPECT_EQ(two.below.size(), 30u);
+  for (Trial& t : h) t.values.resize(1);
+  EXPECT_EQ(SplitTrials(h, 999, {StudyDirection::kMinimize}, false).below.size(), 25u);
+}
+
+TEST(TpeSplit, BelowWeightsAreOnesForSeveralObjectives) {
+  EXPECT_EQ(BelowWeights(30, 2), std::vector<double>(30, 1.0));
+  EXPECT_EQ(BelowWeights(30, 1), DefaultWeights(30));
+  EXPECT_LT(BelowWeights(30, 1)[0], 1.0);  // the ramp
+}
+
 TEST(TpeSplit, MultiObjectiveTakesWholeFrontsThenCrowdingDistance) {
   std::vector<Trial> h;
   // Front 1: (0,4) (1,1) (4,0); front 2: (2,3) (3,2) (5,5)... 10 trials, gamma 1? use 30.

@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+# Prints the reference numbers of tpe_optuna_differential_test.cc, computed by Optuna 5.0's
+# multivariate TPE on the test's fixed history. Run with the venv of bench/tpe/make_venv.sh:
+#   bench/tpe/make_venv.sh build && build/venv/bin/python3 tests/sampler/tpe_optuna_differential_reference.py
+# History: 40 COMPLETE trials of 5-D Rosenbrock (minimise) on [-2.048, 2.048]^5, trial i at
+# x_j = low + range * frac((i + 1) sqrt(p_j)), p = 2, 3, 5, 7, 11 (no RNG).
+import math
+
+import numpy as np
+import optuna
+from optuna.distributions import FloatDistribution
+from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator, _ParzenEstimatorParameters
+from optuna.samplers._tpe.sampler import _split_trials, default_gamma, default_weights
+
+LOW, HIGH, DIMS, TRIALS = -2.048, 2.048, 5, 40
+PRIMES = (2, 3, 5, 7, 11)
+
+
+def weyl_point(i):
+    return [LOW + (HIGH - LOW) * math.fmod((i + 1) * math.sqrt(p), 1.0) for p in PRIMES]
+
+
+def rosenbrock(x):
+    return sum(100 * (x[i + 1] - x[i] ** 2) ** 2 + (1 - x[i]) ** 2 for i in range(DIMS - 1))
+
+
+def main():
+    assert optuna.__version__.startswith("5."), optuna.__version__
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    space = {f"x{j}": FloatDistribution(LOW, HIGH) for j in range(DIMS)}
+    study = optuna.create_study(direction="minimize")
+    for i in range(TRIALS):
+        x = weyl_point(i)
+        study.add_trial(optuna.trial.create_trial(
+            params={f"x{j}": x[j] for j in range(DIMS)}, distributions=space,
+            value=rosenbrock(x)))
+    trials = study.get_trials(deepcopy=False)
+    below, above = _split_trials(study, trials, default_gamma(TRIALS))
+    print("below", [t.number for t in below], "above size", len(above))
+    # The sampler's parameters (5.0 always passes multivariate=True, which nothing reads).
+    params = _ParzenEstimatorParameters(1.0, True, False, default_weights, True)
+    estimators = []
+    for name, group in (("below", below), ("above", above)):
+        obs = {k: np.array([t.params[k] for t in group]) for k in space}
+        pe = _ParzenEstimator(obs, space, params)
+        estimators.append(pe)
+        mix = pe._mixture_distribution
+        print(f"{name} weights", [float(w) for w in mix.weights])
+        for j, d in enumerate(mix.distributions):
+            print(f"{name} x{j} sigmas", [float(s) for s in d.sigma])
+    probes = [[0.0] * 5, [1.0] * 5, [0.5, -0.3, 1.2, 0.9, -1.5], weyl_point(100),
+              weyl_point(101), [2.0, -2.0, 2.0, -2.0, 2.0]]
+    for x in probes:
+        sample = {f"x{j}": np.array([x[j]]) for j in range(DIMS)}
+        score = estimators[0].log_pdf(sample) - estimators[1].log_pdf(sample)
+        print("score", repr(float(score[0])))
+
+
+if __name__ == "__main__":
+    main()
