@@ -15,23 +15,15 @@ absl::StatusOr<BenchStudy> BenchStudy::Create(const BenchProblem* problem, Sampl
   spec.directions = {problem->direction};
   spec.space = problem->space;
   spec.sampler = std::move(config);
-  NASQ_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> sampler, CreateSampler(spec));
-  return BenchStudy(problem, std::move(spec), std::move(sampler));
+  NASQ_ASSIGN_OR_RETURN(StudyLoop loop, StudyLoop::Create(std::move(spec)));
+  return BenchStudy(problem, std::move(loop));
 }
 
-BenchStudy::BenchStudy(const BenchProblem* problem, StudySpec spec,
-                       std::unique_ptr<Sampler> sampler)
-    : problem_(problem),
-      spec_(std::move(spec)),
-      sampler_(std::move(sampler)),
-      best_(std::numeric_limits<double>::quiet_NaN()) {}
+BenchStudy::BenchStudy(const BenchProblem* problem, StudyLoop loop)
+    : problem_(problem), loop_(std::move(loop)), best_(std::numeric_limits<double>::quiet_NaN()) {}
 
 absl::StatusOr<double> BenchStudy::RunTrial() {
-  SamplingContext ctx;
-  ctx.spec = &spec_;
-  ctx.history = history_;
-  ctx.trial_number = static_cast<int64_t>(history_.size());
-  NASQ_ASSIGN_OR_RETURN(InternalParams params, SampleTrial(*sampler_, ctx));
+  NASQ_ASSIGN_OR_RETURN(InternalParams params, loop_.Ask());
   const double value = problem_->Evaluate(params);
   Record(std::move(params), value);
   return value;
@@ -42,17 +34,7 @@ void BenchStudy::DropDistributions() {
 }
 
 void BenchStudy::Record(InternalParams params, double value) {
-  Trial trial;
-  trial.id = static_cast<int64_t>(history_.size());
-  trial.study_id = 0;
-  trial.number = trial.id;
-  trial.state = TrialState::kComplete;
-  for (const auto& [name, unused] : params) {
-    trial.distributions.emplace(name, spec_.space.Find(name)->distribution);
-  }
-  trial.params = std::move(params);
-  trial.values = {value};
-  history_.push_back(std::move(trial));
+  loop_.Tell(std::move(params), {value});
   if (std::isnan(best_) || IsBetter(problem_->direction, value, best_)) best_ = value;
 }
 

@@ -1,22 +1,18 @@
-// bench/tpe/bench_study.h: a minimal in-process ask/tell loop over one BenchProblem.
-//
-// The benchmarks drive samplers the way the coordinator does (sampler/sampler.h SampleTrial on
-// the study's history, then a COMPLETE trial appended), without storage or RPC, so the figures
-// measure the sampler alone.
+// bench/tpe/bench_study.h: the single-objective ask/tell loop of the TPE benchmarks over one
+// BenchProblem (bench/common/study_loop.h with the problem's objective and the best value).
 //
 // Thread-safety: not thread-safe; one BenchStudy per thread.
 #ifndef NASQ_BENCH_TPE_BENCH_STUDY_H_
 #define NASQ_BENCH_TPE_BENCH_STUDY_H_
 
-#include <cstdint>
-#include <memory>
+#include <cstddef>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "bench/common/study_loop.h"
 #include "bench/tpe/problems.h"
 #include "core/study.h"
 #include "core/trial.h"
-#include "sampler/sampler.h"
 
 namespace nasq::bench {
 
@@ -40,19 +36,17 @@ class BenchStudy {
   void DropDistributions();
 
   // Pre-allocates room for `n` trials.
-  void Reserve(size_t n) { history_.reserve(n); }
+  void Reserve(size_t n) { loop_.Reserve(n); }
 
   // Best value recorded so far; NaN before the first trial.
   double best() const { return best_; }
-  const std::vector<Trial>& history() const { return history_; }
+  const std::vector<Trial>& history() const { return loop_.history(); }
 
  private:
-  BenchStudy(const BenchProblem* problem, StudySpec spec, std::unique_ptr<Sampler> sampler);
+  BenchStudy(const BenchProblem* problem, StudyLoop loop);
 
   const BenchProblem* problem_;
-  StudySpec spec_;
-  std::unique_ptr<Sampler> sampler_;
-  std::vector<Trial> history_;
+  StudyLoop loop_;
   double best_;
 };
 

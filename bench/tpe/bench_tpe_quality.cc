@@ -23,7 +23,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <fstream>
 #include <iostream>
 #include <set>
 #include <string>
@@ -37,10 +36,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "bench/common/python_json.h"
+#include "bench/common/stats.h"
 #include "bench/tpe/bench_study.h"
 #include "bench/tpe/problems.h"
-#include "bench/tpe/python_json.h"
-#include "bench/tpe/stats.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
 
@@ -99,27 +98,11 @@ absl::StatusOr<SeedBests> RunNasq(const BenchProblem& problem, SamplerConfig sam
   return result;
 }
 
-absl::StatusOr<ExternalParams> ParamsFromJson(const nlohmann::json& json) {
-  ExternalParams params;
-  for (const auto& [name, value] : json.items()) {
-    if (value.is_number_integer()) {
-      params[name] = value.get<int64_t>();
-    } else if (value.is_number()) {
-      params[name] = value.get<double>();
-    } else if (value.is_string()) {
-      params[name] = value.get<std::string>();
-    } else {
-      return absl::InternalError(absl::StrCat("probe param '", name, "' has an unsupported type"));
-    }
-  }
-  return params;
-}
-
 // Checks that `problem` evaluates Optuna's probe points to the values Optuna reported.
 absl::Status CheckProbes(const BenchProblem& problem, const nlohmann::json& probes) {
   if (probes.empty()) return absl::InternalError(problem.name + ": Optuna reported no probes");
   for (const nlohmann::json& probe : probes) {
-    NASQ_ASSIGN_OR_RETURN(ExternalParams params, ParamsFromJson(probe.at("params")));
+    NASQ_ASSIGN_OR_RETURN(ExternalParams params, ExternalParamsFromJson(probe.at("params")));
     const double ours = problem.objective(params);
     const double theirs = probe.at("value").get<double>();
     if (std::abs(ours - theirs) > 1e-9 * std::max(1.0, std::abs(theirs))) {
@@ -158,26 +141,9 @@ Verdict VersusRandom(StudyDirection direction, const SeedBests& ours, const Seed
 // WORSE / BETTER / TIE of `ours` against `optuna`; passes unless WORSE.
 Verdict VersusOptuna(StudyDirection direction, const SeedBests& ours, const SeedBests& optuna,
                      double alpha) {
-  const std::vector<double> our_loss = AsLosses(direction, ours.best);
-  const std::vector<double> optuna_loss = AsLosses(direction, optuna.best);
-  const double p_worse = MannWhitneyLessP(optuna_loss, our_loss);
-  const double p_better = MannWhitneyLessP(our_loss, optuna_loss);
-  if (p_worse < alpha) return {absl::StrFormat("WORSE (p=%.2g)", p_worse), false};
-  if (p_better < alpha) return {absl::StrFormat("BETTER (p=%.2g)", p_better), true};
-  return {absl::StrFormat("TIE (p_worse=%.2g)", p_worse), true};
-}
-
-absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& flag, const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(flag, ": cannot read '", path, "'"));
-  nlohmann::json parsed = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": '", path, "' is not JSON"));
-  }
-  if (!parsed.is_object()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": '", path, "' is not a JSON object"));
-  }
-  return parsed;
+  const Comparison comparison =
+      CompareLosses(AsLosses(direction, ours.best), AsLosses(direction, optuna.best), alpha);
+  return {comparison.Text(), comparison.outcome != Comparison::kWorse};
 }
 
 // Optuna's results in one mode, from the saved file of that mode or by running
@@ -391,7 +357,7 @@ int main(int argc, char** argv) {
   app.add_option("--problems", options.problems, "Comma-separated problems");
   app.add_option("--alpha", options.alpha, "Significance level")->check(CLI::Range(0.0, 1.0));
   app.add_option("--python", options.python,
-                 "Python interpreter with optuna (default: the venv of bench/tpe/make_venv.sh)");
+                 "Python interpreter with optuna (default: the venv of bench/common/make_venv.sh)");
   app.add_option("--script", options.script, "Path of optuna_quality.py");
   app.add_option("--optuna-json", options.optuna_json,
                  "Read Optuna's univariate results from this file (saved optuna_quality.py "

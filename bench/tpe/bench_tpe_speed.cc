@@ -32,10 +32,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "bench/common/python_json.h"
+#include "bench/common/stats.h"
 #include "bench/tpe/bench_study.h"
 #include "bench/tpe/problems.h"
-#include "bench/tpe/python_json.h"
-#include "bench/tpe/stats.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
 

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "bench/common/study_loop.h"
 
 namespace nasq::bench {
 namespace {
@@ -241,13 +242,7 @@ bool IsBetter(StudyDirection direction, double a, double b) {
 }
 
 double BenchProblem::Evaluate(const InternalParams& internal) const {
-  ExternalParams external;
-  for (const ParamSpec& param : space.params()) {
-    if (auto it = internal.find(param.name); it != internal.end()) {
-      external[param.name] = ToExternal(param.distribution, it->second);
-    }
-  }
-  return objective(external);
+  return objective(ToExternalParams(space, internal));
 }
 
 std::vector<std::string> QualityProblemNames() {

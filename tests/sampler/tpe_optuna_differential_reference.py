@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # Prints the reference numbers of tpe_optuna_differential_test.cc, computed by Optuna 5.0's
-# multivariate TPE on the test's fixed history. Run with the venv of bench/tpe/make_venv.sh:
-#   bench/tpe/make_venv.sh build && build/venv/bin/python3 tests/sampler/tpe_optuna_differential_reference.py
+# multivariate TPE on the test's fixed history. Run with the venv of bench/common/make_venv.sh:
+#   bench/common/make_venv.sh build && build/venv/bin/python3 tests/sampler/tpe_optuna_differential_reference.py
 # History: 40 COMPLETE trials of 5-D Rosenbrock (minimise) on [-2.048, 2.048]^5, trial i at
 # x_j = low + range * frac((i + 1) sqrt(p_j)), p = 2, 3, 5, 7, 11 (no RNG).
 import math

@@ -4,7 +4,7 @@
 // bench/tpe domain), trial i at x_j = low + range * frac((i + 1) sqrt(p_j)), p = 2,3,5,7,11
 // (no RNG, so Python and C++ build it identically). The reference numbers are printed by
 // tpe_optuna_differential_reference.py (next to this file) run with Optuna 5.0.0 from the venv
-// of bench/tpe/make_venv.sh: Optuna's _split_trials with default_gamma(40), then two
+// of bench/common/make_venv.sh: Optuna's _split_trials with default_gamma(40), then two
 // _ParzenEstimator (below, above) with the sampler's parameters, their kernel sigmas and
 // weights, and below.log_pdf - above.log_pdf at the points of kProbes. (Until 4.x the joint
 // estimator used one Scott-like sigma per dimension; 5.0 uses the per-dimension hyperopt rule.)

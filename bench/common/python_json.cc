@@ -1,9 +1,11 @@
-// bench/tpe/python_json.cc: see python_json.h.
-#include "bench/tpe/python_json.h"
+// bench/common/python_json.cc: see python_json.h.
+#include "bench/common/python_json.h"
 
 #include <sys/wait.h>
 
+#include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
@@ -37,6 +39,35 @@ absl::StatusOr<nlohmann::json> RunPythonJson(const std::string& python, const st
         "'", command, "' printed something that is not JSON: ", output.substr(0, 200)));
   }
   return parsed;
+}
+
+absl::StatusOr<nlohmann::json> ReadJsonFile(const std::string& flag, const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat(flag, ": cannot read '", path, "'"));
+  nlohmann::json parsed = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": '", path, "' is not JSON"));
+  }
+  if (!parsed.is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": '", path, "' is not a JSON object"));
+  }
+  return parsed;
+}
+
+absl::StatusOr<ExternalParams> ExternalParamsFromJson(const nlohmann::json& json) {
+  ExternalParams params;
+  for (const auto& [name, value] : json.items()) {
+    if (value.is_number_integer()) {
+      params[name] = value.get<int64_t>();
+    } else if (value.is_number()) {
+      params[name] = value.get<double>();
+    } else if (value.is_string()) {
+      params[name] = value.get<std::string>();
+    } else {
+      return absl::InternalError(absl::StrCat("probe param '", name, "' has an unsupported type"));
+    }
+  }
+  return params;
 }
 
 int RunBenchmarkMain(const char* program, const std::function<absl::StatusOr<bool>()>& run) {

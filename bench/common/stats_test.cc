@@ -1,8 +1,9 @@
-#include "bench/tpe/stats.h"
+#include "bench/common/stats.h"
 
 #include <cmath>
 #include <vector>
 
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
 namespace nasq::bench {
@@ -49,6 +50,26 @@ TEST(Stats, MannWhitneyDirectionAndTies) {
   EXPECT_EQ(MannWhitneyLessP({}, {1.0}), 1.0);
   // Identical samples with some spread: no evidence either way.
   EXPECT_GT(MannWhitneyLessP(low, low), 0.4);
+}
+
+TEST(Stats, CompareLossesJudgesSmallerLossesBetter) {
+  std::vector<double> low, high, mixed;
+  for (int i = 0; i < 20; ++i) {
+    low.push_back(i);
+    high.push_back(i + 15);
+    mixed.push_back(i + 0.5);
+  }
+  const Comparison better = CompareLosses(low, high, 0.05);
+  EXPECT_EQ(better.outcome, Comparison::kBetter);
+  EXPECT_DOUBLE_EQ(better.p, MannWhitneyLessP(low, high));
+  EXPECT_THAT(better.Text(), ::testing::StartsWith("BETTER (p="));
+  const Comparison worse = CompareLosses(high, low, 0.05);
+  EXPECT_EQ(worse.outcome, Comparison::kWorse);
+  EXPECT_THAT(worse.Text(), ::testing::StartsWith("WORSE (p="));
+  const Comparison tie = CompareLosses(mixed, low, 0.05);
+  EXPECT_EQ(tie.outcome, Comparison::kTie);
+  EXPECT_DOUBLE_EQ(tie.p, MannWhitneyLessP(low, mixed));
+  EXPECT_THAT(tie.Text(), ::testing::StartsWith("TIE (p_worse="));
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
-// bench/tpe/stats.cc: see stats.h.
-#include "bench/tpe/stats.h"
+// bench/common/stats.cc: see stats.h.
+#include "bench/common/stats.h"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <utility>
+
+#include "absl/strings/str_format.h"
 
 namespace nasq::bench {
 
@@ -46,6 +48,27 @@ double MannWhitneyLessP(const std::vector<double>& a, const std::vector<double>&
   if (variance <= 0.0) return 1.0;
   const double z = (u_a - mean + 0.5) / std::sqrt(variance);
   return 0.5 * std::erfc(-z / std::sqrt(2.0));
+}
+
+std::string Comparison::Text() const {
+  switch (outcome) {
+    case kWorse:
+      return absl::StrFormat("WORSE (p=%.2g)", p);
+    case kBetter:
+      return absl::StrFormat("BETTER (p=%.2g)", p);
+    case kTie:
+      break;
+  }
+  return absl::StrFormat("TIE (p_worse=%.2g)", p);
+}
+
+Comparison CompareLosses(const std::vector<double>& ours, const std::vector<double>& reference,
+                         double alpha) {
+  const double p_worse = MannWhitneyLessP(reference, ours);
+  const double p_better = MannWhitneyLessP(ours, reference);
+  if (p_worse < alpha) return {Comparison::kWorse, p_worse};
+  if (p_better < alpha) return {Comparison::kBetter, p_better};
+  return {Comparison::kTie, p_worse};
 }
 
 }  // namespace nasq::bench
