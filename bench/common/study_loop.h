@@ -41,6 +41,13 @@ class StudyLoop {
   // Pre-allocates room for `n` trials.
   void Reserve(size_t n) { history_.reserve(n); }
 
+  // Clears the distributions of every recorded trial (each trial holds its own copy, as
+  // core/trial.h says; the samplers read the spec's), so that a memory bench can measure their
+  // share of the history.
+  void DropDistributions() {
+    for (Trial& trial : history_) trial.distributions.clear();
+  }
+
   const StudySpec& spec() const { return spec_; }
   const std::vector<Trial>& history() const { return history_; }
 

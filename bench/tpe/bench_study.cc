@@ -29,10 +29,6 @@ absl::StatusOr<double> BenchStudy::RunTrial() {
   return value;
 }
 
-void BenchStudy::DropDistributions() {
-  for (Trial& trial : history_) trial.distributions.clear();
-}
-
 void BenchStudy::Record(InternalParams params, double value) {
   loop_.Tell(std::move(params), {value});
   if (std::isnan(best_) || IsBetter(problem_->direction, value, best_)) best_ = value;

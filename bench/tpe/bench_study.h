@@ -30,10 +30,8 @@ class BenchStudy {
   // values) and `value` without asking the sampler; for synthetic histories.
   void Record(InternalParams params, double value);
 
-  // Clears the distributions of every recorded trial (each trial holds its own copy of its
-  // params' distributions, as core/trial.h says; the samplers read the spec's), so that the
-  // memory bench can measure their share of the history.
-  void DropDistributions();
+  // StudyLoop::DropDistributions, for the memory bench.
+  void DropDistributions() { loop_.DropDistributions(); }
 
   // Pre-allocates room for `n` trials.
   void Reserve(size_t n) { loop_.Reserve(n); }
