@@ -249,13 +249,13 @@ constexpr TaskField<TaskSpec> kTaskSpecFields[] = {
     {.name = "evaluate_every_steps",
      .member = &TaskSpec::evaluate_every_steps,
      .doc = "evaluate every this many optimizer steps (counted over all train and finetune "
-            "stages) on the first `intermediate_eval_examples` test examples and report the "
+            "stages) on `intermediate_eval_examples` test examples and report the "
             "accuracy as an intermediate value (step = that optimizer step); 0 = off",
      .int_range = IntRange{0, kMaxTaskInt}},
     {.name = "intermediate_eval_examples",
      .member = &TaskSpec::intermediate_eval_examples,
-     .doc = "test examples (the first, in dataset order) of each `evaluate_every_steps` "
-            "evaluation; 0 = the whole test split",
+     .doc = "test examples, evenly spaced over the test split, of each "
+            "`evaluate_every_steps` evaluation; 0 = the whole test split",
      .int_range = IntRange{0, kMaxTaskInt}},
     {.name = "eval_batch_size",
      .member = &TaskSpec::eval_batch_size,

@@ -313,13 +313,19 @@ class PipelineRun {
     return Report(report);
   }
 
-  // The first intermediate_eval_examples test examples (all of them when 0 or more).
+  // intermediate_eval_examples test examples evenly spaced over the test split (examples
+  // floor(k * size / n), k < n), so that a split stored by label still gives every label its
+  // share; the whole split when the option is 0 or at least its size.
   const TokenizedDataset& IntermediateEvalSlice() {
     const size_t wanted = static_cast<size_t>(spec_.intermediate_eval_examples);
-    if (wanted == 0 || wanted >= data_->test.size()) return data_->test;
+    const size_t size = data_->test.size();
+    if (wanted == 0 || wanted >= size) return data_->test;
     if (!eval_slice_) {
       eval_slice_ = data_->test;
-      eval_slice_->examples.resize(wanted);
+      eval_slice_->examples.clear();
+      for (size_t k = 0; k < wanted; ++k) {
+        eval_slice_->examples.push_back(data_->test.examples[k * size / wanted]);
+      }
     }
     return *eval_slice_;
   }
