@@ -21,7 +21,7 @@ out=${OUT_DIR:-out/pruner-bench}
 workers=${WORKERS:-2}
 trials=${TRIALS:-16}
 seed=${SEED:-0}
-cmake --build "$build_dir" --target nasq-server nasq nasq-worker
+cmake --build "$build_dir" -j"$(nproc)" --target nasq-server nasq nasq-worker
 export NASQ_SERVER=127.0.0.1:${NASQ_BENCH_PORT:-50161}
 nasq="$build_dir/cli/nasq"
 mkdir -p "$out"
