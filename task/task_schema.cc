@@ -246,7 +246,18 @@ constexpr TaskField<TaskSpec> kTaskSpecFields[] = {
     {.name = "evaluate_each_stage",
      .member = &TaskSpec::evaluate_each_stage,
      .doc = "evaluate on the test split after every stage and report it as an intermediate "
-            "value (step = stage index)"},
+            "value (step = stage index) unless `evaluate_every_steps` is set"},
+    {.name = "evaluate_every_steps",
+     .member = &TaskSpec::evaluate_every_steps,
+     .doc = "evaluate every this many optimizer steps (counted over all train and finetune "
+            "stages) on `intermediate_eval_examples` test examples and report the "
+            "accuracy as an intermediate value (step = that optimizer step); 0 = off",
+     .int_range = IntRange{0, kMaxTaskInt}},
+    {.name = "intermediate_eval_examples",
+     .member = &TaskSpec::intermediate_eval_examples,
+     .doc = "test examples, evenly spaced over the test split, of each "
+            "`evaluate_every_steps` evaluation; 0 = the whole test split",
+     .int_range = IntRange{0, kMaxTaskInt}},
     {.name = "eval_batch_size",
      .member = &TaskSpec::eval_batch_size,
      .doc = "examples per evaluation batch",

@@ -134,6 +134,7 @@ std::vector<std::string> ProducedMetricNames(const TaskSpec& spec) {
                                     "train_seconds",
                                     "eval_seconds",
                                     "samples_per_second"};
+  if (spec.evaluate_every_steps > 0) names.push_back("intermediate_eval_seconds");
   if (CompressionRange(spec)) {
     names.push_back("accuracy_before_compression");
     names.push_back("accuracy_after_compression");

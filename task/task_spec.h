@@ -166,7 +166,15 @@ struct TaskSpec {
   // In order; empty = just evaluate. A final evaluation always runs after the last stage.
   std::vector<StageSpec> stages;
   // Evaluate after every stage and report the accuracy as an intermediate value (default true).
+  // With evaluate_every_steps, stage evaluations are no longer reported as intermediate values.
   bool evaluate_each_stage = true;
+  // Evaluate every this many optimizer steps, counted over all train and finetune stages, on
+  // intermediate_eval_examples examples of the test split and report the accuracy as an
+  // intermediate value with step = that global optimizer step; 0 = off (default).
+  int64_t evaluate_every_steps = 0;
+  // Examples of the intermediate evaluations, evenly spaced over the test split; 0 = the whole
+  // test split (default).
+  int64_t intermediate_eval_examples = 0;
   int eval_batch_size = 32;
   // Save the final model as an HF folder here; "{trial}" is replaced by the trial number.
   std::string save_path;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -279,6 +280,30 @@ TEST(TaskSpec, CompressionRangeAndMetricNames) {
     EXPECT_EQ(std::count(names.begin(), names.end(), "accuracy_before_compression"),
               c.range ? 1 : 0);
     EXPECT_EQ(std::count(names.begin(), names.end(), "accuracy"), 1);
+  }
+}
+
+TEST(TaskSpec, IntermediateEvaluationOptions) {
+  auto off = ParseTaskSpec(R"({"kind": "bert-classify"})");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_EQ(off->evaluate_every_steps, 0);
+  EXPECT_EQ(off->intermediate_eval_examples, 0);
+  const auto off_names = ProducedMetricNames(*off);
+  EXPECT_EQ(std::count(off_names.begin(), off_names.end(), "intermediate_eval_seconds"), 0);
+
+  auto on = ParseTaskSpec(
+      R"({"kind": "bert-classify", "evaluate_every_steps": 25, "intermediate_eval_examples": 64})");
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->evaluate_every_steps, 25);
+  EXPECT_EQ(on->intermediate_eval_examples, 64);
+  const auto on_names = ProducedMetricNames(*on);
+  EXPECT_EQ(std::count(on_names.begin(), on_names.end(), "intermediate_eval_seconds"), 1);
+
+  for (const char* field : {"evaluate_every_steps", "intermediate_eval_examples"}) {
+    auto bad = ParseTaskSpec(absl::StrCat(R"({"kind": "bert-classify", ")", field, R"(": -1})"));
+    ASSERT_FALSE(bad.ok()) << field;
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_THAT(std::string(bad.status().message()), HasSubstr(absl::StrCat("task.", field)));
   }
 }
 

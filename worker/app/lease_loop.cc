@@ -159,6 +159,7 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
   PipelineOptions pipeline = ToPipelineOptions(options_);
   pipeline.trial_number = lease.trial().number();
   pipeline.cancel_requested = [&] { return lost || stopped || pruned || abort_; };
+  pipeline.pruned = [&] { return pruned.load(); };
   auto metrics = CatchAll([&] {
     return RunTaskPipeline(*task, pipeline, cache_, [&](const PipelineProgress& p) {
       {
@@ -166,7 +167,7 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
         progress.set_stage(p.stage);
         progress.set_fraction(p.fraction);
       }
-      if (p.stage_done && std::isfinite(p.value)) {
+      if (p.intermediate && std::isfinite(p.value)) {
         v1::ReportIntermediateRequest request;
         request.set_name(name);
         request.set_epoch(epoch);
@@ -174,6 +175,9 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
         request.set_step(p.step);
         request.set_value(p.value);
         (*request.mutable_metrics())["accuracy"] = p.value;
+        if (!p.stage_done) {
+          (*request.mutable_metrics())["intermediate_eval_seconds"] = p.eval_seconds;
+        }
         auto answer = client_.ReportIntermediate(request);
         if (!answer.ok() && LeaseLost(answer.status())) lost = true;
         if (answer.ok() && answer->stop()) stopped = true;
@@ -201,8 +205,8 @@ void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
   if (!pruned && !metrics.ok()) return fail(metrics.status().ToString());
 
   // A pruned trial ends PRUNED: the server gives it its last intermediate value and keeps its
-  // intermediate values; it gets whatever metrics the pipeline finished with (none when the
-  // pipeline was cancelled before its cost metrics).
+  // intermediate values; it gets the metrics the pipeline returns for a pruned run (cost metrics
+  // and timings, PipelineOptions::pruned), none when that failed.
   v1::CompleteTrialRequest request;
   request.set_name(name);
   request.set_epoch(epoch);

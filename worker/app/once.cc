@@ -41,6 +41,10 @@ absl::StatusOr<PipelineMetrics> RunOnce(const std::string& task_path,
       log << absl::StrFormat("stage %d/%d %s done", p.stage_index + 1, p.num_stages, p.stage);
       if (std::isfinite(p.value)) log << absl::StrFormat(": accuracy %.4f", p.value);
       log << std::endl;
+    } else if (p.intermediate) {
+      log << absl::StrFormat("  %s step %d: intermediate accuracy %.4f (%.3f s)", p.stage, p.step,
+                             p.value, p.eval_seconds)
+          << std::endl;
     } else if ((p.stage == "train" || p.stage == "finetune") && p.step > 0) {
       log << absl::StrFormat("  %s step %d loss %.4f", p.stage, p.step, p.value) << std::endl;
     }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <numeric>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -73,7 +74,12 @@ class PipelineRun {
         NASQ_ASSIGN_OR_RETURN(EvalMetrics before, CurrentEval());
         metrics_["accuracy_before_compression"] = before.accuracy;
       }
-      NASQ_RETURN_IF_ERROR(RunStage(i));
+      if (absl::Status stage = RunStage(i); !stage.ok()) {
+        if (absl::IsCancelled(stage) && options_.pruned && options_.pruned()) {
+          return PrunedMetrics();
+        }
+        return stage;
+      }
       if (compression && i + 1 == compression->second) {
         NASQ_ASSIGN_OR_RETURN(EvalMetrics after, CurrentEval());
         metrics_["accuracy_after_compression"] = after.accuracy;
@@ -84,14 +90,35 @@ class PipelineRun {
     metrics_["f1"] = final_eval.f1;
     metrics_["loss"] = final_eval.loss;
     NASQ_RETURN_IF_ERROR(AddCostMetrics());
-    metrics_["train_seconds"] = train_seconds_;
-    metrics_["eval_seconds"] = eval_seconds_;
-    metrics_["samples_per_second"] = train_seconds_ > 0 ? trained_samples_ / train_seconds_ : 0.0;
+    AddTimingMetrics();
     NASQ_RETURN_IF_ERROR(Save());
     return metrics_;
   }
 
  private:
+  // The metrics of a pruned trial: the quantise and prune stages not started yet are applied
+  // without training (they decide what the cost metrics measure), then the cost metrics and
+  // timings are added to the metrics gathered so far.
+  absl::StatusOr<PipelineMetrics> PrunedMetrics() {
+    for (size_t i = stages_started_; i < spec_.stages.size(); ++i) {
+      const StageSpec& stage = spec_.stages[i];
+      if (stage.kind == StageKind::kQuantise) NASQ_RETURN_IF_ERROR(QuantiseStage(i));
+      if (stage.kind == StageKind::kPrune) NASQ_RETURN_IF_ERROR(PruneStage(stage.prune));
+    }
+    NASQ_RETURN_IF_ERROR(AddCostMetrics());
+    AddTimingMetrics();
+    return metrics_;
+  }
+
+  void AddTimingMetrics() {
+    metrics_["train_seconds"] = train_seconds_;
+    metrics_["eval_seconds"] = eval_seconds_;
+    metrics_["samples_per_second"] = train_seconds_ > 0 ? trained_samples_ / train_seconds_ : 0.0;
+    if (spec_.evaluate_every_steps > 0) {
+      metrics_["intermediate_eval_seconds"] = intermediate_eval_seconds_;
+    }
+  }
+
   absl::Status Report(const PipelineProgress& report) {
     PipelineProgress p = report;
     p.num_stages = static_cast<int>(spec_.stages.size());
@@ -179,10 +206,10 @@ class PipelineRun {
     const std::string name(StageKindName(stage.kind));
     NASQ_RETURN_IF_ERROR(
         Report({.stage = name, .stage_index = static_cast<int>(i), .fraction = Fraction(i, 0.0)}));
+    stages_started_ = i + 1;
     switch (stage.kind) {
       case StageKind::kQuantise:
-        NASQ_RETURN_IF_ERROR(QuantiseBert(*model_, quant_configs_.at(i)).status());
-        quantised_ = true;
+        NASQ_RETURN_IF_ERROR(QuantiseStage(i));
         break;
       case StageKind::kTrain:
       case StageKind::kFinetune:
@@ -212,7 +239,14 @@ class PipelineRun {
                    .stage_done = true,
                    .step = static_cast<int64_t>(i),
                    .value = accuracy,
-                   .fraction = Fraction(i + 1, 0.0)});
+                   .fraction = Fraction(i + 1, 0.0),
+                   .intermediate = spec_.evaluate_every_steps == 0});
+  }
+
+  absl::Status QuantiseStage(size_t i) {
+    NASQ_RETURN_IF_ERROR(QuantiseBert(*model_, quant_configs_.at(i)).status());
+    quantised_ = true;
+    return absl::OkStatus();
   }
 
   absl::Status TrainStage(size_t i, const TrainSettings& train) {
@@ -223,27 +257,75 @@ class PipelineRun {
     }
     options.should_stop = options_.cancel_requested;
     options.compute = compute_;
+    const int64_t every = spec_.evaluate_every_steps;
+    // Progress reports must fall on every evaluation step.
+    if (every > 0) options.progress_every_steps = std::gcd(options.progress_every_steps, every);
     const std::string name(StageKindName(spec_.stages[i].kind));
     bool cancelled = false;
+    absl::Status eval_status;
+    const double eval_seconds_before = intermediate_eval_seconds_;
     auto on_progress = [&](const TrainProgress& p) {
       const double within =
           p.total_steps > 0 ? static_cast<double>(p.step) / static_cast<double>(p.total_steps) : 0;
-      cancelled = !Report({.stage = name,
-                           .stage_index = static_cast<int>(i),
-                           .step = p.step,
-                           .value = p.loss,
-                           .fraction = Fraction(i, within)})
-                       .ok();
+      const PipelineProgress report{.stage = name,
+                                    .stage_index = static_cast<int>(i),
+                                    .step = p.step,
+                                    .value = p.loss,
+                                    .fraction = Fraction(i, within)};
+      cancelled = !Report(report).ok();
+      const int64_t global_step = optimizer_steps_ + p.step;
+      if (!cancelled && every > 0 && global_step % every == 0) {
+        eval_status = IntermediateEval(report, global_step);
+        cancelled = !eval_status.ok();
+      }
       return !cancelled;
     };
     NASQ_ASSIGN_OR_RETURN(TrainResult result, Train(*model_, data_->train, options, on_progress));
+    if (!eval_status.ok() && !absl::IsCancelled(eval_status)) return eval_status;
+    // The trainer's wall time includes the intermediate evaluations, reported apart.
+    train_seconds_ += result.seconds - (intermediate_eval_seconds_ - eval_seconds_before);
+    optimizer_steps_ += result.steps;
+    trained_ = true;
     if (cancelled || result.stopped_early) {
+      trained_samples_ += static_cast<double>(result.steps) * train.batch_size;
       return absl::CancelledError(absl::StrCat("trial cancelled during ", name));
     }
-    train_seconds_ += result.seconds;
     trained_samples_ += static_cast<double>(data_->train.size()) * train.epochs;
-    trained_ = true;
     return absl::OkStatus();
+  }
+
+  // Evaluates the model on the intermediate evaluation slice and reports its accuracy as the
+  // intermediate value at `global_step`; `training` is the progress report it follows.
+  absl::Status IntermediateEval(const PipelineProgress& training, int64_t global_step) {
+    const auto start = Clock::now();
+    NASQ_ASSIGN_OR_RETURN(EvalMetrics eval,
+                          Evaluate(*model_, IntermediateEvalSlice(),
+                                   {.batch_size = spec_.eval_batch_size, .compute = compute_}));
+    const double seconds = SecondsSince(start);
+    intermediate_eval_seconds_ += seconds;
+    PipelineProgress report = training;
+    report.step = global_step;
+    report.value = eval.accuracy;
+    report.intermediate = true;
+    report.eval_seconds = seconds;
+    return Report(report);
+  }
+
+  // intermediate_eval_examples test examples evenly spaced over the test split (examples
+  // floor(k * size / n), k < n), so that a split stored by label still gives every label its
+  // share; the whole split when the option is 0 or at least its size.
+  const TokenizedDataset& IntermediateEvalSlice() {
+    const size_t wanted = static_cast<size_t>(spec_.intermediate_eval_examples);
+    const size_t size = data_->test.size();
+    if (wanted == 0 || wanted >= size) return data_->test;
+    if (!eval_slice_) {
+      eval_slice_ = data_->test;
+      eval_slice_->examples.clear();
+      for (size_t k = 0; k < wanted; ++k) {
+        eval_slice_->examples.push_back(data_->test.examples[k * size / wanted]);
+      }
+    }
+    return *eval_slice_;
   }
 
   // Every Linear must be a QuantLinear to be pruned or costed; fp32 ones compute exactly as
@@ -349,6 +431,10 @@ class PipelineRun {
   double train_seconds_ = 0;
   double eval_seconds_ = 0;
   double trained_samples_ = 0;
+  double intermediate_eval_seconds_ = 0;
+  int64_t optimizer_steps_ = 0;                 // over the train and finetune stages run so far
+  size_t stages_started_ = 0;                   // stages whose start was reported
+  std::optional<TokenizedDataset> eval_slice_;  // IntermediateEvalSlice's, made once
 };
 
 }  // namespace

@@ -38,6 +38,12 @@ struct PipelineOptions {
   // Polled after every training step; returning true cancels the trial there (CANCELLED), so a
   // stop takes effect within one step, not one progress period (default none).
   std::function<bool()> cancel_requested;
+  // Asked when the trial was cancelled (by the progress callback or cancel_requested): true means
+  // the study's pruner stopped it. The pipeline then applies the quantise and prune stages it
+  // has not run yet, without training, and returns the cost metrics of that model and the
+  // timings (no accuracy) instead of CANCELLED, so that the PRUNED trial keeps them. Default
+  // none: a cancel always returns CANCELLED.
+  std::function<bool()> pruned;
 };
 
 // What the pipeline is doing, passed to the progress callback.
@@ -52,6 +58,12 @@ struct PipelineProgress {
   int64_t step = 0;
   double value = 0.0;
   double fraction = 0.0;  // of the whole pipeline, 0..1 (approximate)
+  // true when `value` is an intermediate value for the study's pruner (reported unless NaN): the
+  // test accuracy after a stage (stage_done; step = stage index) when the task's
+  // evaluate_every_steps is 0, else the accuracy of an evaluate_every_steps evaluation (not
+  // stage_done; step = the global optimizer step) whose wall time is `eval_seconds`.
+  bool intermediate = false;
+  double eval_seconds = 0.0;
 };
 
 // Returning false cancels the trial: the pipeline stops at the next step and returns CANCELLED.

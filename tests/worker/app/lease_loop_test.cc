@@ -1,7 +1,8 @@
 // The worker's lease loop against a real nasq-server on loopback: trials are leased, run on a
 // tiny model over a few hundred embedded SpamAssassin e-mails, reported stage by stage and
-// completed; a trial the task cannot run (a task stored before CreateStudy checked tasks, a model
-// over the worker's size limit) is failed with the real reason and the worker lives on.
+// completed, or pruned by the study's pruner (keeping their cost metrics); a trial the task
+// cannot run (a task stored before CreateStudy checked tasks, a model over the worker's size
+// limit) is failed with the real reason and the worker lives on.
 #include "worker/app/lease_loop.h"
 
 #include <chrono>
@@ -151,6 +152,36 @@ TEST_F(LeaseLoopTest, CompletesTrialsWithMetricsAndStageReports) {
     const auto metrics = nlohmann::json::parse(trial.user_attrs().at("metrics"));
     EXPECT_EQ(metrics.at("accuracy").get<double>(), trial.values(0));
     EXPECT_EQ(metrics.at("avg_bitwidth").get<double>(), 8.0);
+  }
+}
+
+TEST_F(LeaseLoopTest, PrunedTrialsKeepIntermediateValuesAndCostMetrics) {
+  // Accuracy is always below 2: the threshold pruner stops each trial at its first report,
+  // the evaluation after optimizer step 2, before the quantise stage has run.
+  std::string yaml = StudyYaml(
+      "pruned", "    hidden_size: [16, 32]",
+      std::string(kStages) + "  evaluate_every_steps: 2\n  intermediate_eval_examples: 20\n");
+  yaml.replace(yaml.find("max_trials:"), 0, "pruner: {type: threshold, lower: 2.0}\n");
+  CreateStudy(yaml);
+  LeaseLoop loop(*client_, options_);
+  RunUntil(loop, [&] { return loop.trials_completed() + loop.trials_failed() >= 2; });
+  EXPECT_EQ(loop.trials_completed(), 2);
+
+  auto trials = client_->ListTrials("pruned");
+  ASSERT_TRUE(trials.ok()) << trials.status();
+  ASSERT_EQ(trials->size(), 2u);
+  for (const v1::Trial& trial : *trials) {
+    EXPECT_EQ(trial.state(), v1::TRIAL_STATE_PRUNED);
+    ASSERT_EQ(trial.intermediate_values_size(), 1);
+    ASSERT_TRUE(trial.intermediate_values().contains(2));
+    EXPECT_EQ(trial.values(0), trial.intermediate_values().at(2));
+    const auto report = nlohmann::json::parse(trial.user_attrs().at("intermediate/2"));
+    EXPECT_GT(report.at("intermediate_eval_seconds").get<double>(), 0.0);
+    const auto metrics = nlohmann::json::parse(trial.user_attrs().at("metrics"));
+    EXPECT_FALSE(metrics.contains("accuracy"));
+    EXPECT_EQ(metrics.at("avg_bitwidth").get<double>(), 8.0);  // the quantise stage's plan
+    EXPECT_GT(metrics.at("bitops").get<double>(), 0.0);
+    EXPECT_GT(metrics.at("intermediate_eval_seconds").get<double>(), 0.0);
   }
 }
 

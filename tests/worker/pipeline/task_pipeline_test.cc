@@ -172,6 +172,97 @@ TEST_F(TaskPipelineTest, CancelRequestStopsTrainingWithinAStep) {
   EXPECT_TRUE(reported_steps.empty()) << "stopped before the first progress period";
 }
 
+TEST_F(TaskPipelineTest, EvaluatesEveryNStepsOnTheTestSlice) {
+  // 300 examples, batch 16: a few dozen optimizer steps per stage; two stages share the count.
+  TaskSpec spec = Task(R"([{"stage": "train", "batch_size": 16},
+                           {"stage": "finetune", "batch_size": 16}])",
+                       R"({"num_layers": 1, "num_heads": 2, "hidden_size": 32,
+                           "intermediate_size": 64, "dropout": 0.0})",
+                       R"(, "evaluate_every_steps": 7, "intermediate_eval_examples": 20)");
+  std::vector<PipelineProgress> evaluations;
+  std::vector<PipelineProgress> stages_done;
+  auto metrics = RunTaskPipeline(spec, options_, *cache_, [&](const PipelineProgress& p) {
+    if (p.intermediate) evaluations.push_back(p);
+    if (p.stage_done) stages_done.push_back(p);
+    return true;
+  });
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+
+  ASSERT_GE(evaluations.size(), 4u);
+  double eval_seconds = 0;
+  for (size_t i = 0; i < evaluations.size(); ++i) {
+    const PipelineProgress& e = evaluations[i];
+    EXPECT_FALSE(e.stage_done);
+    EXPECT_EQ(e.step, 7 * static_cast<int64_t>(i + 1)) << "global optimizer steps";
+    // Accuracy over 20 examples is a multiple of 1/20.
+    EXPECT_NEAR(e.value * 20, std::round(e.value * 20), 1e-9) << e.value;
+    EXPECT_GT(e.eval_seconds, 0.0);
+    eval_seconds += e.eval_seconds;
+  }
+  EXPECT_EQ(evaluations.front().stage, "train");
+  EXPECT_EQ(evaluations.back().stage, "finetune");
+  // Stage evaluations are no longer intermediate values.
+  ASSERT_EQ(stages_done.size(), 2u);
+  for (const PipelineProgress& done : stages_done) EXPECT_FALSE(done.intermediate);
+
+  EXPECT_EQ(metrics->size(), ProducedMetricNames(spec).size());
+  ASSERT_TRUE(metrics->count("intermediate_eval_seconds"));
+  EXPECT_NEAR(metrics->at("intermediate_eval_seconds"), eval_seconds, 1e-9);
+}
+
+TEST_F(TaskPipelineTest, StageEvaluationsAreTheIntermediateValuesByDefault) {
+  TaskSpec spec = Task(R"([{"stage": "train", "batch_size": 16, "progress_every_steps": 1}])");
+  std::vector<PipelineProgress> intermediate;
+  auto metrics = RunTaskPipeline(spec, options_, *cache_, [&](const PipelineProgress& p) {
+    if (p.intermediate) intermediate.push_back(p);
+    return true;
+  });
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  ASSERT_EQ(intermediate.size(), 1u);
+  EXPECT_TRUE(intermediate[0].stage_done);
+  EXPECT_EQ(intermediate[0].step, 0);
+  EXPECT_FALSE(metrics->count("intermediate_eval_seconds"));
+}
+
+TEST_F(TaskPipelineTest, PrunedTrialKeepsItsCostMetrics) {
+  // Pruned at the first intermediate evaluation, before the quantise and prune stages ran: they
+  // are applied without training, so the cost metrics are those of the planned model.
+  TaskSpec spec = Task(R"([{"stage": "train", "batch_size": 16},
+                           {"stage": "quantise", "type": "integer", "width": 8, "frac_width": 4},
+                           {"stage": "prune", "sparsity": 0.5, "method": "l1"},
+                           {"stage": "finetune", "batch_size": 16}])",
+                       R"({"num_layers": 1, "num_heads": 2, "hidden_size": 32,
+                           "intermediate_size": 64, "dropout": 0.0})",
+                       R"(, "evaluate_every_steps": 3, "intermediate_eval_examples": 10)");
+  bool pruned = false;
+  options_.pruned = [&] { return pruned; };
+  std::vector<std::string> stages_run;
+  auto metrics = RunTaskPipeline(spec, options_, *cache_, [&](const PipelineProgress& p) {
+    if (p.stage_done) stages_run.push_back(p.stage);
+    if (p.intermediate) pruned = true;
+    return !pruned;
+  });
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_TRUE(stages_run.empty()) << "pruned during the first stage";
+  EXPECT_FALSE(metrics->count("accuracy"));
+  EXPECT_EQ(metrics->at("avg_bitwidth"), 8.0);
+  EXPECT_NEAR(metrics->at("sparsity"), 0.5, 0.02);
+  EXPECT_EQ(metrics->at("bitops"), metrics->at("macs") * 8 * 8);
+  EXPECT_LT(metrics->at("effective_size_bits"), metrics->at("weight_bits"));
+  EXPECT_GT(metrics->at("train_seconds"), 0.0);
+  EXPECT_GT(metrics->at("intermediate_eval_seconds"), 0.0);
+
+  // Without the pruned hook a cancel stays CANCELLED.
+  options_.pruned = nullptr;
+  pruned = false;
+  auto cancelled = RunTaskPipeline(spec, options_, *cache_, [&](const PipelineProgress& p) {
+    if (p.intermediate) pruned = true;
+    return !pruned;
+  });
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), absl::StatusCode::kCancelled);
+}
+
 TEST_F(TaskPipelineTest, BadStagesFailBeforeTrainingNamingTheField) {
   struct Case {
     std::string stages;
