@@ -22,9 +22,9 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "bench/common/stats.h"
 #include "bench/pruners/learning_curve.h"
 #include "bench/pruners/pruned_study.h"
-#include "bench/tpe/stats.h"
 #include "core/status_macros.h"
 
 namespace nasq::bench {
