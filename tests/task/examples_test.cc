@@ -36,7 +36,7 @@ std::string ReadFile(const std::filesystem::path& path) {
 
 TEST(Examples, EveryStudyParsesAndItsTaskIsValid) {
   const auto files = ExampleFiles();
-  ASSERT_GE(files.size(), 12u);
+  ASSERT_GE(files.size(), 16u);  // the studies in examples/ today: fewer means one went missing
   const std::string readme = ReadFile(std::filesystem::path(NASQ_EXAMPLES_DIR) / "README.md");
   for (const auto& file : files) {
     SCOPED_TRACE(file.filename().string());
