@@ -175,9 +175,10 @@ absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx
       return absl::InternalError(absl::StrCat("sampler: invalid assignment: ", s.message()));
     }
     refused = CheckAdmissible(ctx, params);
-    if (!refused.ok()) continue;
-    if (!is_taken(params)) return params;
-    if (!first_duplicate) first_duplicate = std::move(params);
+    if (refused.ok()) {
+      if (!is_taken(params)) return params;
+      if (!first_duplicate) first_duplicate = std::move(params);
+    }
     if (asked_model) continue;
     asked_model = true;
     NASQ_ASSIGN_OR_RETURN(std::optional<InternalParams> untried,

@@ -99,19 +99,20 @@ absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec,
 // Samples one complete assignment for ctx.trial_number: relative groups first, then every
 // active parameter not yet assigned, in the space's topological order, dropping relative values
 // of parameters that turn out inactive. Constraint strategy: when a draw violates a constraint
-// or, after that, ctx.admissible refuses it (a budget), the whole trial is redrawn with redraw =
-// 1, 2, ... (a fresh deterministic RNG stream each time) up to spec.sampler.max_constraint_retries;
-// past that FAILED_PRECONDITION naming the constraint or the refusal ("budgets.avg_bitwidth: 7.25
-// > max 6 ... the feasible region looks empty"). With spec.sampler.skip_duplicates, an
-// admissible draw equal to the params of a trial in ctx.history that has not FAILED is replaced
-// by sampler.SampleUntried (TPE: the best untried candidate by its l/g acquisition; it is told
-// that inadmissible assignments are taken too) and, when that offers nothing, redrawn the same
-// way by uniform random draws (SampleUntried is asked once per trial, at the first duplicate).
-// When every redraw is a duplicate, violates a constraint or is inadmissible, a finite discrete
-// space (one a GridSampler accepts) gives its first free admissible cell in the grid's seeded
-// order; with no such cell, or in a space with a continuous param, the first duplicate is
-// returned. RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and `ctx.redraw` are set
-// by this function. The result always passes spec.space.CheckAssignment and ctx.admissible.
+// or ctx.admissible refuses it (a budget), the whole trial is redrawn with redraw = 1, 2, ... (a
+// fresh deterministic RNG stream each time) up to spec.sampler.max_constraint_retries; past that
+// FAILED_PRECONDITION naming the constraint or the refusal ("budgets.avg_bitwidth: 7.25 > max 6:
+// ... the feasible region looks empty or tiny"). The first draw that ctx.admissible refuses or,
+// with spec.sampler.skip_duplicates, that equals the params of a trial in ctx.history that has
+// not FAILED, is replaced by sampler.SampleUntried, told that taken and inadmissible assignments
+// are refused (TPE: the best such candidate by its l/g acquisition, so redraws stay model-guided
+// instead of repeating the model's favourite); when that offers nothing, the redraws that follow
+// are uniform random draws (SampleUntried is asked once per trial). When no redraw gave new
+// admissible params but some gave admissible duplicates, a finite discrete space (one a
+// GridSampler accepts) gives its first free admissible cell in the grid's seeded order; with no
+// such cell, or in a space with a continuous param, the first admissible duplicate is returned. RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and
+// `ctx.redraw` are set by this function. The result always passes spec.space.CheckAssignment
+// and ctx.admissible.
 absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx);
 
 }  // namespace nasq
