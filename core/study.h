@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/budget.h"
 #include "core/fields.h"
 #include "core/limits.h"
 #include "core/pruner_config.h"
@@ -191,6 +192,8 @@ struct StudySpec {
   SearchSpace space;
   SamplerConfig sampler;
   PrunerConfig pruner;     // early stopping (core/pruner_config.h); none by default
+  // Cost metrics bounded before a trial is dispatched (core/budget.h); none by default.
+  Budgets budgets;
   int64_t max_trials = 0;  // completed trials that end the study; 0 = unlimited
   int max_retries = 2;     // expired leases before a trial is FAILED
   // Trials that FAIL in a row (in the order they finish; a COMPLETE or PRUNED trial resets the
@@ -234,7 +237,8 @@ inline constexpr Field<StudySpec> kStudyLimitFields[] = {
 
 // Validates everything but the space's own rules (which SearchSpace::Create already checked):
 // name, directions, metric names, sampler options (group needs multivariate, skip_duplicates not
-// with grid, ...), pruner options (ValidatePrunerConfig), grid needs a finite discrete space (at
+// with grid, ...), pruner options (ValidatePrunerConfig), budgets (ValidateBudgets; whether the
+// task can estimate their metrics is checked by the server, which knows the task), grid needs a finite discrete space (at
 // most 10,000,000 points), and every count, duration and string against its documented range
 // (core/limits.h, docs/study-spec.md "Limits": max_trials, lease_duration_ms, n_ei_candidates,
 // param and choice counts, string sizes and UTF-8, ...). task_json is NOT parsed here (core depends

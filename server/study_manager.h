@@ -24,7 +24,11 @@
 // restart. StorageHealth() reports the failure meanwhile.
 //
 // Leases: leasing a trial takes the lowest-numbered WAITING trial of the study, else samples new
-// params (numbered densely) and creates the trial RUNNING; the lease of attempt k has epoch k,
+// params (numbered densely) and creates the trial RUNNING, with the cost its task's cost model
+// estimates as system attrs "cost:<metric>" (server/trial_cost.h). Sampled params always keep
+// the study's budgets; when sampling fails (every redraw broke a budget or a constraint:
+// FAILED_PRECONDITION from SampleTrial) nothing is dispatched, the reason is stored as study
+// system attr "sampling_error" (erased at the next sampled trial) and Ask answers it; the lease of attempt k has epoch k,
 // a fresh random token (server/lease_token.h), its kind (LeaseTrial: worker, Ask: ask) and lasts
 // spec.lease_duration_ms from the clock's now. Heartbeat and ReportIntermediate renew it.
 // ReapExpiredLeases() (called periodically by LeaseReaper) re-queues an expired trial WAITING with
@@ -71,6 +75,7 @@
 #include "core/mutex.h"
 #include "core/study.h"
 #include "core/trial.h"
+#include "server/trial_cost.h"
 #include "storage/storage.h"
 
 namespace nasq {
@@ -203,8 +208,8 @@ class StudyManager {
   // complete assignment of the space, see InternalParamsOf), which LeaseTrial and Ask hand out
   // before any sampled trial (WAITING trials go lowest number first, so in enqueue order) and
   // which counts as history once finished. INVALID_ARGUMENT naming the param for an unknown
-  // param, a value outside its distribution, a missing or inactive param or a violated space
-  // constraint; FAILED_PRECONDITION for a grid study (trial n runs cell n, so an enqueued trial
+  // param, a value outside its distribution, a missing or inactive param, a violated space
+  // constraint or a broken budget ("budgets.avg_bitwidth: 8 > max 6: ..."); FAILED_PRECONDITION for a grid study (trial n runs cell n, so an enqueued trial
   // would take a cell's number), a COMPLETED study, or when max_trials (> 0) is already taken by
   // COMPLETE+PRUNED+RUNNING+WAITING trials. A STOPPED study keeps the trial waiting until it is
   // resumed.
@@ -212,7 +217,8 @@ class StudyManager {
                                      const std::map<std::string, ParamValue>& params);
 
   // Leases a trial of `study` to `worker_id` without waiting. FAILED_PRECONDITION when the
-  // study is not RUNNING; RESOURCE_EXHAUSTED when no trial can be handed out now (grid cells or
+  // study is not RUNNING or when no params can be sampled (every redraw broke a budget or a
+  // constraint; also stored as study system attr "sampling_error"); RESOURCE_EXHAUSTED when no trial can be handed out now (grid cells or
   // max_trials all taken by running/finished trials).
   absl::StatusOr<LeasedTrial> Ask(const std::string& study, const std::string& worker_id);
   // Leases a trial from any RUNNING study that `filter` admits (studies in turn, round robin),
@@ -282,6 +288,10 @@ class StudyManager {
     std::array<int64_t, 5> counts ABSL_GUARDED_BY(mu){};  // trials by state
     std::unique_ptr<Sampler> sampler ABSL_GUARDED_BY(mu);
     std::unique_ptr<Pruner> pruner ABSL_GUARDED_BY(mu);  // spec.pruner's
+    // The task's cost model (null when it has none) and the check of spec.budgets on it, which
+    // Context() hands to SampleTrial (server/trial_cost.h).
+    std::shared_ptr<const TrialCostModel> cost_model ABSL_GUARDED_BY(mu);
+    AdmissibilityCheck admissible ABSL_GUARDED_BY(mu);
     // Trials FAILED in a row, in the order they finished.
     int consecutive_failures ABSL_GUARDED_BY(mu) = 0;
     bool deleted ABSL_GUARDED_BY(mu) = false;
@@ -357,6 +367,10 @@ class StudyManager {
   absl::Status CountFailures(Entry& entry, const Trial& trial)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   absl::Status ExpireLease(Entry& entry, Trial& trial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  // Stores why sampling failed as study system attr kSamplingErrorAttr, or erases it when
+  // `sampling` is OK; writes only when the attr changes.
+  absl::Status RecordSamplingError(Entry& entry, const absl::Status& sampling)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   void NotifyWork();
 
   Storage* const storage_;
