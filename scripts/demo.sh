@@ -7,7 +7,9 @@
 # single-objective NASQ_DEMO_SPEC gets its best trial instead of the front).
 # Stops its processes on exit or Ctrl-C.
 # Environment: BUILD_DIR (default build), OUT_DIR (default out/demo), NASQ_DEMO_PORT (50151),
-# NASQ_DEVICE (cpu), NASQ_DEMO_SPEC (examples/demo.yaml), NASQ_DEMO_TLS (1: serve over TLS with
+# NASQ_DEVICE (cpu), NASQ_THREADS (the worker's LibTorch threads; 0, the default, = all cores;
+# 1 on a machine busy with other work, where threads waiting for each other waste the CPU),
+# NASQ_DEMO_SPEC (examples/demo.yaml), NASQ_DEMO_TLS (1: serve over TLS with
 # tokens; a CA, a certificate and an admin and a worker token are made under out/demo/tls/ by
 # scripts/make-certs.sh and scripts/new-token.sh, see docs/security.md).
 set -euo pipefail
@@ -53,7 +55,7 @@ pids+=($!)
 for _ in $(seq 50); do "$nasq" study list >/dev/null 2>&1 && break; sleep 0.2; done
 "$nasq" study create "$spec"
 env "${worker_env[@]}" "$build_dir/worker/app/nasq-worker" --device "${NASQ_DEVICE:-cpu}" \
-  >"$out/worker.log" 2>&1 &
+  --threads "${NASQ_THREADS:-0}" >"$out/worker.log" 2>&1 &
 pids+=($!)
 
 "$nasq" watch "$study"
