@@ -56,6 +56,14 @@ absl::Status ValidateBudgets(const Budgets& budgets) {
   return absl::OkStatus();
 }
 
+std::string BudgetText(const std::string& metric, const Budget& budget) {
+  if (budget.min && budget.max) {
+    return absl::StrCat(metric, " in [", *budget.min, ", ", *budget.max, "]");
+  }
+  if (budget.max) return absl::StrCat(metric, " <= ", *budget.max);
+  return absl::StrCat(metric, " >= ", budget.min.value_or(0));
+}
+
 absl::Status CheckBudget(const std::string& metric, const Budget& budget, double value) {
   const std::string field = absl::StrCat("budgets.", metric);
   if (std::isnan(value)) {

@@ -161,8 +161,8 @@ struct SamplerConfig {
   uint64_t seed = 0;
   TpeOptions tpe;
   Nsga2Options nsga2;
-  // Upper bound on redraws when a draw violates the space's constraints or, with
-  // skip_duplicates, repeats a trial (see SampleTrial).
+  // Upper bound on redraws when a draw violates the space's constraints, breaks a budget or,
+  // with skip_duplicates, repeats a trial (see SampleTrial).
   int max_constraint_retries = 100;
   // Not grid (which never repeats): redraw params that equal those of a trial of the
   // study that has not FAILED, so that no configuration is trained twice. Off by default, as in
@@ -177,7 +177,7 @@ struct SamplerConfig {
 inline constexpr Field<SamplerConfig> kSamplerOptionFields[] = {
     {.name = "max_constraint_retries",
      .member = &SamplerConfig::max_constraint_retries,
-     .doc = "redraws when a draw violates a constraint or repeats a trial",
+     .doc = "redraws when a draw violates a constraint, breaks a budget or repeats a trial",
      .range = {{1, limits::kMaxConstraintRetries}}},
     {.name = "skip_duplicates",
      .member = &SamplerConfig::skip_duplicates,

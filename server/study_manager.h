@@ -171,7 +171,8 @@ class StudyManager {
   ~StudyManager();
 
   // Stores a new RUNNING study. `spec` must already be validated (StudySpecFromProto does it).
-  // ALREADY_EXISTS when the name is taken; INVALID_ARGUMENT when no sampler can serve it.
+  // ALREADY_EXISTS when the name is taken; INVALID_ARGUMENT when no sampler can serve it, or its
+  // budgets cannot be checked (CreateTrialCostModel) or leave no grid cell.
   absl::StatusOr<StudySummary> CreateStudy(const StudySpec& spec);
   // NOT_FOUND naming the study when it does not exist (same for every method below).
   absl::StatusOr<StudySummary> GetStudy(const std::string& study);
