@@ -25,8 +25,8 @@ absl::Status ValidateMetricName(const std::string& name) {
                      std::all_of(name.begin(), name.end(), IsMetricNameChar);
   if (valid) return absl::OkStatus();
   return Invalid("budgets", absl::StrCat("a metric name must match [A-Za-z0-9._-]{1,",
-                                         limits::kMaxParamNameBytes, "} (got one of ",
-                                         name.size(), " bytes that does not)"));
+                                         limits::kMaxParamNameBytes, "} (got one of ", name.size(),
+                                         " bytes that does not)"));
 }
 
 absl::Status ValidateBound(const std::optional<double>& bound, const std::string& field) {

@@ -62,8 +62,8 @@ absl::Status CheckBudgets(const Budgets& budgets, const std::map<std::string, do
 // function when `budgets` is empty or `model` is null.
 AdmissibilityCheck BudgetCheck(const Budgets& budgets, std::shared_ptr<const TrialCostModel> model);
 
-// The kCostAttrPrefix system attrs (core/budget.h) of a trial with `params`: empty when `model` is null or the
-// cost cannot be estimated.
+// The kCostAttrPrefix system attrs (core/budget.h) of a trial with `params`: empty when `model` is
+// null or the cost cannot be estimated.
 std::map<std::string, std::string> CostAttrs(const TrialCostModel* model,
                                              const InternalParams& params);
 

@@ -15,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/study_manager.h"
+#include "server/task_validation.h"
 #include "storage/memory_storage.h"
 #include "storage/sqlite_storage.h"
 #include "task/cost_model.h"
@@ -232,6 +233,30 @@ TEST_F(BudgetDispatchTest, EnqueuedParamsThatBreakABudgetAreRefused) {
   ASSERT_TRUE(enqueued.ok()) << enqueued.status();
   EXPECT_TRUE(enqueued->system_attrs.contains("cost:avg_bitwidth"));
   EXPECT_EQ(manager_->ListTrials("enqueue")->size(), 1u);
+}
+
+// A cost metric as an objective: the task check accepts it, and the worker's metrics give the
+// trial's values by name.
+TEST_F(BudgetDispatchTest, CostMetricsMayBeObjectives) {
+  StudySpec spec = BudgetSpec("pareto", SamplerKind::kTpe, kMaxAvgBitwidth);
+  spec.directions = {StudyDirection::kMaximize, StudyDirection::kMinimize};
+  spec.metric_names = {"accuracy", "avg_bitwidth"};
+  ASSERT_TRUE(ValidateStudyTask(spec).ok()) << ValidateStudyTask(spec);
+  ASSERT_TRUE(manager_->CreateStudy(spec).ok());
+  for (int i = 0; i < 8; ++i) {
+    absl::StatusOr<LeasedTrial> leased = manager_->Ask("pareto", "w");
+    ASSERT_TRUE(leased.ok()) << leased.status();
+    FinishRequest finish;
+    finish.metrics = ModelCost(spec, leased->trial.params);  // what the worker measures
+    finish.metrics["accuracy"] = 0.5 + 0.01 * i;
+    absl::StatusOr<Trial> done = manager_->FinishTrial("pareto", leased->trial.number, finish);
+    ASSERT_TRUE(done.ok()) << done.status();
+    ASSERT_EQ(done->state, TrialState::kComplete);
+    EXPECT_EQ(done->values,
+              (std::vector<double>{finish.metrics["accuracy"], finish.metrics["avg_bitwidth"]}));
+    EXPECT_LE(done->values[1], kMaxAvgBitwidth);
+  }
+  EXPECT_FALSE(manager_->BestTrials("pareto")->empty());
 }
 
 TEST(BudgetRestart, BudgetsSurviveARestartOverSqlite) {

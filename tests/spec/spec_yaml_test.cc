@@ -276,10 +276,11 @@ TEST(SpecYaml, BadPrunerValuesAreRefusedNamingTheField) {
 
 TEST(SpecYaml, Budgets) {
   const std::string head = "name: s\ndirections: [maximize]\nspace: {params: {w: [4, 8]}}\n";
-  absl::StatusOr<StudySpec> spec = ParseStudySpecYaml(
-      head + "budgets:\n  avg_bitwidth: {max: 6}\n  bitops: {max: 2.0e9}\n"
-             "  sparsity: {min: 0.3, max: 0.9}\n",
-      "s.yaml");
+  absl::StatusOr<StudySpec> spec =
+      ParseStudySpecYaml(head +
+                             "budgets:\n  avg_bitwidth: {max: 6}\n  bitops: {max: 2.0e9}\n"
+                             "  sparsity: {min: 0.3, max: 0.9}\n",
+                         "s.yaml");
   ASSERT_TRUE(spec.ok()) << spec.status();
   const Budgets expected = {{"avg_bitwidth", {.max = 6}},
                             {"bitops", {.max = 2.0e9}},
