@@ -25,8 +25,8 @@ absl::Status ValidateMetricName(const std::string& name) {
                      std::all_of(name.begin(), name.end(), IsMetricNameChar);
   if (valid) return absl::OkStatus();
   return Invalid("budgets", absl::StrCat("a metric name must match [A-Za-z0-9._-]{1,",
-                                         limits::kMaxParamNameBytes, "} (got one of ",
-                                         name.size(), " bytes that does not)"));
+                                         limits::kMaxParamNameBytes, "} (got one of ", name.size(),
+                                         " bytes that does not)"));
 }
 
 absl::Status ValidateBound(const std::optional<double>& bound, const std::string& field) {
@@ -54,6 +54,14 @@ absl::Status ValidateBudgets(const Budgets& budgets) {
     }
   }
   return absl::OkStatus();
+}
+
+std::string BudgetText(const std::string& metric, const Budget& budget) {
+  if (budget.min && budget.max) {
+    return absl::StrCat(metric, " in [", *budget.min, ", ", *budget.max, "]");
+  }
+  if (budget.max) return absl::StrCat(metric, " <= ", *budget.max);
+  return absl::StrCat(metric, " >= ", budget.min.value_or(0));
 }
 
 absl::Status CheckBudget(const std::string& metric, const Budget& budget, double value) {

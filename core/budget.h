@@ -27,6 +27,17 @@ struct Budget {
 // Metric name -> its budget.
 using Budgets = std::map<std::string, Budget>;
 
+// Prefix of the trial system attrs that hold the cost its study's task model estimated when the
+// trial was dispatched: "cost:<metric>", a JSON number each (server/trial_cost.h).
+inline constexpr char kCostAttrPrefix[] = "cost:";
+
+// The study system attr that reports why no trial could be sampled (a JSON string), e.g. when
+// every redraw broke a budget; erased once a trial is sampled again.
+inline constexpr char kSamplingErrorAttr[] = "sampling_error";
+
+// "avg_bitwidth <= 6", "sparsity >= 0.3", "bitops in [1e+06, 2e+09]".
+std::string BudgetText(const std::string& metric, const Budget& budget);
+
 // OK when every budget is valid and every name is a metric name ([A-Za-z0-9._-], 1 to
 // limits::kMaxParamNameBytes bytes), at most limits::kMaxAttrs budgets. INVALID_ARGUMENT naming
 // the field: "budgets.avg_bitwidth.max: must be finite (got inf)", "budgets.sparsity: needs min

@@ -161,8 +161,8 @@ struct SamplerConfig {
   uint64_t seed = 0;
   TpeOptions tpe;
   Nsga2Options nsga2;
-  // Upper bound on redraws when a draw violates the space's constraints or, with
-  // skip_duplicates, repeats a trial (see SampleTrial).
+  // Upper bound on redraws when a draw violates the space's constraints, breaks a budget or,
+  // with skip_duplicates, repeats a trial (see SampleTrial).
   int max_constraint_retries = 100;
   // Not grid (which never repeats): redraw params that equal those of a trial of the
   // study that has not FAILED, so that no configuration is trained twice. Off by default, as in
@@ -177,7 +177,7 @@ struct SamplerConfig {
 inline constexpr Field<SamplerConfig> kSamplerOptionFields[] = {
     {.name = "max_constraint_retries",
      .member = &SamplerConfig::max_constraint_retries,
-     .doc = "redraws when a draw violates a constraint or repeats a trial",
+     .doc = "redraws when a draw violates a constraint, breaks a budget or repeats a trial",
      .range = {{1, limits::kMaxConstraintRetries}}},
     {.name = "skip_duplicates",
      .member = &SamplerConfig::skip_duplicates,
@@ -192,8 +192,6 @@ struct StudySpec {
   SearchSpace space;
   SamplerConfig sampler;
   PrunerConfig pruner;     // early stopping (core/pruner_config.h); none by default
-  // Cost metrics bounded before a trial is dispatched (core/budget.h); none by default.
-  Budgets budgets;
   int64_t max_trials = 0;  // completed trials that end the study; 0 = unlimited
   int max_retries = 2;     // expired leases before a trial is FAILED
   // Trials that FAIL in a row (in the order they finish; a COMPLETE or PRUNED trial resets the
@@ -203,6 +201,8 @@ struct StudySpec {
   int64_t heartbeat_interval_ms = 10000;          // workers heartbeat this often (< lease_duration)
   std::string task_json = "{}";                   // free-form task section, JSON text
   std::map<std::string, std::string> user_attrs;  // key -> JSON text
+  // Cost metrics bounded before a trial is dispatched (core/budget.h); none by default.
+  Budgets budgets;
 };
 
 // The limits of a study's run.
@@ -237,14 +237,14 @@ inline constexpr Field<StudySpec> kStudyLimitFields[] = {
 
 // Validates everything but the space's own rules (which SearchSpace::Create already checked):
 // name, directions, metric names, sampler options (group needs multivariate, skip_duplicates not
-// with grid, ...), pruner options (ValidatePrunerConfig), budgets (ValidateBudgets; whether the
-// task can estimate their metrics is checked by the server, which knows the task), grid needs a finite discrete space (at
+// with grid, ...), pruner options (ValidatePrunerConfig), grid needs a finite discrete space (at
 // most 10,000,000 points), and every count, duration and string against its documented range
 // (core/limits.h, docs/study-spec.md "Limits": max_trials, lease_duration_ms, n_ei_candidates,
 // param and choice counts, string sizes and UTF-8, ...). task_json is NOT parsed here (core depends
 // on std + abseil only): whoever parses the spec checks it. INVALID_ARGUMENT naming the field (e.g.
 // "sampler.tpe.group: requires multivariate", "lease_duration_ms: must be between 1 and 604800000
-// (got 0)").
+// (got 0)"). Budgets are checked by ValidateBudgets; whether the task can estimate their
+// metrics is checked by the server, which knows the task.
 absl::Status ValidateStudySpec(const StudySpec& spec);
 
 enum class StudyState { kRunning = 1, kCompleted = 2, kStopped = 3 };

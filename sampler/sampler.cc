@@ -161,8 +161,8 @@ absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx
   bool asked_model = false;  // SampleUntried was called: the redraws that follow are uniform
   std::optional<InternalParams> first_duplicate;
   const int max_redraws = std::max(0, spec.sampler.max_constraint_retries);
-  int violated = -1;        // the constraint the last draw violated, or -1
-  absl::Status refused;     // ctx.admissible's refusal of the last draw
+  int violated = -1;     // the constraint the last draw violated, or -1
+  absl::Status refused;  // ctx.admissible's refusal of the last draw
   for (int redraw = 0; redraw <= max_redraws; ++redraw) {
     std::mt19937_64 rng(TrialStreamSeed(spec.sampler.seed, ctx.trial_number, redraw));
     ctx.rng = &rng;
@@ -185,8 +185,9 @@ absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx
                           sampler.SampleUntried(ctx, is_refused));
     if (!untried) continue;
     if (absl::Status s = spec.space.CheckAssignment(*untried); !s.ok() || is_refused(*untried)) {
-      return absl::InternalError(absl::StrCat(
-          "sampler: SampleUntried gave a taken, inadmissible or invalid assignment: ", s.message()));
+      return absl::InternalError(
+          absl::StrCat("sampler: SampleUntried gave a taken, inadmissible or invalid assignment: ",
+                       s.message()));
     }
     return *std::move(untried);
   }
@@ -195,11 +196,11 @@ absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx
     return free_cell ? *std::move(free_cell) : *std::move(first_duplicate);
   }
   if (violated < 0) {  // the last draw was refused by ctx.admissible
-    return absl::FailedPreconditionError(absl::StrCat(
-        "sampler: ", refused.message(), ": every draw was refused after ", max_redraws,
-        " redraws (trial ", ctx.trial_number,
-        "); the feasible region looks empty or tiny: relax the budget or raise "
-        "sampler.max_constraint_retries"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("sampler: ", refused.message(), ": every draw was refused after ", max_redraws,
+                     " redraws (trial ", ctx.trial_number,
+                     "); the feasible region looks empty or tiny: relax the budget or raise "
+                     "sampler.max_constraint_retries"));
   }
   return absl::FailedPreconditionError(
       absl::StrCat("sampler: ", DescribeConstraint(spec.space, violated), " still violated after ",

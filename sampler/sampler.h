@@ -110,9 +110,9 @@ absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec,
 // are uniform random draws (SampleUntried is asked once per trial). When no redraw gave new
 // admissible params but some gave admissible duplicates, a finite discrete space (one a
 // GridSampler accepts) gives its first free admissible cell in the grid's seeded order; with no
-// such cell, or in a space with a continuous param, the first admissible duplicate is returned. RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and
-// `ctx.redraw` are set by this function. The result always passes spec.space.CheckAssignment
-// and ctx.admissible.
+// such cell, or in a space with a continuous param, the first admissible duplicate is returned.
+// RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and `ctx.redraw` are set by this
+// function. The result always passes spec.space.CheckAssignment and ctx.admissible.
 absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx);
 
 }  // namespace nasq

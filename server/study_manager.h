@@ -24,11 +24,7 @@
 // restart. StorageHealth() reports the failure meanwhile.
 //
 // Leases: leasing a trial takes the lowest-numbered WAITING trial of the study, else samples new
-// params (numbered densely) and creates the trial RUNNING, with the cost its task's cost model
-// estimates as system attrs "cost:<metric>" (server/trial_cost.h). Sampled params always keep
-// the study's budgets; when sampling fails (every redraw broke a budget or a constraint:
-// FAILED_PRECONDITION from SampleTrial) nothing is dispatched, the reason is stored as study
-// system attr "sampling_error" (erased at the next sampled trial) and Ask answers it; the lease of attempt k has epoch k,
+// params (numbered densely) and creates the trial RUNNING; the lease of attempt k has epoch k,
 // a fresh random token (server/lease_token.h), its kind (LeaseTrial: worker, Ask: ask) and lasts
 // spec.lease_duration_ms from the clock's now. Heartbeat and ReportIntermediate renew it.
 // ReapExpiredLeases() (called periodically by LeaseReaper) re-queues an expired trial WAITING with
@@ -36,6 +32,12 @@
 // "fail_reason". Any call naming a lease (LeaseKey) whose epoch is not the trial's current one,
 // or whose token is not the lease's, is refused with FAILED_PRECONDITION and changes nothing.
 // A worker's lease fences clients too: FinishTrial without its LeaseKey is refused unless forced.
+//
+// Budgets (server/trial_cost.h): a new trial is created with the cost its task's cost model
+// estimates as system attrs "cost:<metric>", and sampled params always keep the study's budgets.
+// When sampling fails (every redraw broke a budget or a constraint: FAILED_PRECONDITION from
+// SampleTrial) nothing is dispatched, the reason is stored as study system attr "sampling_error"
+// (erased at the next sampled trial) and Ask answers it.
 //
 // Study end: RUNNING -> COMPLETED once COMPLETE+PRUNED trials reach max_trials (> 0), or once the
 // sampler is exhausted (grid) and no trial is RUNNING or WAITING. RUNNING -> STOPPED once
@@ -171,7 +173,8 @@ class StudyManager {
   ~StudyManager();
 
   // Stores a new RUNNING study. `spec` must already be validated (StudySpecFromProto does it).
-  // ALREADY_EXISTS when the name is taken; INVALID_ARGUMENT when no sampler can serve it.
+  // ALREADY_EXISTS when the name is taken; INVALID_ARGUMENT when no sampler can serve it, or its
+  // budgets cannot be checked (CreateTrialCostModel) or leave no grid cell.
   absl::StatusOr<StudySummary> CreateStudy(const StudySpec& spec);
   // NOT_FOUND naming the study when it does not exist (same for every method below).
   absl::StatusOr<StudySummary> GetStudy(const std::string& study);
@@ -209,17 +212,17 @@ class StudyManager {
   // before any sampled trial (WAITING trials go lowest number first, so in enqueue order) and
   // which counts as history once finished. INVALID_ARGUMENT naming the param for an unknown
   // param, a value outside its distribution, a missing or inactive param, a violated space
-  // constraint or a broken budget ("budgets.avg_bitwidth: 8 > max 6: ..."); FAILED_PRECONDITION for a grid study (trial n runs cell n, so an enqueued trial
-  // would take a cell's number), a COMPLETED study, or when max_trials (> 0) is already taken by
-  // COMPLETE+PRUNED+RUNNING+WAITING trials. A STOPPED study keeps the trial waiting until it is
-  // resumed.
+  // constraint or a broken budget ("budgets.avg_bitwidth: 8 > max 6: ..."); FAILED_PRECONDITION for
+  // a grid study (trial n runs cell n, so an enqueued trial would take a cell's number), a
+  // COMPLETED study, or when max_trials (> 0) is already taken by COMPLETE+PRUNED+RUNNING+WAITING
+  // trials. A STOPPED study keeps the trial waiting until it is resumed.
   absl::StatusOr<Trial> EnqueueTrial(const std::string& study,
                                      const std::map<std::string, ParamValue>& params);
 
   // Leases a trial of `study` to `worker_id` without waiting. FAILED_PRECONDITION when the
   // study is not RUNNING or when no params can be sampled (every redraw broke a budget or a
-  // constraint; also stored as study system attr "sampling_error"); RESOURCE_EXHAUSTED when no trial can be handed out now (grid cells or
-  // max_trials all taken by running/finished trials).
+  // constraint; also stored as study system attr "sampling_error"); RESOURCE_EXHAUSTED when no
+  // trial can be handed out now (grid cells or max_trials all taken by running/finished trials).
   absl::StatusOr<LeasedTrial> Ask(const std::string& study, const std::string& worker_id);
   // Leases a trial from any RUNNING study that `filter` admits (studies in turn, round robin),
   // waiting until work appears, `wait_until`, options.max_lease_wait_ms or Shutdown(),

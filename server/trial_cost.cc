@@ -81,7 +81,8 @@ class BertClassifyCostModel : public TrialCostModel {
 // The bert-classify cost model of `spec`, or why there is none.
 absl::StatusOr<std::shared_ptr<const TrialCostModel>> BertClassifyModel(const StudySpec& spec) {
   absl::StatusOr<TaskSpec> task = ParseTaskSpec(spec.task_json);
-  if (!task.ok()) return BudgetError(absl::StrCat("the task does not parse: ", task.status().message()));
+  if (!task.ok())
+    return BudgetError(absl::StrCat("the task does not parse: ", task.status().message()));
   NASQ_ASSIGN_OR_RETURN(BertArchitecture base, BertBase(*task));
   return std::make_shared<const BertClassifyCostModel>(spec.space, *std::move(task),
                                                        std::move(base));
@@ -124,9 +125,11 @@ absl::StatusOr<std::shared_ptr<const TrialCostModel>> CreateTrialCostModel(const
   const std::vector<std::string> estimated = known->metric_names();
   for (const auto& [metric, budget] : spec.budgets) {
     if (std::find(estimated.begin(), estimated.end(), metric) == estimated.end()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "budgets.", metric, ": not a cost metric the task's model estimates before training (it "
-          "estimates: ", absl::StrJoin(estimated, ", "), ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("budgets.", metric,
+                       ": not a cost metric the task's model estimates before training (it "
+                       "estimates: ",
+                       absl::StrJoin(estimated, ", "), ")"));
     }
   }
   return model;
@@ -143,7 +146,8 @@ absl::Status CheckBudgets(const Budgets& budgets, const std::map<std::string, do
   return absl::OkStatus();
 }
 
-AdmissibilityCheck BudgetCheck(const Budgets& budgets, std::shared_ptr<const TrialCostModel> model) {
+AdmissibilityCheck BudgetCheck(const Budgets& budgets,
+                               std::shared_ptr<const TrialCostModel> model) {
   if (budgets.empty() || model == nullptr) return {};
   return [budgets, model = std::move(model)](const InternalParams& params) -> absl::Status {
     absl::StatusOr<std::map<std::string, double>> metrics = model->Estimate(params);

@@ -62,16 +62,8 @@ absl::Status CheckBudgets(const Budgets& budgets, const std::map<std::string, do
 // function when `budgets` is empty or `model` is null.
 AdmissibilityCheck BudgetCheck(const Budgets& budgets, std::shared_ptr<const TrialCostModel> model);
 
-// The study system attr that reports why no trial could be sampled (a JSON string), e.g. when
-// every redraw broke a budget; erased once a trial is sampled again.
-inline constexpr char kSamplingErrorAttr[] = "sampling_error";
-
-// Prefix of the trial system attrs that hold the cost estimated at dispatch: "cost:<metric>",
-// a JSON number each.
-inline constexpr char kCostAttrPrefix[] = "cost:";
-
-// The "cost:<metric>" system attrs of a trial with `params`: empty when `model` is null or the
-// cost cannot be estimated.
+// The kCostAttrPrefix system attrs (core/budget.h) of a trial with `params`: empty when `model` is
+// null or the cost cannot be estimated.
 std::map<std::string, std::string> CostAttrs(const TrialCostModel* model,
                                              const InternalParams& params);
 

@@ -343,7 +343,8 @@ absl::StatusOr<Budgets> BudgetsFromJson(const JsonObjectReader& r) {
     NASQ_ASSIGN_OR_RETURN(JsonObjectReader bounds,
                           JsonObjectReader::Of(value, JsonChild(r.path(), metric)));
     Budget& budget = budgets[metric];
-    for (const auto& [key, bound] : {std::pair{"min", &budget.min}, std::pair{"max", &budget.max}}) {
+    for (const auto& [key, bound] :
+         {std::pair{"min", &budget.min}, std::pair{"max", &budget.max}}) {
       if (bounds.Find(key) != nullptr) {
         NASQ_ASSIGN_OR_RETURN(*bound, bounds.Get<double>(key));
       }

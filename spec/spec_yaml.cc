@@ -123,9 +123,8 @@ class SpecParser {
     if (!root.IsDefined() || root.IsNull()) {
       return absl::InvalidArgumentError(absl::StrCat(source_, ": empty study spec"));
     }
-    std::vector<std::string> allowed = {"name",    "direction", "directions", "metric",
-                                        "metrics", "space",     "sampler",    "pruner",
-                                        "budgets"};
+    std::vector<std::string> allowed = {"name",  "direction", "directions", "metric", "metrics",
+                                        "space", "sampler",   "pruner",     "budgets"};
     for (std::string& key : YamlKeys<StudySpec>(kStudyLimitFields)) allowed.push_back(key);
     allowed.insert(allowed.end(), {"task", "user_attrs"});
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "", allowed));
@@ -718,7 +717,8 @@ class SpecParser {
       marks_[path] = kv.first.Mark();
       NASQ_ASSIGN_OR_RETURN(Fields bounds, GetFields(kv.second, path, {"min", "max"}));
       Budget& budget = spec.budgets[metric];
-      for (const auto& [key, bound] : {std::pair{"min", &budget.min}, std::pair{"max", &budget.max}}) {
+      for (const auto& [key, bound] :
+           {std::pair{"min", &budget.min}, std::pair{"max", &budget.max}}) {
         if (auto it = bounds.find(key); it != bounds.end()) {
           NASQ_ASSIGN_OR_RETURN(*bound, Number(it->second, Child(path, key)));
         }

@@ -118,8 +118,7 @@ TEST(BudgetSampling, SkipDuplicatesFindsTheLastFreeAdmissibleCell) {
         InternalParams cell = {{"y", y}, {"z", z}};
         if (cell == free) continue;
         const auto number = static_cast<int64_t>(history.size());
-        history.push_back(
-            MakeTrial(spec, number, cell, TrialState::kComplete, {Objective(cell)}));
+        history.push_back(MakeTrial(spec, number, cell, TrialState::kComplete, {Objective(cell)}));
       }
     }
     ASSERT_EQ(history.size(), static_cast<size_t>(kAdmissibleCells - 1));
