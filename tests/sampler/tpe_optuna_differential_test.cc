@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "sampler/parzen_estimator.h"
 #include "sampler/tpe_split.h"
+#include "sampler/truncnorm.h"
 #include "sampler_test_util.h"
 
 namespace nasq {
@@ -160,6 +161,56 @@ TEST_F(MultivariateTpeVersusOptuna, LogDensityRatioMatchesOptuna) {
   const ParzenEstimator above = Build(split_.above);
   for (const Probe& p : Probes()) {
     EXPECT_NEAR(below.LogPdf(p.x) - above.LogPdf(p.x), p.score, 1e-10);
+  }
+}
+
+TEST_F(MultivariateTpeVersusOptuna, CandidatesFollowTheMixture) {
+  // The estimators hold Optuna's kernels and weights (KernelsAndWeightsMatch); candidates must
+  // be drawn from exactly that mixture of products: per dimension and jointly, the fraction of
+  // draws below a threshold equals the mixture's CDF, sum_k w_k prod_j F_kj(t_j), where F_kj is
+  // kernel k's normal truncated to [low, high] in dimension j (Optuna's
+  // _MixtureOfProductDistribution.sample: one kernel index per candidate drawn by weight, then
+  // a truncated normal per dimension). Checked on l(x) (5 equal weights) and on g(x) (37
+  // kernels with the ramped weights).
+  const double thresholds[3][kDims] = {
+      {-1.0, -0.5, 0.0, 0.5, 1.0}, {0.0, 0.0, 0.0, 0.0, 0.0}, {1.2, 0.7, -0.3, 1.5, -1.1}};
+  constexpr int kDraws = 40000;
+  for (const std::vector<int>* indices : {&split_.below, &split_.above}) {
+    const ParzenEstimator pe = Build(*indices);
+    auto kernel_cdf = [&](int j, size_t k, double t) {
+      const double mu = pe.mus(j)[k], sigma = pe.sigmas(j)[k];
+      const double a = (kLow - mu) / sigma, b = (kHigh - mu) / sigma;
+      return std::exp(truncnorm::LogGaussMass(a, (t - mu) / sigma) - truncnorm::LogGaussMass(a, b));
+    };
+    std::vector<std::vector<double>> draws(kDraws, std::vector<double>(kDims));
+    std::mt19937_64 rng(11);
+    for (std::vector<double>& x : draws) pe.Sample(rng, x);
+    for (const auto& t : thresholds) {
+      // j >= 0: dimension j alone; j = -1: x0 < t0 and x1 < t1 and x2 < t2 jointly.
+      auto counted = [](int d, int dim) { return d == dim || (dim < 0 && d < 3); };
+      for (int j = -1; j < kDims; ++j) {
+        double expected = 0.0;
+        for (size_t k = 0; k < pe.weights().size(); ++k) {
+          double p = 1.0;
+          for (int d = 0; d < kDims; ++d) {
+            if (counted(d, j)) p *= kernel_cdf(d, k, t[d]);
+          }
+          expected += pe.weights()[k] * p;
+        }
+        int hits = 0;
+        for (const std::vector<double>& x : draws) {
+          bool in = true;
+          for (int d = 0; d < kDims; ++d) {
+            if (counted(d, j)) in = in && x[d] < t[d];
+          }
+          hits += in;
+        }
+        // Five standard errors of a binomial fraction.
+        const double tolerance = 5 * std::sqrt(expected * (1 - expected) / kDraws) + 1e-9;
+        EXPECT_NEAR(static_cast<double>(hits) / kDraws, expected, tolerance)
+            << (indices == &split_.below ? "l(x)" : "g(x)") << ", dimension " << j;
+      }
+    }
   }
 }
 
