@@ -17,6 +17,10 @@
 //     as in Optuna: a vector whose upper bound (its previous contribution, and its contribution
 //     to the last vector taken alone) is below the best exact contribution of the step keeps
 //     its bound, which by submodularity cannot change the choice.
+// Cost: k greedy steps, each evaluating exactly only the few contributions whose bound can win,
+// each a hypervolume of up to k vectors (core/pareto.h). Measured on the shared 2-vCPU build
+// machine with 3 objectives: under 1 ms for 20 of 50 vectors, 15 ms for 20 of 200, 0.27 s for
+// 200 of 400 and 2.8 s for 500 of 1,000 (a study of thousands of trials).
 // Pure function; thread-safe.
 #ifndef NASQ_SAMPLER_TPE_HSSP_H_
 #define NASQ_SAMPLER_TPE_HSSP_H_
