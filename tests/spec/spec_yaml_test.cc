@@ -192,6 +192,31 @@ TEST(SpecYaml, Nsga2SamplerAndItsOptions) {
   EXPECT_EQ(spec->sampler.tpe, TpeOptions{});
 }
 
+TEST(SpecYaml, ReferencePointAndItsBadValues) {
+  const std::string head =
+      "name: s\ndirections: [maximize, minimize]\nspace: {params: {w: [4, 8]}}\n";
+  auto spec = ParseStudySpecYaml(head + "reference_point: [0.0, 32]\n", "s.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->reference_point, (std::vector<double>{0.0, 32.0}));
+  auto none = ParseStudySpecYaml(head, "s.yaml");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->reference_point.empty());
+
+  const std::pair<std::string, std::string> cases[] = {
+      {"[0.5]", "s.yaml:4:1: reference_point: expected one value per direction (2), got 1"},
+      {"[0.5, .inf]", "s.yaml:4:1: reference_point[1]: must be finite (got inf)"},
+      {"[0.5, .nan]", "reference_point[1]: must be finite (got nan)"},
+      {"[0.5, lots]", "s.yaml:4:24: reference_point[1]: expected a number, got \"lots\""},
+      {"0.5", "reference_point: expected a list, got \"0.5\""},
+  };
+  for (const auto& [point, expected] : cases) {
+    auto bad = ParseStudySpecYaml(head + "reference_point: " + point + "\n", "s.yaml");
+    ASSERT_FALSE(bad.ok()) << point;
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << point;
+    EXPECT_THAT(std::string(bad.status().message()), HasSubstr(expected)) << point;
+  }
+}
+
 // Every example of docs/study-spec.md "Pruners" parses to its kind with its options.
 TEST(SpecYaml, Pruners) {
   const std::string head = "name: s\ndirection: maximize\nspace: {params: {w: [4, 8]}}\n";
