@@ -299,6 +299,38 @@ TEST(SpecYaml, BadPrunerValuesAreRefusedNamingTheField) {
   }
 }
 
+// Every NSGA-II and pruner option (docs/study-spec.md "Options") refuses a value out of its
+// range naming itself: -1 breaks each rule but the threshold bounds', which NaN breaks.
+TEST(SpecYaml, EveryNsga2AndPrunerOptionRefusesABadValueNamingIt) {
+  const std::string head =
+      "name: s\ndirections: [maximize, minimize]\nspace: {params: {w: [4, 8]}}\n";
+  std::vector<std::pair<std::string, std::string>> cases;  // the section -> the option
+  for (const Field<Nsga2Options>& field : kNsga2OptionFields) {
+    cases.emplace_back("sampler: {type: nsga2, ", field.name);
+  }
+  const auto add = [&](const std::string& section, const auto& fields) {
+    for (const auto& field : fields) cases.emplace_back(section, field.name);
+  };
+  add("pruner: {type: median, ", kPrunerOptionFields);
+  add("pruner: {type: percentile, ", kPercentilePrunerFields);
+  add("pruner: {type: successive_halving, ", kSuccessiveHalvingPrunerFields);
+  add("pruner: {type: hyperband, ", kHyperbandPrunerFields);
+  add("pruner: {type: threshold, n_warmup_steps: 1, ", kThresholdPrunerFields);
+  add("pruner: {type: patient, ", kPatientPrunerFields);
+  for (const auto& [section, name] : cases) {
+    const std::string value = name == "lower" || name == "upper" ? ".nan" : "-1";
+    const std::string yaml = head + section + name + ": " + value + "}\n";
+    SCOPED_TRACE(yaml);
+    auto spec = ParseStudySpecYaml(yaml, "s.yaml");
+    ASSERT_FALSE(spec.ok());
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string path = section.starts_with("sampler") ? "sampler." : "pruner.";
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr("s.yaml:4:"));
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr(": " + path + name + ": "));
+  }
+  EXPECT_GE(cases.size(), 30u);
+}
+
 struct BadSpec {
   const char* label;
   std::string yaml;
