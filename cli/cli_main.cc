@@ -181,9 +181,7 @@ int Run(int argc, char** argv) {
   tell->add_option("--state", tell_args.state, "complete (default with --values), pruned or fail");
   tell->add_option("--constraint", tell_args.constraints,
                    "Outcome constraint NAME=VALUE, repeatable; the trial is feasible when every "
-                   "value is <= 0")
-      ->expected(1)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+                   "value is <= 0");
   tell->add_flag("--force", tell_args.force,
                  "Finish a trial that a worker holds under a lease (admins; its work is lost)");
   tell->add_flag("--skip-if-finished", tell_args.skip_if_finished,
