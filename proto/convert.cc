@@ -374,6 +374,7 @@ v1::StudySpec StudySpecToProto(const StudySpec& spec) {
   p.set_name(spec.name);
   for (StudyDirection d : spec.directions) p.add_directions(StudyDirectionToProto(d));
   for (const std::string& m : spec.metric_names) p.add_metric_names(m);
+  p.mutable_reference_point()->Add(spec.reference_point.begin(), spec.reference_point.end());
   *p.mutable_space() = SearchSpaceToProto(spec.space);
   v1::SamplerConfig* sampler = p.mutable_sampler();
   sampler->set_kind(SamplerKindToProto(spec.sampler.kind));
@@ -404,6 +405,7 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
     spec.directions.push_back(d);
   }
   spec.metric_names.assign(p.metric_names().begin(), p.metric_names().end());
+  spec.reference_point.assign(p.reference_point().begin(), p.reference_point().end());
   NASQ_ASSIGN_OR_RETURN(spec.space, SearchSpaceFromProto(p.space(), kField));
   NASQ_ASSIGN_OR_RETURN(spec.sampler.kind,
                         SamplerKindFromProto(p.sampler().kind(), "spec.sampler.kind"));

@@ -75,6 +75,7 @@ StudySpec RichSpec(const std::string& name) {
   spec.name = name;
   spec.directions = {StudyDirection::kMaximize, StudyDirection::kMinimize};
   spec.metric_names = {"accuracy", "bits"};
+  spec.reference_point = {-0.25, 1.0 / 3.0};
   spec.space = MustCreate(
       {
           ParamSpec{"num_layers", IntDistribution{1, 12, false, 1}, {}},
@@ -162,6 +163,7 @@ void ExpectSameSpec(const StudySpec& expected, const StudySpec& actual) {
   EXPECT_EQ(expected.name, actual.name);
   EXPECT_EQ(expected.directions, actual.directions);
   EXPECT_EQ(expected.metric_names, actual.metric_names);
+  EXPECT_EQ(expected.reference_point, actual.reference_point);
   ASSERT_EQ(expected.space.params().size(), actual.space.params().size());
   for (size_t i = 0; i < expected.space.params().size(); ++i) {
     const ParamSpec& e = expected.space.params()[i];
