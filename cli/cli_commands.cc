@@ -16,6 +16,7 @@
 #include "cli/records.h"
 #include "cli/svg_plot.h"
 #include "cli/watch.h"
+#include "core/budget.h"
 #include "core/pareto.h"
 #include "core/status_macros.h"
 #include "core/trial.h"
@@ -87,6 +88,9 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   if (std::optional<std::string> reason = AttrText(proto.system_attrs(), "stop_reason")) {
     out << "stop_reason: " << *reason << "\n";
   }
+  if (std::optional<std::string> error = AttrText(proto.system_attrs(), kSamplingErrorAttr)) {
+    out << "sampling_error: " << *error << "\n";
+  }
   out << "created: " << FormatTime(TimestampToMicros(proto.create_time())) << "\n"
       << "directions: " << DirectionsText(proto.spec()) << "\n";
   if (!spec.metric_names.empty()) {
@@ -97,6 +101,11 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   }
   out << "sampler: " << SamplerText(spec.sampler) << "\n";
   if (spec.pruner.kind != PrunerKind::kNone) out << "pruner: " << PrunerText(spec.pruner) << "\n";
+  if (!spec.budgets.empty()) {
+    std::vector<std::string> budgets;
+    for (const auto& [metric, budget] : spec.budgets) budgets.push_back(BudgetText(metric, budget));
+    out << "budgets: " << absl::StrJoin(budgets, ", ") << "\n";
+  }
   for (const Field<StudySpec>& field : kStudyLimitFields) out << LimitText(spec, field) << "\n";
   out << "trials: " << c.complete() << " complete, " << c.pruned() << " pruned, " << c.fail()
       << " failed, " << c.running() << " running, " << c.waiting() << " waiting\n";

@@ -1,6 +1,7 @@
 #include "cli/records.h"
 
 #include <map>
+#include <string_view>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "core/budget.h"
 #include "proto/convert.h"
 
 namespace nasq {
@@ -53,6 +55,7 @@ constexpr RecordKey kRecordKeys[] = {{"number", false},
                                      {"duration", false},
                                      {"params", true},
                                      {"user_attrs", true},
+                                     {"cost", true},
                                      {"state", false},
                                      {"fail_reason", false},
                                      {"attempt", false},
@@ -64,6 +67,23 @@ bool ClashesWithRecordKey(absl::string_view metric) {
     if (key.holds_object && absl::StartsWith(metric, absl::StrCat(key.name, "_"))) return true;
   }
   return false;
+}
+
+// The cost estimated at dispatch (kCostAttrPrefix system attrs) of a trial that is RUNNING or
+// WAITING, by metric; empty for a finished trial, whose worker reported the measured metrics.
+Json EstimatedCost(const v1::Trial& trial) {
+  Json cost = Json::object();
+  if (trial.state() != v1::TRIAL_STATE_RUNNING && trial.state() != v1::TRIAL_STATE_WAITING) {
+    return cost;
+  }
+  const std::map<std::string, std::string> attrs(trial.system_attrs().begin(),
+                                                 trial.system_attrs().end());
+  for (const auto& [key, text] : attrs) {
+    if (!absl::StartsWith(key, kCostAttrPrefix)) continue;
+    const Json value = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (value.is_number()) cost[key.substr(std::string_view(kCostAttrPrefix).size())] = value;
+  }
+  return cost;
 }
 
 }  // namespace
@@ -129,6 +149,7 @@ Json TrialRecord(const v1::Trial& trial, const TrialRecordOptions& options) {
   record["params"] = Json::object();
   for (const auto& [name, value] : params) record["params"][name] = ParamValueToJson(value);
   if (!trial.user_attrs().empty()) record["user_attrs"] = AttrsToJson(trial.user_attrs());
+  if (Json cost = EstimatedCost(trial); !cost.empty()) record["cost"] = std::move(cost);
   record["state"] = TrialStateText(trial.state());
   if (options.with_system) {
     record["attempt"] = trial.attempt();

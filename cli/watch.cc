@@ -9,6 +9,7 @@
 #include "cli/front_hypervolume.h"
 #include "cli/output_format.h"
 #include "cli/records.h"
+#include "core/budget.h"
 #include "core/status_macros.h"
 #include "proto/convert.h"
 
@@ -98,6 +99,9 @@ std::vector<std::string> RenderWatch(const WatchSnapshot& s, int bar_width) {
   }
   if (std::optional<std::string> reason = AttrText(s.study.system_attrs(), "stop_reason")) {
     lines.push_back(absl::StrCat("stopped: ", *reason));
+  }
+  if (std::optional<std::string> error = AttrText(s.study.system_attrs(), kSamplingErrorAttr)) {
+    lines.push_back(absl::StrCat("no trial can be sampled: ", *error));
   }
   return lines;
 }

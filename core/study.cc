@@ -258,6 +258,7 @@ absl::Status ValidateStudySpec(const StudySpec& spec) {
   NASQ_RETURN_IF_ERROR(ValidateSpecText(spec));
   NASQ_RETURN_IF_ERROR(ValidateSampler(spec));
   NASQ_RETURN_IF_ERROR(ValidatePrunerConfig(spec.pruner, spec.directions.size()));
+  NASQ_RETURN_IF_ERROR(ValidateBudgets(spec.budgets));
   return ValidateLimits(spec);
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "core/budget.h"
 #include "core/fields.h"
 #include "core/limits.h"
 #include "core/pruner_config.h"
@@ -160,8 +161,8 @@ struct SamplerConfig {
   uint64_t seed = 0;
   TpeOptions tpe;
   Nsga2Options nsga2;
-  // Upper bound on redraws when a draw violates the space's constraints or, with
-  // skip_duplicates, repeats a trial (see SampleTrial).
+  // Upper bound on redraws when a draw violates the space's constraints, breaks a budget or,
+  // with skip_duplicates, repeats a trial (see SampleTrial).
   int max_constraint_retries = 100;
   // Not grid (which never repeats): redraw params that equal those of a trial of the
   // study that has not FAILED, so that no configuration is trained twice. Off by default, as in
@@ -176,7 +177,7 @@ struct SamplerConfig {
 inline constexpr Field<SamplerConfig> kSamplerOptionFields[] = {
     {.name = "max_constraint_retries",
      .member = &SamplerConfig::max_constraint_retries,
-     .doc = "redraws when a draw violates a constraint or repeats a trial",
+     .doc = "redraws when a draw violates a constraint, breaks a budget or repeats a trial",
      .range = {{1, limits::kMaxConstraintRetries}}},
     {.name = "skip_duplicates",
      .member = &SamplerConfig::skip_duplicates,
@@ -204,6 +205,8 @@ struct StudySpec {
   int64_t heartbeat_interval_ms = 10000;          // workers heartbeat this often (< lease_duration)
   std::string task_json = "{}";                   // free-form task section, JSON text
   std::map<std::string, std::string> user_attrs;  // key -> JSON text
+  // Cost metrics bounded before a trial is dispatched (core/budget.h); none by default.
+  Budgets budgets;
 };
 
 // The limits of a study's run.
@@ -244,7 +247,8 @@ inline constexpr Field<StudySpec> kStudyLimitFields[] = {
 // param and choice counts, string sizes and UTF-8, ...). task_json is NOT parsed here (core depends
 // on std + abseil only): whoever parses the spec checks it. INVALID_ARGUMENT naming the field (e.g.
 // "sampler.tpe.group: requires multivariate", "lease_duration_ms: must be between 1 and 604800000
-// (got 0)").
+// (got 0)"). Budgets are checked by ValidateBudgets; whether the task can estimate their
+// metrics is checked by the server, which knows the task.
 absl::Status ValidateStudySpec(const StudySpec& spec);
 
 enum class StudyState { kRunning = 1, kCompleted = 2, kStopped = 3 };

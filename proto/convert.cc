@@ -389,6 +389,11 @@ v1::StudySpec StudySpecToProto(const StudySpec& spec) {
                                *nsga2->mutable_options());
   OptionsToProto<StudySpec>(spec, kStudyLimitFields, p, *p.mutable_options());
   *p.mutable_pruner() = PrunerConfigToProto(spec.pruner);
+  for (const auto& [metric, budget] : spec.budgets) {
+    v1::Budget& bounds = (*p.mutable_budgets())[metric];
+    if (budget.min) bounds.set_min(*budget.min);
+    if (budget.max) bounds.set_max(*budget.max);
+  }
   p.set_task_json(spec.task_json);
   for (const auto& [k, v] : spec.user_attrs) (*p.mutable_user_attrs())[k] = v;
   return p;
@@ -430,6 +435,11 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
   NASQ_RETURN_IF_ERROR(
       OptionsFromProto<StudySpec>(p, p.options(), kStudyLimitFields, kField, spec));
   NASQ_ASSIGN_OR_RETURN(spec.pruner, PrunerConfigFromProto(p.pruner()));
+  for (const auto& [metric, bounds] : p.budgets()) {
+    Budget& budget = spec.budgets[metric];
+    if (bounds.has_min()) budget.min = bounds.min();
+    if (bounds.has_max()) budget.max = bounds.max();
+  }
   NASQ_ASSIGN_OR_RETURN(spec.task_json, TaskJsonFromProto(p));
   spec.user_attrs.insert(p.user_attrs().begin(), p.user_attrs().end());
   NASQ_RETURN_IF_ERROR(Prefixed(ValidateStudySpec(spec), kField));

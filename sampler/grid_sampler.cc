@@ -18,14 +18,21 @@ constexpr uint64_t kGridPermutationPurpose = 0x67726964;  // "grid"
 // Depth-first enumeration of the valid cells of a space, in the space's topological order.
 class CellEnumerator {
  public:
-  CellEnumerator(const SearchSpace& space, int64_t max_cells)
-      : space_(space), max_cells_(max_cells), row_(space.size(), kInactive) {}
+  CellEnumerator(const SearchSpace& space, const GridOptions& options)
+      : space_(space),
+        max_cells_(options.max_cells),
+        admissible_(options.admissible),
+        row_(space.size(), kInactive) {}
 
-  // Appends every valid cell to `cells` (row-major). INVALID_ARGUMENT past max_cells.
+  // Appends every valid, admissible cell to `cells` (row-major). INVALID_ARGUMENT past
+  // max_cells.
   absl::Status Run(std::vector<double>& cells) {
     cells_ = &cells;
     return Visit(0);
   }
+
+  // The refusal of the last cell that `admissible` refused (OK when none was).
+  const absl::Status& last_refusal() const { return last_refusal_; }
 
  private:
   absl::Status Visit(size_t i) {
@@ -33,6 +40,12 @@ class CellEnumerator {
       if (static_cast<int64_t>(cells_->size() / std::max<size_t>(row_.size(), 1)) >= max_cells_) {
         return absl::InvalidArgumentError(absl::StrCat(
             "sampler: the grid has more than ", max_cells_, " valid cells; narrow the space"));
+      }
+      if (admissible_) {
+        if (absl::Status refusal = admissible_(partial_); !refusal.ok()) {
+          last_refusal_ = std::move(refusal);
+          return absl::OkStatus();
+        }
       }
       cells_->insert(cells_->end(), row_.begin(), row_.end());
       return absl::OkStatus();
@@ -57,6 +70,8 @@ class CellEnumerator {
 
   const SearchSpace& space_;
   const int64_t max_cells_;
+  const AdmissibilityCheck& admissible_;
+  absl::Status last_refusal_;
   std::vector<double> row_;
   InternalParams partial_;
   std::vector<double>* cells_ = nullptr;
@@ -87,10 +102,17 @@ absl::StatusOr<std::unique_ptr<GridSampler>> GridSampler::Create(const StudySpec
     names.push_back(p.name);
   }
   std::vector<double> cells;
-  absl::Status s = CellEnumerator(space, options.max_cells).Run(cells);
+  CellEnumerator enumerator(space, options);
+  absl::Status s = enumerator.Run(cells);
   if (!s.ok()) return s;
   const size_t width = names.size();
   const auto num_cells = static_cast<int64_t>(width == 0 ? 0 : cells.size() / width);
+  if (num_cells == 0 && !enumerator.last_refusal().ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(enumerator.last_refusal().message(),
+                     " (the last grid cell refused): no cell of the grid is admissible; the "
+                     "feasible region is empty"));
+  }
   if (num_cells == 0) {
     return absl::InvalidArgumentError(
         "sampler.kind: grid has no cell that satisfies the space's constraints");

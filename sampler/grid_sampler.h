@@ -3,7 +3,8 @@
 // The grid is every valid complete assignment of the space: the cartesian product of the
 // discrete values (DiscreteSize) of the params that are active, so a conditional param appears
 // only in the cells where its conditions hold (no duplicate cells differing only in inactive
-// params), and cells that violate a constraint are left out. The cells are enumerated once, at
+// params), and cells that violate a constraint or that GridOptions::admissible refuses are left
+// out. The cells are enumerated once, at
 // construction, and shuffled once by a permutation derived from spec.sampler.seed. Trial number
 // n gets cell n: the server numbers trials densely under the study lock, so parallel workers
 // never duplicate a cell; numbers >= num_cells() are exhausted (RESOURCE_EXHAUSTED from
@@ -26,13 +27,16 @@ struct GridOptions {
   // Refuse grids with more valid cells than this (they could not be run anyway and would take
   // memory proportional to cells x params). Default: 1,000,000.
   int64_t max_cells = 1'000'000;
+  // When set, the grid holds only the cells it accepts (a study's budgets): the study completes
+  // when those are done. It is called once per valid cell at Create.
+  AdmissibilityCheck admissible;
 };
 
 class GridSampler : public Sampler {
  public:
   // Enumerates and shuffles the grid of spec.space. INVALID_ARGUMENT naming the param when a
   // param is a continuous float, when the grid has more than options.max_cells cells, or when
-  // no cell satisfies the constraints.
+  // no cell satisfies the constraints, or none is admissible (naming the last refusal).
   static absl::StatusOr<std::unique_ptr<GridSampler>> Create(const StudySpec& spec,
                                                              GridOptions options = {});
 

@@ -87,9 +87,16 @@ bool IsTaken(const std::vector<const InternalParams*>& taken, const InternalPara
                      [&](const InternalParams* other) { return *other == params; });
 }
 
-// The first cell, in the grid's seeded order, of a finite discrete space that no trial has taken;
-// nullopt when the space has a continuous param or too many cells for a grid, or when every
-// cell is taken. For skip_duplicates once random draws have found nothing new.
+// ctx.admissible's verdict on `params` (OK without a check).
+absl::Status CheckAdmissible(const SamplingContext& ctx, const InternalParams& params) {
+  return ctx.admissible == nullptr || !*ctx.admissible ? absl::OkStatus()
+                                                       : (*ctx.admissible)(params);
+}
+
+// The first cell, in the grid's seeded order, of a finite discrete space that no trial has taken
+// and that ctx.admissible accepts; nullopt when the space has a continuous param or too many
+// cells for a grid, or when there is no such cell. For skip_duplicates once random draws have
+// found nothing new.
 absl::StatusOr<std::optional<InternalParams>> FirstFreeCell(
     const SamplingContext& ctx, const std::vector<const InternalParams*>& taken) {
   absl::StatusOr<std::unique_ptr<GridSampler>> grid = GridSampler::Create(*ctx.spec);
@@ -98,19 +105,21 @@ absl::StatusOr<std::optional<InternalParams>> FirstFreeCell(
   for (int64_t cell = 0; cell < (*grid)->num_cells(); ++cell) {
     cell_ctx.trial_number = cell;
     NASQ_ASSIGN_OR_RETURN(InternalParams params, DrawAssignment(**grid, cell_ctx));
-    if (!IsTaken(taken, params)) return params;
+    if (!IsTaken(taken, params) && CheckAdmissible(ctx, params).ok()) return params;
   }
   return std::nullopt;
 }
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec) {
+absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec,
+                                                       const AdmissibilityCheck& admissible) {
   switch (spec.sampler.kind) {
     case SamplerKind::kRandom:
       return std::unique_ptr<Sampler>(std::make_unique<RandomSampler>());
     case SamplerKind::kGrid: {
-      NASQ_ASSIGN_OR_RETURN(std::unique_ptr<GridSampler> grid, GridSampler::Create(spec));
+      NASQ_ASSIGN_OR_RETURN(std::unique_ptr<GridSampler> grid,
+                            GridSampler::Create(spec, {.admissible = admissible}));
       return std::unique_ptr<Sampler>(std::move(grid));
     }
     case SamplerKind::kTpe: {
@@ -144,11 +153,16 @@ absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx
   const std::vector<const InternalParams*> taken =
       skip_duplicates ? TakenParams(ctx) : std::vector<const InternalParams*>{};
   const auto is_taken = [&taken](const InternalParams& params) { return IsTaken(taken, params); };
+  // What SampleUntried must avoid: taken or inadmissible assignments.
+  const auto is_refused = [&](const InternalParams& params) {
+    return is_taken(params) || !CheckAdmissible(ctx, params).ok();
+  };
   RandomSampler explorer;
   bool asked_model = false;  // SampleUntried was called: the redraws that follow are uniform
   std::optional<InternalParams> first_duplicate;
   const int max_redraws = std::max(0, spec.sampler.max_constraint_retries);
-  int violated = -1;
+  int violated = -1;     // the constraint the last draw violated, or -1
+  absl::Status refused;  // ctx.admissible's refusal of the last draw
   for (int redraw = 0; redraw <= max_redraws; ++redraw) {
     std::mt19937_64 rng(TrialStreamSeed(spec.sampler.seed, ctx.trial_number, redraw));
     ctx.rng = &rng;
@@ -160,22 +174,33 @@ absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx
     if (absl::Status s = spec.space.CheckAssignment(params); !s.ok()) {
       return absl::InternalError(absl::StrCat("sampler: invalid assignment: ", s.message()));
     }
-    if (!is_taken(params)) return params;
-    if (!first_duplicate) first_duplicate = std::move(params);
+    refused = CheckAdmissible(ctx, params);
+    if (refused.ok()) {
+      if (!is_taken(params)) return params;
+      if (!first_duplicate) first_duplicate = std::move(params);
+    }
     if (asked_model) continue;
     asked_model = true;
     NASQ_ASSIGN_OR_RETURN(std::optional<InternalParams> untried,
-                          sampler.SampleUntried(ctx, is_taken));
+                          sampler.SampleUntried(ctx, is_refused));
     if (!untried) continue;
-    if (absl::Status s = spec.space.CheckAssignment(*untried); !s.ok() || is_taken(*untried)) {
+    if (absl::Status s = spec.space.CheckAssignment(*untried); !s.ok() || is_refused(*untried)) {
       return absl::InternalError(
-          absl::StrCat("sampler: SampleUntried gave a taken or invalid assignment: ", s.message()));
+          absl::StrCat("sampler: SampleUntried gave a taken, inadmissible or invalid assignment: ",
+                       s.message()));
     }
     return *std::move(untried);
   }
   if (first_duplicate) {
     NASQ_ASSIGN_OR_RETURN(std::optional<InternalParams> free_cell, FirstFreeCell(ctx, taken));
     return free_cell ? *std::move(free_cell) : *std::move(first_duplicate);
+  }
+  if (violated < 0) {  // the last draw was refused by ctx.admissible
+    return absl::FailedPreconditionError(
+        absl::StrCat("sampler: ", refused.message(), ": every draw was refused after ", max_redraws,
+                     " redraws (trial ", ctx.trial_number,
+                     "); the feasible region looks empty or tiny: relax the budget or raise "
+                     "sampler.max_constraint_retries"));
   }
   return absl::FailedPreconditionError(
       absl::StrCat("sampler: ", DescribeConstraint(spec.space, violated), " still violated after ",

@@ -29,6 +29,11 @@
 
 namespace nasq {
 
+// Whether a complete assignment may be dispatched: OK, or a status whose message names what it
+// breaks, e.g. a study's budget ("budgets.avg_bitwidth: 7.25 > max 6", docs/study-spec.md
+// "Budgets"). Must be a pure function of the assignment.
+using AdmissibilityCheck = std::function<absl::Status(const InternalParams&)>;
+
 // Everything a sampler may look at when sampling trial `trial_number`.
 struct SamplingContext {
   const StudySpec* spec = nullptr;  // never null; spec->space is validated
@@ -36,6 +41,9 @@ struct SamplingContext {
   int64_t trial_number = 0;         // the trial being sampled
   int redraw = 0;                   // 0, then 1, 2, ... when constraints forced a redraw
   std::mt19937_64* rng = nullptr;   // seeded by SampleTrial from (seed, number, redraw)
+  // Checked by SampleTrial on every draw that satisfies the space's constraints; null = every
+  // assignment is admissible. Not owned; outlives the SampleTrial call.
+  const AdmissibilityCheck* admissible = nullptr;
 };
 
 class Sampler {
@@ -82,23 +90,29 @@ class Sampler {
 };
 
 // Builds the sampler that spec.sampler names. INVALID_ARGUMENT when the spec cannot be served
-// (e.g. grid over a continuous float).
-absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec);
+// (e.g. grid over a continuous float). A grid holds only the cells that `admissible` (when set)
+// accepts, and is refused when it accepts none (GridOptions::admissible); the other samplers
+// ignore it (SampleTrial redraws instead).
+absl::StatusOr<std::unique_ptr<Sampler>> CreateSampler(const StudySpec& spec,
+                                                       const AdmissibilityCheck& admissible = {});
 
 // Samples one complete assignment for ctx.trial_number: relative groups first, then every
 // active parameter not yet assigned, in the space's topological order, dropping relative values
-// of parameters that turn out inactive. Constraint strategy: when a draw violates a constraint,
-// the whole trial is redrawn with redraw = 1, 2, ... (a fresh deterministic RNG stream each
-// time) up to spec.sampler.max_constraint_retries; past that FAILED_PRECONDITION naming the
-// constraint. With spec.sampler.skip_duplicates, a draw equal to the params of a trial in
-// ctx.history that has not FAILED is replaced by sampler.SampleUntried (TPE: the best untried
-// candidate by its l/g acquisition) and, when that offers nothing, redrawn the same way by
-// uniform random draws (SampleUntried is asked once per trial, at the first duplicate). When
-// every redraw is a duplicate or violates a constraint, a finite discrete space (one a
-// GridSampler accepts) gives its first free cell in the grid's seeded order; with no free cell, or
-// in a space with a continuous param, the first duplicate is returned. RESOURCE_EXHAUSTED when the
-// sampler is exhausted. `ctx.rng` and `ctx.redraw` are set by this function. The result always
-// passes spec.space.CheckAssignment.
+// of parameters that turn out inactive. Constraint strategy: when a draw violates a constraint
+// or ctx.admissible refuses it (a budget), the whole trial is redrawn with redraw = 1, 2, ... (a
+// fresh deterministic RNG stream each time) up to spec.sampler.max_constraint_retries; past that
+// FAILED_PRECONDITION naming the constraint or the refusal ("budgets.avg_bitwidth: 7.25 > max 6:
+// ... the feasible region looks empty or tiny"). The first draw that ctx.admissible refuses or,
+// with spec.sampler.skip_duplicates, that equals the params of a trial in ctx.history that has
+// not FAILED, is replaced by sampler.SampleUntried, told that taken and inadmissible assignments
+// are refused (TPE: the best such candidate by its l/g acquisition, so redraws stay model-guided
+// instead of repeating the model's favourite); when that offers nothing, the redraws that follow
+// are uniform random draws (SampleUntried is asked once per trial). When no redraw gave new
+// admissible params but some gave admissible duplicates, a finite discrete space (one a
+// GridSampler accepts) gives its first free admissible cell in the grid's seeded order; with no
+// such cell, or in a space with a continuous param, the first admissible duplicate is returned.
+// RESOURCE_EXHAUSTED when the sampler is exhausted. `ctx.rng` and `ctx.redraw` are set by this
+// function. The result always passes spec.space.CheckAssignment and ctx.admissible.
 absl::StatusOr<InternalParams> SampleTrial(Sampler& sampler, SamplingContext ctx);
 
 }  // namespace nasq

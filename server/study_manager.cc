@@ -9,6 +9,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "core/limits.h"
 #include "core/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "pruner/pruner.h"
@@ -43,6 +44,7 @@ SamplingContext StudyManager::Entry::Context() const {
   ctx.spec = &study.spec;
   ctx.history = std::span<const Trial>(trials);
   ctx.trial_number = static_cast<int64_t>(trials.size());
+  if (admissible) ctx.admissible = &admissible;
   return ctx;
 }
 
@@ -70,6 +72,21 @@ std::string WorkerJson(const std::string& worker_id, const WorkerLabels& labels)
   for (const auto& [key, value] : labels) worker[key] = value;
   worker["id"] = worker_id;
   return worker.dump();
+}
+
+// What a study samples with: its task's cost model, the check of its budgets and its sampler.
+struct StudySampling {
+  std::shared_ptr<const TrialCostModel> cost_model;
+  AdmissibilityCheck admissible;
+  std::unique_ptr<Sampler> sampler;
+};
+
+absl::StatusOr<StudySampling> CreateStudySampling(const StudySpec& spec) {
+  StudySampling sampling;
+  NASQ_ASSIGN_OR_RETURN(sampling.cost_model, CreateTrialCostModel(spec));
+  sampling.admissible = BudgetCheck(spec.budgets, sampling.cost_model);
+  NASQ_ASSIGN_OR_RETURN(sampling.sampler, CreateSampler(spec, sampling.admissible));
+  return sampling;
 }
 
 absl::Status StudyNotFound(const std::string& study) {
@@ -110,14 +127,16 @@ absl::Status StudyManager::Load() {
 }
 
 absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
-  absl::StatusOr<std::unique_ptr<Sampler>> sampler = CreateSampler(study.spec);
-  if (!sampler.ok()) {
-    return absl::Status(sampler.status().code(),
+  absl::StatusOr<StudySampling> sampling = CreateStudySampling(study.spec);
+  if (!sampling.ok()) {
+    return absl::Status(sampling.status().code(),
                         absl::StrCat("study '", study.spec.name,
-                                     "': cannot build its sampler: ", sampler.status().message()));
+                                     "': cannot build its sampler: ", sampling.status().message()));
   }
   NASQ_ASSIGN_OR_RETURN(std::vector<Trial> trials, storage_->GetAllTrials(study.id));
-  entry.sampler = std::move(*sampler);
+  entry.cost_model = std::move(sampling->cost_model);
+  entry.admissible = std::move(sampling->admissible);
+  entry.sampler = std::move(sampling->sampler);
   entry.pruner = CreatePruner(study.spec.pruner);
   entry.trials = std::move(trials);
   entry.counts = {};
@@ -215,13 +234,15 @@ std::vector<std::shared_ptr<StudyManager::Entry>> StudyManager::Snapshot() {
 
 absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
   RecoverFromCommitFailures();
-  NASQ_ASSIGN_OR_RETURN(std::unique_ptr<Sampler> sampler, CreateSampler(spec));
+  NASQ_ASSIGN_OR_RETURN(StudySampling sampling, CreateStudySampling(spec));
   NASQ_ASSIGN_OR_RETURN(int64_t id, storage_->CreateStudy(spec, clock_->NowMicros()));
   auto entry = std::make_shared<Entry>(id, spec.name, TaskKindOf(spec.task_json));
   StudySummary summary;
   {
     MutexLock lock(&entry->mu);  // not shared yet; for the analysis
-    entry->sampler = std::move(sampler);
+    entry->cost_model = std::move(sampling.cost_model);
+    entry->admissible = std::move(sampling.admissible);
+    entry->sampler = std::move(sampling.sampler);
     entry->pruner = CreatePruner(spec.pruner);
     NASQ_ASSIGN_OR_RETURN(entry->study, storage_->GetStudy(id));
     summary = entry->Summary();
@@ -417,8 +438,16 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
                        entry.count(TrialState::kRunning), " still running)"));
       return std::nullopt;
     }
+    if (absl::IsFailedPrecondition(params.status())) {  // infeasible: report, dispatch nothing
+      NASQ_RETURN_IF_ERROR(RecordSamplingError(entry, params.status()));
+      *no_work = absl::FailedPreconditionError(
+          absl::StrCat("study '", entry.name(), "': ", params.status().message()));
+      return std::nullopt;
+    }
     NASQ_RETURN_IF_ERROR(params.status());
+    NASQ_RETURN_IF_ERROR(RecordSamplingError(entry, absl::OkStatus()));
     Trial tmpl = NewTrial(spec, TrialState::kRunning, std::move(*params));
+    tmpl.system_attrs.merge(CostAttrs(entry.cost_model.get(), tmpl.params));
     tmpl.lease = lease;
     tmpl.system_attrs["worker"] = worker_json;
     tmpl.datetime_start_us = now;
@@ -467,8 +496,16 @@ absl::StatusOr<Trial> StudyManager::EnqueueTrial(const std::string& study,
                        ") is taken by finished, running and waiting trials; raise it first"));
     }
     NASQ_ASSIGN_OR_RETURN(InternalParams internal, InternalParamsOf(spec.space, params));
-    NASQ_ASSIGN_OR_RETURN(Trial * trial,
-                          CreateTrial(entry, NewTrial(spec, TrialState::kWaiting, internal)));
+    if (entry.admissible) {
+      if (absl::Status refused = entry.admissible(internal); !refused.ok()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(refused.message(), ": the enqueued params break a budget of study '",
+                         study, "'; they would never be dispatched"));
+      }
+    }
+    Trial tmpl = NewTrial(spec, TrialState::kWaiting, std::move(internal));
+    tmpl.system_attrs = CostAttrs(entry.cost_model.get(), tmpl.params);
+    NASQ_ASSIGN_OR_RETURN(Trial * trial, CreateTrial(entry, tmpl));
     return *trial;
   });
   if (enqueued.ok()) NotifyWork();
@@ -712,6 +749,24 @@ absl::Status StudyManager::ExpireLease(Entry& entry, Trial& trial) {
   }
   NASQ_RETURN_IF_ERROR(Update(entry, trial, update));
   return IsFinished(trial.state) ? CountFailures(entry, trial) : absl::OkStatus();
+}
+
+absl::Status StudyManager::RecordSamplingError(Entry& entry, const absl::Status& sampling) {
+  std::map<std::string, std::string>& attrs = entry.study.system_attrs;
+  const auto it = attrs.find(kSamplingErrorAttr);
+  if (sampling.ok()) {
+    if (it == attrs.end()) return absl::OkStatus();
+    StudyUpdate update;
+    update.erased_system_attrs = {kSamplingErrorAttr};
+    NASQ_RETURN_IF_ERROR(storage_->UpdateStudy(entry.study.id, update));
+    attrs.erase(kSamplingErrorAttr);
+    return absl::OkStatus();
+  }
+  const std::string reason = JsonString(FitText(sampling.message(), limits::kMaxReasonBytes));
+  if (it != attrs.end() && it->second == reason) return absl::OkStatus();
+  NASQ_RETURN_IF_ERROR(storage_->SetStudySystemAttr(entry.study.id, kSamplingErrorAttr, reason));
+  attrs[kSamplingErrorAttr] = reason;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> StudyManager::ReapExpiredLeases() {

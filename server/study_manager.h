@@ -33,6 +33,12 @@
 // or whose token is not the lease's, is refused with FAILED_PRECONDITION and changes nothing.
 // A worker's lease fences clients too: FinishTrial without its LeaseKey is refused unless forced.
 //
+// Budgets (server/trial_cost.h): a new trial is created with the cost its task's cost model
+// estimates as system attrs "cost:<metric>", and sampled params always keep the study's budgets.
+// When sampling fails (every redraw broke a budget or a constraint: FAILED_PRECONDITION from
+// SampleTrial) nothing is dispatched, the reason is stored as study system attr "sampling_error"
+// (erased at the next sampled trial) and Ask answers it.
+//
 // Study end: RUNNING -> COMPLETED once COMPLETE+PRUNED trials reach max_trials (> 0), or once the
 // sampler is exhausted (grid) and no trial is RUNNING or WAITING. RUNNING -> STOPPED once
 // spec.max_consecutive_failures (> 0) trials FAIL in a row (told, reported or their leases
@@ -71,6 +77,7 @@
 #include "core/mutex.h"
 #include "core/study.h"
 #include "core/trial.h"
+#include "server/trial_cost.h"
 #include "storage/storage.h"
 
 namespace nasq {
@@ -166,7 +173,8 @@ class StudyManager {
   ~StudyManager();
 
   // Stores a new RUNNING study. `spec` must already be validated (StudySpecFromProto does it).
-  // ALREADY_EXISTS when the name is taken; INVALID_ARGUMENT when no sampler can serve it.
+  // ALREADY_EXISTS when the name is taken; INVALID_ARGUMENT when no sampler can serve it, or its
+  // budgets cannot be checked (CreateTrialCostModel) or leave no grid cell.
   absl::StatusOr<StudySummary> CreateStudy(const StudySpec& spec);
   // NOT_FOUND naming the study when it does not exist (same for every method below).
   absl::StatusOr<StudySummary> GetStudy(const std::string& study);
@@ -203,17 +211,18 @@ class StudyManager {
   // complete assignment of the space, see InternalParamsOf), which LeaseTrial and Ask hand out
   // before any sampled trial (WAITING trials go lowest number first, so in enqueue order) and
   // which counts as history once finished. INVALID_ARGUMENT naming the param for an unknown
-  // param, a value outside its distribution, a missing or inactive param or a violated space
-  // constraint; FAILED_PRECONDITION for a grid study (trial n runs cell n, so an enqueued trial
-  // would take a cell's number), a COMPLETED study, or when max_trials (> 0) is already taken by
-  // COMPLETE+PRUNED+RUNNING+WAITING trials. A STOPPED study keeps the trial waiting until it is
-  // resumed.
+  // param, a value outside its distribution, a missing or inactive param, a violated space
+  // constraint or a broken budget ("budgets.avg_bitwidth: 8 > max 6: ..."); FAILED_PRECONDITION for
+  // a grid study (trial n runs cell n, so an enqueued trial would take a cell's number), a
+  // COMPLETED study, or when max_trials (> 0) is already taken by COMPLETE+PRUNED+RUNNING+WAITING
+  // trials. A STOPPED study keeps the trial waiting until it is resumed.
   absl::StatusOr<Trial> EnqueueTrial(const std::string& study,
                                      const std::map<std::string, ParamValue>& params);
 
   // Leases a trial of `study` to `worker_id` without waiting. FAILED_PRECONDITION when the
-  // study is not RUNNING; RESOURCE_EXHAUSTED when no trial can be handed out now (grid cells or
-  // max_trials all taken by running/finished trials).
+  // study is not RUNNING or when no params can be sampled (every redraw broke a budget or a
+  // constraint; also stored as study system attr "sampling_error"); RESOURCE_EXHAUSTED when no
+  // trial can be handed out now (grid cells or max_trials all taken by running/finished trials).
   absl::StatusOr<LeasedTrial> Ask(const std::string& study, const std::string& worker_id);
   // Leases a trial from any RUNNING study that `filter` admits (studies in turn, round robin),
   // waiting until work appears, `wait_until`, options.max_lease_wait_ms or Shutdown(),
@@ -282,6 +291,10 @@ class StudyManager {
     std::array<int64_t, 5> counts ABSL_GUARDED_BY(mu){};  // trials by state
     std::unique_ptr<Sampler> sampler ABSL_GUARDED_BY(mu);
     std::unique_ptr<Pruner> pruner ABSL_GUARDED_BY(mu);  // spec.pruner's
+    // The task's cost model (null when it has none) and the check of spec.budgets on it, which
+    // Context() hands to SampleTrial (server/trial_cost.h).
+    std::shared_ptr<const TrialCostModel> cost_model ABSL_GUARDED_BY(mu);
+    AdmissibilityCheck admissible ABSL_GUARDED_BY(mu);
     // Trials FAILED in a row, in the order they finished.
     int consecutive_failures ABSL_GUARDED_BY(mu) = 0;
     bool deleted ABSL_GUARDED_BY(mu) = false;
@@ -357,6 +370,10 @@ class StudyManager {
   absl::Status CountFailures(Entry& entry, const Trial& trial)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   absl::Status ExpireLease(Entry& entry, Trial& trial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  // Stores why sampling failed as study system attr kSamplingErrorAttr, or erases it when
+  // `sampling` is OK; writes only when the attr changes.
+  absl::Status RecordSamplingError(Entry& entry, const absl::Status& sampling)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   void NotifyWork();
 
   Storage* const storage_;

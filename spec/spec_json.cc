@@ -321,6 +321,38 @@ absl::StatusOr<PrunerConfig> PrunerFromJson(const JsonObjectReader& r) {
   return p;
 }
 
+// {"<metric>": {"min": x, "max": y}} with only the bounds that are set.
+absl::StatusOr<Json> BudgetsToJson(const Budgets& budgets) {
+  Json out = Json::object();
+  for (const auto& [metric, budget] : budgets) {
+    const std::string path = JsonChild("budgets", metric);
+    Json bounds = Json::object();
+    for (const auto& [key, bound] : {std::pair{"min", budget.min}, std::pair{"max", budget.max}}) {
+      if (bound) {
+        NASQ_ASSIGN_OR_RETURN(bounds[key], FiniteDouble(*bound, JsonChild(path, key)));
+      }
+    }
+    out[metric] = std::move(bounds);
+  }
+  return out;
+}
+
+absl::StatusOr<Budgets> BudgetsFromJson(const JsonObjectReader& r) {
+  Budgets budgets;
+  for (const auto& [metric, value] : r.value().items()) {
+    NASQ_ASSIGN_OR_RETURN(JsonObjectReader bounds,
+                          JsonObjectReader::Of(value, JsonChild(r.path(), metric)));
+    Budget& budget = budgets[metric];
+    for (const auto& [key, bound] :
+         {std::pair{"min", &budget.min}, std::pair{"max", &budget.max}}) {
+      if (bounds.Find(key) != nullptr) {
+        NASQ_ASSIGN_OR_RETURN(*bound, bounds.Get<double>(key));
+      }
+    }
+  }
+  return budgets;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> DistributionToJson(const Distribution& d) {
@@ -349,6 +381,9 @@ absl::StatusOr<std::string> StudySpecToJson(const StudySpec& spec) {
          {"space", std::move(space)},
          {"sampler", SamplerToJson(spec.sampler)},
          {"pruner", PrunerToJson(spec.pruner)}};
+  if (!spec.budgets.empty()) {
+    NASQ_ASSIGN_OR_RETURN(j["budgets"], BudgetsToJson(spec.budgets));
+  }
   WriteFields(spec, kStudyLimitFields, j);
   j["task_json"] = spec.task_json;
   j["user_attrs"] = spec.user_attrs;
@@ -390,6 +425,10 @@ absl::StatusOr<StudySpec> StudySpecFromJson(absl::string_view json_text) {
   if (r.Find("pruner") != nullptr) {
     NASQ_ASSIGN_OR_RETURN(JsonObjectReader pruner, r.Object("pruner"));
     NASQ_ASSIGN_OR_RETURN(spec.pruner, PrunerFromJson(pruner));
+  }
+  if (r.Find("budgets") != nullptr) {  // absent in specs stored before budgets
+    NASQ_ASSIGN_OR_RETURN(JsonObjectReader budgets, r.Object("budgets"));
+    NASQ_ASSIGN_OR_RETURN(spec.budgets, BudgetsFromJson(budgets));
   }
   NASQ_RETURN_IF_ERROR(r.ReadFields(kStudyLimitFields, spec));
   NASQ_ASSIGN_OR_RETURN(spec.task_json, r.Get<std::string>("task_json"));

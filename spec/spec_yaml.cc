@@ -123,9 +123,9 @@ class SpecParser {
     if (!root.IsDefined() || root.IsNull()) {
       return absl::InvalidArgumentError(absl::StrCat(source_, ": empty study spec"));
     }
-    std::vector<std::string> allowed = {"name",    "direction", "directions", "metric",
-                                        "metrics", "space",     "sampler",    "pruner"};
-    allowed.push_back("reference_point");
+    std::vector<std::string> allowed = {"name",   "direction", "directions", "metric",
+                                        "metrics", "space",    "sampler",    "pruner",
+                                        "budgets", "reference_point"};
     for (std::string& key : YamlKeys<StudySpec>(kStudyLimitFields)) allowed.push_back(key);
     allowed.insert(allowed.end(), {"task", "user_attrs"});
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "", allowed));
@@ -139,6 +139,7 @@ class SpecParser {
     NASQ_RETURN_IF_ERROR(ParseSpace(Required(root, fields, "", "space"), spec));
     if (fields.contains("sampler")) NASQ_RETURN_IF_ERROR(ParseSampler(fields["sampler"], spec));
     if (fields.contains("pruner")) NASQ_RETURN_IF_ERROR(ParsePruner(fields["pruner"], spec));
+    if (fields.contains("budgets")) NASQ_RETURN_IF_ERROR(ParseBudgets(fields["budgets"], spec));
     NASQ_RETURN_IF_ERROR(ReadFields<StudySpec>(fields, "", kStudyLimitFields, spec));
     if (fields.contains("task")) NASQ_RETURN_IF_ERROR(ParseTask(fields["task"], spec));
     if (fields.contains("user_attrs")) {
@@ -718,6 +719,26 @@ class SpecParser {
                                                 config.patient);
       case PrunerKind::kNone:
         break;
+    }
+    return absl::OkStatus();
+  }
+
+  // `budgets:` maps a metric name to {min, max}, each optional (ValidateBudgets checks the rest).
+  absl::Status ParseBudgets(const YAML::Node& node, StudySpec& spec) {
+    if (!node.IsMap()) return Error(node, "budgets", "expected a mapping, got " + Describe(node));
+    for (const auto& kv : node) {
+      const std::string metric = kv.first.IsScalar() ? kv.first.Scalar() : "";
+      const std::string path = Child("budgets", metric);
+      if (spec.budgets.contains(metric)) return Error(kv.first, path, "duplicate field");
+      marks_[path] = kv.first.Mark();
+      NASQ_ASSIGN_OR_RETURN(Fields bounds, GetFields(kv.second, path, {"min", "max"}));
+      Budget& budget = spec.budgets[metric];
+      for (const auto& [key, bound] :
+           {std::pair{"min", &budget.min}, std::pair{"max", &budget.max}}) {
+        if (auto it = bounds.find(key); it != bounds.end()) {
+          NASQ_ASSIGN_OR_RETURN(*bound, Number(it->second, Child(path, key)));
+        }
+      }
     }
     return absl::OkStatus();
   }

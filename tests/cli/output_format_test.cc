@@ -165,5 +165,23 @@ TEST(Records, TrialRecordHasOptunaColumnsInOrder) {
   EXPECT_EQ(TrialRecord(trial, {.multi_objective = true})["values"], Json::array({0.25}));
 }
 
+// A running trial shows the cost estimated at dispatch ("cost:<metric>" system attrs) under
+// "cost"; once finished, its worker's measured metrics (user attrs) replace it.
+TEST(Records, RunningTrialsShowTheirEstimatedCost) {
+  v1::Trial trial;
+  trial.set_number(2);
+  trial.set_state(v1::TRIAL_STATE_RUNNING);
+  (*trial.mutable_system_attrs())["cost:avg_bitwidth"] = "7.25";
+  (*trial.mutable_system_attrs())["cost:bitops"] = "2000000000.0";
+  (*trial.mutable_system_attrs())["worker"] = R"({"id":"w"})";
+  Json record = TrialRecord(trial, {});
+  EXPECT_EQ(record["cost"].dump(), R"({"avg_bitwidth":7.25,"bitops":2000000000.0})");
+  EXPECT_NE(FormatRecords(Json::array({record}), OutputFormat::kCsv)
+                .find("cost_avg_bitwidth,cost_bitops"),
+            std::string::npos);
+  trial.set_state(v1::TRIAL_STATE_COMPLETE);
+  EXPECT_FALSE(TrialRecord(trial, {}).contains("cost"));
+}
+
 }  // namespace
 }  // namespace nasq

@@ -150,6 +150,30 @@ TEST(Convert, PrunerRoundTripsThroughCore) {
   EXPECT_TRUE(again->pruner == p);
 }
 
+TEST(Convert, BudgetsRoundTripThroughCoreAndBadOnesAreRefused) {
+  v1::StudySpec wire = ParseSpec(kValidSpec);
+  EXPECT_TRUE(StudySpecFromProto(wire)->budgets.empty());
+  ASSERT_TRUE(google::protobuf::TextFormat::MergeFromString(
+      "budgets { key: 'avg_bitwidth' value { max: 6 } } "
+      "budgets { key: 'sparsity' value { min: 0.25 max: 0.5 } }",
+      &wire));
+  absl::StatusOr<StudySpec> spec = StudySpecFromProto(wire);
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const Budgets expected = {{"avg_bitwidth", {.max = 6}}, {"sparsity", {.min = 0.25, .max = 0.5}}};
+  EXPECT_EQ(spec->budgets, expected);
+  absl::StatusOr<StudySpec> again = StudySpecFromProto(StudySpecToProto(*spec));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->budgets, expected);
+  EXPECT_FALSE(StudySpecToProto(*spec).budgets().at("avg_bitwidth").has_min());
+
+  (*wire.mutable_budgets())["bitops"].set_max(std::numeric_limits<double>::infinity());
+  EXPECT_EQ(StudySpecFromProto(wire).status().message(),
+            "spec.budgets.bitops.max: must be finite (got inf)");
+  (*wire.mutable_budgets())["bitops"] = v1::Budget();
+  EXPECT_EQ(StudySpecFromProto(wire).status().message(),
+            "spec.budgets.bitops: needs min or max (or both)");
+}
+
 // An option added to a description after the .proto was written (here `decay`, which
 // v1::TpeOptions has no field for) travels in the `options` map; the others keep their fields.
 struct NewTpeOptions {

@@ -331,6 +331,40 @@ TEST(SpecYaml, EveryNsga2AndPrunerOptionRefusesABadValueNamingIt) {
   EXPECT_GE(cases.size(), 30u);
 }
 
+TEST(SpecYaml, Budgets) {
+  const std::string head = "name: s\ndirections: [maximize]\nspace: {params: {w: [4, 8]}}\n";
+  absl::StatusOr<StudySpec> spec =
+      ParseStudySpecYaml(head +
+                             "budgets:\n  avg_bitwidth: {max: 6}\n  bitops: {max: 2.0e9}\n"
+                             "  sparsity: {min: 0.3, max: 0.9}\n",
+                         "s.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  const Budgets expected = {{"avg_bitwidth", {.max = 6}},
+                            {"bitops", {.max = 2.0e9}},
+                            {"sparsity", {.min = 0.3, .max = 0.9}}};
+  EXPECT_EQ(spec->budgets, expected);
+  EXPECT_TRUE(ParseStudySpecYaml(head, "s.yaml")->budgets.empty());
+
+  const std::pair<std::string, std::string> cases[] = {
+      {"{avg_bitwidth: {max: .inf}}", "s.yaml:4:"},
+      {"{avg_bitwidth: {max: .inf}}", "budgets.avg_bitwidth.max: must be finite (got inf)"},
+      {"{avg_bitwidth: {min: .nan}}", "budgets.avg_bitwidth.min: must be finite"},
+      {"{sparsity: {}}", "budgets.sparsity: needs min or max"},
+      {"{sparsity: {min: 0.5, max: 0.2}}", "budgets.sparsity: min (0.5) > max (0.2)"},
+      {"{sparsity: {maximum: 1}}", "budgets.sparsity.maximum: unknown field"},
+      {"{sparsity: {max: many}}", "budgets.sparsity.max: expected a number"},
+      {"{sparsity: 0.5}", "budgets.sparsity: expected a mapping"},
+      {"{\"avg bits\": {max: 4}}", "budgets: a metric name must match"},
+      {"[avg_bitwidth]", "budgets: expected a mapping"},
+  };
+  for (const auto& [budgets, expected_error] : cases) {
+    auto bad = ParseStudySpecYaml(head + "budgets: " + budgets + "\n", "s.yaml");
+    ASSERT_FALSE(bad.ok()) << budgets;
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << budgets;
+    EXPECT_THAT(std::string(bad.status().message()), HasSubstr(expected_error)) << budgets;
+  }
+}
+
 struct BadSpec {
   const char* label;
   std::string yaml;

@@ -110,6 +110,10 @@ StudySpec RichSpec(const std::string& name) {
   spec.sampler.max_constraint_retries = 7;
   spec.sampler.skip_duplicates = true;
   spec.sampler.tpe = TpeOptions{3, 48, 0.75, false, true, true, true, true};
+  // Budgets with a max, a min, both, and values that need every digit to round-trip.
+  spec.budgets = {{"avg_bitwidth", {.max = 6}},
+                  {"sparsity", {.min = 0.1}},
+                  {"bitops", {.min = 1.0 / 3.0, .max = 2.0e9}}};
   // Every pruner section off its defaults; the threshold's upper bound stays infinite.
   spec.pruner = {.kind = PrunerKind::kPatient,
                  .wrapped = PrunerKind::kPercentile,
@@ -189,6 +193,7 @@ void ExpectSameSpec(const StudySpec& expected, const StudySpec& actual) {
   }
   EXPECT_TRUE(expected.sampler == actual.sampler);
   EXPECT_TRUE(expected.pruner == actual.pruner);
+  EXPECT_EQ(expected.budgets, actual.budgets);
   EXPECT_EQ(expected.max_trials, actual.max_trials);
   EXPECT_EQ(expected.max_retries, actual.max_retries);
   EXPECT_EQ(expected.max_consecutive_failures, actual.max_consecutive_failures);
