@@ -282,6 +282,8 @@ class StudyManager {
     std::array<int64_t, 5> counts ABSL_GUARDED_BY(mu){};  // trials by state
     std::unique_ptr<Sampler> sampler ABSL_GUARDED_BY(mu);
     std::unique_ptr<Pruner> pruner ABSL_GUARDED_BY(mu);  // spec.pruner's
+    // Makes the cached trials (and the ones Storage keeps) share their distribution maps.
+    DistributionsInterner distributions ABSL_GUARDED_BY(mu);
     // Trials FAILED in a row, in the order they finished.
     int consecutive_failures ABSL_GUARDED_BY(mu) = 0;
     bool deleted ABSL_GUARDED_BY(mu) = false;
