@@ -57,7 +57,7 @@ class TrialDistributions {
     return a.map_ == b.map_ || a.map() == b.map();
   }
 
-  // Copy-on-write mutators with std::map's meaning.
+  // Copy-on-write mutators with std::map's meaning; each invalidates this object's iterators.
   void insert_or_assign(const std::string& name, Distribution distribution);
   size_t erase(const std::string& name);
   void clear() { map_.reset(); }
