@@ -20,6 +20,7 @@
 #include "core/pareto.h"
 #include "core/status_macros.h"
 #include "core/trial.h"
+#include "core/trial_distributions.h"
 #include "nlohmann/json.hpp"
 #include "proto/convert.h"
 #include "spec/spec_yaml.h"
@@ -380,8 +381,9 @@ absl::StatusOr<std::vector<ParetoPoint>> ParetoPointsOf(const v1::StudySpec& spe
         "--kind pareto needs a study with at least two objectives (this one has one)");
   }
   std::vector<Trial> converted;
+  DistributionsInterner interner;
   for (const v1::Trial& t : trials) {
-    NASQ_ASSIGN_OR_RETURN(converted.emplace_back(), TrialFromProto(t));
+    NASQ_ASSIGN_OR_RETURN(converted.emplace_back(), TrialFromProto(t, &interner));
   }
   const std::vector<ParetoRole> roles = ParetoRoles(converted, DirectionsOf(spec));
   std::vector<ParetoPoint> points;

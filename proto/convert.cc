@@ -570,7 +570,7 @@ v1::Trial TrialToProto(const Trial& trial, absl::string_view study) {
   return p;
 }
 
-absl::StatusOr<Trial> TrialFromProto(const v1::Trial& p) {
+absl::StatusOr<Trial> TrialFromProto(const v1::Trial& p, DistributionsInterner* interner) {
   Trial trial;
   trial.id = p.id();
   trial.number = p.number();
@@ -584,8 +584,9 @@ absl::StatusOr<Trial> TrialFromProto(const v1::Trial& p) {
     absl::StatusOr<double> internal = ToInternal(d, external);
     if (!internal.ok()) return Invalid(field, internal.status().message());
     trial.params[name] = *internal;
-    trial.distributions[name] = std::move(d);
+    trial.distributions.insert_or_assign(name, std::move(d));
   }
+  if (interner != nullptr) interner->Intern(trial.distributions);
   trial.values.assign(p.values().begin(), p.values().end());
   trial.intermediate_values.insert(p.intermediate_values().begin(), p.intermediate_values().end());
   trial.user_attrs.insert(p.user_attrs().begin(), p.user_attrs().end());

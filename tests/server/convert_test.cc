@@ -343,7 +343,7 @@ TEST(Convert, TrialRoundTripsWithExternalParams) {
   trial.number = 4;
   trial.state = TrialState::kRunning;
   for (const char* name : {"layers", "type", "lr"}) {
-    trial.distributions[name] = spec->space.Find(name)->distribution;
+    trial.distributions.insert_or_assign(name, spec->space.Find(name)->distribution);
   }
   trial.params = {{"layers", 6.0}, {"type", 1.0}, {"lr", 0.001}};
   trial.values = {0.9, 4.0};
@@ -359,11 +359,18 @@ TEST(Convert, TrialRoundTripsWithExternalParams) {
   absl::StatusOr<Trial> back = TrialFromProto(wire);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->params, trial.params);
+  EXPECT_EQ(back->distributions, trial.distributions);
   EXPECT_EQ(back->values, trial.values);
   EXPECT_EQ(back->intermediate_values, trial.intermediate_values);
   EXPECT_EQ(back->lease, trial.lease);
   EXPECT_EQ(back->datetime_start_us, trial.datetime_start_us);
   EXPECT_EQ(back->attempt, 2);
+  // Trials converted through one interner share their equal distributions maps.
+  DistributionsInterner interner;
+  const Trial a = *TrialFromProto(wire, &interner);
+  const Trial b = *TrialFromProto(wire, &interner);
+  EXPECT_TRUE(a.distributions.SharesMapWith(b.distributions));
+  EXPECT_FALSE(back->distributions.SharesMapWith(a.distributions));
 
   (*wire.mutable_params())["type"].set_string_value("bogus");
   EXPECT_THAT(std::string(TrialFromProto(wire).status().message()),

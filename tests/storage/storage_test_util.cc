@@ -148,7 +148,9 @@ Trial SampleTrialTemplate() {
   t.state = TrialState::kRunning;
   t.params = {{"lr", 0.001}, {"layers", 3.0}, {"act", 1.0}, {"width", 64.0}};
   const StudySpec spec = SampleSpec("unused");
-  for (const ParamSpec& p : spec.space.params()) t.distributions[p.name] = p.distribution;
+  for (const ParamSpec& p : spec.space.params()) {
+    t.distributions.insert_or_assign(p.name, p.distribution);
+  }
   t.values = {0.25};
   t.intermediate_values = {{0, 1.5},
                            {1, std::numeric_limits<double>::quiet_NaN()},
