@@ -5,6 +5,7 @@
 #include <optional>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -19,6 +20,7 @@
 #include "core/pareto.h"
 #include "core/status_macros.h"
 #include "core/trial.h"
+#include "core/trial_distributions.h"
 #include "nlohmann/json.hpp"
 #include "proto/convert.h"
 #include "spec/spec_yaml.h"
@@ -32,6 +34,14 @@ Json TrialRecords(const std::vector<v1::Trial>& trials, const TrialRecordOptions
   Json records = Json::array();
   for (const v1::Trial& t : trials) records.push_back(TrialRecord(t, options));
   return records;
+}
+
+// "1, 0.5, inf": numbers as ParamValueToString writes them.
+template <typename Numbers>
+std::string NumbersText(const Numbers& numbers) {
+  std::vector<std::string> texts;
+  for (double v : numbers) texts.push_back(ParamValueToString(v));
+  return absl::StrJoin(texts, ", ");
 }
 
 std::string ConditionText(const Condition& c) {
@@ -87,7 +97,11 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   if (!spec.metric_names.empty()) {
     out << "metrics: " << absl::StrJoin(spec.metric_names, ", ") << "\n";
   }
+  if (!spec.reference_point.empty()) {
+    out << "reference_point: [" << NumbersText(spec.reference_point) << "]\n";
+  }
   out << "sampler: " << SamplerText(spec.sampler) << "\n";
+  if (spec.pruner.kind != PrunerKind::kNone) out << "pruner: " << PrunerText(spec.pruner) << "\n";
   if (!spec.budgets.empty()) {
     std::vector<std::string> budgets;
     for (const auto& [metric, budget] : spec.budgets) budgets.push_back(BudgetText(metric, budget));
@@ -97,9 +111,7 @@ absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
   out << "trials: " << c.complete() << " complete, " << c.pruned() << " pruned, " << c.fail()
       << " failed, " << c.running() << " running, " << c.waiting() << " waiting\n";
   for (const v1::Trial& t : best) {
-    std::vector<std::string> values;
-    for (double v : t.values()) values.push_back(ParamValueToString(v));
-    out << "best: trial " << t.number() << " values [" << absl::StrJoin(values, ", ") << "]\n";
+    out << "best: trial " << t.number() << " values [" << NumbersText(t.values()) << "]\n";
   }
   out << "params:\n";
   for (const ParamSpec& p : spec.space.params()) {
@@ -199,7 +211,8 @@ absl::Status ParetoCommand(const CliContext& ctx, const ParetoArgs& args) {
   for (size_t i = 0; i < objectives.size(); ++i) {
     report["reference_point"][objectives[i]] = hv.reference[i];
   }
-  report["reference_point_derived"] = hv.derived;
+  report["reference_point_derived"] = hv.source == ReferenceSource::kDerived;
+  report["reference_point_source"] = ReferenceSourceName(hv.source);
   *ctx.out << FormatRecords(Json::array({report}), args.format, /*single=*/true);
   return absl::OkStatus();
 }
@@ -254,6 +267,53 @@ absl::Status EnqueueCommand(const CliContext& ctx, const std::string& study,
   return absl::OkStatus();
 }
 
+namespace {
+
+// --constraint NAME=VALUE arguments by name (the value after the last '=').
+absl::StatusOr<std::map<std::string, double>> ParseConstraintArgs(
+    const std::vector<std::string>& args) {
+  std::map<std::string, double> constraints;
+  for (const std::string& arg : args) {
+    const size_t equals = arg.rfind('=');
+    if (equals == std::string::npos || equals == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--constraint: expected NAME=VALUE such as memory=0.5, got \"", arg, "\""));
+    }
+    const std::string name = arg.substr(0, equals);
+    const std::string text = arg.substr(equals + 1);
+    double value = 0;
+    if (!absl::SimpleAtod(text, &value)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--constraint ", name, ": \"", text, "\" is not a number"));
+    }
+    if (!constraints.emplace(name, value).second) {
+      return absl::InvalidArgumentError(absl::StrCat("--constraint ", name, ": given twice"));
+    }
+  }
+  return constraints;
+}
+
+// ", constraints memory=1.5, latency=-2 (infeasible)" for a trial with outcome constraints
+// (system attrs "constraints:<name>"; feasible when every value is <= 0), else "".
+std::string ConstraintsText(const v1::Trial& trial) {
+  constexpr absl::string_view kPrefix = "constraints:";
+  std::map<std::string, std::string> stored;  // by name, in order
+  std::vector<double> values;
+  for (const auto& [key, json] : trial.system_attrs()) {
+    double value = 0;
+    if (!absl::StartsWith(key, kPrefix) || !absl::SimpleAtod(json, &value)) continue;
+    stored[key.substr(kPrefix.size())] = json;
+    values.push_back(value);
+  }
+  if (stored.empty()) return "";
+  std::vector<std::string> texts;
+  for (const auto& [name, json] : stored) texts.push_back(absl::StrCat(name, "=", json));
+  return absl::StrCat(", constraints ", absl::StrJoin(texts, ", "),
+                      ConstraintPenalty(values) > 0 ? " (infeasible)" : " (feasible)");
+}
+
+}  // namespace
+
 absl::Status TellCommand(const CliContext& ctx, const TellArgs& args) {
   v1::TrialState state = v1::TRIAL_STATE_UNSPECIFIED;
   if (!args.state.empty()) {
@@ -272,14 +332,14 @@ absl::Status TellCommand(const CliContext& ctx, const TellArgs& args) {
     }
     values.push_back(v);
   }
-  NASQ_ASSIGN_OR_RETURN(
-      v1::Trial told,
-      ctx.client->Tell(args.study, args.number, state, values,
-                       {.force = args.force, .skip_if_finished = args.skip_if_finished}));
-  std::vector<std::string> stored;
-  for (double v : told.values()) stored.push_back(ParamValueToString(v));
-  *ctx.out << "Told trial " << told.number() << " with values [" << absl::StrJoin(stored, ", ")
-           << "] and state " << TrialStateText(told.state()) << ".\n";
+  NASQ_ASSIGN_OR_RETURN(auto constraints, ParseConstraintArgs(args.constraints));
+  NASQ_ASSIGN_OR_RETURN(v1::Trial told, ctx.client->Tell(args.study, args.number, state, values,
+                                                         {.force = args.force,
+                                                          .skip_if_finished = args.skip_if_finished,
+                                                          .constraints = std::move(constraints)}));
+  *ctx.out << "Told trial " << told.number() << " with values [" << NumbersText(told.values())
+           << "]" << ConstraintsText(told) << " and state " << TrialStateText(told.state())
+           << ".\n";
   return absl::OkStatus();
 }
 
@@ -311,21 +371,25 @@ std::optional<SweepPoint> SweepPointOf(const v1::Trial& trial, const std::string
 }
 
 // The first two objectives of the COMPLETE trials of a study with `spec` and their roles in its
-// Pareto front. INVALID_ARGUMENT for a study with fewer than two objectives.
+// Pareto front, whose trials are appended to `front`. INVALID_ARGUMENT for a study with fewer
+// than two objectives.
 absl::StatusOr<std::vector<ParetoPoint>> ParetoPointsOf(const v1::StudySpec& spec,
-                                                        const std::vector<v1::Trial>& trials) {
+                                                        const std::vector<v1::Trial>& trials,
+                                                        std::vector<v1::Trial>& front) {
   if (spec.directions_size() < 2) {
     return absl::InvalidArgumentError(
         "--kind pareto needs a study with at least two objectives (this one has one)");
   }
   std::vector<Trial> converted;
+  DistributionsInterner interner;
   for (const v1::Trial& t : trials) {
-    NASQ_ASSIGN_OR_RETURN(converted.emplace_back(), TrialFromProto(t));
+    NASQ_ASSIGN_OR_RETURN(converted.emplace_back(), TrialFromProto(t, &interner));
   }
   const std::vector<ParetoRole> roles = ParetoRoles(converted, DirectionsOf(spec));
   std::vector<ParetoPoint> points;
   for (size_t i = 0; i < trials.size(); ++i) {
     if (roles[i] == ParetoRole::kNone) continue;
+    if (roles[i] == ParetoRole::kFront) front.push_back(trials[i]);
     points.push_back({.number = trials[i].number(),
                       .x = trials[i].values(0),
                       .y = trials[i].values(1),
@@ -360,9 +424,20 @@ absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args) {
   const bool maximize = proto.spec().directions(0) == v1::STUDY_DIRECTION_MAXIMIZE;
   const std::string title = absl::StrCat(args.study, " (", trials.size(), " trials)");
   absl::StatusOr<std::string> svg;
+  std::string hypervolume;  // pareto: "; hypervolume ..." when the front has a trial
   if (args.kind == "pareto") {
+    std::optional<std::vector<double>> reference;
+    if (!args.reference.empty()) {
+      NASQ_ASSIGN_OR_RETURN(reference, ParseReferencePoint(args.reference, proto.spec()));
+    }
+    std::vector<v1::Trial> front;
     NASQ_ASSIGN_OR_RETURN(const std::vector<ParetoPoint> points,
-                          ParetoPointsOf(proto.spec(), trials));
+                          ParetoPointsOf(proto.spec(), trials, front));
+    if (!front.empty()) {
+      NASQ_ASSIGN_OR_RETURN(const FrontHypervolume hv,
+                            HypervolumeOfFront(proto.spec(), front, reference));
+      hypervolume = HypervolumeText(hv, proto.spec());
+    }
     const std::vector<std::string> names = ObjectiveColumns(proto.spec());
     svg = RenderParetoSvg(title,
                           {.x_label = names[0],
@@ -370,7 +445,7 @@ absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args) {
                            .maximize_x = maximize,
                            .maximize_y = proto.spec().directions(1) == v1::STUDY_DIRECTION_MAXIMIZE,
                            .step_line = proto.spec().directions_size() == 2},
-                          points);
+                          points, hypervolume);
   } else if (args.kind == "history") {
     std::vector<HistoryPoint> points;
     for (const v1::Trial& t : trials) {
@@ -390,7 +465,8 @@ absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args) {
   }
   if (!svg.ok()) return svg.status();
   NASQ_RETURN_IF_ERROR(WriteTextFile(args.out_file, *svg));
-  *ctx.out << "wrote " << args.kind << " plot of " << args.study << " to " << args.out_file << "\n";
+  *ctx.out << "wrote " << args.kind << " plot of " << args.study << " to " << args.out_file
+           << (hypervolume.empty() ? "" : "; ") << hypervolume << "\n";
   return absl::OkStatus();
 }
 

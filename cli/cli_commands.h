@@ -45,13 +45,15 @@ absl::Status BestCommand(const CliContext& ctx, const std::string& study, Output
 
 struct ParetoArgs {
   std::string study;
-  std::string reference;  // "" = derived; else "r1,r2,..." (one number per objective)
+  // "r1,r2,..." (one number per objective); "" = the study's reference_point, else derived.
+  std::string reference;
   OutputFormat format = OutputFormat::kTable;
 };
 // Prints the feasible Pareto front (BestTrials) with each objective named by its metric, then its
 // hypervolume and the reference point used (cli/front_hypervolume.h): as a line after the table
 // (a "# " comment line after csv), or as fields of one object (json, yaml): objectives,
-// directions, trials, hypervolume, reference_point (by objective), reference_point_derived.
+// directions, trials, hypervolume, reference_point (by objective), reference_point_derived,
+// reference_point_source ("given", "spec" or "derived").
 // NOT_FOUND when no feasible trial is COMPLETE; INVALID_ARGUMENT naming --reference for a bad
 // point.
 absl::Status ParetoCommand(const CliContext& ctx, const ParetoArgs& args);
@@ -79,10 +81,15 @@ struct TellArgs {
   std::string state;   // "" (the server decides: COMPLETE with values), complete, pruned or fail
   bool force = false;  // finish a trial that a worker holds (an admin's call)
   bool skip_if_finished = false;
+  // Outcome constraints as typed, "NAME=VALUE" each: the trial is feasible when every value is
+  // <= 0 (Optuna's constraints_func); stored as system attrs "constraints:<name>".
+  std::vector<std::string> constraints;
 };
-// Sends the state and values as given: the server refuses contradictions (values with pruned or
-// fail, complete without values). INVALID_ARGUMENT naming --values or --state for a value that
-// is not a number (an empty string included) or an unknown state.
+// Sends the state, values and constraints as given: the server refuses contradictions (values
+// with pruned or fail, complete without values) and non-finite constraints. Prints the stored
+// values, constraints (with the trial's feasibility) and state. INVALID_ARGUMENT naming
+// --values, --state or --constraint for a value that is not a number (an empty string
+// included), an unknown state, a constraint without NAME= or a name given twice.
 absl::Status TellCommand(const CliContext& ctx, const TellArgs& args);
 
 // Writes every trial as csv or json to `out_file` ("" = stdout).
@@ -94,10 +101,12 @@ struct PlotArgs {
   std::string kind = "history";  // "history" (value and best so far by trial), "sweep" or
                                  // "pareto" (the first two objectives)
   std::string param;             // sweep: the parameter on the x axis
+  std::string reference;         // pareto: as ParetoArgs::reference
   std::string out_file;          // the SVG file to write
 };
 // Writes an SVG chart of the study's COMPLETE trials (first objective; pareto: the first two,
-// axes named by ObjectiveColumns); see svg_plot.h.
+// axes named by ObjectiveColumns); see svg_plot.h. Pareto: the front's hypervolume and its
+// reference point (cli/front_hypervolume.h) are written under the title and printed.
 absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args);
 
 // The one line printed on stderr for a failed command: "nasq: <readable message>".

@@ -5,10 +5,11 @@
 //   nasq best NAME [-f ...]      nasq watch NAME [--interval SECONDS] [--reference R1,R2,...]
 //   nasq pareto NAME [--reference R1,R2,...] [-f table|json|csv|yaml]
 //   nasq ask NAME [-f json|...]  nasq tell NAME N (--values V... | --state fail|pruned) [--force]
+//                                  [--constraint NAME=VALUE]...
 //   nasq enqueue NAME --params '{"x": 1}'
 //   nasq study resume NAME       nasq study extend NAME --max-trials N
 //   nasq export NAME --format csv|json [--out FILE]
-//   nasq plot NAME [--kind history|sweep|pareto] [--param P] --out FILE.svg
+//   nasq plot NAME [--kind history|sweep|pareto] [--param P] [--reference R1,R2,...] --out F.svg
 //
 // The server address comes from --server, else $NASQ_SERVER, else localhost:50051; TLS and the
 // token from --tls-ca/--tls-cert/--tls-key/--token-file or $NASQ_TLS_CA, $NASQ_TOKEN, ... (see
@@ -128,8 +129,8 @@ int Run(int argc, char** argv) {
   });
 
   const char* kReferenceHelp =
-      "Hypervolume reference point, one number per objective in its own units (default: "
-      "derived from the front as Optuna's TPE does)";
+      "Hypervolume reference point, one number per objective in its own units (default: the "
+      "study's reference_point, else derived from the front as Optuna's TPE does)";
   ParetoArgs pareto_args;
   CLI::App* pareto = app.add_subcommand(
       "pareto", "Show the feasible Pareto front by metric name, and its hypervolume");
@@ -178,6 +179,9 @@ int Run(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   tell->add_option("--values", tell_args.values, "Objective values (state complete)");
   tell->add_option("--state", tell_args.state, "complete (default with --values), pruned or fail");
+  tell->add_option("--constraint", tell_args.constraints,
+                   "Outcome constraint NAME=VALUE, repeatable; the trial is feasible when every "
+                   "value is <= 0");
   tell->add_flag("--force", tell_args.force,
                  "Finish a trial that a worker holds under a lease (admins; its work is lost)");
   tell->add_flag("--skip-if-finished", tell_args.skip_if_finished,
@@ -205,6 +209,7 @@ int Run(int argc, char** argv) {
                    "first two objectives, front highlighted)")
       ->check(CLI::IsMember({"history", "sweep", "pareto"}));
   plot->add_option("--param", plot_args.param, "sweep: the parameter on the x axis");
+  plot->add_option("--reference", plot_args.reference, std::string("pareto: ") + kReferenceHelp);
   plot->add_option("--out", plot_args.out_file, "SVG file to write")->required();
   plot->callback([&] { command = [&](const CliContext& c) { return PlotCommand(c, plot_args); }; });
 

@@ -14,6 +14,18 @@
 
 namespace nasq {
 
+const char* ReferenceSourceName(ReferenceSource source) {
+  switch (source) {
+    case ReferenceSource::kGiven:
+      return "given";
+    case ReferenceSource::kStudySpec:
+      return "spec";
+    case ReferenceSource::kDerived:
+      break;
+  }
+  return "derived";
+}
+
 std::vector<StudyDirection> DirectionsOf(const v1::StudySpec& spec) {
   std::vector<StudyDirection> directions;
   for (int d : spec.directions()) {
@@ -58,10 +70,20 @@ absl::StatusOr<FrontHypervolume> HypervolumeOfFront(
     losses.push_back(
         LossVector(std::span<const double>(t.values().data(), t.values_size()), directions));
   }
-  FrontHypervolume hv{.derived = !reference.has_value()};
+  FrontHypervolume hv;
   // LossVector only negates maximised objectives, so it also maps losses back.
-  const std::vector<double> loss_reference =
-      reference ? LossVector(*reference, directions) : DefaultReferencePoint(losses);
+  std::vector<double> loss_reference;
+  if (reference) {
+    hv.source = ReferenceSource::kGiven;
+    loss_reference = LossVector(*reference, directions);
+  } else if (!spec.reference_point().empty()) {  // one per direction: the server validated it
+    hv.source = ReferenceSource::kStudySpec;
+    loss_reference = LossVector(
+        std::span<const double>(spec.reference_point().data(), spec.reference_point_size()),
+        directions);
+  } else {
+    loss_reference = DefaultReferencePoint(losses);
+  }
   hv.reference = LossVector(loss_reference, directions);
   absl::StatusOr<double> value = Hypervolume(losses, loss_reference);
   if (!value.ok()) return value.status();
@@ -75,9 +97,11 @@ std::string HypervolumeText(const FrontHypervolume& hv, const v1::StudySpec& spe
   for (size_t i = 0; i < hv.reference.size() && i < names.size(); ++i) {
     coordinates.push_back(absl::StrFormat("%s=%.6g", names[i], hv.reference[i]));
   }
+  const char* source = hv.source == ReferenceSource::kGiven       ? "given"
+                       : hv.source == ReferenceSource::kStudySpec ? "from the study spec"
+                                                                  : "derived from the front";
   return absl::StrFormat("hypervolume %.6g (reference point %s, %s)", hv.value,
-                         absl::StrJoin(coordinates, ", "),
-                         hv.derived ? "derived from the front" : "given");
+                         absl::StrJoin(coordinates, ", "), source);
 }
 
 }  // namespace nasq

@@ -211,7 +211,53 @@ void AppendChangedOptions(const S& s, absl::Span<const Field<S>> table,
   }
 }
 
+// AppendChangedOptions of the options of pruner `kind` (the median pruner's: not `percentile`).
+void AppendChangedPrunerOptions(const PrunerConfig& p, PrunerKind kind,
+                                std::vector<std::string>& out) {
+  switch (kind) {
+    case PrunerKind::kMedian:
+      AppendChangedOptions<PercentilePrunerOptions>(
+          p.percentile, absl::MakeConstSpan(kPercentilePrunerFields).subspan(1), out);
+      break;
+    case PrunerKind::kPercentile:
+      AppendChangedOptions<PercentilePrunerOptions>(p.percentile, kPercentilePrunerFields, out);
+      break;
+    case PrunerKind::kSuccessiveHalving:
+      AppendChangedOptions<SuccessiveHalvingPrunerOptions>(p.successive_halving,
+                                                           kSuccessiveHalvingPrunerFields, out);
+      break;
+    case PrunerKind::kHyperband:
+      AppendChangedOptions<HyperbandPrunerOptions>(p.hyperband, kHyperbandPrunerFields, out);
+      break;
+    case PrunerKind::kThreshold:
+      AppendChangedOptions<ThresholdPrunerOptions>(p.threshold, kThresholdPrunerFields, out);
+      break;
+    case PrunerKind::kPatient:
+      AppendChangedOptions<PatientPrunerOptions>(p.patient, kPatientPrunerFields, out);
+      break;
+    case PrunerKind::kNone:
+      break;
+  }
+}
+
 }  // namespace
+
+std::string PrunerText(const PrunerConfig& pruner) {
+  std::vector<std::string> options;
+  AppendChangedOptions<PrunerConfig>(pruner, kPrunerOptionFields, options);
+  AppendChangedPrunerOptions(pruner, pruner.kind, options);
+  std::vector<std::string> parts;
+  if (!options.empty()) parts.push_back(absl::StrJoin(options, ", "));
+  if (pruner.wrapped != PrunerKind::kNone) {
+    std::vector<std::string> wrapped;
+    AppendChangedPrunerOptions(pruner, pruner.wrapped, wrapped);
+    parts.push_back(absl::StrCat("wrapped ", PrunerKindName(pruner.wrapped),
+                                 wrapped.empty() ? "" : ": ", absl::StrJoin(wrapped, ", ")));
+  }
+  std::string text = PrunerKindName(pruner.kind);
+  if (!parts.empty()) absl::StrAppend(&text, " (", absl::StrJoin(parts, "; "), ")");
+  return text;
+}
 
 std::string SamplerText(const SamplerConfig& sampler) {
   std::vector<std::string> options;

@@ -53,6 +53,11 @@ nlohmann::ordered_json StudyRecord(const v1::Study& study);
 // "tpe (seed 0; n_startup_trials 4, multivariate, skip_duplicates)".
 std::string SamplerText(const SamplerConfig& sampler);
 
+// The pruner's kind plus every option of it that differs from its default, by its study-file
+// name, and the wrapped pruner's: "median (n_startup_trials 3)", "threshold (lower 0.5)",
+// "patient (patience 3; wrapped median: n_warmup_steps 2)".
+std::string PrunerText(const PrunerConfig& pruner);
+
 // "<name>: <value>" of the limit `field` (of kStudyLimitFields) in `spec`, as the study file
 // writes it: the YAML name ("lease.duration"), the number, a duration ("60s", "1500ms"), or what
 // 0 means where the field says ("unlimited", "never").

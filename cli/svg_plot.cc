@@ -193,7 +193,8 @@ absl::StatusOr<std::string> RenderSweepSvg(const std::string& title, const std::
 }
 
 absl::StatusOr<std::string> RenderParetoSvg(const std::string& title, const ParetoAxes& axes,
-                                            const std::vector<ParetoPoint>& points) {
+                                            const std::vector<ParetoPoint>& points,
+                                            const std::string& caption) {
   std::vector<ParetoPoint> shown, front;
   double x_lo = std::numeric_limits<double>::infinity(), x_hi = -x_lo, y_lo = x_lo, y_hi = -x_lo;
   for (const ParetoPoint& p : points) {
@@ -211,6 +212,12 @@ absl::StatusOr<std::string> RenderParetoSvg(const std::string& title, const Pare
   const Axis x = MakeAxis(x_lo, x_hi, kLeft, kWidth - kRight);
   const Axis y = MakeAxis(y_lo, y_hi, kHeight - kBottom, kTop);
   std::string svg = Frame(title, axes.x_label, axes.y_label, x, y, /*x_ticks=*/true);
+  if (!caption.empty()) {
+    absl::StrAppendFormat(&svg,
+                          "<text class=\"caption\" x=\"%g\" y=\"%g\" text-anchor=\"middle\" "
+                          "font-size=\"11\">%s</text>\n",
+                          kWidth / 2, kTop - 4, Escape(caption));
+  }
   for (const ParetoPoint& p : shown) {
     if (p.role == ParetoRole::kDominated) {
       absl::StrAppend(&svg, Dot(x(p.x), y(p.y), kDominatedColor, "dominated"));

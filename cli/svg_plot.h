@@ -62,9 +62,11 @@ struct ParetoAxes {
   bool step_line = true;  // join the front (meaningful when the study has exactly two objectives)
 };
 
-// Points with a non-finite coordinate are left out. INVALID_ARGUMENT when none is left.
+// Points with a non-finite coordinate are left out. A non-empty `caption` (the front's
+// hypervolume) is written under the title. INVALID_ARGUMENT when no point is left.
 absl::StatusOr<std::string> RenderParetoSvg(const std::string& title, const ParetoAxes& axes,
-                                            const std::vector<ParetoPoint>& points);
+                                            const std::vector<ParetoPoint>& points,
+                                            const std::string& caption = "");
 
 }  // namespace nasq
 

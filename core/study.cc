@@ -58,6 +58,24 @@ absl::Status ValidateName(const std::string& name) {
   return absl::OkStatus();
 }
 
+// Empty, or one finite value per direction.
+absl::Status ValidateReferencePoint(const StudySpec& spec) {
+  const std::vector<double>& point = spec.reference_point;
+  if (point.empty()) return absl::OkStatus();
+  if (point.size() != spec.directions.size()) {
+    return Invalid("reference_point",
+                   absl::StrCat("expected one value per direction (", spec.directions.size(),
+                                "), got ", point.size()));
+  }
+  for (size_t i = 0; i < point.size(); ++i) {
+    if (!std::isfinite(point[i])) {
+      return Invalid(absl::StrCat("reference_point[", i, "]"),
+                     absl::StrCat("must be finite (got ", point[i], ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateObjectives(const StudySpec& spec) {
   if (spec.directions.empty()) {
     return Invalid("directions", "at least one objective direction is required");
@@ -70,6 +88,7 @@ absl::Status ValidateObjectives(const StudySpec& spec) {
                      absl::StrCat("unknown direction ", static_cast<int>(spec.directions[i])));
     }
   }
+  NASQ_RETURN_IF_ERROR(ValidateReferencePoint(spec));
   if (spec.metric_names.empty()) return absl::OkStatus();
   if (spec.metric_names.size() != spec.directions.size()) {
     return Invalid("metric_names",

@@ -189,6 +189,10 @@ struct StudySpec {
   std::string name;                        // [A-Za-z0-9._-]{1,128}
   std::vector<StudyDirection> directions;  // >= 1 objective
   std::vector<std::string> metric_names;   // empty, or one per direction
+  // The point the hypervolume of the study's Pareto front is measured from (`nasq pareto`,
+  // `watch`, `plot`), one finite value per direction in the objective's own units; empty = derived
+  // from the front (core/pareto.h DefaultReferencePoint). Reporting only: no sampler reads it.
+  std::vector<double> reference_point;
   SearchSpace space;
   SamplerConfig sampler;
   PrunerConfig pruner;     // early stopping (core/pruner_config.h); none by default

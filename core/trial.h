@@ -2,7 +2,8 @@
 //
 // State machine (Optuna's, docs/tpe.md 5.1, plus leases): WAITING -> RUNNING -> COMPLETE | PRUNED
 // | FAIL, and RUNNING -> WAITING when a lease expires and retries remain. COMPLETE, PRUNED and
-// FAIL are final: a finished trial is frozen. Plain value type; no internal synchronisation.
+// FAIL are final: a finished trial is frozen. Plain value type; no internal synchronisation (its
+// distributions map may be shared with other trials, immutably: see core/trial_distributions.h).
 #ifndef NASQ_CORE_TRIAL_H_
 #define NASQ_CORE_TRIAL_H_
 
@@ -14,6 +15,7 @@
 
 #include "core/distribution.h"
 #include "core/search_space.h"
+#include "core/trial_distributions.h"
 
 namespace nasq {
 
@@ -53,16 +55,16 @@ struct Trial {
   int64_t study_id = -1;
   int64_t number = -1;  // 0-based, dense and unique within the study
   TrialState state = TrialState::kWaiting;
-  InternalParams params;                              // internal representation
-  std::map<std::string, Distribution> distributions;  // one per key of params
-  std::vector<double> values;                         // one per objective once COMPLETE
-  std::map<int64_t, double> intermediate_values;      // step -> value (NaN/inf allowed)
-  std::map<std::string, std::string> user_attrs;      // key -> JSON text
-  std::map<std::string, std::string> system_attrs;    // key -> JSON text
-  int64_t datetime_start_us = 0;                      // 0 = not started
-  int64_t datetime_complete_us = 0;                   // 0 = not finished
-  int attempt = 1;                                    // 1 + number of expired leases
-  std::optional<Lease> lease;                         // present while RUNNING under a lease
+  InternalParams params;                            // internal representation
+  TrialDistributions distributions;                 // one per key of params (a shared map)
+  std::vector<double> values;                       // one per objective once COMPLETE
+  std::map<int64_t, double> intermediate_values;    // step -> value (NaN/inf allowed)
+  std::map<std::string, std::string> user_attrs;    // key -> JSON text
+  std::map<std::string, std::string> system_attrs;  // key -> JSON text
+  int64_t datetime_start_us = 0;                    // 0 = not started
+  int64_t datetime_complete_us = 0;                 // 0 = not finished
+  int attempt = 1;                                  // 1 + number of expired leases
+  std::optional<Lease> lease;                       // present while RUNNING under a lease
 
   // External value of `name`, or nullopt when the trial has no such param.
   std::optional<ParamValue> ExternalParam(const std::string& name) const;

@@ -374,6 +374,7 @@ v1::StudySpec StudySpecToProto(const StudySpec& spec) {
   p.set_name(spec.name);
   for (StudyDirection d : spec.directions) p.add_directions(StudyDirectionToProto(d));
   for (const std::string& m : spec.metric_names) p.add_metric_names(m);
+  p.mutable_reference_point()->Add(spec.reference_point.begin(), spec.reference_point.end());
   *p.mutable_space() = SearchSpaceToProto(spec.space);
   v1::SamplerConfig* sampler = p.mutable_sampler();
   sampler->set_kind(SamplerKindToProto(spec.sampler.kind));
@@ -409,6 +410,7 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
     spec.directions.push_back(d);
   }
   spec.metric_names.assign(p.metric_names().begin(), p.metric_names().end());
+  spec.reference_point.assign(p.reference_point().begin(), p.reference_point().end());
   NASQ_ASSIGN_OR_RETURN(spec.space, SearchSpaceFromProto(p.space(), kField));
   NASQ_ASSIGN_OR_RETURN(spec.sampler.kind,
                         SamplerKindFromProto(p.sampler().kind(), "spec.sampler.kind"));
@@ -568,7 +570,7 @@ v1::Trial TrialToProto(const Trial& trial, absl::string_view study) {
   return p;
 }
 
-absl::StatusOr<Trial> TrialFromProto(const v1::Trial& p) {
+absl::StatusOr<Trial> TrialFromProto(const v1::Trial& p, DistributionsInterner* interner) {
   Trial trial;
   trial.id = p.id();
   trial.number = p.number();
@@ -582,8 +584,9 @@ absl::StatusOr<Trial> TrialFromProto(const v1::Trial& p) {
     absl::StatusOr<double> internal = ToInternal(d, external);
     if (!internal.ok()) return Invalid(field, internal.status().message());
     trial.params[name] = *internal;
-    trial.distributions[name] = std::move(d);
+    trial.distributions.insert_or_assign(name, std::move(d));
   }
+  if (interner != nullptr) interner->Intern(trial.distributions);
   trial.values.assign(p.values().begin(), p.values().end());
   trial.intermediate_values.insert(p.intermediate_values().begin(), p.intermediate_values().end());
   trial.user_attrs.insert(p.user_attrs().begin(), p.user_attrs().end());

@@ -20,6 +20,7 @@
 #include "core/search_space.h"
 #include "core/study.h"
 #include "core/trial.h"
+#include "core/trial_distributions.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/timestamp.pb.h"
 #include "nasq/v1/study.pb.h"
@@ -76,8 +77,10 @@ Lease LeaseFromProto(const v1::Lease& lease);
 // without its token (anyone may read trials).
 v1::Trial TrialToProto(const Trial& trial, absl::string_view study);
 // Inverse of TrialToProto (study_id is left -1). INVALID_ARGUMENT when a param has no
-// distribution or its value does not fit it.
-absl::StatusOr<Trial> TrialFromProto(const v1::Trial& trial);
+// distribution or its value does not fit it. With `interner`, the trial shares its distributions
+// map with the equal ones interned there (convert a study's trials through one interner).
+absl::StatusOr<Trial> TrialFromProto(const v1::Trial& trial,
+                                     DistributionsInterner* interner = nullptr);
 
 // Never fail: instants outside Timestamp's range (years 1 to 9999), such as a saturated
 // deadline, are clamped to its ends, in both directions.

@@ -24,9 +24,7 @@
 // n_ei_candidates and doubles while every candidate is taken, up to kUntriedCandidateFactor x
 // n_ei_candidates; only past that does SampleTrial draw uniformly.
 // Differences from Optuna: params of a trial are compared by presence only (the spec fixes
-// every param's distribution for the whole study); multi-objective studies use non-dominated
-// sorting with a crowding-distance tie-break (tpe_split.h) rather than hypervolume subset
-// selection.
+// every param's distribution for the whole study).
 // Thread-safety: one thread at a time (see sampler.h). The sampler caches per-trial state
 // (the split, prepared in BeginTrial) and per-study state (an ObservationTable); a sampler
 // instance serves one study, whose finished trials never change.

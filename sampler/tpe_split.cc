@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "core/pareto.h"
+#include "sampler/tpe_hssp.h"
 
 namespace nasq {
 namespace {
@@ -47,10 +48,16 @@ void TakeBest(std::vector<Ranked>& ranked, size_t k, std::vector<int>& out,
   for (size_t i = 0; i < ranked.size(); ++i) (i < k ? out : rest).push_back(ranked[i].index);
 }
 
+void SortByNumber(std::span<const Trial> history, std::vector<int>& indices) {
+  std::sort(indices.begin(), indices.end(),
+            [&](int a, int b) { return history[a].number < history[b].number; });
+}
+
 // Multi-objective selection of `k` best complete trials (see the header).
 void TakeBestMultiObjective(std::span<const Trial> history, std::vector<int> complete,
                             const std::vector<StudyDirection>& directions, size_t k,
                             std::vector<int>& out, std::vector<int>& rest) {
+  SortByNumber(history, complete);  // Optuna's order, which decides ties
   std::vector<std::vector<double>> points(complete.size());
   for (size_t i = 0; i < complete.size(); ++i) {
     const Trial& t = history[complete[i]];
@@ -76,20 +83,13 @@ void TakeBestMultiObjective(std::span<const Trial> history, std::vector<int> com
     if (taken + front.size() > k) {
       std::vector<std::vector<double>> front_points;
       for (size_t a : front) front_points.push_back(points[a]);
-      const std::vector<double> crowding = CrowdingDistances(front_points);
-      std::vector<size_t> order(front.size());
-      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-      std::stable_sort(order.begin(), order.end(),
-                       [&](size_t a, size_t b) { return crowding[a] > crowding[b]; });
-      std::vector<size_t> kept;
-      for (size_t i = 0; i < order.size(); ++i) {
-        (taken < k ? kept : dominated).push_back(front[order[i]]);
-        if (taken < k) ++taken;
-      }
-      front = std::move(kept);
-    } else {
-      taken += front.size();
+      std::vector<bool> kept(front.size(), false);
+      for (size_t i : SelectHypervolumeSubset(front_points, k - taken)) kept[i] = true;
+      std::vector<size_t> below;
+      for (size_t i = 0; i < front.size(); ++i) (kept[i] ? below : dominated).push_back(front[i]);
+      front = std::move(below);
     }
+    taken += front.size();
     for (size_t a : front) out.push_back(complete[a]);
     remaining = std::move(dominated);
   }
@@ -105,11 +105,6 @@ bool TakeIfInfeasible(const Trial& t, int index, std::vector<Ranked>& infeasible
   if (score <= 0.0) return false;
   infeasible.push_back({score, 0.0, t.number, index});
   return true;
-}
-
-void SortByNumber(std::span<const Trial> history, std::vector<int>& indices) {
-  std::sort(indices.begin(), indices.end(),
-            [&](int a, int b) { return history[a].number < history[b].number; });
 }
 
 }  // namespace

@@ -18,9 +18,9 @@
 //     penalty (smaller first, ties by number); the rest go above. A trial without constraints
 //     is feasible, as in Optuna 5.
 // Multi-objective studies rank COMPLETE trials by non-dominated sorting (objectives flipped to
-// minimisation); whole fronts are taken while they fit in gamma(n) and the front that does not
-// fit is tie-broken by NSGA-II crowding distance (core/pareto.h; larger first, then lower trial
-// number) instead of Optuna's hypervolume subset selection. Pruned trials are ranked with the first
+// minimisation, NaN as +inf); whole fronts are taken while they fit in gamma(n) and the front
+// that does not fit is cut by greedy hypervolume subset selection (tpe_hssp.h), as Optuna 5's
+// _split_complete_trials_multi_objective does. Pruned trials are ranked with the first
 // objective's direction. A COMPLETE trial whose number of values differs from the number of
 // directions is ignored. Pure functions; thread-safe.
 #ifndef NASQ_SAMPLER_TPE_SPLIT_H_

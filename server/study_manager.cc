@@ -54,14 +54,14 @@ namespace {
 constexpr char kStopReasonAttr[] = "stop_reason";
 constexpr char kResumedAttr[] = "resumed_us";
 
-// A trial of `spec` in `state` (attempt 1) with `params` and their distributions.
-Trial NewTrial(const StudySpec& spec, TrialState state, InternalParams params) {
+// A trial of `spec` in `state` (attempt 1) with `params` and their distributions, shared
+// through `interner` with the study's other trials.
+Trial NewTrial(const StudySpec& spec, DistributionsInterner& interner, TrialState state,
+               InternalParams params) {
   Trial trial;
   trial.state = state;
+  trial.distributions = interner.FromSpace(spec.space, params);
   trial.params = std::move(params);
-  for (const auto& [name, value] : trial.params) {
-    trial.distributions[name] = spec.space.Find(name)->distribution;
-  }
   trial.attempt = 1;
   return trial;
 }
@@ -142,10 +142,12 @@ absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
   entry.counts = {};
   entry.waiting.clear();
   entry.running.clear();
+  entry.distributions = DistributionsInterner();
   // The grace period (see the header): the cached deadline only; Storage keeps the stored one.
   const int64_t grace_deadline = DeadlineAfterMs(clock_->NowMicros(), study.spec.lease_duration_ms);
   for (Trial& t : entry.trials) {
     if (t.lease) t.lease->deadline_us = std::max(t.lease->deadline_us, grace_deadline);
+    entry.distributions.Intern(t.distributions);
     entry.Track(t, 1);
   }
   int64_t resumed_us = 0;
@@ -446,7 +448,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
     }
     NASQ_RETURN_IF_ERROR(params.status());
     NASQ_RETURN_IF_ERROR(RecordSamplingError(entry, absl::OkStatus()));
-    Trial tmpl = NewTrial(spec, TrialState::kRunning, std::move(*params));
+    Trial tmpl = NewTrial(spec, entry.distributions, TrialState::kRunning, std::move(*params));
     tmpl.system_attrs.merge(CostAttrs(entry.cost_model.get(), tmpl.params));
     tmpl.lease = lease;
     tmpl.system_attrs["worker"] = worker_json;
@@ -503,7 +505,7 @@ absl::StatusOr<Trial> StudyManager::EnqueueTrial(const std::string& study,
                          study, "'; they would never be dispatched"));
       }
     }
-    Trial tmpl = NewTrial(spec, TrialState::kWaiting, std::move(internal));
+    Trial tmpl = NewTrial(spec, entry.distributions, TrialState::kWaiting, std::move(internal));
     tmpl.system_attrs = CostAttrs(entry.cost_model.get(), tmpl.params);
     NASQ_ASSIGN_OR_RETURN(Trial * trial, CreateTrial(entry, tmpl));
     return *trial;

@@ -295,6 +295,8 @@ class StudyManager {
     // Context() hands to SampleTrial (server/trial_cost.h).
     std::shared_ptr<const TrialCostModel> cost_model ABSL_GUARDED_BY(mu);
     AdmissibilityCheck admissible ABSL_GUARDED_BY(mu);
+    // Makes the cached trials (and the ones Storage keeps) share their distribution maps.
+    DistributionsInterner distributions ABSL_GUARDED_BY(mu);
     // Trials FAILED in a row, in the order they finished.
     int consecutive_failures ABSL_GUARDED_BY(mu) = 0;
     bool deleted ABSL_GUARDED_BY(mu) = false;

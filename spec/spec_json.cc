@@ -368,10 +368,16 @@ absl::StatusOr<Distribution> DistributionFromJson(absl::string_view json_text) {
 absl::StatusOr<std::string> StudySpecToJson(const StudySpec& spec) {
   Json directions = Json::array();
   for (StudyDirection d : spec.directions) directions.push_back(StudyDirectionName(d));
+  Json reference_point = Json::array();
+  for (size_t i = 0; i < spec.reference_point.size(); ++i) {
+    NASQ_ASSIGN_OR_RETURN(reference_point.emplace_back(),
+                          FiniteDouble(spec.reference_point[i], JsonElement("reference_point", i)));
+  }
   NASQ_ASSIGN_OR_RETURN(Json space, SpaceToJson(spec.space));
   Json j{{"name", spec.name},
          {"directions", directions},
          {"metric_names", spec.metric_names},
+         {"reference_point", std::move(reference_point)},
          {"space", std::move(space)},
          {"sampler", SamplerToJson(spec.sampler)},
          {"pruner", PrunerToJson(spec.pruner)}};
@@ -402,6 +408,15 @@ absl::StatusOr<StudySpec> StudySpecFromJson(absl::string_view json_text) {
     NASQ_ASSIGN_OR_RETURN(std::string name,
                           JsonAs<std::string>((*metric_names)[i], JsonElement("metric_names", i)));
     spec.metric_names.push_back(std::move(name));
+  }
+  // Optional: studies stored before reference points have none.
+  if (r.Find("reference_point") != nullptr) {
+    NASQ_ASSIGN_OR_RETURN(const Json* reference_point, r.Array("reference_point"));
+    for (size_t i = 0; i < reference_point->size(); ++i) {
+      NASQ_ASSIGN_OR_RETURN(
+          spec.reference_point.emplace_back(),
+          JsonAs<double>((*reference_point)[i], JsonElement("reference_point", i)));
+    }
   }
   NASQ_ASSIGN_OR_RETURN(JsonObjectReader space, r.Object("space"));
   NASQ_ASSIGN_OR_RETURN(spec.space, SpaceFromJson(space));

@@ -123,14 +123,19 @@ class SpecParser {
     if (!root.IsDefined() || root.IsNull()) {
       return absl::InvalidArgumentError(absl::StrCat(source_, ": empty study spec"));
     }
-    std::vector<std::string> allowed = {"name",  "direction", "directions", "metric", "metrics",
-                                        "space", "sampler",   "pruner",     "budgets"};
+    std::vector<std::string> allowed = {"name",   "direction", "directions", "metric",
+                                        "metrics", "space",    "sampler",    "pruner",
+                                        "budgets", "reference_point"};
     for (std::string& key : YamlKeys<StudySpec>(kStudyLimitFields)) allowed.push_back(key);
     allowed.insert(allowed.end(), {"task", "user_attrs"});
     NASQ_ASSIGN_OR_RETURN(Fields fields, GetFields(root, "", allowed));
     StudySpec spec;
     NASQ_ASSIGN_OR_RETURN(spec.name, Required(root, fields, "", "name", &SpecParser::String));
     NASQ_RETURN_IF_ERROR(ParseObjectives(fields, spec));
+    if (fields.contains("reference_point")) {
+      NASQ_ASSIGN_OR_RETURN(spec.reference_point,
+                            NumberList(fields["reference_point"], "reference_point"));
+    }
     NASQ_RETURN_IF_ERROR(ParseSpace(Required(root, fields, "", "space"), spec));
     if (fields.contains("sampler")) NASQ_RETURN_IF_ERROR(ParseSampler(fields["sampler"], spec));
     if (fields.contains("pruner")) NASQ_RETURN_IF_ERROR(ParsePruner(fields["pruner"], spec));
@@ -355,6 +360,17 @@ class SpecParser {
       NASQ_ASSIGN_OR_RETURN(spec.metric_names, StringOrList(it->second, metric_field_));
     }
     return absl::OkStatus();
+  }
+
+  // A list of numbers (ranges are ValidateStudySpec's).
+  absl::StatusOr<std::vector<double>> NumberList(const YAML::Node& node,
+                                                 const std::string& path) const {
+    if (!node.IsSequence()) return Error(node, path, "expected a list, got " + Describe(node));
+    std::vector<double> out;
+    for (size_t i = 0; i < node.size(); ++i) {
+      NASQ_ASSIGN_OR_RETURN(out.emplace_back(), Number(node[i], absl::StrCat(path, "[", i, "]")));
+    }
+    return out;
   }
 
   absl::StatusOr<std::vector<std::string>> StringOrList(const YAML::Node& node,

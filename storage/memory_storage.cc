@@ -97,6 +97,7 @@ class MemoryStorage final : public Storage {
     NASQ_ASSIGN_OR_RETURN(StudyEntry * entry, FindStudy(study_id));
     NASQ_RETURN_IF_ERROR(ValidateTrialTemplate(tmpl));
     Trial trial = tmpl;
+    entry->distributions.Intern(trial.distributions);
     trial.id = next_trial_id_++;
     trial.study_id = study_id;
     trial.number = static_cast<int64_t>(entry->trial_ids.size());
@@ -152,7 +153,8 @@ class MemoryStorage final : public Storage {
  private:
   struct StudyEntry {
     Study study;
-    std::vector<int64_t> trial_ids;  // index = trial number
+    std::vector<int64_t> trial_ids;       // index = trial number
+    DistributionsInterner distributions;  // the study's trials share their distribution maps
   };
 
   absl::StatusOr<StudyEntry*> FindStudy(int64_t study_id) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

@@ -6,7 +6,8 @@
 // `nasq-server` without `--db`, and as the behaviour every other Storage must match.
 //
 // Thread-safety: the returned Storage is thread-safe (one mutex guards all state; every read
-// returns a copy).
+// returns a copy). The trials of a study share their distributions map when it is equal (see
+// core/trial_distributions.h), and so do the copies handed out.
 #ifndef NASQ_STORAGE_MEMORY_STORAGE_H_
 #define NASQ_STORAGE_MEMORY_STORAGE_H_
 

@@ -497,7 +497,7 @@ class SqliteStorage final : public Storage {
                    absl::StatusOr<Distribution> d = DistributionFromJson(row.Text(3));
                    if (!d.ok()) return CorruptRow("trial_params", d.status().message());
                    trial.params[row.Text(1)] = row.Double(2);
-                   trial.distributions[row.Text(1)] = *std::move(d);
+                   trial.distributions.insert_or_assign(row.Text(1), *std::move(d));
                    return absl::OkStatus();
                  }));
     NASQ_RETURN_IF_ERROR(for_each("x.trial_id, x.objective, x.value, x.value_type", "trial_values",
@@ -534,6 +534,8 @@ class SqliteStorage final : public Storage {
           trial.lease = Lease{row.Text(1), row.Int(2), row.Int(3), row.Text(4), *kind};
           return absl::OkStatus();
         }));
+    DistributionsInterner interner;
+    for (Trial& trial : trials) interner.Intern(trial.distributions);
     return trials;
   }
 

@@ -102,7 +102,9 @@ class Storage {
                                                     CommitTicket* ticket) = 0;
   virtual absl::StatusOr<Trial> GetTrial(int64_t trial_id) = 0;
   virtual absl::StatusOr<Trial> GetTrialByNumber(int64_t study_id, int64_t number) = 0;
-  // The study's trials by number; only those in `states` when it is non-empty.
+  // The study's trials by number; only those in `states` when it is non-empty. Trials with
+  // equal distributions share one map (TrialDistributions::SharesMapWith), so that a loaded
+  // history holds one map per distinct set of distributions, not one per trial.
   virtual absl::StatusOr<std::vector<Trial>> GetAllTrials(
       int64_t study_id, const std::vector<TrialState>& states = {}) = 0;
 

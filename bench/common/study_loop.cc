@@ -37,9 +37,7 @@ void StudyLoop::Tell(InternalParams params, std::vector<double> values) {
   trial.study_id = 0;
   trial.number = trial.id;
   trial.state = TrialState::kComplete;
-  for (const auto& [name, unused] : params) {
-    trial.distributions.emplace(name, spec_.space.Find(name)->distribution);
-  }
+  trial.distributions = distributions_.FromSpace(spec_.space, params);
   trial.params = std::move(params);
   trial.values = std::move(values);
   history_.push_back(std::move(trial));

@@ -17,6 +17,7 @@
 #include "core/search_space.h"
 #include "core/study.h"
 #include "core/trial.h"
+#include "core/trial_distributions.h"
 #include "sampler/sampler.h"
 
 namespace nasq::bench {
@@ -35,18 +36,13 @@ class StudyLoop {
   absl::StatusOr<InternalParams> Ask();
 
   // Records a COMPLETE trial with `params` (active params of the space, internal values) and
-  // `values` (one per objective). Also for synthetic histories that no sampler proposed.
+  // `values` (one per objective). Also for synthetic histories that no sampler proposed. The
+  // trial's distributions are shared with the other trials' as the coordinator shares them
+  // (DistributionsInterner::FromSpace).
   void Tell(InternalParams params, std::vector<double> values);
 
   // Pre-allocates room for `n` trials.
   void Reserve(size_t n) { history_.reserve(n); }
-
-  // Clears the distributions of every recorded trial (each trial holds its own copy, as
-  // core/trial.h says; the samplers read the spec's), so that a memory bench can measure their
-  // share of the history.
-  void DropDistributions() {
-    for (Trial& trial : history_) trial.distributions.clear();
-  }
 
   const StudySpec& spec() const { return spec_; }
   const std::vector<Trial>& history() const { return history_; }
@@ -58,6 +54,7 @@ class StudyLoop {
   StudySpec spec_;
   std::unique_ptr<Sampler> sampler_;
   std::vector<Trial> history_;
+  DistributionsInterner distributions_;  // shared by the trials of history_
 };
 
 }  // namespace nasq::bench

@@ -30,9 +30,6 @@ class BenchStudy {
   // values) and `value` without asking the sampler; for synthetic histories.
   void Record(InternalParams params, double value);
 
-  // StudyLoop::DropDistributions, for the memory bench.
-  void DropDistributions() { loop_.DropDistributions(); }
-
   // Pre-allocates room for `n` trials.
   void Reserve(size_t n) { loop_.Reserve(n); }
 

@@ -245,6 +245,25 @@ TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {
       {"bad reference point",
        {"pareto", "quad", "--reference", "1,x"},
        "nasq: --reference: \"x\" is not a number"},
+      {"constraint without a value",
+       {"tell", "quad", open, "--values", "1", "--constraint", "memory"},
+       "nasq: --constraint: expected NAME=VALUE such as memory=0.5, got \"memory\""},
+      {"constraint without a name",
+       {"tell", "quad", open, "--values", "1", "--constraint", "=1"},
+       "nasq: --constraint: expected NAME=VALUE"},
+      {"constraint not a number",
+       {"tell", "quad", open, "--values", "1", "--constraint", "memory=lots"},
+       "nasq: --constraint memory: \"lots\" is not a number"},
+      {"constraint given twice",
+       {"tell", "quad", open, "--values", "1", "--constraint", "m=1", "--constraint", "m=-1"},
+       "nasq: --constraint m: given twice"},
+      {"constraint not finite",
+       {"tell", "quad", open, "--values", "1", "--constraint", "memory=nan"},
+       "nasq: constraints.memory: a constraint value must be finite"},
+      {"reference point of another size",
+       {"study", "create",
+        dir_.WriteFile("bad4.yaml", std::string(kSpec) + "reference_point: [1, 2]\n")},
+       "bad4.yaml:10:1: reference_point: expected one value per direction (1), got 2"},
       {"pareto plot of one objective",
        {"plot", "quad", "--kind", "pareto", "--out", dir_.path() + "/never.svg"},
        "nasq: --kind pareto needs a study with at least two objectives"},
@@ -374,41 +393,37 @@ sampler: {type: random, seed: 1}
 )";
 
 // A two-objective study told known values: the front is trials 0, 1 and 5; 2 is dominated by 1;
-// 3 would dominate everything but violates its outcome constraint (set in the database, as
-// Optuna's Trial.set_constraint stores it); 4 is pruned.
+// 3 would dominate everything but violates its outcome constraint (told with --constraint, as
+// Optuna's Trial.set_constraint stores it), while 0's constraints hold; 4 is pruned.
 class CliPareto : public CliIntegration {
  protected:
   void SetUp() override {
     CliIntegration::SetUp();
     ASSERT_EQ(CliOk({"study", "create", dir_.WriteFile("mo.yaml", kTwoObjectiveSpec)}), "mo\n");
-    const std::vector<std::vector<std::string>> told = {{"0.9", "8"},  {"0.8", "4"}, {"0.7", "6"},
-                                                        {"0.95", "2"}, {},           {"0.85", "5"}};
+    const std::vector<std::vector<std::string>> told = {
+        {"--values", "0.9", "8", "--constraint", "memory=-0.5", "--constraint", "latency=0"},
+        {"--values", "0.8", "4"},
+        {"--values", "0.7", "6"},
+        {"--values", "0.95", "2", "--constraint", "memory=1.5"},
+        {"--state", "pruned"},
+        {"--values", "0.85", "5"}};
+    const std::string said[] = {
+        "Told trial 0 with values [0.9, 8], constraints latency=0.0, memory=-0.5 (feasible) and "
+        "state COMPLETE.\n",
+        "Told trial 1 with values [0.8, 4] and state COMPLETE.\n",
+        "Told trial 2 with values [0.7, 6] and state COMPLETE.\n",
+        "Told trial 3 with values [0.95, 2], constraints memory=1.5 (infeasible) and state "
+        "COMPLETE.\n",
+        "Told trial 4 with values [] and state PRUNED.\n",
+        "Told trial 5 with values [0.85, 5] and state COMPLETE.\n"};
     for (size_t i = 0; i < told.size(); ++i) {
       const Json asked = Json::parse(CliOk({"ask", "mo"}));
       ASSERT_EQ(asked["number"], static_cast<int64_t>(i));
       std::vector<std::string> tell = {"tell", "mo", std::to_string(i)};
-      if (told[i].empty()) {
-        tell.insert(tell.end(), {"--state", "pruned"});
-      } else {
-        tell.insert(tell.end(), {"--values", told[i][0], told[i][1]});
-      }
-      CliOk(tell);
+      tell.insert(tell.end(), told[i].begin(), told[i].end());
+      EXPECT_EQ(CliOk(tell), said[i]);
     }
-    ASSERT_EQ(server_->Terminate(std::chrono::seconds(5)), 0) << server_->Log();
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open(DbPath().c_str(), &db), SQLITE_OK);
-    ASSERT_EQ(sqlite3_exec(db,
-                           "INSERT INTO trial_system_attributes (trial_id, key, value_json) "
-                           "SELECT trial_id, 'constraints:memory', '1.5' FROM trials "
-                           "WHERE number = 3",
-                           nullptr, nullptr, nullptr),
-              SQLITE_OK);
-    ASSERT_EQ(sqlite3_changes(db), 1);
-    sqlite3_close(db);
-    ASSERT_TRUE(server_->Restart().ok()) << server_->Log();
   }
-
-  std::string DbPath() const { return dir_.path() + "/nasq.db"; }
 
   static std::vector<int64_t> Numbers(const Json& records) {
     std::vector<int64_t> numbers;
@@ -429,6 +444,7 @@ TEST_F(CliPareto, ParetoPrintsTheFeasibleFrontByMetricAndItsHypervolume) {
   EXPECT_NEAR(report["hypervolume"].get<double>(), 2.15, 1e-12);
   EXPECT_EQ(report["reference_point"], Json::parse(R"({"accuracy": 0.5, "avg_bitwidth": 10})"));
   EXPECT_EQ(report["reference_point_derived"], false);
+  EXPECT_EQ(report["reference_point_source"], "given");
 
   // Derived reference: the front's worst losses -0.8 and 8 give accuracy 0.72, avg_bitwidth 8.8;
   // boxes 0.05 x 0.8 + 0.05 x 3.8 + 0.08 x 4.8 = 0.614.
@@ -437,6 +453,7 @@ TEST_F(CliPareto, ParetoPrintsTheFeasibleFrontByMetricAndItsHypervolume) {
   EXPECT_NEAR(derived["reference_point"]["accuracy"].get<double>(), 0.72, 1e-12);
   EXPECT_NEAR(derived["reference_point"]["avg_bitwidth"].get<double>(), 8.8, 1e-12);
   EXPECT_EQ(derived["reference_point_derived"], true);
+  EXPECT_EQ(derived["reference_point_source"], "derived");
 
   const std::string table = CliOk({"pareto", "mo"});
   EXPECT_THAT(table, HasSubstr("| number | accuracy | avg_bitwidth |"));
@@ -510,6 +527,78 @@ TEST_F(CliPareto, WatchShowsTheFrontSizeAndHypervolume) {
   EXPECT_THAT(CliOk({"watch", "mo", "--interval", "0.05", "--reference", "0.5,10"}),
               HasSubstr("pareto front: 3 trials, hypervolume 2.15 (reference point "
                         "accuracy=0.5, avg_bitwidth=10, given)"));
+}
+
+// A study whose spec gives the hypervolume's reference point: pareto, watch and plot measure from
+// it (after a restart: it is stored), --reference overrides it, and study show prints it.
+TEST_F(CliIntegration, ReferencePointFromTheSpecMeasuresTheHypervolume) {
+  std::string spec = kTwoObjectiveSpec;
+  spec += "reference_point: [0.5, 10]\n";
+  CliOk({"study", "create", dir_.WriteFile("mo.yaml", spec)});
+  for (const auto& [accuracy, bits] : std::vector<std::pair<std::string, std::string>>{
+           {"0.9", "8"}, {"0.8", "4"}, {"0.85", "5"}}) {
+    const Json asked = Json::parse(CliOk({"ask", "mo"}));
+    CliOk(
+        {"tell", "mo", std::to_string(asked["number"].get<int64_t>()), "--values", accuracy, bits});
+  }
+  CliOk({"study", "stop", "mo"});
+  ASSERT_EQ(server_->Terminate(std::chrono::seconds(5)), 0) << server_->Log();
+  ASSERT_TRUE(server_->Restart().ok()) << server_->Log();
+
+  EXPECT_THAT(CliOk({"study", "show", "mo"}),
+              HasSubstr("metrics: accuracy, avg_bitwidth\nreference_point: [0.5, 10]\n"));
+  // Loss boxes up to (-0.5, 10), as in CliPareto: 2.15.
+  const std::string from_spec =
+      "hypervolume 2.15 (reference point accuracy=0.5, avg_bitwidth=10, from the study spec)";
+  const Json report = Json::parse(CliOk({"pareto", "mo", "-f", "json"}));
+  EXPECT_NEAR(report["hypervolume"].get<double>(), 2.15, 1e-12);
+  EXPECT_EQ(report["reference_point"], Json::parse(R"({"accuracy": 0.5, "avg_bitwidth": 10})"));
+  EXPECT_EQ(report["reference_point_derived"], false);
+  EXPECT_EQ(report["reference_point_source"], "spec");
+  EXPECT_THAT(CliOk({"pareto", "mo"}), HasSubstr("3 trials on the Pareto front; " + from_spec));
+  EXPECT_THAT(CliOk({"watch", "mo", "--interval", "0.05"}),
+              HasSubstr("pareto front: 3 trials, " + from_spec));
+
+  const std::string path = dir_.path() + "/pareto.svg";
+  EXPECT_EQ(CliOk({"plot", "mo", "--kind", "pareto", "--out", path}),
+            "wrote pareto plot of mo to " + path + "; " + from_spec + "\n");
+  std::ifstream file(path);
+  std::stringstream svg;
+  svg << file.rdbuf();
+  EXPECT_THAT(svg.str(), HasSubstr("<text class=\"caption\""));
+  EXPECT_THAT(svg.str(), HasSubstr(from_spec));
+
+  // --reference wins over the spec's point (the front's worst losses: 0.8 and 8, derived 0.72
+  // and 8.8, give 0.614 as in CliPareto).
+  const Json given = Json::parse(CliOk({"pareto", "mo", "-f", "json", "--reference", "0.72,8.8"}));
+  EXPECT_NEAR(given["hypervolume"].get<double>(), 0.614, 1e-12);
+  EXPECT_EQ(given["reference_point_source"], "given");
+  EXPECT_THAT(CliOk({"plot", "mo", "--kind", "pareto", "--out", path, "--reference", "0.72,8.8"}),
+              HasSubstr("hypervolume 0.614 (reference point accuracy=0.72, avg_bitwidth=8.8, "
+                        "given)"));
+}
+
+TEST_F(CliIntegration, StudyShowPrintsThePrunerAndItsOptions) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  EXPECT_THAT(CliOk({"study", "show", "quad"}), Not(HasSubstr("pruner")));
+  const std::pair<std::string, std::string> cases[] = {
+      {"{type: median}", "pruner: median\n"},
+      {"{type: successive_halving, min_resource: 2, reduction_factor: 3}",
+       "pruner: successive_halving (min_resource 2, reduction_factor 3)\n"},
+      {"{type: threshold, lower: 0.5, n_warmup_steps: 1}",
+       "pruner: threshold (lower 0.5, n_warmup_steps 1)\n"},
+      {"{type: patient, patience: 3, wrapped: median, n_startup_trials: 7}",
+       "pruner: patient (patience 3; wrapped median: n_startup_trials 7)\n"},
+  };
+  int n = 0;
+  for (const auto& [pruner, shown] : cases) {
+    SCOPED_TRACE(pruner);
+    std::string spec = kSpec;
+    const std::string name = "pruned" + std::to_string(n++);
+    spec.replace(spec.find("quad"), 4, name);
+    CliOk({"study", "create", dir_.WriteFile(name + ".yaml", spec + "pruner: " + pruner + "\n")});
+    EXPECT_THAT(CliOk({"study", "show", name}), HasSubstr("sampler: random (seed 3)\n" + shown));
+  }
 }
 
 // Reads everything `fd` produces until EOF/EIO.

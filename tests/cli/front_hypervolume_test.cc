@@ -36,9 +36,34 @@ TEST(HypervolumeOfFront, MeasuresFromTheGivenPointInTheObjectivesOwnUnits) {
   ASSERT_TRUE(hv.ok()) << hv.status();
   EXPECT_NEAR(hv->value, 2.0, 1e-12);
   EXPECT_THAT(hv->reference, ElementsAre(0.5, 10));
-  EXPECT_FALSE(hv->derived);
+  EXPECT_EQ(hv->source, ReferenceSource::kGiven);
   EXPECT_EQ(HypervolumeText(*hv, AccuracyBitsSpec()),
             "hypervolume 2 (reference point accuracy=0.5, bits=10, given)");
+
+  // The given point wins over the spec's.
+  v1::StudySpec with_point = AccuracyBitsSpec();
+  with_point.add_reference_point(0.0);
+  with_point.add_reference_point(100);
+  hv = HypervolumeOfFront(with_point, front, std::vector<double>{0.5, 10});
+  ASSERT_TRUE(hv.ok()) << hv.status();
+  EXPECT_NEAR(hv->value, 2.0, 1e-12);
+  EXPECT_EQ(hv->source, ReferenceSource::kGiven);
+}
+
+TEST(HypervolumeOfFront, MeasuresFromTheSpecsReferencePointWhenNoneIsGiven) {
+  // Loss boxes up to (0, 20): 0.9 x 12 + 0.8 x 16 - overlap 0.8 x 12 = 14.
+  v1::StudySpec spec = AccuracyBitsSpec();
+  spec.add_reference_point(0.0);
+  spec.add_reference_point(20);
+  const std::vector<v1::Trial> front = {TrialWith({0.9, 8}), TrialWith({0.8, 4})};
+  absl::StatusOr<FrontHypervolume> hv = HypervolumeOfFront(spec, front, {});
+  ASSERT_TRUE(hv.ok()) << hv.status();
+  EXPECT_NEAR(hv->value, 14.0, 1e-12);
+  EXPECT_THAT(hv->reference, ElementsAre(0.0, 20));
+  EXPECT_EQ(hv->source, ReferenceSource::kStudySpec);
+  EXPECT_STREQ(ReferenceSourceName(hv->source), "spec");
+  EXPECT_EQ(HypervolumeText(*hv, spec),
+            "hypervolume 14 (reference point accuracy=0, bits=20, from the study spec)");
 }
 
 TEST(HypervolumeOfFront, DerivesOptunasReferencePointFromTheFront) {
@@ -51,7 +76,7 @@ TEST(HypervolumeOfFront, DerivesOptunasReferencePointFromTheFront) {
   ASSERT_EQ(hv->reference.size(), 2u);
   EXPECT_NEAR(hv->reference[0], 0.72, 1e-12);
   EXPECT_NEAR(hv->reference[1], 8.8, 1e-12);
-  EXPECT_TRUE(hv->derived);
+  EXPECT_EQ(hv->source, ReferenceSource::kDerived);
   EXPECT_THAT(HypervolumeText(*hv, AccuracyBitsSpec()), HasSubstr("derived from the front"));
 }
 

@@ -122,6 +122,27 @@ TEST(Records, SamplerTextNamesTheOptionsThatDifferFromTheirDefaults) {
   EXPECT_EQ(SamplerText(random), "random (seed 0; max_constraint_retries 7)");
 }
 
+TEST(Records, PrunerTextNamesTheKindAndTheOptionsThatDifferFromTheirDefaults) {
+  PrunerConfig pruner{.kind = PrunerKind::kMedian};
+  EXPECT_EQ(PrunerText(pruner), "median");
+  pruner.percentile.percentile = 25;  // not an option of the median pruner
+  pruner.percentile.n_warmup_steps = 2;
+  EXPECT_EQ(PrunerText(pruner), "median (n_warmup_steps 2)");
+  pruner.kind = PrunerKind::kPercentile;
+  pruner.objective = 1;
+  EXPECT_EQ(PrunerText(pruner), "percentile (objective 1, percentile 25, n_warmup_steps 2)");
+  pruner = {.kind = PrunerKind::kHyperband, .hyperband = {.max_resource = 27}};
+  EXPECT_EQ(PrunerText(pruner), "hyperband (max_resource 27)");
+  pruner = {.kind = PrunerKind::kPatient,
+            .wrapped = PrunerKind::kSuccessiveHalving,
+            .successive_halving = {.reduction_factor = 3},
+            .patient = {.patience = 2, .min_delta = 0.5}};
+  EXPECT_EQ(PrunerText(pruner),
+            "patient (patience 2, min_delta 0.5; wrapped successive_halving: reduction_factor 3)");
+  pruner.successive_halving = {};
+  EXPECT_EQ(PrunerText(pruner), "patient (patience 2, min_delta 0.5; wrapped successive_halving)");
+}
+
 TEST(Records, TrialRecordHasOptunaColumnsInOrder) {
   v1::Trial trial;
   trial.set_number(4);

@@ -97,6 +97,7 @@ TEST(RenderParetoSvg, GreysDominatedPointsCrossesInfeasibleOnesAndStepsAlongTheF
   EXPECT_THAT(*svg, HasSubstr("fill=\"#999999\""));  // grey
   EXPECT_EQ(Count(*svg, "<path class=\"infeasible\""), 1);
   EXPECT_EQ(Count(*svg, "<polyline class=\"front\""), 1);
+  EXPECT_EQ(Count(*svg, "class=\"caption\""), 0);  // none given
   // The staircase from the best accuracy (0.9, 8) to (0.8, 8) then down to (0.8, 4): three
   // corners, the middle one sharing its x with the last point and its y with the first.
   const size_t start = svg->find("points=\"", svg->find("<polyline")) + 8;
@@ -112,7 +113,7 @@ TEST(RenderParetoSvg, GreysDominatedPointsCrossesInfeasibleOnesAndStepsAlongTheF
   EXPECT_LT(std::stod(first[1]), std::stod(last[1]));  // more bits higher up (smaller pixel y)
 }
 
-TEST(RenderParetoSvg, LeavesTheStepLineOutWhenAskedAndRefusesNothingToPlot) {
+TEST(RenderParetoSvg, LeavesTheStepLineOutWhenAskedWritesACaptionAndRefusesNothingToPlot) {
   const std::vector<ParetoPoint> points = {{.x = 1, .y = 2, .role = ParetoRole::kFront},
                                            {.x = 2, .y = 1, .role = ParetoRole::kFront}};
   absl::StatusOr<std::string> svg =
@@ -120,6 +121,10 @@ TEST(RenderParetoSvg, LeavesTheStepLineOutWhenAskedAndRefusesNothingToPlot) {
   ASSERT_TRUE(svg.ok()) << svg.status();
   EXPECT_EQ(Count(*svg, "<polyline"), 0);
   EXPECT_EQ(Count(*svg, "<circle class=\"front\""), 2);
+  svg = RenderParetoSvg("t", {.x_label = "a", .y_label = "b"}, points, "hypervolume 1 (a<b)");
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_THAT(*svg, HasSubstr("<text class=\"caption\""));
+  EXPECT_THAT(*svg, HasSubstr(">hypervolume 1 (a&lt;b)</text>"));
   EXPECT_EQ(RenderParetoSvg("t", {}, {}).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(RenderParetoSvg("t", {}, {{.x = std::nan(""), .y = 1}}).status().code(),
             absl::StatusCode::kInvalidArgument);

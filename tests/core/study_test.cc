@@ -1,5 +1,6 @@
 #include "core/study.h"
 
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <string>
@@ -74,6 +75,7 @@ TEST(StudySpec, ValidSpecsPass) {
   single.sampler.max_constraint_retries = 10'000;
   single.metric_names = {std::string(256, 'm')};
   single.user_attrs["\xc3\xa9t\xc3\xa9"] = "\"\xf0\x9f\x98\x80\"";
+  single.reference_point = {-1e300};
   EXPECT_TRUE(ValidateStudySpec(single).ok()) << ValidateStudySpec(single);
 }
 
@@ -121,6 +123,18 @@ TEST(StudySpec, ValidateRejectsBadFieldsNamingThem) {
          s.metric_names = {"acc", "acc"};
        },
        "metric_names[1]", "duplicate name 'acc'"},
+      {"reference point of another size", [](StudySpec& s) { s.reference_point = {0.5}; },
+       "reference_point", "expected one value per direction (2), got 1"},
+      {"infinite reference point",
+       [](StudySpec& s) {
+         s.reference_point = {0.5, std::numeric_limits<double>::infinity()};
+       },
+       "reference_point[1]", "must be finite (got inf)"},
+      {"NaN reference point",
+       [](StudySpec& s) {
+         s.reference_point = {std::nan(""), 8};
+       },
+       "reference_point[0]", "must be finite (got nan)"},
       {"empty space", [](StudySpec& s) { s.space = SearchSpace(); }, "space",
        "the search space is empty"},
       {"bad sampler kind", [](StudySpec& s) { s.sampler.kind = static_cast<SamplerKind>(9); },

@@ -42,7 +42,7 @@ inline Trial MakeTrial(const StudySpec& spec, int64_t number, InternalParams par
   t.number = number;
   t.state = state;
   for (const auto& [name, value] : params) {
-    t.distributions[name] = spec.space.Find(name)->distribution;
+    t.distributions.insert_or_assign(name, spec.space.Find(name)->distribution);
   }
   t.params = std::move(params);
   t.values = std::move(values);

@@ -108,9 +108,9 @@ TEST(TpeSplit, BelowWeightsAreOnesForSeveralObjectives) {
   EXPECT_LT(BelowWeights(30, 1)[0], 1.0);  // the ramp
 }
 
-TEST(TpeSplit, MultiObjectiveTakesWholeFrontsThenCrowdingDistance) {
+TEST(TpeSplit, MultiObjectiveTakesWholeFrontsThenHypervolumeSubset) {
   std::vector<Trial> h;
-  // Front 1: (0,4) (1,1) (4,0); front 2: (2,3) (3,2) (5,5)... 10 trials, gamma 1? use 30.
+  // Front 1: (0,4) (1,1) (4,0); front 2: (2,3) (3,2); then dominated trials.
   const std::vector<std::vector<double>> points = {{0, 4}, {1, 1}, {4, 0}, {2, 3}, {3, 2}};
   for (int i = 0; i < 30; ++i) {
     std::vector<double> v = i < 5 ? points[i] : std::vector<double>{10.0 + i, 10.0 + i};
@@ -119,10 +119,17 @@ TEST(TpeSplit, MultiObjectiveTakesWholeFrontsThenCrowdingDistance) {
   // gamma(30) = 3: exactly front 1.
   TrialSplit s = SplitTrials(h, 99, {StudyDirection::kMinimize, StudyDirection::kMinimize}, false);
   EXPECT_EQ(Numbers(h, s.below), (std::vector<int64_t>{0, 1, 2}));
-  // gamma(11..20) = 2: front 1 does not fit; its extremes have infinite crowding distance.
+  // gamma(40) = 4: front 1 and one of front 2, whose two trials add the same hypervolume (the
+  // lexicographically first wins).
+  std::vector<Trial> more = h;
+  for (int i = 30; i < 40; ++i) more.push_back(MakeTrial(i, TrialState::kComplete, {50.0, 50.0}));
+  s = SplitTrials(more, 99, {StudyDirection::kMinimize, StudyDirection::kMinimize}, false);
+  EXPECT_EQ(Numbers(more, s.below), (std::vector<int64_t>{0, 1, 2, 3}));
+  // gamma(11..20) = 2: front 1 does not fit; hypervolume subset selection (tpe_hssp.h) takes
+  // (1,1) and then (0,4), where crowding distance would have kept the extremes (0,4) and (4,0).
   h.resize(15);
   s = SplitTrials(h, 99, {StudyDirection::kMinimize, StudyDirection::kMinimize}, false);
-  EXPECT_EQ(Numbers(h, s.below), (std::vector<int64_t>{0, 2}));
+  EXPECT_EQ(Numbers(h, s.below), (std::vector<int64_t>{0, 1}));
 }
 
 // Optuna 5.1's _split_trials: feasible COMPLETE, then feasible PRUNED trials fill below;

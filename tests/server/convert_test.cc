@@ -83,9 +83,12 @@ TEST(Convert, StudySpecRoundTripsThroughCore) {
   EXPECT_EQ(spec->max_retries, 2);
   EXPECT_EQ(spec->max_consecutive_failures, 10);
   EXPECT_FALSE(spec->sampler.skip_duplicates);
+  EXPECT_TRUE(spec->reference_point.empty());
   spec->sampler.skip_duplicates = true;
   spec->max_consecutive_failures = 0;
+  spec->reference_point = {0.5, 8};
   v1::StudySpec wire = StudySpecToProto(*spec);
+  EXPECT_EQ(wire.reference_point_size(), 2);
   EXPECT_TRUE(wire.sampler().skip_duplicates());
   EXPECT_TRUE(wire.has_max_consecutive_failures());
   EXPECT_EQ(wire.max_consecutive_failures(), 0);
@@ -94,6 +97,7 @@ TEST(Convert, StudySpecRoundTripsThroughCore) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(StudySpecToProto(*again), wire));
   EXPECT_EQ(again->task_json, spec->task_json);
   EXPECT_EQ(again->max_consecutive_failures, 0);
+  EXPECT_EQ(again->reference_point, (std::vector<double>{0.5, 8}));
 }
 
 TEST(Convert, Nsga2OptionsRoundTripAndABadCrossoverIsRefused) {
@@ -242,6 +246,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         InvalidSpecCase{"UnspecifiedDirection", "directions: STUDY_DIRECTION_UNSPECIFIED",
                         "spec.directions[2]"},
+        InvalidSpecCase{"ReferencePointOfAnotherSize", "reference_point: 1",
+                        "spec.reference_point: expected one value per direction (2), got 1"},
+        InvalidSpecCase{"InfiniteReferencePoint", "reference_point: [1, inf]",
+                        "spec.reference_point[1]: must be finite (got inf)"},
         InvalidSpecCase{"EmptyDistribution", "space { params { name: \"d\" } }",
                         "spec.space.params[5] (d).distribution"},
         InvalidSpecCase{"LowAboveHigh",
@@ -335,7 +343,7 @@ TEST(Convert, TrialRoundTripsWithExternalParams) {
   trial.number = 4;
   trial.state = TrialState::kRunning;
   for (const char* name : {"layers", "type", "lr"}) {
-    trial.distributions[name] = spec->space.Find(name)->distribution;
+    trial.distributions.insert_or_assign(name, spec->space.Find(name)->distribution);
   }
   trial.params = {{"layers", 6.0}, {"type", 1.0}, {"lr", 0.001}};
   trial.values = {0.9, 4.0};
@@ -351,11 +359,18 @@ TEST(Convert, TrialRoundTripsWithExternalParams) {
   absl::StatusOr<Trial> back = TrialFromProto(wire);
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(back->params, trial.params);
+  EXPECT_EQ(back->distributions, trial.distributions);
   EXPECT_EQ(back->values, trial.values);
   EXPECT_EQ(back->intermediate_values, trial.intermediate_values);
   EXPECT_EQ(back->lease, trial.lease);
   EXPECT_EQ(back->datetime_start_us, trial.datetime_start_us);
   EXPECT_EQ(back->attempt, 2);
+  // Trials converted through one interner share their equal distributions maps.
+  DistributionsInterner interner;
+  const Trial a = *TrialFromProto(wire, &interner);
+  const Trial b = *TrialFromProto(wire, &interner);
+  EXPECT_TRUE(a.distributions.SharesMapWith(b.distributions));
+  EXPECT_FALSE(back->distributions.SharesMapWith(a.distributions));
 
   (*wire.mutable_params())["type"].set_string_value("bogus");
   EXPECT_THAT(std::string(TrialFromProto(wire).status().message()),

@@ -806,6 +806,32 @@ TEST_F(StudyManagerTest, EnqueueRefusesParamsTheSpaceDoesNotAdmitNamingThem) {
   EXPECT_THAT(std::string(grid.message()), HasSubstr("grid sampler"));
 }
 
+TEST_F(StudyManagerTest, TrialsShareOneDistributionsMapAcrossARestart) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kTpe)).ok());
+  ASSERT_TRUE(manager_->Ask("s", "w").ok());
+  ASSERT_TRUE(manager_->EnqueueTrial("s", {{"x", 0.25}}).ok());
+  ASSERT_TRUE(manager_->Ask("s", "w").ok());  // the enqueued trial
+  ASSERT_TRUE(manager_->Ask("s", "w").ok());  // a sampled one
+  const std::vector<Trial> cached = *manager_->ListTrials("s");
+  ASSERT_EQ(cached.size(), 3u);
+  const Trial& first = cached[0];
+  EXPECT_EQ(first.distributions,
+            TrialDistributions({{"x", FloatDistribution{-1.0, 1.0, false, std::nullopt}}}));
+  for (const Trial& t : cached) EXPECT_TRUE(t.distributions.SharesMapWith(first.distributions));
+  // The storage holds the same map, not a copy.
+  const std::vector<Trial> stored = *storage_->GetAllTrials(manager_->GetStudy("s")->study.id);
+  EXPECT_TRUE(stored[2].distributions.SharesMapWith(first.distributions));
+
+  manager_ = *StudyManager::Create(storage_.get(), &clock_);
+  const Trial asked = manager_->Ask("s", "w")->trial;
+  EXPECT_EQ(asked.number, 3);
+  const std::vector<Trial> loaded = *manager_->ListTrials("s");
+  ASSERT_EQ(loaded.size(), 4u);
+  for (const Trial& t : loaded) {
+    EXPECT_TRUE(t.distributions.SharesMapWith(asked.distributions)) << t.number;
+  }
+}
+
 TEST(StudyManagerRestart, NewManagerOverSameSqliteFileResumes) {
   const std::string path = (std::filesystem::temp_directory_path() /
                             ("nasq_restart_" + std::to_string(::getpid()) + ".db"))

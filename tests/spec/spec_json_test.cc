@@ -185,6 +185,15 @@ TEST(SpecJson, ReadsSpecsStoredBeforePrunersExisted) {
   EXPECT_TRUE(spec->pruner == PrunerConfig{});
 }
 
+TEST(SpecJson, ReadsSpecsStoredBeforeReferencePointsExisted) {
+  nlohmann::json j = nlohmann::json::parse(*StudySpecToJson(testing::RichSpec("rich")));
+  ASSERT_EQ(j["reference_point"], nlohmann::json::parse("[-0.25, 0.3333333333333333]"));
+  j.erase("reference_point");
+  absl::StatusOr<StudySpec> spec = StudySpecFromJson(j.dump());
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_TRUE(spec->reference_point.empty());
+}
+
 TEST(SpecJson, RefusesMalformedSpecsNamingTheField) {
   const std::string good = *StudySpecToJson(testing::RichSpec("rich"));
   struct Case {
@@ -196,6 +205,8 @@ TEST(SpecJson, RefusesMalformedSpecsNamingTheField) {
       {"missing name", [](nlohmann::json& j) { j.erase("name"); }, "name: missing"},
       {"bad direction", [](nlohmann::json& j) { j["directions"][1] = "SIDEWAYS"; },
        "directions[1]: unknown direction"},
+      {"bad reference point", [](nlohmann::json& j) { j["reference_point"][1] = "x"; },
+       "reference_point[1]: expected a number"},
       {"bad sampler", [](nlohmann::json& j) { j["sampler"]["kind"] = "cmaes"; },
        "sampler.kind: unknown sampler"},
       {"bad pruner", [](nlohmann::json& j) { j["pruner"]["wrapped"] = "asha"; },

@@ -192,6 +192,31 @@ TEST(SpecYaml, Nsga2SamplerAndItsOptions) {
   EXPECT_EQ(spec->sampler.tpe, TpeOptions{});
 }
 
+TEST(SpecYaml, ReferencePointAndItsBadValues) {
+  const std::string head =
+      "name: s\ndirections: [maximize, minimize]\nspace: {params: {w: [4, 8]}}\n";
+  auto spec = ParseStudySpecYaml(head + "reference_point: [0.0, 32]\n", "s.yaml");
+  ASSERT_TRUE(spec.ok()) << spec.status();
+  EXPECT_EQ(spec->reference_point, (std::vector<double>{0.0, 32.0}));
+  auto none = ParseStudySpecYaml(head, "s.yaml");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->reference_point.empty());
+
+  const std::pair<std::string, std::string> cases[] = {
+      {"[0.5]", "s.yaml:4:1: reference_point: expected one value per direction (2), got 1"},
+      {"[0.5, .inf]", "s.yaml:4:1: reference_point[1]: must be finite (got inf)"},
+      {"[0.5, .nan]", "reference_point[1]: must be finite (got nan)"},
+      {"[0.5, lots]", "s.yaml:4:24: reference_point[1]: expected a number, got \"lots\""},
+      {"0.5", "reference_point: expected a list, got \"0.5\""},
+  };
+  for (const auto& [point, expected] : cases) {
+    auto bad = ParseStudySpecYaml(head + "reference_point: " + point + "\n", "s.yaml");
+    ASSERT_FALSE(bad.ok()) << point;
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument) << point;
+    EXPECT_THAT(std::string(bad.status().message()), HasSubstr(expected)) << point;
+  }
+}
+
 // Every example of docs/study-spec.md "Pruners" parses to its kind with its options.
 TEST(SpecYaml, Pruners) {
   const std::string head = "name: s\ndirection: maximize\nspace: {params: {w: [4, 8]}}\n";
@@ -272,6 +297,38 @@ TEST(SpecYaml, BadPrunerValuesAreRefusedNamingTheField) {
     EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument) << pruner;
     EXPECT_THAT(std::string(spec.status().message()), HasSubstr(expected)) << pruner;
   }
+}
+
+// Every NSGA-II and pruner option (docs/study-spec.md "Options") refuses a value out of its
+// range naming itself: -1 breaks each rule but the threshold bounds', which NaN breaks.
+TEST(SpecYaml, EveryNsga2AndPrunerOptionRefusesABadValueNamingIt) {
+  const std::string head =
+      "name: s\ndirections: [maximize, minimize]\nspace: {params: {w: [4, 8]}}\n";
+  std::vector<std::pair<std::string, std::string>> cases;  // the section -> the option
+  for (const Field<Nsga2Options>& field : kNsga2OptionFields) {
+    cases.emplace_back("sampler: {type: nsga2, ", field.name);
+  }
+  const auto add = [&](const std::string& section, const auto& fields) {
+    for (const auto& field : fields) cases.emplace_back(section, field.name);
+  };
+  add("pruner: {type: median, ", kPrunerOptionFields);
+  add("pruner: {type: percentile, ", kPercentilePrunerFields);
+  add("pruner: {type: successive_halving, ", kSuccessiveHalvingPrunerFields);
+  add("pruner: {type: hyperband, ", kHyperbandPrunerFields);
+  add("pruner: {type: threshold, n_warmup_steps: 1, ", kThresholdPrunerFields);
+  add("pruner: {type: patient, ", kPatientPrunerFields);
+  for (const auto& [section, name] : cases) {
+    const std::string value = name == "lower" || name == "upper" ? ".nan" : "-1";
+    const std::string yaml = head + section + name + ": " + value + "}\n";
+    SCOPED_TRACE(yaml);
+    auto spec = ParseStudySpecYaml(yaml, "s.yaml");
+    ASSERT_FALSE(spec.ok());
+    EXPECT_EQ(spec.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string path = section.starts_with("sampler") ? "sampler." : "pruner.";
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr("s.yaml:4:"));
+    EXPECT_THAT(std::string(spec.status().message()), HasSubstr(": " + path + name + ": "));
+  }
+  EXPECT_GE(cases.size(), 30u);
 }
 
 TEST(SpecYaml, Budgets) {

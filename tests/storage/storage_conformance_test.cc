@@ -330,7 +330,7 @@ TYPED_TEST(StorageConformance, CreateTrialRefusesInconsistentTemplates) {
       {"categorical index out of range", [](Trial& t) { t.params["act"] = 5.0; }},
       {"invalid distribution",
        [](Trial& t) {
-         t.distributions["lr"] = FloatDistribution{1.0, 0.0, false, std::nullopt};
+         t.distributions.insert_or_assign("lr", FloatDistribution{1.0, 0.0, false, std::nullopt});
        }},
       {"NaN objective value", [](Trial& t) { t.values = {kNaN}; }},
   };
@@ -553,6 +553,35 @@ TYPED_TEST(StorageConformance, GetAllTrialsFiltersByState) {
     }
     EXPECT_EQ(numbers, c.numbers);
   }
+}
+
+// Each template below holds its own map; the loaded trials share one per distinct map.
+TYPED_TEST(StorageConformance, GetAllTrialsShareEqualDistributionMaps) {
+  const int64_t id = this->MakeStudy("s");
+  Trial without_lr = SampleTrialTemplate();
+  without_lr.params.erase("lr");
+  without_lr.distributions.erase("lr");
+  for (int i = 0; i < 3; ++i) this->MakeTrial(id);
+  ASSERT_TRUE(this->storage_->CreateTrial(id, without_lr).ok());
+  this->MakeTrial(id);
+
+  absl::StatusOr<std::vector<Trial>> trials = this->storage_->GetAllTrials(id);
+  ASSERT_TRUE(trials.ok()) << trials.status();
+  ASSERT_EQ(trials->size(), 5u);
+  std::vector<Trial>& t = *trials;
+  for (size_t i : {1, 2, 4}) {
+    EXPECT_TRUE(t[i].distributions.SharesMapWith(t[0].distributions)) << "trial " << i;
+  }
+  EXPECT_FALSE(t[3].distributions.SharesMapWith(t[0].distributions));
+  EXPECT_EQ(t[3].distributions, without_lr.distributions);
+  EXPECT_EQ(t[0].distributions, SampleTrialTemplate().distributions);
+
+  // Changing one trial's distributions copies the shared map first.
+  t[0].distributions.erase("act");
+  EXPECT_FALSE(t[0].distributions.contains("act"));
+  EXPECT_TRUE(t[1].distributions.contains("act"));
+  EXPECT_TRUE(t[1].distributions.SharesMapWith(t[2].distributions));
+  ExpectSameTrial(t[1], this->Get(t[1].id));
 }
 
 }  // namespace

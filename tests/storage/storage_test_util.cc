@@ -75,6 +75,7 @@ StudySpec RichSpec(const std::string& name) {
   spec.name = name;
   spec.directions = {StudyDirection::kMaximize, StudyDirection::kMinimize};
   spec.metric_names = {"accuracy", "bits"};
+  spec.reference_point = {-0.25, 1.0 / 3.0};
   spec.space = MustCreate(
       {
           ParamSpec{"num_layers", IntDistribution{1, 12, false, 1}, {}},
@@ -147,7 +148,9 @@ Trial SampleTrialTemplate() {
   t.state = TrialState::kRunning;
   t.params = {{"lr", 0.001}, {"layers", 3.0}, {"act", 1.0}, {"width", 64.0}};
   const StudySpec spec = SampleSpec("unused");
-  for (const ParamSpec& p : spec.space.params()) t.distributions[p.name] = p.distribution;
+  for (const ParamSpec& p : spec.space.params()) {
+    t.distributions.insert_or_assign(p.name, p.distribution);
+  }
   t.values = {0.25};
   t.intermediate_values = {{0, 1.5},
                            {1, std::numeric_limits<double>::quiet_NaN()},
@@ -166,6 +169,7 @@ void ExpectSameSpec(const StudySpec& expected, const StudySpec& actual) {
   EXPECT_EQ(expected.name, actual.name);
   EXPECT_EQ(expected.directions, actual.directions);
   EXPECT_EQ(expected.metric_names, actual.metric_names);
+  EXPECT_EQ(expected.reference_point, actual.reference_point);
   ASSERT_EQ(expected.space.params().size(), actual.space.params().size());
   for (size_t i = 0; i < expected.space.params().size(); ++i) {
     const ParamSpec& e = expected.space.params()[i];
