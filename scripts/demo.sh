@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # The README's main command: installs what is needed, builds, fetches the embedded SpamAssassin
 # data, starts nasq-server on a SQLite file and one nasq-worker (cuda:0 when NASQ_DEVICE says so,
-# else the CPU), submits examples/demo.yaml (mixed precision + NAS), shows the live `nasq watch`
-# view, then prints the trials table and the best trial and writes the trials CSV and a
-# best-so-far SVG plot to out/demo/. Stops its processes on exit or Ctrl-C.
+# else the CPU), submits examples/demo.yaml (mixed precision + NAS, accuracy against average
+# bits), shows the live `nasq watch` view, then prints the trials table and the Pareto front and
+# writes the trials CSV, the front's SVG plot and a best-so-far accuracy plot to out/demo/ (a
+# single-objective NASQ_DEMO_SPEC gets its best trial instead of the front).
+# Stops its processes on exit or Ctrl-C.
 # Environment: BUILD_DIR (default build), OUT_DIR (default out/demo), NASQ_DEMO_PORT (50151),
-# NASQ_DEVICE (cpu), NASQ_DEMO_SPEC (examples/demo.yaml), NASQ_DEMO_TLS (1: serve over TLS with
+# NASQ_DEVICE (cpu), NASQ_THREADS (the worker's LibTorch threads; 0, the default, = all cores;
+# 1 on a machine busy with other work, where threads waiting for each other waste the CPU),
+# NASQ_DEMO_SPEC (examples/demo.yaml), NASQ_DEMO_TLS (1: serve over TLS with
 # tokens; a CA, a certificate and an admin and a worker token are made under out/demo/tls/ by
 # scripts/make-certs.sh and scripts/new-token.sh, see docs/security.md).
 set -euo pipefail
@@ -51,14 +55,20 @@ pids+=($!)
 for _ in $(seq 50); do "$nasq" study list >/dev/null 2>&1 && break; sleep 0.2; done
 "$nasq" study create "$spec"
 env "${worker_env[@]}" "$build_dir/worker/app/nasq-worker" --device "${NASQ_DEVICE:-cpu}" \
-  >"$out/worker.log" 2>&1 &
+  --threads "${NASQ_THREADS:-0}" >"$out/worker.log" 2>&1 &
 pids+=($!)
 
 "$nasq" watch "$study"
 echo
 "$nasq" trials "$study" -f table
-echo "Best trial:"
-"$nasq" best "$study"
+if grep -q '^directions:' "$spec"; then
+  echo "Pareto front:"
+  "$nasq" pareto "$study"
+  "$nasq" plot "$study" --kind pareto --out "$out/pareto.svg"
+else
+  echo "Best trial:"
+  "$nasq" best "$study"
+fi
 "$nasq" export "$study" --format csv --out "$out/trials.csv"
 "$nasq" plot "$study" --kind history --out "$out/history.svg"
 echo "Server and worker logs: $out/server.log, $out/worker.log"
