@@ -123,8 +123,8 @@ class SpecParser {
     if (!root.IsDefined() || root.IsNull()) {
       return absl::InvalidArgumentError(absl::StrCat(source_, ": empty study spec"));
     }
-    std::vector<std::string> allowed = {"name",   "direction", "directions", "metric",
-                                        "metrics", "space",    "sampler",    "pruner",
+    std::vector<std::string> allowed = {"name",    "direction",      "directions", "metric",
+                                        "metrics", "space",          "sampler",    "pruner",
                                         "budgets", "reference_point"};
     for (std::string& key : YamlKeys<StudySpec>(kStudyLimitFields)) allowed.push_back(key);
     allowed.insert(allowed.end(), {"task", "user_attrs"});
