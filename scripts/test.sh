@@ -3,12 +3,13 @@
 # (includes against docs/design.md's layering, clang-format, lock annotations and ThreadSanitizer
 # over the server and storage tests: scripts/check-layering.py, check-format.sh, sanitize.sh),
 # runs every fuzz target briefly (scripts/fuzz.sh, about a minute in all), then runs every test
-# with ctest.
+# with ctest. The pytest suites run in build/venv, which scripts/python-env.sh makes.
 # Usage: scripts/test.sh  (BUILD_DIR overrides the build folder, default build/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/fetch-data.sh
+BUILD_DIR="${BUILD_DIR:-build}" scripts/python-env.sh
 scripts/check-layering.py
 scripts/check-format.sh
 build_dir=${BUILD_DIR:-build}

@@ -1,0 +1,101 @@
+"""Fixtures of nasq's pytest suites (run by ctest, see tests/python/CMakeLists.txt).
+
+`server` starts a real nasq-server (the binary $NASQ_SERVER_BIN, built by CMake) on a free
+loopback port with a SQLite file in the test's tmp_path, waits until it answers, and kills it at
+the end of the test. `nasq_cli` runs the nasq CLI ($NASQ_CLI_BIN) against it.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import socket
+import subprocess
+import time
+from typing import Optional
+
+import grpc
+import pytest
+
+from nasq.v1 import study_service_pb2, study_service_pb2_grpc
+
+
+def _binary(env: str) -> str:
+    path = os.environ.get(env)
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail(f"${env} must name the built binary (ctest sets it; got {path!r})")
+    return path
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LocalServer:
+    """A nasq-server child process on 127.0.0.1:`port` over the SQLite file `db`."""
+
+    def __init__(self, db: pathlib.Path, log: pathlib.Path, extra_args: tuple[str, ...] = ()):
+        self.db = db
+        self.log = log
+        self.port = free_port()
+        self.address = f"127.0.0.1:{self.port}"
+        self.extra_args = extra_args
+        self.process: Optional[subprocess.Popen] = None
+
+    def start(self, timeout_s: float = 30.0) -> None:
+        """Starts the server (again, on the same port and file) and waits until it answers."""
+        args = [_binary("NASQ_SERVER_BIN"), "--db", str(self.db), "--listen", self.address,
+                "--log-level", "warn", *self.extra_args]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
+        channel = grpc.insecure_channel(self.address)
+        stub = study_service_pb2_grpc.StudyServiceStub(channel)
+        deadline = time.monotonic() + timeout_s
+        try:
+            while True:
+                if self.process.poll() is not None:
+                    pytest.fail(f"nasq-server exited with {self.process.returncode}: "
+                                f"{self.log.read_text()[-2000:]}")
+                try:
+                    stub.ListStudies(study_service_pb2.ListStudiesRequest(), timeout=1.0)
+                    return
+                except grpc.RpcError:
+                    if time.monotonic() > deadline:
+                        pytest.fail(f"nasq-server did not answer within {timeout_s} s")
+                    time.sleep(0.05)
+        finally:
+            channel.close()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: nothing is flushed beyond what the server committed."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        """SIGTERM and wait: the server's graceful shutdown."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def server(tmp_path: pathlib.Path):
+    s = LocalServer(tmp_path / "nasq.db", tmp_path / "server.log")
+    s.start()
+    yield s
+    s.kill()
+
+
+@pytest.fixture
+def nasq_cli(server):
+    """Runs `nasq ARGS...` against `server`; returns the CompletedProcess (check=True)."""
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+        env = dict(os.environ, NASQ_SERVER=server.address)
+        return subprocess.run([_binary("NASQ_CLI_BIN"), *args], env=env, check=check,
+                              capture_output=True, text=True, timeout=120)
+
+    return run
