@@ -2,4 +2,8 @@
 Python training function as a nasq trial (nasq.Worker). See docs/python.md."""
 __version__ = "0.1.0"
 
+from nasq import errors  # noqa: E402,F401
+from nasq.client import Client, StudySummary, connect  # noqa: E402,F401
 from nasq.errors import NasqError  # noqa: E402,F401
+from nasq.study import Progress, Study  # noqa: E402,F401
+from nasq.trial import FrozenTrial, Trial, TrialPruned, TrialState  # noqa: E402,F401

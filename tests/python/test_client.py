@@ -1,0 +1,342 @@
+"""nasq's Python client (clients/python/nasq) against a real nasq-server: studies, ask/tell with
+heart-beaten leases, optimize with Optuna's semantics, results, errors and retries."""
+import math
+import threading
+import time
+
+import pytest
+
+import nasq
+from nasq import errors
+
+SPACE = {"params": {"x": {"type": "float", "low": -10, "high": 10},
+                    "y": {"type": "int", "low": 0, "high": 4}}}
+
+
+def make_spec(name, **extra):
+    return {"name": name, "space": SPACE, "sampler": {"type": "random", "seed": 1}, **extra}
+
+
+def objective(trial):
+    return trial.params["x"] ** 2 + trial.params["y"]
+
+
+@pytest.fixture
+def client(server):
+    with nasq.connect(server.address, client_id="test-client") as c:
+        yield c
+
+
+# --- studies ---------------------------------------------------------------------------------
+
+def test_create_load_list_stop_delete(client):
+    study = client.create_study(make_spec("s1", direction="maximize"))
+    assert study.name == "s1" and study.direction == "maximize" and study.state == "RUNNING"
+    client.create_study("name: s2\nspace: {params: {c: [a, b]}}\n")
+    assert client.load_study("s1").directions == ["maximize"]
+    assert [s.name for s in client.list_studies()] == ["s1", "s2"]
+    assert client.stop_study("s1") == "STOPPED"
+    assert client.load_study("s1").state == "STOPPED"
+    with pytest.raises(errors.FailedPrecondition):
+        client.stop_study("s1")
+    assert client.resume_study("s1") == "RUNNING"
+    client.delete_study("s1")
+    assert [s.name for s in client.list_studies()] == ["s2"]
+
+
+def test_create_from_a_yaml_file(client, tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text("name: from-file\nspace:\n  params:\n    lr: {type: float, low: 1.0e-5, "
+                    "high: 1.0e-2, log: true}\n")
+    study = client.create_study(path)
+    assert study.name == "from-file"
+    assert study.spec.space.params[0].distribution.float_distribution.log
+
+
+def test_missing_study_is_not_found_with_the_servers_message(client):
+    with pytest.raises(errors.NotFound) as caught:
+        client.load_study("nope")
+    assert caught.value.code.name == "NOT_FOUND" and "nope" in caught.value.message
+
+
+def test_duplicate_study_and_load_if_exists(client):
+    client.create_study(make_spec("dup"))
+    with pytest.raises(errors.AlreadyExists):
+        client.create_study(make_spec("dup"))
+    assert client.create_study(make_spec("dup"), load_if_exists=True).name == "dup"
+
+
+def test_a_bad_spec_names_the_field(client):
+    with pytest.raises(errors.InvalidArgument, match=r"^.*space\.params\.x\.low: expected a number"):
+        client.create_study({"name": "bad", "space": {"params": {"x": {"type": "float",
+                                                                       "low": "abc", "high": 1}}}})
+    with pytest.raises(errors.InvalidArgument, match="colour: unknown field"):
+        client.create_study({**make_spec("bad"), "colour": "red"})
+    # A rule only the server checks comes back naming the field too.
+    with pytest.raises(errors.InvalidArgument, match="heartbeat"):
+        client.create_study(make_spec("bad", lease={"duration": "1s", "heartbeat_interval": "2s"}))
+
+
+# --- ask and tell ----------------------------------------------------------------------------
+
+def test_ask_leases_to_this_client_and_tell_completes(client):
+    study = client.create_study(make_spec("at"))
+    trial = study.ask()
+    assert trial.number == 0 and set(trial.params) == {"x", "y"}
+    assert -10 <= trial.params["x"] <= 10 and trial.params["y"] in range(5)
+    running = study.trials[0]
+    assert running.state == nasq.TrialState.RUNNING and running.params == trial.params
+    trial.set_user_attr("note", {"a": 1})
+    told = study.tell(trial, objective(trial))
+    assert told.state == nasq.TrialState.COMPLETE and told.value == objective(trial)
+    assert told.user_attrs["note"] == {"a": 1}
+    assert not trial.keeper._thread.is_alive() or trial.keeper._stopped.is_set()
+
+
+def test_tell_records_the_client(client):
+    study = client.create_study(make_spec("told-by"))
+    trial = study.ask()
+    lease = client._connection.call(
+        client._connection.studies.GetTrial,
+        nasq.study.study_service_pb2.GetTrialRequest(name=trial.name)).lease
+    assert lease.worker_id == "test-client"
+    told = study.tell(trial, 1.0)
+    if "told_by" not in told.system_attrs:
+        pytest.skip("this nasq-server does not record told_by yet")
+    assert told.system_attrs["told_by"] == "test-client"
+
+
+def test_tell_twice_is_refused(client):
+    study = client.create_study(make_spec("twice"))
+    trial = study.ask()
+    study.tell(trial, 1.0)
+    with pytest.raises(errors.FailedPrecondition, match="COMPLETE"):
+        study.tell(trial, 2.0)
+    assert study.tell(trial, 2.0, skip_if_finished=True).value == 1.0
+
+
+def test_tell_by_number_and_states(client):
+    study = client.create_study(make_spec("states"))
+    numbers = [study.ask().number for _ in range(4)]
+    study.tell(numbers[0], state="pruned")
+    study.tell(numbers[1], state=nasq.TrialState.FAIL)
+    study.tell(numbers[2])                       # neither values nor state: FAIL, as Optuna
+    study.tell(numbers[3], [float("nan")])       # NaN: FAIL
+    assert [t.state.name for t in study.trials] == ["PRUNED", "FAIL", "FAIL", "FAIL"]
+    with pytest.raises(ValueError, match="values: not allowed with state PRUNED"):
+        study.tell(0, 1.0, state="pruned")
+
+
+def test_a_long_objective_is_kept_alive_by_heartbeats(client):
+    # Lease 1 s, heartbeat every 0.25 s; the objective runs 3 s, three times the lease.
+    study = client.create_study(make_spec(
+        "long", lease={"duration": "1s", "heartbeat_interval": "250ms"}))
+    trial = study.ask()
+    time.sleep(3)
+    assert trial.keeper.beats >= 8 and trial.keeper.lost is None
+    told = study.tell(trial, 1.0)
+    assert told.state == nasq.TrialState.COMPLETE and told.attempt == 1
+
+
+def test_a_lease_not_heart_beaten_expires(client):
+    # The control of the test above: without heart-beats the same wait loses the lease.
+    study = client.create_study(make_spec(
+        "lapse", lease={"duration": "1s", "heartbeat_interval": "250ms"}))
+    trial = study.ask()
+    trial.keeper.stop()
+    time.sleep(3)
+    with pytest.raises(errors.FailedPrecondition):
+        study.tell(trial, 1.0)
+
+
+def test_a_call_is_retried_across_a_server_restart(client, server):
+    study = client.create_study(make_spec("restart"))
+    server.kill()
+    restart = threading.Timer(1.0, server.start)
+    restart.start()
+    try:
+        trial = study.ask()          # made while the server is down
+    finally:
+        restart.join()
+    assert study.tell(trial, 3.0).value == 3.0
+
+
+# --- optimize --------------------------------------------------------------------------------
+
+def test_optimize_with_four_jobs_completes_exactly_n_trials(client):
+    study = client.create_study(make_spec("jobs"))
+    threads = set()
+
+    def slow(trial):
+        threads.add(threading.get_ident())
+        time.sleep(0.05)
+        return objective(trial)
+
+    study.optimize(slow, n_trials=17, n_jobs=4)
+    trials = study.trials
+    assert len(trials) == 17
+    assert all(t.state == nasq.TrialState.COMPLETE for t in trials)
+    assert len(threads) > 1
+    assert study.best_value == min(t.value for t in trials)
+    assert study.best_params == min(trials, key=lambda t: t.value).params
+
+
+def test_an_exception_fails_the_trial_and_propagates(client):
+    study = client.create_study(make_spec("raise"))
+
+    def broken(trial):
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        study.optimize(broken, n_trials=5)
+    [trial] = study.trials
+    assert trial.state == nasq.TrialState.FAIL
+    assert trial.system_attrs["fail_reason"] == "ValueError: boom"
+
+
+def test_caught_exceptions_fail_the_trial_and_continue(client):
+    study = client.create_study(make_spec("catch"))
+
+    def flaky(trial):
+        if trial.number % 2:
+            raise RuntimeError("odd")
+        return 1.0
+
+    study.optimize(flaky, n_trials=6, catch=(RuntimeError,))
+    assert [t.state.name for t in study.trials] == ["COMPLETE", "FAIL"] * 3
+    with pytest.raises(TypeError, match="must be a tuple"):
+        study.optimize(flaky, n_trials=1, catch=RuntimeError)
+
+
+def test_keyboard_interrupt_fails_the_trial_and_reraises(client):
+    study = client.create_study(make_spec("ctrl-c"))
+
+    def interrupted(trial):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        study.optimize(interrupted, n_trials=3, catch=(Exception,))
+    assert [t.state.name for t in study.trials] == ["FAIL"]
+
+
+def test_none_nan_and_non_numbers_fail_and_continue(client):
+    study = client.create_study(make_spec("bad-values"))
+    results = iter([None, math.nan, "abc", 2.0])
+    study.optimize(lambda trial: next(results), n_trials=4)
+    trials = study.trials
+    assert [t.state.name for t in trials] == ["FAIL", "FAIL", "FAIL", "COMPLETE"]
+    assert "None could not be cast to float" in trials[0].system_attrs["fail_reason"]
+
+
+def test_optimize_ends_when_the_study_reaches_max_trials(client):
+    study = client.create_study(make_spec("max", max_trials=5))
+    study.optimize(objective, n_jobs=2)          # no n_trials, no timeout
+    assert study.state == "COMPLETED"
+    assert sum(t.state == nasq.TrialState.COMPLETE for t in study.trials) == 5
+
+
+def test_study_stop_ends_optimize(client):
+    study = client.create_study(make_spec("stop"))
+
+    def stop_at_three(trial):
+        if trial.number == 2:
+            study.stop()
+        return 1.0
+
+    study.optimize(stop_at_three, n_trials=50)
+    assert len(study.trials) == 3 and study.state == "RUNNING"
+
+
+def test_optimize_timeout(client):
+    study = client.create_study(make_spec("timeout"))
+    started = time.monotonic()
+    study.optimize(lambda t: time.sleep(0.2) or 1.0, timeout=1.0)
+    assert 1.0 <= time.monotonic() - started < 3.0
+    assert 3 <= len(study.trials) <= 7
+
+
+# --- intermediate values and pruning --------------------------------------------------------
+
+def test_report_and_pruning(client):
+    study = client.create_study(make_spec(
+        "prune", direction="maximize", pruner={"type": "threshold", "lower": 0.5}))
+
+    def learning(trial):
+        for step in range(3):
+            accuracy = 0.9 if trial.number % 2 == 0 else 0.1
+            trial.report(accuracy, step)
+            if trial.should_prune():
+                raise nasq.TrialPruned()
+        return accuracy
+
+    study.optimize(learning, n_trials=4)
+    trials = study.trials
+    assert [t.state.name for t in trials] == ["COMPLETE", "PRUNED"] * 2
+    assert trials[0].intermediate_values == {0: 0.9, 1: 0.9, 2: 0.9}
+    assert trials[1].intermediate_values == {0: 0.1}
+    assert trials[1].value == 0.1                # a pruned trial keeps its last value
+
+
+def test_should_prune_is_false_without_a_pruner(client):
+    study = client.create_study(make_spec("no-pruner"))
+    trial = study.ask()
+    trial.report(1e9, 0)
+    assert not trial.should_prune()
+    with pytest.raises(ValueError, match="step"):
+        trial.report(1.0, -1)
+
+
+# --- results ---------------------------------------------------------------------------------
+
+def test_best_trials_of_two_objectives(client):
+    study = client.create_study(make_spec("mo", directions=["minimize", "minimize"],
+                                          metrics=["loss", "bits"]))
+    for values in ([1, 5], [2, 2], [5, 1], [4, 4], [3, 3]):
+        study.tell(study.ask(), values)
+    assert sorted(t.number for t in study.best_trials) == [0, 1, 2]
+    with pytest.raises(RuntimeError, match="multi-objective"):
+        study.best_trial
+    frame = study.trials_dataframe()
+    assert list(frame.columns[:3]) == ["number", "values_loss", "values_bits"]
+    assert frame["values_bits"].tolist() == [5, 2, 1, 4, 3]
+
+
+def test_trials_dataframe_has_optunas_layout_and_nasqs_metrics(client):
+    import optuna
+
+    study = client.create_study(make_spec("frame"))
+    reference = optuna.create_study()
+    for number in range(3):
+        trial = study.ask()
+        trial.set_user_attr("note", f"n{number}")
+        trial.set_user_attr("metrics", {"f1": 0.5 + number, "acc": 0.25})
+        study.tell(trial, objective(trial))
+        reference.add_trial(optuna.trial.create_trial(
+            params=trial.params, value=objective(trial), user_attrs={"note": f"n{number}"},
+            distributions={"x": optuna.distributions.FloatDistribution(-10, 10),
+                           "y": optuna.distributions.IntDistribution(0, 4)}))
+    frame = study.trials_dataframe()
+    expected = reference.trials_dataframe()
+    ours = [c for c in frame.columns if not c.startswith(("system_attrs_", "metrics_"))]
+    assert ours == list(expected.columns)
+    assert frame.columns[-1] == "state"
+    assert [c for c in frame.columns if c.startswith("metrics_")] == ["metrics_acc", "metrics_f1"]
+    assert frame["metrics_f1"].tolist() == [0.5, 1.5, 2.5]
+    for column in ("number", "value", "params_x", "params_y", "user_attrs_note", "state"):
+        assert frame[column].tolist() == expected[column].tolist(), column
+    assert (frame["duration"] == frame["datetime_complete"] - frame["datetime_start"]).all()
+    assert study.trials_dataframe(multi_index=True)["params"].columns.tolist() == ["x", "y"]
+
+
+def test_watch_yields_snapshots_until_the_study_completes(client):
+    study = client.create_study(make_spec("watch", max_trials=4))
+    runner = threading.Thread(target=lambda: study.optimize(
+        lambda t: time.sleep(0.2) or objective(t)))
+    runner.start()
+    snapshots = list(study.watch(interval=0.1, timeout=30))
+    runner.join()
+    assert len(snapshots) >= 3
+    assert snapshots[-1].state == "COMPLETED" and snapshots[-1].counts["COMPLETE"] == 4
+    assert snapshots[-1].best_values == [study.best_value]
+    finished = [s.n_finished for s in snapshots]
+    assert finished == sorted(finished) and finished[-1] == 4
