@@ -138,15 +138,20 @@ def test_a_long_objective_is_kept_alive_by_heartbeats(client):
     assert told.state == nasq.TrialState.COMPLETE and told.attempt == 1
 
 
-def test_a_lease_not_heart_beaten_expires(client):
-    # The control of the test above: without heart-beats the same wait loses the lease.
+def test_a_lease_not_heart_beaten_expires_and_optimize_drops_the_result(client):
+    # The control of the test above: without heart-beats the same wait loses the lease, and
+    # optimize warns that it drops the result instead of failing.
     study = client.create_study(make_spec(
         "lapse", lease={"duration": "1s", "heartbeat_interval": "250ms"}))
-    trial = study.ask()
-    trial.keeper.stop()
-    time.sleep(3)
-    with pytest.raises(errors.FailedPrecondition):
-        study.tell(trial, 1.0)
+
+    def silent(trial):
+        trial.keeper.stop()
+        time.sleep(3)
+        return 1.0
+
+    with pytest.warns(RuntimeWarning, match="trial 0 of study lapse: result dropped"):
+        study.optimize(silent, n_trials=1)
+    assert study.trials[0].state != nasq.TrialState.COMPLETE
 
 
 def test_a_call_is_retried_across_a_server_restart(client, server):

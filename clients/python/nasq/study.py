@@ -12,7 +12,9 @@ Contracts (Optuna 5 semantics where the concept is the same, optuna/study/_optim
   `catch`; KeyboardInterrupt FAILs the trial and propagates; returning None, NaN or a value that
   is not a number (or the wrong number of values) FAILs the trial and goes on; raising
   nasq.TrialPruned ends it PRUNED. n_jobs threads run n_trials trials in all. optimize also ends
-  when the study can hand out no more trials (max_trials reached, grid exhausted, stopped).
+  when the study can hand out no more trials (max_trials reached, grid exhausted, stopped). A
+  trial whose lease was lost meanwhile (handed on after the server was unreachable for longer
+  than the lease) cannot be told: optimize warns (RuntimeWarning) and goes on.
 * Reading: trials, best_trial(s), best_value, best_params and trials_dataframe() ask the
   server each time (nothing is cached but the spec).
 """
@@ -23,6 +25,7 @@ import itertools
 import math
 import time
 import traceback
+import warnings
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Sequence, Union
@@ -260,19 +263,25 @@ class Study:
         except (errors.ResourceExhausted, errors.FailedPrecondition):
             return False
         error: Optional[BaseException] = None
+        values: Optional[list[float]] = None
         try:
             result = func(trial)
         except TrialPruned:
-            self._finish(trial, TrialState.PRUNED, [], "")
-            return True
+            state, reason = TrialState.PRUNED, ""
         except (Exception, KeyboardInterrupt) as e:
             error = e
+            state = TrialState.FAIL
             reason = "".join(traceback.format_exception_only(type(e), e)).strip()
-            self._finish(trial, TrialState.FAIL, [], reason or type(e).__name__)
         else:
             values, reason = _values_or_reason(result, len(self.spec.directions))
-            self._finish(trial, TrialState.FAIL if reason else TrialState.COMPLETE,
-                         values or [], reason)
+            state = TrialState.FAIL if reason else TrialState.COMPLETE
+        try:
+            self._finish(trial, state, values or [], reason)
+        except errors.FailedPrecondition as e:
+            # The lease was lost (the server was unreachable for longer than the lease and
+            # handed the trial on): its result is dropped, as a worker's would be.
+            warnings.warn(f"trial {trial.number} of study {self.name}: result dropped: {e}",
+                          RuntimeWarning, stacklevel=2)
         if error is not None and not isinstance(error, catch):
             raise error
         return True
