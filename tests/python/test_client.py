@@ -7,6 +7,7 @@ import time
 import pytest
 
 import nasq
+from conftest import LocalServer
 from nasq import errors
 
 SPACE = {"params": {"x": {"type": "float", "low": -10, "high": 10},
@@ -21,15 +22,27 @@ def objective(trial):
     return trial.params["x"] ** 2 + trial.params["y"]
 
 
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server for the tests that neither kill it nor reuse a study name (each test names
+    its own studies): starting one takes about a second."""
+    directory = tmp_path_factory.mktemp("server")
+    s = LocalServer(directory / "nasq.db", directory / "server.log")
+    s.start()
+    yield s
+    s.kill()
+
+
 @pytest.fixture
-def client(server):
-    with nasq.connect(server.address, client_id="test-client") as c:
+def client(shared_server):
+    with nasq.connect(shared_server.address, client_id="test-client") as c:
         yield c
 
 
 # --- studies ---------------------------------------------------------------------------------
 
-def test_create_load_list_stop_delete(client):
+def test_create_load_list_stop_delete(server):
+    client = nasq.connect(server.address)   # a server of its own: it lists every study
     study = client.create_study(make_spec("s1", direction="maximize"))
     assert study.name == "s1" and study.direction == "maximize" and study.state == "RUNNING"
     client.create_study("name: s2\nspace: {params: {c: [a, b]}}\n")
@@ -154,7 +167,8 @@ def test_a_lease_not_heart_beaten_expires_and_optimize_drops_the_result(client):
     assert study.trials[0].state != nasq.TrialState.COMPLETE
 
 
-def test_a_call_is_retried_across_a_server_restart(client, server):
+def test_a_call_is_retried_across_a_server_restart(server):
+    client = nasq.connect(server.address)
     study = client.create_study(make_spec("restart"))
     server.kill()
     restart = threading.Timer(1.0, server.start)
