@@ -103,7 +103,27 @@ def test_ask_leases_to_this_client_and_tell_completes(client):
     told = study.tell(trial, objective(trial))
     assert told.state == nasq.TrialState.COMPLETE and told.value == objective(trial)
     assert told.user_attrs["note"] == {"a": 1}
-    assert not trial.keeper._thread.is_alive() or trial.keeper._stopped.is_set()
+    assert trial.keeper.stopped
+
+
+def test_enqueued_params_come_first_and_states_filter_the_trials(client):
+    study = client.create_study(make_spec("enqueue"))
+    study.enqueue_trial({"x": 1.5, "y": 2})
+    assert [t.state for t in study.trials] == [nasq.TrialState.WAITING]
+    trial = study.ask()
+    assert trial.params == {"x": 1.5, "y": 2}
+    study.tell(trial, 4.25)
+    study.tell(study.ask(), state="fail")
+    assert [t.number for t in study.get_trials(states=["complete"])] == [0]
+    assert [t.number for t in study.get_trials(states=[nasq.TrialState.FAIL])] == [1]
+
+
+def test_ask_with_a_lease_of_its_own(client):
+    study = client.create_study(make_spec("own-lease"))
+    trial = study.ask(lease_duration=3600)
+    assert study.tell(trial, 1.0).state == nasq.TrialState.COMPLETE
+    with pytest.raises(ValueError, match="lease_duration: must be > 0"):
+        study.ask(lease_duration=0)
 
 
 def test_tell_records_the_client(client):
@@ -240,10 +260,11 @@ def test_keyboard_interrupt_fails_the_trial_and_reraises(client):
 
 def test_none_nan_and_non_numbers_fail_and_continue(client):
     study = client.create_study(make_spec("bad-values"))
-    results = iter([None, math.nan, "abc", 2.0])
-    study.optimize(lambda trial: next(results), n_trials=4)
+    results = iter([None, math.nan, "abc", (1.0, 2.0), 2.0])
+    study.optimize(lambda trial: next(results), n_trials=5)
     trials = study.trials
-    assert [t.state.name for t in trials] == ["FAIL", "FAIL", "FAIL", "COMPLETE"]
+    assert [t.state.name for t in trials] == ["FAIL"] * 4 + ["COMPLETE"]
+    assert "did not match the number of the objectives" in trials[3].system_attrs["fail_reason"]
     assert "None could not be cast to float" in trials[0].system_attrs["fail_reason"]
 
 

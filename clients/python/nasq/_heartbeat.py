@@ -7,8 +7,8 @@ given) every `interval_s` seconds from `start()` until `stop()`. A heartbeat ans
 sets `stop_requested` (the study is no longer running); one refused because the lease is gone
 (FAILED_PRECONDITION: it expired and was handed on, or the trial finished) or NOT_FOUND ends the
 thread and is kept in `lost` (closing the connection ends it too). UNAVAILABLE is retried by
-the connection (a restarting server) within the interval; any other error is kept in
-`last_error` and the next beat tries again.
+the connection (a restarting server, which extends every lease by one lease duration when it
+is back); any other error is kept in `last_error` and the next beat tries again.
 Thread-safe; stop() does not wait for a heartbeat in flight.
 """
 from __future__ import annotations
@@ -47,10 +47,14 @@ class LeaseKeeper:
     def stop(self) -> None:
         self._stopped.set()
 
+    @property
+    def stopped(self) -> bool:
+        """stop() was called: no heart-beat will be sent after the one in flight, if any."""
+        return self._stopped.is_set()
+
     def _run(self) -> None:
         while not self._stopped.wait(self._interval_s):
             try:
-                # Within one interval: a beat that cannot get through is retried at the next.
                 answer = self._connection.call(self._connection.workers.Heartbeat, self._request,
                                                deadline_s=self._interval_s)
             except (errors.FailedPrecondition, errors.NotFound) as e:

@@ -20,6 +20,7 @@ Contracts (Optuna 5 semantics where the concept is the same, optuna/study/_optim
 """
 from __future__ import annotations
 
+import collections.abc
 import datetime
 import itertools
 import math
@@ -68,7 +69,8 @@ def _values_or_reason(result: Any, n_objectives: int) -> tuple[Optional[list[flo
     """The objective's return value as values, or ("", reason it FAILs) as Optuna's tell."""
     if result is None:
         return None, "The value None could not be cast to float."
-    items = list(result) if isinstance(result, (list, tuple)) else [result]
+    is_sequence = isinstance(result, collections.abc.Sequence) and not isinstance(result, str)
+    items = list(result) if is_sequence else [result]
     try:
         values = [float(v) for v in items]
     except (TypeError, ValueError):
@@ -142,7 +144,7 @@ class Study:
         Raises nasq.errors.ResourceExhausted when no trial can be handed out now (max_trials
         reached, grid exhausted) and FailedPrecondition when the study is not running."""
         request = study_service_pb2.AskRequest(parent=self._resource, client_id=self._client_id)
-        lease_ms = self.spec.lease_duration_ms
+        lease_ms = None  # the study's lease, for the ask and every heart-beat
         if lease_duration is not None:
             if not lease_duration > 0:
                 raise ValueError(f"lease_duration: must be > 0 seconds (got {lease_duration})")
@@ -174,7 +176,8 @@ class Study:
                 fail_reason: str, skip_if_finished: bool = False,
                 constraints: Optional[dict[str, float]] = None) -> FrozenTrial:
         """Tells `trial`; a FAIL with a reason on a lease this client holds goes through
-        FailTrial, which stores the reason as system attr fail_reason."""
+        FailTrial, which stores the reason as system attr fail_reason (and records the lease's
+        holder, this client, as its teller; the trial's user attrs are not stored then)."""
         if isinstance(trial, Trial):
             trial.keeper.stop()
             if state == TrialState.FAIL and fail_reason:
