@@ -233,6 +233,23 @@ def test_an_exception_fails_the_trial_and_propagates(client):
     assert trial.system_attrs["fail_reason"] == "ValueError: boom"
 
 
+def test_an_exception_in_one_of_several_jobs_stops_them_all(client):
+    study = client.create_study(make_spec("raise-jobs"))
+
+    def broken_third(trial):
+        time.sleep(0.05)
+        if trial.number == 2:
+            raise ValueError("third")
+        return 1.0
+
+    with pytest.raises(ValueError, match="third"):
+        study.optimize(broken_third, n_trials=40, n_jobs=3)
+    trials = study.trials
+    assert len(trials) < 40
+    assert trials[2].state == nasq.TrialState.FAIL
+    assert all(t.state.is_finished() for t in trials)   # running ones were told first
+
+
 def test_caught_exceptions_fail_the_trial_and_continue(client):
     study = client.create_study(make_spec("catch"))
 

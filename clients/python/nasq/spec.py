@@ -470,9 +470,16 @@ def _plain_scalar(text: str) -> Any:
     return text
 
 
-def _yaml_loader() -> type:
-    import yaml  # PyYAML: needed for YAML text only (pip install "nasq[yaml]")
+def _import_yaml():
+    try:
+        import yaml
+    except ImportError as e:
+        raise ImportError("a spec given as YAML needs PyYAML: pip install pyyaml (or pip install "
+                          "'nasq[yaml]'), or pass the spec as a dict") from e
+    return yaml
 
+
+def _yaml_loader(yaml) -> type:
     class Loader(yaml.SafeLoader):
         """SafeLoader with the CLI's scalar typing and refusing duplicate keys."""
 
@@ -503,10 +510,9 @@ def _yaml_loader() -> type:
 
 def from_yaml(text: str, source: str = "<string>") -> study_pb2.StudySpec:
     """The StudySpec of YAML text; errors start with `source`."""
-    import yaml
-
+    yaml = _import_yaml()
     try:
-        data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=_yaml_loader(yaml))  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as e:
         raise InvalidArgument(f"{source}: invalid YAML: {e}") from None
     except InvalidArgument as e:

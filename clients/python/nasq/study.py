@@ -24,6 +24,7 @@ import collections.abc
 import datetime
 import itertools
 import math
+import os
 import time
 import traceback
 import warnings
@@ -216,7 +217,6 @@ class Study:
             raise TypeError(f"The catch argument is of type '{type(catch).__name__}' but must "
                             "be a tuple.")
         if n_jobs == -1:
-            import os
             n_jobs = os.cpu_count() or 1
         if n_jobs < 1:
             raise ValueError(f"n_jobs: must be >= 1 or -1 (got {n_jobs})")
