@@ -80,7 +80,7 @@ def test_duplicate_study_and_load_if_exists(client):
 
 
 def test_a_bad_spec_names_the_field(client):
-    with pytest.raises(errors.InvalidArgument, match=r"^.*space\.params\.x\.low: expected a number"):
+    with pytest.raises(errors.InvalidArgument, match=r"space\.params\.x\.low: expected a number"):
         client.create_study({"name": "bad", "space": {"params": {"x": {"type": "float",
                                                                        "low": "abc", "high": 1}}}})
     with pytest.raises(errors.InvalidArgument, match="colour: unknown field"):

@@ -26,7 +26,8 @@ space:
     drop: {type: float, low: 0, high: 0.5, step: 0.1}
     act: [relu, gelu, yes, no, 8, "8", 1.5, true]
     fmt: {choices: [int, mini]}
-    e: {type: int, low: 2, high: 5, when: [{parent: fmt, in: [mini]}, {parent: n, op: ">=", value: 4}]}
+    e: {type: int, low: 2, high: 5,
+        when: [{parent: fmt, in: [mini]}, {parent: n, op: ">=", value: 4}]}
     f: {choices: [a, b], when: {parent: fmt, not_in: [int]}}
     g: {type: float, low: 0, high: 1, when: {parent: n, op: in, value: [1, 2]}}
   constraints:

@@ -95,7 +95,7 @@ class FrozenTrial:
             values=list(t.values) or None,
             params=_convert.params(t.params),
             distributions={k: _distribution(t.distributions[k]) for k in sorted(t.distributions)},
-            intermediate_values={k: t.intermediate_values[k] for k in sorted(t.intermediate_values)},
+            intermediate_values=dict(sorted(t.intermediate_values.items())),
             user_attrs=user_attrs,
             system_attrs=_convert.attrs(t.system_attrs),
             datetime_start=_convert.timestamp(t.start_time, t.HasField("start_time")),
