@@ -91,6 +91,9 @@ def test_yaml_scalars_are_typed_as_the_cli_types_them():
            proto.space.params[4].distribution.categorical_distribution.choices]
     assert act == ["relu", "gelu", "yes", "no", 8, "8", 1.5, True]
     assert proto.lease_duration_ms == 90000 and proto.heartbeat_interval_ms == 500
+    half = spec.from_yaml("name: h\nspace: {params: {x: [1]}}\n"
+                          "lease: {duration: 2.5ms, heartbeat_interval: 0.0005}")
+    assert (half.lease_duration_ms, half.heartbeat_interval_ms) == (3, 1)  # as llround
     assert proto.task_json.startswith('{"a":".inf","b":"-.inf","c":".nan","d":"yes","e":1000.0,'
                                       '"f":"0x1F","g":"8","h":null,"i":1.0,"j":5,"k":12,')
 
@@ -116,6 +119,8 @@ def test_a_dict_is_the_yaml_form():
      "space.params.x.type: expected float, int or categorical, got 'complex'"),
     ("name: s\nspace: {params: {x: [1]}}\nsampler: {type: random, multivariate: true}",
      "sampler.multivariate: only valid with type: tpe"),
+    ("name: s\nspace: {params: {x: [1]}}\nsampler: {type: nsga2, n_startup_trials: 3}",
+     "sampler.n_startup_trials: only valid with type: tpe"),
     ("name: s\nspace: {params: {x: [1]}}\npruner: {type: median, percentile: 30}",
      "pruner.percentile: unknown field"),
     ("name: s\nspace: {params: {x: [1]}}\nlease: {duration: soon}",

@@ -126,7 +126,7 @@ def _duration_ms(value: Any, path: str) -> int:
     if seconds is None or not math.isfinite(seconds) or seconds < 0:
         raise _fail(path, "expected a duration such as 500ms, 30s, 5m or a number of seconds, "
                           f"got {_describe(value)}")
-    return round(seconds * 1e3)
+    return math.floor(seconds * 1e3 + 0.5)  # half away from zero, as the CLI's llround
 
 
 def _string_or_list(value: Any, path: str) -> list[str]:
@@ -340,14 +340,14 @@ def _sampler(value: Any, spec: study_pb2.StudySpec) -> None:
                 raise _fail(path, "must be >= 0")
         elif key in common:
             _set_option(sampler, key, item, path)
-        elif kind == "tpe" and key in tpe_keys:
+        elif key in tpe_keys:
+            if kind != "tpe":
+                raise _fail(path, "only valid with type: tpe")
             _set_option(sampler.tpe, key, item, path)
         elif kind == "nsga2" and key == "crossover":
             sampler.nsga2.crossover = _string(item, path)
         elif kind == "nsga2":  # NSGA-II's options travel in its options map
             _set_option(sampler.nsga2, str(key), item, path)
-        elif key in tpe_keys:
-            raise _fail(path, "only valid with type: tpe")
         else:
             allowed = common + (tpe_keys if kind == "tpe" else [])
             raise _fail(path, f"unknown field (expected one of: {', '.join(allowed)})")
