@@ -339,8 +339,13 @@ def test_should_prune_is_false_without_a_pruner(client):
     trial = study.ask()
     trial.report(1e9, 0)
     assert not trial.should_prune()
-    with pytest.raises(ValueError, match="step"):
+    with pytest.raises(ValueError, match="step: must be >= 0"):
         trial.report(1.0, -1)
+    with pytest.raises(TypeError, match="value: expected a float, got str"):
+        trial.report("high", 1)
+    trial.report(math.nan, 1)                    # stored, as Optuna stores it
+    study.tell(trial, 1.0)
+    assert math.isnan(study.trials[0].intermediate_values[1])
 
 
 # --- results ---------------------------------------------------------------------------------

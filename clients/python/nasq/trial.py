@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import enum
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -146,13 +145,21 @@ class Trial:
 
     def report(self, value: float, step: int, metrics: Optional[dict[str, float]] = None) -> None:
         """Reports an intermediate objective value at `step` (>= 0; a repeated step overwrites),
-        with optional named metrics (stored as user attr "intermediate/<step>"). The answer
-        says whether the study's pruner judged the trial: see should_prune()."""
-        if not isinstance(step, int) or isinstance(step, bool) or step < 0:
-            raise ValueError(f"step: must be an integer >= 0 (got {step!r})")
-        value = float(value)
-        if math.isnan(value):
-            raise ValueError("value: must not be NaN")
+        with optional named metrics (stored as user attr "intermediate/<step>"), and renews
+        the lease. The answer says whether the study's pruner judged the trial: see
+        should_prune(). As Optuna, `value` may be anything float() takes (NaN included) and
+        `step` anything int() takes; in a multi-objective study the value is that of the
+        pruner's objective (pruner.objective)."""
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise TypeError(f"value: expected a float, got {type(value).__name__}") from None
+        try:
+            step = int(step)
+        except (TypeError, ValueError):
+            raise TypeError(f"step: expected an int, got {type(step).__name__}") from None
+        if step < 0:
+            raise ValueError(f"step: must be >= 0 (got {step})")
         request = worker_service_pb2.ReportIntermediateRequest(
             name=self.name, epoch=self.epoch, step=step, value=value,
             lease_token=self.lease_token, metrics=metrics or {})
