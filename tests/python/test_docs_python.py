@@ -20,7 +20,8 @@ def test_the_walkthrough_runs(server, tmp_path, monkeypatch, capsys):
         code = compile(block, f"docs/python.md block {number}", "exec")
         exec(code, namespace)  # noqa: S102 - the documentation's own code
     out = capsys.readouterr().out
-    assert out.startswith("True\nNOT_FOUND - ")
+    assert out.startswith(f"connected to {server.address} as python:")
+    assert "\nNOT_FOUND - " in out
     assert "space.params.lr.high: required field is missing" in out
     assert "30 trials; best loss" in out
     assert "2 failed: RuntimeError: diverged at lr=" in out
