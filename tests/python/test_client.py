@@ -47,7 +47,11 @@ def test_create_load_list_stop_delete(server):
     assert study.name == "s1" and study.direction == "maximize" and study.state == "RUNNING"
     client.create_study("name: s2\nspace: {params: {c: [a, b]}}\n")
     assert client.load_study("s1").directions == ["maximize"]
-    assert [s.name for s in client.list_studies()] == ["s1", "s2"]
+    study.tell(study.ask(), 1.0)
+    listed = client.list_studies()
+    assert [s.name for s in listed] == ["s1", "s2"]
+    assert listed[0].counts == {"WAITING": 0, "RUNNING": 0, "COMPLETE": 1, "PRUNED": 0, "FAIL": 0}
+    assert listed[0].state == "RUNNING" and listed[0].directions == ["maximize"]
     assert client.stop_study("s1") == "STOPPED"
     assert client.load_study("s1").state == "STOPPED"
     with pytest.raises(errors.FailedPrecondition):

@@ -17,7 +17,7 @@ from typing import Optional
 
 from nasq import _convert, errors, spec as spec_module
 from nasq._rpc import DEFAULT_DEADLINE_S, DEFAULT_RETRY_TIMEOUT_S, ConnectOptions, Connection
-from nasq.study import Study, study_state_name
+from nasq.study import Study, study_state_name, trial_counts
 from nasq.v1 import study_pb2, study_service_pb2
 
 
@@ -81,9 +81,7 @@ class Client:
                 study = self._study(s)
                 summaries.append(StudySummary(
                     name=study.name, state=study_state_name(s.state), directions=study.directions,
-                    counts={"WAITING": s.trial_counts.waiting, "RUNNING": s.trial_counts.running,
-                            "COMPLETE": s.trial_counts.complete,
-                            "PRUNED": s.trial_counts.pruned, "FAIL": s.trial_counts.fail},
+                    counts=trial_counts(s.trial_counts),
                     datetime_start=_convert.timestamp(s.create_time, s.HasField("create_time"))))
             if not answer.next_page_token:
                 return summaries

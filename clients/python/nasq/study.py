@@ -52,22 +52,24 @@ class Progress:
 
     state: str                                  # RUNNING, COMPLETED or STOPPED
     counts: dict[str, int]                      # WAITING, RUNNING, COMPLETE, PRUNED, FAIL
-    best_values: Optional[list[float]]          # single objective: the best trial's values
+    best_values: Optional[list[float]]          # the best trial's, when there is one best
     n_best: int                                 # best trials (Pareto front size), 0 if none
-    time: datetime.datetime
+    time: datetime.datetime                     # when it was taken, UTC
 
     @property
     def n_finished(self) -> int:
         return self.counts["COMPLETE"] + self.counts["PRUNED"] + self.counts["FAIL"]
 
 
-def _counts(counts: study_pb2.TrialCounts) -> dict[str, int]:
+def trial_counts(counts: study_pb2.TrialCounts) -> dict[str, int]:
+    """Trials per state, by TrialState name."""
     return {"WAITING": counts.waiting, "RUNNING": counts.running, "COMPLETE": counts.complete,
             "PRUNED": counts.pruned, "FAIL": counts.fail}
 
 
 def _values_or_reason(result: Any, n_objectives: int) -> tuple[Optional[list[float]], str]:
-    """The objective's return value as values, or ("", reason it FAILs) as Optuna's tell."""
+    """The objective's return value as (values, ""), or (None, why it FAILs) as Optuna's tell
+    words it."""
     if result is None:
         return None, "The value None could not be cast to float."
     is_sequence = isinstance(result, collections.abc.Sequence) and not isinstance(result, str)
@@ -349,7 +351,7 @@ class Study:
             proto = self._refresh()
             best = self.best_trials
             yield Progress(
-                state=study_state_name(proto.state), counts=_counts(proto.trial_counts),
+                state=study_state_name(proto.state), counts=trial_counts(proto.trial_counts),
                 best_values=best[0].values if len(best) == 1 else None, n_best=len(best),
                 time=datetime.datetime.now(datetime.timezone.utc))
             if proto.state != study_pb2.STUDY_STATE_RUNNING:
