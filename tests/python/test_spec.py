@@ -131,6 +131,13 @@ def test_a_dict_is_the_yaml_form():
     ("name: s\nspace: {params: {y: {choices: [1], when: {parent: x, op: '~', value: 1}}}}",
      "space.params.y.when.op: expected one of =="),
     ("name: s\nspace: {params: {x: [1]}\n", "invalid YAML"),
+    ("name: s\nspace: {params: {x: [1]}}\ntask: {a: " + "[" * 100 + "]" * 100 + "}",
+     "[0][0][0]: nested more than 64 levels deep"),
+    ("name: s\nspace: {params: {x: [1]}}\ntask: {a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1],\n"
+     + "".join(f"  {c}: &{c} [{', '.join([f'*{p}'] * 10)}],\n" for p, c in zip("abcde", "bcdef"))
+     + "}", "more than 1000000 nodes once aliases (*name) are expanded"),
+    ("name: s\nspace: {params: {x: [1]}}\ntask: " + "[" * 5000 + "]" * 5000,
+     "levels deep"),
 ])
 def test_bad_specs_are_refused_naming_the_field(text, message):
     with pytest.raises(errors.InvalidArgument) as caught:

@@ -151,8 +151,10 @@ def _json_value(value: Any, path: str, count: list[int], depth: int = 0) -> Any:
     """`value` as JSON-encodable data, as the CLI's YamlToJson: non-finite floats become the
     strings ".inf", "-.inf" and ".nan"; bounded in nodes and depth (aliases expanded)."""
     count[0] += 1
-    if count[0] > _MAX_YAML_NODES or depth > _MAX_YAML_DEPTH:
-        raise _fail(path, f"more than {_MAX_YAML_NODES} nodes or {_MAX_YAML_DEPTH} levels")
+    if depth > _MAX_YAML_DEPTH:
+        raise _fail(path, f"nested more than {_MAX_YAML_DEPTH} levels deep")
+    if count[0] > _MAX_YAML_NODES:
+        raise _fail(path, f"more than {_MAX_YAML_NODES} nodes once aliases (*name) are expanded")
     if isinstance(value, Mapping):
         return {_string(k, path): _json_value(v, _child(path, str(k)), count, depth + 1)
                 for k, v in value.items()}
@@ -515,6 +517,8 @@ def from_yaml(text: str, source: str = "<string>") -> study_pb2.StudySpec:
         data = yaml.load(text, Loader=_yaml_loader(yaml))  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as e:
         raise InvalidArgument(f"{source}: invalid YAML: {e}") from None
+    except RecursionError:
+        raise InvalidArgument(f"{source}: nested more than {_MAX_YAML_DEPTH} levels deep") from None
     except InvalidArgument as e:
         raise InvalidArgument(f"{source}: {e.message}") from None
     try:
