@@ -106,6 +106,16 @@ TEST_F(AskedLeaseTest, HeartbeatWithADurationRenewsForThatLongAndWithoutNeverSho
   EXPECT_EQ(manager_->GetTrial("s", 0)->state, TrialState::kFail);
 }
 
+// The asked deadline is stored: a restarted coordinator keeps it (not only its 60 s of grace).
+TEST_F(AskedLeaseTest, AskedLeaseSurvivesARestart) {
+  const LeaseKey key = KeyOf(*manager_->Ask("s", "notebook", kTwoHoursMs));
+  manager_.reset();
+  manager_ = *StudyManager::Create(storage_.get(), &clock_);
+  EXPECT_EQ(ReapAfterMinutes(90), 0);
+  EXPECT_TRUE(manager_->Heartbeat("s", 0, key).ok());
+  EXPECT_EQ(ReapAfterMinutes(31), 1);
+}
+
 // A worker's lease renews the same way (the Python worker heart-beats with a duration).
 TEST_F(AskedLeaseTest, WorkerLeaseRenewsForAGivenDuration) {
   std::optional<LeasedTrial> leased = *manager_->LeaseTrial("py-worker", {}, NoWait());
