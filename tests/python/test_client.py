@@ -123,9 +123,14 @@ def test_enqueued_params_come_first_and_states_filter_the_trials(client):
 
 
 def test_ask_with_a_lease_of_its_own(client):
-    study = client.create_study(make_spec("own-lease"))
-    trial = study.ask(lease_duration=3600)
-    assert study.tell(trial, 1.0).state == nasq.TrialState.COMPLETE
+    # The study's lease lasts 1 s; this trial's 3 s, without a single heart-beat.
+    study = client.create_study(make_spec(
+        "own-lease", lease={"duration": "1s", "heartbeat_interval": "250ms"}))
+    trial = study.ask(lease_duration=3)
+    trial.keeper.stop()
+    time.sleep(2)
+    told = study.tell(trial, 1.0)
+    assert told.state == nasq.TrialState.COMPLETE and told.attempt == 1
     with pytest.raises(ValueError, match="lease_duration: must be > 0"):
         study.ask(lease_duration=0)
 
@@ -137,10 +142,18 @@ def test_tell_records_the_client(client):
         client._connection.studies.GetTrial,
         nasq.study.study_service_pb2.GetTrialRequest(name=trial.name)).lease
     assert lease.worker_id == "test-client"
-    told = study.tell(trial, 1.0)
-    if "told_by" not in told.system_attrs:
-        pytest.skip("this nasq-server does not record told_by yet")
-    assert told.system_attrs["told_by"] == "test-client"
+    assert study.tell(trial, 1.0).system_attrs["told_by"] == "test-client"
+    assert study.tell(study.ask().number, 2.0).system_attrs["told_by"] == "test-client"
+
+    def divide(trial):
+        trial.set_user_attr("stage", "eval")
+        return 1 / 0
+
+    study.optimize(divide, n_trials=1, catch=(ZeroDivisionError,))
+    failed = study.trials[-1]
+    assert failed.system_attrs["told_by"] == "test-client"
+    assert failed.system_attrs["fail_reason"] == "ZeroDivisionError: division by zero"
+    assert failed.user_attrs == {"stage": "eval"}
 
 
 def test_tell_twice_is_refused(client):
@@ -252,6 +265,18 @@ def test_an_exception_in_one_of_several_jobs_stops_them_all(client):
     assert len(trials) < 40
     assert trials[2].state == nasq.TrialState.FAIL
     assert all(t.state.is_finished() for t in trials)   # running ones were told first
+
+
+def test_a_long_exception_text_is_cut_to_the_servers_bound(client):
+    study = client.create_study(make_spec("long-reason"))
+
+    def verbose(trial):
+        raise ValueError("é" * 20000)
+
+    study.optimize(verbose, n_trials=1, catch=(ValueError,))
+    reason = study.trials[0].system_attrs["fail_reason"]
+    assert reason.startswith("ValueError: éé") and reason.endswith("...")
+    assert 16000 < len(reason.encode()) <= 16384
 
 
 def test_caught_exceptions_fail_the_trial_and_continue(client):

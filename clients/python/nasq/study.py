@@ -35,10 +35,11 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 from nasq import _convert, _dataframe, errors
 from nasq._rpc import Connection
 from nasq.trial import FrozenTrial, Trial, TrialPruned, TrialState
-from nasq.v1 import study_pb2, study_service_pb2, worker_service_pb2
+from nasq.v1 import study_pb2, study_service_pb2
 
 ObjectiveValue = Union[float, Sequence[float], None]
 _LIST_PAGE_SIZE = 1000
+_MAX_REASON_BYTES = 16_384  # core/limits.h kMaxReasonBytes
 
 
 def study_state_name(state: int) -> str:
@@ -84,6 +85,14 @@ def _values_or_reason(result: Any, n_objectives: int) -> tuple[Optional[list[flo
     if any(math.isnan(v) for v in values):
         return None, f"The objective function returned {result!r}."
     return values, ""
+
+
+def _fit_reason(text: str) -> str:
+    """`text` cut to the server's 16 KiB bound on fail reasons, with "..." where it was cut."""
+    data = text.encode("utf-8")
+    if len(data) <= _MAX_REASON_BYTES:
+        return text
+    return data[:_MAX_REASON_BYTES - 3].decode("utf-8", errors="ignore") + "..."
 
 
 class Study:
@@ -178,16 +187,9 @@ class Study:
     def _finish(self, trial: Union[Trial, int], state: TrialState, values: Sequence[float],
                 fail_reason: str, skip_if_finished: bool = False,
                 constraints: Optional[dict[str, float]] = None) -> FrozenTrial:
-        """Tells `trial`; a FAIL with a reason on a lease this client holds goes through
-        FailTrial, which stores the reason as system attr fail_reason (and records the lease's
-        holder, this client, as its teller; the trial's user attrs are not stored then)."""
+        """Tells `trial` (with this client as its teller and, for a FAIL, `fail_reason`)."""
         if isinstance(trial, Trial):
             trial.keeper.stop()
-            if state == TrialState.FAIL and fail_reason:
-                answer = self._call("FailTrial", worker_service_pb2.FailTrialRequest(
-                    name=trial.name, epoch=trial.epoch, lease_token=trial.lease_token,
-                    reason=fail_reason[:16000]), service="workers")
-                return FrozenTrial.from_proto(answer)
             request = study_service_pb2.TellRequest(
                 name=trial.name, epoch=trial.epoch, lease_token=trial.lease_token,
                 user_attrs=_convert.to_attrs(trial.user_attrs))
@@ -198,6 +200,7 @@ class Study:
         request.state = state
         request.values.extend(values)
         request.client_id = self._client_id
+        request.fail_reason = _fit_reason(fail_reason)
         request.skip_if_finished = skip_if_finished
         for key, value in (constraints or {}).items():
             request.constraints[key] = value
