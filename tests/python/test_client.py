@@ -9,6 +9,7 @@ import pytest
 import nasq
 from conftest import LocalServer
 from nasq import errors
+from nasq.v1 import study_service_pb2
 
 SPACE = {"params": {"x": {"type": "float", "low": -10, "high": 10},
                     "y": {"type": "int", "low": 0, "high": 4}}}
@@ -140,7 +141,7 @@ def test_tell_records_the_client(client):
     trial = study.ask()
     lease = client._connection.call(
         client._connection.studies.GetTrial,
-        nasq.study.study_service_pb2.GetTrialRequest(name=trial.name)).lease
+        study_service_pb2.GetTrialRequest(name=trial.name)).lease
     assert lease.worker_id == "test-client"
     assert study.tell(trial, 1.0).system_attrs["told_by"] == "test-client"
     assert study.tell(study.ask().number, 2.0).system_attrs["told_by"] == "test-client"
