@@ -421,6 +421,19 @@ def test_trials_dataframe_has_optunas_layout_and_nasqs_metrics(client):
     assert study.trials_dataframe(multi_index=True)["params"].columns.tolist() == ["x", "y"]
 
 
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
+def test_a_named_single_objective_is_value_metric_as_in_optuna(client):
+    import optuna
+
+    study = client.create_study(make_spec("named", metric="loss"))
+    study.tell(study.ask(), 0.5)
+    reference = optuna.create_study()
+    reference.set_metric_names(["loss"])
+    reference.add_trial(optuna.trial.create_trial(value=0.5))
+    assert list(study.trials_dataframe().columns[:2]) == ["number", "value_loss"]
+    assert list(reference.trials_dataframe().columns[:2]) == ["number", "value_loss"]
+
+
 def test_watch_yields_snapshots_until_the_study_completes(client):
     study = client.create_study(make_spec("watch", max_trials=4))
     runner = threading.Thread(target=lambda: study.optimize(
