@@ -1,8 +1,9 @@
 """nasq.Worker against a real nasq-server: what fn returns or raises becomes the trial's result
 (float, sequence, dict of metrics, exception -> FAIL with its text, TrialPruned and the
 pruner's answer -> PRUNED), reports reach the intermediate values, a stopped study's trial is
-not completed, the trial sees its params and task, the worker's labels are recorded, and
-`python -m nasq.worker` drains on SIGTERM."""
+not completed, the trial sees its params and task, the worker's labels are recorded,
+`python -m nasq.worker` drains on SIGTERM, and the PyTorch example (examples/python-worker)
+completes its study."""
 import signal
 import threading
 import time
@@ -10,7 +11,7 @@ import time
 import pytest
 
 import nasq
-from worker_helpers import (WorkerProcess, create_study, state_name, system_attr, trials,
+from worker_helpers import (REPO, WorkerProcess, create_study, state_name, system_attr, trials,
                             user_attr, wait_for)
 
 
@@ -215,3 +216,21 @@ def fn(trial):
         worker.kill()
     done = trials(server.address, "drain")
     assert [(state_name(t), list(t.values)) for t in done] == [("COMPLETE", [2.0])]
+
+
+def test_the_pytorch_example_study_completes_with_a_python_worker(server, nasq_cli, tmp_path):
+    pytest.importorskip("torch")
+    nasq_cli("study", "create", str(REPO / "examples/python-worker/study.yaml"))
+    worker = WorkerProcess(server.address, tmp_path / "worker.log", "--fn",
+                           "examples/python-worker/train.py:train", "--idle-timeout", "1")
+    assert worker.wait(120) == 0, worker.log.read_text()[-2000:]
+    done = trials(server.address, "python-mlp-spirals")
+    states = [state_name(t) for t in done]
+    assert len(done) == 12 and set(states) <= {"COMPLETE", "PRUNED"}, states
+    complete = [t for t in done if state_name(t) == "COMPLETE"]
+    for trial in complete:  # every epoch reported; the value is the last epoch's accuracy
+        assert sorted(trial.intermediate_values) == list(range(20))
+        assert list(trial.values) == [trial.intermediate_values[19]]
+        assert user_attr(trial, "metrics")["accuracy"] == trial.values[0]
+    # It learns: two spirals are far from separable by chance (0.5).
+    assert max(t.values[0] for t in complete) > 0.85
