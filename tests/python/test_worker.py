@@ -218,6 +218,43 @@ def fn(trial):
     assert [(state_name(t), list(t.values)) for t in done] == [("COMPLETE", [2.0])]
 
 
+def test_the_heartbeat_keeps_a_trial_longer_than_its_lease(server, nasq_cli, tmp_path):
+    create_study(nasq_cli, tmp_path, study_yaml("long", max_trials=1).replace(
+        "duration: 5s", "duration: 1s"))
+
+    def fn(trial):
+        time.sleep(3.0)  # three leases long; the server reaps expired leases every second
+        return 1.0
+
+    assert run_worker(server, fn, max_trials=1).completed == 1
+    (trial,) = trials(server.address, "long")
+    assert (state_name(trial), trial.attempt) == ("COMPLETE", 1)
+
+
+def test_a_second_sigterm_abandons_the_running_trial_without_reporting(server, nasq_cli, tmp_path):
+    create_study(nasq_cli, tmp_path, study_yaml("abandon", max_trials=1))
+    marker = tmp_path / "started"
+    (tmp_path / "stuckfn.py").write_text(f"""import pathlib, time
+def fn(trial):
+    pathlib.Path({str(marker)!r}).touch()
+    time.sleep(60)
+    return 2.0
+""")
+    worker = WorkerProcess(server.address, tmp_path / "worker.log", "--fn",
+                           str(tmp_path / "stuckfn.py") + ":fn")
+    try:
+        wait_for(marker.exists, 30, "the trial to start")
+        worker.signal(signal.SIGTERM)
+        time.sleep(0.5)
+        worker.signal(signal.SIGTERM)
+        assert worker.wait(10) == 0
+    finally:
+        worker.kill()
+    assert "abandoned at shutdown" in worker.log.read_text()
+    (trial,) = trials(server.address, "abandon")
+    assert state_name(trial) == "RUNNING"  # until its lease expires and the server re-queues it
+
+
 def test_the_pytorch_example_study_completes_with_a_python_worker(server, nasq_cli, tmp_path):
     pytest.importorskip("torch")
     nasq_cli("study", "create", str(REPO / "examples/python-worker/study.yaml"))
