@@ -259,7 +259,8 @@ def test_the_pytorch_example_study_completes_with_a_python_worker(server, nasq_c
     pytest.importorskip("torch")
     nasq_cli("study", "create", str(REPO / "examples/python-worker/study.yaml"))
     worker = WorkerProcess(server.address, tmp_path / "worker.log", "--fn",
-                           "examples/python-worker/train.py:train", "--idle-timeout", "1")
+                           "examples/python-worker/train.py:train", "--max-trials", "12",
+                           "--idle-timeout", "5")
     assert worker.wait(120) == 0, worker.log.read_text()[-2000:]
     done = trials(server.address, "python-mlp-spirals")
     states = [state_name(t) for t in done]
