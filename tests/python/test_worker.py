@@ -4,6 +4,7 @@ pruner's answer -> PRUNED), reports reach the intermediate values, a stopped stu
 not completed, the trial sees its params and task, the worker's labels are recorded,
 `python -m nasq.worker` drains on SIGTERM, and the PyTorch example (examples/python-worker)
 completes its study."""
+import re
 import signal
 import threading
 import time
@@ -11,6 +12,7 @@ import time
 import pytest
 
 import nasq
+from nasq.worker._result import completion
 from worker_helpers import (REPO, WorkerProcess, create_study, state_name, system_attr, trials,
                             user_attr, wait_for)
 
@@ -253,6 +255,53 @@ def fn(trial):
     assert "abandoned at shutdown" in worker.log.read_text()
     (trial,) = trials(server.address, "abandon")
     assert state_name(trial) == "RUNNING"  # until its lease expires and the server re-queues it
+
+
+def test_a_lost_lease_makes_should_stop_true_and_drops_the_result(server, nasq_cli, tmp_path):
+    create_study(nasq_cli, tmp_path, study_yaml("lost", max_trials=1))
+    observed = {}
+
+    def fn(trial):
+        nasq_cli("tell", "lost", "0", "--values", "0.25", "--force")  # an admin takes it over
+        deadline = time.monotonic() + 20
+        while not trial.should_stop() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        observed.update(lost=trial.lease_lost(), stopped=trial.stopped())
+        return 1.0
+
+    stats = run_worker(server, fn, max_trials=1)
+    assert observed == {"lost": True, "stopped": False}
+    assert (stats.dropped, stats.completed, stats.failed) == (1, 0, 0)
+    (trial,) = trials(server.address, "lost")
+    assert (state_name(trial), list(trial.values)) == ("COMPLETE", [0.25])  # the admin's value
+
+
+@pytest.mark.parametrize("result, expected", [
+    (0.5, ([0.5], {})),
+    (3, ([3.0], {})),
+    ([1, 2.5], ([1.0, 2.5], {})),
+    ({"accuracy": 1}, ([], {"accuracy": 1.0})),
+])
+def test_completion_of_the_accepted_results(result, expected):
+    assert completion(result, ["accuracy"]) == expected
+
+
+@pytest.mark.filterwarnings("ignore:Failed to initialize NumPy")  # Debian's torch, venv's NumPy 2
+def test_completion_of_torch_scalars():
+    torch = pytest.importorskip("torch")
+    assert completion(torch.tensor(0.5), []) == ([0.5], {})
+    assert completion((torch.tensor(1.0), torch.tensor(2)), []) == ([1.0, 2.0], {})
+
+
+@pytest.mark.parametrize("result, message", [
+    (None, "the function returned None"),
+    (True, "the returned value is bool True, not a number"),
+    ((1.0, "a"), "value 1 is str 'a', not a number"),
+    ({"accuracy": None}, "metric 'accuracy' is NoneType None, not a number"),
+])
+def test_completion_refuses_other_results_naming_them(result, message):
+    with pytest.raises(TypeError, match=re.escape(message)):
+        completion(result, ["accuracy"])
 
 
 def test_the_pytorch_example_study_completes_with_a_python_worker(server, nasq_cli, tmp_path):
