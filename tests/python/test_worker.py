@@ -6,6 +6,8 @@ not completed, the trial sees its params and task, the worker's labels are recor
 completes its study."""
 import re
 import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -302,6 +304,18 @@ def test_completion_of_torch_scalars():
 def test_completion_refuses_other_results_naming_them(result, message):
     with pytest.raises(TypeError, match=re.escape(message)):
         completion(result, ["accuracy"])
+
+
+@pytest.mark.parametrize("fn, message", [
+    ("no_such_module_here:train", "--fn: cannot import no_such_module_here"),
+    ("missing.py:train", "--fn: no such file missing.py"),
+    ("train", "--fn: expected MODULE:FUNCTION or FILE.py:FUNCTION"),
+    ("examples/python-worker/train.py:fit", "has no function fit"),
+])
+def test_the_command_refuses_a_bad_fn_naming_it(tmp_path, fn, message):
+    done = subprocess.run([sys.executable, "-m", "nasq.worker", "--fn", fn], cwd=REPO,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and message in done.stderr, done.stderr
 
 
 def test_the_pytorch_example_study_completes_with_a_python_worker(server, nasq_cli, tmp_path):

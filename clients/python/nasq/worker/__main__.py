@@ -19,7 +19,8 @@ from nasq.worker._worker import Worker
 
 
 def load_function(spec: str) -> Callable[[WorkerTrial], Any]:
-    """The function named by "module:function" or "path/to/file.py:function"."""
+    """The function named by "module:function" or "path/to/file.py:function"; ValueError naming
+    what is missing. Errors that the module raises as it loads propagate with its traceback."""
     module_name, _, function_name = spec.rpartition(":")
     if not module_name or not function_name:
         raise ValueError(f"--fn: expected MODULE:FUNCTION or FILE.py:FUNCTION (got {spec!r})")
@@ -27,12 +28,16 @@ def load_function(spec: str) -> Callable[[WorkerTrial], Any]:
         path = pathlib.Path(module_name)
         if not path.is_file():
             raise ValueError(f"--fn: no such file {module_name}")
+        sys.path.insert(0, str(path.resolve().parent))  # its sibling modules, as for a script
         module_spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[path.stem] = module
         module_spec.loader.exec_module(module)
     else:
-        module = importlib.import_module(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as e:
+            raise ValueError(f"--fn: cannot import {module_name}: {e}") from None
     function = getattr(module, function_name, None)
     if not callable(function):
         raise ValueError(f"--fn: {module_name} has no function {function_name}")
