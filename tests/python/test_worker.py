@@ -224,10 +224,10 @@ def fn(trial):
 
 def test_the_heartbeat_keeps_a_trial_longer_than_its_lease(server, nasq_cli, tmp_path):
     create_study(nasq_cli, tmp_path, study_yaml("long", max_trials=1).replace(
-        "duration: 5s", "duration: 1s"))
+        "duration: 5s", "duration: 2s"))
 
     def fn(trial):
-        time.sleep(3.0)  # three leases long; the server reaps expired leases every second
+        time.sleep(4.5)  # over two leases; the server reaps expired leases every second
         return 1.0
 
     assert run_worker(server, fn, max_trials=1).completed == 1
