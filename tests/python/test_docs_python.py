@@ -27,6 +27,7 @@ def test_the_walkthrough_runs(server, tmp_path, monkeypatch, capsys):
     assert "2 failed: RuntimeError: diverged at lr=" in out
     assert re.search(r"^told (COMPLETE|PRUNED)$", out, flags=re.M)
     assert "('walkthrough', 'RUNNING')" in out and "\nSTOPPED\n" in out
+    assert "worker ran 4 trials: 4 complete" in out
     df = namespace["df"]
     assert list(df.columns[:6]) == ["number", "value", "datetime_start", "datetime_complete",
                                     "duration", "params_lr"]

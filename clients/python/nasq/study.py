@@ -34,7 +34,8 @@ from typing import Any, Callable, Iterator, Optional, Sequence, Union
 
 from nasq import _convert, _dataframe, errors
 from nasq._rpc import Connection
-from nasq.trial import FrozenTrial, Trial, TrialPruned, TrialState
+from nasq.errors import TrialPruned
+from nasq.trial import FrozenTrial, Trial, TrialState
 from nasq.v1 import study_pb2, study_service_pb2
 
 ObjectiveValue = Union[float, Sequence[float], None]

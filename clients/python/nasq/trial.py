@@ -1,4 +1,4 @@
-"""Trials as Optuna users know them: TrialState, TrialPruned, FrozenTrial (a finished or stored
+"""Trials as Optuna users know them: TrialState, FrozenTrial (a finished or stored
 trial, read-only) and Trial (a trial asked by this client, running under its lease).
 
 A Trial's params come from the study's search space on the server (nasq has no suggest_*):
@@ -43,10 +43,6 @@ class TrialState(enum.IntEnum):
         except KeyError:
             raise ValueError(f"state: expected one of {', '.join(s.name for s in cls)}, "
                              f"got {state!r}") from None
-
-
-class TrialPruned(Exception):
-    """Raised by an objective to end its trial PRUNED (Optuna's optuna.TrialPruned)."""
 
 
 def _distribution(d: study_pb2.Distribution) -> dict[str, Any]:
