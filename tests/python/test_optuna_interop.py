@@ -7,6 +7,8 @@ from __future__ import annotations
 import datetime
 import json
 import pathlib
+import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -344,3 +346,19 @@ def test_export_refuses_to_overwrite_a_file(server, nasq_cli, tmp_path):
     result = nasq_cli("export", study, "--format", "optuna", "--out", str(db), check=False)
     assert result.returncode != 0 and "exists" in result.stderr
     assert db.read_text() == "keep me"
+
+
+def test_a_trial_the_server_refuses_rolls_the_import_back(server, nasq_cli, tmp_path, native_db):
+    """A COMPLETE trial without its value (an edited file) is refused by AddTrial midway: the
+    study created for the import is deleted again."""
+    db = tmp_path / "edited.db"
+    shutil.copy(native_db, db)
+    with sqlite3.connect(db) as connection:
+        connection.execute("DELETE FROM trial_values WHERE trial_id = "
+                           "(SELECT trial_id FROM trials WHERE number = 5)")
+    result = nasq_cli("import", "--from", f"sqlite:///{db}", "--study", "native", "--as", "x",
+                      check=False)
+    assert result.returncode != 0
+    assert "Optuna trial 5: trial.values" in result.stderr
+    assert "deleted again" in result.stderr
+    assert json.loads(nasq_cli("study", "list", "-f", "json").stdout) == []

@@ -114,26 +114,25 @@ TEST_F(AddTrialTest, RefusesParamsAndValuesNamingTheField) {
   cases.push_back({"unknown param", with([](AddedTrial& t) { t.params["w"] = 1.0; }),
                    "params.w: the study's search space has no such param"});
   cases.push_back({"outside", with([](AddedTrial& t) { t.params["x"] = 2.0; }), "params.x"});
-  cases.push_back({"choice", with([](AddedTrial& t) { t.params["act"] = std::string("tanh"); }),
-                   "params.act"});
+  cases.push_back(
+      {"choice", with([](AddedTrial& t) { t.params["act"] = std::string("tanh"); }), "params.act"});
   cases.push_back({"missing", with([](AddedTrial& t) { t.params.erase("act"); }), "params: "});
   cases.push_back(
       {"one value of two", with([](AddedTrial& t) { t.values = {1.0}; }), "trial.values"});
-  cases.push_back({"NaN",
-                   with([](AddedTrial& t) {
+  cases.push_back({"NaN", with([](AddedTrial& t) {
                      t.values = {1.0, std::numeric_limits<double>::quiet_NaN()};
                    }),
                    "trial.values: NaN"});
-  cases.push_back({"pruned with values in a two-objective study", with([](AddedTrial& t) {
-                     t.state = TrialState::kPruned;
-                   }),
+  cases.push_back({"pruned with values in a two-objective study",
+                   with([](AddedTrial& t) { t.state = TrialState::kPruned; }),
                    "trial.values: a PRUNED trial"});
   cases.push_back({"fail with values", with([](AddedTrial& t) { t.state = TrialState::kFail; }),
                    "trial.values: a FAIL trial holds no values"});
-  cases.push_back({"running", with([](AddedTrial& t) { t.state = TrialState::kRunning; }),
-                   "trial.state"});
-  cases.push_back({"negative step",
-                   with([](AddedTrial& t) { t.intermediate_values = {{-1, 0.5}}; }),
+  cases.push_back(
+      {"running", with([](AddedTrial& t) { t.state = TrialState::kRunning; }), "trial.state"});
+  cases.push_back({"negative step", with([](AddedTrial& t) {
+                     t.intermediate_values = {{-1, 0.5}};
+                   }),
                    "trial.intermediate_values: step -1"});
   for (const Case& c : cases) {
     const absl::Status status = Refusal(c.added);
