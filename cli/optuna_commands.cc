@@ -31,9 +31,10 @@ absl::StatusOr<std::string> SqlitePath(const std::string& url) {
 absl::StatusOr<SamplerKind> ImportSampler(const std::string& name) {
   std::optional<SamplerKind> kind = ParseSamplerKind(name);
   if (!kind || *kind == SamplerKind::kGrid) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--sampler: '", name, "' is not tpe, random or nsga2 (a grid study cannot hold added "
-        "trials)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--sampler: '", name,
+                     "' is not tpe, random or nsga2 (a grid study cannot hold added "
+                     "trials)"));
   }
   return *kind;
 }
@@ -96,10 +97,9 @@ absl::Status ImportOptunaCommand(const CliContext& ctx, const ImportArgs& args) 
       absl::Status deleted = ctx.client->DeleteStudy(spec.name);
       return absl::Status(
           added.code(),
-          absl::StrCat("Optuna trial ", trial.number(), ": ", added.message(), "; study ",
-                       spec.name,
-                       deleted.ok() ? " deleted again"
-                                    : absl::StrCat(" left behind: ", deleted.message())));
+          absl::StrCat(
+              "Optuna trial ", trial.number(), ": ", added.message(), "; study ", spec.name,
+              deleted.ok() ? " deleted again" : absl::StrCat(" left behind: ", deleted.message())));
     }
   }
   *ctx.out << "imported " << finished.size() << " finished trials of Optuna study " << optuna.name

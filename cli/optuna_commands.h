@@ -20,9 +20,9 @@ absl::Status ExportOptunaCommand(const CliContext& ctx, const std::string& study
                                  const std::string& out_file);
 
 struct ImportArgs {
-  std::string from;     // "sqlite:///PATH"
-  std::string study;    // the Optuna study's name
-  std::string as;       // the new nasq study's name; "" = the Optuna study's name
+  std::string from;             // "sqlite:///PATH"
+  std::string study;            // the Optuna study's name
+  std::string as;               // the new nasq study's name; "" = the Optuna study's name
   std::string sampler = "tpe";  // the new study's sampler: tpe, random or nsga2
   uint64_t seed = 0;            // the sampler's seed
 };

@@ -59,17 +59,16 @@ SqliteStatement& BindStored(SqliteStatement& statement, int index, const StoredV
 absl::Status InsertAttrs(SqliteDb& db, const std::string& table, const std::string& owner_column,
                          int64_t owner, const std::map<std::string, std::string>& attrs) {
   for (const auto& [key, json] : attrs) {
-    NASQ_ASSIGN_OR_RETURN(auto insert, db.Prepare(absl::StrCat("INSERT INTO ", table, " (",
-                                                               owner_column,
-                                                               ", key, value_json) VALUES "
-                                                               "(?1, ?2, ?3)")));
+    NASQ_ASSIGN_OR_RETURN(auto insert,
+                          db.Prepare(absl::StrCat("INSERT INTO ", table, " (", owner_column,
+                                                  ", key, value_json) VALUES "
+                                                  "(?1, ?2, ?3)")));
     NASQ_RETURN_IF_ERROR(insert.Bind(1, owner).Bind(2, key).Bind(3, json).Run());
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::map<std::string, std::string>> ReadAttrs(SqliteDb& db,
-                                                             const std::string& table,
+absl::StatusOr<std::map<std::string, std::string>> ReadAttrs(SqliteDb& db, const std::string& table,
                                                              const std::string& owner_column,
                                                              int64_t owner) {
   NASQ_ASSIGN_OR_RETURN(auto select, db.Prepare(absl::StrCat("SELECT key, value_json FROM ", table,
@@ -104,10 +103,11 @@ absl::Status WriteStudy(SqliteDb& db, const Study& study, std::span<const Trial>
   for (size_t i = 0; i < spec.directions.size(); ++i) {
     NASQ_ASSIGN_OR_RETURN(auto direction, db.Prepare("INSERT INTO study_directions (direction, "
                                                      "study_id, objective) VALUES (?1, ?2, ?3)"));
-    NASQ_RETURN_IF_ERROR(direction.Bind(1, absl::string_view(StudyDirectionName(spec.directions[i])))
-                             .Bind(2, kStudyId)
-                             .Bind(3, static_cast<int64_t>(i))
-                             .Run());
+    NASQ_RETURN_IF_ERROR(
+        direction.Bind(1, absl::string_view(StudyDirectionName(spec.directions[i])))
+            .Bind(2, kStudyId)
+            .Bind(3, static_cast<int64_t>(i))
+            .Run());
   }
   std::map<std::string, std::string> study_system_attrs;
   if (!spec.metric_names.empty()) {
@@ -152,7 +152,8 @@ absl::Status WriteStudy(SqliteDb& db, const Study& study, std::span<const Trial>
       NASQ_ASSIGN_OR_RETURN(auto param,
                             db.Prepare("INSERT INTO trial_params (trial_id, param_name, "
                                        "param_value, distribution_json) VALUES (?1, ?2, ?3, ?4)"));
-      NASQ_RETURN_IF_ERROR(param.Bind(1, trial_id).Bind(2, name).Bind(3, internal).Bind(4, *json).Run());
+      NASQ_RETURN_IF_ERROR(
+          param.Bind(1, trial_id).Bind(2, name).Bind(3, internal).Bind(4, *json).Run());
     }
     for (size_t i = 0; i < trial.values.size(); ++i) {
       NASQ_ASSIGN_OR_RETURN(auto value,
@@ -160,7 +161,8 @@ absl::Status WriteStudy(SqliteDb& db, const Study& study, std::span<const Trial>
                                        "value_type) VALUES (?1, ?2, ?3, ?4)"));
       const StoredValue stored = ToStored(trial.values[i]);
       value.Bind(1, trial_id).Bind(2, static_cast<int64_t>(i));
-      NASQ_RETURN_IF_ERROR(BindStored(value, 3, stored).Bind(4, absl::string_view(stored.type)).Run());
+      NASQ_RETURN_IF_ERROR(
+          BindStored(value, 3, stored).Bind(4, absl::string_view(stored.type)).Run());
     }
     for (const auto& [step, v] : trial.intermediate_values) {
       NASQ_ASSIGN_OR_RETURN(auto intermediate,
@@ -182,14 +184,12 @@ absl::Status WriteStudy(SqliteDb& db, const Study& study, std::span<const Trial>
 
 // FAILED_PRECONDITION unless `db` is an Optuna storage at optuna_schema::kAlembicVersion.
 absl::Status CheckOptunaVersion(SqliteDb& db, const std::string& path) {
-  const std::string not_optuna = absl::StrCat(
-      path, " is not an Optuna storage (Optuna ", optuna_schema::kLibraryVersion,
-      "'s RDB schema, alembic version ", optuna_schema::kAlembicVersion, ")");
-  absl::StatusOr<SqliteStatement> select =
-      db.Prepare("SELECT version_num FROM alembic_version");
+  const std::string not_optuna =
+      absl::StrCat(path, " is not an Optuna storage (Optuna ", optuna_schema::kLibraryVersion,
+                   "'s RDB schema, alembic version ", optuna_schema::kAlembicVersion, ")");
+  absl::StatusOr<SqliteStatement> select = db.Prepare("SELECT version_num FROM alembic_version");
   if (!select.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(not_optuna, ": ", select.status().message()));
+    return absl::FailedPreconditionError(absl::StrCat(not_optuna, ": ", select.status().message()));
   }
   NASQ_ASSIGN_OR_RETURN(bool row, select->Step());
   const std::string found = row ? select->Text(0) : "none";
@@ -215,9 +215,9 @@ absl::StatusOr<int64_t> FindStudyId(SqliteDb& db, const std::string& path,
     if (!more) break;
     known.push_back(names.Text(0));
   }
-  return absl::NotFoundError(absl::StrCat(
-      path, " has no study '", study_name, "' (its studies: ",
-      known.empty() ? "none" : absl::StrJoin(known, ", "), ")"));
+  return absl::NotFoundError(
+      absl::StrCat(path, " has no study '", study_name,
+                   "' (its studies: ", known.empty() ? "none" : absl::StrJoin(known, ", "), ")"));
 }
 
 absl::StatusOr<int64_t> ParseDatetime(const std::string& text, const std::string& what) {
@@ -246,8 +246,8 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
     }
     const double internal = params.Double(1);
     if (!Contains(*d, internal)) {
-      return absl::DataLossError(absl::StrCat(field, ": value ", internal, " lies outside ",
-                                              DistributionToString(*d)));
+      return absl::DataLossError(
+          absl::StrCat(field, ": value ", internal, " lies outside ", DistributionToString(*d)));
     }
     trial.params[name] = internal;
     trial.distributions.insert_or_assign(name, *std::move(d));
@@ -298,9 +298,9 @@ absl::StatusOr<OptunaStudy> ReadStudy(SqliteDb& db, const std::string& path,
     if (!row) break;
     std::optional<StudyDirection> d = ParseStudyDirection(directions.Text(0));
     if (!d) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "study '", study_name, "': direction '", directions.Text(0),
-          "' is neither MINIMIZE nor MAXIMIZE"));
+      return absl::InvalidArgumentError(absl::StrCat("study '", study_name, "': direction '",
+                                                     directions.Text(0),
+                                                     "' is neither MINIMIZE nor MAXIMIZE"));
     }
     study.directions.push_back(*d);
   }
@@ -318,17 +318,16 @@ absl::StatusOr<OptunaStudy> ReadStudy(SqliteDb& db, const std::string& path,
     }
     for (const nlohmann::json& name : parsed) {
       if (!name.is_string()) {
-        return absl::DataLossError(absl::StrCat("study '", study_name, "': ",
-                                                optuna_schema::kMetricNamesAttr,
+        return absl::DataLossError(absl::StrCat("study '", study_name,
+                                                "': ", optuna_schema::kMetricNamesAttr,
                                                 " holds a non-string: ", name.dump()));
       }
       study.metric_names.push_back(name.get<std::string>());
     }
   }
-  NASQ_ASSIGN_OR_RETURN(auto trials,
-                        db.Prepare("SELECT trial_id, number, state, datetime_start, "
-                                   "datetime_complete FROM trials WHERE study_id = ?1 "
-                                   "ORDER BY number"));
+  NASQ_ASSIGN_OR_RETURN(auto trials, db.Prepare("SELECT trial_id, number, state, datetime_start, "
+                                                "datetime_complete FROM trials WHERE study_id = ?1 "
+                                                "ORDER BY number"));
   trials.Bind(1, study_id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, trials.Step());

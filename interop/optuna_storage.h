@@ -49,8 +49,7 @@ struct OptunaStudy {
 // Optuna storage of the schema this build writes (alembic version kAlembicVersion), naming what
 // was found; DATA_LOSS naming the trial and param when a row cannot be read (a distribution
 // nasq cannot represent, such as a categorical with a null choice, is INVALID_ARGUMENT).
-absl::StatusOr<OptunaStudy> ReadOptunaStudy(const std::string& path,
-                                            const std::string& study_name);
+absl::StatusOr<OptunaStudy> ReadOptunaStudy(const std::string& path, const std::string& study_name);
 
 }  // namespace nasq
 
