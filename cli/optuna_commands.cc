@@ -49,7 +49,13 @@ absl::StatusOr<StudySpec> ImportedSpec(const OptunaStudy& optuna, const ImportAr
   NASQ_ASSIGN_OR_RETURN(spec.sampler.kind, ImportSampler(args.sampler));
   spec.sampler.seed = args.seed;
   NASQ_ASSIGN_OR_RETURN(spec.space, InferSearchSpace(optuna.trials));
-  NASQ_RETURN_IF_ERROR(ValidateStudySpec(spec));
+  if (absl::Status valid = ValidateStudySpec(spec); !valid.ok()) {
+    if (args.as.empty() && absl::StartsWith(valid.message(), "name:")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(valid.message(), "; name the new study with --as"));
+    }
+    return valid;
+  }
   return spec;
 }
 
