@@ -59,7 +59,8 @@ TEST(InferSearchSpace, RefusesWhatNasqsFixedSpaceCannotHold) {
         MakeTrial(1, TrialState::kPruned, {{"x", kX}})},
        "param 'n': trial 0 has it but PRUNED trial 1 does not"},
       {"no params", {MakeTrial(0, TrialState::kComplete, {})}, "no finished trial has params"},
-      {"no finished trial", {MakeTrial(0, TrialState::kWaiting, {{"x", kX}})},
+      {"no finished trial",
+       {MakeTrial(0, TrialState::kWaiting, {{"x", kX}})},
        "no finished trial has params"},
   };
   for (const Case& c : cases) {

@@ -39,8 +39,8 @@ std::vector<Trial> MakeTrials() {
       "act", CategoricalDistribution{{std::string("relu"), int64_t{3}, true}});
   complete.distributions.insert_or_assign("n", IntDistribution{0, 8, false, 2});
   complete.values = {0.91, -kInf};
-  complete.intermediate_values = {{0, 0.5}, {1, std::numeric_limits<double>::quiet_NaN()},
-                                  {2, kInf}};
+  complete.intermediate_values = {
+      {0, 0.5}, {1, std::numeric_limits<double>::quiet_NaN()}, {2, kInf}};
   complete.user_attrs = {{"metrics", R"({"accuracy":0.91})"}};
   complete.system_attrs = {{"worker", R"({"id":"w1","device":"cpu"})"}};
   complete.datetime_start_us = 1'700'000'000'123'456;
