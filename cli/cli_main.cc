@@ -197,7 +197,8 @@ int Run(int argc, char** argv) {
   export_cmd->add_option("NAME", name, "Study name")->required();
   export_cmd
       ->add_option("--format", export_format,
-                   "csv, json or optuna (a new Optuna 5.0 SQLite file, needs --out)")
+                   "csv, json or optuna (an Optuna 5.0 SQLite storage, new or gaining the study; "
+                   "needs --out)")
       ->required()
       ->check(CLI::IsMember({"csv", "json", "optuna"}));
   export_cmd->add_option("--out", out_file, "Output file (default: stdout)");

@@ -13,9 +13,9 @@
 
 namespace nasq {
 
-// Writes the study and every trial into a new Optuna SQLite file `out_file`
-// (interop/optuna_storage.h). INVALID_ARGUMENT naming --out when it is empty; ALREADY_EXISTS
-// when the file exists.
+// Writes the study and every trial into the Optuna SQLite file `out_file`, new or an Optuna
+// storage that gains the study (WriteOptunaStudy, interop/optuna_storage.h). INVALID_ARGUMENT
+// naming --out when it is empty; WriteOptunaStudy's errors.
 absl::Status ExportOptunaCommand(const CliContext& ctx, const std::string& study,
                                  const std::string& out_file);
 

@@ -83,7 +83,8 @@ absl::StatusOr<std::map<std::string, std::string>> ReadAttrs(SqliteDb& db, const
   return attrs;
 }
 
-absl::Status WriteStudy(SqliteDb& db, const Study& study, std::span<const Trial> trials) {
+// Creates Optuna's tables and version rows in the empty database `db`.
+absl::Status CreateSchema(SqliteDb& db) {
   NASQ_RETURN_IF_ERROR(db.Exec(optuna_schema::kCreateTables));
   NASQ_ASSIGN_OR_RETURN(auto version,
                         db.Prepare("INSERT INTO version_info (version_info_id, schema_version, "
@@ -93,19 +94,31 @@ absl::Status WriteStudy(SqliteDb& db, const Study& study, std::span<const Trial>
                            .Run());
   NASQ_ASSIGN_OR_RETURN(auto alembic,
                         db.Prepare("INSERT INTO alembic_version (version_num) VALUES (?1)"));
-  NASQ_RETURN_IF_ERROR(alembic.Bind(1, absl::string_view(optuna_schema::kAlembicVersion)).Run());
+  return alembic.Bind(1, absl::string_view(optuna_schema::kAlembicVersion)).Run();
+}
 
+// Adds `study` and `trials` to the Optuna storage `db` (at `path`, for messages).
+absl::Status WriteStudy(SqliteDb& db, const std::string& path, const Study& study,
+                        std::span<const Trial> trials) {
   const StudySpec& spec = study.spec;
-  constexpr int64_t kStudyId = 1;
-  NASQ_ASSIGN_OR_RETURN(auto insert_study,
-                        db.Prepare("INSERT INTO studies (study_id, study_name) VALUES (?1, ?2)"));
-  NASQ_RETURN_IF_ERROR(insert_study.Bind(1, kStudyId).Bind(2, spec.name).Run());
+  NASQ_ASSIGN_OR_RETURN(auto taken, db.Prepare("SELECT 1 FROM studies WHERE study_name = ?1"));
+  NASQ_ASSIGN_OR_RETURN(bool exists, taken.Bind(1, spec.name).Step());
+  if (exists) {
+    return absl::AlreadyExistsError(
+        absl::StrCat(path, " already holds a study named '", spec.name, "'; choose another file"));
+  }
+  NASQ_ASSIGN_OR_RETURN(
+      auto insert_study,
+      db.Prepare("INSERT INTO studies (study_name) VALUES (?1) RETURNING study_id"));
+  NASQ_RETURN_IF_ERROR(insert_study.Bind(1, spec.name).Step().status());
+  const int64_t study_id = insert_study.Int(0);
+  NASQ_RETURN_IF_ERROR(insert_study.Step().status());  // finish the statement
   for (size_t i = 0; i < spec.directions.size(); ++i) {
     NASQ_ASSIGN_OR_RETURN(auto direction, db.Prepare("INSERT INTO study_directions (direction, "
                                                      "study_id, objective) VALUES (?1, ?2, ?3)"));
     NASQ_RETURN_IF_ERROR(
         direction.Bind(1, absl::string_view(StudyDirectionName(spec.directions[i])))
-            .Bind(2, kStudyId)
+            .Bind(2, study_id)
             .Bind(3, static_cast<int64_t>(i))
             .Run());
   }
@@ -114,9 +127,9 @@ absl::Status WriteStudy(SqliteDb& db, const Study& study, std::span<const Trial>
     study_system_attrs[optuna_schema::kMetricNamesAttr] = nlohmann::json(spec.metric_names).dump();
   }
   NASQ_RETURN_IF_ERROR(
-      InsertAttrs(db, "study_system_attributes", "study_id", kStudyId, study_system_attrs));
+      InsertAttrs(db, "study_system_attributes", "study_id", study_id, study_system_attrs));
   NASQ_RETURN_IF_ERROR(
-      InsertAttrs(db, "study_user_attributes", "study_id", kStudyId, spec.user_attrs));
+      InsertAttrs(db, "study_user_attributes", "study_id", study_id, spec.user_attrs));
 
   for (const Trial& trial : trials) {
     NASQ_ASSIGN_OR_RETURN(auto insert_trial,
@@ -124,7 +137,7 @@ absl::Status WriteStudy(SqliteDb& db, const Study& study, std::span<const Trial>
                                      "datetime_complete) VALUES (?1, ?2, ?3, ?4, ?5) "
                                      "RETURNING trial_id"));
     insert_trial.Bind(1, trial.number)
-        .Bind(2, kStudyId)
+        .Bind(2, study_id)
         .Bind(3, absl::string_view(TrialStateName(trial.state)));
     if (trial.datetime_start_us != 0) {
       insert_trial.Bind(4, FormatDatetime(trial.datetime_start_us));
@@ -362,15 +375,19 @@ absl::Status WriteOptunaStudy(const std::string& path, const Study& study,
                               std::span<const Trial> trials) {
   std::error_code error;
   if (std::filesystem::exists(path, error)) {
-    return absl::AlreadyExistsError(
-        absl::StrCat(path, " exists; remove it or choose another file"));
+    NASQ_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, /*create=*/false));
+    NASQ_RETURN_IF_ERROR(CheckOptunaVersion(*db, path));
+    return db->InTransaction(SqliteDb::TxKind::kWrite,
+                             [&] { return WriteStudy(*db, path, study, trials); });
   }
   const std::string partial = absl::StrCat(path, ".partial");
   std::filesystem::remove(partial, error);
   absl::Status written = [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(partial, /*create=*/true));
-    return db->InTransaction(SqliteDb::TxKind::kWrite,
-                             [&] { return WriteStudy(*db, study, trials); });
+    return db->InTransaction(SqliteDb::TxKind::kWrite, [&]() -> absl::Status {
+      NASQ_RETURN_IF_ERROR(CreateSchema(*db));
+      return WriteStudy(*db, path, study, trials);
+    });
   }();
   if (written.ok()) {
     std::filesystem::rename(partial, path, error);

@@ -25,11 +25,14 @@
 
 namespace nasq {
 
-// Writes a new Optuna SQLite file at `path` holding `study` (its spec's name, directions, metric
-// names and user attrs) and `trials` (params with their distributions). The file appears whole
-// or not at all (written next to `path`, then renamed). ALREADY_EXISTS when `path` exists;
-// UNAVAILABLE naming the path when it cannot be written; INVALID_ARGUMENT when a distribution
-// has no Optuna JSON form.
+// Writes `study` (its spec's name, directions, metric names and user attrs) and `trials` (params
+// with their distributions) as one Optuna study into the SQLite file at `path`: a new file, which
+// appears whole or not at all (written next to `path`, then renamed), or an existing Optuna
+// storage of this schema, which gains the study in one transaction (so one file can hold several
+// studies for optuna-dashboard). ALREADY_EXISTS when that file already holds a study of that
+// name; FAILED_PRECONDITION when an existing file is not such an Optuna storage (it is left
+// unchanged); UNAVAILABLE naming the path when it cannot be written; INVALID_ARGUMENT when a
+// distribution has no Optuna JSON form.
 absl::Status WriteOptunaStudy(const std::string& path, const Study& study,
                               std::span<const Trial> trials);
 

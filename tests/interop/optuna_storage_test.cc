@@ -88,12 +88,33 @@ TEST(OptunaStorage, AStudyReadsBackAsItWasWritten) {
   EXPECT_EQ(read->trials[1].datetime_complete_us, 0);
 }
 
-TEST(OptunaStorage, WriteNeverOverwritesAFile) {
+TEST(OptunaStorage, AnExistingStorageGainsAStudyButNeverLosesOne) {
   TempDir dir;
-  const std::string path = dir.WriteFile("taken.db", "keep");
-  const absl::Status status = WriteOptunaStudy(path, MakeStudy(), MakeTrials());
-  EXPECT_TRUE(absl::IsAlreadyExists(status)) << status;
-  EXPECT_THAT(std::string(status.message()), HasSubstr(path));
+  const std::string path = dir.path() + "/all.db";
+  ASSERT_TRUE(WriteOptunaStudy(path, MakeStudy(), MakeTrials()).ok());
+  Study second = MakeStudy();
+  second.spec.name = "second";
+  second.spec.directions = {StudyDirection::kMinimize};
+  second.spec.metric_names.clear();
+  const std::vector<Trial> one = {MakeTrials()[1]};
+  ASSERT_TRUE(WriteOptunaStudy(path, second, one).ok());
+  EXPECT_EQ(ReadOptunaStudy(path, "mo")->trials.size(), 2u);
+  absl::StatusOr<OptunaStudy> read = ReadOptunaStudy(path, "second");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->directions, second.spec.directions);
+  EXPECT_TRUE(read->metric_names.empty());
+  ASSERT_EQ(read->trials.size(), 1u);
+  EXPECT_EQ(read->trials[0].number, 1);
+
+  const absl::Status again = WriteOptunaStudy(path, second, one);
+  EXPECT_TRUE(absl::IsAlreadyExists(again)) << again;
+  EXPECT_THAT(std::string(again.message()), HasSubstr("already holds a study named 'second'"));
+  EXPECT_EQ(ReadOptunaStudy(path, "second")->trials.size(), 1u);
+
+  const std::string text = dir.WriteFile("text.db", "keep");
+  const absl::Status not_optuna = WriteOptunaStudy(text, MakeStudy(), MakeTrials());
+  EXPECT_TRUE(absl::IsFailedPrecondition(not_optuna)) << not_optuna;
+  EXPECT_THAT(std::string(not_optuna.message()), HasSubstr("is not an Optuna storage"));
 }
 
 TEST(OptunaStorage, ReadRefusesBadFilesNamingTheProblem) {

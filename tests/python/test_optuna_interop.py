@@ -339,13 +339,23 @@ def test_bad_input_is_refused_clearly_and_creates_nothing(server, nasq_cli, tmp_
     assert json.loads(nasq_cli("study", "list", "-f", "json").stdout) == []
 
 
-def test_export_refuses_to_overwrite_a_file(server, nasq_cli, tmp_path):
+def test_export_adds_studies_to_an_optuna_file_but_never_overwrites(server, nasq_cli, tmp_path):
     study = create(nasq_cli, tmp_path, MULTI)
-    db = tmp_path / "taken.db"
-    db.write_text("keep me")
-    result = nasq_cli("export", study, "--format", "optuna", "--out", str(db), check=False)
-    assert result.returncode != 0 and "exists" in result.stderr
-    assert db.read_text() == "keep me"
+    db = tmp_path / "all.db"
+    other = tmp_path / "other.yaml"
+    other.write_text(SINGLE)
+    nasq_cli("study", "create", str(other))
+    export(nasq_cli, study, db)
+    export(nasq_cli, "single", db)
+    assert sorted(s.study_name for s in optuna.get_all_study_summaries(f"sqlite:///{db}")) == \
+        ["multi", "single"]
+    again = nasq_cli("export", study, "--format", "optuna", "--out", str(db), check=False)
+    assert again.returncode != 0 and "already holds a study named 'multi'" in again.stderr
+    text = tmp_path / "notes.db"
+    text.write_text("keep me")
+    result = nasq_cli("export", study, "--format", "optuna", "--out", str(text), check=False)
+    assert result.returncode != 0 and "is not an Optuna storage" in result.stderr
+    assert text.read_text() == "keep me"
 
 
 def test_a_trial_the_server_refuses_rolls_the_import_back(server, nasq_cli, tmp_path, native_db):
