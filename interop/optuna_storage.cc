@@ -56,9 +56,17 @@ SqliteStatement& BindStored(SqliteStatement& statement, int index, const StoredV
   return statement.Bind(index, std::nullopt);
 }
 
+// Optuna's value_json of a nasq attr: its JSON text, or, for a value that is not JSON (nasq's
+// API carries attrs as text and does not parse every one), that text as a JSON string, so that
+// Optuna's json.loads never fails on a file nasq wrote.
+std::string OptunaAttrJson(const std::string& text) {
+  return nlohmann::json::accept(text) ? text : nlohmann::json(text).dump();
+}
+
 absl::Status InsertAttrs(SqliteDb& db, const std::string& table, const std::string& owner_column,
                          int64_t owner, const std::map<std::string, std::string>& attrs) {
-  for (const auto& [key, json] : attrs) {
+  for (const auto& [key, text] : attrs) {
+    const std::string json = OptunaAttrJson(text);
     NASQ_ASSIGN_OR_RETURN(auto insert,
                           db.Prepare(absl::StrCat("INSERT INTO ", table, " (", owner_column,
                                                   ", key, value_json) VALUES "

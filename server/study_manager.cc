@@ -524,6 +524,14 @@ absl::StatusOr<Trial> StudyManager::AddTrial(const std::string& study, AddedTria
   if (added.datetime_start_us < 0 || added.datetime_complete_us < 0) {
     return absl::InvalidArgumentError("trial.start_time, trial.complete_time: before 1970");
   }
+  for (const auto& [field, attrs] : {std::pair("trial.user_attrs", &added.user_attrs),
+                                     std::pair("trial.system_attrs", &added.system_attrs)}) {
+    for (const auto& [key, text] : *attrs) {
+      if (!nlohmann::json::accept(text)) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ".", key, ": not JSON text"));
+      }
+    }
+  }
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<Trial> {
     entry.mu.AssertHeld();
     const StudySpec& spec = entry.spec();

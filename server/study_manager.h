@@ -237,7 +237,8 @@ class StudyManager {
   // are not checked (the trial never runs). Allowed in any study state; the study completes when
   // COMPLETE+PRUNED trials reach max_trials (MaybeComplete), but added FAIL trials do not count
   // towards max_consecutive_failures (they are history, not failed runs). INVALID_ARGUMENT naming
-  // the field (params.<name>, trial.values, trial.state, trial.intermediate_values);
+  // the field (params.<name>, trial.values, trial.state, trial.intermediate_values,
+  // trial.user_attrs.<key> for an attr that is not JSON text);
   // FAILED_PRECONDITION for a grid study.
   absl::StatusOr<Trial> AddTrial(const std::string& study, AddedTrial added);
 

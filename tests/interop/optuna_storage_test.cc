@@ -41,7 +41,7 @@ std::vector<Trial> MakeTrials() {
   complete.values = {0.91, -kInf};
   complete.intermediate_values = {
       {0, 0.5}, {1, std::numeric_limits<double>::quiet_NaN()}, {2, kInf}};
-  complete.user_attrs = {{"metrics", R"({"accuracy":0.91})"}};
+  complete.user_attrs = {{"metrics", R"({"accuracy":0.91})"}, {"note", R"("ok")"}};
   complete.system_attrs = {{"worker", R"({"id":"w1","device":"cpu"})"}};
   complete.datetime_start_us = 1'700'000'000'123'456;
   complete.datetime_complete_us = 1'700'000'060'654'321;
@@ -49,6 +49,7 @@ std::vector<Trial> MakeTrials() {
   running.number = 1;
   running.state = TrialState::kRunning;
   running.datetime_start_us = 1'700'000'100'000'001;
+  running.user_attrs = {{"plain", "not json"}};
   return {complete, running};
 }
 
@@ -80,6 +81,8 @@ TEST(OptunaStorage, AStudyReadsBackAsItWasWritten) {
   EXPECT_TRUE(std::isnan(a.intermediate_values.at(1)));
   EXPECT_EQ(a.intermediate_values.at(2), kInf);
   EXPECT_EQ(a.user_attrs, b.user_attrs);
+  EXPECT_EQ(read->trials[1].user_attrs.at("plain"), R"("not json")")
+      << "an attr that is not JSON text is written as a JSON string, which Optuna can load";
   EXPECT_EQ(a.system_attrs, b.system_attrs);
   EXPECT_EQ(a.datetime_start_us, b.datetime_start_us);  // microseconds survive
   EXPECT_EQ(a.datetime_complete_us, b.datetime_complete_us);

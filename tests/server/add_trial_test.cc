@@ -134,6 +134,10 @@ TEST_F(AddTrialTest, RefusesParamsAndValuesNamingTheField) {
                      t.intermediate_values = {{-1, 0.5}};
                    }),
                    "trial.intermediate_values: step -1"});
+  cases.push_back({"attr not JSON", with([](AddedTrial& t) {
+                     t.user_attrs = {{"note", "plain text"}};
+                   }),
+                   "trial.user_attrs.note: not JSON text"});
   for (const Case& c : cases) {
     const absl::Status status = Refusal(c.added);
     EXPECT_TRUE(absl::IsInvalidArgument(status)) << c.what << ": " << status;
