@@ -68,29 +68,30 @@ absl::StatusOr<std::vector<double>> AddedTrialValues(const StudySpec& spec, cons
     if (std::isnan(v)) return absl::InvalidArgumentError("trial.values: NaN is not a value");
   }
   const size_t objectives = spec.directions.size();
-  switch (state) {
-    case TrialState::kComplete:
-      if (values.size() != objectives) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("trial.values: a COMPLETE trial needs one value per objective (",
-                         objectives, "), got ", values.size()));
-      }
-      return values;
-    case TrialState::kPruned:
-      if (values.size() > (objectives == 1 ? 1 : 0)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "trial.values: a PRUNED trial holds at most one value, and only in a study with one "
-            "objective; got ",
-            values.size(), " for ", objectives, " objectives"));
-      }
-      if (!values.empty()) return values;
-      return ResolveTell(spec, trial, state, {}).value().values;  // the last intermediate value
-    default:
-      if (!values.empty()) {
-        return absl::InvalidArgumentError("trial.values: a FAIL trial holds no values");
-      }
-      return values;
+  if (state == TrialState::kComplete) {
+    if (values.size() != objectives) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("trial.values: a COMPLETE trial needs one value per objective (", objectives,
+                       "), got ", values.size()));
+    }
+    return values;
   }
+  if (state == TrialState::kFail) {
+    if (!values.empty()) {
+      return absl::InvalidArgumentError("trial.values: a FAIL trial holds no values");
+    }
+    return values;
+  }
+  if (values.size() > (objectives == 1 ? 1 : 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("trial.values: a PRUNED trial holds at most one value, and only in a study "
+                     "with one objective; got ",
+                     values.size(), " for ", objectives, " objectives"));
+  }
+  if (!values.empty()) return values;
+  // Tell's rule for PRUNED: the last finite intermediate value, if any.
+  NASQ_ASSIGN_OR_RETURN(TellOutcome outcome, ResolveTell(spec, trial, state, {}));
+  return outcome.values;
 }
 
 namespace {
