@@ -372,3 +372,17 @@ def test_a_trial_the_server_refuses_rolls_the_import_back(server, nasq_cli, tmp_
     assert "Optuna trial 5: trial.values" in result.stderr
     assert "deleted again" in result.stderr
     assert json.loads(nasq_cli("study", "list", "-f", "json").stdout) == []
+
+
+def test_outcome_constraints_make_optuna_skip_the_trials_nasq_skips(server, nasq_cli, tmp_path):
+    study = create(nasq_cli, tmp_path, SINGLE)
+    for value, memory in (("0.1", "1"), ("0.5", "-1")):  # the better trial is infeasible
+        number = json.loads(nasq_cli("ask", study).stdout)["number"]
+        nasq_cli("tell", study, str(number), "--values", value, "--constraint", f"mem={memory}")
+    db = tmp_path / "constrained.db"
+    export(nasq_cli, study, db)
+    loaded = optuna.load_study(study_name=study, storage=f"sqlite:///{db}")
+    best = json.loads(nasq_cli("best", study, "-f", "json").stdout)
+    assert best["number"] == 1
+    assert loaded.best_trial.number == 1
+    assert loaded.trials[0].system_attrs["constraints:mem"] == 1.0
