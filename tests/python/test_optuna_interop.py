@@ -95,7 +95,8 @@ def proto_trials(server, study: str) -> list[trial_pb2.Trial]:
 
 def local_naive(timestamp) -> datetime.datetime:
     """A protobuf Timestamp as Optuna's naive local datetime."""
-    return datetime.datetime.fromtimestamp(timestamp.seconds + timestamp.nanos / 1e9)
+    return (datetime.datetime.fromtimestamp(timestamp.seconds)
+            + datetime.timedelta(microseconds=timestamp.nanos // 1000))
 
 
 def single_study(server, nasq_cli, tmp_path) -> str:
