@@ -1,7 +1,6 @@
 #include "interop/optuna_storage.h"
 
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <memory>
@@ -24,8 +23,14 @@ namespace {
 constexpr char kDatetimeFormat[] = "%Y-%m-%d %H:%M:%E6S";
 constexpr char kDatetimeParseFormat[] = "%Y-%m-%d %H:%M:%E*S";
 
-std::string FormatDatetime(int64_t micros) {
-  return absl::FormatTime(kDatetimeFormat, absl::FromUnixMicros(micros), absl::LocalTimeZone());
+// Binds `micros` (0 = unset: NULL) as an Optuna datetime.
+void BindDatetime(SqliteStatement& statement, int index, int64_t micros) {
+  if (micros == 0) {
+    statement.Bind(index, std::nullopt);
+    return;
+  }
+  statement.Bind(index, absl::FormatTime(kDatetimeFormat, absl::FromUnixMicros(micros),
+                                         absl::LocalTimeZone()));
 }
 
 // A value column and its value_type, as Optuna's TrialValueModel / TrialIntermediateValueModel
@@ -147,16 +152,8 @@ absl::Status WriteStudy(SqliteDb& db, const std::string& path, const Study& stud
     insert_trial.Bind(1, trial.number)
         .Bind(2, study_id)
         .Bind(3, absl::string_view(TrialStateName(trial.state)));
-    if (trial.datetime_start_us != 0) {
-      insert_trial.Bind(4, FormatDatetime(trial.datetime_start_us));
-    } else {
-      insert_trial.Bind(4, std::nullopt);
-    }
-    if (trial.datetime_complete_us != 0) {
-      insert_trial.Bind(5, FormatDatetime(trial.datetime_complete_us));
-    } else {
-      insert_trial.Bind(5, std::nullopt);
-    }
+    BindDatetime(insert_trial, 4, trial.datetime_start_us);
+    BindDatetime(insert_trial, 5, trial.datetime_complete_us);
     NASQ_RETURN_IF_ERROR(insert_trial.Step().status());
     const int64_t trial_id = insert_trial.Int(0);
     NASQ_RETURN_IF_ERROR(insert_trial.Step().status());  // finish the statement
