@@ -48,7 +48,11 @@ absl::StatusOr<StudySpec> ImportedSpec(const OptunaStudy& optuna, const ImportAr
   spec.user_attrs = optuna.user_attrs;
   NASQ_ASSIGN_OR_RETURN(spec.sampler.kind, ImportSampler(args.sampler));
   spec.sampler.seed = args.seed;
-  NASQ_ASSIGN_OR_RETURN(spec.space, InferSearchSpace(optuna.trials));
+  if (optuna.nasq_spec) {
+    spec.space = optuna.nasq_spec->space;  // exported by nasq: the exact space, conditions too
+  } else {
+    NASQ_ASSIGN_OR_RETURN(spec.space, InferSearchSpace(optuna.trials));
+  }
   if (absl::Status valid = ValidateStudySpec(spec); !valid.ok()) {
     if (args.as.empty() && absl::StartsWith(valid.message(), "name:")) {
       return absl::InvalidArgumentError(

@@ -27,7 +27,8 @@ struct ImportArgs {
   uint64_t seed = 0;            // the sampler's seed
 };
 // Creates a nasq study from Optuna study `args.study`: its directions, metric names, user attrs
-// and the search space its finished trials were sampled from (interop/optuna_space.h), then adds
+// and the search space: the one a nasq export stored ("nasq:spec"), else the one its finished
+// trials were sampled from (interop/optuna_space.h), then adds
 // its COMPLETE, PRUNED and FAIL trials in number order with AddTrial (each with system attr
 // "optuna_trial": {"study": NAME, "number": N}); RUNNING and WAITING trials are skipped and
 // counted. Prints what it did. Everything is read and checked before the study is created; when

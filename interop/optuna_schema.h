@@ -20,6 +20,10 @@ inline constexpr char kLibraryVersion[] = "5.0.0";
 
 // Study system attr holding the objectives' names as a JSON list (Optuna's set_metric_names).
 inline constexpr char kMetricNamesAttr[] = "study:metric_names";
+// Study system attr (nasq's own) holding the nasq study spec as its stored JSON
+// (spec/spec_json.h): the space with its conditions and constraints, which Optuna's rows cannot
+// express, so that an exported nasq study imports back with its exact space.
+inline constexpr char kNasqSpecAttr[] = "nasq:spec";
 
 }  // namespace nasq::optuna_schema
 

@@ -139,6 +139,7 @@ absl::Status WriteStudy(SqliteDb& db, const std::string& path, const Study& stud
   if (!spec.metric_names.empty()) {
     study_system_attrs[optuna_schema::kMetricNamesAttr] = nlohmann::json(spec.metric_names).dump();
   }
+  NASQ_ASSIGN_OR_RETURN(study_system_attrs[optuna_schema::kNasqSpecAttr], StudySpecToJson(spec));
   NASQ_RETURN_IF_ERROR(
       InsertAttrs(db, "study_system_attributes", "study_id", study_id, study_system_attrs));
   NASQ_RETURN_IF_ERROR(
@@ -342,6 +343,15 @@ absl::StatusOr<OptunaStudy> ReadStudy(SqliteDb& db, const std::string& path,
       }
       study.metric_names.push_back(name.get<std::string>());
     }
+  }
+  if (auto stored = system_attrs.find(optuna_schema::kNasqSpecAttr); stored != system_attrs.end()) {
+    absl::StatusOr<StudySpec> spec = StudySpecFromJson(stored->second);
+    if (!spec.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("study '", study_name, "': system attr ",
+                                                     optuna_schema::kNasqSpecAttr, ": ",
+                                                     spec.status().message()));
+    }
+    study.nasq_spec = *std::move(spec);
   }
   NASQ_ASSIGN_OR_RETURN(auto trials, db.Prepare("SELECT trial_id, number, state, datetime_start, "
                                                 "datetime_complete FROM trials WHERE study_id = ?1 "

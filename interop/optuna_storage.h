@@ -3,7 +3,8 @@
 // optuna-dashboard read a nasq study, and an Optuna study warm-starts a nasq one.
 //
 // Mapping (docs/optuna-interop.md): directions -> study_directions; metric names -> study system
-// attr "study:metric_names"; spec user attrs -> study user attrs; trials with their number,
+// attr "study:metric_names"; the whole spec -> study system attr "nasq:spec"; spec user attrs ->
+// study user attrs; trials with their number,
 // state, datetimes (local time, naive, as Optuna's datetime.now()), params (internal values and
 // distribution_json), values, intermediate values (+-inf and NaN as Optuna's value_type), user
 // attrs and system attrs unchanged (so "metrics" stays a user attr and "worker", "fail_reason",
@@ -14,6 +15,7 @@
 #define NASQ_INTEROP_OPTUNA_STORAGE_H_
 
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -42,6 +44,9 @@ struct OptunaStudy {
   std::vector<StudyDirection> directions;
   std::vector<std::string> metric_names;          // empty when the study names none
   std::map<std::string, std::string> user_attrs;  // study user attrs, JSON text
+  // The nasq spec a nasq export stored (study system attr "nasq:spec"); nullopt for a study
+  // that Optuna made.
+  std::optional<StudySpec> nasq_spec;
   // By number; params are internal values with their distributions (Trial::distributions).
   std::vector<Trial> trials;
 };
@@ -51,7 +56,8 @@ struct OptunaStudy {
 // studies) when the file holds no such study; FAILED_PRECONDITION when the file is not an
 // Optuna storage of the schema this build writes (alembic version kAlembicVersion), naming what
 // was found; DATA_LOSS naming the trial and param when a row cannot be read (a distribution
-// nasq cannot represent, such as a categorical with a null choice, is INVALID_ARGUMENT).
+// nasq cannot represent, such as a categorical with a null choice, is INVALID_ARGUMENT; so is a
+// "nasq:spec" attr that is not a valid spec).
 absl::StatusOr<OptunaStudy> ReadOptunaStudy(const std::string& path, const std::string& study_name);
 
 }  // namespace nasq

@@ -26,6 +26,13 @@ Study MakeStudy() {
   study.spec.directions = {StudyDirection::kMaximize, StudyDirection::kMinimize};
   study.spec.metric_names = {"accuracy", "bits"};
   study.spec.user_attrs = {{"owner", R"("lab")"}};
+  // A conditional param, which Optuna's rows cannot express: "act" only when n >= 2.
+  study.spec.space =
+      *SearchSpace::Create({{"lr", FloatDistribution{1e-4, 1e-1, true, std::nullopt}, {}},
+                            {"n", IntDistribution{0, 8, false, 2}, {}},
+                            {"act",
+                             CategoricalDistribution{{std::string("relu"), int64_t{3}, true}},
+                             {Condition{"n", CompareOp::kGe, {int64_t{2}}}}}});
   return study;
 }
 
@@ -66,6 +73,9 @@ TEST(OptunaStorage, AStudyReadsBackAsItWasWritten) {
   EXPECT_EQ(read->directions, MakeStudy().spec.directions);
   EXPECT_EQ(read->metric_names, MakeStudy().spec.metric_names);
   EXPECT_EQ(read->user_attrs, MakeStudy().spec.user_attrs);
+  ASSERT_TRUE(read->nasq_spec.has_value()) << "a nasq export carries its spec";
+  EXPECT_EQ(read->nasq_spec->space.params().size(), 3u);
+  EXPECT_EQ(read->nasq_spec->space.Find("act")->conditions.size(), 1u);
   ASSERT_EQ(read->trials.size(), 2u);
   const Trial& a = read->trials[0];
   const Trial& b = trials[0];

@@ -387,3 +387,39 @@ def test_outcome_constraints_make_optuna_skip_the_trials_nasq_skips(server, nasq
     assert best["number"] == 1
     assert loaded.best_trial.number == 1
     assert loaded.trials[0].system_attrs["constraints:mem"] == 1.0
+
+
+CONDITIONAL = """
+name: cond
+direction: minimize
+space:
+  params:
+    layers: {type: int, low: 1, high: 4}
+    width: {type: categorical, choices: [8, 16], when: {parent: layers, op: ">=", value: 3}}
+sampler: {type: random, seed: 5}
+"""
+
+
+def test_a_conditional_nasq_study_round_trips_through_its_stored_spec(server, nasq_cli, tmp_path):
+    """Optuna's rows cannot say when a param exists; the export's study system attr "nasq:spec"
+    can, so the import gets the exact space back instead of refusing a conditional param."""
+    study = create(nasq_cli, tmp_path, CONDITIONAL)
+    for _ in range(8):
+        asked = json.loads(nasq_cli("ask", study).stdout)
+        nasq_cli("tell", study, str(asked["number"]), "--values", str(asked["params"]["layers"]))
+    db = tmp_path / "cond.db"
+    export(nasq_cli, study, db)
+    loaded = optuna.load_study(study_name=study, storage=f"sqlite:///{db}")
+    assert {"width" in t.params for t in loaded.trials} == {True, False}, "both kinds of trial"
+    nasq_cli("import", "--from", f"sqlite:///{db}", "--study", study, "--as", "cond2")
+    original, imported = nasq_trials(nasq_cli, study), nasq_trials(nasq_cli, "cond2")
+    assert [(t["params"], t["value"]) for t in imported] == \
+        [(t["params"], t["value"]) for t in original]
+    connection = connect(server)
+    spec = connection.call(connection.studies.GetStudy,
+                           study_service_pb2.GetStudyRequest(name="studies/cond2")).spec
+    width = next(p for p in spec.space.params if p.name == "width")
+    assert [c.parent for c in width.conditions] == ["layers"]
+    for _ in range(6):
+        params = json.loads(nasq_cli("ask", "cond2").stdout)["params"]
+        assert ("width" in params) == (params["layers"] >= 3)
