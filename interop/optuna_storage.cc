@@ -19,7 +19,8 @@
 namespace nasq {
 namespace {
 
-// Optuna's datetime columns: naive local time with microseconds (SQLAlchemy's SQLite format).
+// Optuna's datetime columns: naive UTC with microseconds (SQLAlchemy's SQLite format). Optuna 5
+// stores UTC and shows local time (its TrialModel's datetime properties).
 constexpr char kDatetimeFormat[] = "%Y-%m-%d %H:%M:%E6S";
 constexpr char kDatetimeParseFormat[] = "%Y-%m-%d %H:%M:%E*S";
 
@@ -29,8 +30,8 @@ void BindDatetime(SqliteStatement& statement, int index, int64_t micros) {
     statement.Bind(index, std::nullopt);
     return;
   }
-  statement.Bind(index, absl::FormatTime(kDatetimeFormat, absl::FromUnixMicros(micros),
-                                         absl::LocalTimeZone()));
+  statement.Bind(
+      index, absl::FormatTime(kDatetimeFormat, absl::FromUnixMicros(micros), absl::UTCTimeZone()));
 }
 
 // A value column and its value_type, as Optuna's TrialValueModel / TrialIntermediateValueModel
@@ -242,7 +243,7 @@ absl::StatusOr<int64_t> FindStudyId(SqliteDb& db, const std::string& path,
 absl::StatusOr<int64_t> ParseDatetime(const std::string& text, const std::string& what) {
   absl::Time t;
   std::string error;
-  if (!absl::ParseTime(kDatetimeParseFormat, text, absl::LocalTimeZone(), &t, &error)) {
+  if (!absl::ParseTime(kDatetimeParseFormat, text, absl::UTCTimeZone(), &t, &error)) {
     return absl::DataLossError(absl::StrCat(what, ": '", text, "' is not a datetime: ", error));
   }
   return absl::ToUnixMicros(t);

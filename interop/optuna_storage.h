@@ -5,7 +5,7 @@
 // Mapping (docs/optuna-interop.md): directions -> study_directions; metric names -> study system
 // attr "study:metric_names"; the whole spec -> study system attr "nasq:spec"; spec user attrs ->
 // study user attrs; trials with their number,
-// state, datetimes (local time, naive, as Optuna's datetime.now()), params (internal values and
+// state, datetimes (naive UTC, as Optuna 5 stores them), params (internal values and
 // distribution_json), values, intermediate values (+-inf and NaN as Optuna's value_type), user
 // attrs and system attrs unchanged (so "metrics" stays a user attr and "worker", "fail_reason",
 // "constraints:<name>" stay system attrs, which Optuna 5 reads as constraints).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
 import pathlib
 import shutil
 import sqlite3
@@ -93,6 +94,21 @@ def proto_trials(server, study: str) -> list[trial_pb2.Trial]:
         parent=f"studies/{study}", page_size=1000)).trials)
 
 
+@pytest.fixture
+def tokyo_time():
+    """Local time UTC+9 for the test and the CLI it runs (the machine's is UTC), so that a
+    datetime stored as local time instead of Optuna's UTC shows as a 9 hour difference."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "Asia/Tokyo"
+    time.tzset()
+    yield
+    if old is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = old
+    time.tzset()
+
+
 def local_naive(timestamp) -> datetime.datetime:
     """A protobuf Timestamp as Optuna's naive local datetime."""
     return (datetime.datetime.fromtimestamp(timestamp.seconds)
@@ -117,7 +133,7 @@ def export(nasq_cli, study: str, path: pathlib.Path) -> None:
     assert str(path) in out
 
 
-def test_optuna_load_study_reads_the_export(server, nasq_cli, tmp_path):
+def test_optuna_load_study_reads_the_export(server, nasq_cli, tmp_path, tokyo_time):
     study = single_study(server, nasq_cli, tmp_path)
     db = tmp_path / "single.db"
     export(nasq_cli, study, db)
@@ -282,7 +298,8 @@ def native_db(tmp_path_factory) -> pathlib.Path:
     return path
 
 
-def test_a_study_made_by_optuna_imports_with_its_space_and_trials(server, nasq_cli, native_db):
+def test_a_study_made_by_optuna_imports_with_its_space_and_trials(server, nasq_cli, native_db,
+                                                                  tokyo_time):
     native = optuna.load_study(study_name="native", storage=f"sqlite:///{native_db}")
     out = nasq_cli("import", "--from", f"sqlite:///{native_db}", "--study", "native", "--as",
                    "warm").stdout
@@ -303,6 +320,8 @@ def test_a_study_made_by_optuna_imports_with_its_space_and_trials(server, nasq_c
     assert spec.sampler.kind == study_pb2.SAMPLER_KIND_TPE
 
     trials = {t["number"]: t for t in nasq_trials(nasq_cli, "warm")}
+    times = {t.number: (local_naive(t.start_time), local_naive(t.complete_time))
+             for t in proto_trials(server, "warm")}
     for t in native.get_trials(deepcopy=False):
         if not t.state.is_finished():
             assert t.number not in trials
@@ -310,6 +329,7 @@ def test_a_study_made_by_optuna_imports_with_its_space_and_trials(server, nasq_c
         ours = trials[t.number]
         assert ours["state"] == t.state.name
         assert ours["params"] == t.params
+        assert times[t.number] == (t.datetime_start, t.datetime_complete)
         if t.value is not None:
             assert ours["value"] == t.value
 
