@@ -23,6 +23,7 @@
 #include "core/trial_distributions.h"
 #include "nlohmann/json.hpp"
 #include "proto/convert.h"
+#include "proto/resource_names.h"
 #include "spec/spec_yaml.h"
 
 namespace nasq {
@@ -228,14 +229,46 @@ absl::Status WatchCommand(const CliContext& ctx, const WatchArgs& args) {
   return WatchStudy(*ctx.client, args.study, options, *ctx.out);
 }
 
-absl::Status AskCommand(const CliContext& ctx, const std::string& study, OutputFormat format) {
-  NASQ_ASSIGN_OR_RETURN(v1::Trial trial, ctx.client->Ask(study));
-  const Json record = AskRecord(trial);
+namespace {
+
+// Prints one record: as Python-style JSON, or as a single-record table or YAML.
+void PrintRecord(const CliContext& ctx, const Json& record, OutputFormat format) {
   if (format == OutputFormat::kJson) {
     *ctx.out << PythonStyleJson(record) << "\n";
   } else {
     *ctx.out << FormatRecords(Json::array({record}), format, /*single=*/true);
   }
+}
+
+// --lease DURATION in milliseconds; nullopt when not given.
+absl::StatusOr<std::optional<int64_t>> ParseLeaseFlag(const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  const std::optional<int64_t> ms = ParseDurationMs(text);
+  if (!ms) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--lease: expected a duration such as 90s, 30m or 2h, got \"", text, "\""));
+  }
+  return ms;
+}
+
+}  // namespace
+
+absl::Status AskCommand(const CliContext& ctx, const AskArgs& args) {
+  NASQ_ASSIGN_OR_RETURN(std::optional<int64_t> lease_ms, ParseLeaseFlag(args.lease));
+  NASQ_ASSIGN_OR_RETURN(v1::Trial trial, ctx.client->Ask(args.study, lease_ms));
+  PrintRecord(ctx, AskRecord(trial), args.format);
+  return absl::OkStatus();
+}
+
+absl::Status HeartbeatCommand(const CliContext& ctx, const HeartbeatArgs& args) {
+  NASQ_ASSIGN_OR_RETURN(std::optional<int64_t> lease_ms, ParseLeaseFlag(args.lease));
+  v1::HeartbeatRequest request;
+  request.set_name(TrialResourceName(args.study, args.number));
+  request.set_epoch(args.epoch);
+  request.set_lease_token(args.token);
+  if (lease_ms) request.set_lease_duration_ms(*lease_ms);
+  NASQ_ASSIGN_OR_RETURN(v1::HeartbeatResponse response, ctx.client->Heartbeat(request));
+  PrintRecord(ctx, HeartbeatRecord(args.number, response), args.format);
   return absl::OkStatus();
 }
 
@@ -334,7 +367,9 @@ absl::Status TellCommand(const CliContext& ctx, const TellArgs& args) {
   }
   NASQ_ASSIGN_OR_RETURN(auto constraints, ParseConstraintArgs(args.constraints));
   NASQ_ASSIGN_OR_RETURN(v1::Trial told, ctx.client->Tell(args.study, args.number, state, values,
-                                                         {.force = args.force,
+                                                         {.epoch = args.epoch,
+                                                          .lease_token = args.token,
+                                                          .force = args.force,
                                                           .skip_if_finished = args.skip_if_finished,
                                                           .constraints = std::move(constraints)}));
   *ctx.out << "Told trial " << told.number() << " with values [" << NumbersText(told.values())

@@ -71,8 +71,30 @@ absl::Status WatchCommand(const CliContext& ctx, const WatchArgs& args);
 absl::Status EnqueueCommand(const CliContext& ctx, const std::string& study,
                             const std::string& params_json);
 
-// Prints {"number": N, "params": {...}} (json) or the same record in another format.
-absl::Status AskCommand(const CliContext& ctx, const std::string& study, OutputFormat format);
+struct AskArgs {
+  std::string study;
+  // How long the lease lasts ("90s", "30m", "2h", spec/spec_yaml.h ParseDurationMs); "" = the
+  // study's lease.duration. The server takes 1 s to 7 days.
+  std::string lease;
+  OutputFormat format = OutputFormat::kJson;
+};
+// Prints AskRecord, {"number": N, "params": {...}, "lease": {"epoch", "token", "expires"}}
+// (json), or the same record in another format. INVALID_ARGUMENT naming --lease for text that is
+// not a duration; the server names lease_duration_ms when it is out of bounds.
+absl::Status AskCommand(const CliContext& ctx, const AskArgs& args);
+
+struct HeartbeatArgs {
+  std::string study;
+  int64_t number = -1;
+  int64_t epoch = 0;  // the lease's, as `ask` printed it
+  std::string token;  // likewise
+  std::string lease;  // as AskArgs::lease; "" = the study's lease.duration (never shortening)
+  OutputFormat format = OutputFormat::kJson;
+};
+// Renews the lease and prints HeartbeatRecord, {"number", "epoch", "expires", "stop"}: stop is
+// true when the study no longer runs and the trial should be abandoned. FAILED_PRECONDITION
+// (from the server) when the lease expired or the token is not the lease's.
+absl::Status HeartbeatCommand(const CliContext& ctx, const HeartbeatArgs& args);
 
 struct TellArgs {
   std::string study;
@@ -81,6 +103,9 @@ struct TellArgs {
   std::string state;   // "" (the server decides: COMPLETE with values), complete, pruned or fail
   bool force = false;  // finish a trial that a worker holds (an admin's call)
   bool skip_if_finished = false;
+  // The lease the teller holds (as `ask` printed it); needed for a worker's trial unless force.
+  std::optional<int64_t> epoch;
+  std::string token;
   // Outcome constraints as typed, "NAME=VALUE" each: the trial is feasible when every value is
   // <= 0 (Optuna's constraints_func); stored as system attrs "constraints:<name>".
   std::vector<std::string> constraints;

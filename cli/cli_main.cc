@@ -4,8 +4,10 @@
 //   nasq trials NAME [--state S] [--sort COLUMN[:asc|:desc]] [-f table|json|csv|yaml]
 //   nasq best NAME [-f ...]      nasq watch NAME [--interval SECONDS] [--reference R1,R2,...]
 //   nasq pareto NAME [--reference R1,R2,...] [-f table|json|csv|yaml]
-//   nasq ask NAME [-f json|...]  nasq tell NAME N (--values V... | --state fail|pruned) [--force]
-//                                  [--constraint NAME=VALUE]...
+//   nasq ask NAME [--lease DURATION] [--client-id ID] [-f json|...]   (prints the lease too)
+//   nasq heartbeat NAME N --epoch E --token T [--lease DURATION] [-f json|...]
+//   nasq tell NAME N (--values V... | --state fail|pruned) [--epoch E --token T] [--force]
+//             [--constraint NAME=VALUE]... [--client-id ID]
 //   nasq enqueue NAME --params '{"x": 1}'
 //   nasq study resume NAME       nasq study extend NAME --max-trials N
 //   nasq export NAME --format csv|json [--out FILE]   nasq export NAME --format optuna --out F.db
@@ -17,7 +19,8 @@
 // token from --tls-ca/--tls-cert/--tls-key/--token-file or $NASQ_TLS_CA, $NASQ_TOKEN, ... (see
 // client/client_credentials.h and docs/security.md). Results go
 // to stdout; a failure prints one line "nasq: ..." to stderr and exits with status 1 (2 for a
-// bad command line).
+// bad command line). Asks and tells name the CLI as "cli:<user>@<host>" (--client-id overrides):
+// the lease holder of an asked trial, system attr "told_by" of a told one.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -27,6 +30,7 @@
 
 #include "CLI/CLI.hpp"
 #include "cli/cli_commands.h"
+#include "cli/client_id.h"
 #include "cli/optuna_commands.h"
 #include "client/credential_flags.h"
 
@@ -155,13 +159,43 @@ int Run(int argc, char** argv) {
   watch->callback(
       [&] { command = [&](const CliContext& c) { return WatchCommand(c, watch_args); }; });
 
-  CLI::App* ask = app.add_subcommand("ask", "Lease a new trial and print its number and params");
-  ask->add_option("NAME", name, "Study name")->required();
-  AddFormat(ask, ask_format, "json", {"json", "table", "yaml"});
+  const std::vector<std::string> kRecordFormats = {"json", "table", "yaml"};
+  const char* kLeaseHelp =
+      "How long the lease lasts (90s, 30m, 2h; 1 s to 7 days); default: the study's "
+      "lease.duration";
+  std::string client_id;
+  const char* kClientIdHelp = "Who asks or tells (default: cli:<user>@<host>)";
+  AskArgs ask_args;
+  CLI::App* ask = app.add_subcommand(
+      "ask", "Lease a new trial and print its number, params and lease (epoch, token)");
+  ask->add_option("NAME", ask_args.study, "Study name")->required();
+  ask->add_option("--lease", ask_args.lease, kLeaseHelp);
+  ask->add_option("--client-id", client_id, kClientIdHelp);
+  AddFormat(ask, ask_format, "json", kRecordFormats);
   ask->callback([&] {
-    command = [&](const CliContext& c) {
-      return AskCommand(c, name, *ParseOutputFormat(ask_format));
-    };
+    ask_args.format = *ParseOutputFormat(ask_format);
+    command = [&](const CliContext& c) { return AskCommand(c, ask_args); };
+  });
+
+  HeartbeatArgs heartbeat_args;
+  std::string heartbeat_format;
+  CLI::App* heartbeat = app.add_subcommand(
+      "heartbeat", "Renew the lease of an asked trial; prints its expiry and whether to stop");
+  heartbeat->add_option("NAME", heartbeat_args.study, "Study name")->required();
+  heartbeat->add_option("NUMBER", heartbeat_args.number, "Trial number")
+      ->required()
+      ->check(CLI::NonNegativeNumber);
+  heartbeat->add_option("--epoch", heartbeat_args.epoch, "The lease's epoch (ask prints it)")
+      ->required();
+  heartbeat->add_option("--token", heartbeat_args.token, "The lease's token (ask prints it)")
+      ->required();
+  heartbeat->add_option("--lease", heartbeat_args.lease,
+                        "Renew for this long (90s, 30m, 2h); default: the study's "
+                        "lease.duration, never shortening the lease");
+  AddFormat(heartbeat, heartbeat_format, "json", kRecordFormats);
+  heartbeat->callback([&] {
+    heartbeat_args.format = *ParseOutputFormat(heartbeat_format);
+    command = [&](const CliContext& c) { return HeartbeatCommand(c, heartbeat_args); };
   });
 
   std::string enqueue_params;
@@ -189,6 +223,11 @@ int Run(int argc, char** argv) {
                  "Finish a trial that a worker holds under a lease (admins; its work is lost)");
   tell->add_flag("--skip-if-finished", tell_args.skip_if_finished,
                  "Succeed without change when the trial is already finished");
+  CLI::Option* tell_epoch =
+      tell->add_option("--epoch", tell_args.epoch, "The lease's epoch (with --token)");
+  tell->add_option("--token", tell_args.token, "The lease's token (ask prints both)")
+      ->needs(tell_epoch);
+  tell->add_option("--client-id", client_id, kClientIdHelp);
   tell->callback([&] { command = [&](const CliContext& c) { return TellCommand(c, tell_args); }; });
 
   std::string out_file;
@@ -247,7 +286,7 @@ int Run(int argc, char** argv) {
 
   ClientOptions options;
   options.deadline = std::chrono::milliseconds(static_cast<int64_t>(deadline_s * 1000));
-  options.client_id = "nasq-cli";
+  options.client_id = client_id.empty() ? DefaultCliClientId() : client_id;
   absl::StatusOr<ClientCredentials> credentials = LoadClientCredentials(credential_files, server);
   if (!credentials.ok()) {
     std::cerr << "nasq: " << credentials.status().message() << "\n";

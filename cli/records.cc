@@ -172,6 +172,18 @@ Json AskRecord(const v1::Trial& trial) {
   Json record = Json::object();
   record["number"] = trial.number();
   record["params"] = TrialRecord(trial, {})["params"];
+  record["lease"] = {{"epoch", trial.lease().epoch()},
+                     {"token", trial.lease().token()},
+                     {"expires", FormatTime(TimestampToMicros(trial.lease().expire_time()))}};
+  return record;
+}
+
+Json HeartbeatRecord(int64_t number, const v1::HeartbeatResponse& response) {
+  Json record = Json::object();
+  record["number"] = number;
+  record["epoch"] = response.lease().epoch();
+  record["expires"] = FormatTime(TimestampToMicros(response.lease().expire_time()));
+  record["stop"] = response.stop();
   return record;
 }
 

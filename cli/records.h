@@ -18,6 +18,7 @@
 #include "core/study.h"
 #include "nasq/v1/study.pb.h"
 #include "nasq/v1/trial.pb.h"
+#include "nasq/v1/worker_service.pb.h"
 #include "nlohmann/json.hpp"
 
 namespace nasq {
@@ -43,8 +44,11 @@ nlohmann::ordered_json ParamValueToJson(const v1::ParamValue& value);
 
 nlohmann::ordered_json TrialRecord(const v1::Trial& trial, const TrialRecordOptions& options);
 
-// {"number": N, "params": {...}}: what `nasq ask` prints.
+// {"number": N, "params": {...}, "lease": {"epoch": E, "token": T, "expires": "..."}}: what
+// `nasq ask` prints, with the lease that `nasq heartbeat` and `nasq tell --epoch --token` name.
 nlohmann::ordered_json AskRecord(const v1::Trial& trial);
+// {"number": N, "epoch": E, "expires": "...", "stop": false}: what `nasq heartbeat` prints.
+nlohmann::ordered_json HeartbeatRecord(int64_t number, const v1::HeartbeatResponse& response);
 
 // name, direction, n_trials, state, sampler, datetime_start: one row of `nasq study list`.
 nlohmann::ordered_json StudyRecord(const v1::Study& study);

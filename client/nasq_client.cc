@@ -245,10 +245,12 @@ absl::StatusOr<std::vector<v1::Trial>> NasqClient::BestTrials(const std::string&
   return std::vector<v1::Trial>(response.trials().begin(), response.trials().end());
 }
 
-absl::StatusOr<v1::Trial> NasqClient::Ask(const std::string& study) const {
+absl::StatusOr<v1::Trial> NasqClient::Ask(const std::string& study,
+                                          std::optional<int64_t> lease_duration_ms) const {
   v1::AskRequest request;
   request.set_parent(StudyResourceName(study));
   request.set_client_id(options_.client_id);
+  if (lease_duration_ms) request.set_lease_duration_ms(*lease_duration_ms);
   v1::Trial response;
   NASQ_RETURN_IF_ERROR(Unary(&v1::StudyService::Stub::Ask, request, response));
   return response;
@@ -264,6 +266,7 @@ absl::StatusOr<v1::Trial> NasqClient::Tell(const std::string& study, int64_t num
   if (options.epoch) request.set_epoch(*options.epoch);
   request.set_lease_token(options.lease_token);
   request.set_force(options.force);
+  request.set_client_id(options_.client_id);
   request.mutable_constraints()->insert(options.constraints.begin(), options.constraints.end());
   v1::Trial response;
   NASQ_RETURN_IF_ERROR(

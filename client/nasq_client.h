@@ -51,7 +51,8 @@ struct ClientOptions {
   std::chrono::milliseconds max_backoff{1'000};
   // Page size used by the List helpers (the server caps it at 1000).
   int page_size = 500;
-  // Recorded as the lease holder of trials obtained with Ask.
+  // Recorded as the lease holder of trials obtained with Ask and as the teller (system attr
+  // "told_by") of every Tell.
   std::string client_id = "nasq-client";
   // TLS trust and client certificate (used by the address constructor) and the bearer token
   // sent with every call (both constructors). Default: plain text, no token.
@@ -125,8 +126,11 @@ class NasqClient {
   // The best trial (single objective) or the Pareto front; empty when nothing is COMPLETE.
   absl::StatusOr<std::vector<v1::Trial>> BestTrials(const std::string& study) const;
 
-  // Ask/Tell (Optuna semantics). Ask leases a trial to options.client_id.
-  absl::StatusOr<v1::Trial> Ask(const std::string& study) const;
+  // Ask/Tell (Optuna semantics). Ask leases a trial to options.client_id for
+  // `lease_duration_ms` (nullopt: the study's lease_duration_ms); the answer carries the lease
+  // (epoch and token), which Heartbeat renews.
+  absl::StatusOr<v1::Trial> Ask(const std::string& study,
+                                std::optional<int64_t> lease_duration_ms = std::nullopt) const;
   // Finishes trial `number`: COMPLETE with `values`, or PRUNED / FAIL with no values; see
   // TellOptions for the lease, force and skip_if_finished.
   absl::StatusOr<v1::Trial> Tell(const std::string& study, int64_t number, v1::TrialState state,

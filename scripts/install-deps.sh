@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libyaml-cpp-dev nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libabsl-dev libre2-dev
   libtorch-dev libopenblas0-pthread libicu-dev
-  python3-optuna python3-torch
+  python3-optuna python3-torch python3-venv python3-yaml
   clang-14 libclang-rt-14-dev clang-format-14
   tmux
 )

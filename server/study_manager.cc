@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 #include <type_traits>
 #include <utility>
@@ -53,6 +54,8 @@ namespace {
 // Study system attrs: why the study stopped (a JSON string) and when it was last resumed.
 constexpr char kStopReasonAttr[] = "stop_reason";
 constexpr char kResumedAttr[] = "resumed_us";
+// Trial system attr: who told the trial's result (a JSON string).
+constexpr char kToldByAttr[] = "told_by";
 
 // A trial of `spec` in `state` (attempt 1) with `params` and their distributions, shared
 // through `interner` with the study's other trials.
@@ -91,6 +94,17 @@ absl::StatusOr<StudySampling> CreateStudySampling(const StudySpec& spec) {
 
 absl::Status StudyNotFound(const std::string& study) {
   return absl::NotFoundError(absl::StrCat("study '", study, "' not found"));
+}
+
+// OK when `lease_duration_ms` is unset or within [kMinAskedLeaseMs, kMaxLeaseDurationMs].
+absl::Status CheckAskedLease(std::optional<int64_t> lease_duration_ms) {
+  if (!lease_duration_ms || (*lease_duration_ms >= kMinAskedLeaseMs &&
+                             *lease_duration_ms <= limits::kMaxLeaseDurationMs)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("lease_duration_ms: must be between ", kMinAskedLeaseMs, " (1 s) and ",
+                   limits::kMaxLeaseDurationMs, " (7 days), got ", *lease_duration_ms));
 }
 
 bool Contains(const std::vector<std::string>& list, const std::string& item) {
@@ -394,11 +408,9 @@ absl::Status StudyManager::Update(Entry& entry, Trial& trial, const TrialUpdate&
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
-                                                                  const std::string& worker_id,
-                                                                  const WorkerLabels& labels,
-                                                                  LeaseKind kind,
-                                                                  absl::Status* no_work) {
+absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(
+    Entry& entry, const std::string& worker_id, const WorkerLabels& labels, LeaseKind kind,
+    std::optional<int64_t> lease_duration_ms, absl::Status* no_work) {
   if (entry.study.state != StudyState::kRunning) {
     *no_work = absl::FailedPreconditionError(absl::StrCat("study '", entry.name(), "' is ",
                                                           StudyStateName(entry.study.state),
@@ -408,7 +420,9 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(Entry& entry,
   const StudySpec& spec = entry.spec();
   const int64_t now = clock_->NowMicros();
   NASQ_ASSIGN_OR_RETURN(std::string token, NewLeaseToken());
-  Lease lease{worker_id, 1, DeadlineAfterMs(now, spec.lease_duration_ms), std::move(token), kind};
+  Lease lease{worker_id, 1,
+              DeadlineAfterMs(now, lease_duration_ms.value_or(spec.lease_duration_ms)),
+              std::move(token), kind};
   const std::string worker_json = WorkerJson(worker_id, labels);
   Trial* trial = nullptr;
   if (!entry.waiting.empty()) {
@@ -560,12 +574,15 @@ absl::StatusOr<Trial> StudyManager::AddTrial(const std::string& study, AddedTria
 }
 
 absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
-                                              const std::string& worker_id) {
+                                              const std::string& worker_id,
+                                              std::optional<int64_t> lease_duration_ms) {
+  NASQ_RETURN_IF_ERROR(CheckAskedLease(lease_duration_ms));
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<LeasedTrial> {
     entry.mu.AssertHeld();
     absl::Status no_work;
-    NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
-                          TryLease(entry, worker_id, {}, LeaseKind::kAsk, &no_work));
+    NASQ_ASSIGN_OR_RETURN(
+        std::optional<LeasedTrial> leased,
+        TryLease(entry, worker_id, {}, LeaseKind::kAsk, lease_duration_ms, &no_work));
     if (!leased) return no_work;
     return std::move(*leased);
   });
@@ -594,8 +611,9 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
       MutexLock lock(&entry.mu);
       if (entry.deleted) continue;
       absl::Status no_work;
-      NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
-                            TryLease(entry, worker_id, labels, LeaseKind::kWorker, &no_work));
+      NASQ_ASSIGN_OR_RETURN(
+          std::optional<LeasedTrial> leased,
+          TryLease(entry, worker_id, labels, LeaseKind::kWorker, std::nullopt, &no_work));
       if (leased) {
         const CommitTicket seen = entry.last_write;
         lock.Unlock();
@@ -640,20 +658,27 @@ absl::StatusOr<Trial*> StudyManager::FindLeased(Entry& entry, int64_t number, co
 }
 
 absl::StatusOr<Trial*> StudyManager::RenewLease(Entry& entry, int64_t number, const LeaseKey& key,
+                                                std::optional<int64_t> lease_duration_ms,
                                                 TrialUpdate update) {
   NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, key));
   update.expected_epoch = key.epoch;
   update.lease = *trial->lease;
-  update.lease->deadline_us = DeadlineAfterMs(clock_->NowMicros(), entry.spec().lease_duration_ms);
+  const int64_t now = clock_->NowMicros();
+  update.lease->deadline_us = lease_duration_ms
+                                  ? DeadlineAfterMs(now, *lease_duration_ms)
+                                  : std::max(trial->lease->deadline_us,
+                                             DeadlineAfterMs(now, entry.spec().lease_duration_ms));
   NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
   return trial;
 }
 
 absl::StatusOr<HeartbeatResult> StudyManager::Heartbeat(const std::string& study, int64_t number,
-                                                        const LeaseKey& lease) {
+                                                        const LeaseKey& lease,
+                                                        std::optional<int64_t> lease_duration_ms) {
+  NASQ_RETURN_IF_ERROR(CheckAskedLease(lease_duration_ms));
   return InStudy(study, [&](Entry& entry) -> absl::StatusOr<HeartbeatResult> {
     entry.mu.AssertHeld();
-    NASQ_ASSIGN_OR_RETURN(Trial * trial, RenewLease(entry, number, lease, {}));
+    NASQ_ASSIGN_OR_RETURN(Trial * trial, RenewLease(entry, number, lease, lease_duration_ms, {}));
     return HeartbeatResult{entry.study.state != StudyState::kRunning, *trial->lease};
   });
 }
@@ -679,7 +704,8 @@ absl::StatusOr<IntermediateResult> StudyManager::ReportIntermediate(
       result.prune = decision.prune;
       update.system_attrs = std::move(decision.system_attrs);
     }
-    NASQ_RETURN_IF_ERROR(RenewLease(entry, number, lease, std::move(update)).status());
+    NASQ_RETURN_IF_ERROR(
+        RenewLease(entry, number, lease, std::nullopt, std::move(update)).status());
     return result;
   });
 }
@@ -732,6 +758,11 @@ absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
       outcome.fail_reason.empty() ? request.fail_reason : outcome.fail_reason;
   if (outcome.state == TrialState::kFail && !reason.empty()) {
     update.system_attrs["fail_reason"] = JsonString(reason);
+  }
+  if (request.told_by) {
+    std::string teller = std::move(*request.told_by);
+    if (teller.empty() && trial.lease) teller = trial.lease->worker_id;
+    if (!teller.empty()) update.system_attrs[kToldByAttr] = JsonString(teller);
   }
   NASQ_RETURN_IF_ERROR(Update(entry, trial, update));
   NASQ_RETURN_IF_ERROR(CountFailures(entry, trial));

@@ -26,7 +26,8 @@
 // Leases: leasing a trial takes the lowest-numbered WAITING trial of the study, else samples new
 // params (numbered densely) and creates the trial RUNNING; the lease of attempt k has epoch k,
 // a fresh random token (server/lease_token.h), its kind (LeaseTrial: worker, Ask: ask) and lasts
-// spec.lease_duration_ms from the clock's now. Heartbeat and ReportIntermediate renew it.
+// spec.lease_duration_ms from the clock's now, or what Ask was asked for (a client running a long
+// objective). Heartbeat and ReportIntermediate renew it (Heartbeat for a given duration).
 // ReapExpiredLeases() (called periodically by LeaseReaper) re-queues an expired trial WAITING with
 // the same params and attempt+1 while attempt <= spec.max_retries, else FAILs it with system attr
 // "fail_reason". Any call naming a lease (LeaseKey) whose epoch is not the trial's current one,
@@ -133,6 +134,10 @@ struct LeaseFilter {
   std::vector<std::string> studies;     // study names; empty = any
 };
 
+// Shortest lease a client may ask for (Ask, Heartbeat with a duration); the longest is
+// limits::kMaxLeaseDurationMs.
+inline constexpr int64_t kMinAskedLeaseMs = 1000;
+
 // A lease as its holder names it in a report: the epoch and the secret token.
 struct LeaseKey {
   int64_t epoch = 0;
@@ -157,6 +162,10 @@ struct FinishRequest {
   // Outcome constraints by name (feasible when every value is <= 0), stored as system attrs
   // "constraints:<name>" (ConstraintAttrs); NaN or infinite values are INVALID_ARGUMENT.
   std::map<std::string, double> constraints;
+  // Tell only: who tells (a user, a notebook), stored as system attr "told_by" (a JSON string);
+  // "" = the holder of the trial's lease (its worker_id). nullopt (workers' CompleteTrial and
+  // FailTrial): not recorded.
+  std::optional<std::string> told_by;
 };
 
 struct HeartbeatResult {
@@ -242,11 +251,14 @@ class StudyManager {
   // FAILED_PRECONDITION for a grid study.
   absl::StatusOr<Trial> AddTrial(const std::string& study, AddedTrial added);
 
-  // Leases a trial of `study` to `worker_id` without waiting. FAILED_PRECONDITION when the
-  // study is not RUNNING or when no params can be sampled (every redraw broke a budget or a
-  // constraint; also stored as study system attr "sampling_error"); RESOURCE_EXHAUSTED when no
-  // trial can be handed out now (grid cells or max_trials all taken by running/finished trials).
-  absl::StatusOr<LeasedTrial> Ask(const std::string& study, const std::string& worker_id);
+  // Leases a trial of `study` to `worker_id` without waiting, for `lease_duration_ms` (nullopt:
+  // spec.lease_duration_ms). INVALID_ARGUMENT naming lease_duration_ms when it is outside
+  // [kMinAskedLeaseMs, limits::kMaxLeaseDurationMs]; FAILED_PRECONDITION when the study is not
+  // RUNNING or when no params can be sampled (every redraw broke a budget or a constraint; also
+  // stored as study system attr "sampling_error"); RESOURCE_EXHAUSTED when no trial can be handed
+  // out now (grid cells or max_trials all taken by running/finished trials).
+  absl::StatusOr<LeasedTrial> Ask(const std::string& study, const std::string& worker_id,
+                                  std::optional<int64_t> lease_duration_ms = std::nullopt);
   // Leases a trial from any RUNNING study that `filter` admits (studies in turn, round robin),
   // waiting until work appears, `wait_until`, options.max_lease_wait_ms or Shutdown(),
   // whichever is first. nullopt when nothing became ready. INVALID_ARGUMENT for an empty
@@ -256,10 +268,14 @@ class StudyManager {
       const std::string& worker_id, const LeaseFilter& filter,
       std::chrono::steady_clock::time_point wait_until, const WorkerLabels& labels = {});
 
-  // Renews the lease of a RUNNING trial. FAILED_PRECONDITION when `lease` does not match its
-  // lease (epoch and token) or the trial is not RUNNING.
-  absl::StatusOr<HeartbeatResult> Heartbeat(const std::string& study, int64_t number,
-                                            const LeaseKey& lease);
+  // Renews the lease of a RUNNING trial (an asked one or a worker's): with `lease_duration_ms`
+  // it lasts that long from now (bounds as Ask's, INVALID_ARGUMENT naming lease_duration_ms);
+  // without, spec.lease_duration_ms from now but never less than it already had, so a long
+  // asked lease is not cut short (ReportIntermediate renews the same way). FAILED_PRECONDITION
+  // when `lease` does not match its lease (epoch and token) or the trial is not RUNNING.
+  absl::StatusOr<HeartbeatResult> Heartbeat(
+      const std::string& study, int64_t number, const LeaseKey& lease,
+      std::optional<int64_t> lease_duration_ms = std::nullopt);
   // Records intermediate value `value` at `step` (>= 0; a repeated step overwrites) and renews
   // the lease; `metrics` non-empty are stored as user attr "intermediate/<step>". While the
   // study is RUNNING, its pruner (spec.pruner, pruner/pruner.h) then judges the trial from the
@@ -279,7 +295,8 @@ class StudyManager {
   //  * values that are NaN or not one per objective store the trial as FAIL with the reason in
   //    system attr "fail_reason";
   //  * PRUNED takes the last finite intermediate value as its value (single objective);
-  //  * constraints that are NaN, infinite or unnamed: INVALID_ARGUMENT naming the constraint.
+  //  * constraints that are NaN, infinite or unnamed: INVALID_ARGUMENT naming the constraint;
+  //  * request.told_by set: system attr "told_by" names the teller (see FinishRequest).
   // Returns the stored trial.
   absl::StatusOr<Trial> FinishTrial(const std::string& study, int64_t number,
                                     FinishRequest request);
@@ -358,17 +375,20 @@ class StudyManager {
   // Every study's entry, by id.
   std::vector<std::shared_ptr<Entry>> Snapshot();
   // Leases a WAITING or new trial of the locked `entry`; nullopt with the reason in `no_work`
-  // when none can be handed out now.
+  // when none can be handed out now. The lease lasts `lease_duration_ms` (nullopt: the spec's).
   absl::StatusOr<std::optional<LeasedTrial>> TryLease(Entry& entry, const std::string& worker_id,
                                                       const WorkerLabels& labels, LeaseKind kind,
+                                                      std::optional<int64_t> lease_duration_ms,
                                                       absl::Status* no_work)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // The RUNNING trial `number` whose lease matches `key`; FAILED_PRECONDITION otherwise.
   absl::StatusOr<Trial*> FindLeased(Entry& entry, int64_t number, const LeaseKey& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
-  // Renews the lease of the locked trial `number` named by `key` and applies `update` with it.
+  // Renews the lease of the locked trial `number` named by `key` and applies `update` with it:
+  // for `lease_duration_ms` from now, or (nullopt) for the spec's but not below its deadline.
   absl::StatusOr<Trial*> RenewLease(Entry& entry, int64_t number, const LeaseKey& key,
-                                    TrialUpdate update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+                                    std::optional<int64_t> lease_duration_ms, TrialUpdate update)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // Stores `tmpl` as the next trial of the locked `entry` (deferred durability) and caches it.
   absl::StatusOr<Trial*> CreateTrial(Entry& entry, const Trial& tmpl)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);

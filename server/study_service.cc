@@ -199,7 +199,9 @@ grpc::Status StudyServiceImpl::Ask(grpc::ServerContext*, const v1::AskRequest* r
     NASQ_ASSIGN_OR_RETURN(std::string study, ParseStudyName(request->parent(), "parent"));
     NASQ_RETURN_IF_ERROR(ValidateText(request->client_id(), "client_id", limits::kMaxIdBytes));
     const std::string client = request->client_id().empty() ? "ask" : request->client_id();
-    NASQ_ASSIGN_OR_RETURN(LeasedTrial leased, manager_.Ask(study, client));
+    std::optional<int64_t> lease_duration_ms;
+    if (request->has_lease_duration_ms()) lease_duration_ms = request->lease_duration_ms();
+    NASQ_ASSIGN_OR_RETURN(LeasedTrial leased, manager_.Ask(study, client, lease_duration_ms));
     *response = TrialToProto(leased.trial, study);
     *response->mutable_lease() = LeaseToProto(*leased.trial.lease);  // the asker holds it
     return absl::OkStatus();
@@ -216,7 +218,9 @@ grpc::Status StudyServiceImpl::Tell(grpc::ServerContext* context, const v1::Tell
     NASQ_RETURN_IF_ERROR(
         ValidateTextMap(request->user_attrs(), "user_attrs", limits::kMaxAttrValueBytes));
     NASQ_RETURN_IF_ERROR(ValidateTextMap(request->constraints(), "constraints", 0));
+    NASQ_RETURN_IF_ERROR(ValidateText(request->client_id(), "client_id", limits::kMaxIdBytes));
     FinishRequest finish;
+    finish.told_by = request->client_id();  // "" = the lease holder
     if (request->state() != v1::TRIAL_STATE_UNSPECIFIED) {
       NASQ_ASSIGN_OR_RETURN(finish.state, TrialStateFromProto(request->state(), "state"));
     }

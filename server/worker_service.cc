@@ -1,6 +1,7 @@
 #include "server/worker_service.h"
 
 #include <chrono>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "core/limits.h"
@@ -83,9 +84,12 @@ grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*, const v1::Heartb
                                           v1::HeartbeatResponse* response) {
   return RunRpc(metrics_, calls_, "Heartbeat", [&]() -> absl::Status {
     NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
-    NASQ_ASSIGN_OR_RETURN(HeartbeatResult result,
-                          manager_.Heartbeat(name.study, name.number,
-                                             LeaseKey{request->epoch(), request->lease_token()}));
+    std::optional<int64_t> lease_duration_ms;
+    if (request->has_lease_duration_ms()) lease_duration_ms = request->lease_duration_ms();
+    NASQ_ASSIGN_OR_RETURN(
+        HeartbeatResult result,
+        manager_.Heartbeat(name.study, name.number,
+                           LeaseKey{request->epoch(), request->lease_token()}, lease_duration_ms));
     response->set_stop(result.stop);
     *response->mutable_lease() = LeaseToProto(result.lease);
     return absl::OkStatus();

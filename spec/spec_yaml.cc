@@ -63,7 +63,8 @@ int64_t RoundMillis(double ms) {
   return ms >= kLimit ? INT64_MAX : static_cast<int64_t>(std::llround(ms));
 }
 
-// Parses "30s", "500ms", "5m", "1h" or a bare number of seconds into milliseconds.
+}  // namespace
+
 std::optional<int64_t> ParseDurationMs(const std::string& text) {
   static const std::pair<std::string_view, double> kUnits[] = {
       {"ms", 1.0}, {"s", 1e3}, {"m", 60e3}, {"h", 3600e3}};
@@ -77,6 +78,8 @@ std::optional<int64_t> ParseDurationMs(const std::string& text) {
   if (seconds && std::isfinite(*seconds) && *seconds >= 0) return RoundMillis(*seconds * 1e3);
   return std::nullopt;
 }
+
+namespace {
 
 // Bounds on a loaded document: aliases let a few lines denote a huge tree ("billion laughs"),
 // and every reader of the tree (this file, YamlToJson) walks it recursively.

@@ -10,6 +10,8 @@
 #ifndef NASQ_SPEC_SPEC_YAML_H_
 #define NASQ_SPEC_SPEC_YAML_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -24,6 +26,11 @@ absl::StatusOr<StudySpec> ParseStudySpecYaml(const std::string& yaml, const std:
 // Reads the file at `path` and parses it with ParseStudySpecYaml (source = path). NOT_FOUND
 // when the file cannot be read.
 absl::StatusOr<StudySpec> LoadStudySpecFile(const std::string& path);
+
+// The milliseconds of a duration as study files write them (lease.duration): "30s", "500ms",
+// "5m", "2h" or a bare number of seconds ("1.5"); fractions are rounded, huge values saturate
+// at INT64_MAX. nullopt for anything else (negative, NaN, infinite, unknown unit, "").
+std::optional<int64_t> ParseDurationMs(const std::string& text);
 
 }  // namespace nasq
 

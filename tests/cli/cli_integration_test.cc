@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <set>
@@ -315,6 +316,72 @@ TEST_F(CliIntegration, TellOnAWorkersTrialNeedsForce) {
   late.set_lease_token(leased->lease().token());
   late.add_values(0.5);
   EXPECT_EQ(client->CompleteTrial(late).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// Seconds from now until `utc`, a time as the CLI prints it ("2026-12-06 20:49:52", UTC).
+int64_t SecondsUntil(const std::string& utc) {
+  std::tm parts{};
+  EXPECT_NE(strptime(utc.c_str(), "%Y-%m-%d %H:%M:%S", &parts), nullptr) << utc;
+  return static_cast<int64_t>(timegm(&parts)) - static_cast<int64_t>(std::time(nullptr));
+}
+
+// Issue 15: a long objective asks for a long lease, renews it with `heartbeat` and tells with
+// it; every tell records who told it (system attr "told_by", shown by `export`).
+TEST_F(CliIntegration, AskWithALeaseThenHeartbeatAndTellWithIt) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  const Json asked = Json::parse(CliOk({"ask", "quad", "--lease", "2h", "--client-id", "nb-1"}));
+  const std::string number = std::to_string(asked["number"].get<int64_t>());
+  const std::string epoch = std::to_string(asked["lease"]["epoch"].get<int64_t>());
+  const std::string token = asked["lease"]["token"];
+  EXPECT_EQ(token.size(), 32u);
+  EXPECT_NEAR(SecondsUntil(asked["lease"]["expires"]), 2 * 3600, 30);
+  // The study's own lease (60 s) when --lease is not given.
+  const Json plain = Json::parse(CliOk({"ask", "quad"}));
+  EXPECT_NEAR(SecondsUntil(plain["lease"]["expires"]), 60, 30);
+
+  const std::vector<std::string> beat = {"heartbeat", "quad",    number, "--epoch",
+                                         epoch,       "--token", token};
+  std::vector<std::string> longer = beat;
+  longer.insert(longer.end(), {"--lease", "3h"});
+  const Json renewed = Json::parse(CliOk(longer));
+  EXPECT_EQ(renewed["number"], asked["number"]);
+  EXPECT_EQ(renewed["stop"], false);
+  EXPECT_NEAR(SecondsUntil(renewed["expires"]), 3 * 3600, 30);
+  EXPECT_EQ(Json::parse(CliOk(beat))["expires"], renewed["expires"]);  // never shortened
+
+  std::vector<std::string> too_short = beat;
+  too_short.insert(too_short.end(), {"--lease", "500ms"});
+  EXPECT_THAT(Cli(too_short).err, HasSubstr("lease_duration_ms"));
+  EXPECT_THAT(Cli({"ask", "quad", "--lease", "soon"}).err, HasSubstr("--lease"));
+  std::vector<std::string> wrong_token = beat;
+  wrong_token[6] = std::string(32, '0');
+  const CommandResult refused = Cli(wrong_token);
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_THAT(refused.err, HasSubstr("token"));
+
+  EXPECT_THAT(
+      CliOk({"tell", "quad", number, "--values", "1.5", "--epoch", epoch, "--token", token}),
+      HasSubstr("state COMPLETE"));
+  const std::string plain_number = std::to_string(plain["number"].get<int64_t>());
+  CliOk({"tell", "quad", plain_number, "--state", "fail", "--client-id", "alice"});
+  std::map<int64_t, Json> attrs;  // number -> system_attrs
+  for (const Json& t : Json::parse(CliOk({"export", "quad", "--format", "json"}))) {
+    attrs[t["number"]] = t["system_attrs"];
+  }
+  EXPECT_EQ(attrs[asked["number"]]["worker"]["id"], "nb-1");
+  const std::string told_by = attrs[asked["number"]]["told_by"];
+  EXPECT_EQ(told_by.rfind("cli:", 0), 0u) << told_by;
+  EXPECT_THAT(told_by, HasSubstr("@"));
+  EXPECT_EQ(attrs[plain["number"]]["told_by"], "alice");
+
+  // A stopped study answers stop to the holder of a running trial.
+  const Json running = Json::parse(CliOk({"ask", "quad"}));
+  CliOk({"study", "stop", "quad"});
+  const Json stopped =
+      Json::parse(CliOk({"heartbeat", "quad", std::to_string(running["number"].get<int64_t>()),
+                         "--epoch", std::to_string(running["lease"]["epoch"].get<int64_t>()),
+                         "--token", running["lease"]["token"]}));
+  EXPECT_EQ(stopped["stop"], true);
 }
 
 // A study whose trials keep failing stops itself; the CLI shows why, and each trial's reason.

@@ -160,8 +160,17 @@ TEST(Records, TrialRecordHasOptunaColumnsInOrder) {
                                             "datetime_complete", "duration", "params", "state"}));
   EXPECT_EQ(record["duration"], "0:00:02.500000");
   EXPECT_EQ(record["params"].dump(), R"({"act":"gelu","lr":0.01})");
+  trial.mutable_lease()->set_epoch(2);
+  trial.mutable_lease()->set_token("0123abcd");
+  trial.mutable_lease()->mutable_expire_time()->set_seconds(1'700'003'600);
   EXPECT_EQ(PythonStyleJson(AskRecord(trial)),
-            R"({"number": 4, "params": {"act": "gelu", "lr": 0.01}})");
+            R"({"number": 4, "params": {"act": "gelu", "lr": 0.01}, )"
+            R"("lease": {"epoch": 2, "token": "0123abcd", "expires": "2023-11-14 23:13:20"}})");
+  v1::HeartbeatResponse beat;
+  *beat.mutable_lease() = trial.lease();
+  beat.set_stop(true);
+  EXPECT_EQ(PythonStyleJson(HeartbeatRecord(4, beat)),
+            R"({"number": 4, "epoch": 2, "expires": "2023-11-14 23:13:20", "stop": true})");
   EXPECT_EQ(TrialRecord(trial, {.multi_objective = true})["values"], Json::array({0.25}));
 }
 

@@ -629,6 +629,17 @@ TEST(SpecYaml, LoadFileNamesThePath) {
   EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
 }
 
+// ParseDurationMs, which `nasq ask --lease` and `nasq heartbeat --lease` share with lease.duration.
+TEST(SpecYaml, ParseDurationMsReadsUnitsAndBareSeconds) {
+  const std::pair<std::string, int64_t> kGood[] = {
+      {"90s", 90'000}, {"30m", 1'800'000}, {"2h", 7'200'000}, {"500ms", 500},
+      {"1.5", 1'500},  {"0.25h", 900'000}, {"0s", 0},         {"1e100h", INT64_MAX}};
+  for (const auto& [text, ms] : kGood) EXPECT_EQ(ParseDurationMs(text), ms) << text;
+  for (const std::string text : {"", "s", "h", "-1s", "10d", "2 h", "abc", "nan", ".inf", "1hh"}) {
+    EXPECT_EQ(ParseDurationMs(text), std::nullopt) << text;
+  }
+}
+
 // Every YAML example in docs/study-spec.md parses; fragments get the fields they leave out.
 TEST(SpecYaml, DocumentedExamplesParse) {
   std::ifstream doc(std::string(NASQ_SOURCE_DIR) + "/docs/study-spec.md");

@@ -72,3 +72,9 @@ def from_rpc_error(error: grpc.RpcError) -> NasqError:
     details = error.details() if hasattr(error, "details") else str(error)
     cls = _BY_CODE.get(code, NasqError)
     return cls(details or code.name, code)
+
+
+class TrialPruned(Exception):
+    """Raised by an objective (or a worker's function) to end its trial PRUNED, as Optuna's
+    optuna.TrialPruned: typically after trial.should_prune() turned true. Not a NasqError: it
+    is the user's signal, not a failed call."""
