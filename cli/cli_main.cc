@@ -10,7 +10,9 @@
 //             [--constraint NAME=VALUE]... [--client-id ID]
 //   nasq enqueue NAME --params '{"x": 1}'
 //   nasq study resume NAME       nasq study extend NAME --max-trials N
-//   nasq export NAME --format csv|json [--out FILE]
+//   nasq export NAME --format csv|json [--out FILE]   nasq export NAME --format optuna --out F.db
+//   nasq import --from sqlite:///F.db --study NAME [--as NEWNAME] [--sampler tpe|random|nsga2]
+//                [--seed N]
 //   nasq plot NAME [--kind history|sweep|pareto] [--param P] [--reference R1,R2,...] --out F.svg
 //
 // The server address comes from --server, else $NASQ_SERVER, else localhost:50051; TLS and the
@@ -29,6 +31,7 @@
 #include "CLI/CLI.hpp"
 #include "cli/cli_commands.h"
 #include "cli/client_id.h"
+#include "cli/optuna_commands.h"
 #include "client/credential_flags.h"
 
 namespace nasq {
@@ -228,17 +231,35 @@ int Run(int argc, char** argv) {
   tell->callback([&] { command = [&](const CliContext& c) { return TellCommand(c, tell_args); }; });
 
   std::string out_file;
-  CLI::App* export_cmd = app.add_subcommand("export", "Write every trial as CSV or JSON");
+  CLI::App* export_cmd = app.add_subcommand(
+      "export", "Write every trial as CSV or JSON, or the study as an Optuna SQLite storage");
   export_cmd->add_option("NAME", name, "Study name")->required();
-  export_cmd->add_option("--format", export_format, "csv or json")
+  export_cmd
+      ->add_option("--format", export_format,
+                   "csv, json or optuna (an Optuna 5.0 SQLite storage, new or gaining the study; "
+                   "needs --out)")
       ->required()
-      ->check(CLI::IsMember({"csv", "json"}));
+      ->check(CLI::IsMember({"csv", "json", "optuna"}));
   export_cmd->add_option("--out", out_file, "Output file (default: stdout)");
   export_cmd->callback([&] {
     command = [&](const CliContext& c) {
+      if (export_format == "optuna") return ExportOptunaCommand(c, name, out_file);
       return ExportCommand(c, name, *ParseOutputFormat(export_format), out_file);
     };
   });
+
+  ImportArgs import_args;
+  CLI::App* import_cmd = app.add_subcommand(
+      "import", "Create a study from an Optuna study, with its finished trials as history");
+  import_cmd->add_option("--from", import_args.from, "Optuna storage: sqlite:///FILE.db")
+      ->required();
+  import_cmd->add_option("--study", import_args.study, "The Optuna study's name")->required();
+  import_cmd->add_option("--as", import_args.as, "The new study's name (default: --study)");
+  import_cmd->add_option("--sampler", import_args.sampler, "tpe, random or nsga2")
+      ->capture_default_str();
+  import_cmd->add_option("--seed", import_args.seed, "The sampler's seed")->capture_default_str();
+  import_cmd->callback(
+      [&] { command = [&](const CliContext& c) { return ImportOptunaCommand(c, import_args); }; });
 
   PlotArgs plot_args;
   CLI::App* plot = app.add_subcommand("plot", "Write an SVG chart of a study's trials");

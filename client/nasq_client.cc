@@ -191,6 +191,16 @@ absl::StatusOr<v1::Trial> NasqClient::EnqueueTrial(
   return response;
 }
 
+absl::StatusOr<v1::Trial> NasqClient::AddTrial(const std::string& study,
+                                               const v1::Trial& trial) const {
+  v1::AddTrialRequest request;
+  request.set_parent(StudyResourceName(study));
+  *request.mutable_trial() = trial;
+  v1::Trial response;
+  NASQ_RETURN_IF_ERROR(Unary(&v1::StudyService::Stub::AddTrial, request, response));
+  return response;
+}
+
 absl::StatusOr<v1::Trial> NasqClient::GetTrial(const std::string& study, int64_t number) const {
   v1::GetTrialRequest request;
   request.set_name(TrialResourceName(study, number));

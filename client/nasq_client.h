@@ -109,6 +109,10 @@ class NasqClient {
   absl::StatusOr<v1::Trial> EnqueueTrial(const std::string& study,
                                          const std::map<std::string, ParamValue>& params) const;
 
+  // AddTrial: stores `trial` (finished: state, external params, values, intermediate values,
+  // attrs, times) as the study's next trial, history for its sampler (Optuna's add_trial).
+  absl::StatusOr<v1::Trial> AddTrial(const std::string& study, const v1::Trial& trial) const;
+
   // Trials.
   absl::StatusOr<v1::Trial> GetTrial(const std::string& study, int64_t number) const;
   // One page of trials; `page_token` empty for the first page.

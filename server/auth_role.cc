@@ -22,6 +22,7 @@ constexpr Entry kTable[] = {
     {"/nasq.v1.StudyService/StopStudy", Needs(Role::kAdmin)},
     {"/nasq.v1.StudyService/ResumeStudy", Needs(Role::kAdmin)},
     {"/nasq.v1.StudyService/EnqueueTrial", Needs(Role::kAdmin)},
+    {"/nasq.v1.StudyService/AddTrial", Needs(Role::kAdmin)},
     {"/nasq.v1.StudyService/GetStudy", Needs(Role::kReader)},
     {"/nasq.v1.StudyService/ListStudies", Needs(Role::kReader)},
     {"/nasq.v1.StudyService/GetTrial", Needs(Role::kReader)},

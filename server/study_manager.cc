@@ -528,6 +528,51 @@ absl::StatusOr<Trial> StudyManager::EnqueueTrial(const std::string& study,
   return enqueued;
 }
 
+absl::StatusOr<Trial> StudyManager::AddTrial(const std::string& study, AddedTrial added) {
+  for (const auto& [step, value] : added.intermediate_values) {
+    if (step < 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("trial.intermediate_values: step ", step, " is negative"));
+    }
+  }
+  if (added.datetime_start_us < 0 || added.datetime_complete_us < 0) {
+    return absl::InvalidArgumentError("trial.start_time, trial.complete_time: before 1970");
+  }
+  for (const auto& [field, attrs] : {std::pair("trial.user_attrs", &added.user_attrs),
+                                     std::pair("trial.system_attrs", &added.system_attrs)}) {
+    for (const auto& [key, text] : *attrs) {
+      if (!nlohmann::json::accept(text)) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ".", key, ": not JSON text"));
+      }
+    }
+  }
+  return InStudy(study, [&](Entry& entry) -> absl::StatusOr<Trial> {
+    entry.mu.AssertHeld();
+    const StudySpec& spec = entry.spec();
+    if (spec.sampler.kind == SamplerKind::kGrid) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("study '", study,
+                       "' uses the grid sampler, whose trial n runs cell n; add trials to "
+                       "studies with another sampler"));
+    }
+    NASQ_ASSIGN_OR_RETURN(InternalParams internal,
+                          AddedTrialParams(spec.space, added.state, added.params));
+    Trial tmpl = NewTrial(spec, entry.distributions, added.state, std::move(internal));
+    tmpl.intermediate_values = std::move(added.intermediate_values);
+    NASQ_ASSIGN_OR_RETURN(tmpl.values,
+                          AddedTrialValues(spec, tmpl, added.state, std::move(added.values)));
+    tmpl.user_attrs = std::move(added.user_attrs);
+    tmpl.system_attrs = std::move(added.system_attrs);
+    tmpl.datetime_complete_us =
+        added.datetime_complete_us != 0 ? added.datetime_complete_us : clock_->NowMicros();
+    tmpl.datetime_start_us =
+        added.datetime_start_us != 0 ? added.datetime_start_us : tmpl.datetime_complete_us;
+    NASQ_ASSIGN_OR_RETURN(Trial * trial, CreateTrial(entry, tmpl));
+    NASQ_RETURN_IF_ERROR(MaybeComplete(entry));
+    return *trial;
+  });
+}
+
 absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
                                               const std::string& worker_id,
                                               std::optional<int64_t> lease_duration_ms) {

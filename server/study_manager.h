@@ -113,6 +113,18 @@ struct LeasedTrial {
   std::vector<std::string> metric_names;
 };
 
+// A finished trial made elsewhere, as AddTrial stores it.
+struct AddedTrial {
+  TrialState state = TrialState::kComplete;  // COMPLETE, PRUNED or FAIL
+  std::map<std::string, ParamValue> params;  // external values
+  std::vector<double> values;
+  std::map<int64_t, double> intermediate_values;    // step (>= 0) -> value
+  std::map<std::string, std::string> user_attrs;    // JSON text
+  std::map<std::string, std::string> system_attrs;  // JSON text
+  int64_t datetime_start_us = 0;                    // 0 = datetime_complete_us
+  int64_t datetime_complete_us = 0;                 // 0 = the clock's now
+};
+
 // What a worker says about itself (LeaseTrial capabilities.labels: device, host, GPU, slots).
 using WorkerLabels = std::map<std::string, std::string>;
 
@@ -227,6 +239,17 @@ class StudyManager {
   // trials. A STOPPED study keeps the trial waiting until it is resumed.
   absl::StatusOr<Trial> EnqueueTrial(const std::string& study,
                                      const std::map<std::string, ParamValue>& params);
+
+  // Optuna's add_trial: stores `added` as the study's next trial, finished, never leased; the
+  // sampler sees it as history from the next sample on. Params are checked as EnqueueTrial checks
+  // them (AddedTrialParams: a FAIL trial may hold a subset), values by AddedTrialValues; budgets
+  // are not checked (the trial never runs). Allowed in any study state; the study completes when
+  // COMPLETE+PRUNED trials reach max_trials (MaybeComplete), but added FAIL trials do not count
+  // towards max_consecutive_failures (they are history, not failed runs). INVALID_ARGUMENT naming
+  // the field (params.<name>, trial.values, trial.state, trial.intermediate_values,
+  // trial.user_attrs.<key> for an attr that is not JSON text);
+  // FAILED_PRECONDITION for a grid study.
+  absl::StatusOr<Trial> AddTrial(const std::string& study, AddedTrial added);
 
   // Leases a trial of `study` to `worker_id` without waiting, for `lease_duration_ms` (nullopt:
   // spec.lease_duration_ms). INVALID_ARGUMENT naming lease_duration_ms when it is outside

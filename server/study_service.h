@@ -41,6 +41,9 @@ class StudyServiceImpl final : public v1::StudyService::Service {
                            v1::Study* response) override;
   grpc::Status EnqueueTrial(grpc::ServerContext*, const v1::EnqueueTrialRequest* request,
                             v1::Trial* response) override;
+  // Defined in study_service_add_trial.cc.
+  grpc::Status AddTrial(grpc::ServerContext*, const v1::AddTrialRequest* request,
+                        v1::Trial* response) override;
   grpc::Status GetTrial(grpc::ServerContext*, const v1::GetTrialRequest* request,
                         v1::Trial* response) override;
   grpc::Status ListTrials(grpc::ServerContext*, const v1::ListTrialsRequest* request,

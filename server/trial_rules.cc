@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/pareto.h"
+#include "core/status_macros.h"
 #include "nlohmann/json.hpp"
 
 namespace nasq {
@@ -56,7 +57,47 @@ absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& tria
   return outcome;
 }
 
-absl::StatusOr<InternalParams> InternalParamsOf(const SearchSpace& space,
+absl::StatusOr<std::vector<double>> AddedTrialValues(const StudySpec& spec, const Trial& trial,
+                                                     TrialState state, std::vector<double> values) {
+  if (!IsFinished(state)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("trial.state: an added trial must be COMPLETE, PRUNED or FAIL, not ",
+                     TrialStateName(state)));
+  }
+  for (double v : values) {
+    if (std::isnan(v)) return absl::InvalidArgumentError("trial.values: NaN is not a value");
+  }
+  const size_t objectives = spec.directions.size();
+  if (state == TrialState::kComplete) {
+    if (values.size() != objectives) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("trial.values: a COMPLETE trial needs one value per objective (", objectives,
+                       "), got ", values.size()));
+    }
+    return values;
+  }
+  if (state == TrialState::kFail) {
+    if (!values.empty()) {
+      return absl::InvalidArgumentError("trial.values: a FAIL trial holds no values");
+    }
+    return values;
+  }
+  if (values.size() > (objectives == 1 ? 1 : 0)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("trial.values: a PRUNED trial holds at most one value, and only in a study "
+                     "with one objective; got ",
+                     values.size(), " for ", objectives, " objectives"));
+  }
+  if (!values.empty()) return values;
+  // Tell's rule for PRUNED: the last finite intermediate value, if any.
+  NASQ_ASSIGN_OR_RETURN(TellOutcome outcome, ResolveTell(spec, trial, state, {}));
+  return outcome.values;
+}
+
+namespace {
+
+// The internal values of `params`, each checked against its param's distribution in `space`.
+absl::StatusOr<InternalParams> InternalValuesOf(const SearchSpace& space,
                                                 const std::map<std::string, ParamValue>& params) {
   InternalParams internal;
   for (const auto& [name, value] : params) {
@@ -70,6 +111,20 @@ absl::StatusOr<InternalParams> InternalParamsOf(const SearchSpace& space,
     if (!v.ok()) return absl::InvalidArgumentError(absl::StrCat(field, ": ", v.status().message()));
     internal[name] = *v;
   }
+  return internal;
+}
+
+}  // namespace
+
+absl::StatusOr<InternalParams> AddedTrialParams(const SearchSpace& space, TrialState state,
+                                                const std::map<std::string, ParamValue>& params) {
+  if (state == TrialState::kFail) return InternalValuesOf(space, params);
+  return InternalParamsOf(space, params);
+}
+
+absl::StatusOr<InternalParams> InternalParamsOf(const SearchSpace& space,
+                                                const std::map<std::string, ParamValue>& params) {
+  NASQ_ASSIGN_OR_RETURN(InternalParams internal, InternalValuesOf(space, params));
   if (absl::Status status = space.CheckAssignment(internal); !status.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("params: ", status.message()));
   }

@@ -36,11 +36,25 @@ absl::StatusOr<TellOutcome> ResolveTell(const StudySpec& spec, const Trial& tria
                                         std::optional<TrialState> state,
                                         std::vector<double> values);
 
+// The values a trial added finished (AddTrial, Optuna's add_trial) is stored with, by the tell
+// rules where they apply (docs/tpe.md 5.2) but refusing what Tell would store as FAIL, since an
+// added trial has no run to fail: COMPLETE needs one value per objective; PRUNED takes at most
+// one (single objective), else the last finite intermediate value as Tell does; FAIL takes none.
+// INVALID_ARGUMENT naming "trial.state" (not finished) or "trial.values" (wrong count, NaN).
+absl::StatusOr<std::vector<double>> AddedTrialValues(const StudySpec& spec, const Trial& trial,
+                                                     TrialState state, std::vector<double> values);
+
 // The internal values of `params` (external values by name) for a trial of `space`, which must
 // be a complete assignment (SearchSpace::CheckAssignment: every active param, no inactive one,
 // constraints hold). INVALID_ARGUMENT naming "params.<name>" for an unknown param or a value
 // that its distribution does not contain, else CheckAssignment's error under "params: ".
 absl::StatusOr<InternalParams> InternalParamsOf(const SearchSpace& space,
+                                                const std::map<std::string, ParamValue>& params);
+
+// InternalParamsOf for an added trial in `state`: a FAIL trial may hold any subset of the
+// space's params (Optuna keeps the params a failed objective suggested before it failed), each
+// checked against its distribution; COMPLETE and PRUNED need a complete assignment.
+absl::StatusOr<InternalParams> AddedTrialParams(const SearchSpace& space, TrialState state,
                                                 const std::map<std::string, ParamValue>& params);
 
 // Values for COMPLETE from `metrics` by spec.metric_names. INVALID_ARGUMENT naming the

@@ -1,0 +1,153 @@
+// Tests of interop/optuna_storage.h: a study written in Optuna's SQLite format reads back
+// unchanged, and bad files are refused naming the problem. (tests/python/test_optuna_interop.py
+// checks the same files against Optuna itself.)
+#include "interop/optuna_storage.h"
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/local_server.h"
+
+namespace nasq {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+Study MakeStudy() {
+  Study study;
+  study.spec.name = "mo";
+  study.spec.directions = {StudyDirection::kMaximize, StudyDirection::kMinimize};
+  study.spec.metric_names = {"accuracy", "bits"};
+  study.spec.user_attrs = {{"owner", R"("lab")"}};
+  // A conditional param, which Optuna's rows cannot express: "act" only when n >= 2.
+  study.spec.space =
+      *SearchSpace::Create({{"lr", FloatDistribution{1e-4, 1e-1, true, std::nullopt}, {}},
+                            {"n", IntDistribution{0, 8, false, 2}, {}},
+                            {"act",
+                             CategoricalDistribution{{std::string("relu"), int64_t{3}, true}},
+                             {Condition{"n", CompareOp::kGe, {int64_t{2}}}}}});
+  return study;
+}
+
+std::vector<Trial> MakeTrials() {
+  Trial complete;
+  complete.number = 0;
+  complete.state = TrialState::kComplete;
+  complete.params = {{"lr", 0.001}, {"act", 1.0}, {"n", 4.0}};
+  complete.distributions.insert_or_assign("lr", FloatDistribution{1e-4, 1e-1, true, std::nullopt});
+  complete.distributions.insert_or_assign(
+      "act", CategoricalDistribution{{std::string("relu"), int64_t{3}, true}});
+  complete.distributions.insert_or_assign("n", IntDistribution{0, 8, false, 2});
+  complete.values = {0.91, -kInf};
+  complete.intermediate_values = {
+      {0, 0.5}, {1, std::numeric_limits<double>::quiet_NaN()}, {2, kInf}};
+  complete.user_attrs = {{"metrics", R"({"accuracy":0.91})"}, {"note", R"("ok")"}};
+  complete.system_attrs = {{"worker", R"({"id":"w1","device":"cpu"})"}};
+  complete.datetime_start_us = 1'700'000'000'123'456;
+  complete.datetime_complete_us = 1'700'000'060'654'321;
+  Trial running;
+  running.number = 1;
+  running.state = TrialState::kRunning;
+  running.datetime_start_us = 1'700'000'100'000'001;
+  running.user_attrs = {{"plain", "not json"}};
+  return {complete, running};
+}
+
+TEST(OptunaStorage, AStudyReadsBackAsItWasWritten) {
+  TempDir dir;
+  const std::string path = dir.path() + "/mo.db";
+  const std::vector<Trial> trials = MakeTrials();
+  ASSERT_TRUE(WriteOptunaStudy(path, MakeStudy(), trials).ok());
+  EXPECT_FALSE(std::filesystem::exists(path + ".partial"));
+
+  absl::StatusOr<OptunaStudy> read = ReadOptunaStudy(path, "mo");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->name, "mo");
+  EXPECT_EQ(read->directions, MakeStudy().spec.directions);
+  EXPECT_EQ(read->metric_names, MakeStudy().spec.metric_names);
+  EXPECT_EQ(read->user_attrs, MakeStudy().spec.user_attrs);
+  ASSERT_TRUE(read->nasq_spec.has_value()) << "a nasq export carries its spec";
+  EXPECT_EQ(read->nasq_spec->space.params().size(), 3u);
+  EXPECT_EQ(read->nasq_spec->space.Find("act")->conditions.size(), 1u);
+  ASSERT_EQ(read->trials.size(), 2u);
+  const Trial& a = read->trials[0];
+  const Trial& b = trials[0];
+  EXPECT_EQ(a.number, 0);
+  EXPECT_EQ(a.state, TrialState::kComplete);
+  EXPECT_EQ(a.params, b.params);
+  for (const auto& [name, d] : b.distributions) {
+    EXPECT_TRUE(a.distributions.at(name) == d) << name;
+  }
+  EXPECT_EQ(a.values, b.values);
+  ASSERT_EQ(a.intermediate_values.size(), 3u);
+  EXPECT_EQ(a.intermediate_values.at(0), 0.5);
+  EXPECT_TRUE(std::isnan(a.intermediate_values.at(1)));
+  EXPECT_EQ(a.intermediate_values.at(2), kInf);
+  EXPECT_EQ(a.user_attrs, b.user_attrs);
+  EXPECT_EQ(read->trials[1].user_attrs.at("plain"), R"("not json")")
+      << "an attr that is not JSON text is written as a JSON string, which Optuna can load";
+  EXPECT_EQ(a.system_attrs, b.system_attrs);
+  EXPECT_EQ(a.datetime_start_us, b.datetime_start_us);  // microseconds survive
+  EXPECT_EQ(a.datetime_complete_us, b.datetime_complete_us);
+  EXPECT_EQ(read->trials[1].state, TrialState::kRunning);
+  EXPECT_EQ(read->trials[1].datetime_start_us, trials[1].datetime_start_us);
+  EXPECT_EQ(read->trials[1].datetime_complete_us, 0);
+}
+
+TEST(OptunaStorage, AnExistingStorageGainsAStudyButNeverLosesOne) {
+  TempDir dir;
+  const std::string path = dir.path() + "/all.db";
+  ASSERT_TRUE(WriteOptunaStudy(path, MakeStudy(), MakeTrials()).ok());
+  Study second = MakeStudy();
+  second.spec.name = "second";
+  second.spec.directions = {StudyDirection::kMinimize};
+  second.spec.metric_names.clear();
+  const std::vector<Trial> one = {MakeTrials()[1]};
+  ASSERT_TRUE(WriteOptunaStudy(path, second, one).ok());
+  EXPECT_EQ(ReadOptunaStudy(path, "mo")->trials.size(), 2u);
+  absl::StatusOr<OptunaStudy> read = ReadOptunaStudy(path, "second");
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->directions, second.spec.directions);
+  EXPECT_TRUE(read->metric_names.empty());
+  ASSERT_EQ(read->trials.size(), 1u);
+  EXPECT_EQ(read->trials[0].number, 1);
+
+  const absl::Status again = WriteOptunaStudy(path, second, one);
+  EXPECT_TRUE(absl::IsAlreadyExists(again)) << again;
+  EXPECT_THAT(std::string(again.message()), HasSubstr("already holds a study named 'second'"));
+  EXPECT_EQ(ReadOptunaStudy(path, "second")->trials.size(), 1u);
+
+  const std::string text = dir.WriteFile("text.db", "keep");
+  const absl::Status not_optuna = WriteOptunaStudy(text, MakeStudy(), MakeTrials());
+  EXPECT_TRUE(absl::IsFailedPrecondition(not_optuna)) << not_optuna;
+  EXPECT_THAT(std::string(not_optuna.message()), HasSubstr("is not an Optuna storage"));
+}
+
+TEST(OptunaStorage, ReadRefusesBadFilesNamingTheProblem) {
+  TempDir dir;
+  const std::string good = dir.path() + "/good.db";
+  ASSERT_TRUE(WriteOptunaStudy(good, MakeStudy(), MakeTrials()).ok());
+  const std::string text = dir.WriteFile("text.db", std::string(4096, 'x'));
+
+  absl::Status missing = ReadOptunaStudy(dir.path() + "/none.db", "mo").status();
+  EXPECT_TRUE(absl::IsNotFound(missing)) << missing;
+  EXPECT_THAT(std::string(missing.message()), HasSubstr("none.db: no such file"));
+
+  absl::Status unknown = ReadOptunaStudy(good, "other").status();
+  EXPECT_TRUE(absl::IsNotFound(unknown)) << unknown;
+  EXPECT_THAT(std::string(unknown.message()), HasSubstr("has no study 'other' (its studies: mo)"));
+
+  absl::Status not_optuna = ReadOptunaStudy(text, "mo").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(not_optuna)) << not_optuna;
+  EXPECT_THAT(std::string(not_optuna.message()), HasSubstr("is not an Optuna storage"));
+}
+
+}  // namespace
+}  // namespace nasq
