@@ -7,7 +7,6 @@ import time
 import pytest
 
 import nasq
-from conftest import LocalServer
 from nasq import errors
 from nasq.v1 import study_service_pb2
 
@@ -21,17 +20,6 @@ def make_spec(name, **extra):
 
 def objective(trial):
     return trial.params["x"] ** 2 + trial.params["y"]
-
-
-@pytest.fixture(scope="module")
-def shared_server(tmp_path_factory):
-    """One server for the tests that neither kill it nor reuse a study name (each test names
-    its own studies): starting one takes about a second."""
-    directory = tmp_path_factory.mktemp("server")
-    s = LocalServer(directory / "nasq.db", directory / "server.log")
-    s.start()
-    yield s
-    s.kill()
 
 
 @pytest.fixture
