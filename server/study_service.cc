@@ -219,11 +219,17 @@ grpc::Status StudyServiceImpl::Tell(grpc::ServerContext* context, const v1::Tell
         ValidateTextMap(request->user_attrs(), "user_attrs", limits::kMaxAttrValueBytes));
     NASQ_RETURN_IF_ERROR(ValidateTextMap(request->constraints(), "constraints", 0));
     NASQ_RETURN_IF_ERROR(ValidateText(request->client_id(), "client_id", limits::kMaxIdBytes));
+    NASQ_RETURN_IF_ERROR(
+        ValidateText(request->fail_reason(), "fail_reason", limits::kMaxReasonBytes));
     FinishRequest finish;
     finish.told_by = request->client_id();  // "" = the lease holder
     if (request->state() != v1::TRIAL_STATE_UNSPECIFIED) {
       NASQ_ASSIGN_OR_RETURN(finish.state, TrialStateFromProto(request->state(), "state"));
     }
+    if (!request->fail_reason().empty() && request->state() != v1::TRIAL_STATE_FAIL) {
+      return absl::InvalidArgumentError("fail_reason: only with state FAIL");
+    }
+    finish.fail_reason = request->fail_reason();
     finish.values.assign(request->values().begin(), request->values().end());
     if (request->has_epoch()) {
       finish.lease = LeaseKey{request->epoch(), request->lease_token()};

@@ -87,10 +87,24 @@ class LocalServer:
             self.process.wait(timeout=30)
 
 
+def _started_server(directory: pathlib.Path) -> LocalServer:
+    s = LocalServer(directory / "nasq.db", directory / "server.log")
+    s.start()
+    return s
+
+
 @pytest.fixture
 def server(tmp_path: pathlib.Path):
-    s = LocalServer(tmp_path / "nasq.db", tmp_path / "server.log")
-    s.start()
+    s = _started_server(tmp_path)
+    yield s
+    s.kill()
+
+
+@pytest.fixture(scope="module")
+def shared_server(tmp_path_factory):
+    """One server for a module's tests that neither kill it nor reuse a study name (each test
+    names its own studies): starting one takes about a second."""
+    s = _started_server(tmp_path_factory.mktemp("server"))
     yield s
     s.kill()
 

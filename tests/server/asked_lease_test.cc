@@ -288,6 +288,42 @@ TEST_F(AskedLeaseRpcTest, TellRecordsTheClientIdElseTheLeaseHolder) {
   EXPECT_EQ(told.system_attrs().at("told_by"), "\"holder-7\"");
 }
 
+// TellRequest.fail_reason: stored as system attr "fail_reason" with state FAIL (with told_by),
+// refused with any other state and past 16 KiB.
+TEST_F(AskedLeaseRpcTest, TellStoresAFailReasonOnlyWithStateFail) {
+  auto stub = v1::StudyService::NewStub(NasqClient::Connect(address()));
+  const v1::Trial asked = *client_->Ask("s");
+  v1::TellRequest tell;
+  tell.set_name(asked.name());
+  tell.set_client_id("notebook");
+  tell.set_fail_reason("ValueError: boom");
+  v1::Trial told;
+  for (v1::TrialState state : {v1::TRIAL_STATE_COMPLETE, v1::TRIAL_STATE_UNSPECIFIED}) {
+    tell.set_state(state);
+    tell.clear_values();
+    tell.add_values(1.0);
+    grpc::ClientContext context;
+    const grpc::Status refused = stub->Tell(&context, tell, &told);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(refused.error_message(), HasSubstr("fail_reason: only with state FAIL"));
+  }
+  tell.clear_values();
+  tell.set_state(v1::TRIAL_STATE_FAIL);
+  tell.set_fail_reason(std::string(limits::kMaxReasonBytes + 1, 'r'));
+  {
+    grpc::ClientContext context;
+    const grpc::Status refused = stub->Tell(&context, tell, &told);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(refused.error_message(), HasSubstr("fail_reason"));
+  }
+  tell.set_fail_reason("ValueError: boom");
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub->Tell(&context, tell, &told).ok());
+  EXPECT_EQ(told.state(), v1::TRIAL_STATE_FAIL);
+  EXPECT_EQ(told.system_attrs().at("fail_reason"), "\"ValueError: boom\"");
+  EXPECT_EQ(told.system_attrs().at("told_by"), "\"notebook\"");
+}
+
 // CreateStudy stores a python task unchecked (no validator knows the kind) and LeaseTrial
 // matches it against the worker's capabilities.
 TEST_F(AskedLeaseRpcTest, PythonTaskIsStoredUncheckedAndLeasedByKind) {

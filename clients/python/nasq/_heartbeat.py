@@ -1,36 +1,37 @@
-"""Keeps one trial's lease alive from a background thread while user code runs.
+"""Keeps trials' leases alive while user code runs: the ask/tell client's trials
+(nasq.Study.ask) and the Python workers' both use it.
 
-Contract: `Heartbeat(connection, trial_name, epoch, token, interval_s)` calls
-WorkerService.Heartbeat with the lease's epoch and token every `interval_s` seconds between
-`start()` and `stop()` (the first call one interval after start). It never raises into the
-caller; it records what the server answered:
-  * `stop_requested` turns true once an answer says stop (the study was stopped or completed:
-    the trial's result is not wanted);
-  * `lease_lost` turns true once a call is refused with FAILED_PRECONDITION or NOT_FOUND (the
-    lease expired and the trial went back to the queue, or it was finished by someone else);
-    the thread then ends, since no later heartbeat can succeed;
-  * `lease` is the latest Lease the server returned (None before the first answer).
-Other failures (server unreachable, deadline) are logged and retried at the next interval.
-Every call has a deadline of one interval (at least MIN_DEADLINE_S) and no UNAVAILABLE retry of
-its own, so stop() returns within that deadline. `lease_duration_ms`, when set, asks the server
-to renew the lease for that long (HeartbeatRequest.lease_duration_ms). The flags are plain bools
-read across threads (atomic under the GIL).
+Contract: `LeaseKeeper(connection, trial_name, epoch, token, interval_s, lease_duration_ms)`
+sends WorkerService.Heartbeat (with the lease's epoch and token, and lease_duration_ms when
+given) every `interval_s` seconds from `start()` until `stop()`. A heartbeat answered `stop`
+sets `stop_requested` (the study is no longer running); one refused because the lease is gone
+(FAILED_PRECONDITION: it expired and was handed on, or the trial finished) or NOT_FOUND ends the
+keeper and is kept in `lost` (closing the connection ends it too). UNAVAILABLE is retried by
+the connection (a restarting server, which extends every lease by one lease duration when it
+is back); any other error is kept in `last_error` and the next beat tries again.
+Thread-safe; stop() does not wait for a heartbeat in flight.
+
+One daemon thread per connection sends the beats of all its keepers, each when it is due
+(starting a thread per trial would cost about a millisecond per ask); it ends after a while
+without keepers and starts again with the next.
 """
 from __future__ import annotations
 
-import logging
+import heapq
+import itertools
 import threading
+import time
+import weakref
 from typing import Optional
 
 from nasq import errors
 from nasq._rpc import Connection
 from nasq.v1 import worker_service_pb2
 
-_log = logging.getLogger("nasq.heartbeat")
-MIN_DEADLINE_S = 2.0
+_IDLE_EXIT_S = 30.0  # a beater thread without keepers ends after this long
 
 
-class Heartbeat:
+class LeaseKeeper:
     def __init__(self, connection: Connection, trial_name: str, epoch: int, token: str,
                  interval_s: float, lease_duration_ms: Optional[int] = None):
         if interval_s <= 0:
@@ -40,45 +41,94 @@ class Heartbeat:
             name=trial_name, epoch=epoch, lease_token=token)
         if lease_duration_ms is not None:
             self._request.lease_duration_ms = lease_duration_ms
-        self._interval_s = interval_s
+        self.interval_s = interval_s
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=f"nasq-heartbeat {trial_name}",
-                                        daemon=True)
-        self.stop_requested = False
-        self.lease_lost = False
-        self.lease = None
+        self.beats = 0                                   # heartbeats the server accepted
+        self.stop_requested = False                      # an answer said stop
+        self.lost: Optional[errors.NasqError] = None     # why the lease is gone, if it is
+        self.last_error: Optional[errors.NasqError] = None
 
-    def start(self) -> "Heartbeat":
-        self._thread.start()
+    def start(self) -> "LeaseKeeper":
+        _beater(self._connection).add(self, time.monotonic() + self.interval_s)
         return self
 
     def stop(self) -> None:
-        """Ends the thread and waits for it; idempotent."""
         self._stopped.set()
-        if self._thread.is_alive():
-            self._thread.join()
 
-    def __enter__(self) -> "Heartbeat":
-        return self.start()
+    @property
+    def stopped(self) -> bool:
+        """stop() was called: no heart-beat will be sent after the one in flight, if any."""
+        return self._stopped.is_set()
 
-    def __exit__(self, *exc) -> None:
-        self.stop()
+    def beat(self) -> bool:
+        """Sends one heartbeat; False when the keeper is done (stopped or its lease lost)."""
+        if self.stopped:
+            return False
+        try:
+            answer = self._connection.call(self._connection.workers.Heartbeat, self._request,
+                                           deadline_s=self.interval_s)
+        except (errors.FailedPrecondition, errors.NotFound) as e:
+            if not self.stopped:
+                self.lost = e
+            return False
+        except errors.NasqError as e:
+            self.last_error = e
+            return not self.stopped
+        except ValueError:  # grpc: the connection was closed
+            return False
+        self.beats += 1
+        if answer.stop:
+            self.stop_requested = True
+        return not self.stopped
 
-    def _loop(self) -> None:
-        while not self._stopped.wait(self._interval_s):
-            try:
-                answer = self._connection.call(self._connection.workers.Heartbeat, self._request,
-                                               deadline_s=max(self._interval_s, MIN_DEADLINE_S),
-                                               retry=False)
-            except (errors.FailedPrecondition, errors.NotFound) as e:
-                self.lease_lost = True
-                _log.warning("%s: lease lost: %s", self._request.name, e.message)
-                return
-            except errors.NasqError as e:
-                _log.warning("%s: heartbeat failed (retried next interval): %s",
-                             self._request.name, e)
-                continue
-            self.lease = answer.lease
-            if answer.stop and not self.stop_requested:
-                self.stop_requested = True
-                _log.info("%s: the coordinator asks to stop the trial", self._request.name)
+
+class _Beater:
+    """The thread that beats one connection's keepers, from a heap of (due time, keeper)."""
+
+    def __init__(self):
+        self._lock = threading.Condition()
+        self._due: list[tuple[float, int, LeaseKeeper]] = []
+        self._order = itertools.count()  # ties broken by insertion, never by keeper
+        self._running = False
+
+    def add(self, keeper: LeaseKeeper, due: float) -> None:
+        with self._lock:
+            heapq.heappush(self._due, (due, next(self._order), keeper))
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="nasq-heartbeat", daemon=True).start()
+            self._lock.notify()
+
+    def _next(self) -> Optional[LeaseKeeper]:
+        """The next keeper due, once it is due; None when idle for _IDLE_EXIT_S (the thread
+        then ends)."""
+        with self._lock:
+            while True:
+                while self._due and self._due[0][2].stopped:
+                    heapq.heappop(self._due)
+                if not self._due:
+                    if not self._lock.wait(_IDLE_EXIT_S) and not self._due:
+                        self._running = False
+                        return None
+                    continue
+                wait_s = self._due[0][0] - time.monotonic()
+                if wait_s <= 0:
+                    return heapq.heappop(self._due)[2]
+                self._lock.wait(wait_s)
+
+    def _run(self) -> None:
+        while (keeper := self._next()) is not None:
+            if keeper.beat():
+                self.add(keeper, time.monotonic() + keeper.interval_s)
+
+
+_beaters: "weakref.WeakKeyDictionary[Connection, _Beater]" = weakref.WeakKeyDictionary()
+_beaters_lock = threading.Lock()
+
+
+def _beater(connection: Connection) -> _Beater:
+    with _beaters_lock:
+        beater = _beaters.get(connection)
+        if beater is None:
+            beater = _beaters[connection] = _Beater()
+        return beater

@@ -15,14 +15,14 @@ import math
 from typing import Any, Mapping, Optional
 
 from nasq import _convert, errors
-from nasq._heartbeat import Heartbeat
+from nasq._heartbeat import LeaseKeeper
 from nasq._rpc import Connection
 from nasq.v1 import worker_service_pb2
 
 
 class WorkerTrial:
     def __init__(self, connection: Connection, lease: worker_service_pb2.LeaseTrialResponse,
-                 heartbeat: Heartbeat):
+                 heartbeat: LeaseKeeper):
         trial = lease.trial
         self.name: str = trial.name                       # "studies/{study}/trials/{number}"
         self.number: int = trial.number
@@ -79,7 +79,7 @@ class WorkerTrial:
 
     def lease_lost(self) -> bool:
         """The lease is no longer this worker's: reports and results are refused."""
-        return self.report_lost_lease or self._heartbeat.lease_lost
+        return self.report_lost_lease or self._heartbeat.lost is not None
 
     def set_user_attr(self, key: str, value: Any) -> None:
         """Stores `value` (JSON-serialisable) as user attr `key` with the trial's result."""

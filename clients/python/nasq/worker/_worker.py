@@ -48,7 +48,7 @@ import traceback
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from nasq import _convert, errors
-from nasq._heartbeat import Heartbeat
+from nasq._heartbeat import LeaseKeeper
 from nasq._rpc import ConnectOptions, Connection
 from nasq.worker._labels import describe_worker
 from nasq.worker._result import completion, metrics
@@ -205,7 +205,7 @@ class Worker:
     def _run_trial(self, lease: worker_service_pb2.LeaseTrialResponse, stats: WorkerStats) -> None:
         interval_ms = lease.heartbeat_interval_ms
         interval_s = interval_ms / 1000 if interval_ms > 0 else DEFAULT_HEARTBEAT_INTERVAL_S
-        heartbeat = Heartbeat(self._connection, lease.trial.name, lease.lease.epoch,
+        heartbeat = LeaseKeeper(self._connection, lease.trial.name, lease.lease.epoch,
                               lease.lease.token, interval_s)
         trial = WorkerTrial(self._connection, lease, heartbeat)
         _log.info("%s: running %s (attempt %d) with %s", self.worker_id, trial.name, trial.attempt,
