@@ -3,6 +3,8 @@
 `server` starts a real nasq-server (the binary $NASQ_SERVER_BIN, built by CMake) on a free
 loopback port with a SQLite file in the test's tmp_path, waits until it answers, and kills it at
 the end of the test. `nasq_cli` runs the nasq CLI ($NASQ_CLI_BIN) against it.
+`security_files` makes certificates and tokens (scripts/make-certs.sh, scripts/new-token.sh)
+for servers started with TLS and --auth-tokens (LocalServer's extra_args and probe_credentials).
 """
 from __future__ import annotations
 
@@ -38,14 +40,20 @@ def free_port() -> int:
 
 
 class LocalServer:
-    """A nasq-server child process on 127.0.0.1:`port` over the SQLite file `db`."""
+    """A nasq-server child process on 127.0.0.1:`port` over the SQLite file `db`.
 
-    def __init__(self, db: pathlib.Path, log: pathlib.Path, extra_args: tuple[str, ...] = ()):
+    `probe_credentials` are the channel credentials that reach it (a server started with
+    --tls-cert in extra_args needs them; None: plain text). Any answer of the probe, a refusal
+    of its missing token included, counts as the server being up."""
+
+    def __init__(self, db: pathlib.Path, log: pathlib.Path, extra_args: tuple[str, ...] = (),
+                 probe_credentials: Optional[grpc.ChannelCredentials] = None):
         self.db = db
         self.log = log
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.extra_args = extra_args
+        self.probe_credentials = probe_credentials
         self.process: Optional[subprocess.Popen] = None
 
     def start(self, timeout_s: float = 30.0) -> None:
@@ -56,7 +64,11 @@ class LocalServer:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         # gRPC waits 1 s before its first reconnect by default; the server listens within tens
         # of milliseconds, so a short backoff saves most of a second per start.
-        channel = grpc.insecure_channel(self.address, options=_FAST_RECONNECT)
+        if self.probe_credentials is None:
+            channel = grpc.insecure_channel(self.address, options=_FAST_RECONNECT)
+        else:
+            channel = grpc.secure_channel(self.address, self.probe_credentials,
+                                          options=_FAST_RECONNECT)
         stub = study_service_pb2_grpc.StudyServiceStub(channel)
         deadline = time.monotonic() + timeout_s
         try:
@@ -67,7 +79,10 @@ class LocalServer:
                 try:
                     stub.ListStudies(study_service_pb2.ListStudiesRequest(), timeout=1.0)
                     return
-                except grpc.RpcError:
+                except grpc.RpcError as e:
+                    if e.code() not in (grpc.StatusCode.UNAVAILABLE,
+                                        grpc.StatusCode.DEADLINE_EXCEEDED):
+                        return
                     if time.monotonic() > deadline:
                         pytest.fail(f"nasq-server did not answer within {timeout_s} s")
                     time.sleep(0.05)
@@ -85,6 +100,66 @@ class LocalServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=30)
+
+
+_SCRIPTS = pathlib.Path(__file__).resolve().parents[2] / "scripts"
+
+
+class SecurityFiles:
+    """Certificates and tokens made in `directory` by the scripts docs/security.md gives users.
+
+    ca.pem signed server.pem/server.key (valid for localhost and 127.0.0.1) and
+    client.pem/client.key; other/ holds a second, unrelated set (a wrong CA, a client
+    certificate the server does not trust). tokens.txt is the --auth-tokens file with one token
+    per role; token_file(role) names the file holding that role's token."""
+
+    ROLES = ("reader", "worker", "admin")
+
+    def __init__(self, directory: pathlib.Path):
+        self.directory = directory
+        for folder in (directory, directory / "other"):
+            subprocess.run(["bash", str(_SCRIPTS / "make-certs.sh"), str(folder), "localhost",
+                            "127.0.0.1", "--days", "1"], check=True, capture_output=True)
+        lines = [subprocess.run(["bash", str(_SCRIPTS / "new-token.sh"), role, role,
+                                 str(self.token_file(role))],
+                                check=True, capture_output=True, text=True).stdout
+                 for role in self.ROLES]
+        self.tokens = directory / "tokens.txt"
+        self.tokens.write_text("".join(lines))
+
+    def path(self, name: str) -> str:
+        """The path of `name` (ca.pem, client.key, other/ca.pem, ...)."""
+        return str(self.directory / name)
+
+    def token_file(self, role: str) -> pathlib.Path:
+        return self.directory / f"{role}.token"
+
+    def server_args(self, mutual: bool) -> tuple[str, ...]:
+        """nasq-server flags for TLS and the tokens; `mutual`: clients need a certificate."""
+        args = ("--tls-cert", self.path("server.pem"), "--tls-key", self.path("server.key"),
+                "--auth-tokens", str(self.tokens))
+        return args + (("--tls-client-ca", self.path("ca.pem")) if mutual else ())
+
+    def channel_credentials(self, client_cert: bool) -> grpc.ChannelCredentials:
+        """Trust in ca.pem, presenting client.pem when `client_cert`."""
+        def read(name: str) -> bytes:
+            return (self.directory / name).read_bytes()
+        if not client_cert:
+            return grpc.ssl_channel_credentials(read("ca.pem"))
+        return grpc.ssl_channel_credentials(read("ca.pem"), read("client.key"), read("client.pem"))
+
+    def start_server(self, directory: pathlib.Path, mutual: bool) -> "LocalServer":
+        """A started server in `directory` with TLS, the tokens and, when `mutual`, mutual TLS."""
+        s = LocalServer(directory / "nasq.db", directory / "server.log",
+                        self.server_args(mutual), self.channel_credentials(mutual))
+        s.start()
+        return s
+
+
+@pytest.fixture(scope="module")
+def security_files(tmp_path_factory) -> SecurityFiles:
+    """A module's certificates and tokens (a second or so of openssl)."""
+    return SecurityFiles(tmp_path_factory.mktemp("security"))
 
 
 def _started_server(directory: pathlib.Path) -> LocalServer:

@@ -1,10 +1,11 @@
 """nasq.connect() and Client: the studies of one nasq-server.
 
-Contract: `connect(address=None, token=None, tls_ca=None, *, client_id=None, deadline_s=30,
-retry_timeout_s=60)` reaches the server as the CLI does (NASQ_SERVER, NASQ_TOKEN /
-NASQ_TOKEN_FILE, NASQ_TLS_CA when unset); every call has a deadline and UNAVAILABLE is retried
-with backoff (nasq/_rpc.py); errors are nasq.errors classes carrying the server's message and
-code. `client_id` (default "python:<host>:<pid>") is recorded as the lease holder of every trial
+Contract: `connect(address=None, token=None, tls_ca=None, *, token_file=None, tls_cert=None,
+tls_key=None, client_id=None, deadline_s=30, retry_timeout_s=60)` reaches the server as the CLI
+does (NASQ_SERVER, NASQ_TOKEN / NASQ_TOKEN_FILE, NASQ_TLS_CA, NASQ_TLS_CERT / NASQ_TLS_KEY when
+unset; the rules and errors of the credentials are in nasq/_credentials.py); every call has a
+deadline and UNAVAILABLE is retried with backoff (nasq/_rpc.py); errors are nasq.errors classes
+carrying the server's message and code. `client_id` (default "python:<host>:<pid>") is recorded as the lease holder of every trial
 this client asks and as the teller of every trial it tells.
 """
 from __future__ import annotations
@@ -114,10 +115,12 @@ class Client:
 
 
 def connect(address: Optional[str] = None, token: Optional[str] = None,
-            tls_ca: Optional[str] = None, *, client_id: Optional[str] = None,
-            deadline_s: float = DEFAULT_DEADLINE_S,
+            tls_ca: Optional[str] = None, *, token_file: Optional[str] = None,
+            tls_cert: Optional[str] = None, tls_key: Optional[str] = None,
+            client_id: Optional[str] = None, deadline_s: float = DEFAULT_DEADLINE_S,
             retry_timeout_s: float = DEFAULT_RETRY_TIMEOUT_S) -> Client:
     """A Client of the server at `address` (see the module contract)."""
-    connection = Connection(ConnectOptions(address=address, token=token, tls_ca=tls_ca,
-                                           deadline_s=deadline_s, retry_timeout_s=retry_timeout_s))
+    connection = Connection(ConnectOptions(
+        address=address, token=token, token_file=token_file, tls_ca=tls_ca, tls_cert=tls_cert,
+        tls_key=tls_key, deadline_s=deadline_s, retry_timeout_s=retry_timeout_s))
     return Client(connection, client_id or default_client_id())

@@ -64,13 +64,21 @@ def main(argv: Optional[list[str]] = None) -> int:
                         help="KEY=VALUE recorded with every trial (repeatable)")
     parser.add_argument("--max-trials", type=int, help="return after this many trials")
     parser.add_argument("--idle-timeout", type=float, help="return after this many seconds idle")
+    parser.add_argument("--token-file",
+                        help="file whose first line is the token (default $NASQ_TOKEN, else "
+                             "the file $NASQ_TOKEN_FILE)")
     parser.add_argument("--tls-ca", help="PEM CA of the server's certificate (default $NASQ_TLS_CA)")
+    parser.add_argument("--tls-cert", help="PEM client certificate for mutual TLS "
+                                           "(default $NASQ_TLS_CERT; needs --tls-key)")
+    parser.add_argument("--tls-key", help="its PEM private key (default $NASQ_TLS_KEY)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="nasq-worker: %(message)s")
     try:
         fn = load_function(args.fn)
         worker = Worker(args.server, task_kind=args.task_kind, fn=fn, tls_ca=args.tls_ca,
-                        worker_id=args.worker_id, studies=args.study, labels=dict(args.label))
+                        worker_id=args.worker_id, studies=args.study, labels=dict(args.label),
+                        token_file=args.token_file, tls_cert=args.tls_cert,
+                        tls_key=args.tls_key)
         with worker:
             worker.run(max_trials=args.max_trials, idle_timeout=args.idle_timeout)
     except (ValueError, errors.NasqError) as e:

@@ -100,15 +100,20 @@ def failure_reason(error: BaseException) -> str:
 class Worker:
     """Leases trials of `task_kind` (only from `studies` when given) and runs `fn` on each.
 
-    `address`, `token` and `tls_ca` default to $NASQ_SERVER, $NASQ_TOKEN/$NASQ_TOKEN_FILE and
-    $NASQ_TLS_CA as for the CLI; `worker_id` to "<host>-<pid>" (the C++ worker's default);
+    `address` and the credentials (`token` or `token_file`, `tls_ca`, and `tls_cert` with
+    `tls_key` for mutual TLS) default to $NASQ_SERVER, $NASQ_TOKEN / $NASQ_TOKEN_FILE,
+    $NASQ_TLS_CA, $NASQ_TLS_CERT / $NASQ_TLS_KEY as for the CLI (nasq/_credentials.py; bad
+    ones raise nasq.errors.InvalidArgument); `worker_id` to "<host>-<pid>" (the C++ worker's
+    default);
     `labels` are added to the worker's own (nasq/worker/_labels.py) and recorded with
     every trial it leases (system attr "worker")."""
 
     def __init__(self, address: Optional[str] = None, task_kind: str = "python",
                  fn: Optional[Callable[[WorkerTrial], Any]] = None, token: Optional[str] = None,
                  tls_ca: Optional[str] = None, worker_id: Optional[str] = None,
-                 studies: Iterable[str] = (), labels: Optional[Mapping[str, str]] = None):
+                 studies: Iterable[str] = (), labels: Optional[Mapping[str, str]] = None,
+                 *, token_file: Optional[str] = None, tls_cert: Optional[str] = None,
+                 tls_key: Optional[str] = None):
         if not callable(fn):
             raise TypeError(f"fn: a function taking the trial is required (got {fn!r})")
         if not isinstance(task_kind, str) or not task_kind:
@@ -121,7 +126,9 @@ class Worker:
         self.studies = tuple(s.removeprefix("studies/") for s in studies)
         self.labels = {**describe_worker(task_kind),
                        **{str(k): str(v) for k, v in (labels or {}).items()}}
-        self._connection = Connection(ConnectOptions(address=address, token=token, tls_ca=tls_ca))
+        self._connection = Connection(ConnectOptions(
+            address=address, token=token, token_file=token_file, tls_ca=tls_ca,
+            tls_cert=tls_cert, tls_key=tls_key))
         self._draining = False
 
     def request_stop(self) -> None:
