@@ -201,19 +201,30 @@ def test_a_worker_leases_only_studies_of_its_task_kind(server, nasq_cli, tmp_pat
     assert trials(server.address, "other") == []
 
 
-def test_sigterm_lets_the_running_trial_finish_and_leases_no_more(server, nasq_cli, tmp_path):
-    create_study(nasq_cli, tmp_path, study_yaml("drain", max_trials=3))
+def start_sleeping_worker(server, tmp_path, sleep_s: float, extra=()) -> WorkerProcess:
+    """`python -m nasq.worker` whose fn sleeps `sleep_s` and returns 2.0, once its first trial
+    has started."""
     marker = tmp_path / "started"
-    (tmp_path / "slowfn.py").write_text(f"""import pathlib, time
+    (tmp_path / "sleepfn.py").write_text(f"""import pathlib, time
 def fn(trial):
     pathlib.Path({str(marker)!r}).touch()
-    time.sleep(1.5)
+    time.sleep({sleep_s})
     return 2.0
 """)
     worker = WorkerProcess(server.address, tmp_path / "worker.log", "--fn",
-                           str(tmp_path / "slowfn.py") + ":fn", "--worker-id", "drainer")
+                           str(tmp_path / "sleepfn.py") + ":fn", *extra)
     try:
         wait_for(marker.exists, 30, "the first trial to start")
+    except BaseException:
+        worker.kill()
+        raise
+    return worker
+
+
+def test_sigterm_lets_the_running_trial_finish_and_leases_no_more(server, nasq_cli, tmp_path):
+    create_study(nasq_cli, tmp_path, study_yaml("drain", max_trials=3))
+    worker = start_sleeping_worker(server, tmp_path, sleep_s=1.5, extra=("--worker-id", "drainer"))
+    try:
         worker.signal(signal.SIGTERM)
         assert worker.wait(30) == 0
     finally:
@@ -237,17 +248,8 @@ def test_the_heartbeat_keeps_a_trial_longer_than_its_lease(server, nasq_cli, tmp
 
 def test_a_second_sigterm_abandons_the_running_trial_without_reporting(server, nasq_cli, tmp_path):
     create_study(nasq_cli, tmp_path, study_yaml("abandon", max_trials=1))
-    marker = tmp_path / "started"
-    (tmp_path / "stuckfn.py").write_text(f"""import pathlib, time
-def fn(trial):
-    pathlib.Path({str(marker)!r}).touch()
-    time.sleep(60)
-    return 2.0
-""")
-    worker = WorkerProcess(server.address, tmp_path / "worker.log", "--fn",
-                           str(tmp_path / "stuckfn.py") + ":fn")
+    worker = start_sleeping_worker(server, tmp_path, sleep_s=60)
     try:
-        wait_for(marker.exists, 30, "the trial to start")
         worker.signal(signal.SIGTERM)
         time.sleep(0.5)
         worker.signal(signal.SIGTERM)
