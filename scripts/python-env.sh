@@ -22,7 +22,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" >"$stamp"
 fi
 # Reinstalled every time: a changed proto or package source must reach the tests. The build
-# needs setuptools and grpcio-tools, both pinned in the venv already.
+# needs setuptools and grpcio-tools, both pinned in the venv already; setuptools' build folder
+# goes first, or a module deleted from the source would live on in it and in the install.
+rm -rf "$root/clients/python/build"
 "$venv/bin/python3" -m pip install --quiet --disable-pip-version-check --no-deps \
   --no-build-isolation --force-reinstall "$root/clients/python"
 echo "python-env: $venv ($("$venv/bin/python3" -c 'import nasq, optuna; print("nasq", nasq.__version__, "optuna", optuna.__version__)'))"

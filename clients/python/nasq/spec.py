@@ -19,6 +19,8 @@ import os
 import re
 from typing import Any, Mapping, Union
 
+import yaml
+
 from nasq import _convert
 from nasq.errors import InvalidArgument
 from nasq.v1 import study_pb2
@@ -472,16 +474,7 @@ def _plain_scalar(text: str) -> Any:
     return text
 
 
-def _import_yaml():
-    try:
-        import yaml
-    except ImportError as e:
-        raise ImportError("a spec given as YAML needs PyYAML: pip install pyyaml (or pip install "
-                          "'nasq[yaml]'), or pass the spec as a dict") from e
-    return yaml
-
-
-def _yaml_loader(yaml) -> type:
+def _yaml_loader() -> type:
     class Loader(yaml.SafeLoader):
         """SafeLoader with the CLI's scalar typing and refusing duplicate keys."""
 
@@ -512,9 +505,8 @@ def _yaml_loader(yaml) -> type:
 
 def from_yaml(text: str, source: str = "<string>") -> study_pb2.StudySpec:
     """The StudySpec of YAML text; errors start with `source`."""
-    yaml = _import_yaml()
     try:
-        data = yaml.load(text, Loader=_yaml_loader(yaml))  # noqa: S506 (a SafeLoader subclass)
+        data = yaml.load(text, Loader=_yaml_loader())  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as e:
         raise InvalidArgument(f"{source}: invalid YAML: {e}") from None
     except RecursionError:
