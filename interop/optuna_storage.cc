@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/status_macros.h"
@@ -202,17 +203,42 @@ absl::Status WriteStudy(SqliteDb& db, const std::string& path, const Study& stud
   return absl::OkStatus();
 }
 
-// FAILED_PRECONDITION unless `db` is an Optuna storage at optuna_schema::kAlembicVersion.
-absl::Status CheckOptunaVersion(SqliteDb& db, const std::string& path) {
+// The tables that reading a study (and checking for a name before writing one) selects from.
+constexpr const char* kReadTables[] = {
+    "alembic_version",       "studies",           "study_directions",
+    "study_user_attributes", "study_system_attributes", "trials",
+    "trial_params",          "trial_values",      "trial_intermediate_values",
+    "trial_user_attributes", "trial_system_attributes"};
+
+// FAILED_PRECONDITION unless `db` is an Optuna storage at optuna_schema::kAlembicVersion whose
+// tables in kReadTables are all ordinary tables. A file from outside may define one as a view (or
+// a virtual table) instead, whose query SQLite would run on every read: a recursive one never
+// ends, so `nasq import` would hang rather than refuse the file.
+absl::Status CheckOptunaStorage(SqliteDb& db, const std::string& path) {
   const std::string not_optuna =
       absl::StrCat(path, " is not an Optuna storage (Optuna ", optuna_schema::kLibraryVersion,
                    "'s RDB schema, alembic version ", optuna_schema::kAlembicVersion, ")");
-  absl::StatusOr<SqliteStatement> select = db.Prepare("SELECT version_num FROM alembic_version");
-  if (!select.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(not_optuna, ": ", select.status().message()));
+  for (const char* name : kReadTables) {
+    absl::StatusOr<SqliteStatement> table =
+        db.Prepare("SELECT type, sql FROM sqlite_master WHERE name = ?1 COLLATE NOCASE");
+    absl::StatusOr<bool> row =
+        table.ok() ? table->Bind(1, absl::string_view(name)).Step() : table.status();
+    if (!row.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(not_optuna, ": ", row.status().message()));
+    }
+    if (!*row) {
+      return absl::FailedPreconditionError(absl::StrCat(not_optuna, ": it has no table ", name));
+    }
+    const std::string type = table->Text(0);
+    if (type != "table" || absl::StartsWithIgnoreCase(table->Text(1), "CREATE VIRTUAL")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          not_optuna, ": its ", name, " is a ", type == "table" ? "virtual table" : type,
+          ", not a table (a view or virtual table could make every read run without end)"));
+    }
   }
-  NASQ_ASSIGN_OR_RETURN(bool row, select->Step());
-  const std::string found = row ? select->Text(0) : "none";
+  NASQ_ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT version_num FROM alembic_version"));
+  NASQ_ASSIGN_OR_RETURN(bool row, select.Step());
+  const std::string found = row ? select.Text(0) : "none";
   if (found != optuna_schema::kAlembicVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         not_optuna, ": its alembic version is ", found,
@@ -306,7 +332,7 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
 
 absl::StatusOr<OptunaStudy> ReadStudy(SqliteDb& db, const std::string& path,
                                       const std::string& study_name) {
-  NASQ_RETURN_IF_ERROR(CheckOptunaVersion(db, path));
+  NASQ_RETURN_IF_ERROR(CheckOptunaStorage(db, path));
   NASQ_ASSIGN_OR_RETURN(int64_t study_id, FindStudyId(db, path, study_name));
   OptunaStudy study;
   study.name = study_name;
@@ -392,7 +418,7 @@ absl::Status WriteOptunaStudy(const std::string& path, const Study& study,
   std::error_code error;
   if (std::filesystem::exists(path, error)) {
     NASQ_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, /*create=*/false));
-    NASQ_RETURN_IF_ERROR(CheckOptunaVersion(*db, path));
+    NASQ_RETURN_IF_ERROR(CheckOptunaStorage(*db, path));
     return db->InTransaction(SqliteDb::TxKind::kWrite,
                              [&] { return WriteStudy(*db, path, study, trials); });
   }

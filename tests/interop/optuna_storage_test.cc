@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/sqlite_db.h"
 #include "testing/local_server.h"
 
 namespace nasq {
@@ -147,6 +148,47 @@ TEST(OptunaStorage, ReadRefusesBadFilesNamingTheProblem) {
   absl::Status not_optuna = ReadOptunaStudy(text, "mo").status();
   EXPECT_TRUE(absl::IsFailedPrecondition(not_optuna)) << not_optuna;
   EXPECT_THAT(std::string(not_optuna.message()), HasSubstr("is not an Optuna storage"));
+}
+
+// Found while writing fuzz/optuna_storage_fuzzer, with a crafted file (byte mutations do not
+// make one): a view in place of one of Optuna's tables runs its query on every read, and a
+// recursive one made ReadOptunaStudy (and so `nasq import`) hang. Such files, and files lacking a
+// table, are refused up front.
+TEST(OptunaStorage, ReadRefusesViewsAndMissingTablesInsteadOfRunningThem) {
+  TempDir dir;
+  const std::string view = dir.path() + "/view.db";
+  const std::string missing = dir.path() + "/missing.db";
+  for (const std::string& path : {view, missing}) {
+    ASSERT_TRUE(WriteOptunaStudy(path, MakeStudy(), MakeTrials()).ok());
+  }
+  {
+    auto db = SqliteDb::Open(view, /*create=*/false);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ASSERT_TRUE((*db)
+                    ->Exec("DROP TABLE trial_values; CREATE VIEW Trial_Values AS WITH RECURSIVE "
+                           "c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT trial_id, 0 "
+                           "AS objective, (SELECT max(x) FROM c) AS value, 'FINITE' AS "
+                           "value_type FROM trials")
+                    .ok());
+    auto other = SqliteDb::Open(missing, /*create=*/false);
+    ASSERT_TRUE(other.ok()) << other.status();
+    ASSERT_TRUE((*other)->Exec("DROP TABLE trial_intermediate_values").ok());
+  }
+
+  absl::Status refused = ReadOptunaStudy(view, "mo").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("its trial_values is a view, not a table"));
+  // Writing into such a file reads it first: refused the same way, and the file keeps its study.
+  Study another = MakeStudy();
+  another.spec.name = "another";
+  absl::Status write = WriteOptunaStudy(view, another, MakeTrials());
+  EXPECT_TRUE(absl::IsFailedPrecondition(write)) << write;
+
+  absl::Status lacking = ReadOptunaStudy(missing, "mo").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(lacking)) << lacking;
+  EXPECT_THAT(std::string(lacking.message()),
+              HasSubstr("is not an Optuna storage (Optuna 5.0.0's RDB schema, alembic version "
+                        "v3.2.0.a): it has no table trial_intermediate_values"));
 }
 
 }  // namespace
