@@ -7,8 +7,8 @@
 #include <optional>
 #include <system_error>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "core/status_macros.h"
@@ -48,10 +48,23 @@ StoredValue ToStored(double v) {
   return {v, "FINITE"};
 }
 
+// Whether `storage_type`, SQLite's typeof() of a column, is a number (an Optuna file from
+// outside may hold text or NULL in its FLOAT columns, which SQLite would read as 0).
+bool IsNumber(const std::string& storage_type) {
+  return storage_type == "real" || storage_type == "integer";
+}
+
+// The value `row` stores as ToStored does: its value_type in `type_column`; a FINITE value in
+// `value_column`, whose typeof() is in `storage_type_column`.
 absl::StatusOr<double> FromStored(const SqliteStatement& row, int value_column, int type_column,
-                                  const std::string& what) {
+                                  int storage_type_column, const std::string& what) {
   const std::string type = row.Text(type_column);
-  if (type == "FINITE" && !row.IsNull(value_column)) return row.Double(value_column);
+  if (type == "FINITE") {
+    const std::string storage_type = row.Text(storage_type_column);
+    if (IsNumber(storage_type)) return row.Double(value_column);
+    return absl::DataLossError(absl::StrCat(what, ": value_type FINITE but the value is ",
+                                            storage_type, ", not a number"));
+  }
   if (type == "INF_POS") return std::numeric_limits<double>::infinity();
   if (type == "INF_NEG") return -std::numeric_limits<double>::infinity();
   if (type == "NAN") return std::numeric_limits<double>::quiet_NaN();
@@ -204,11 +217,17 @@ absl::Status WriteStudy(SqliteDb& db, const std::string& path, const Study& stud
 }
 
 // The tables that reading a study (and checking for a name before writing one) selects from.
-constexpr const char* kReadTables[] = {
-    "alembic_version",       "studies",           "study_directions",
-    "study_user_attributes", "study_system_attributes", "trials",
-    "trial_params",          "trial_values",      "trial_intermediate_values",
-    "trial_user_attributes", "trial_system_attributes"};
+constexpr const char* kReadTables[] = {"alembic_version",
+                                       "studies",
+                                       "study_directions",
+                                       "study_user_attributes",
+                                       "study_system_attributes",
+                                       "trials",
+                                       "trial_params",
+                                       "trial_values",
+                                       "trial_intermediate_values",
+                                       "trial_user_attributes",
+                                       "trial_system_attributes"};
 
 // FAILED_PRECONDITION unless `db` is an Optuna storage at optuna_schema::kAlembicVersion whose
 // tables in kReadTables are all ordinary tables. A file from outside may define one as a view (or
@@ -277,8 +296,10 @@ absl::StatusOr<int64_t> ParseDatetime(const std::string& text, const std::string
 
 absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
   const std::string what = absl::StrCat("trial ", trial.number);
-  NASQ_ASSIGN_OR_RETURN(auto params, db.Prepare("SELECT param_name, param_value, distribution_json "
-                                                "FROM trial_params WHERE trial_id = ?1"));
+  NASQ_ASSIGN_OR_RETURN(auto params,
+                        db.Prepare("SELECT param_name, param_value, distribution_json, "
+                                   "typeof(param_value) FROM trial_params WHERE "
+                                   "trial_id = ?1"));
   params.Bind(1, trial.id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, params.Step());
@@ -290,6 +311,10 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": distribution ", params.Text(2), ": ", d.status().message()));
     }
+    if (!IsNumber(params.Text(3))) {
+      return absl::DataLossError(
+          absl::StrCat(field, ": param_value is ", params.Text(3), ", not a number"));
+    }
     const double internal = params.Double(1);
     if (!Contains(*d, internal)) {
       return absl::DataLossError(
@@ -298,9 +323,9 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
     trial.params[name] = internal;
     trial.distributions.insert_or_assign(name, *std::move(d));
   }
-  NASQ_ASSIGN_OR_RETURN(auto values, db.Prepare("SELECT objective, value, value_type FROM "
-                                                "trial_values WHERE trial_id = ?1 ORDER BY "
-                                                "objective"));
+  NASQ_ASSIGN_OR_RETURN(auto values, db.Prepare("SELECT objective, value, value_type, "
+                                                "typeof(value) FROM trial_values WHERE "
+                                                "trial_id = ?1 ORDER BY objective"));
   values.Bind(1, trial.id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, values.Step());
@@ -309,19 +334,20 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
       return absl::DataLossError(
           absl::StrCat(what, ": objective ", values.Int(0), " has no predecessor"));
     }
-    NASQ_ASSIGN_OR_RETURN(double v, FromStored(values, 1, 2, absl::StrCat(what, ", value")));
+    NASQ_ASSIGN_OR_RETURN(double v, FromStored(values, 1, 2, 3, absl::StrCat(what, ", value")));
     trial.values.push_back(v);
   }
   NASQ_ASSIGN_OR_RETURN(auto intermediate,
-                        db.Prepare("SELECT step, intermediate_value, intermediate_value_type "
-                                   "FROM trial_intermediate_values WHERE trial_id = ?1"));
+                        db.Prepare("SELECT step, intermediate_value, intermediate_value_type, "
+                                   "typeof(intermediate_value) FROM trial_intermediate_values "
+                                   "WHERE trial_id = ?1"));
   intermediate.Bind(1, trial.id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, intermediate.Step());
     if (!row) break;
     NASQ_ASSIGN_OR_RETURN(
         trial.intermediate_values[intermediate.Int(0)],
-        FromStored(intermediate, 1, 2, absl::StrCat(what, ", intermediate value")));
+        FromStored(intermediate, 1, 2, 3, absl::StrCat(what, ", intermediate value")));
   }
   NASQ_ASSIGN_OR_RETURN(trial.user_attrs,
                         ReadAttrs(db, "trial_user_attributes", "trial_id", trial.id));
