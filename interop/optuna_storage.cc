@@ -230,9 +230,11 @@ constexpr const char* kReadTables[] = {"alembic_version",
                                        "trial_system_attributes"};
 
 // FAILED_PRECONDITION unless `db` is an Optuna storage at optuna_schema::kAlembicVersion whose
-// tables in kReadTables are all ordinary tables. A file from outside may define one as a view (or
-// a virtual table) instead, whose query SQLite would run on every read: a recursive one never
-// ends, so `nasq import` would hang rather than refuse the file.
+// tables in kReadTables are all ordinary tables without generated columns. A file from outside
+// may define one as a view (or a virtual table) instead, whose query SQLite would run on every
+// read: a recursive one never ends, so `nasq import` would hang rather than refuse the file. A
+// generated column is an expression computed on every read, as large as SQLite allows (1 GB per
+// value).
 absl::Status CheckOptunaStorage(SqliteDb& db, const std::string& path) {
   const std::string not_optuna =
       absl::StrCat(path, " is not an Optuna storage (Optuna ", optuna_schema::kLibraryVersion,
@@ -253,6 +255,15 @@ absl::Status CheckOptunaStorage(SqliteDb& db, const std::string& path) {
       return absl::FailedPreconditionError(absl::StrCat(
           not_optuna, ": its ", name, " is a ", type == "table" ? "virtual table" : type,
           ", not a table (a view or virtual table could make every read run without end)"));
+    }
+    absl::StatusOr<SqliteStatement> generated =
+        db.Prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden != 0");
+    NASQ_RETURN_IF_ERROR(generated.status());
+    NASQ_ASSIGN_OR_RETURN(bool has_generated, generated->Bind(1, absl::string_view(name)).Step());
+    if (has_generated) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          not_optuna, ": its ", name, " has a generated column, ", generated->Text(0),
+          " (computed on every read, it could make a small file take gigabytes to read)"));
     }
   }
   NASQ_ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT version_num FROM alembic_version"));

@@ -163,9 +163,9 @@ std::string AlteredStorage(const TempDir& dir, const std::string& name, const st
 
 // Found while writing fuzz/optuna_storage_fuzzer, with a crafted file (byte mutations do not
 // make one): a view in place of one of Optuna's tables runs its query on every read, and a
-// recursive one made ReadOptunaStudy (and so `nasq import`) hang. Such files, and files lacking a
-// table, are refused up front.
-TEST(OptunaStorage, ReadRefusesViewsAndMissingTablesInsteadOfRunningThem) {
+// recursive one made ReadOptunaStudy (and so `nasq import`) hang; a generated column made a tiny
+// file read as gigabytes. Such files, and files lacking a table, are refused up front.
+TEST(OptunaStorage, ReadRefusesViewsGeneratedColumnsAndMissingTables) {
   TempDir dir;
   const std::string view = AlteredStorage(
       dir, "view.db",
@@ -174,6 +174,11 @@ TEST(OptunaStorage, ReadRefusesViewsAndMissingTablesInsteadOfRunningThem) {
       "value, 'FINITE' AS value_type FROM trials");
   const std::string missing =
       AlteredStorage(dir, "missing.db", "DROP TABLE trial_intermediate_values");
+  // A generated column: 8 KB of file, 800 MB per row read.
+  const std::string generated = AlteredStorage(
+      dir, "generated.db",
+      "DROP TABLE trial_user_attributes; CREATE TABLE trial_user_attributes (trial_id INTEGER, "
+      "key VARCHAR(512), value_json TEXT GENERATED ALWAYS AS (printf('%.*c', 800000000, 'x')))");
 
   absl::Status refused = ReadOptunaStudy(view, "mo").status();
   EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
@@ -189,6 +194,11 @@ TEST(OptunaStorage, ReadRefusesViewsAndMissingTablesInsteadOfRunningThem) {
   EXPECT_THAT(std::string(lacking.message()),
               HasSubstr("is not an Optuna storage (Optuna 5.0.0's RDB schema, alembic version "
                         "v3.2.0.a): it has no table trial_intermediate_values"));
+
+  absl::Status computed = ReadOptunaStudy(generated, "mo").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(computed)) << computed;
+  EXPECT_THAT(std::string(computed.message()),
+              HasSubstr("its trial_user_attributes has a generated column, value_json"));
 }
 
 // Found while probing fuzz/optuna_storage_fuzzer's seeds: SQLite reads text or NULL in a FLOAT
