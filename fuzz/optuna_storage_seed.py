@@ -5,6 +5,11 @@ metric names, two COMPLETE trials, a PRUNED and a FAIL one. Rewritten with 512-b
 keep it small. Run with the Optuna the interop tests use (scripts/python-env.sh):
 
     build/venv/bin/python3 fuzz/optuna_storage_seed.py fuzz/corpus/optuna_storage/optuna_made
+
+The other seed, nasq_export, is `nasq export fuzz --format optuna --out F` of a study "fuzz"
+(lr: log float, n: int step 2, act: categorical [relu, 3, true] when n >= 2) with two COMPLETE
+trials, a PRUNED and a FAIL one asked and told with the Python client (intermediate values 0.5 i
+at step 0 and inf at step 1), then `sqlite3 F "PRAGMA page_size=512; VACUUM"`.
 """
 import pathlib
 import sqlite3
