@@ -7,6 +7,7 @@
 #include <optional>
 #include <system_error>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -47,10 +48,23 @@ StoredValue ToStored(double v) {
   return {v, "FINITE"};
 }
 
+// Whether `storage_type`, SQLite's typeof() of a column, is a number (an Optuna file from
+// outside may hold text or NULL in its FLOAT columns, which SQLite would read as 0).
+bool IsNumber(const std::string& storage_type) {
+  return storage_type == "real" || storage_type == "integer";
+}
+
+// The value `row` stores as ToStored does: its value_type in `type_column`; a FINITE value in
+// `value_column`, whose typeof() is in `storage_type_column`.
 absl::StatusOr<double> FromStored(const SqliteStatement& row, int value_column, int type_column,
-                                  const std::string& what) {
+                                  int storage_type_column, const std::string& what) {
   const std::string type = row.Text(type_column);
-  if (type == "FINITE" && !row.IsNull(value_column)) return row.Double(value_column);
+  if (type == "FINITE") {
+    const std::string storage_type = row.Text(storage_type_column);
+    if (IsNumber(storage_type)) return row.Double(value_column);
+    return absl::DataLossError(absl::StrCat(what, ": value_type FINITE but the value is ",
+                                            storage_type, ", not a number"));
+  }
   if (type == "INF_POS") return std::numeric_limits<double>::infinity();
   if (type == "INF_NEG") return -std::numeric_limits<double>::infinity();
   if (type == "NAN") return std::numeric_limits<double>::quiet_NaN();
@@ -202,17 +216,59 @@ absl::Status WriteStudy(SqliteDb& db, const std::string& path, const Study& stud
   return absl::OkStatus();
 }
 
-// FAILED_PRECONDITION unless `db` is an Optuna storage at optuna_schema::kAlembicVersion.
-absl::Status CheckOptunaVersion(SqliteDb& db, const std::string& path) {
+// The tables that reading a study (and checking for a name before writing one) selects from.
+constexpr const char* kReadTables[] = {"alembic_version",
+                                       "studies",
+                                       "study_directions",
+                                       "study_user_attributes",
+                                       "study_system_attributes",
+                                       "trials",
+                                       "trial_params",
+                                       "trial_values",
+                                       "trial_intermediate_values",
+                                       "trial_user_attributes",
+                                       "trial_system_attributes"};
+
+// FAILED_PRECONDITION unless `db` is an Optuna storage at optuna_schema::kAlembicVersion whose
+// tables in kReadTables are all ordinary tables without generated columns. A file from outside
+// may define one as a view (or a virtual table) instead, whose query SQLite would run on every
+// read: a recursive one never ends, so `nasq import` would hang rather than refuse the file. A
+// generated column is an expression computed on every read, as large as SQLite allows (1 GB per
+// value).
+absl::Status CheckOptunaStorage(SqliteDb& db, const std::string& path) {
   const std::string not_optuna =
       absl::StrCat(path, " is not an Optuna storage (Optuna ", optuna_schema::kLibraryVersion,
                    "'s RDB schema, alembic version ", optuna_schema::kAlembicVersion, ")");
-  absl::StatusOr<SqliteStatement> select = db.Prepare("SELECT version_num FROM alembic_version");
-  if (!select.ok()) {
-    return absl::FailedPreconditionError(absl::StrCat(not_optuna, ": ", select.status().message()));
+  for (const char* name : kReadTables) {
+    absl::StatusOr<SqliteStatement> table =
+        db.Prepare("SELECT type, sql FROM sqlite_master WHERE name = ?1 COLLATE NOCASE");
+    absl::StatusOr<bool> row =
+        table.ok() ? table->Bind(1, absl::string_view(name)).Step() : table.status();
+    if (!row.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(not_optuna, ": ", row.status().message()));
+    }
+    if (!*row) {
+      return absl::FailedPreconditionError(absl::StrCat(not_optuna, ": it has no table ", name));
+    }
+    const std::string type = table->Text(0);
+    if (type != "table" || absl::StartsWithIgnoreCase(table->Text(1), "CREATE VIRTUAL")) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          not_optuna, ": its ", name, " is a ", type == "table" ? "virtual table" : type,
+          ", not a table (a view or virtual table could make every read run without end)"));
+    }
+    absl::StatusOr<SqliteStatement> generated =
+        db.Prepare("SELECT name FROM pragma_table_xinfo(?1) WHERE hidden != 0");
+    NASQ_RETURN_IF_ERROR(generated.status());
+    NASQ_ASSIGN_OR_RETURN(bool has_generated, generated->Bind(1, absl::string_view(name)).Step());
+    if (has_generated) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          not_optuna, ": its ", name, " has a generated column, ", generated->Text(0),
+          " (computed on every read, it could make a small file take gigabytes to read)"));
+    }
   }
-  NASQ_ASSIGN_OR_RETURN(bool row, select->Step());
-  const std::string found = row ? select->Text(0) : "none";
+  NASQ_ASSIGN_OR_RETURN(auto select, db.Prepare("SELECT version_num FROM alembic_version"));
+  NASQ_ASSIGN_OR_RETURN(bool row, select.Step());
+  const std::string found = row ? select.Text(0) : "none";
   if (found != optuna_schema::kAlembicVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         not_optuna, ": its alembic version is ", found,
@@ -251,8 +307,10 @@ absl::StatusOr<int64_t> ParseDatetime(const std::string& text, const std::string
 
 absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
   const std::string what = absl::StrCat("trial ", trial.number);
-  NASQ_ASSIGN_OR_RETURN(auto params, db.Prepare("SELECT param_name, param_value, distribution_json "
-                                                "FROM trial_params WHERE trial_id = ?1"));
+  NASQ_ASSIGN_OR_RETURN(auto params,
+                        db.Prepare("SELECT param_name, param_value, distribution_json, "
+                                   "typeof(param_value) FROM trial_params WHERE "
+                                   "trial_id = ?1"));
   params.Bind(1, trial.id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, params.Step());
@@ -264,6 +322,10 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
       return absl::InvalidArgumentError(
           absl::StrCat(field, ": distribution ", params.Text(2), ": ", d.status().message()));
     }
+    if (!IsNumber(params.Text(3))) {
+      return absl::DataLossError(
+          absl::StrCat(field, ": param_value is ", params.Text(3), ", not a number"));
+    }
     const double internal = params.Double(1);
     if (!Contains(*d, internal)) {
       return absl::DataLossError(
@@ -272,9 +334,9 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
     trial.params[name] = internal;
     trial.distributions.insert_or_assign(name, *std::move(d));
   }
-  NASQ_ASSIGN_OR_RETURN(auto values, db.Prepare("SELECT objective, value, value_type FROM "
-                                                "trial_values WHERE trial_id = ?1 ORDER BY "
-                                                "objective"));
+  NASQ_ASSIGN_OR_RETURN(auto values, db.Prepare("SELECT objective, value, value_type, "
+                                                "typeof(value) FROM trial_values WHERE "
+                                                "trial_id = ?1 ORDER BY objective"));
   values.Bind(1, trial.id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, values.Step());
@@ -283,19 +345,20 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
       return absl::DataLossError(
           absl::StrCat(what, ": objective ", values.Int(0), " has no predecessor"));
     }
-    NASQ_ASSIGN_OR_RETURN(double v, FromStored(values, 1, 2, absl::StrCat(what, ", value")));
+    NASQ_ASSIGN_OR_RETURN(double v, FromStored(values, 1, 2, 3, absl::StrCat(what, ", value")));
     trial.values.push_back(v);
   }
   NASQ_ASSIGN_OR_RETURN(auto intermediate,
-                        db.Prepare("SELECT step, intermediate_value, intermediate_value_type "
-                                   "FROM trial_intermediate_values WHERE trial_id = ?1"));
+                        db.Prepare("SELECT step, intermediate_value, intermediate_value_type, "
+                                   "typeof(intermediate_value) FROM trial_intermediate_values "
+                                   "WHERE trial_id = ?1"));
   intermediate.Bind(1, trial.id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, intermediate.Step());
     if (!row) break;
     NASQ_ASSIGN_OR_RETURN(
         trial.intermediate_values[intermediate.Int(0)],
-        FromStored(intermediate, 1, 2, absl::StrCat(what, ", intermediate value")));
+        FromStored(intermediate, 1, 2, 3, absl::StrCat(what, ", intermediate value")));
   }
   NASQ_ASSIGN_OR_RETURN(trial.user_attrs,
                         ReadAttrs(db, "trial_user_attributes", "trial_id", trial.id));
@@ -306,7 +369,7 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
 
 absl::StatusOr<OptunaStudy> ReadStudy(SqliteDb& db, const std::string& path,
                                       const std::string& study_name) {
-  NASQ_RETURN_IF_ERROR(CheckOptunaVersion(db, path));
+  NASQ_RETURN_IF_ERROR(CheckOptunaStorage(db, path));
   NASQ_ASSIGN_OR_RETURN(int64_t study_id, FindStudyId(db, path, study_name));
   OptunaStudy study;
   study.name = study_name;
@@ -392,7 +455,7 @@ absl::Status WriteOptunaStudy(const std::string& path, const Study& study,
   std::error_code error;
   if (std::filesystem::exists(path, error)) {
     NASQ_ASSIGN_OR_RETURN(std::unique_ptr<SqliteDb> db, SqliteDb::Open(path, /*create=*/false));
-    NASQ_RETURN_IF_ERROR(CheckOptunaVersion(*db, path));
+    NASQ_RETURN_IF_ERROR(CheckOptunaStorage(*db, path));
     return db->InTransaction(SqliteDb::TxKind::kWrite,
                              [&] { return WriteStudy(*db, path, study, trials); });
   }

@@ -52,11 +52,13 @@ struct OptunaStudy {
 };
 
 // Reads study `study_name` from the Optuna SQLite file at `path` (writing nothing). NOT_FOUND
-// naming the path when there is no such file, or naming the study (and listing the file's
-// studies) when the file holds no such study; FAILED_PRECONDITION when the file is not an
-// Optuna storage of the schema this build writes (alembic version kAlembicVersion), naming what
-// was found; DATA_LOSS naming the trial and param when a row cannot be read (a distribution
-// nasq cannot represent, such as a categorical with a null choice, is INVALID_ARGUMENT; so is a
+// naming the path when there is no such file, or naming the study (and listing the file's studies)
+// when the file holds no such study; FAILED_PRECONDITION when the file is not an Optuna storage of
+// the schema this build writes (alembic version kAlembicVersion), naming what was found, or when a
+// table it reads is missing, a view or virtual table, or has a generated column (SQL of the file's
+// choosing, run on every read: the file comes from outside); DATA_LOSS naming the trial and param
+// when a row cannot be read, a number column holding text or NULL included (a distribution nasq
+// cannot represent, such as a categorical with a null choice, is INVALID_ARGUMENT; so is a
 // "nasq:spec" attr that is not a valid spec).
 absl::StatusOr<OptunaStudy> ReadOptunaStudy(const std::string& path, const std::string& study_name);
 

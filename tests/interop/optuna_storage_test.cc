@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "storage/sqlite_db.h"
 #include "testing/local_server.h"
 
 namespace nasq {
@@ -147,6 +148,77 @@ TEST(OptunaStorage, ReadRefusesBadFilesNamingTheProblem) {
   absl::Status not_optuna = ReadOptunaStudy(text, "mo").status();
   EXPECT_TRUE(absl::IsFailedPrecondition(not_optuna)) << not_optuna;
   EXPECT_THAT(std::string(not_optuna.message()), HasSubstr("is not an Optuna storage"));
+}
+
+// The path of a new file `name` in `dir` holding MakeStudy() and MakeTrials(), then altered by
+// the SQL `alter`, as a file from outside could be.
+std::string AlteredStorage(const TempDir& dir, const std::string& name, const std::string& alter) {
+  const std::string path = dir.path() + "/" + name;
+  EXPECT_TRUE(WriteOptunaStudy(path, MakeStudy(), MakeTrials()).ok());
+  auto db = SqliteDb::Open(path, /*create=*/false);
+  EXPECT_TRUE(db.ok()) << db.status();
+  if (db.ok()) EXPECT_TRUE((*db)->Exec(alter).ok()) << alter;
+  return path;
+}
+
+// Found while writing fuzz/optuna_storage_fuzzer, with a crafted file (byte mutations do not
+// make one): a view in place of one of Optuna's tables runs its query on every read, and a
+// recursive one made ReadOptunaStudy (and so `nasq import`) hang; a generated column made a tiny
+// file read as gigabytes. Such files, and files lacking a table, are refused up front.
+TEST(OptunaStorage, ReadRefusesViewsGeneratedColumnsAndMissingTables) {
+  TempDir dir;
+  const std::string view = AlteredStorage(
+      dir, "view.db",
+      "DROP TABLE trial_values; CREATE VIEW Trial_Values AS WITH RECURSIVE c(x) AS (SELECT 1 "
+      "UNION ALL SELECT x + 1 FROM c) SELECT trial_id, 0 AS objective, (SELECT max(x) FROM c) AS "
+      "value, 'FINITE' AS value_type FROM trials");
+  const std::string missing =
+      AlteredStorage(dir, "missing.db", "DROP TABLE trial_intermediate_values");
+  // A generated column: 8 KB of file, 800 MB per row read.
+  const std::string generated = AlteredStorage(
+      dir, "generated.db",
+      "DROP TABLE trial_user_attributes; CREATE TABLE trial_user_attributes (trial_id INTEGER, "
+      "key VARCHAR(512), value_json TEXT GENERATED ALWAYS AS (printf('%.*c', 800000000, 'x')))");
+
+  absl::Status refused = ReadOptunaStudy(view, "mo").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(refused)) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("its trial_values is a view, not a table"));
+  // Writing into such a file reads it first: refused the same way, and the file keeps its study.
+  Study another = MakeStudy();
+  another.spec.name = "another";
+  absl::Status write = WriteOptunaStudy(view, another, MakeTrials());
+  EXPECT_TRUE(absl::IsFailedPrecondition(write)) << write;
+
+  absl::Status lacking = ReadOptunaStudy(missing, "mo").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(lacking)) << lacking;
+  EXPECT_THAT(std::string(lacking.message()),
+              HasSubstr("is not an Optuna storage (Optuna 5.0.0's RDB schema, alembic version "
+                        "v3.2.0.a): it has no table trial_intermediate_values"));
+
+  absl::Status computed = ReadOptunaStudy(generated, "mo").status();
+  EXPECT_TRUE(absl::IsFailedPrecondition(computed)) << computed;
+  EXPECT_THAT(std::string(computed.message()),
+              HasSubstr("its trial_user_attributes has a generated column, value_json"));
+}
+
+// Found while probing fuzz/optuna_storage_fuzzer's seeds: SQLite reads text or NULL in a FLOAT
+// column as 0, so a param stored as text was reported as "value 0 lies outside ..." (or taken as
+// 0 when 0 lay inside) and a FINITE value stored as NULL as an "unknown value_type 'FINITE'".
+TEST(OptunaStorage, ReadRefusesNumberColumnsThatHoldNoNumber) {
+  TempDir dir;
+  const std::string text_param = AlteredStorage(
+      dir, "text_param.db", "UPDATE trial_params SET param_value = 'abc' WHERE param_name = 'n'");
+  const std::string null_value = AlteredStorage(
+      dir, "null_value.db", "UPDATE trial_values SET value = NULL WHERE objective = 0");
+
+  absl::Status param = ReadOptunaStudy(text_param, "mo").status();
+  EXPECT_TRUE(absl::IsDataLoss(param)) << param;
+  EXPECT_THAT(std::string(param.message()),
+              HasSubstr("trial 0, param n: param_value is text, not a number"));
+  absl::Status value = ReadOptunaStudy(null_value, "mo").status();
+  EXPECT_TRUE(absl::IsDataLoss(value)) << value;
+  EXPECT_THAT(std::string(value.message()),
+              HasSubstr("trial 0, value: value_type FINITE but the value is null, not a number"));
 }
 
 }  // namespace
