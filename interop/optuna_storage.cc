@@ -54,6 +54,14 @@ bool IsNumber(const std::string& storage_type) {
   return storage_type == "real" || storage_type == "integer";
 }
 
+// OK when column `typeof_column` of `row`, SQLite's typeof() of an INTEGER column, says
+// integer; otherwise DATA_LOSS naming `field` (text or NULL would read as 0).
+absl::Status CheckInteger(const SqliteStatement& row, int typeof_column, const std::string& field) {
+  const std::string storage_type = row.Text(typeof_column);
+  if (storage_type == "integer") return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat(field, " is ", storage_type, ", not an integer"));
+}
+
 // The value `row` stores as ToStored does: its value_type in `type_column`; a FINITE value in
 // `value_column`, whose typeof() is in `storage_type_column`.
 absl::StatusOr<double> FromStored(const SqliteStatement& row, int value_column, int type_column,
@@ -335,12 +343,14 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
     trial.distributions.insert_or_assign(name, *std::move(d));
   }
   NASQ_ASSIGN_OR_RETURN(auto values, db.Prepare("SELECT objective, value, value_type, "
-                                                "typeof(value) FROM trial_values WHERE "
-                                                "trial_id = ?1 ORDER BY objective"));
+                                                "typeof(value), typeof(objective) FROM "
+                                                "trial_values WHERE trial_id = ?1 "
+                                                "ORDER BY objective"));
   values.Bind(1, trial.id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, values.Step());
     if (!row) break;
+    NASQ_RETURN_IF_ERROR(CheckInteger(values, 4, absl::StrCat(what, ", objective")));
     if (values.Int(0) != static_cast<int64_t>(trial.values.size())) {
       return absl::DataLossError(
           absl::StrCat(what, ": objective ", values.Int(0), " has no predecessor"));
@@ -350,12 +360,13 @@ absl::Status ReadTrialRows(SqliteDb& db, Trial& trial) {
   }
   NASQ_ASSIGN_OR_RETURN(auto intermediate,
                         db.Prepare("SELECT step, intermediate_value, intermediate_value_type, "
-                                   "typeof(intermediate_value) FROM trial_intermediate_values "
-                                   "WHERE trial_id = ?1"));
+                                   "typeof(intermediate_value), typeof(step) FROM "
+                                   "trial_intermediate_values WHERE trial_id = ?1"));
   intermediate.Bind(1, trial.id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, intermediate.Step());
     if (!row) break;
+    NASQ_RETURN_IF_ERROR(CheckInteger(intermediate, 4, absl::StrCat(what, ", step")));
     NASQ_ASSIGN_OR_RETURN(
         trial.intermediate_values[intermediate.Int(0)],
         FromStored(intermediate, 1, 2, 3, absl::StrCat(what, ", intermediate value")));
@@ -418,8 +429,8 @@ absl::StatusOr<OptunaStudy> ReadStudy(SqliteDb& db, const std::string& path,
     study.nasq_spec = *std::move(spec);
   }
   NASQ_ASSIGN_OR_RETURN(auto trials, db.Prepare("SELECT trial_id, number, state, datetime_start, "
-                                                "datetime_complete FROM trials WHERE study_id = ?1 "
-                                                "ORDER BY number"));
+                                                "datetime_complete, typeof(number) FROM trials "
+                                                "WHERE study_id = ?1 ORDER BY number"));
   trials.Bind(1, study_id);
   for (;;) {
     NASQ_ASSIGN_OR_RETURN(bool row, trials.Step());
@@ -428,6 +439,10 @@ absl::StatusOr<OptunaStudy> ReadStudy(SqliteDb& db, const std::string& path,
     trial.id = trials.Int(0);
     trial.number = trials.Int(1);
     const std::string what = absl::StrCat("trial ", trial.number);
+    NASQ_RETURN_IF_ERROR(CheckInteger(trials, 5, absl::StrCat("trial_id ", trial.id, ", number")));
+    if (!study.trials.empty() && study.trials.back().number == trial.number) {
+      return absl::DataLossError(absl::StrCat(what, ": two trials have this number"));
+    }
     std::optional<TrialState> state = ParseTrialState(trials.Text(2));
     if (!state) {
       return absl::DataLossError(absl::StrCat(what, ": unknown state '", trials.Text(2), "'"));

@@ -57,7 +57,9 @@ struct OptunaStudy {
 // the schema this build writes (alembic version kAlembicVersion), naming what was found, or when a
 // table it reads is missing, a view or virtual table, or has a generated column (SQL of the file's
 // choosing, run on every read: the file comes from outside); DATA_LOSS naming the trial and param
-// when a row cannot be read, a number column holding text or NULL included (a distribution nasq
+// when a row cannot be read, a number column holding text or NULL, an integer column (number,
+// objective, step) holding anything but an integer, or two trials sharing a number included (a
+// distribution nasq
 // cannot represent, such as a categorical with a null choice, is INVALID_ARGUMENT; so is a
 // "nasq:spec" attr that is not a valid spec).
 absl::StatusOr<OptunaStudy> ReadOptunaStudy(const std::string& path, const std::string& study_name);

@@ -157,7 +157,9 @@ std::string AlteredStorage(const TempDir& dir, const std::string& name, const st
   EXPECT_TRUE(WriteOptunaStudy(path, MakeStudy(), MakeTrials()).ok());
   auto db = SqliteDb::Open(path, /*create=*/false);
   EXPECT_TRUE(db.ok()) << db.status();
-  if (db.ok()) EXPECT_TRUE((*db)->Exec(alter).ok()) << alter;
+  if (db.ok()) {
+    EXPECT_TRUE((*db)->Exec(alter).ok()) << alter;
+  }
   return path;
 }
 
@@ -219,6 +221,30 @@ TEST(OptunaStorage, ReadRefusesNumberColumnsThatHoldNoNumber) {
   EXPECT_TRUE(absl::IsDataLoss(value)) << value;
   EXPECT_THAT(std::string(value.message()),
               HasSubstr("trial 0, value: value_type FINITE but the value is null, not a number"));
+}
+
+TEST(OptunaStorage, ReadRefusesIntegerColumnsThatHoldNoIntegerAndRepeatedNumbers) {
+  TempDir dir;
+  const std::string text_step = AlteredStorage(
+      dir, "text_step.db", "UPDATE trial_intermediate_values SET step = 'x' WHERE step = 1");
+  const std::string real_objective = AlteredStorage(
+      dir, "real_objective.db", "UPDATE trial_values SET objective = 0.5 WHERE objective = 0");
+  const std::string text_number =
+      AlteredStorage(dir, "text_number.db", "UPDATE trials SET number = 'one' WHERE number = 1");
+  const std::string repeated =
+      AlteredStorage(dir, "repeated.db", "UPDATE trials SET number = 0 WHERE number = 1");
+
+  const std::pair<std::string, std::string> cases[] = {
+      {text_step, "trial 0, step is text, not an integer"},
+      {real_objective, "trial 0, objective is real, not an integer"},
+      {text_number, "number is text, not an integer"},
+      {repeated, "trial 0: two trials have this number"},
+  };
+  for (const auto& [path, message] : cases) {
+    absl::Status status = ReadOptunaStudy(path, "mo").status();
+    EXPECT_TRUE(absl::IsDataLoss(status)) << path << ": " << status;
+    EXPECT_THAT(std::string(status.message()), HasSubstr(message)) << path;
+  }
 }
 
 }  // namespace
