@@ -100,8 +100,9 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
                         StudyManager::Create(server->storage_.get(), clock, manager_options));
   server->study_service_ = std::make_unique<StudyServiceImpl>(
       server->manager_.get(), &server->rpc_metrics_, &server->calls_, server->auth_.get());
+  server->workers_ = std::make_unique<WorkerRegistry>(clock);
   server->worker_service_ = std::make_unique<WorkerServiceImpl>(
-      server->manager_.get(), &server->rpc_metrics_, &server->calls_);
+      server->manager_.get(), server->workers_.get(), &server->rpc_metrics_, &server->calls_);
 
   grpc::ServerBuilder builder;
   // gRPC gets its connections from our own listener: gRPC 1.51's listener stops accepting for
