@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "server/dashboard_json.h"
 #include "server/http_json.h"
+#include "server/study_precision.h"
+#include "server/trial_attempts.h"
 #include "server/trial_query.h"
 
 namespace nasq {
@@ -79,6 +81,7 @@ HttpResponse OneTrial(StudyManager* manager, Clock* clock, const RouteRequest& r
       return JsonError(404, absl::StrCat("study '", name, "' has no trial ", number));
     }
     return JsonResponse({{"trial", TrialJson(trials[number], /*with_intermediate=*/true)},
+                         {"attempts", AttemptsToJson(TrialAttempts(trials[number]))},
                          {"now_us", clock->NowMicros()}});
   });
 }
@@ -113,6 +116,12 @@ void AddStudyRoutes(HttpRouter& router, StudyManager* manager, Clock* clock) {
                        return JsonResponse(IntermediateJson(summary, trials));
                      });
   });
+  router.Add("GET", absl::StrCat(kStudy, "/precision"), [=](const RouteRequest& request) {
+    return FromStudy(manager, request.path.at("name"),
+                     [](const StudySummary& summary, std::span<const Trial> trials) {
+                       return JsonResponse(StudyPrecisionJson(summary.study.spec, trials));
+                     });
+  });
   router.Add("POST", absl::StrCat(kStudy, ":stop"), [=](const RouteRequest& request) {
     const std::string& name = request.path.at("name");
     return AfterAction(manager, name, manager->StopStudy(name).status());
@@ -124,6 +133,13 @@ void AddStudyRoutes(HttpRouter& router, StudyManager* manager, Clock* clock) {
   router.Add("DELETE", kStudy, [=](const RouteRequest& request) {
     const absl::Status deleted = manager->DeleteStudy(request.path.at("name"));
     return deleted.ok() ? JsonResponse(Json::object()) : JsonError(deleted);
+  });
+}
+
+void AddWorkerRoutes(HttpRouter& router, WorkerRegistry* registry, StudyManager* manager,
+                     Clock* clock) {
+  router.Add("GET", "/api/v1/workers", [=](const RouteRequest&) {
+    return JsonResponse(WorkersJson(*registry, *manager, clock->NowMicros()));
   });
 }
 

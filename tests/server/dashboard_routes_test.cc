@@ -158,7 +158,18 @@ TEST_F(DashboardRoutesTest, SingleObjectiveStudyRoutes) {
 
   const Json one = Body("/api/v1/studies/single/trials/2");
   EXPECT_EQ(one["trial"]["intermediate_values"], Json::parse(R"([[0,0.25],[1,"NaN"],[3,0.375]])"));
-  EXPECT_FALSE(one["trial"].contains("attempts"));
+  // Told by a client after one lease: one attempt, ended PRUNED (server/trial_attempts.h).
+  ASSERT_EQ(one["attempts"].size(), 1u);
+  EXPECT_EQ(one["attempts"][0]["outcome"], "PRUNED");
+  EXPECT_EQ(one["attempts"][0]["attempt"], 1);
+  const Json running_one = Body("/api/v1/studies/single/trials/4");
+  ASSERT_EQ(running_one["attempts"].size(), 1u);
+  EXPECT_EQ(running_one["attempts"][0]["worker_id"], "host:123");
+  EXPECT_EQ(running_one["attempts"][0]["outcome"], "running");
+  EXPECT_TRUE(running_one["attempts"][0]["end_us"].is_null());
+
+  // A toy task searches no layer precision: the precision route lists no layers.
+  EXPECT_EQ(Body("/api/v1/studies/single/precision")["layers"], Json::array());
   EXPECT_EQ(one["now_us"], clock_.NowMicros());
 
   const Json series = Body("/api/v1/studies/single/series");
