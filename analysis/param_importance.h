@@ -21,9 +21,9 @@
 namespace nasq {
 
 struct ImportanceOptions {
-  int objective = 0;              // which of the study's objectives
-  double target_quantile = 0.1;   // the top trials, in (0, region_quantile)
-  double region_quantile = 1.0;   // the region compared against, in (target_quantile, 1]
+  int objective = 0;             // which of the study's objectives
+  double target_quantile = 0.1;  // the top trials, in (0, region_quantile)
+  double region_quantile = 1.0;  // the region compared against, in (target_quantile, 1]
 };
 
 struct ParamImportance {
