@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "absl/strings/str_format.h"
 
@@ -53,10 +54,53 @@ AxisTicks NiceTicks(double data_lo, double data_hi, bool integers) {
       if (last - first + 1 > kMaxTicks) continue;
       axis.step = step;
       axis.decimals = std::max(0, -e);
-      for (int64_t k = first; k <= last; ++k) axis.values.push_back(Multiple(k, m, e));
+      for (int64_t k = first; k <= last; ++k) {
+        axis.values.push_back(Multiple(k, m, e));
+        axis.labels.push_back(FormatTick(axis.values.back(), axis.decimals));
+      }
       return axis;
     }
   }
+}
+
+AxisTicks LogTicks(double data_lo, double data_hi) {
+  double a = std::log10(data_lo), b = std::log10(data_hi);
+  if (!(b > a)) {
+    a -= 0.5;
+    b += 0.5;
+  }
+  const double pad = (b - a) * kPadding;
+  AxisTicks axis{.lo = a - pad, .hi = b + pad, .log = true, .step = 0};
+  const auto first = static_cast<int>(std::floor(axis.lo)),
+             last = static_cast<int>(std::ceil(axis.hi));
+  const int decades = last - first;
+  // Powers of 10 (thinned to every n-th), then 1-2-5 and 1..9 multiples of them.
+  const std::vector<int> tiers[] = {{1}, {1, 2, 5}, {1, 2, 3, 4, 5, 6, 7, 8, 9}};
+  std::vector<std::vector<double>> candidates;
+  for (const std::vector<int>& multiples : tiers) {
+    const int every = multiples.size() == 1 ? (decades + kMaxTicks - 1) / kMaxTicks : 1;
+    std::vector<double> values;
+    for (int e = first; e <= last; ++e) {
+      if (e % std::max(every, 1) != 0) continue;
+      for (int m : multiples) {
+        const double v = m * std::pow(10.0, e);
+        if (std::log10(v) >= axis.lo - 1e-12 && std::log10(v) <= axis.hi + 1e-12) {
+          values.push_back(v);
+        }
+      }
+    }
+    candidates.push_back(std::move(values));
+  }
+  // The first tier with 3 to kMaxTicks ticks, else the first with 2.
+  for (size_t fewest : {3, 2}) {
+    for (const std::vector<double>& values : candidates) {
+      if (values.size() < fewest || values.size() > static_cast<size_t>(kMaxTicks)) continue;
+      axis.values = values;
+      for (double v : values) axis.labels.push_back(absl::StrFormat("%g", v));
+      return axis;
+    }
+  }
+  return NiceTicks(data_lo, data_hi);
 }
 
 std::string FormatTick(double value, int decimals) {

@@ -418,6 +418,13 @@ ObjectiveAxis ObjectiveAxisOf(const v1::StudySpec& spec, int k) {
   return axis;
 }
 
+// True for a float or int distribution on a log scale.
+bool IsLogScale(const Distribution& d) {
+  if (const auto* f = std::get_if<FloatDistribution>(&d)) return f->log;
+  if (const auto* i = std::get_if<IntDistribution>(&d)) return i->log;
+  return false;
+}
+
 // The trials as core values, sharing their distributions maps.
 absl::StatusOr<std::vector<Trial>> CoreTrials(const std::vector<v1::Trial>& trials) {
   std::vector<Trial> converted;
@@ -530,7 +537,10 @@ absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args) {
       if (!has_value(t)) continue;
       if (std::optional<SweepPoint> p = SweepPointOf(t, args.param, k)) points.push_back(*p);
     }
-    svg = RenderSweepSvg(title, args.param, objective, points);
+    NASQ_ASSIGN_OR_RETURN(const SearchSpace space, SearchSpaceFromProto(spec.space(), "space"));
+    const ParamSpec* swept = space.Find(args.param);
+    const bool log_x = swept != nullptr && IsLogScale(swept->distribution);
+    svg = RenderSweepSvg(title, args.param, objective, points, log_x);
   }
   if (!svg.ok()) return svg.status();
   NASQ_RETURN_IF_ERROR(WriteTextFile(args.out_file, *svg));

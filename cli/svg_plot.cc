@@ -35,14 +35,17 @@ struct Area {
   double left, top, right, bottom;  // the plot area's edges (top < bottom)
 };
 
-// A linear map from [lo, hi] onto the pixel range [p0, p1].
+// Maps data values onto the pixel range [p0, p1]: linearly from [lo, hi], or their logarithm.
 struct Scale {
   double lo, hi, p0, p1;
-  double operator()(double v) const { return p0 + (v - lo) / (hi - lo) * (p1 - p0); }
+  bool log = false;
+  double operator()(double v) const {
+    return p0 + ((log ? std::log10(v) : v) - lo) / (hi - lo) * (p1 - p0);
+  }
 };
 
-Scale XScale(const AxisTicks& t, const Area& a) { return {t.lo, t.hi, a.left, a.right}; }
-Scale YScale(const AxisTicks& t, const Area& a) { return {t.lo, t.hi, a.bottom, a.top}; }
+Scale XScale(const AxisTicks& t, const Area& a) { return {t.lo, t.hi, a.left, a.right, t.log}; }
+Scale YScale(const AxisTicks& t, const Area& a) { return {t.lo, t.hi, a.bottom, a.top, t.log}; }
 
 // The document's start: size, background, title and the caption under it.
 std::string Open(double width, double height, const std::string& title,
@@ -87,15 +90,15 @@ std::string YTitle(const Area& a, const std::string& title) {
 std::string XAxis(const AxisTicks& t, const Area& a, double height, const std::string& title) {
   const Scale x = XScale(t, a);
   std::string svg;
-  for (double v : t.values) {
-    const double px = x(v);
+  for (size_t i = 0; i < t.values.size(); ++i) {
+    const double px = x(t.values[i]);
     absl::StrAppendFormat(&svg,
                           "<line class=\"grid\" x1=\"%.2f\" y1=\"%g\" x2=\"%.2f\" y2=\"%g\" "
                           "stroke=\"%s\"/>\n<line x1=\"%.2f\" y1=\"%g\" x2=\"%.2f\" y2=\"%g\" "
                           "stroke=\"%s\"/>\n<text class=\"tick\" x=\"%.2f\" y=\"%g\" "
                           "text-anchor=\"middle\">%s</text>\n",
                           px, a.top, px, a.bottom, kGridColor, px, a.bottom, px, a.bottom + 5,
-                          kFrameColor, px, a.bottom + 18, FormatTick(v, t.decimals));
+                          kFrameColor, px, a.bottom + 18, Escape(t.labels[i]));
   }
   return svg + XTitle(a, height, title);
 }
@@ -104,15 +107,15 @@ std::string XAxis(const AxisTicks& t, const Area& a, double height, const std::s
 std::string YAxis(const AxisTicks& t, const Area& a, const std::string& title) {
   const Scale y = YScale(t, a);
   std::string svg;
-  for (double v : t.values) {
-    const double py = y(v);
+  for (size_t i = 0; i < t.values.size(); ++i) {
+    const double py = y(t.values[i]);
     absl::StrAppendFormat(&svg,
                           "<line class=\"grid\" x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" "
                           "stroke=\"%s\"/>\n<line x1=\"%g\" y1=\"%.2f\" x2=\"%g\" y2=\"%.2f\" "
                           "stroke=\"%s\"/>\n<text class=\"tick\" x=\"%g\" y=\"%.2f\" "
                           "text-anchor=\"end\">%s</text>\n",
                           a.left, py, a.right, py, kGridColor, a.left - 5, py, a.left, py,
-                          kFrameColor, a.left - 8, py + 4, FormatTick(v, t.decimals));
+                          kFrameColor, a.left - 8, py + 4, Escape(t.labels[i]));
   }
   return svg + YTitle(a, title);
 }
@@ -257,7 +260,7 @@ absl::StatusOr<std::string> RenderHistorySvg(const std::string& title,
 
 absl::StatusOr<std::string> RenderSweepSvg(const std::string& title, const std::string& param,
                                            const ObjectiveAxis& objective,
-                                           const std::vector<SweepPoint>& points) {
+                                           const std::vector<SweepPoint>& points, bool log_x) {
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   double x_lo = lo, x_hi = hi;
   bool whole = true;                   // every x a whole number
@@ -270,6 +273,10 @@ absl::StatusOr<std::string> RenderSweepSvg(const std::string& title, const std::
           absl::StrCat("parameter '", param, "' mixes numeric and categorical values"));
     }
     if (!std::isfinite(p.value) || (p.numeric && !std::isfinite(p.x))) continue;
+    if (log_x && p.numeric && !(p.x > 0)) {
+      return absl::InvalidArgumentError(absl::StrCat("parameter '", param, "' has the value ",
+                                                     p.label, ", not positive: no log axis"));
+    }
     any = true;
     lo = std::min(lo, p.value);
     hi = std::max(hi, p.value);
@@ -290,7 +297,7 @@ absl::StatusOr<std::string> RenderSweepSvg(const std::string& title, const std::
   std::string svg = Open(kWidth, kHeight, title) + YAxis(yt, kArea, ObjectiveAxisTitle(objective));
   Scale x{};
   if (numeric) {
-    const AxisTicks xt = NiceTicks(x_lo, x_hi, whole);
+    const AxisTicks xt = log_x ? LogTicks(x_lo, x_hi) : NiceTicks(x_lo, x_hi, whole);
     x = XScale(xt, kArea);
     absl::StrAppend(&svg, XAxis(xt, kArea, kHeight, param));
   } else {

@@ -3,7 +3,8 @@
 // Four kinds: two over COMPLETE trials of one objective,
 //  * history: each trial's value against its number, plus the best-so-far step line (what
 //    Optuna's plot_optimization_history shows);
-//  * sweep: each trial's value against one parameter; numeric params on a linear axis,
+//  * sweep: each trial's value against one parameter; numeric params on a linear axis (a
+//    logarithmic one for log-scale params),
 //    categorical ones as evenly spaced labelled columns (a bit-width or pruning sweep);
 // one over the first two objectives of a multi-objective study,
 //  * pareto: every COMPLETE trial as a point (Optuna's plot_pareto_front): the Pareto front in
@@ -64,11 +65,14 @@ struct SweepPoint {
 };
 
 // All points must agree on `numeric`; categorical columns keep first-seen order; a numeric
-// axis whose values are all whole numbers gets whole-number ticks.
-// INVALID_ARGUMENT when no point has a finite value or the points mix kinds.
+// axis whose values are all whole numbers gets whole-number ticks; `log_x` (a log-scale param)
+// puts numeric values on a logarithmic axis (LogTicks).
+// INVALID_ARGUMENT when no point has a finite value, the points mix kinds or `log_x` meets a
+// value that is not positive.
 absl::StatusOr<std::string> RenderSweepSvg(const std::string& title, const std::string& param,
                                            const ObjectiveAxis& objective,
-                                           const std::vector<SweepPoint>& points);
+                                           const std::vector<SweepPoint>& points,
+                                           bool log_x = false);
 
 struct ParetoPoint {
   int64_t number = 0;

@@ -15,9 +15,8 @@ namespace {
 using ::testing::ElementsAre;
 
 std::vector<std::string> Labels(const AxisTicks& t) {
-  std::vector<std::string> labels;
-  for (double v : t.values) labels.push_back(FormatTick(v, t.decimals));
-  return labels;
+  EXPECT_EQ(t.labels.size(), t.values.size());
+  return t.labels;
 }
 
 // What every axis promises, whatever the data.
@@ -102,6 +101,37 @@ TEST(NiceTicks, TinyAndHugeMagnitudes) {
   EXPECT_EQ(Labels(t).front(), "1e+08");
   t = NiceTicks(-1.7e308, 1.7e308);  // the range overflows: the ends only
   EXPECT_EQ(t.values.size(), 2u);
+}
+
+// Log axes: the data inside, ticks at powers of 10 or their 1-2-5 multiples, in data units.
+void ExpectWellFormedLog(const AxisTicks& t, double data_lo, double data_hi) {
+  EXPECT_TRUE(t.log);
+  EXPECT_LE(t.lo, std::log10(data_lo));
+  EXPECT_GE(t.hi, std::log10(data_hi));
+  ASSERT_GE(t.values.size(), 2u);
+  EXPECT_LE(t.values.size(), static_cast<size_t>(kMaxTicks));
+  for (double v : t.values) {
+    EXPECT_GE(t.Position(v), t.lo);
+    EXPECT_LE(t.Position(v), t.hi);
+  }
+}
+
+TEST(LogTicks, DecadesForWideRangesAndOneTwoFiveForNarrowerOnes) {
+  AxisTicks t = LogTicks(1e-5, 1e-1);  // a learning rate
+  ExpectWellFormedLog(t, 1e-5, 1e-1);
+  EXPECT_THAT(Labels(t), ElementsAre("1e-05", "0.0001", "0.001", "0.01", "0.1"));
+  t = LogTicks(8, 256);  // a batch size
+  ExpectWellFormedLog(t, 8, 256);
+  EXPECT_THAT(Labels(t), ElementsAre("10", "20", "50", "100", "200"));
+  t = LogTicks(1e-12, 1e3);  // 15 decades: every third power of 10
+  ExpectWellFormedLog(t, 1e-12, 1e3);
+  EXPECT_THAT(Labels(t), ElementsAre("1e-12", "1e-09", "1e-06", "0.001", "1", "1000"));
+  t = LogTicks(0.01, 0.01);  // a single value: half a decade each side
+  ExpectWellFormedLog(t, 0.01, 0.01);
+  EXPECT_THAT(Labels(t), ::testing::Contains("0.01"));
+  t = LogTicks(1.0, 1.05);  // too narrow for a log axis: linear ticks
+  EXPECT_FALSE(t.log);
+  ExpectWellFormed(t, 1.0, 1.05, false);
 }
 
 TEST(FormatTick, FixedDecimalsWithoutANegativeZero) {

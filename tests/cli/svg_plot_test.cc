@@ -216,6 +216,28 @@ TEST(RenderSweepSvg, NamesTheParamAndTheObjective) {
   }
 }
 
+TEST(RenderSweepSvg, PutsALogScaleParamOnALogAxis) {
+  const std::vector<SweepPoint> points = {
+      {.label = "1e-05", .x = 1e-5, .numeric = true, .value = 0.5},
+      {.label = "0.001", .x = 1e-3, .numeric = true, .value = 0.9},
+      {.label = "0.1", .x = 0.1, .numeric = true, .value = 0.6}};
+  absl::StatusOr<std::string> svg = RenderSweepSvg("s", "lr", {}, points, /*log_x=*/true);
+  ASSERT_TRUE(svg.ok()) << svg.status();
+  EXPECT_THAT(TickLabels(*svg), ::testing::IsSupersetOf({"1e-05", "0.001", "0.1"}));
+  // 1e-3 is halfway between 1e-5 and 1e-1 on a log axis.
+  std::vector<double> cx;
+  const std::string open = "<circle class=\"trial\"";
+  for (size_t at = svg->find(open); at != std::string::npos; at = svg->find(open, at + 1)) {
+    cx.push_back(Attribute(svg->substr(at), open, "cx"));
+  }
+  ASSERT_EQ(cx.size(), 3u);
+  EXPECT_NEAR(cx[1], (cx[0] + cx[2]) / 2, 0.02);
+  const std::vector<SweepPoint> zero = {{.label = "0", .x = 0, .numeric = true, .value = 1}};
+  const absl::Status status = RenderSweepSvg("s", "lr", {}, zero, true).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("not positive"));
+}
+
 TEST(RenderParetoSvg, TheLegendListsTheRolesPresentOutsideThePlotArea) {
   const std::vector<ParetoPoint> points = {
       {.number = 0, .x = 0.9, .y = 8, .role = ParetoRole::kFront},
