@@ -13,7 +13,8 @@
 //   nasq export NAME --format csv|json [--out FILE]   nasq export NAME --format optuna --out F.db
 //   nasq import --from sqlite:///F.db --study NAME [--as NEWNAME] [--sampler tpe|random|nsga2]
 //                [--seed N]
-//   nasq plot NAME [--kind history|sweep|pareto] [--param P] [--reference R1,R2,...] --out F.svg
+//   nasq plot NAME [--kind history|sweep|pareto|importance] [--param P] [--objective K]
+//             [--reference R1,R2,...] --out F.svg
 //
 // The server address comes from --server, else $NASQ_SERVER, else localhost:50051; TLS and the
 // token from --tls-ca/--tls-cert/--tls-key/--token-file or $NASQ_TLS_CA, $NASQ_TOKEN, ... (see
@@ -265,10 +266,14 @@ int Run(int argc, char** argv) {
   CLI::App* plot = app.add_subcommand("plot", "Write an SVG chart of a study's trials");
   plot->add_option("NAME", plot_args.study, "Study name")->required();
   plot->add_option("--kind", plot_args.kind,
-                   "history (value and best so far), sweep (value by --param) or pareto (the "
-                   "first two objectives, front highlighted)")
-      ->check(CLI::IsMember({"history", "sweep", "pareto"}));
+                   "history (value and best so far), sweep (value by --param), pareto (the "
+                   "first two objectives, front highlighted) or importance (each param's "
+                   "PED-ANOVA importance, as Optuna's)")
+      ->check(CLI::IsMember({"history", "sweep", "pareto", "importance"}));
   plot->add_option("--param", plot_args.param, "sweep: the parameter on the x axis");
+  plot->add_option("--objective", plot_args.objective,
+                   "history, sweep, importance: which objective (0-based)")
+      ->capture_default_str();
   plot->add_option("--reference", plot_args.reference, std::string("pareto: ") + kReferenceHelp);
   plot->add_option("--out", plot_args.out_file, "SVG file to write")->required();
   plot->callback([&] { command = [&](const CliContext& c) { return PlotCommand(c, plot_args); }; });

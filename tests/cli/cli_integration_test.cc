@@ -177,6 +177,19 @@ TEST_F(CliIntegration, AskTellFiftyTrialsThenListBestAndExport) {
     EXPECT_EQ(row[state_col], "COMPLETE");
   }
 
+  // x (x^2 up to 100) decides the value far more than y (up to 5) or c (0.5): it ranks first.
+  const std::string importance_path = dir_.path() + "/importance.svg";
+  EXPECT_EQ(CliOk({"plot", "quad", "--kind", "importance", "--out", importance_path}),
+            "wrote importance plot of quad to " + importance_path + "\n");
+  std::ifstream importance_file(importance_path);
+  std::stringstream importance_svg;
+  importance_svg << importance_file.rdbuf();
+  EXPECT_THAT(importance_svg.str(), HasSubstr("quad: parameter importance for value (minimize)"));
+  const size_t x_at = importance_svg.str().find(">x</text>");
+  ASSERT_NE(x_at, std::string::npos);
+  EXPECT_LT(x_at, importance_svg.str().find(">y</text>"));
+  EXPECT_LT(x_at, importance_svg.str().find(">c</text>"));
+
   EXPECT_THAT(CliOk({"study", "list"}), HasSubstr("quad"));
   const std::string show = CliOk({"study", "show", "quad"});
   EXPECT_THAT(show, HasSubstr("state: COMPLETED"));
@@ -268,6 +281,10 @@ TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {
       {"pareto plot of one objective",
        {"plot", "quad", "--kind", "pareto", "--out", dir_.path() + "/never.svg"},
        "nasq: --kind pareto needs a study with at least two objectives"},
+      {"plot of an objective the study lacks",
+       {"plot", "quad", "--kind", "importance", "--objective", "1", "--out",
+        dir_.path() + "/never.svg"},
+       "nasq: --objective must be between 0 and 0 (got 1)"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
@@ -582,8 +599,9 @@ TEST_F(CliPareto, PlotGreysDominatedTrialsAndMarksInfeasibleOnes) {
   EXPECT_EQ(count("<path class=\"infeasible\""), 1);
   EXPECT_EQ(count("<polyline class=\"front\""), 1);
   EXPECT_THAT(text, HasSubstr("fill=\"#999999\""));
-  EXPECT_THAT(text, HasSubstr(">accuracy</text>"));
-  EXPECT_THAT(text, HasSubstr(">avg_bitwidth</text>"));
+  // Axes titled by metric and direction.
+  EXPECT_THAT(text, HasSubstr(">accuracy (maximize)</text>"));
+  EXPECT_THAT(text, HasSubstr(">avg_bitwidth (minimize)</text>"));
 }
 
 TEST_F(CliPareto, WatchShowsTheFrontSizeAndHypervolume) {
