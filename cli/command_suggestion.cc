@@ -43,8 +43,7 @@ std::string UnknownCommandMessage(const std::string& parent, const std::string& 
   std::string message =
       absl::StrCat("unknown command '", parent.empty() ? "" : parent + " ", word, "'");
   if (std::optional<std::string> close = ClosestName(word, names)) {
-    absl::StrAppend(&message, "; did you mean '", parent.empty() ? "" : parent + " ", *close,
-                    "'?");
+    absl::StrAppend(&message, "; did you mean '", parent.empty() ? "" : parent + " ", *close, "'?");
   } else {
     absl::StrAppend(&message, "; commands: ", absl::StrJoin(names, ", "));
   }

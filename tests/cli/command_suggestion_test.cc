@@ -7,9 +7,9 @@ namespace {
 
 TEST(EditDistance, CountsSwapsOfAdjacentLettersAsOneEdit) {
   EXPECT_EQ(EditDistance("trials", "trials"), 0u);
-  EXPECT_EQ(EditDistance("trails", "trials"), 1u);  // swap
-  EXPECT_EQ(EditDistance("stduy", "study"), 1u);    // swap
-  EXPECT_EQ(EditDistance("trial", "trials"), 1u);   // insertion
+  EXPECT_EQ(EditDistance("trails", "trials"), 1u);   // swap
+  EXPECT_EQ(EditDistance("stduy", "study"), 1u);     // swap
+  EXPECT_EQ(EditDistance("trial", "trials"), 1u);    // insertion
   EXPECT_EQ(EditDistance("trialss", "trials"), 1u);  // deletion
   EXPECT_EQ(EditDistance("bets", "best"), 1u);
   EXPECT_EQ(EditDistance("wacht", "watch"), 2u);  // not 1: "ac" -> "at" is no swap
@@ -18,8 +18,8 @@ TEST(EditDistance, CountsSwapsOfAdjacentLettersAsOneEdit) {
 }
 
 TEST(ClosestName, PicksTheNearestWithinTheLimit) {
-  const std::vector<std::string> names = {"study", "trials", "best", "pareto", "watch", "ask",
-                                          "tell"};
+  const std::vector<std::string> names = {"study", "trials", "best", "pareto",
+                                          "watch", "ask",    "tell"};
   EXPECT_EQ(ClosestName("trails", names), "trials");
   EXPECT_EQ(ClosestName("wacht", names), "watch");
   EXPECT_EQ(ClosestName("tel", names), "tell");

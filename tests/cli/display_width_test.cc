@@ -8,13 +8,15 @@ namespace {
 TEST(DisplayWidth, CountsColumnsNotBytes) {
   EXPECT_EQ(DisplayWidth(""), 0u);
   EXPECT_EQ(DisplayWidth("abc"), 3u);
-  EXPECT_EQ(DisplayWidth("…"), 1u);              // 3 bytes
-  EXPECT_EQ(DisplayWidth("↑ best"), 6u);         // 3 + 5 bytes
-  EXPECT_EQ(DisplayWidth("日本"), 4u);           // wide
-  EXPECT_EQ(DisplayWidth("e\xcc\x81"), 1u);      // e + combining acute
+  EXPECT_EQ(DisplayWidth("…"), 1u);                 // 3 bytes
+  EXPECT_EQ(DisplayWidth("↑ best"), 6u);            // 3 + 5 bytes
+  EXPECT_EQ(DisplayWidth("日本"), 4u);              // wide
+  EXPECT_EQ(DisplayWidth("e\xcc\x81"), 1u);         // e + combining acute
   EXPECT_EQ(DisplayWidth("\xf0\x9f\x9a\x80"), 2u);  // rocket emoji
-  EXPECT_EQ(DisplayWidth("a\xff" "b"), 3u);      // an invalid byte is one column
-  EXPECT_EQ(DisplayWidth("\xe2\x80"), 2u);       // a cut sequence: each byte one column
+  EXPECT_EQ(DisplayWidth("a\xff"
+                         "b"),
+            3u);                            // an invalid byte is one column
+  EXPECT_EQ(DisplayWidth("\xe2\x80"), 2u);  // a cut sequence: each byte one column
 }
 
 TEST(DisplayWidth, TruncatesToTheWidthWithAnEllipsis) {
