@@ -63,6 +63,23 @@ std::string ConstraintText(const Constraint& c) {
   return absl::StrCat(c.lhs, " ", CompareOpName(c.op), " ", rhs);
 }
 
+// Writes `records` in `format`. A table shows the columns ctx.columns chooses, keeping `priority`
+// first when it fits a width, followed by a line naming the columns the width hid. INVALID_ARGUMENT
+// naming --columns for an unknown column.
+absl::Status PrintRecords(const CliContext& ctx, const Json& records, OutputFormat format,
+                          std::vector<std::string> priority = {}, bool single = false) {
+  if (format != OutputFormat::kTable) {
+    *ctx.out << FormatRecords(records, format, single);
+    return absl::OkStatus();
+  }
+  TableColumns columns = ctx.columns;
+  columns.priority = std::move(priority);
+  NASQ_ASSIGN_OR_RETURN(FittedTable table, FitTable(records, columns));
+  *ctx.out << table.text;
+  if (columns.selection.empty()) *ctx.out << HiddenColumnsNote(table.hidden, columns.width);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status StudyCreateCommand(const CliContext& ctx, const std::string& spec_file) {
@@ -76,8 +93,7 @@ absl::Status StudyListCommand(const CliContext& ctx, OutputFormat format) {
   NASQ_ASSIGN_OR_RETURN(std::vector<v1::Study> studies, ctx.client->ListStudies());
   Json records = Json::array();
   for (const v1::Study& s : studies) records.push_back(StudyRecord(s));
-  *ctx.out << FormatRecords(records, format);
-  return absl::OkStatus();
+  return PrintRecords(ctx, records, format);
 }
 
 absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
@@ -167,8 +183,7 @@ absl::Status TrialsCommand(const CliContext& ctx, const TrialsArgs& args) {
   NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials, ctx.client->ListTrials(args.study, query));
   Json records = TrialRecords(trials, RecordOptionsFor(study.spec()));
   NASQ_RETURN_IF_ERROR(SortTrialRecords(args.sort, study.spec(), records));
-  *ctx.out << FormatRecords(records, args.format);
-  return absl::OkStatus();
+  return PrintRecords(ctx, records, args.format, TrialColumnPriority(study.spec()));
 }
 
 absl::Status BestCommand(const CliContext& ctx, const std::string& study, OutputFormat format) {
@@ -178,9 +193,8 @@ absl::Status BestCommand(const CliContext& ctx, const std::string& study, Output
     return absl::NotFoundError(absl::StrCat("study '", study, "' has no COMPLETE trial yet"));
   }
   const TrialRecordOptions options = RecordOptionsFor(proto.spec());
-  *ctx.out << FormatRecords(TrialRecords(best, options), format,
-                            /*single=*/!options.multi_objective);
-  return absl::OkStatus();
+  return PrintRecords(ctx, TrialRecords(best, options), format, TrialColumnPriority(proto.spec()),
+                      /*single=*/!options.multi_objective);
 }
 
 absl::Status ParetoCommand(const CliContext& ctx, const ParetoArgs& args) {
@@ -198,9 +212,10 @@ absl::Status ParetoCommand(const CliContext& ctx, const ParetoArgs& args) {
   const Json records = TrialRecords(front, RecordOptionsFor(proto.spec()));
   if (args.format == OutputFormat::kTable || args.format == OutputFormat::kCsv) {
     const char* prefix = args.format == OutputFormat::kCsv ? "# " : "";
-    *ctx.out << FormatRecords(records, args.format) << prefix << front.size()
-             << (front.size() == 1 ? " trial" : " trials") << " on the Pareto front; "
-             << HypervolumeText(hv, proto.spec()) << "\n";
+    NASQ_RETURN_IF_ERROR(
+        PrintRecords(ctx, records, args.format, TrialColumnPriority(proto.spec())));
+    *ctx.out << prefix << front.size() << (front.size() == 1 ? " trial" : " trials")
+             << " on the Pareto front; " << HypervolumeText(hv, proto.spec()) << "\n";
     return absl::OkStatus();
   }
   const std::vector<std::string> objectives = ObjectiveColumns(proto.spec());
@@ -233,12 +248,12 @@ absl::Status WatchCommand(const CliContext& ctx, const WatchArgs& args) {
 namespace {
 
 // Prints one record: as Python-style JSON, or as a single-record table or YAML.
-void PrintRecord(const CliContext& ctx, const Json& record, OutputFormat format) {
-  if (format == OutputFormat::kJson) {
-    *ctx.out << PythonStyleJson(record) << "\n";
-  } else {
-    *ctx.out << FormatRecords(Json::array({record}), format, /*single=*/true);
+absl::Status PrintRecord(const CliContext& ctx, const Json& record, OutputFormat format) {
+  if (format != OutputFormat::kJson) {
+    return PrintRecords(ctx, Json::array({record}), format, {}, /*single=*/true);
   }
+  *ctx.out << PythonStyleJson(record) << "\n";
+  return absl::OkStatus();
 }
 
 // --lease DURATION in milliseconds; nullopt when not given.
@@ -257,8 +272,7 @@ absl::StatusOr<std::optional<int64_t>> ParseLeaseFlag(const std::string& text) {
 absl::Status AskCommand(const CliContext& ctx, const AskArgs& args) {
   NASQ_ASSIGN_OR_RETURN(std::optional<int64_t> lease_ms, ParseLeaseFlag(args.lease));
   NASQ_ASSIGN_OR_RETURN(v1::Trial trial, ctx.client->Ask(args.study, lease_ms));
-  PrintRecord(ctx, AskRecord(trial), args.format);
-  return absl::OkStatus();
+  return PrintRecord(ctx, AskRecord(trial), args.format);
 }
 
 absl::Status HeartbeatCommand(const CliContext& ctx, const HeartbeatArgs& args) {
@@ -269,8 +283,7 @@ absl::Status HeartbeatCommand(const CliContext& ctx, const HeartbeatArgs& args) 
   request.set_lease_token(args.token);
   if (lease_ms) request.set_lease_duration_ms(*lease_ms);
   NASQ_ASSIGN_OR_RETURN(v1::HeartbeatResponse response, ctx.client->Heartbeat(request));
-  PrintRecord(ctx, HeartbeatRecord(args.number, response), args.format);
-  return absl::OkStatus();
+  return PrintRecord(ctx, HeartbeatRecord(args.number, response), args.format);
 }
 
 absl::Status EnqueueCommand(const CliContext& ctx, const std::string& study,

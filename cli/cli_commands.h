@@ -23,6 +23,9 @@ struct CliContext {
   std::string server;  // the address, for messages
   std::ostream* out = nullptr;
   bool tty = false;  // stdout is a terminal
+  // The columns of the tables the commands print: --columns, and the width to fit (--width, or
+  // the terminal's on a terminal; 0 = no limit). Commands fill in the priority.
+  TableColumns columns;
 };
 
 absl::Status StudyCreateCommand(const CliContext& ctx, const std::string& spec_file);
