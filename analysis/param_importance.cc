@@ -113,7 +113,7 @@ double ParamImportanceOf(const std::string& param, const std::vector<Scored>& ta
 }  // namespace
 
 absl::StatusOr<std::vector<ParamImportance>> ComputeParamImportances(
-    const StudySpec& spec, const std::vector<Trial>& trials, const ImportanceOptions& options) {
+    const StudySpec& spec, std::span<const Trial> trials, const ImportanceOptions& options) {
   if (absl::Status s = ValidateOptions(spec, options); !s.ok()) return s;
   const size_t k = static_cast<size_t>(options.objective);
   const double sign = spec.directions[k] == StudyDirection::kMaximize ? -1.0 : 1.0;

@@ -11,6 +11,7 @@
 #ifndef NASQ_ANALYSIS_PARAM_IMPORTANCE_H_
 #define NASQ_ANALYSIS_PARAM_IMPORTANCE_H_
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -38,7 +39,7 @@ struct ParamImportance {
 // out of that param's densities. Fewer than 2 such trials: an empty list. INVALID_ARGUMENT
 // naming the option for an objective index out of range or quantiles outside their bounds.
 absl::StatusOr<std::vector<ParamImportance>> ComputeParamImportances(
-    const StudySpec& spec, const std::vector<Trial>& trials, const ImportanceOptions& options = {});
+    const StudySpec& spec, std::span<const Trial> trials, const ImportanceOptions& options = {});
 
 }  // namespace nasq
 

@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "analysis/param_importance.h"
 #include "server/dashboard_json.h"
 #include "server/http_json.h"
 #include "server/study_precision.h"
@@ -86,6 +87,33 @@ HttpResponse OneTrial(StudyManager* manager, Clock* clock, const RouteRequest& r
   });
 }
 
+// GET .../importance?objective=K: PED-ANOVA importances (analysis/param_importance.h) of the
+// study's COMPLETE trials for objective K (default 0).
+HttpResponse Importance(StudyManager* manager, const RouteRequest& request) {
+  int objective = 0;
+  if (auto it = request.query.find("objective"); it != request.query.end()) {
+    if (!absl::SimpleAtoi(it->second, &objective) || objective < 0) {
+      return JsonError(
+          400, absl::StrCat("objective: '", it->second, "' is not an objective index (0, 1, ...)"));
+    }
+  }
+  return FromStudy(
+      manager, request.path.at("name"),
+      [&](const StudySummary& summary, std::span<const Trial> trials) {
+        absl::StatusOr<std::vector<ParamImportance>> importances =
+            ComputeParamImportances(summary.study.spec, trials, {.objective = objective});
+        if (!importances.ok()) return JsonError(importances.status());
+        Json list = Json::array();
+        for (const ParamImportance& p : *importances) {
+          list.push_back({{"param", p.param}, {"importance", JsonNumber(p.importance)}});
+        }
+        return JsonResponse({{"method", "ped-anova"},
+                             {"objective", objective},
+                             {"n_trials", summary.count(TrialState::kComplete)},
+                             {"importances", std::move(list)}});
+      });
+}
+
 }  // namespace
 
 void AddStudyRoutes(HttpRouter& router, StudyManager* manager, Clock* clock) {
@@ -116,6 +144,8 @@ void AddStudyRoutes(HttpRouter& router, StudyManager* manager, Clock* clock) {
                        return JsonResponse(IntermediateJson(summary, trials));
                      });
   });
+  router.Add("GET", absl::StrCat(kStudy, "/importance"),
+             [=](const RouteRequest& request) { return Importance(manager, request); });
   router.Add("GET", absl::StrCat(kStudy, "/precision"), [=](const RouteRequest& request) {
     return FromStudy(manager, request.path.at("name"),
                      [](const StudySummary& summary, std::span<const Trial> trials) {

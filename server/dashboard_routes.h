@@ -18,7 +18,8 @@
 namespace nasq {
 
 // Adds GET /api/v1/studies, GET /api/v1/studies/{name} and its /trials, /trials/{number},
-// /series, /intermediate and /precision (server/study_precision.h), POST
+// /series, /intermediate, /importance (analysis/param_importance.h) and /precision
+// (server/study_precision.h), POST
 // /api/v1/studies/{name}:stop and :resume, and DELETE /api/v1/studies/{name}. `manager` and `clock`
 // (now_us) must outlive the router.
 void AddStudyRoutes(HttpRouter& router, StudyManager* manager, Clock* clock);

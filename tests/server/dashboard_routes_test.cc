@@ -193,6 +193,31 @@ TEST_F(DashboardRoutesTest, SingleObjectiveStudyRoutes) {
   }
 }
 
+// The importance route ranks the param that decides the objective first (PED-ANOVA,
+// analysis/param_importance.h) and names a bad objective index.
+TEST_F(DashboardRoutesTest, ImportanceRanksTheDecidingParamFirst) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("imp", 1)).ok());
+  for (int i = 0; i < 40; ++i) {
+    absl::StatusOr<LeasedTrial> asked = manager_->Ask("imp", "client");
+    ASSERT_TRUE(asked.ok()) << asked.status();
+    FinishRequest request;
+    request.values = {std::get<double>(*asked->trial.ExternalParam("x"))};
+    ASSERT_TRUE(manager_->FinishTrial("imp", asked->trial.number, request).ok());
+  }
+  const Json importance = Body("/api/v1/studies/imp/importance");
+  EXPECT_EQ(importance["method"], "ped-anova");
+  EXPECT_EQ(importance["objective"], 0);
+  EXPECT_EQ(importance["n_trials"], 40);
+  ASSERT_EQ(importance["importances"].size(), 3u);
+  EXPECT_EQ(importance["importances"][0]["param"], "x");
+  EXPECT_GT(importance["importances"][0]["importance"].get<double>(),
+            importance["importances"][1]["importance"].get<double>());
+  EXPECT_THAT(Body("/api/v1/studies/imp/importance?objective=1", 400).dump(),
+              HasSubstr("objective"));
+  EXPECT_THAT(Body("/api/v1/studies/imp/importance?objective=x", 400).dump(),
+              HasSubstr("objective: 'x'"));
+}
+
 TEST_F(DashboardRoutesTest, MultiObjectiveStudyHasAFrontAndItsHypervolume) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("multi", 2)).ok());
   Complete("multi", {0.9, 8.0});  // front
@@ -277,7 +302,7 @@ TEST_F(DashboardRoutesTest, ErrorsAreJsonNamingTheProblem) {
       {"GET", "/api/v1/studies/s/trials?limit=%zz", 400, "not valid percent-encoding"},
       {"GET", "/api/v1/studies/%zz", 400, "name: '%zz' is not valid percent-encoding"},
       {"GET", "/api/v1/workers", 404, "no route GET /api/v1/workers"},
-      {"GET", "/api/v1/studies/s/importance", 404, "no route"},
+      {"GET", "/api/v1/studies/s/importance?objective=-1", 400, "objective: '-1' is not"},
       {"POST", "/api/v1/studies/s", 405, "method not allowed (allowed: GET, DELETE)"},
       {"GET", "/nope", 404, "no route GET /nope"},
   };
