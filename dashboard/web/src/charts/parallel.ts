@@ -1,0 +1,61 @@
+// parallel.ts: parallel coordinates: one axis per param and one for the objective, one line per
+// COMPLETE trial, coloured by its objective value.
+
+import { objectiveLabel } from '../format';
+import type { Objective, ParamInfo, Series } from '../types';
+import type { BuiltChart } from './history';
+import { paramAxis } from './param_axis';
+import { SCALE_COLORS, baseOption } from './theme';
+import { completeRows } from './series_rows';
+
+export function parallelOption(series: Series, params: ParamInfo[], objectives: Objective[], k: number): BuiltChart {
+  const rows = completeRows(series, [k]);
+  const axes = params.map(paramAxis);
+  const values = rows.map((r) => r.values[0]);
+  const min = values.reduce((m, v) => Math.min(m, v), Infinity);
+  const max = values.reduce((m, v) => Math.max(m, v), -Infinity);
+  const data = rows.map((r) => [...params.map((p, j) => axes[j].position(series.params[p.name]?.[r.index]) ?? '-'), r.values[0]]);
+  const objectiveDim = params.length;
+  const nameStyle = { fontSize: 12, fontWeight: 'bold', color: '#333' };
+  return {
+    points: rows.length,
+    option: baseOption({
+      tooltip: { show: false },
+      parallel: { left: 48, right: 170, top: 56, bottom: 32, parallelAxisDefault: { nameGap: 12, nameTextStyle: nameStyle } },
+      parallelAxis: [
+        ...params.map((p, j) => ({
+          dim: j,
+          name: p.name,
+          type: axes[j].kind,
+          data: axes[j].categories,
+          axisLabel: { hideOverlap: true },
+          ...axes[j].extra,
+        })),
+        { dim: objectiveDim, name: objectiveLabel(objectives[k]), type: 'value', scale: true },
+      ],
+      visualMap: {
+        type: 'continuous',
+        dimension: objectiveDim,
+        min: Number.isFinite(min) ? min : 0,
+        max: Number.isFinite(max) ? max : 1,
+        inRange: { color: objectives[k].direction === 'maximize' ? SCALE_COLORS : [...SCALE_COLORS].reverse() },
+        calculable: true,
+        right: 16,
+        top: 'middle',
+        itemHeight: 180,
+        text: [objectives[k].name, ''],
+        precision: 3,
+      },
+      series: [
+        {
+          type: 'parallel',
+          data,
+          lineStyle: { width: 1, opacity: rows.length > 1000 ? 0.2 : 0.5 },
+          emphasis: { lineStyle: { width: 2, opacity: 1 } },
+          progressive: 1000,
+          smooth: false,
+        },
+      ],
+    }),
+  };
+}
