@@ -3,7 +3,7 @@
 
 import { objectiveLabel } from '../format';
 import type { Objective, ParamInfo, Series } from '../types';
-import type { BuiltChart } from './history';
+import type { BuiltChart } from './chart_box';
 import { paramAxis } from './param_axis';
 import { SCALE_COLORS, baseOption } from './theme';
 import { completeRows } from './series_rows';
