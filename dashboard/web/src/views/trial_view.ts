@@ -62,6 +62,7 @@ export class TrialView implements View {
     const t = r.trial;
     const curve = t.intermediate_values ?? [];
     const section = (title: string, ...content: (Node | string | false)[]) => h('div', { class: 'card' }, h('h2', {}, title), ...content);
+    const wide = (el: HTMLElement) => { el.classList.add('wide'); return el; };
     setChildren(
       this.body,
       h('div', { class: 'title-row' },
@@ -73,8 +74,8 @@ export class TrialView implements View {
         section('values', h('table', { class: 'kv', 'data-testid': 'trial-values' },
           s.objectives.map((o, k) => h('tr', {}, h('th', {}, o.name), h('td', { class: 'num' }, num(`trial-value-${k}`, t.values?.[k] ?? null)))),
           h('tr', {}, h('th', {}, 'feasible'), h('td', {}, t.feasible ? 'yes' : 'no (breaks a constraint)')))),
-        section('params', h('table', { class: 'kv', 'data-testid': 'trial-params' },
-          Object.entries(t.params).map(([k, v]) => h('tr', { 'data-param': k }, h('th', {}, k), h('td', {}, formatParam(v)))))),
+        wide(section('params', h('table', { class: 'kv', 'data-testid': 'trial-params' },
+          Object.entries(t.params).map(([k, v]) => h('tr', { 'data-param': k }, h('th', {}, k), h('td', {}, formatParam(v))))))),
         section('worker', workerTable(t)),
         section('user attributes', attrsTable(t.user_attrs)),
       ),
