@@ -18,6 +18,7 @@ export class TrialView implements View {
   private readonly chart = new ChartBox('chart-trial-intermediate');
   private shownRevision = -1;
   private loading = false;
+  private disposed = false;
 
   constructor(private readonly name: string, private readonly number: number) {
     this.el = h(
@@ -38,6 +39,7 @@ export class TrialView implements View {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.chart.dispose();
   }
 
@@ -51,7 +53,7 @@ export class TrialView implements View {
       this.shownRevision = s.revision;
       this.render(r, s);
     } catch (e) {
-      reportError('trial', e);
+      if (!this.disposed) reportError('trial', e);
     } finally {
       this.loading = false;
       setReady(this.el, true);
