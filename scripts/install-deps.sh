@@ -15,6 +15,7 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format-14
   chromium fonts-dejavu-core fonts-liberation  # the dashboard's browser tests (tests/dashboard)
   tmux
+  nodejs  # the dashboard's build (dashboard/web: npm ci, tsc, esbuild); NASQ_BUILD_DASHBOARD=OFF skips it
 )
 
 sudo_cmd=()
@@ -24,6 +25,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's nodejs comes without npm (a package of its own); NodeSource's nodejs bundles it.
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0
