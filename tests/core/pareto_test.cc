@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -32,6 +33,29 @@ TEST(Pareto, DominanceIsWeakInEveryObjectiveAndStrictInOne) {
   EXPECT_FALSE(Dominates(std::vector<double>{2, 2}, std::vector<double>{1, 3}));
   EXPECT_TRUE(Dominates(std::vector<double>{1, 1}, std::vector<double>{1, kInf}));
   EXPECT_FALSE(Dominates(std::vector<double>{1}, std::vector<double>{2, 2}));  // sizes differ
+}
+
+// ParetoFront finds rank 0 without ranking everything: it must agree with NonDominationRanks on
+// random points with ties (1 to 3 objectives), and keep NaN points (never dominated).
+TEST(Pareto, FrontIsRankZeroOfTheFullSort) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> coarse(0, 5);  // few values: many ties and equal vectors
+  for (int objectives = 1; objectives <= 3; ++objectives) {
+    for (int round = 0; round < 50; ++round) {
+      Points points(1 + round);
+      for (auto& p : points) {
+        for (int m = 0; m < objectives; ++m) p.push_back(coarse(rng));
+      }
+      std::vector<size_t> expected;
+      const std::vector<int> ranks = NonDominationRanks(points);
+      for (size_t i = 0; i < ranks.size(); ++i) {
+        if (ranks[i] == 0) expected.push_back(i);
+      }
+      EXPECT_EQ(ParetoFront(points), expected) << objectives << " objectives, round " << round;
+    }
+  }
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_THAT(ParetoFront({{1, 1}, {nan, 0}, {2, 2}, {0, 3}}), ElementsAre(0, 1, 3));
 }
 
 TEST(Pareto, RanksPeelFrontsAndEqualVectorsShareARank) {
