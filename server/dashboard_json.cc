@@ -166,6 +166,7 @@ Json StudySummaryJson(const StudySummary& summary, std::span<const Trial> trials
                                      : Json{{"number", best_trial->number},
                                             {"values", NumbersJson(best_trial->values)}}},
       {"n_best", best.size()},
+      {"created_us", JsonTime(summary.study.created_us)},
       {"datetime_start_us", JsonTime(first_start)},
       {"datetime_last_us", JsonTime(last)},
   };

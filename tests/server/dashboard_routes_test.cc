@@ -115,6 +115,7 @@ TEST_F(DashboardRoutesTest, SingleObjectiveStudyRoutes) {
             Json::parse(R"({"RUNNING":1,"COMPLETE":2,"PRUNED":1,"FAIL":1,"WAITING":0})"));
   EXPECT_EQ(summary["best"], Json::parse(R"({"number":1,"values":[0.75]})"));
   EXPECT_EQ(summary["n_best"], 1);
+  EXPECT_EQ(summary["created_us"], 1'765'000'000'000'000);  // the fake clock at creation
   EXPECT_EQ(summary["datetime_start_us"], 1'765'000'000'000'000);
   EXPECT_EQ(summary["datetime_last_us"], clock_.NowMicros());
 

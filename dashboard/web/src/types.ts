@@ -22,6 +22,7 @@ export interface StudySummary {
   counts: Record<TrialState, number>;
   best: { number: number; values: JsonNumber[] } | null;
   n_best: number;
+  created_us: number | null;
   datetime_start_us: number | null;
   datetime_last_us: number | null;
 }

@@ -24,7 +24,7 @@ export class StudiesView implements View {
       h(
         'thead',
         {},
-        h('tr', {}, ['study', 'state', 'progress', 'best', 'objectives', 'sampler', 'started'].map((c) => h('th', {}, c)),
+        h('tr', {}, ['study', 'state', 'progress', 'best', 'objectives', 'sampler', 'created'].map((c) => h('th', {}, c)),
           h('th', { class: 'counts' }, TRIAL_STATES.map((st) => h('span', { class: `count state-text-${st}`, title: `${st} trials` }, STATE_ABBREVIATIONS[st])))),
       ),
       this.tbody,
@@ -56,7 +56,7 @@ function studyRow(s: StudySummary): HTMLElement {
     h('td', { class: 'num' }, best === undefined ? h('span', { 'data-testid': 'study-best' }, '-') : num('study-best', best)),
     h('td', { class: 'wrap' }, s.objectives.map(objectiveLabel).join(', ')),
     h('td', { 'data-testid': 'study-sampler' }, s.sampler),
-    h('td', {}, formatTime(s.datetime_start_us)),
+    h('td', {}, formatTime(s.created_us ?? s.datetime_start_us)),
     h('td', { class: 'counts' }, TRIAL_STATES.map((st) => h('span', { class: `count state-text-${st}`, title: st }, num(`study-count-${st}`, s.counts[st] ?? 0)))),
   );
 }
