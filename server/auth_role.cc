@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 
 namespace nasq {
 namespace {
@@ -37,6 +38,8 @@ constexpr Entry kTable[] = {
     {"/nasq.v1.WorkerService/FailTrial", Needs(Role::kWorker)},
     {"GET /healthz", Requirement{true, Role::kReader}},
     {"GET /metrics", Needs(Role::kReader)},
+    {"GET /api/v1/studies", Needs(Role::kReader)},
+    {"GET /api/v1/workers", Needs(Role::kReader)},
 };
 
 constexpr std::pair<Role, absl::string_view> kRoleNames[] = {
@@ -47,6 +50,13 @@ const Entry* FindEntry(absl::string_view resource) {
     if (entry.resource == resource) return &entry;
   }
   return nullptr;
+}
+
+// Whether the GET path `path` names one of the dashboard's built files: "/" or "/<name.ext>".
+bool IsDashboardFile(absl::string_view path) {
+  if (path == "/") return true;
+  if (!absl::ConsumePrefix(&path, "/")) return false;
+  return !absl::StrContains(path, '/') && absl::StrContains(path, '.');
 }
 
 }  // namespace
@@ -68,7 +78,9 @@ absl::StatusOr<Role> ParseRole(absl::string_view name, absl::string_view field) 
 
 Requirement RequirementOf(absl::string_view resource) {
   if (const Entry* entry = FindEntry(resource)) return entry->requirement;
-  return absl::StartsWith(resource, "/") ? Needs(Role::kAdmin) : Needs(Role::kReader);
+  if (!absl::ConsumePrefix(&resource, "GET ")) return Needs(Role::kAdmin);
+  if (IsDashboardFile(resource)) return Requirement{true, Role::kReader};
+  return Needs(Role::kReader);
 }
 
 bool IsListedResource(absl::string_view resource) { return FindEntry(resource) != nullptr; }

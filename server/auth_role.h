@@ -12,9 +12,9 @@
 namespace nasq {
 
 enum class Role {
-  kReader = 0,  // get, list, best, export, watch; GET /metrics
+  kReader = 0,  // get, list, best, export, watch; GET /metrics and /api/v1/...
   kWorker = 1,  // reader + lease, heartbeat, report, complete, fail; Ask and Tell
-  kAdmin = 2,   // worker + create, stop, delete studies (and forced tells)
+  kAdmin = 2,   // worker + create, stop, delete studies (and forced tells); HTTP POST, DELETE
 };
 
 // "reader", "worker" or "admin".
@@ -32,8 +32,12 @@ struct Requirement {
   // The least role that may call it (meaningless when open).
   Role role = Role::kAdmin;
 };
-// The requirement of `resource`. A gRPC method missing from the table needs admin (fail closed);
-// an HTTP route missing from it needs reader (they only read).
+// The requirement of `resource`. A gRPC method missing from the table needs admin (fail closed).
+// An HTTP route missing from it ("METHOD /path", no query): every method but GET needs admin
+// (POST and DELETE change studies; unknown methods fail closed); GET needs reader, except the
+// dashboard's built files, which are open: "GET /" and "GET /<file.ext>" (one path segment with a
+// dot, outside /api/). They are the same for every server, hold no study data, and the page must
+// load before it can ask for a token (docs/dashboard.md "Auth").
 Requirement RequirementOf(absl::string_view resource);
 // Whether `resource` is listed in the table (tests check that every RPC of the API is).
 bool IsListedResource(absl::string_view resource);

@@ -4,7 +4,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "server/http_json.h"
 
 namespace nasq {
 namespace {
@@ -46,19 +49,46 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                      });
   }
 
-  // The handler's answer, or 401/403 when the token does not allow the route.
+  // The handler's answer, or the refusal of the checks in http_server.h.
   HttpResponse Answer() {
-    const std::string target(request_.target());
+    HttpRequest request;
+    request.method = std::string(request_.method_string());
+    request.target = std::string(request_.target());
     if (auth_ != nullptr) {
-      const std::string route = absl::StrCat(std::string(request_.method_string()), " ",
-                                             target.substr(0, target.find('?')));
+      const std::string route =
+          absl::StrCat(request.method, " ", request.target.substr(0, request.target.find('?')));
       const auto authorization = request_[http::field::authorization];
       const absl::Status allowed =
           auth_->Check(absl::string_view(authorization.data(), authorization.size()), route);
-      if (absl::IsUnauthenticated(allowed)) return HttpResponse{401, kPlain, "unauthenticated\n"};
-      if (!allowed.ok()) return HttpResponse{403, kPlain, "forbidden\n"};
+      if (absl::IsUnauthenticated(allowed)) {
+        HttpResponse refused =
+            JsonError(401, "unauthenticated: send Authorization: Bearer <token>");
+        refused.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return refused;
+      }
+      if (!allowed.ok()) return JsonError(403, allowed.message());
     }
-    return handler_(target);
+    const http::verb method = request_.method();
+    if (method != http::verb::get && method != http::verb::post && method != http::verb::delete_) {
+      return JsonError(
+          405, absl::StrCat("method ", request.method, " is not allowed (GET, POST or DELETE)"));
+    }
+    const auto content_type = request_[http::field::content_type];
+    request.content_type = std::string(content_type.data(), content_type.size());
+    if (method != http::verb::get && !IsJson(request.content_type)) {
+      return JsonError(415,
+                       absl::StrCat(request.method, " needs Content-Type: application/json (got '",
+                                    request.content_type, "')"));
+    }
+    request.body = std::move(request_.body());
+    return handler_(request);
+  }
+
+  // Whether the Content-Type value names application/json (parameters such as charset allowed).
+  static bool IsJson(absl::string_view content_type) {
+    const absl::string_view media =
+        absl::StripAsciiWhitespace(content_type.substr(0, content_type.find(';')));
+    return absl::EqualsIgnoreCase(media, "application/json");
   }
 
   void Respond() {
@@ -66,7 +96,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     response_.version(request_.version());
     response_.result(static_cast<http::status>(answer.status));
     response_.set(http::field::content_type, answer.content_type);
-    if (answer.status == 401) response_.set(http::field::www_authenticate, "Bearer");
+    for (const auto& [name, value] : answer.headers) response_.set(name, value);
     response_.keep_alive(false);
     response_.body() = std::move(answer.body);
     response_.prepare_payload();
@@ -83,8 +113,6 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     }
   }
-
-  static constexpr char kPlain[] = "text/plain; charset=utf-8";
 
   Stream stream_;
   const HttpServer::Handler& handler_;

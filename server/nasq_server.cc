@@ -8,6 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "dashboard/dashboard_assets.h"
+#include "server/dashboard_routes.h"
+#include "server/http_router.h"
 #include "storage/db_lock.h"
 #include "storage/memory_storage.h"
 #include "storage/sqlite_storage.h"
@@ -33,6 +36,15 @@ void HandOver(boost::asio::ip::tcp::socket socket,
   grpc::experimental::ExternalConnectionAcceptor::NewConnectionParameters connection;
   connection.fd = socket.release();  // gRPC owns it from here
   acceptor.HandleNewConnection(&connection);
+}
+
+// The dashboard's files when the build has them (the nasq_dashboard_assets target), else none.
+absl::Span<const DashboardAsset> BuiltDashboardAssets() {
+#ifdef NASQ_WITH_DASHBOARD_ASSETS
+  return DashboardAssets();
+#else
+  return {};
+#endif
 }
 
 absl::Status CheckOptions(const ServerOptions& o) {
@@ -135,25 +147,24 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
   server->reaper_->Start();
   if (!options.http_address.empty()) {
     NasqServer* self = server.get();
+    auto router = std::make_shared<HttpRouter>();
+    router->Add("GET", "/healthz", [self](const RouteRequest&) {
+      absl::Status health = self->Health();
+      if (health.ok()) return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
+      return HttpResponse{503, "text/plain; charset=utf-8",
+                          absl::StrCat("unhealthy: ", health.message(), "\n")};
+    });
+    router->Add("GET", "/metrics", [self](const RouteRequest&) {
+      return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8",
+                          RenderMetrics(self->manager_->ListStudies(), self->rpc_metrics_)};
+    });
+    AddStudyRoutes(*router, server->manager_.get(), clock);
+    AddDashboardFiles(*router, BuiltDashboardAssets());
     NASQ_ASSIGN_OR_RETURN(
-        server->http_,
-        HttpServer::Start(
-            server->io_, options.http_address,
-            [self](const std::string& target) {
-              if (target == "/healthz") {
-                absl::Status health = self->Health();
-                if (health.ok()) return HttpResponse{200, "text/plain; charset=utf-8", "ok\n"};
-                return HttpResponse{503, "text/plain; charset=utf-8",
-                                    absl::StrCat("unhealthy: ", health.message(), "\n")};
-              }
-              if (target == "/metrics") {
-                return HttpResponse{
-                    200, "text/plain; version=0.0.4; charset=utf-8",
-                    RenderMetrics(self->manager_->ListStudies(), self->rpc_metrics_)};
-              }
-              return HttpResponse{404, "text/plain; charset=utf-8", "not found\n"};
-            },
-            HttpSecurity{security.http_tls, security.auth}));
+        server->http_, HttpServer::Start(
+                           server->io_, options.http_address,
+                           [router](const HttpRequest& request) { return router->Handle(request); },
+                           HttpSecurity{security.http_tls, security.auth}));
   }
   if (options.watchdog) {
     NasqServer* self = server.get();

@@ -171,6 +171,7 @@ absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
   entry.consecutive_failures = TrailingFailures(entry.trials, resumed_us);
   entry.study = std::move(study);
   entry.last_write = 0;
+  ++entry.revision;  // never reset: a re-read after a failed commit may change the cache
   return absl::OkStatus();
 }
 
@@ -310,6 +311,7 @@ absl::StatusOr<StudySummary> StudyManager::StopStudy(const std::string& study) {
     }
     NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kStopped));
     entry.study.state = StudyState::kStopped;
+    ++entry.revision;
     return entry.Summary();
   });
 }
@@ -363,6 +365,7 @@ absl::StatusOr<StudySummary> StudyManager::ResumeStudy(const std::string& study,
           entry.study.system_attrs[kResumedAttr] = now;
           entry.consecutive_failures = 0;
         }
+        ++entry.revision;
         NASQ_RETURN_IF_ERROR(MaybeComplete(entry));  // max_trials lowered to the count
         return entry.Summary();
       });
@@ -391,6 +394,14 @@ absl::StatusOr<std::vector<Trial>> StudyManager::ListTrials(const std::string& s
   });
 }
 
+absl::Status StudyManager::ReadStudy(const std::string& study, const StudyReader& read) {
+  return InStudy(study, [&](Entry& entry) -> absl::Status {
+    entry.mu.AssertHeld();
+    read(entry.Summary(), std::span<const Trial>(entry.trials));
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<std::vector<Trial>> StudyManager::BestTrials(const std::string& study) {
   return InStudy(study, [](Entry& entry) -> absl::StatusOr<std::vector<Trial>> {
     entry.mu.AssertHeld();
@@ -405,6 +416,7 @@ absl::Status StudyManager::Update(Entry& entry, Trial& trial, const TrialUpdate&
   entry.Track(trial, -1);
   ApplyTrialUpdate(update, trial);
   entry.Track(trial, 1);
+  ++entry.revision;
   return absl::OkStatus();
 }
 
@@ -485,6 +497,7 @@ absl::StatusOr<Trial*> StudyManager::CreateTrial(Entry& entry, const Trial& tmpl
   entry.trials.push_back(std::move(created));
   Trial* trial = &entry.trials.back();
   entry.Track(*trial, 1);
+  ++entry.revision;
   return trial;
 }
 
@@ -781,6 +794,7 @@ absl::Status StudyManager::MaybeComplete(Entry& entry) {
   if (!reached_max && !exhausted) return absl::OkStatus();
   NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kCompleted));
   entry.study.state = StudyState::kCompleted;
+  ++entry.revision;
   return absl::OkStatus();
 }
 
@@ -804,6 +818,7 @@ absl::Status StudyManager::CountFailures(Entry& entry, const Trial& trial) {
   entry.study.system_attrs[kStopReasonAttr] = stop_reason;
   NASQ_RETURN_IF_ERROR(storage_->SetStudyState(entry.study.id, StudyState::kStopped));
   entry.study.state = StudyState::kStopped;
+  ++entry.revision;
   return absl::OkStatus();
 }
 
@@ -838,12 +853,14 @@ absl::Status StudyManager::RecordSamplingError(Entry& entry, const absl::Status&
     update.erased_system_attrs = {kSamplingErrorAttr};
     NASQ_RETURN_IF_ERROR(storage_->UpdateStudy(entry.study.id, update));
     attrs.erase(kSamplingErrorAttr);
+    ++entry.revision;
     return absl::OkStatus();
   }
   const std::string reason = JsonString(FitText(sampling.message(), limits::kMaxReasonBytes));
   if (it != attrs.end() && it->second == reason) return absl::OkStatus();
   NASQ_RETURN_IF_ERROR(storage_->SetStudySystemAttr(entry.study.id, kSamplingErrorAttr, reason));
   attrs[kSamplingErrorAttr] = reason;
+  ++entry.revision;
   return absl::OkStatus();
 }
 

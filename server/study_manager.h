@@ -66,11 +66,13 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/clock.h"
@@ -100,6 +102,12 @@ struct StudyManagerOptions {
 struct StudySummary {
   Study study;
   std::array<int64_t, 5> trials_by_state{};
+  // Grows (by one or more) with every change of the study or of one of its trials in this
+  // manager: a trial created, leased, renewed, reported or finished, the study stopped, resumed,
+  // completed or its system attrs changed, and a re-read of the study after a failed commit. It
+  // starts at 0 when the manager is created (it is not stored): compare revisions of one server
+  // run only. Readers (the dashboard) re-read a study only when it moved.
+  int64_t revision = 0;
 
   int64_t count(TrialState s) const { return trials_by_state[static_cast<int>(s)]; }
 };
@@ -223,6 +231,16 @@ class StudyManager {
   // The study's trials by number, only those in `states` when non-empty.
   absl::StatusOr<std::vector<Trial>> ListTrials(const std::string& study,
                                                 const std::vector<TrialState>& states = {});
+  // Runs `read(summary, trials)` once, under the study's lock, on the study and its cached
+  // trials (by number, trials[i].number == i), then waits until the changes they showed are
+  // durable (as every answer, see above): use what `read` built only when this returns OK. For
+  // readers that need a few fields of many trials (the dashboard's
+  // pages): nothing is copied. Contract for `read`: it must not keep references to `trials` past
+  // its return, must not call this manager (the lock is not reentrant), and blocks every call on
+  // the study while it runs, so it should do no I/O (sorting 10,000 pointers is fine).
+  // NOT_FOUND when the study does not exist.
+  using StudyReader = absl::FunctionRef<void(const StudySummary&, std::span<const Trial>)>;
+  absl::Status ReadStudy(const std::string& study, const StudyReader& read);
   // The best COMPLETE trial (single objective; ties -> lowest number) or the Pareto front
   // (multi-objective, by number), among the feasible trials when the study has outcome
   // constraints (SelectBestTrials). Empty when nothing (feasible) is COMPLETE.
@@ -329,6 +347,7 @@ class StudyManager {
     std::set<int64_t> waiting ABSL_GUARDED_BY(mu);        // numbers of WAITING trials
     std::set<int64_t> running ABSL_GUARDED_BY(mu);        // numbers of RUNNING trials
     std::array<int64_t, 5> counts ABSL_GUARDED_BY(mu){};  // trials by state
+    int64_t revision ABSL_GUARDED_BY(mu) = 0;             // StudySummary::revision
     std::unique_ptr<Sampler> sampler ABSL_GUARDED_BY(mu);
     std::unique_ptr<Pruner> pruner ABSL_GUARDED_BY(mu);  // spec.pruner's
     // The task's cost model (null when it has none) and the check of spec.budgets on it, which
@@ -354,7 +373,7 @@ class StudyManager {
     void Track(const Trial& trial, int delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
     SamplingContext Context() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
     StudySummary Summary() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-      return StudySummary{study, counts};
+      return StudySummary{study, counts, revision};
     }
   };
 

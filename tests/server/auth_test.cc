@@ -92,6 +92,27 @@ TEST(RoleTable, UnlistedRpcsNeedAdminAndHealthzIsOpen) {
   EXPECT_EQ(RequirementOf("GET /new-route").role, Role::kReader);
 }
 
+// The dashboard's routes (docs/dashboard.md): GET reads need reader, every other method admin
+// (unknown ones too: fail closed), and the page's built files are open.
+TEST(RoleTable, HttpRoutesNeedReaderToReadAndAdminForAnythingElse) {
+  for (const char* route :
+       {"GET /api/v1/studies", "GET /api/v1/studies/x", "GET /api/v1/studies/x/trials",
+        "GET /api/v1/studies/x/trials/3", "GET /api/v1/studies/x/series", "GET /api/v1/workers",
+        "GET /api/v1/studies/x.y/series", "GET /api/v1/app.js"}) {
+    EXPECT_FALSE(RequirementOf(route).open) << route;
+    EXPECT_EQ(RequirementOf(route).role, Role::kReader) << route;
+  }
+  for (const char* route :
+       {"POST /api/v1/studies/x:stop", "POST /api/v1/studies/x:resume", "DELETE /api/v1/studies/x",
+        "PUT /api/v1/studies/x", "POST /", "PATCH /metrics", "DELETE /index.html"}) {
+    EXPECT_FALSE(RequirementOf(route).open) << route;
+    EXPECT_EQ(RequirementOf(route).role, Role::kAdmin) << route;
+  }
+  for (const char* route : {"GET /", "GET /index.html", "GET /app.js", "GET /healthz"}) {
+    EXPECT_TRUE(RequirementOf(route).open) << route;
+  }
+}
+
 TEST(Roles, AreOrderedReaderWorkerAdmin) {
   EXPECT_TRUE(RoleAllows(Role::kAdmin, Role::kWorker));
   EXPECT_TRUE(RoleAllows(Role::kAdmin, Role::kReader));
@@ -145,6 +166,12 @@ TEST_F(AuthorizerTest, ChecksEachRoleAgainstTheTable) {
       {"Bearer tw", kCreate, absl::StatusCode::kPermissionDenied},
       {"Bearer ta", kCreate, absl::StatusCode::kOk},
       {"Bearer ta", "GET /metrics", absl::StatusCode::kOk},
+      {"Bearer tr", "GET /api/v1/studies/x/trials", absl::StatusCode::kOk},
+      {"Bearer tr", "POST /api/v1/studies/x:stop", absl::StatusCode::kPermissionDenied},
+      {"Bearer tw", "DELETE /api/v1/studies/x", absl::StatusCode::kPermissionDenied},
+      {"Bearer ta", "POST /api/v1/studies/x:stop", absl::StatusCode::kOk},
+      {"", "GET /index.html", absl::StatusCode::kOk},
+      {"", "GET /api/v1/studies", absl::StatusCode::kUnauthenticated},
       {"", kGet, absl::StatusCode::kUnauthenticated},
       {"", "GET /healthz", absl::StatusCode::kOk},
       {"Bearer wrong", kGet, absl::StatusCode::kUnauthenticated},
