@@ -14,6 +14,7 @@ packages=(
   python3-optuna python3-torch python3-venv python3-yaml
   clang-14 libclang-rt-14-dev clang-format-14
   tmux
+  nodejs  # the dashboard's build (dashboard/web: npm ci, tsc, esbuild); NASQ_BUILD_DASHBOARD=OFF skips it
 )
 
 sudo_cmd=()
@@ -23,6 +24,8 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Debian's nodejs comes without npm (a package of its own); NodeSource's nodejs bundles it.
+if ! command -v npm >/dev/null 2>&1; then missing+=(npm); fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   exit 0

@@ -59,7 +59,8 @@ async function request<T>(method: string, path: string): Promise<T> {
   if (!res.ok) {
     if (res.status === 401) unauthorizedHandler();
     const msg = (body as { error?: { message?: string } } | null)?.error?.message;
-    throw new ApiError(res.status, `${method} ${path}: ${res.status} ${msg ?? res.statusText}`);
+    const route = path.split('?')[0];
+    throw new ApiError(res.status, `${msg ?? res.statusText} (${method} ${route}: HTTP ${res.status})`);
   }
   if (body === null) throw new ApiError(res.status, `${method} ${path}: the answer is not JSON`);
   return body as T;

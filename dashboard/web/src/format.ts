@@ -40,7 +40,7 @@ export function formatNumber(v: unknown): string {
   if (!Number.isFinite(x)) return x > 0 ? '∞' : '−∞';
   if (Number.isInteger(x) && Math.abs(x) < 1e15) return String(x);
   const a = Math.abs(x);
-  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(3).replace(/\.?0+e/, 'e');
+  if (a !== 0 && (a >= 1e6 || a < 1e-3)) return x.toExponential(4).replace(/\.?0+e/, 'e');
   return String(Number(x.toPrecision(5)));
 }
 

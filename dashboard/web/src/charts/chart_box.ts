@@ -35,6 +35,13 @@ echarts.use([
 
 export type ChartOption = echarts.EChartsCoreOption;
 
+// BuiltChart: what an option builder returns: the option and the trial points it plots (the
+// chart's data-points hook).
+export interface BuiltChart {
+  option: ChartOption;
+  points: number;
+}
+
 // ChartBox: the element `el` (data-testid = testid) and the chart drawn in it. The chart is made
 // on the first render that finds the element laid out (ECharts needs a size), and resized with
 // the element. Not thread-safe (the page's one thread).

@@ -4,14 +4,9 @@
 import { formatNumber, objectiveLabel } from '../format';
 import { bestSoFar } from '../pareto';
 import type { Objective, Series } from '../types';
-import type { ChartOption } from './chart_box';
+import type { BuiltChart } from './chart_box';
 import { BEST_COLOR, INFEASIBLE_COLOR, LARGE_THRESHOLD, STATE_COLORS, axis, baseOption, integerAxis, legendTop } from './theme';
 import { completeRows } from './series_rows';
-
-export interface BuiltChart {
-  option: ChartOption;
-  points: number; // trial points plotted (the data-points hook)
-}
 
 export function historyOption(series: Series, objectives: Objective[], k: number): BuiltChart {
   const objective = objectives[k];

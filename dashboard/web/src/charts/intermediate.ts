@@ -3,7 +3,7 @@
 
 import { finite, formatNumber } from '../format';
 import { TRIAL_STATES, type IntermediateResponse, type TrialState } from '../types';
-import type { BuiltChart } from './history';
+import type { BuiltChart } from './chart_box';
 import { STATE_COLORS, axis, baseOption, integerAxis, legendTop } from './theme';
 
 export type Curve = IntermediateResponse['trials'][number];

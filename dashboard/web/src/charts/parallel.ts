@@ -3,7 +3,7 @@
 
 import { objectiveLabel } from '../format';
 import type { Objective, ParamInfo, Series } from '../types';
-import type { BuiltChart } from './history';
+import type { BuiltChart } from './chart_box';
 import { paramAxis } from './param_axis';
 import { SCALE_COLORS, baseOption } from './theme';
 import { completeRows } from './series_rows';
@@ -21,14 +21,13 @@ export function parallelOption(series: Series, params: ParamInfo[], objectives: 
     points: rows.length,
     option: baseOption({
       tooltip: { show: false },
-      parallel: { left: 48, right: 170, top: 56, bottom: 32, parallelAxisDefault: { nameGap: 12, nameTextStyle: nameStyle } },
+      parallel: { left: 48, right: 170, top: 56, bottom: 32, parallelAxisDefault: { nameGap: 12, nameTextStyle: nameStyle, axisLabel: { color: '#333', backgroundColor: 'rgba(255,255,255,0.8)', padding: [1, 3] } } },
       parallelAxis: [
         ...params.map((p, j) => ({
           dim: j,
           name: p.name,
           type: axes[j].kind,
           data: axes[j].categories,
-          axisLabel: { hideOverlap: true },
           ...axes[j].extra,
         })),
         { dim: objectiveDim, name: objectiveLabel(objectives[k]), type: 'value', scale: true },

@@ -5,7 +5,7 @@
 import { formatNumber, objectiveLabel } from '../format';
 import { paretoFront } from '../pareto';
 import type { Objective, Series } from '../types';
-import type { BuiltChart } from './history';
+import type { BuiltChart } from './chart_box';
 import { DOMINATED_COLOR, FRONT_COLOR, INFEASIBLE_COLOR, LARGE_THRESHOLD, axis, baseOption, legendTop } from './theme';
 import { ValueRow, completeRows } from './series_rows';
 

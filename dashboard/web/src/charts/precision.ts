@@ -4,7 +4,7 @@
 
 import { finite, formatNumber, objectiveLabel } from '../format';
 import type { Objective, PrecisionResponse } from '../types';
-import type { BuiltChart } from './history';
+import type { BuiltChart } from './chart_box';
 import { STATE_COLORS, axis, baseOption } from './theme';
 
 // Colours of the bit widths, fewest bits warmest.

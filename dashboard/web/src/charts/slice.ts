@@ -3,7 +3,7 @@
 
 import { formatNumber, formatParam, objectiveLabel } from '../format';
 import type { Objective, ParamInfo, Series } from '../types';
-import type { BuiltChart } from './history';
+import type { BuiltChart } from './chart_box';
 import { paramAxis } from './param_axis';
 import { LARGE_THRESHOLD, axis, baseOption } from './theme';
 import { completeRows } from './series_rows';

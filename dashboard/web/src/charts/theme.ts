@@ -24,6 +24,7 @@ export const LARGE_THRESHOLD = 2000;
 export function baseOption(rest: ChartOption): ChartOption {
   return {
     animation: false,
+    backgroundColor: '#fff', // saved PNGs are opaque, ready for a paper
     textStyle: { fontFamily: FONT, fontSize: 12, color: '#333' },
     toolbox: { right: 4, top: 0, feature: { saveAsImage: { title: 'Save PNG', pixelRatio: 3 } } },
     tooltip: { confine: true, textStyle: { fontSize: 12 } },

@@ -54,7 +54,7 @@ function studyRow(s: StudySummary): HTMLElement {
     h('td', {}, h('span', { class: `badge study-${s.state}`, 'data-testid': 'study-state' }, s.state)),
     h('td', {}, progressBar('study-progress', s)),
     h('td', { class: 'num' }, best === undefined ? h('span', { 'data-testid': 'study-best' }, '-') : num('study-best', best)),
-    h('td', {}, s.objectives.map(objectiveLabel).join(', ')),
+    h('td', { class: 'wrap' }, s.objectives.map(objectiveLabel).join(', ')),
     h('td', { 'data-testid': 'study-sampler' }, s.sampler),
     h('td', {}, formatTime(s.datetime_start_us)),
     h('td', { class: 'counts' }, TRIAL_STATES.map((st) => h('span', { class: `count state-text-${st}`, title: st }, num(`study-count-${st}`, s.counts[st] ?? 0)))),

@@ -90,10 +90,10 @@ export class StudyView implements View {
       this.detail = await apiGet<StudyDetailResponse>(studyPath(this.name));
       reportError('study', null);
       this.header.render(this.summary, this.detail);
-      await this.probeTabs(revision);
       this.shownRevision = revision;
       this.renderTabs();
-      await this.refreshPanel();
+      // The shown tab does not wait for the probes (a big study's first page comes first).
+      await Promise.all([this.refreshPanel(), this.probeTabs(revision).then(() => this.renderTabs())]);
     } catch (e) {
       reportError('study', e);
     } finally {
@@ -107,7 +107,8 @@ export class StudyView implements View {
   private async probeTabs(revision: number): Promise<void> {
     const probes: Promise<void>[] = [];
     if (!this.hasIntermediate) probes.push(this.data.intermediate.get(revision).then((r) => { this.hasIntermediate = r.trials.length > 0; }));
-    if (!this.hasPrecision) {
+    // Only bert-classify studies set layer precisions (docs/dashboard.md, /precision).
+    if (!this.hasPrecision && this.summary?.task_kind === 'bert-classify') {
       probes.push(
         this.data.precision.get(revision).then(
           (r) => { this.hasPrecision = r.layers.length > 0; },

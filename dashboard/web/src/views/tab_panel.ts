@@ -24,6 +24,7 @@ export abstract class TabPanel {
   protected objective = 0;
   private ctx: StudyContext | null = null;
   private readonly charts = new Map<string, ChartBox>();
+  private unavailable = false; // the server lacks the panel's optional route: not asked again
   private objectiveSelect: HTMLSelectElement | null = null;
 
   constructor(readonly tab: Tab) {
@@ -35,6 +36,7 @@ export abstract class TabPanel {
   // refresh: reloads the panel's data for ctx (the study's latest revision) and renders it.
   async refresh(ctx: StudyContext): Promise<void> {
     this.ctx = ctx;
+    if (this.unavailable) return;
     this.syncObjectiveSelect(ctx);
     setReady(this.el, false);
     try {
@@ -42,6 +44,8 @@ export abstract class TabPanel {
       reportError('tab', null);
     } catch (e) {
       if (e instanceof ApiError && e.status === 404 && this.optionalRoute()) {
+        this.unavailable = true;
+        this.toolbar.replaceChildren();
         this.showMessage('Not available: this server does not provide this view.');
         reportError('tab', null);
       } else {

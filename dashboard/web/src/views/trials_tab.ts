@@ -29,6 +29,7 @@ export class TrialsPanel extends TabPanel {
   private readonly prev: HTMLButtonElement;
   private readonly next: HTMLButtonElement;
   private readonly range = h('span', { class: 'range' });
+  private requests = 0; // pages asked so far: only the latest one's answer is shown
 
   constructor() {
     super('trials');
@@ -70,10 +71,13 @@ export class TrialsPanel extends TabPanel {
     const q = new URLSearchParams({ offset: String(this.offset), limit: String(PAGE_SIZE), sort: this.sort, order: this.order });
     if (this.state) q.set('state', this.state);
     if (this.filter) q.set('filter', this.filter);
+    const request = ++this.requests;
     try {
-      this.render(await apiGet<TrialsPage>(studyPath(ctx.name, `/trials?${q}`)), ctx);
+      const page = await apiGet<TrialsPage>(studyPath(ctx.name, `/trials?${q}`));
+      if (request === this.requests) this.render(page, ctx);
     } finally {
-      setReady(this.table, true); // on a failure the banner names it; the last page stays
+      // On a failure the banner names it and the last page stays.
+      if (request === this.requests) setReady(this.table, true);
     }
   }
 
@@ -87,7 +91,7 @@ export class TrialsPanel extends TabPanel {
       { sort: 'number', title: '#', cell: (t) => String(t.number), numeric: true },
       { sort: 'state', title: 'state', cell: (t) => h('span', { class: `badge state-${t.state}` }, t.state) },
       ...ctx.summary.objectives.map((o, k): Column => ({
-        sort: `values.${k}`,
+        sort: k === 0 ? 'value' : `values.${k}`, // the API's names: value = values.0
         title: o.name,
         cell: (t) => num(null, t.values?.[k] ?? null),
         numeric: true,

@@ -14,6 +14,7 @@ export class WorkersView implements View {
   readonly el: HTMLElement;
   private readonly table = h('table', { class: 'grid', 'data-testid': 'workers-table', 'data-ready': '0' });
   private loading = false;
+  private unavailable = false; // the server has no /api/v1/workers: not asked again
 
   constructor() {
     this.el = h('section', { class: 'view' }, h('h1', {}, 'Workers'), h('div', { class: 'table-wrap' }, this.table));
@@ -30,7 +31,7 @@ export class WorkersView implements View {
   dispose(): void {}
 
   private async load(): Promise<void> {
-    if (this.loading) return;
+    if (this.loading || this.unavailable) return;
     this.loading = true;
     try {
       const r = await apiGet<WorkersResponse>('/api/v1/workers');
@@ -38,6 +39,7 @@ export class WorkersView implements View {
       this.render(r);
     } catch (e) {
       if (e instanceof ApiError && e.status === 404) {
+        this.unavailable = true;
         setChildren(this.table, h('tbody', {}, h('tr', {}, h('td', { class: 'message' }, 'Not available: this server does not report workers.'))));
       } else {
         reportError('workers', e);
