@@ -30,18 +30,31 @@ std::vector<size_t> LexOrder(const std::vector<std::vector<double>>& losses,
   return order;
 }
 
+// The indices of `sorted` (in LexOrder) that no other of them dominates, in that order; the
+// others are appended to `rest` unless it is null. One pass: a vector dominated by one before it
+// is dominated by a member of the front found so far (dominance is transitive).
+std::vector<size_t> PeelFront(const std::vector<std::vector<double>>& losses,
+                              const std::vector<size_t>& sorted, std::vector<size_t>* rest) {
+  std::vector<size_t> front;
+  for (size_t i : sorted) {
+    const bool dominated = std::any_of(front.begin(), front.end(),
+                                       [&](size_t f) { return Dominates(losses[f], losses[i]); });
+    if (!dominated) {
+      front.push_back(i);
+    } else if (rest != nullptr) {
+      rest->push_back(i);
+    }
+  }
+  return front;
+}
+
 // Ranks of `indices` into `losses`, written into `ranks` from `first_rank` on.
 void RankInto(const std::vector<std::vector<double>>& losses, const std::vector<size_t>& indices,
               int first_rank, std::vector<int>& ranks) {
   std::vector<size_t> remaining = LexOrder(losses, indices);
   for (int rank = first_rank; !remaining.empty(); ++rank) {
-    std::vector<size_t> front, rest;
-    for (size_t i : remaining) {
-      const bool dominated = std::any_of(front.begin(), front.end(),
-                                         [&](size_t f) { return Dominates(losses[f], losses[i]); });
-      (dominated ? rest : front).push_back(i);
-      if (!dominated) ranks[i] = rank;
-    }
+    std::vector<size_t> rest;
+    for (size_t i : PeelFront(losses, remaining, &rest)) ranks[i] = rank;
     remaining = std::move(rest);
   }
 }
@@ -191,11 +204,12 @@ std::vector<int> ConstrainedNonDominationRanks(const std::vector<std::vector<dou
 }
 
 std::vector<size_t> ParetoFront(const std::vector<std::vector<double>>& losses) {
-  const std::vector<int> ranks = NonDominationRanks(losses);
-  std::vector<size_t> front;
-  for (size_t i = 0; i < ranks.size(); ++i) {
-    if (ranks[i] == 0) front.push_back(i);
-  }
+  std::vector<size_t> all(losses.size());
+  std::iota(all.begin(), all.end(), size_t{0});
+  // Only the first front: ranking every vector would cost a pass per rank (10,000 passes for
+  // a single objective's 10,000 distinct values).
+  std::vector<size_t> front = PeelFront(losses, LexOrder(losses, all), nullptr);
+  std::sort(front.begin(), front.end());
   return front;
 }
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -44,6 +45,28 @@ TEST(Pareto, RanksPeelFrontsAndEqualVectorsShareARank) {
   EXPECT_THAT(NonDominationRanks(chain), ElementsAre(2, 1, 0, 1));
   // One objective: dense ranks of the values.
   EXPECT_THAT(NonDominationRanks({{5}, {1}, {3}, {1}}), ElementsAre(2, 0, 1, 0));
+}
+
+TEST(Pareto, FrontIsRankZeroOfManyRandomVectorsAndOfManyDistinctSingleValues) {
+  // Points on a coarse grid so that ties and repeated vectors occur.
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> coordinate(0, 9);
+  for (size_t dims : {1, 2, 3}) {
+    Points losses(300, std::vector<double>(dims));
+    for (auto& p : losses) {
+      for (double& v : p) v = coordinate(rng);
+    }
+    const std::vector<int> ranks = NonDominationRanks(losses);
+    std::vector<size_t> rank_zero;
+    for (size_t i = 0; i < ranks.size(); ++i) {
+      if (ranks[i] == 0) rank_zero.push_back(i);
+    }
+    EXPECT_EQ(ParetoFront(losses), rank_zero) << dims << " objectives";
+  }
+  // 100,000 distinct values of one objective: one pass, not one per rank (5e9 comparisons).
+  Points single(100000);
+  for (size_t i = 0; i < single.size(); ++i) single[i] = {static_cast<double>((i * 7919) % 100000)};
+  EXPECT_THAT(ParetoFront(single), ElementsAre(0));
 }
 
 TEST(Pareto, ConstrainedRanksPutInfeasibleTrialsAfterByPenalty) {
