@@ -14,3 +14,9 @@ export function reportError(source: string, error: unknown): void {
   bannerEl.hidden = messages.length === 0;
   bannerEl.textContent = messages.join(' · ');
 }
+
+// clearViewErrors: forgets every failure but the poll's (the router calls it when the shown view
+// changes: the old view's failures are no longer on the page).
+export function clearViewErrors(): void {
+  for (const source of [...failures.keys()]) if (source !== 'poll') reportError(source, null);
+}

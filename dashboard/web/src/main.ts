@@ -2,7 +2,7 @@
 // form), the router that swaps views on hash changes, and the poll that feeds the shown view.
 
 import { onUnauthorized } from './api';
-import { bannerEl } from './banner';
+import { bannerEl, clearViewErrors } from './banner';
 import { h, setChildren } from './dom';
 import { formatTime } from './format';
 import { Poller } from './poller';
@@ -45,6 +45,7 @@ function route(): void {
   navWorkers.classList.toggle('active', r.kind === 'workers');
   if (view?.show(r)) return;
   view?.dispose();
+  clearViewErrors();
   view = makeView(r);
   setChildren(main, view ? view.el : h('p', { class: 'message' }, `No page at ${location.hash}.`));
   if (view && poller.latest) view.update(poller.latest);

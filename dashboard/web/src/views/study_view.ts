@@ -1,6 +1,6 @@
-// study_view.ts: the study page (#/studies/<name>[/<tab>]): the live header and the tabs. On each
-// poll whose revision of the study moved it rereads the study and the shown tab (one refresh at a
-// time; a revision that moves meanwhile is read right after).
+// study_view.ts: the study page (#/studies/<name>[/<tab>]): the live header and the tabs. It reads
+// the study at once, then again on each poll whose revision of the study moved, with the shown
+// tab (one refresh at a time; a revision that moves meanwhile is read right after).
 
 import { ApiError, apiGet, studyPath } from '../api';
 import { reportError } from '../banner';
@@ -56,6 +56,7 @@ export class StudyView implements View {
     this.data = new StudyData(name);
     this.header = new StudyHeader(name, pollNow, () => { location.hash = '#/'; });
     this.el = h('section', { class: 'view' }, this.header.el, this.tabBar, this.panelHost);
+    void this.refresh(); // the study's own answer carries its summary: no need to wait for a poll
   }
 
   update(r: StudiesResponse): void {
@@ -64,9 +65,9 @@ export class StudyView implements View {
       setChildren(this.el, message(`No study named '${this.name}'.`));
       return;
     }
-    this.summary = s;
-    this.header.render(s, this.detail);
-    if (s.revision !== this.shownRevision) void this.refresh();
+    if (!this.summary || s.revision >= this.summary.revision) this.summary = s;
+    if (this.detail) this.header.render(this.summary, this.detail);
+    if (this.summary.revision !== this.shownRevision) void this.refresh();
   }
 
   show(route: Route): boolean {
@@ -83,19 +84,23 @@ export class StudyView implements View {
   }
 
   private async refresh(): Promise<void> {
-    if (this.refreshing || !this.summary) return;
+    if (this.refreshing) return;
     this.refreshing = true;
-    const revision = this.summary.revision;
     try {
-      this.detail = await apiGet<StudyDetailResponse>(studyPath(this.name));
+      const detail = await apiGet<StudyDetailResponse>(studyPath(this.name));
+      if (this.disposed) return;
       reportError('study', null);
-      this.header.render(this.summary, this.detail);
+      this.detail = detail;
+      // A poll's summary newer than the detail's is kept (and read again below).
+      const revision = detail.study.revision;
+      if (!this.summary || this.summary.revision <= revision) this.summary = detail.study;
+      this.header.render(this.summary, detail);
       this.shownRevision = revision;
       this.renderTabs();
       // The shown tab does not wait for the probes (a big study's first page comes first).
       await Promise.all([this.refreshPanel(), this.probeTabs(revision).then(() => this.renderTabs())]);
     } catch (e) {
-      reportError('study', e);
+      if (!this.disposed) reportError('study', e);
     } finally {
       this.refreshing = false;
     }

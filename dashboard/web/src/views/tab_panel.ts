@@ -25,6 +25,7 @@ export abstract class TabPanel {
   private ctx: StudyContext | null = null;
   private readonly charts = new Map<string, ChartBox>();
   private unavailable = false; // the server lacks the panel's optional route: not asked again
+  private disposed = false; // a failure arriving after dispose() is nobody's concern
   private objectiveSelect: HTMLSelectElement | null = null;
 
   constructor(readonly tab: Tab) {
@@ -43,6 +44,7 @@ export abstract class TabPanel {
       await this.load(ctx);
       reportError('tab', null);
     } catch (e) {
+      if (this.disposed) return;
       if (e instanceof ApiError && e.status === 404 && this.optionalRoute()) {
         this.unavailable = true;
         this.toolbar.replaceChildren();
@@ -90,6 +92,7 @@ export abstract class TabPanel {
   }
 
   dispose(): void {
+    this.disposed = true;
     for (const box of this.charts.values()) box.dispose();
     this.charts.clear();
   }

@@ -18,6 +18,7 @@ export class TrialView implements View {
   private readonly chart = new ChartBox('chart-trial-intermediate');
   private shownRevision = -1;
   private loading = false;
+  private disposed = false;
 
   constructor(private readonly name: string, private readonly number: number) {
     this.el = h(
@@ -38,6 +39,7 @@ export class TrialView implements View {
   }
 
   dispose(): void {
+    this.disposed = true;
     this.chart.dispose();
   }
 
@@ -51,7 +53,7 @@ export class TrialView implements View {
       this.shownRevision = s.revision;
       this.render(r, s);
     } catch (e) {
-      reportError('trial', e);
+      if (!this.disposed) reportError('trial', e);
     } finally {
       this.loading = false;
       setReady(this.el, true);
@@ -62,6 +64,7 @@ export class TrialView implements View {
     const t = r.trial;
     const curve = t.intermediate_values ?? [];
     const section = (title: string, ...content: (Node | string | false)[]) => h('div', { class: 'card' }, h('h2', {}, title), ...content);
+    const wide = (el: HTMLElement) => { el.classList.add('wide'); return el; };
     setChildren(
       this.body,
       h('div', { class: 'title-row' },
@@ -73,8 +76,8 @@ export class TrialView implements View {
         section('values', h('table', { class: 'kv', 'data-testid': 'trial-values' },
           s.objectives.map((o, k) => h('tr', {}, h('th', {}, o.name), h('td', { class: 'num' }, num(`trial-value-${k}`, t.values?.[k] ?? null)))),
           h('tr', {}, h('th', {}, 'feasible'), h('td', {}, t.feasible ? 'yes' : 'no (breaks a constraint)')))),
-        section('params', h('table', { class: 'kv', 'data-testid': 'trial-params' },
-          Object.entries(t.params).map(([k, v]) => h('tr', { 'data-param': k }, h('th', {}, k), h('td', {}, formatParam(v)))))),
+        wide(section('params', h('table', { class: 'kv', 'data-testid': 'trial-params' },
+          Object.entries(t.params).map(([k, v]) => h('tr', { 'data-param': k }, h('th', {}, k), h('td', {}, formatParam(v))))))),
         section('worker', workerTable(t)),
         section('user attributes', attrsTable(t.user_attrs)),
       ),

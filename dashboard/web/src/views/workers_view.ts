@@ -15,6 +15,7 @@ export class WorkersView implements View {
   private readonly table = h('table', { class: 'grid', 'data-testid': 'workers-table', 'data-ready': '0' });
   private loading = false;
   private unavailable = false; // the server has no /api/v1/workers: not asked again
+  private disposed = false;
 
   constructor() {
     this.el = h('section', { class: 'view' }, h('h1', {}, 'Workers'), h('div', { class: 'table-wrap' }, this.table));
@@ -28,7 +29,9 @@ export class WorkersView implements View {
     return false;
   }
 
-  dispose(): void {}
+  dispose(): void {
+    this.disposed = true;
+  }
 
   private async load(): Promise<void> {
     if (this.loading || this.unavailable) return;
@@ -41,7 +44,7 @@ export class WorkersView implements View {
       if (e instanceof ApiError && e.status === 404) {
         this.unavailable = true;
         setChildren(this.table, h('tbody', {}, h('tr', {}, h('td', { class: 'message' }, 'Not available: this server does not report workers.'))));
-      } else {
+      } else if (!this.disposed) {
         reportError('workers', e);
       }
     } finally {
