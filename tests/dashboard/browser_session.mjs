@@ -71,11 +71,16 @@ export class GuardedPage {
     await this.page.goto(this.manifest.base_url + hash, { waitUntil: 'load' });
   }
 
-  // Fails when anything went wrong on the page since the last check (see the file comment).
-  async checkClean(view) {
+  // What went wrong on the page since the last check (see the file comment); clears the list.
+  async takeProblems() {
     const banner = this.page.locator('[data-testid=error-banner]');
     if (await banner.isVisible()) this.problems.push(`error banner shown: ${await banner.innerText()}`);
-    const problems = this.problems.splice(0);
+    return this.problems.splice(0);
+  }
+
+  // Fails when anything went wrong on the page since the last check.
+  async checkClean(view) {
+    const problems = await this.takeProblems();
     if (problems.length) fail(`${view}: ${problems.length} problem(s):\n  ${problems.join('\n  ')}`);
   }
 

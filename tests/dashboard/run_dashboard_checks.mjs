@@ -39,7 +39,11 @@ try {
   console.log(`screenshots (${shots.length}, 1280x800): ${shots.map((s) => s.split('/').pop()).join(' ')}`);
   console.log(`all dashboard checks passed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 } catch (e) {
-  if (gp) await gp.screenshot('failure').catch(() => {});
+  if (gp) {
+    await gp.screenshot('failure').catch(() => {});
+    const problems = await gp.takeProblems().catch(() => []);
+    if (problems.length) console.error(`the page's problems before it failed:\n  ${problems.join('\n  ')}`);
+  }
   if (!(e instanceof CheckError) && e.name !== 'TimeoutError') {
     console.error(`HARNESS ERROR: ${e.stack}`);
     process.exitCode = 2;

@@ -4,8 +4,8 @@ headless Chromium, driven by tests/dashboard/run_dashboard_checks.mjs (playwrigh
 This test seeds the studies (tests/python/dashboard_seed.py), writes the manifest of what every
 view must show, and runs the node script, which checks the DOM against it, completes running
 trials while the page is open, times the 10,000-trial study and saves a screenshot of every
-view in $NASQ_DASHBOARD_SCREENSHOTS. It fails (never skips) when node, Chromium or
-dashboard/web/node_modules are missing.
+view in $NASQ_DASHBOARD_SCREENSHOTS, beside checks.log (what it printed, timings included). It
+fails (never skips) when node, Chromium or dashboard/web/node_modules are missing.
 """
 from __future__ import annotations
 
@@ -93,7 +93,9 @@ def test_every_view_live_updates_and_the_big_study_is_fast(http_server, tmp_path
     manifest_path.write_text(json.dumps(manifest, indent=1))
     done = subprocess.run([node, str(SCRIPT), str(manifest_path)], capture_output=True, text=True,
                           timeout=NODE_TIMEOUT_S)
+    report = (f"seeding {sum(s['total'] for s in studies) + big['total']} trials: {seed_s:.1f} s\n"
+              f"{done.stdout}{done.stderr}")
+    (screenshots / "checks.log").write_text(report)
     with capsys.disabled():
-        print(f"\nseeding {sum(s['total'] for s in studies) + big['total']} trials: {seed_s:.1f} s")
-        print(done.stdout + done.stderr)
+        print("\n" + report)
     assert done.returncode == 0, f"the browser checks failed:\n{done.stdout[-4000:]}{done.stderr}"
