@@ -1,14 +1,14 @@
 // run_dashboard_checks.mjs MANIFEST.json: the dashboard's browser acceptance checks, run by
 // tests/python/test_dashboard_browser.py against the server and studies it seeded (the
-// manifest: base_url, chromium, node_modules, screenshots, studies, big, live_study,
-// cli_worker and the two timing budgets).
+// manifest: base_url, chromium, node_modules, screenshots, studies, big, live_study and the
+// two timing budgets).
 //
 // In order: the studies list; every tab of every study page; a trial page with intermediate
-// values and one of a trial leased by the CLI; the workers page; live updates (leased trials
-// completed with the list and the study page open); the 10,000-trial study's timings. Exits 0
-// when every check passed, 1 with "FAILED: <what>" (and a screenshot failure.png) on the first
-// that did not (a check, or an element Playwright waited for in vain), 2 when the harness itself
-// broke. Prints the timings and the screenshots saved.
+// values and the page of the trial a Python worker holds; the workers page (that worker); live
+// updates (trials leased by `nasq ask` completed with the list and the study page open); the
+// 10,000-trial study's timings. Exits 0 when every check passed, 1 with "FAILED: <what>" (and a
+// screenshot failure.png) on the first that did not (a check, or an element Playwright waited
+// for in vain), 2 when the harness itself broke. Prints the timings and the screenshots saved.
 
 import { readFileSync } from 'node:fs';
 import { CheckError, GuardedPage, launchBrowser } from './browser_session.mjs';
@@ -28,9 +28,9 @@ try {
   shots.push(...await checkStudiesList(gp, [...manifest.studies, manifest.big]));
   for (const study of manifest.studies) shots.push(...await checkStudyPage(gp, study));
   shots.push(...await checkTrialPage(gp, single, single.trial));
-  const held = live.leased[live.leased.length - 1];
-  shots.push(...await checkTrialPage(gp, live, { number: held.number, state: 'RUNNING', value: null, attempts: 1, worker: manifest.cli_worker }));
-  shots.push(...await checkWorkers(gp, manifest.cli_worker, live.name, live.leased.map((t) => t.number)));
+  const { worker } = live;
+  shots.push(...await checkTrialPage(gp, live, { number: worker.number, state: 'RUNNING', value: null, attempts: 1, worker: worker.id }));
+  shots.push(...await checkWorkers(gp, worker.id, live.name, [worker.number]));
   const updates = await checkLiveUpdates(gp, live);
   console.log(`live updates: studies list showed the told trial after ${updates.listMs} ms, the study page after ${updates.pageMs} ms (no reload)`);
   const big = await timeBigStudy(browser, manifest);

@@ -146,7 +146,8 @@ export async function checkStudyPage(gp, study) {
 }
 
 // The trials tab's row `number` opens its trial page, which shows its state, first value,
-// params and `attempts` attempts (null: not checked); `worker`: the attempts name it.
+// params and `attempts` attempts (null: not checked); `worker`: the id of the worker that holds
+// it, which its worker table and first attempt name.
 export async function checkTrialPage(gp, study, trial) {
   const { page } = gp;
   await gp.load(`#/studies/${study.name}/trials`);
@@ -157,6 +158,7 @@ export async function checkTrialPage(gp, study, trial) {
   await waitUntil(() => detail.locator(byTestId('trial-state')).innerText(), (t) => t === trial.state, `${what}: state ${trial.state}`);
   await expectValue(detail.locator(byTestId('trial-value-0')), trial.value, `${what}: value`);
   await expectCount(detail.locator(`${byTestId('trial-params')} [data-param]`), study.params.length, `${what}: params`);
+  if (trial.worker) await waitUntil(() => detail.locator(byTestId('trial-worker')).innerText(), (t) => t.includes(trial.worker), `${what}: worker ${trial.worker}`);
   if (trial.attempts !== null) {
     const rows = detail.locator(byTestId('attempt-row'));
     await expectCount(rows, trial.attempts, `${what}: attempts`);

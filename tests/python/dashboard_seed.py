@@ -6,13 +6,15 @@ dict (the manifest's entry that tests/dashboard/run_dashboard_checks.mjs checks 
 against): trial counts per state, the best first objective and its trial, the Pareto front's
 size, the tabs the study page must and must not show, and the numbers of the charts. The
 finished trials are stored with Study.add_trials (the AddTrial RPC); the running study's trials
-come from ask and tell (the Python client) and `nasq ask --lease` (the CLI), as users make them.
+come from ask and tell (the Python client), a Python worker (nasq.Worker) and `nasq ask
+--lease` (the CLI), as users make them.
 """
 from __future__ import annotations
 
 import json
 import subprocess
-from typing import Any, Callable, Sequence
+import threading
+from typing import Any, Callable, Optional, Sequence
 
 import nasq
 
@@ -132,15 +134,52 @@ def seed_multi(client: nasq.Client, name: str, n_objectives: int, n: int) -> dic
     return _expectation(name, trials, n_objectives)
 
 
+class HeldTrialWorker:
+    """A nasq.Worker (thread) that leases one trial of a study and holds it RUNNING, heart-beaten,
+    until release(): then it completes it with value 0.5 and stops. Not reentrant."""
+
+    def __init__(self, address: str, worker_id: str):
+        self._released = threading.Event()
+        self._leased = threading.Event()
+        self.worker_id = worker_id
+        self.number: Optional[int] = None
+        self._address = address
+        self._thread: Optional[threading.Thread] = None
+
+    def _hold(self, trial) -> float:
+        self.number = trial.number
+        self._leased.set()
+        self._released.wait()
+        return 0.5
+
+    def lease(self, study: str, timeout_s: float = 30.0) -> int:
+        """Starts the worker on `study`; returns the number of the trial it holds."""
+        worker = nasq.Worker(self._address, task_kind="python", fn=self._hold,
+                             worker_id=self.worker_id, studies=[study])
+        self._thread = threading.Thread(target=worker.run, kwargs={"max_trials": 1}, daemon=True)
+        self._thread.start()
+        if not self._leased.wait(timeout_s):
+            raise AssertionError(f"worker {self.worker_id} leased no trial of {study} "
+                                 f"within {timeout_s} s")
+        return self.number
+
+    def release(self, timeout_s: float = 30.0) -> None:
+        self._released.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+
+
 def seed_running(client: nasq.Client, name: str, cli_argv: list[str], client_id: str,
-                 n_told: int = 6, n_leased: int = 3) -> dict[str, Any]:
-    """A running study: `n_told` trials asked and told through the Python client (one PRUNED,
-    the rest COMPLETE), then `n_leased` trials leased for an hour with `nasq ask --lease 1h`
-    as `client_id` and left RUNNING. `cli_argv` runs the CLI against the server (its path and
-    --server). The expectations name the leased trials and the `nasq tell` argv that completes
-    each (the browser test runs them while the page is open)."""
+                 worker: HeldTrialWorker, n_told: int = 6, n_leased: int = 3) -> dict[str, Any]:
+    """A running study of Python workers: `n_told` trials asked and told through the Python
+    client (one PRUNED, the rest COMPLETE), one trial held RUNNING by `worker`, then `n_leased`
+    trials leased for an hour with `nasq ask --lease 1h` as `client_id` and left RUNNING.
+    `cli_argv` runs the CLI against the server (its path and --server). The expectations name
+    the worker's trial, the leased trials and the `nasq tell` argv that completes each (the
+    browser test runs them while the page is open)."""
     study = client.create_study({"name": name, "space": SPACE, "direction": "minimize",
-                                 "sampler": {"type": "random", "seed": 3}, "max_trials": 50})
+                                 "sampler": {"type": "random", "seed": 3}, "max_trials": 50,
+                                 "task": {"kind": "python"}})
     for i in range(n_told):
         trial = study.ask()
         if i == 1:
@@ -148,9 +187,11 @@ def seed_running(client: nasq.Client, name: str, cli_argv: list[str], client_id:
             study.tell(trial, state="PRUNED")
         else:
             study.tell(trial, 10.0 + i)
+    held = worker.lease(name)
     leased = [json.loads(run_cli(cli_argv, "ask", name, "--lease", "1h", "--client-id",
                                  client_id, "-f", "json")) for _ in range(n_leased)]
     expected = _expectation(name, study.trials, 1)
+    expected["worker"] = {"id": worker.worker_id, "number": held}
     expected["leased"] = [{
         "number": t["number"], "value": 1.0 + k,
         "tell_argv": [*cli_argv, "tell", name, str(t["number"]), "--values", str(1.0 + k),

@@ -75,24 +75,29 @@ def test_every_view_live_updates_and_the_big_study_is_fast(http_server, tmp_path
     node, screenshots = _require_tools()
     server, http_port = http_server
     cli_argv = [binary("NASQ_CLI_BIN"), "--server", server.address]
-    started = time.monotonic()
-    with nasq.connect(server.address, client_id="dashboard-test") as client:
-        studies = [dashboard_seed.seed_single(client, "single"),
-                   dashboard_seed.seed_multi(client, "multi2", 2, 40),
-                   dashboard_seed.seed_multi(client, "multi3", 3, 24),
-                   dashboard_seed.seed_running(client, "running", cli_argv, "dashboard-cli")]
-        big = dashboard_seed.seed_big(client, "big", BIG_TRIALS)
-    seed_s = time.monotonic() - started
-    manifest = {
-        "base_url": f"http://127.0.0.1:{http_port}/",
-        "chromium": CHROMIUM, "node_modules": str(NODE_MODULES), "screenshots": str(screenshots),
-        "studies": studies, "big": big, "live_study": "running", "cli_worker": "dashboard-cli",
-        "interactive_budget_ms": INTERACTIVE_BUDGET_MS, "page_budget_ms": PAGE_BUDGET_MS,
-    }
-    manifest_path = tmp_path / "manifest.json"
-    manifest_path.write_text(json.dumps(manifest, indent=1))
-    done = subprocess.run([node, str(SCRIPT), str(manifest_path)], capture_output=True, text=True,
-                          timeout=NODE_TIMEOUT_S)
+    worker = dashboard_seed.HeldTrialWorker(server.address, "dashboard-worker")
+    try:
+        started = time.monotonic()
+        with nasq.connect(server.address, client_id="dashboard-test") as client:
+            studies = [dashboard_seed.seed_single(client, "single"),
+                       dashboard_seed.seed_multi(client, "multi2", 2, 40),
+                       dashboard_seed.seed_multi(client, "multi3", 3, 24),
+                       dashboard_seed.seed_running(client, "running", cli_argv, "dashboard-cli",
+                                                   worker)]
+            big = dashboard_seed.seed_big(client, "big", BIG_TRIALS)
+        seed_s = time.monotonic() - started
+        manifest = {
+            "base_url": f"http://127.0.0.1:{http_port}/", "chromium": CHROMIUM,
+            "node_modules": str(NODE_MODULES), "screenshots": str(screenshots),
+            "studies": studies, "big": big, "live_study": "running",
+            "interactive_budget_ms": INTERACTIVE_BUDGET_MS, "page_budget_ms": PAGE_BUDGET_MS,
+        }
+        manifest_path = tmp_path / "manifest.json"
+        manifest_path.write_text(json.dumps(manifest, indent=1))
+        done = subprocess.run([node, str(SCRIPT), str(manifest_path)], capture_output=True,
+                              text=True, timeout=NODE_TIMEOUT_S)
+    finally:
+        worker.release()
     report = (f"seeding {sum(s['total'] for s in studies) + big['total']} trials: {seed_s:.1f} s\n"
               f"{done.stdout}{done.stderr}")
     (screenshots / "checks.log").write_text(report)
