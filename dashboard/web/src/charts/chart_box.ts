@@ -66,8 +66,14 @@ export class ChartBox {
 
   dispose(): void {
     this.observer.disconnect();
-    this.chart?.dispose();
+    const chart = this.chart;
     this.chart = null;
+    if (!chart) return;
+    // A progressive render (big heatmaps, parallel lines) paints on in animation frames that
+    // zrender has already asked for; disposing under them throws. Clearing ends the painting,
+    // and the dispose waits for the frame those callbacks run in.
+    chart.clear();
+    requestAnimationFrame(() => chart.dispose());
   }
 
   private layout(): void {
