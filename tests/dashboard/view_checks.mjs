@@ -121,8 +121,8 @@ async function checkTrialsTab(gp, study) {
   await expectTotal(page, study.state_filter.total, `${study.name} trials of state ${study.state_filter.state}`);
 }
 
-// #/studies/<name>: the header's numbers, the tabs it must and must not show, each tab's panel
-// and charts; the trials tab's row `open_trial` (if any) opens that trial's page.
+// #/studies/<name>: the header's numbers, the tabs it must and must not show, and each tab
+// (clicked): its panel, its charts' numbers, the trials table (checkTrialsTab).
 export async function checkStudyPage(gp, study) {
   const { page } = gp;
   const shots = [];
