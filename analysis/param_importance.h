@@ -11,6 +11,7 @@
 #ifndef NASQ_ANALYSIS_PARAM_IMPORTANCE_H_
 #define NASQ_ANALYSIS_PARAM_IMPORTANCE_H_
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -21,9 +22,9 @@
 namespace nasq {
 
 struct ImportanceOptions {
-  int objective = 0;              // which of the study's objectives
-  double target_quantile = 0.1;   // the top trials, in (0, region_quantile)
-  double region_quantile = 1.0;   // the region compared against, in (target_quantile, 1]
+  int objective = 0;             // which of the study's objectives
+  double target_quantile = 0.1;  // the top trials, in (0, region_quantile)
+  double region_quantile = 1.0;  // the region compared against, in (target_quantile, 1]
 };
 
 struct ParamImportance {
@@ -32,10 +33,13 @@ struct ParamImportance {
 };
 
 // Importances of the params of `spec`'s space that the COMPLETE trials of `trials` hold, most
-// important first (ties by name). Fewer than 2 COMPLETE trials: an empty list. INVALID_ARGUMENT
+// important first (ties by name). Only COMPLETE trials with a finite value of the objective
+// count, the objective's direction deciding which are the top (as Optuna with
+// target=lambda t: +-t.values[objective]); a trial without a param (conditional spaces) is left
+// out of that param's densities. Fewer than 2 such trials: an empty list. INVALID_ARGUMENT
 // naming the option for an objective index out of range or quantiles outside their bounds.
 absl::StatusOr<std::vector<ParamImportance>> ComputeParamImportances(
-    const StudySpec& spec, const std::vector<Trial>& trials, const ImportanceOptions& options = {});
+    const StudySpec& spec, std::span<const Trial> trials, const ImportanceOptions& options = {});
 
 }  // namespace nasq
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "analysis/param_importance.h"
 #include "cli/front_hypervolume.h"
 #include "cli/output_format.h"
 #include "cli/record_sort.h"
@@ -62,6 +63,23 @@ std::string ConstraintText(const Constraint& c) {
   return absl::StrCat(c.lhs, " ", CompareOpName(c.op), " ", rhs);
 }
 
+// Writes `records` in `format`. A table shows the columns ctx.columns chooses, keeping `priority`
+// first when it fits a width, followed by a line naming the columns the width hid. INVALID_ARGUMENT
+// naming --columns for an unknown column.
+absl::Status PrintRecords(const CliContext& ctx, const Json& records, OutputFormat format,
+                          std::vector<std::string> priority = {}, bool single = false) {
+  if (format != OutputFormat::kTable) {
+    *ctx.out << FormatRecords(records, format, single);
+    return absl::OkStatus();
+  }
+  TableColumns columns = ctx.columns;
+  columns.priority = std::move(priority);
+  NASQ_ASSIGN_OR_RETURN(FittedTable table, FitTable(records, columns));
+  *ctx.out << table.text;
+  if (columns.selection.empty()) *ctx.out << HiddenColumnsNote(table.hidden, columns.width);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status StudyCreateCommand(const CliContext& ctx, const std::string& spec_file) {
@@ -75,8 +93,7 @@ absl::Status StudyListCommand(const CliContext& ctx, OutputFormat format) {
   NASQ_ASSIGN_OR_RETURN(std::vector<v1::Study> studies, ctx.client->ListStudies());
   Json records = Json::array();
   for (const v1::Study& s : studies) records.push_back(StudyRecord(s));
-  *ctx.out << FormatRecords(records, format);
-  return absl::OkStatus();
+  return PrintRecords(ctx, records, format);
 }
 
 absl::Status StudyShowCommand(const CliContext& ctx, const std::string& study) {
@@ -166,8 +183,7 @@ absl::Status TrialsCommand(const CliContext& ctx, const TrialsArgs& args) {
   NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials, ctx.client->ListTrials(args.study, query));
   Json records = TrialRecords(trials, RecordOptionsFor(study.spec()));
   NASQ_RETURN_IF_ERROR(SortTrialRecords(args.sort, study.spec(), records));
-  *ctx.out << FormatRecords(records, args.format);
-  return absl::OkStatus();
+  return PrintRecords(ctx, records, args.format, TrialColumnPriority(study.spec()));
 }
 
 absl::Status BestCommand(const CliContext& ctx, const std::string& study, OutputFormat format) {
@@ -177,9 +193,8 @@ absl::Status BestCommand(const CliContext& ctx, const std::string& study, Output
     return absl::NotFoundError(absl::StrCat("study '", study, "' has no COMPLETE trial yet"));
   }
   const TrialRecordOptions options = RecordOptionsFor(proto.spec());
-  *ctx.out << FormatRecords(TrialRecords(best, options), format,
-                            /*single=*/!options.multi_objective);
-  return absl::OkStatus();
+  return PrintRecords(ctx, TrialRecords(best, options), format, TrialColumnPriority(proto.spec()),
+                      /*single=*/!options.multi_objective);
 }
 
 absl::Status ParetoCommand(const CliContext& ctx, const ParetoArgs& args) {
@@ -197,9 +212,10 @@ absl::Status ParetoCommand(const CliContext& ctx, const ParetoArgs& args) {
   const Json records = TrialRecords(front, RecordOptionsFor(proto.spec()));
   if (args.format == OutputFormat::kTable || args.format == OutputFormat::kCsv) {
     const char* prefix = args.format == OutputFormat::kCsv ? "# " : "";
-    *ctx.out << FormatRecords(records, args.format) << prefix << front.size()
-             << (front.size() == 1 ? " trial" : " trials") << " on the Pareto front; "
-             << HypervolumeText(hv, proto.spec()) << "\n";
+    NASQ_RETURN_IF_ERROR(
+        PrintRecords(ctx, records, args.format, TrialColumnPriority(proto.spec())));
+    *ctx.out << prefix << front.size() << (front.size() == 1 ? " trial" : " trials")
+             << " on the Pareto front; " << HypervolumeText(hv, proto.spec()) << "\n";
     return absl::OkStatus();
   }
   const std::vector<std::string> objectives = ObjectiveColumns(proto.spec());
@@ -232,12 +248,12 @@ absl::Status WatchCommand(const CliContext& ctx, const WatchArgs& args) {
 namespace {
 
 // Prints one record: as Python-style JSON, or as a single-record table or YAML.
-void PrintRecord(const CliContext& ctx, const Json& record, OutputFormat format) {
-  if (format == OutputFormat::kJson) {
-    *ctx.out << PythonStyleJson(record) << "\n";
-  } else {
-    *ctx.out << FormatRecords(Json::array({record}), format, /*single=*/true);
+absl::Status PrintRecord(const CliContext& ctx, const Json& record, OutputFormat format) {
+  if (format != OutputFormat::kJson) {
+    return PrintRecords(ctx, Json::array({record}), format, {}, /*single=*/true);
   }
+  *ctx.out << PythonStyleJson(record) << "\n";
+  return absl::OkStatus();
 }
 
 // --lease DURATION in milliseconds; nullopt when not given.
@@ -256,8 +272,7 @@ absl::StatusOr<std::optional<int64_t>> ParseLeaseFlag(const std::string& text) {
 absl::Status AskCommand(const CliContext& ctx, const AskArgs& args) {
   NASQ_ASSIGN_OR_RETURN(std::optional<int64_t> lease_ms, ParseLeaseFlag(args.lease));
   NASQ_ASSIGN_OR_RETURN(v1::Trial trial, ctx.client->Ask(args.study, lease_ms));
-  PrintRecord(ctx, AskRecord(trial), args.format);
-  return absl::OkStatus();
+  return PrintRecord(ctx, AskRecord(trial), args.format);
 }
 
 absl::Status HeartbeatCommand(const CliContext& ctx, const HeartbeatArgs& args) {
@@ -268,8 +283,7 @@ absl::Status HeartbeatCommand(const CliContext& ctx, const HeartbeatArgs& args) 
   request.set_lease_token(args.token);
   if (lease_ms) request.set_lease_duration_ms(*lease_ms);
   NASQ_ASSIGN_OR_RETURN(v1::HeartbeatResponse response, ctx.client->Heartbeat(request));
-  PrintRecord(ctx, HeartbeatRecord(args.number, response), args.format);
-  return absl::OkStatus();
+  return PrintRecord(ctx, HeartbeatRecord(args.number, response), args.format);
 }
 
 absl::Status EnqueueCommand(const CliContext& ctx, const std::string& study,
@@ -388,12 +402,12 @@ absl::Status WriteTextFile(const std::string& path, const std::string& text) {
   return absl::OkStatus();
 }
 
-// The sweep point of `trial` for `param`, or nullopt when the trial lacks it.
-std::optional<SweepPoint> SweepPointOf(const v1::Trial& trial, const std::string& param) {
+// The sweep point of `trial` for `param` and objective `k`, or nullopt when the trial lacks it.
+std::optional<SweepPoint> SweepPointOf(const v1::Trial& trial, const std::string& param, int k) {
   auto it = trial.params().find(param);
   if (it == trial.params().end()) return std::nullopt;
   const v1::ParamValue& v = it->second;
-  SweepPoint point{.label = DumpJson(ParamValueToJson(v)), .value = trial.values(0)};
+  SweepPoint point{.label = DumpJson(ParamValueToJson(v)), .value = trial.values(k)};
   if (v.kind_case() == v1::ParamValue::kStringValue) point.label = v.string_value();
   if (v.kind_case() == v1::ParamValue::kIntValue) {
     point.numeric = true;
@@ -403,6 +417,35 @@ std::optional<SweepPoint> SweepPointOf(const v1::Trial& trial, const std::string
     point.x = v.double_value();
   }
   return point;
+}
+
+// Objective `k` of a study with `spec` as an axis names it: its metric name, "value" for the one
+// objective of a study without metric names, "values_<k>" for one of several.
+ObjectiveAxis ObjectiveAxisOf(const v1::StudySpec& spec, int k) {
+  ObjectiveAxis axis{.maximize = spec.directions(k) == v1::STUDY_DIRECTION_MAXIMIZE};
+  if (spec.metric_names_size() == spec.directions_size()) {
+    axis.name = spec.metric_names(k);
+  } else if (spec.directions_size() > 1) {
+    axis.name = absl::StrCat("values_", k);
+  }
+  return axis;
+}
+
+// True for a float or int distribution on a log scale.
+bool IsLogScale(const Distribution& d) {
+  if (const auto* f = std::get_if<FloatDistribution>(&d)) return f->log;
+  if (const auto* i = std::get_if<IntDistribution>(&d)) return i->log;
+  return false;
+}
+
+// The trials as core values, sharing their distributions maps.
+absl::StatusOr<std::vector<Trial>> CoreTrials(const std::vector<v1::Trial>& trials) {
+  std::vector<Trial> converted;
+  DistributionsInterner interner;
+  for (const v1::Trial& t : trials) {
+    NASQ_ASSIGN_OR_RETURN(converted.emplace_back(), TrialFromProto(t, &interner));
+  }
+  return converted;
 }
 
 // The first two objectives of the COMPLETE trials of a study with `spec` and their roles in its
@@ -415,11 +458,7 @@ absl::StatusOr<std::vector<ParetoPoint>> ParetoPointsOf(const v1::StudySpec& spe
     return absl::InvalidArgumentError(
         "--kind pareto needs a study with at least two objectives (this one has one)");
   }
-  std::vector<Trial> converted;
-  DistributionsInterner interner;
-  for (const v1::Trial& t : trials) {
-    NASQ_ASSIGN_OR_RETURN(converted.emplace_back(), TrialFromProto(t, &interner));
-  }
+  NASQ_ASSIGN_OR_RETURN(const std::vector<Trial> converted, CoreTrials(trials));
   const std::vector<ParetoRole> roles = ParetoRoles(converted, DirectionsOf(spec));
   std::vector<ParetoPoint> points;
   for (size_t i = 0; i < trials.size(); ++i) {
@@ -454,49 +493,67 @@ absl::Status ExportCommand(const CliContext& ctx, const std::string& study, Outp
 
 absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args) {
   NASQ_ASSIGN_OR_RETURN(v1::Study proto, ctx.client->GetStudy(args.study));
+  const v1::StudySpec& spec = proto.spec();
+  if (args.objective < 0 || args.objective >= spec.directions_size()) {
+    return absl::InvalidArgumentError(absl::StrCat("--objective must be between 0 and ",
+                                                   spec.directions_size() - 1, " (got ",
+                                                   args.objective, ")"));
+  }
   NASQ_ASSIGN_OR_RETURN(std::vector<v1::Trial> trials,
                         ctx.client->ListTrials(args.study, {.order_by = "number"}));
-  const bool maximize = proto.spec().directions(0) == v1::STUDY_DIRECTION_MAXIMIZE;
+  const int k = args.objective;
+  const ObjectiveAxis objective = ObjectiveAxisOf(spec, k);
   const std::string title = absl::StrCat(args.study, " (", trials.size(), " trials)");
+  auto has_value = [k](const v1::Trial& t) {
+    return t.state() == v1::TRIAL_STATE_COMPLETE && t.values_size() > k;
+  };
   absl::StatusOr<std::string> svg;
   std::string hypervolume;  // pareto: "; hypervolume ..." when the front has a trial
   if (args.kind == "pareto") {
     std::optional<std::vector<double>> reference;
     if (!args.reference.empty()) {
-      NASQ_ASSIGN_OR_RETURN(reference, ParseReferencePoint(args.reference, proto.spec()));
+      NASQ_ASSIGN_OR_RETURN(reference, ParseReferencePoint(args.reference, spec));
     }
     std::vector<v1::Trial> front;
     NASQ_ASSIGN_OR_RETURN(const std::vector<ParetoPoint> points,
-                          ParetoPointsOf(proto.spec(), trials, front));
+                          ParetoPointsOf(spec, trials, front));
     if (!front.empty()) {
-      NASQ_ASSIGN_OR_RETURN(const FrontHypervolume hv,
-                            HypervolumeOfFront(proto.spec(), front, reference));
-      hypervolume = HypervolumeText(hv, proto.spec());
+      NASQ_ASSIGN_OR_RETURN(const FrontHypervolume hv, HypervolumeOfFront(spec, front, reference));
+      hypervolume = HypervolumeText(hv, spec);
     }
-    const std::vector<std::string> names = ObjectiveColumns(proto.spec());
     svg = RenderParetoSvg(title,
-                          {.x_label = names[0],
-                           .y_label = names[1],
-                           .maximize_x = maximize,
-                           .maximize_y = proto.spec().directions(1) == v1::STUDY_DIRECTION_MAXIMIZE,
-                           .step_line = proto.spec().directions_size() == 2},
+                          {.x = ObjectiveAxisOf(spec, 0),
+                           .y = ObjectiveAxisOf(spec, 1),
+                           .step_line = spec.directions_size() == 2},
                           points, hypervolume);
   } else if (args.kind == "history") {
     std::vector<HistoryPoint> points;
     for (const v1::Trial& t : trials) {
-      if (t.state() == v1::TRIAL_STATE_COMPLETE && t.values_size() > 0) {
-        points.push_back({t.number(), t.values(0)});
-      }
+      if (has_value(t)) points.push_back({t.number(), t.values(k)});
     }
-    svg = RenderHistorySvg(title, points, maximize);
+    svg = RenderHistorySvg(title, objective, points);
+  } else if (args.kind == "importance") {
+    NASQ_ASSIGN_OR_RETURN(const StudySpec core_spec, StudySpecFromProto(spec));
+    NASQ_ASSIGN_OR_RETURN(const std::vector<Trial> core_trials, CoreTrials(trials));
+    const ImportanceOptions options{.objective = k};
+    NASQ_ASSIGN_OR_RETURN(const std::vector<ParamImportance> importances,
+                          ComputeParamImportances(core_spec, core_trials, options));
+    svg = RenderImportanceSvg(
+        absl::StrCat(args.study, ": parameter importance for ", ObjectiveAxisTitle(objective)),
+        absl::StrCat("PED-ANOVA importance (top ", options.target_quantile * 100,
+                     "% of trials vs all)"),
+        importances);
   } else {
     if (args.param.empty()) return absl::InvalidArgumentError("--kind sweep needs --param NAME");
     std::vector<SweepPoint> points;
     for (const v1::Trial& t : trials) {
-      if (t.state() != v1::TRIAL_STATE_COMPLETE || t.values_size() == 0) continue;
-      if (std::optional<SweepPoint> p = SweepPointOf(t, args.param)) points.push_back(*p);
+      if (!has_value(t)) continue;
+      if (std::optional<SweepPoint> p = SweepPointOf(t, args.param, k)) points.push_back(*p);
     }
-    svg = RenderSweepSvg(title, args.param, points);
+    NASQ_ASSIGN_OR_RETURN(const SearchSpace space, SearchSpaceFromProto(spec.space(), "space"));
+    const ParamSpec* swept = space.Find(args.param);
+    const bool log_x = swept != nullptr && IsLogScale(swept->distribution);
+    svg = RenderSweepSvg(title, args.param, objective, points, log_x);
   }
   if (!svg.ok()) return svg.status();
   NASQ_RETURN_IF_ERROR(WriteTextFile(args.out_file, *svg));

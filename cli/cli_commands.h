@@ -23,6 +23,9 @@ struct CliContext {
   std::string server;  // the address, for messages
   std::ostream* out = nullptr;
   bool tty = false;  // stdout is a terminal
+  // The columns of the tables the commands print: --columns, and the width to fit (--width, or
+  // the terminal's on a terminal; 0 = no limit). Commands fill in the priority.
+  TableColumns columns;
 };
 
 absl::Status StudyCreateCommand(const CliContext& ctx, const std::string& spec_file);
@@ -123,15 +126,18 @@ absl::Status ExportCommand(const CliContext& ctx, const std::string& study, Outp
 
 struct PlotArgs {
   std::string study;
-  std::string kind = "history";  // "history" (value and best so far by trial), "sweep" or
-                                 // "pareto" (the first two objectives)
+  std::string kind = "history";  // "history" (value and best so far by trial), "sweep",
+                                 // "pareto" (the first two objectives) or "importance"
   std::string param;             // sweep: the parameter on the x axis
+  int objective = 0;             // history, sweep, importance: which objective
   std::string reference;         // pareto: as ParetoArgs::reference
   std::string out_file;          // the SVG file to write
 };
-// Writes an SVG chart of the study's COMPLETE trials (first objective; pareto: the first two,
-// axes named by ObjectiveColumns); see svg_plot.h. Pareto: the front's hypervolume and its
-// reference point (cli/front_hypervolume.h) are written under the title and printed.
+// Writes an SVG chart of the study's COMPLETE trials (objective --objective; pareto: the first
+// two), axes titled with the metric's name and direction; see svg_plot.h. Importance: the
+// params' PED-ANOVA importances (analysis/param_importance.h), most important first. Pareto:
+// the front's hypervolume and its reference point (cli/front_hypervolume.h) are written under
+// the title and printed. INVALID_ARGUMENT for an --objective the study does not have.
 absl::Status PlotCommand(const CliContext& ctx, const PlotArgs& args);
 
 // The one line printed on stderr for a failed command: "nasq: <readable message>".

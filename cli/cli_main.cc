@@ -13,7 +13,14 @@
 //   nasq export NAME --format csv|json [--out FILE]   nasq export NAME --format optuna --out F.db
 //   nasq import --from sqlite:///F.db --study NAME [--as NEWNAME] [--sampler tpe|random|nsga2]
 //                [--seed N]
-//   nasq plot NAME [--kind history|sweep|pareto] [--param P] [--reference R1,R2,...] --out F.svg
+//   nasq plot NAME [--kind history|sweep|pareto|importance] [--param P] [--objective K]
+//             [--reference R1,R2,...] --out F.svg
+//
+// Tables (study list, trials, best, pareto; ask and heartbeat with -f table) take --columns all
+// or --columns a,b,c; on a terminal (or with --width N) they keep the most useful columns that
+// fit its width and say which are hidden. `nasq --version` prints the version. Global flags
+// (--server, --timeout, --tls-ca, --token-file, ...) may also follow the command; a misspelled
+// command gets "did you mean".
 //
 // The server address comes from --server, else $NASQ_SERVER, else localhost:50051; TLS and the
 // token from --tls-ca/--tls-cert/--tls-key/--token-file or $NASQ_TLS_CA, $NASQ_TOKEN, ... (see
@@ -23,6 +30,7 @@
 // the lease holder of an asked trial, system attr "told_by" of a told one.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
@@ -31,7 +39,9 @@
 #include "CLI/CLI.hpp"
 #include "cli/cli_commands.h"
 #include "cli/client_id.h"
+#include "cli/command_suggestion.h"
 #include "cli/optuna_commands.h"
+#include "cli/terminal.h"
 #include "client/credential_flags.h"
 
 namespace nasq {
@@ -39,17 +49,82 @@ namespace {
 
 constexpr char kDefaultServer[] = "localhost:50051";
 
-CLI::Option* AddFormat(CLI::App* cmd, std::string& format, const std::string& default_format,
-                       std::vector<std::string> allowed) {
+// The table's columns: --columns, and --width for tables fitted to a width.
+struct ColumnFlags {
+  std::string selection;
+  int width = 0;  // 0: the terminal's width on a terminal, else no limit
+};
+
+// Adds -f/--format (one of `allowed`, `default_format` when not given) to `cmd`, and, when
+// `allowed` has "table", --columns and --width.
+void AddFormat(CLI::App* cmd, std::string& format, const std::string& default_format,
+               std::vector<std::string> allowed, ColumnFlags& columns) {
   format = default_format;
-  return cmd->add_option("-f,--format", format, "Output format")
+  const bool table = std::find(allowed.begin(), allowed.end(), "table") != allowed.end();
+  cmd->add_option("-f,--format", format, "Output format")
       ->check(CLI::IsMember(std::move(allowed)))
       ->capture_default_str();
+  if (!table) return;
+  cmd->add_option("--columns", columns.selection,
+                  "Table columns: all, or names separated by commas (number,state,params_lr); "
+                  "default: on a terminal, the most useful ones that fit its width");
+  cmd->add_option("--width", columns.width,
+                  "Fit tables to this many columns (default: the terminal's width on a "
+                  "terminal, else no limit)")
+      ->check(CLI::PositiveNumber);
+}
+
+// The option named `name` ("--server", "-f") of `app` or, as options fall through to parents,
+// of an app above it; nullptr when none.
+const CLI::Option* FindOption(const CLI::App* app, const std::string& name) {
+  for (; app != nullptr; app = app->get_parent()) {
+    if (const CLI::Option* option = app->get_option_no_throw(name)) return option;
+  }
+  return nullptr;
+}
+
+// The error for the first word of the command line that should name a command (or a
+// subcommand of `study`) and names none, with a "did you mean"; nullopt when there is none.
+// Options are skipped with their values.
+std::optional<std::string> UnknownCommandError(CLI::App& app, int argc, char** argv) {
+  CLI::App* level = &app;
+  std::string path;  // the commands so far: "", "study"
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") return std::nullopt;
+    if (arg.size() > 1 && arg[0] == '-') {
+      const CLI::Option* option = FindOption(level, arg);
+      if (option != nullptr && option->get_expected_min() > 0 &&
+          arg.find('=') == std::string::npos) {
+        ++i;  // the option's value
+      }
+      continue;
+    }
+    // Option groups are subcommands without a name.
+    const std::vector<CLI::App*> commands =
+        level->get_subcommands([](CLI::App* c) { return !c->get_name().empty(); });
+    if (commands.empty()) return std::nullopt;
+    std::vector<std::string> names;
+    for (CLI::App* command : commands) {
+      if (command->check_name(arg)) {
+        level = command;
+        path = path.empty() ? command->get_name() : path + " " + command->get_name();
+        break;
+      }
+      names.push_back(command->get_name());
+    }
+    if (names.size() == commands.size()) return UnknownCommandMessage(path, arg, names);
+  }
+  return std::nullopt;
 }
 
 int Run(int argc, char** argv) {
   CLI::App app{"nasq: command-line client of a nasq-server search service", "nasq"};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("nasq ") + NASQ_VERSION);
+  // Global flags also work after the (sub)command: `nasq trials NAME --server ADDR`. Set before
+  // the subcommands are added, which inherit it.
+  app.fallthrough();
   std::string server = kDefaultServer;
   if (const char* env = std::getenv("NASQ_SERVER"); env != nullptr && *env != '\0') server = env;
   app.add_option(
@@ -65,6 +140,7 @@ int Run(int argc, char** argv) {
   // Each subcommand stores what to run here; it runs after parsing succeeded.
   std::function<absl::Status(const CliContext&)> command;
   const std::vector<std::string> kListFormats = {"table", "json", "csv", "yaml"};
+  ColumnFlags columns;
 
   CLI::App* study =
       app.add_subcommand("study", "Create, list, show, stop, resume, extend or delete studies");
@@ -77,7 +153,7 @@ int Run(int argc, char** argv) {
       ->add_option("FILE", spec_file, "Study spec YAML file")
       ->required();
   CLI::App* list = study->add_subcommand("list", "List studies");
-  AddFormat(list, list_format, "table", kListFormats);
+  AddFormat(list, list_format, "table", kListFormats, columns);
   list->callback([&] {
     command = [&](const CliContext& c) {
       return StudyListCommand(c, *ParseOutputFormat(list_format));
@@ -119,7 +195,7 @@ int Run(int argc, char** argv) {
                    "Order by a column: number, value or an objective's metric (best first), "
                    "a reported metric or any column (ascending); append :asc or :desc to choose")
       ->capture_default_str();
-  AddFormat(trials, trials_format, "table", kListFormats);
+  AddFormat(trials, trials_format, "table", kListFormats, columns);
   trials->callback([&] {
     trials_args.format = *ParseOutputFormat(trials_format);
     command = [&](const CliContext& c) { return TrialsCommand(c, trials_args); };
@@ -128,7 +204,7 @@ int Run(int argc, char** argv) {
   CLI::App* best =
       app.add_subcommand("best", "Show the best trial (Pareto front if several objectives)");
   best->add_option("NAME", name, "Study name")->required();
-  AddFormat(best, best_format, "table", kListFormats);
+  AddFormat(best, best_format, "table", kListFormats, columns);
   best->callback([&] {
     command = [&](const CliContext& c) {
       return BestCommand(c, name, *ParseOutputFormat(best_format));
@@ -143,7 +219,7 @@ int Run(int argc, char** argv) {
       "pareto", "Show the feasible Pareto front by metric name, and its hypervolume");
   pareto->add_option("NAME", pareto_args.study, "Study name")->required();
   pareto->add_option("--reference", pareto_args.reference, kReferenceHelp);
-  AddFormat(pareto, pareto_format, "table", kListFormats);
+  AddFormat(pareto, pareto_format, "table", kListFormats, columns);
   pareto->callback([&] {
     pareto_args.format = *ParseOutputFormat(pareto_format);
     command = [&](const CliContext& c) { return ParetoCommand(c, pareto_args); };
@@ -171,7 +247,7 @@ int Run(int argc, char** argv) {
   ask->add_option("NAME", ask_args.study, "Study name")->required();
   ask->add_option("--lease", ask_args.lease, kLeaseHelp);
   ask->add_option("--client-id", client_id, kClientIdHelp);
-  AddFormat(ask, ask_format, "json", kRecordFormats);
+  AddFormat(ask, ask_format, "json", kRecordFormats, columns);
   ask->callback([&] {
     ask_args.format = *ParseOutputFormat(ask_format);
     command = [&](const CliContext& c) { return AskCommand(c, ask_args); };
@@ -192,7 +268,7 @@ int Run(int argc, char** argv) {
   heartbeat->add_option("--lease", heartbeat_args.lease,
                         "Renew for this long (90s, 30m, 2h); default: the study's "
                         "lease.duration, never shortening the lease");
-  AddFormat(heartbeat, heartbeat_format, "json", kRecordFormats);
+  AddFormat(heartbeat, heartbeat_format, "json", kRecordFormats, columns);
   heartbeat->callback([&] {
     heartbeat_args.format = *ParseOutputFormat(heartbeat_format);
     command = [&](const CliContext& c) { return HeartbeatCommand(c, heartbeat_args); };
@@ -265,10 +341,14 @@ int Run(int argc, char** argv) {
   CLI::App* plot = app.add_subcommand("plot", "Write an SVG chart of a study's trials");
   plot->add_option("NAME", plot_args.study, "Study name")->required();
   plot->add_option("--kind", plot_args.kind,
-                   "history (value and best so far), sweep (value by --param) or pareto (the "
-                   "first two objectives, front highlighted)")
-      ->check(CLI::IsMember({"history", "sweep", "pareto"}));
+                   "history (value and best so far), sweep (value by --param), pareto (the "
+                   "first two objectives, front highlighted) or importance (each param's "
+                   "PED-ANOVA importance, as Optuna's)")
+      ->check(CLI::IsMember({"history", "sweep", "pareto", "importance"}));
   plot->add_option("--param", plot_args.param, "sweep: the parameter on the x axis");
+  plot->add_option("--objective", plot_args.objective,
+                   "history, sweep, importance: which objective (0-based)")
+      ->capture_default_str();
   plot->add_option("--reference", plot_args.reference, std::string("pareto: ") + kReferenceHelp);
   plot->add_option("--out", plot_args.out_file, "SVG file to write")->required();
   plot->callback([&] { command = [&](const CliContext& c) { return PlotCommand(c, plot_args); }; });
@@ -279,8 +359,11 @@ int Run(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "nasq: " << e.what() << " (see nasq --help)\n";
+    const std::optional<std::string> unknown = UnknownCommandError(app, argc, argv);
+    std::cerr << "nasq: " << unknown.value_or(e.what()) << " (see nasq --help)\n";
     return 2;
   }
 
@@ -294,7 +377,16 @@ int Run(int argc, char** argv) {
   }
   options.credentials = *std::move(credentials);
   const NasqClient client(server, options);
-  const CliContext ctx{&client, server, &std::cout, isatty(STDOUT_FILENO) == 1};
+  const bool tty = isatty(STDOUT_FILENO) == 1;
+  const int width = columns.width > 0 ? columns.width
+                    : tty             ? TerminalSizeOf(STDOUT_FILENO).columns
+                                      : 0;
+  const CliContext ctx{
+      .client = &client,
+      .server = server,
+      .out = &std::cout,
+      .tty = tty,
+      .columns = {.selection = columns.selection, .width = static_cast<size_t>(width)}};
   const absl::Status status = command(ctx);
   std::cout.flush();
   if (!status.ok()) {

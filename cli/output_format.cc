@@ -4,8 +4,12 @@
 #include <functional>
 #include <map>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "cli/display_width.h"
+#include "core/status_macros.h"
 #include "spec/yaml_scalar.h"
 #include "yaml-cpp/yaml.h"
 
@@ -44,6 +48,13 @@ struct Grid {
   std::vector<std::vector<std::string>> rows;
 };
 
+// The display width of column c: its widest cell or its name.
+size_t ColumnWidth(const Grid& grid, size_t c) {
+  size_t width = DisplayWidth(grid.columns[c]);
+  for (const auto& row : grid.rows) width = std::max(width, DisplayWidth(row[c]));
+  return width;
+}
+
 Grid ToGrid(const Json& records) {
   Grid grid;
   std::map<std::string, size_t> index;
@@ -68,21 +79,18 @@ Grid ToGrid(const Json& records) {
   return grid;
 }
 
-std::string Table(const Json& records) {
-  const Grid grid = ToGrid(records);
-  if (grid.columns.empty()) return "";
+// The table of `grid`'s columns `shown`, in that order. Cells are padded by display width.
+std::string Table(const Grid& grid, const std::vector<size_t>& shown) {
+  if (shown.empty()) return "";
   std::vector<size_t> width(grid.columns.size());
-  for (size_t c = 0; c < grid.columns.size(); ++c) {
-    width[c] = grid.columns[c].size();
-    for (const auto& row : grid.rows) width[c] = std::max(width[c], row[c].size());
-  }
+  for (size_t c : shown) width[c] = ColumnWidth(grid, c);
   std::string rule = "+";
-  for (size_t w : width) absl::StrAppend(&rule, std::string(w + 2, '-'), "+");
+  for (size_t c : shown) absl::StrAppend(&rule, std::string(width[c] + 2, '-'), "+");
   rule += "\n";
   auto line = [&](const std::vector<std::string>& cells, bool header) {
     std::string out = "|";
-    for (size_t c = 0; c < cells.size(); ++c) {
-      const std::string pad(width[c] - cells[c].size(), ' ');
+    for (size_t c : shown) {
+      const std::string pad(width[c] - DisplayWidth(cells[c]), ' ');
       const bool right = grid.numeric[c] && !header;
       absl::StrAppend(&out, " ", right ? pad + cells[c] : cells[c] + pad, " |");
     }
@@ -91,6 +99,66 @@ std::string Table(const Json& records) {
   std::string out = rule + line(grid.columns, true) + rule;
   for (const auto& row : grid.rows) out += line(row, false);
   return out + rule;
+}
+
+std::vector<size_t> AllColumns(const Grid& grid) {
+  std::vector<size_t> all(grid.columns.size());
+  for (size_t c = 0; c < all.size(); ++c) all[c] = c;
+  return all;
+}
+
+// The columns named in `selection` ("a,b,c"), in that order; INVALID_ARGUMENT naming the first
+// unknown name and listing the available ones.
+absl::StatusOr<std::vector<size_t>> SelectedColumns(const Grid& grid,
+                                                    const std::string& selection) {
+  std::vector<size_t> shown;
+  for (absl::string_view name : absl::StrSplit(selection, ',', absl::SkipWhitespace())) {
+    name = absl::StripAsciiWhitespace(name);
+    const auto it = std::find(grid.columns.begin(), grid.columns.end(), name);
+    if (it == grid.columns.end()) {
+      return absl::InvalidArgumentError(absl::StrCat("--columns: unknown column '", name,
+                                                     "'; available: all, ",
+                                                     absl::StrJoin(grid.columns, ", ")));
+    }
+    shown.push_back(it - grid.columns.begin());
+  }
+  if (shown.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--columns: expected all or a list such as number,state; available: ",
+                     absl::StrJoin(grid.columns, ", ")));
+  }
+  return shown;
+}
+
+// The columns that fit in `width` display columns, taking `priority`'s columns first and then
+// the rest in the grid's order until one does not fit; the first is kept even if it does not.
+// Returned in the grid's order.
+std::vector<size_t> FittingColumns(const Grid& grid, size_t width,
+                                   const std::vector<std::string>& priority) {
+  std::vector<size_t> order;
+  std::vector<bool> queued(grid.columns.size(), false);
+  for (const std::string& name : priority) {
+    const auto it = std::find(grid.columns.begin(), grid.columns.end(), name);
+    if (it == grid.columns.end() || queued[it - grid.columns.begin()]) continue;
+    order.push_back(it - grid.columns.begin());
+    queued[order.back()] = true;
+  }
+  for (size_t c = 0; c < grid.columns.size(); ++c) {
+    if (!queued[c]) order.push_back(c);
+  }
+  std::vector<bool> keep(grid.columns.size(), false);
+  size_t used = 1;  // the leading '|'
+  for (size_t c : order) {
+    const size_t needed = ColumnWidth(grid, c) + 3;  // " cell |"
+    if (used + needed > width && used > 1) break;
+    keep[c] = true;
+    used += needed;
+  }
+  std::vector<size_t> shown;
+  for (size_t c = 0; c < keep.size(); ++c) {
+    if (keep[c]) shown.push_back(c);
+  }
+  return shown;
 }
 
 std::string CsvCell(const std::string& text) {
@@ -171,8 +239,10 @@ std::optional<OutputFormat> ParseOutputFormat(const std::string& name) {
 std::string FormatRecords(const Json& records, OutputFormat format, bool single) {
   const Json& shown = single && !records.empty() ? records[0] : records;
   switch (format) {
-    case OutputFormat::kTable:
-      return Table(records);
+    case OutputFormat::kTable: {
+      const Grid grid = ToGrid(records);
+      return Table(grid, AllColumns(grid));
+    }
     case OutputFormat::kCsv:
       return Csv(records);
     case OutputFormat::kJson:
@@ -181,6 +251,44 @@ std::string FormatRecords(const Json& records, OutputFormat format, bool single)
       return Yaml(shown);
   }
   return "";
+}
+
+absl::StatusOr<FittedTable> FitTable(const Json& records, const TableColumns& columns) {
+  const Grid grid = ToGrid(records);
+  if (grid.columns.empty()) return FittedTable{};
+  std::vector<size_t> shown;
+  const bool fit = columns.selection.empty() && columns.width > 0;
+  if (fit) {
+    shown = FittingColumns(grid, columns.width, columns.priority);
+  } else if (columns.selection.empty() || columns.selection == "all") {
+    shown = AllColumns(grid);
+  } else {
+    NASQ_ASSIGN_OR_RETURN(shown, SelectedColumns(grid, columns.selection));
+  }
+  FittedTable table;
+  table.text = Table(grid, shown);
+  if (fit) {
+    std::string cut;
+    const std::vector<std::string> lines = absl::StrSplit(table.text, '\n', absl::SkipEmpty());
+    for (const std::string& line : lines) {
+      absl::StrAppend(&cut, TruncateToWidth(line, columns.width), "\n");
+    }
+    table.text = std::move(cut);
+  }
+  for (size_t c = 0; c < grid.columns.size(); ++c) {
+    if (std::find(shown.begin(), shown.end(), c) == shown.end()) {
+      table.hidden.push_back(grid.columns[c]);
+    }
+  }
+  return table;
+}
+
+std::string HiddenColumnsNote(const std::vector<std::string>& hidden, size_t width) {
+  if (hidden.empty()) return "";
+  const std::string note =
+      absl::StrCat(hidden.size(), hidden.size() == 1 ? " column" : " columns",
+                   " hidden; --columns all shows them: ", absl::StrJoin(hidden, ", "));
+  return (width > 0 ? TruncateToWidth(note, width) : note) + "\n";
 }
 
 std::string PythonStyleJson(const Json& value) {

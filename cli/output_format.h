@@ -3,9 +3,9 @@
 // Formats follow Optuna's CLI (docs/tpe.md section 7): `table` is an ASCII box (`+---+`, `|`) with
 // numeric columns right-aligned and the rest left-aligned, null printing as blank; `json` is a
 // list of objects (or one object for single-record commands); `yaml` the same as a YAML
-// document; `csv` one header row and one row per record. Table and CSV flatten nested values
-// into columns like Optuna's --flatten: params.x -> params_x, values[1] -> values_1. Pure
-// functions; thread-safe.
+// document (tables pad by display width, so UTF-8 cells line up); `csv` one header row and one row
+// per record. Table and CSV flatten nested values into columns like Optuna's --flatten: params.x ->
+// params_x, values[1] -> values_1. Pure functions; thread-safe.
 #ifndef NASQ_CLI_OUTPUT_FORMAT_H_
 #define NASQ_CLI_OUTPUT_FORMAT_H_
 
@@ -14,11 +14,42 @@
 #include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
 
 namespace nasq {
 
 enum class OutputFormat { kTable, kJson, kCsv, kYaml };
+
+// Which columns a table shows: the CLI's --columns and --width (or the terminal's width).
+struct TableColumns {
+  // "" = choose by `width`; "all" = every column; else names separated by commas ("number,
+  // state,params_lr"), shown in that order.
+  std::string selection;
+  // With an empty selection: the most display columns the table may take (0 = no limit).
+  size_t width = 0;
+  // With `width`: the columns to keep first, most useful first; the rest follow in the records'
+  // order. Names the records lack are skipped.
+  std::vector<std::string> priority;
+};
+
+struct FittedTable {
+  std::string text;                 // as FormatRecords(kTable) prints it, with the chosen columns
+  std::vector<std::string> hidden;  // the columns not shown, in the records' order
+};
+
+// The table of `records` with the columns `columns` chooses. With a width and no selection it
+// keeps columns in priority order (then the records' order) while they fit, shows the kept ones
+// in the records' order, always keeps the first, and cuts every line to the width (display
+// columns, cli/display_width.h), so no line exceeds it. INVALID_ARGUMENT naming --columns for
+// an unknown column name or an empty list, listing the available columns. Every table the CLI
+// prints to a terminal goes through this.
+absl::StatusOr<FittedTable> FitTable(const nlohmann::ordered_json& records,
+                                     const TableColumns& columns);
+
+// "N columns hidden; --columns all shows them: a, b" and a newline, cut to `width` display
+// columns (0 = no limit); "" when `hidden` is empty.
+std::string HiddenColumnsNote(const std::vector<std::string>& hidden, size_t width);
 
 // Parses "table", "json", "csv", "yaml"; nullopt otherwise.
 std::optional<OutputFormat> ParseOutputFormat(const std::string& name);

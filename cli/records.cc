@@ -102,6 +102,16 @@ std::vector<std::string> ObjectiveColumns(const v1::StudySpec& spec) {
   return columns;
 }
 
+std::vector<std::string> TrialColumnPriority(const v1::StudySpec& spec) {
+  std::vector<std::string> columns = {"number", "state"};
+  for (std::string& objective : ObjectiveColumns(spec)) columns.push_back(std::move(objective));
+  columns.push_back("duration");
+  for (const v1::ParamSpec& param : spec.space().params()) {
+    columns.push_back(absl::StrCat("params_", param.name()));
+  }
+  return columns;
+}
+
 TrialRecordOptions RecordOptionsFor(const v1::StudySpec& spec) {
   TrialRecordOptions options{.multi_objective = spec.directions_size() > 1};
   if (options.multi_objective && spec.metric_names_size() == spec.directions_size()) {

@@ -37,6 +37,11 @@ struct TrialRecordOptions {
 // ("params_x") becomes "values_<name>"; else "values_0", "values_1", ...
 std::vector<std::string> ObjectiveColumns(const v1::StudySpec& spec);
 
+// The columns of a flattened trial record of a study with `spec`, most useful first, as a table
+// on a narrow terminal keeps them (TableColumns::priority): number, state, the objectives
+// (ObjectiveColumns), duration, then params_<name> in the study's order of params.
+std::vector<std::string> TrialColumnPriority(const v1::StudySpec& spec);
+
 // The options that show the trials of a study with `spec`: multi_objective and objective_keys.
 TrialRecordOptions RecordOptionsFor(const v1::StudySpec& spec);
 

@@ -154,8 +154,12 @@ void ParzenEstimator::BuildNumeric(Dim& dim, std::span<const double> column,
   const size_t n = column.size();
   dim.mus.resize(n);
   for (size_t i = 0; i < n; ++i) dim.mus[i] = dim.log ? std::log(column[i]) : column[i];
-  dim.sigmas = HyperoptSigmas(dim.mus, dim.low, dim.high, options.consider_endpoints);
-  ClipSigmas(dim.sigmas, n, dim.low, dim.high, options.consider_magic_clip);
+  if (options.observation_sigma) {
+    dim.sigmas.assign(n, *options.observation_sigma);
+  } else {
+    dim.sigmas = HyperoptSigmas(dim.mus, dim.low, dim.high, options.consider_endpoints);
+    ClipSigmas(dim.sigmas, n, dim.low, dim.high, options.consider_magic_clip);
+  }
   dim.mus.push_back(0.5 * (dim.low + dim.high));
   dim.sigmas.push_back(dim.high - dim.low);
   dim.log_sigmas.resize(n + 1);

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <random>
 #include <span>
 #include <vector>
@@ -33,6 +34,11 @@ struct ParzenOptions {
   double prior_weight = 1.0;        // weight of the prior kernel (>= 0)
   bool consider_magic_clip = true;  // floor sigmas at range / min(100, n_obs + 2)
   bool consider_endpoints = false;  // let the domain bounds widen the outermost kernels
+  // When set (> 0), every observation kernel of every numeric dimension has this bandwidth (in
+  // the transformed space) instead of the hyperopt rule and magic clip; the prior kernel keeps
+  // its own (centre of the bounds, width of the bounds). PED-ANOVA's Scott-rule estimator
+  // (analysis/param_importance.h) sets it; TPE leaves it unset.
+  std::optional<double> observation_sigma;
 };
 
 // Transformed bounds of a numeric distribution: [low - step/2, high + step/2] when stepped

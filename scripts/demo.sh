@@ -6,7 +6,10 @@
 # writes the trials CSV, the front's SVG plot and a best-so-far accuracy plot to out/demo/ (a
 # single-objective NASQ_DEMO_SPEC gets its best trial instead of the front).
 # Stops its processes on exit or Ctrl-C.
+# The dashboard (docs/dashboard.md) is served at the URL printed before the watch view.
 # Environment: BUILD_DIR (default build), OUT_DIR (default out/demo), NASQ_DEMO_PORT (50151),
+# NASQ_DEMO_HTTP_PORT (the dashboard's, 8151), NASQ_DEMO_KEEP (1: keep serving the dashboard
+# after the study ends, until Ctrl-C),
 # NASQ_DEVICE (cpu), NASQ_THREADS (the worker's LibTorch threads; 0, the default, = all cores;
 # 1 on a machine busy with other work, where threads waiting for each other waste the CPU),
 # NASQ_DEMO_SPEC (examples/demo.yaml), NASQ_DEMO_TLS (1: serve over TLS with
@@ -24,6 +27,8 @@ out=${OUT_DIR:-out/demo}
 spec=${NASQ_DEMO_SPEC:-examples/demo.yaml}
 study=$(sed -n 's/^name: *//p' "$spec" | head -n 1)
 export NASQ_SERVER=127.0.0.1:${NASQ_DEMO_PORT:-50151}
+http_address=127.0.0.1:${NASQ_DEMO_HTTP_PORT:-8151}
+dashboard_url=http://$http_address/
 nasq="$build_dir/cli/nasq"
 mkdir -p "$out"
 rm -f "$out"/nasq.db*
@@ -47,10 +52,11 @@ if [ "${NASQ_DEMO_TLS:-0}" = 1 ]; then
   security=(--tls-cert "$tls/server.pem" --tls-key "$tls/server.key" --auth-tokens "$tls/tokens.txt")
   export NASQ_TLS_CA="$tls/ca.pem" NASQ_TOKEN_FILE="$tls/admin.token"
   worker_env=(NASQ_TOKEN_FILE="$tls/worker.token")
+  dashboard_url="https://$http_address/ (CA $tls/ca.pem; paste the token of $tls/admin.token)"
 fi
 
-"$build_dir/server/nasq-server" --db "$out/nasq.db" --listen "$NASQ_SERVER" "${security[@]}" \
-  >"$out/server.log" 2>&1 &
+"$build_dir/server/nasq-server" --db "$out/nasq.db" --listen "$NASQ_SERVER" --http "$http_address" \
+  "${security[@]}" >"$out/server.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do "$nasq" study list >/dev/null 2>&1 && break; sleep 0.2; done
 "$nasq" study create "$spec"
@@ -58,6 +64,7 @@ env "${worker_env[@]}" "$build_dir/worker/app/nasq-worker" --device "${NASQ_DEVI
   --threads "${NASQ_THREADS:-0}" >"$out/worker.log" 2>&1 &
 pids+=($!)
 
+echo "Dashboard: $dashboard_url"
 "$nasq" watch "$study"
 echo
 "$nasq" trials "$study" -f table
@@ -72,3 +79,9 @@ fi
 "$nasq" export "$study" --format csv --out "$out/trials.csv"
 "$nasq" plot "$study" --kind history --out "$out/history.svg"
 echo "Server and worker logs: $out/server.log, $out/worker.log"
+if [ "${NASQ_DEMO_KEEP:-0}" = 1 ]; then
+  echo "Dashboard: $dashboard_url (serving until Ctrl-C)"
+  wait "${pids[0]}"
+else
+  echo "Dashboard: $dashboard_url (stops now; NASQ_DEMO_KEEP=1 keeps it serving)"
+fi

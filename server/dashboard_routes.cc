@@ -6,8 +6,11 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "analysis/param_importance.h"
 #include "server/dashboard_json.h"
 #include "server/http_json.h"
+#include "server/study_precision.h"
+#include "server/trial_attempts.h"
 #include "server/trial_query.h"
 
 namespace nasq {
@@ -79,8 +82,36 @@ HttpResponse OneTrial(StudyManager* manager, Clock* clock, const RouteRequest& r
       return JsonError(404, absl::StrCat("study '", name, "' has no trial ", number));
     }
     return JsonResponse({{"trial", TrialJson(trials[number], /*with_intermediate=*/true)},
+                         {"attempts", AttemptsToJson(TrialAttempts(trials[number]))},
                          {"now_us", clock->NowMicros()}});
   });
+}
+
+// GET .../importance?objective=K: PED-ANOVA importances (analysis/param_importance.h) of the
+// study's COMPLETE trials for objective K (default 0).
+HttpResponse Importance(StudyManager* manager, const RouteRequest& request) {
+  int objective = 0;
+  if (auto it = request.query.find("objective"); it != request.query.end()) {
+    if (!absl::SimpleAtoi(it->second, &objective) || objective < 0) {
+      return JsonError(
+          400, absl::StrCat("objective: '", it->second, "' is not an objective index (0, 1, ...)"));
+    }
+  }
+  return FromStudy(
+      manager, request.path.at("name"),
+      [&](const StudySummary& summary, std::span<const Trial> trials) {
+        absl::StatusOr<std::vector<ParamImportance>> importances =
+            ComputeParamImportances(summary.study.spec, trials, {.objective = objective});
+        if (!importances.ok()) return JsonError(importances.status());
+        Json list = Json::array();
+        for (const ParamImportance& p : *importances) {
+          list.push_back({{"param", p.param}, {"importance", JsonNumber(p.importance)}});
+        }
+        return JsonResponse({{"method", "ped-anova"},
+                             {"objective", objective},
+                             {"n_trials", summary.count(TrialState::kComplete)},
+                             {"importances", std::move(list)}});
+      });
 }
 
 }  // namespace
@@ -113,6 +144,14 @@ void AddStudyRoutes(HttpRouter& router, StudyManager* manager, Clock* clock) {
                        return JsonResponse(IntermediateJson(summary, trials));
                      });
   });
+  router.Add("GET", absl::StrCat(kStudy, "/importance"),
+             [=](const RouteRequest& request) { return Importance(manager, request); });
+  router.Add("GET", absl::StrCat(kStudy, "/precision"), [=](const RouteRequest& request) {
+    return FromStudy(manager, request.path.at("name"),
+                     [](const StudySummary& summary, std::span<const Trial> trials) {
+                       return JsonResponse(StudyPrecisionJson(summary.study.spec, trials));
+                     });
+  });
   router.Add("POST", absl::StrCat(kStudy, ":stop"), [=](const RouteRequest& request) {
     const std::string& name = request.path.at("name");
     return AfterAction(manager, name, manager->StopStudy(name).status());
@@ -124,6 +163,13 @@ void AddStudyRoutes(HttpRouter& router, StudyManager* manager, Clock* clock) {
   router.Add("DELETE", kStudy, [=](const RouteRequest& request) {
     const absl::Status deleted = manager->DeleteStudy(request.path.at("name"));
     return deleted.ok() ? JsonResponse(Json::object()) : JsonError(deleted);
+  });
+}
+
+void AddWorkerRoutes(HttpRouter& router, WorkerRegistry* registry, StudyManager* manager,
+                     Clock* clock) {
+  router.Add("GET", "/api/v1/workers", [=](const RouteRequest&) {
+    return JsonResponse(WorkersJson(*registry, *manager, clock->NowMicros()));
   });
 }
 

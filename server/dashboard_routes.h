@@ -3,8 +3,7 @@
 //
 // The study routes read through StudyManager::ReadStudy (no copy of the trials) and answer its
 // errors as JSON (404 for an unknown study, 409 for an action the study's state refuses).
-// Routes not added here (GET /api/v1/workers, .../importance, .../precision, a trial's
-// attempts) are added by their owners with HttpRouter::Add.
+// GET /api/v1/workers needs the WorkerRegistry: AddWorkerRoutes.
 // Thread-safety: the handlers are thread-safe (StudyManager is).
 #ifndef NASQ_SERVER_DASHBOARD_ROUTES_H_
 #define NASQ_SERVER_DASHBOARD_ROUTES_H_
@@ -14,13 +13,21 @@
 #include "dashboard/dashboard_assets.h"
 #include "server/http_router.h"
 #include "server/study_manager.h"
+#include "server/worker_registry.h"
 
 namespace nasq {
 
 // Adds GET /api/v1/studies, GET /api/v1/studies/{name} and its /trials, /trials/{number},
-// /series and /intermediate, POST /api/v1/studies/{name}:stop and :resume, and DELETE
-// /api/v1/studies/{name}. `manager` and `clock` (now_us) must outlive the router.
+// /series, /intermediate, /importance (analysis/param_importance.h) and /precision
+// (server/study_precision.h), POST
+// /api/v1/studies/{name}:stop and :resume, and DELETE /api/v1/studies/{name}. `manager` and `clock`
+// (now_us) must outlive the router.
 void AddStudyRoutes(HttpRouter& router, StudyManager* manager, Clock* clock);
+
+// Adds GET /api/v1/workers (WorkersJson). `registry`, `manager` and `clock` must outlive the
+// router.
+void AddWorkerRoutes(HttpRouter& router, WorkerRegistry* registry, StudyManager* manager,
+                     Clock* clock);
 
 // Adds GET <path> for every asset (its content type, Content-Security-Policy and
 // X-Content-Type-Options: nosniff), and GET / serving the asset "/index.html". Without that

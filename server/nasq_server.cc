@@ -112,8 +112,9 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
                         StudyManager::Create(server->storage_.get(), clock, manager_options));
   server->study_service_ = std::make_unique<StudyServiceImpl>(
       server->manager_.get(), &server->rpc_metrics_, &server->calls_, server->auth_.get());
+  server->workers_ = std::make_unique<WorkerRegistry>(clock);
   server->worker_service_ = std::make_unique<WorkerServiceImpl>(
-      server->manager_.get(), &server->rpc_metrics_, &server->calls_);
+      server->manager_.get(), server->workers_.get(), &server->rpc_metrics_, &server->calls_);
 
   grpc::ServerBuilder builder;
   // gRPC gets its connections from our own listener: gRPC 1.51's listener stops accepting for
@@ -159,6 +160,7 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
                           RenderMetrics(self->manager_->ListStudies(), self->rpc_metrics_)};
     });
     AddStudyRoutes(*router, server->manager_.get(), clock);
+    AddWorkerRoutes(*router, server->workers_.get(), server->manager_.get(), clock);
     AddDashboardFiles(*router, BuiltDashboardAssets());
     NASQ_ASSIGN_OR_RETURN(
         server->http_, HttpServer::Start(

@@ -30,6 +30,7 @@
 #include "server/study_service.h"
 #include "server/systemd_watchdog.h"
 #include "server/tcp_listener.h"
+#include "server/worker_registry.h"
 #include "server/worker_service.h"
 #include "storage/db_lock.h"
 #include "storage/storage.h"
@@ -62,6 +63,8 @@ class NasqServer {
   int grpc_port() const { return grpc_port_; }
   int http_port() const { return http_ ? http_->port() : 0; }  // 0 when HTTP is off
   StudyManager& manager() { return *manager_; }
+  // The workers heard from since the server started (GET /api/v1/workers: WorkersJson).
+  WorkerRegistry& workers() { return *workers_; }
   // The token check; null without --auth-tokens. Service code asks CallerHasRole(auth(), ...).
   Authorizer* auth() const { return auth_.get(); }
   // gRPC calls being handled now.
@@ -82,6 +85,7 @@ class NasqServer {
   std::unique_ptr<DbLock> db_lock_;  // held while storage_ is open
   std::unique_ptr<Storage> storage_;
   std::unique_ptr<StudyManager> manager_;
+  std::unique_ptr<WorkerRegistry> workers_;
   RpcMetrics rpc_metrics_;
   InFlightCalls calls_;
   std::unique_ptr<StudyServiceImpl> study_service_;

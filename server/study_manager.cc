@@ -17,6 +17,7 @@
 #include "sampler/sampler.h"
 #include "server/lease_token.h"
 #include "server/task_validation.h"
+#include "server/trial_attempts.h"
 #include "server/trial_rules.h"
 #include "storage/trial_checks.h"
 
@@ -69,7 +70,7 @@ Trial NewTrial(const StudySpec& spec, DistributionsInterner& interner, TrialStat
   return trial;
 }
 
-// The system attr "worker" of a leased trial: {"id": worker_id, <labels>} as JSON text.
+// The system attr kWorkerAttr of a leased trial: {"id": worker_id, <labels>} as JSON text.
 std::string WorkerJson(const std::string& worker_id, const WorkerLabels& labels) {
   nlohmann::json worker = nlohmann::json::object();
   for (const auto& [key, value] : labels) worker[key] = value;
@@ -445,7 +446,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(
     update.state = TrialState::kRunning;
     update.lease = lease;
     update.datetime_start_us = now;
-    update.system_attrs["worker"] = worker_json;
+    update.system_attrs[kWorkerAttr] = worker_json;
     NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
   } else {
     const int64_t in_use = entry.count(TrialState::kComplete) + entry.count(TrialState::kPruned) +
@@ -477,7 +478,7 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(
     Trial tmpl = NewTrial(spec, entry.distributions, TrialState::kRunning, std::move(*params));
     tmpl.system_attrs.merge(CostAttrs(entry.cost_model.get(), tmpl.params));
     tmpl.lease = lease;
-    tmpl.system_attrs["worker"] = worker_json;
+    tmpl.system_attrs[kWorkerAttr] = worker_json;
     tmpl.datetime_start_us = now;
     NASQ_ASSIGN_OR_RETURN(trial, CreateTrial(entry, tmpl));
   }
@@ -717,8 +718,9 @@ absl::StatusOr<IntermediateResult> StudyManager::ReportIntermediate(
       result.prune = decision.prune;
       update.system_attrs = std::move(decision.system_attrs);
     }
-    NASQ_RETURN_IF_ERROR(
-        RenewLease(entry, number, lease, std::nullopt, std::move(update)).status());
+    NASQ_ASSIGN_OR_RETURN(Trial * renewed,
+                          RenewLease(entry, number, lease, std::nullopt, std::move(update)));
+    result.lease = *renewed->lease;
     return result;
   });
 }
@@ -824,15 +826,17 @@ absl::Status StudyManager::CountFailures(Entry& entry, const Trial& trial) {
 
 absl::Status StudyManager::ExpireLease(Entry& entry, Trial& trial) {
   const StudySpec& spec = entry.spec();
+  const int64_t now = clock_->NowMicros();
   TrialUpdate update;
   update.expected_epoch = trial.lease->epoch;
   update.clear_lease = true;
+  update.system_attrs[kAttemptsAttr] = AttemptsAfterExpiry(trial, now);
   if (entry.study.state == StudyState::kRunning && trial.attempt <= spec.max_retries) {
     update.state = TrialState::kWaiting;
     update.attempt = trial.attempt + 1;
   } else {
     update.state = TrialState::kFail;
-    update.datetime_complete_us = clock_->NowMicros();
+    update.datetime_complete_us = now;
     update.system_attrs["fail_reason"] = JsonString(
         entry.study.state == StudyState::kRunning
             ? absl::StrCat("lease of worker '", trial.lease->worker_id, "' expired on attempt ",

@@ -30,8 +30,12 @@
 // objective). Heartbeat and ReportIntermediate renew it (Heartbeat for a given duration).
 // ReapExpiredLeases() (called periodically by LeaseReaper) re-queues an expired trial WAITING with
 // the same params and attempt+1 while attempt <= spec.max_retries, else FAILs it with system attr
-// "fail_reason". Any call naming a lease (LeaseKey) whose epoch is not the trial's current one,
-// or whose token is not the lease's, is refused with FAILED_PRECONDITION and changes nothing.
+// "fail_reason"; either way the expired lease is appended to the trial's system attr "attempts"
+// (a JSON array of {attempt, worker_id, start_us, end_us, outcome: "expired"}, oldest first;
+// server/trial_attempts.h reads it, with the current lease, as the trial's history; a trial's
+// datetime_start_us is its current lease's start). Any call naming a lease (LeaseKey) whose epoch
+// is not the trial's current one, or whose token is not the lease's, is refused with
+// FAILED_PRECONDITION and changes nothing.
 // A worker's lease fences clients too: FinishTrial without its LeaseKey is refused unless forced.
 //
 // Budgets (server/trial_cost.h): a new trial is created with the cost its task's cost model
@@ -187,6 +191,7 @@ struct IntermediateResult {
   // The study's pruner judged the trial (only while the study is RUNNING): its worker should end
   // it PRUNED (FinishTrial with state PRUNED).
   bool prune = false;
+  Lease lease;  // the renewed lease
 };
 
 class StudyManager {

@@ -23,11 +23,11 @@ absl::Status BudgetError(const std::string& problem) {
   return absl::InvalidArgumentError(absl::StrCat("budgets: ", problem));
 }
 
-// The base architecture of a bert-classify task (see the header), or why the server cannot know
-// it.
-absl::StatusOr<BertArchitecture> BertBase(const TaskSpec& task) {
+}  // namespace
+
+absl::StatusOr<BertArchitecture> BertClassifyBaseArchitecture(const TaskSpec& task) {
   if (!task.model.checkpoint.empty()) {
-    return BudgetError(
+    return absl::InvalidArgumentError(
         "task.model.checkpoint: the server does not read the checkpoint's config.json, so it "
         "cannot estimate the cost of its trials; budgets need a randomly initialised model");
   }
@@ -42,7 +42,7 @@ absl::StatusOr<BertArchitecture> BertBase(const TaskSpec& task) {
     case DatasetFormat::kTsv:
     case DatasetFormat::kJsonl:
       if (task.dataset.labels.empty()) {
-        return BudgetError(
+        return absl::InvalidArgumentError(
             "task.dataset.labels: without declared labels the number of labels (the "
             "classifier's size) is known only from the data; declare them to use budgets");
       }
@@ -51,6 +51,8 @@ absl::StatusOr<BertArchitecture> BertBase(const TaskSpec& task) {
   }
   return base;
 }
+
+namespace {
 
 class BertClassifyCostModel : public TrialCostModel {
  public:
@@ -83,9 +85,10 @@ absl::StatusOr<std::shared_ptr<const TrialCostModel>> BertClassifyModel(const St
   absl::StatusOr<TaskSpec> task = ParseTaskSpec(spec.task_json);
   if (!task.ok())
     return BudgetError(absl::StrCat("the task does not parse: ", task.status().message()));
-  NASQ_ASSIGN_OR_RETURN(BertArchitecture base, BertBase(*task));
+  absl::StatusOr<BertArchitecture> base = BertClassifyBaseArchitecture(*task);
+  if (!base.ok()) return BudgetError(std::string(base.status().message()));
   return std::make_shared<const BertClassifyCostModel>(spec.space, *std::move(task),
-                                                       std::move(base));
+                                                       *std::move(base));
 }
 
 // The names of the metrics the bert-classify model estimates (CostMetricValues').

@@ -27,8 +27,16 @@
 #include "core/search_space.h"
 #include "core/study.h"
 #include "sampler/sampler.h"
+#include "task/cost_model.h"
+#include "task/task_spec.h"
 
 namespace nasq {
+
+// The base architecture of a bert-classify task's trials (see top): bert-tiny's dimensions with
+// the data set's num_labels and tokenizer.vocab_size (TrialArchitecture then applies the task's
+// own architecture fields). INVALID_ARGUMENT naming the field when the server cannot know it
+// (task.model.checkpoint, task.dataset.labels), worded for budgets, which need it.
+absl::StatusOr<BertArchitecture> BertClassifyBaseArchitecture(const TaskSpec& task);
 
 // Estimates the cost metrics of one study's trials (what can be cached per study, such as the
 // parsed task and its base architecture, is computed once at creation).

@@ -9,6 +9,7 @@
 #include "proto/convert.h"
 #include "proto/resource_names.h"
 #include "server/rpc_util.h"
+#include "server/trial_attempts.h"
 
 namespace nasq {
 namespace {
@@ -47,6 +48,10 @@ absl::Status ValidateTextList(const google::protobuf::RepeatedPtrField<std::stri
 
 }  // namespace
 
+void WorkerServiceImpl::RecordFinisher(const Trial& trial) {
+  if (std::optional<std::string> holder = LatestLeaseHolder(trial)) workers_.RecordCall(*holder);
+}
+
 grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
                                            const v1::LeaseTrialRequest* request,
                                            v1::LeaseTrialResponse* response) {
@@ -68,6 +73,7 @@ grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
     NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
                           manager_.LeaseTrial(request->worker_id(), filter,
                                               WaitUntil(*context, request->wait_ms()), labels));
+    workers_.RecordLease(request->worker_id(), labels);
     if (!leased) return absl::OkStatus();
     *response->mutable_trial() = TrialToProto(leased->trial, leased->study);
     response->set_study(StudyResourceName(leased->study));
@@ -90,6 +96,7 @@ grpc::Status WorkerServiceImpl::Heartbeat(grpc::ServerContext*, const v1::Heartb
         HeartbeatResult result,
         manager_.Heartbeat(name.study, name.number,
                            LeaseKey{request->epoch(), request->lease_token()}, lease_duration_ms));
+    if (result.lease.kind == LeaseKind::kWorker) workers_.RecordCall(result.lease.worker_id);
     response->set_stop(result.stop);
     *response->mutable_lease() = LeaseToProto(result.lease);
     return absl::OkStatus();
@@ -108,6 +115,7 @@ grpc::Status WorkerServiceImpl::ReportIntermediate(grpc::ServerContext*,
         manager_.ReportIntermediate(name.study, name.number,
                                     LeaseKey{request->epoch(), request->lease_token()},
                                     request->step(), request->value(), metrics));
+    if (result.lease.kind == LeaseKind::kWorker) workers_.RecordCall(result.lease.worker_id);
     response->set_stop(result.stop);
     response->set_prune(result.prune);
     return absl::OkStatus();
@@ -139,6 +147,7 @@ grpc::Status WorkerServiceImpl::CompleteTrial(grpc::ServerContext*,
     finish.constraints.insert(request->constraints().begin(), request->constraints().end());
     NASQ_ASSIGN_OR_RETURN(Trial trial,
                           manager_.FinishTrial(name.study, name.number, std::move(finish)));
+    RecordFinisher(trial);
     *response = TrialToProto(trial, name.study);
     return absl::OkStatus();
   });
@@ -155,6 +164,7 @@ grpc::Status WorkerServiceImpl::FailTrial(grpc::ServerContext*, const v1::FailTr
     finish.fail_reason = request->reason();
     NASQ_ASSIGN_OR_RETURN(Trial trial,
                           manager_.FinishTrial(name.study, name.number, std::move(finish)));
+    RecordFinisher(trial);
     *response = TrialToProto(trial, name.study);
     return absl::OkStatus();
   });

@@ -2,8 +2,9 @@
 //
 // Thin: converts requests, calls StudyManager and maps status. LeaseTrial long-polls inside
 // StudyManager::LeaseTrial, bounded by the call's deadline, the request's wait_ms and the
-// manager's max_lease_wait_ms. Thread-safety: thread-safe; the manager, metrics and in-flight
-// call count must outlive the service.
+// manager's max_lease_wait_ms. Every successful call records its worker in the WorkerRegistry
+// (server/worker_registry.h says which calls count). Thread-safety: thread-safe; the manager,
+// registry, metrics and in-flight call count must outlive the service.
 #ifndef NASQ_SERVER_WORKER_SERVICE_H_
 #define NASQ_SERVER_WORKER_SERVICE_H_
 
@@ -11,13 +12,15 @@
 #include "server/in_flight_calls.h"
 #include "server/rpc_metrics.h"
 #include "server/study_manager.h"
+#include "server/worker_registry.h"
 
 namespace nasq {
 
 class WorkerServiceImpl final : public v1::WorkerService::Service {
  public:
-  WorkerServiceImpl(StudyManager* manager, RpcMetrics* metrics, InFlightCalls* calls)
-      : manager_(*manager), metrics_(*metrics), calls_(*calls) {}
+  WorkerServiceImpl(StudyManager* manager, WorkerRegistry* workers, RpcMetrics* metrics,
+                    InFlightCalls* calls)
+      : manager_(*manager), workers_(*workers), metrics_(*metrics), calls_(*calls) {}
 
   grpc::Status LeaseTrial(grpc::ServerContext* context, const v1::LeaseTrialRequest* request,
                           v1::LeaseTrialResponse* response) override;
@@ -32,7 +35,11 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
                          v1::Trial* response) override;
 
  private:
+  // Records the holder of the lease `trial` just finished under (CompleteTrial, FailTrial).
+  void RecordFinisher(const Trial& trial);
+
   StudyManager& manager_;
+  WorkerRegistry& workers_;
   RpcMetrics& metrics_;
   InFlightCalls& calls_;
 };

@@ -1,20 +1,27 @@
 // Integration tests of the `nasq` CLI against a real nasq-server: the ask/tell workflow, bad
-// input, `watch` under a pseudo-terminal, and Pareto fronts of a two-objective study.
+// input, `watch` under a pseudo-terminal (fitting its width, redrawing on resize), tables fitted
+// to a width, "did you mean", --version, global flags after the command, and Pareto fronts of a
+// two-objective study.
 #include <poll.h>
 #include <pty.h>
 #include <sqlite3.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <ctime>
 #include <fstream>
 #include <map>
+#include <mutex>
+#include <regex>
 #include <set>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/str_split.h"
+#include "cli/display_width.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -25,6 +32,7 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 using Json = nlohmann::json;
 
 constexpr char kSpec[] = R"(name: quad
@@ -177,6 +185,19 @@ TEST_F(CliIntegration, AskTellFiftyTrialsThenListBestAndExport) {
     EXPECT_EQ(row[state_col], "COMPLETE");
   }
 
+  // x (x^2 up to 100) decides the value far more than y (up to 5) or c (0.5): it ranks first.
+  const std::string importance_path = dir_.path() + "/importance.svg";
+  EXPECT_EQ(CliOk({"plot", "quad", "--kind", "importance", "--out", importance_path}),
+            "wrote importance plot of quad to " + importance_path + "\n");
+  std::ifstream importance_file(importance_path);
+  std::stringstream importance_svg;
+  importance_svg << importance_file.rdbuf();
+  EXPECT_THAT(importance_svg.str(), HasSubstr("quad: parameter importance for value (minimize)"));
+  const size_t x_at = importance_svg.str().find(">x</text>");
+  ASSERT_NE(x_at, std::string::npos);
+  EXPECT_LT(x_at, importance_svg.str().find(">y</text>"));
+  EXPECT_LT(x_at, importance_svg.str().find(">c</text>"));
+
   EXPECT_THAT(CliOk({"study", "list"}), HasSubstr("quad"));
   const std::string show = CliOk({"study", "show", "quad"});
   EXPECT_THAT(show, HasSubstr("state: COMPLETED"));
@@ -268,6 +289,10 @@ TEST_F(CliIntegration, BadInputGivesOneLineErrorsAndChangesNothing) {
       {"pareto plot of one objective",
        {"plot", "quad", "--kind", "pareto", "--out", dir_.path() + "/never.svg"},
        "nasq: --kind pareto needs a study with at least two objectives"},
+      {"plot of an objective the study lacks",
+       {"plot", "quad", "--kind", "importance", "--objective", "1", "--out",
+        dir_.path() + "/never.svg"},
+       "nasq: --objective must be between 0 and 0 (got 1)"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.label);
@@ -582,8 +607,9 @@ TEST_F(CliPareto, PlotGreysDominatedTrialsAndMarksInfeasibleOnes) {
   EXPECT_EQ(count("<path class=\"infeasible\""), 1);
   EXPECT_EQ(count("<polyline class=\"front\""), 1);
   EXPECT_THAT(text, HasSubstr("fill=\"#999999\""));
-  EXPECT_THAT(text, HasSubstr(">accuracy</text>"));
-  EXPECT_THAT(text, HasSubstr(">avg_bitwidth</text>"));
+  // Axes titled by metric and direction.
+  EXPECT_THAT(text, HasSubstr(">accuracy (maximize)</text>"));
+  EXPECT_THAT(text, HasSubstr(">avg_bitwidth (minimize)</text>"));
 }
 
 TEST_F(CliPareto, WatchShowsTheFrontSizeAndHypervolume) {
@@ -763,6 +789,249 @@ TEST_F(CliIntegration, WatchOfAStoppedStudyWaitsForItsRunningTrial) {
   EXPECT_THAT(last, HasSubstr("STOPPED  elapsed")) << log;
   EXPECT_THAT(last, HasSubstr("done 1  running 0")) << log;
   EXPECT_THAT(last, HasSubstr("best: 7 (trial 0)")) << log;
+}
+
+// The `nasq` CLI under a pseudo-terminal of a given size, its output read as it comes.
+class PtyCli {
+ public:
+  PtyCli(const std::vector<std::string>& args, unsigned short columns, unsigned short rows) {
+    struct winsize size = {};
+    size.ws_col = columns;
+    size.ws_row = rows;
+    pid_ = forkpty(&master_, nullptr, nullptr, &size);
+    if (pid_ == 0) {
+      std::vector<char*> argv = {const_cast<char*>(kCliBin)};
+      for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execv(kCliBin, argv.data());
+      _exit(127);
+    }
+    reader_ = std::thread([this] {
+      char buf[4096];
+      while (true) {
+        const ssize_t n = read(master_, buf, sizeof(buf));
+        if (n <= 0) return;
+        std::lock_guard<std::mutex> lock(mu_);
+        output_.append(buf, n);
+      }
+    });
+  }
+
+  ~PtyCli() {
+    if (pid_ > 0 && !exited_) {
+      kill(pid_, SIGKILL);
+      Wait();
+    }
+  }
+
+  std::string Output() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return output_;
+  }
+
+  // True once the output has `text` after byte `from`, within `timeout`.
+  bool WaitFor(const std::string& text, std::chrono::milliseconds timeout, size_t from = 0) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string out = Output();
+      if (out.size() > from && out.find(text, from) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  // Resizes the terminal: the kernel sends the CLI SIGWINCH.
+  void Resize(unsigned short columns, unsigned short rows) {
+    struct winsize size = {};
+    size.ws_col = columns;
+    size.ws_row = rows;
+    ASSERT_EQ(ioctl(master_, TIOCSWINSZ, &size), 0);
+  }
+
+  // Waits for the CLI to exit (at most 10 s) and returns its exit status (-1: it did not exit).
+  int Wait() {
+    int status = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (waitpid(pid_, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) return -1;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    exited_ = true;
+    reader_.join();
+    close(master_);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  void Stop() { kill(pid_, SIGTERM); }
+
+ private:
+  pid_t pid_ = -1;
+  int master_ = -1;
+  bool exited_ = false;
+  std::thread reader_;
+  std::mutex mu_;
+  std::string output_;
+};
+
+// The lines of terminal output `text` as they show: escape sequences and carriage returns
+// removed.
+std::vector<std::string> ScreenLines(const std::string& text) {
+  static const std::regex kEscape("\x1b\\[[0-9;]*[A-Za-z]");
+  std::string plain = std::regex_replace(text, kEscape, "");
+  plain.erase(std::remove(plain.begin(), plain.end(), '\r'), plain.end());
+  return absl::StrSplit(plain, '\n', absl::SkipEmpty());
+}
+
+// Seconds of "H:MM:SS" at the start of `text`; -1 when there is none.
+int64_t Seconds(const std::string& text) {
+  int h = 0, m = 0, s = 0;
+  if (std::sscanf(text.c_str(), "%d:%d:%d", &h, &m, &s) != 3) return -1;
+  return h * 3600 + m * 60 + s;
+}
+
+// Issue 16: on a terminal, watch fits every line to its width (40 columns here), shows the
+// running trials with their worker and last step, and redraws at once when the terminal is
+// resized, long before the next poll.
+TEST_F(CliIntegration, WatchFitsTheTerminalShowsRunningTrialsAndRedrawsOnResize) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  auto client = server_->Client({.client_id = "gpu-7.cluster.example.org"});
+  auto first = client->Ask("quad");
+  ASSERT_TRUE(first.ok()) << first.status();
+  v1::ReportIntermediateRequest report;
+  report.set_name(first->name());
+  report.set_epoch(first->lease().epoch());
+  report.set_lease_token(first->lease().token());
+  report.set_step(3);
+  report.set_value(1.5);
+  ASSERT_TRUE(client->ReportIntermediate(report).ok());
+  ASSERT_TRUE(client->Ask("quad").ok());
+
+  PtyCli watch({"--server", server_->address(), "watch", "quad", "--interval", "30"}, 200, 30);
+  ASSERT_TRUE(watch.WaitFor("trial 1  worker gpu-7", std::chrono::seconds(10))) << watch.Output();
+  EXPECT_THAT(watch.Output(), HasSubstr("trial 0  worker gpu-7.cluster.example.org  step 3  "
+                                        "running 0:00:0"));
+  const size_t before = watch.Output().size();
+  const auto resized_at = std::chrono::steady_clock::now();
+  watch.Resize(40, 30);
+  ASSERT_TRUE(watch.WaitFor("\x1b[H", std::chrono::seconds(5), before)) << watch.Output();
+  ASSERT_TRUE(watch.WaitFor("trial 1", std::chrono::seconds(5), before)) << watch.Output();
+  EXPECT_LT(std::chrono::steady_clock::now() - resized_at, std::chrono::seconds(10));
+  watch.Stop();
+  watch.Wait();
+
+  const std::string output = watch.Output();
+  const std::vector<std::string> frame = ScreenLines(output.substr(output.rfind("\x1b[H")));
+  ASSERT_GE(frame.size(), 6u) << output;
+  EXPECT_THAT(frame[0], HasSubstr("study quad  RUNNING  elapsed 0:00:"));
+  EXPECT_THAT(frame[1], HasSubstr("0/50   0%  done 0  running 2"));
+  EXPECT_EQ(frame[frame.size() - 2], "trial 0  worker gpu-7.cluster.example.o…");
+  for (const std::string& line : frame) EXPECT_LE(DisplayWidth(line), 40u) << line;
+}
+
+// The elapsed time is the study's, from its creation, not the time since watching began.
+TEST_F(CliIntegration, WatchShowsTheTimeSinceTheStudyStarted) {
+  std::string spec = kSpec;
+  spec.replace(spec.find("max_trials: 50"), 14, "max_trials: 1");
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", spec)});
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  auto client = server_->Client();
+  auto trial = client->Ask("quad");
+  ASSERT_TRUE(trial.ok()) << trial.status();
+  ASSERT_TRUE(client->Tell("quad", trial->number(), v1::TRIAL_STATE_COMPLETE, {1.0}).ok());
+  const std::string watch = CliOk({"watch", "quad", "--interval", "0.05"});
+  const size_t at = watch.find("elapsed ");
+  ASSERT_NE(at, std::string::npos) << watch;
+  EXPECT_GE(Seconds(watch.substr(at + 8)), 2) << watch;
+}
+
+// Tables fit --width (or the terminal's width): never wider, most useful columns first, a line
+// naming what is hidden; --columns chooses; pipes and other formats print everything.
+TEST_F(CliIntegration, TrialsFitTheWidthAndColumnsChooseThem) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  for (int i = 0; i < 3; ++i) {
+    const Json asked = Json::parse(CliOk({"ask", "quad"}));
+    CliOk({"tell", "quad", std::to_string(asked["number"].get<int64_t>()), "--values",
+           std::to_string(i)});
+  }
+  const std::string full = CliOk({"trials", "quad"});
+  EXPECT_THAT(full, HasSubstr("| number | value | datetime_start "));
+  EXPECT_THAT(full, Not(HasSubstr("hidden")));
+  EXPECT_GT(DisplayWidth(ScreenLines(full)[0]), 100u);
+  for (int width : {40, 80, 200}) {
+    SCOPED_TRACE(width);
+    const std::string text = CliOk({"trials", "quad", "--width", std::to_string(width)});
+    for (const std::string& line : ScreenLines(text)) EXPECT_LE(DisplayWidth(line), width) << line;
+    EXPECT_THAT(text, HasSubstr("| number |"));
+    EXPECT_THAT(text, HasSubstr(" state    |"));
+  }
+  // 80 columns: number, state, value, duration, then params in the spec's order (x, y, c).
+  const std::vector<std::string> at80 = ScreenLines(CliOk({"trials", "quad", "--width", "80"}));
+  EXPECT_THAT(at80[1], StartsWith("| number | value | duration "));
+  EXPECT_THAT(at80[1], HasSubstr("| params_x "));
+  EXPECT_THAT(at80[1], Not(HasSubstr("datetime")));
+  EXPECT_THAT(at80.back(), HasSubstr(" hidden; --columns all shows them: datetime_start, "
+                                     "datetime_complete"));
+
+  EXPECT_EQ(ScreenLines(CliOk({"trials", "quad", "--width", "40", "--columns", "all"})),
+            ScreenLines(full));
+  const std::vector<std::string> listed =
+      ScreenLines(CliOk({"trials", "quad", "--columns", "number,state,params_x"}));
+  EXPECT_THAT(listed[1], StartsWith("| number | state    | params_x "));
+  EXPECT_EQ(listed.size(), 7u);  // 3 rules, header and 3 rows: no note on what --columns left out
+  const CommandResult unknown = Cli({"trials", "quad", "--columns", "number,params_lr"});
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_THAT(unknown.err, StartsWith("nasq: --columns: unknown column 'params_lr'; available: "
+                                      "all, number, value, datetime_start"));
+  // Other formats print every column whatever the width.
+  EXPECT_EQ(CliOk({"trials", "quad", "-f", "csv", "--width", "40"}),
+            CliOk({"trials", "quad", "-f", "csv"}));
+
+  // On a 60-column terminal, without --width.
+  PtyCli tty({"--server", server_->address(), "trials", "quad"}, 60, 24);
+  EXPECT_EQ(tty.Wait(), 0);
+  const std::vector<std::string> shown = ScreenLines(tty.Output());
+  ASSERT_FALSE(shown.empty());
+  for (const std::string& line : shown) EXPECT_LE(DisplayWidth(line), 60u) << line;
+  EXPECT_THAT(shown.back(), HasSubstr("columns hidden; --columns all"));
+}
+
+TEST_F(CliIntegration, AMisspelledCommandGetsADidYouMean) {
+  CommandResult r = Cli({"trails", "quad"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("nasq: unknown command 'trails'; did you mean 'trials'?"));
+  r = Cli({"study", "lsit"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("nasq: unknown command 'study lsit'; did you mean 'study list'?"));
+  r = Cli({"--timeout", "3", "frobnicate"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, StartsWith("nasq: unknown command 'frobnicate'; commands: study, trials,"));
+}
+
+TEST_F(CliIntegration, VersionPrintsTheProjectVersion) {
+  const CommandResult r = RunCommand({kCliBin, "--version"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, std::string("nasq ") + NASQ_VERSION + "\n");
+}
+
+TEST_F(CliIntegration, GlobalFlagsWorkAfterTheCommand) {
+  CliOk({"study", "create", dir_.WriteFile("quad.yaml", kSpec)});
+  const CommandResult after = RunCommand(
+      {kCliBin, "trials", "quad", "-f", "json", "--server", server_->address(), "--timeout", "5"});
+  EXPECT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(after.out, "[]\n");
+  const CommandResult nested =
+      RunCommand({kCliBin, "study", "show", "quad", "--server", server_->address()});
+  EXPECT_EQ(nested.exit_code, 0) << nested.err;
+  EXPECT_THAT(nested.out, HasSubstr("name: quad\n"));
+  // Nothing listens on port 5: the flag after the command was used.
+  const CommandResult elsewhere =
+      RunCommand({kCliBin, "study", "list", "--server", "127.0.0.1:5", "--timeout", "1"});
+  EXPECT_EQ(elsewhere.exit_code, 1);
+  EXPECT_THAT(elsewhere.err, HasSubstr("127.0.0.1:5"));
+  const CommandResult token =
+      Cli({"study", "list", "--token-file", dir_.path() + "/no-such-token"});
+  EXPECT_EQ(token.exit_code, 2);
+  EXPECT_THAT(token.err, HasSubstr("no-such-token"));
 }
 
 }  // namespace

@@ -1,13 +1,25 @@
 #include "cli/output_format.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "cli/display_width.h"
 #include "cli/records.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "yaml-cpp/yaml.h"
 
 namespace nasq {
 namespace {
 
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 using Json = nlohmann::ordered_json;
+
+size_t Count(const std::string& text, char c) { return std::count(text.begin(), text.end(), c); }
 
 Json SampleRecords() {
   return Json::parse(R"([
@@ -190,6 +202,102 @@ TEST(Records, RunningTrialsShowTheirEstimatedCost) {
             std::string::npos);
   trial.set_state(v1::TRIAL_STATE_COMPLETE);
   EXPECT_FALSE(TrialRecord(trial, {}).contains("cost"));
+}
+
+// Trial records of 28 columns (~400 display columns as a table), params named "p00".."p19" in
+// the study's order "p19".."p00".
+Json WideRecords() {
+  Json records = Json::array();
+  for (int n = 0; n < 3; ++n) {
+    Json r = Json::object();
+    r["number"] = n;
+    r["value"] = 0.5 * n;
+    r["datetime_start"] = "2026-12-06 20:00:00";
+    r["datetime_complete"] = "2026-12-06 20:01:00";
+    r["duration"] = "0:01:00";
+    r["params"] = Json::object();
+    for (int p = 0; p < 20; ++p) {
+      r["params"][absl::StrFormat("p%02d", p)] = absl::StrCat("välue↑", p);
+    }
+    r["user_attrs"] = {{"note", "a long note about this trial"}, {"host", "gpu-1"}};
+    r["state"] = "COMPLETE";
+    records.push_back(r);
+  }
+  return records;
+}
+
+std::vector<std::string> WidePriority() {
+  std::vector<std::string> priority = {"number", "state", "value", "duration"};
+  for (int p = 19; p >= 0; --p) priority.push_back(absl::StrFormat("params_p%02d", p));
+  return priority;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  return absl::StrSplit(text, '\n', absl::SkipEmpty());
+}
+
+TEST(FitTable, KeepsTheMostUsefulColumnsThatFitTheWidth) {
+  const Json records = WideRecords();
+  ASSERT_EQ(FlattenRecord(records[0]).size(), 28u);
+  for (size_t width : {40u, 80u, 200u}) {
+    SCOPED_TRACE(width);
+    const absl::StatusOr<FittedTable> table =
+        FitTable(records, {.width = width, .priority = WidePriority()});
+    ASSERT_TRUE(table.ok()) << table.status();
+    for (const std::string& line : Lines(table->text)) EXPECT_LE(DisplayWidth(line), width);
+    const std::string header = Lines(table->text)[1];
+    // Priority order: number and state first, then value, duration, and params by the study's
+    // order (p19 before p18), shown in the records' order.
+    EXPECT_THAT(header, StartsWith("| number |"));
+    EXPECT_THAT(header, HasSubstr("| state    |"));
+    EXPECT_EQ(FlattenRecord(records[0]).size(), table->hidden.size() + Count(header, '|') - 1);
+    EXPECT_NE(std::find(table->hidden.begin(), table->hidden.end(), "user_attrs_note"),
+              table->hidden.end());
+    EXPECT_LE(DisplayWidth(Lines(HiddenColumnsNote(table->hidden, width))[0]), width);
+  }
+  const FittedTable at80 = *FitTable(records, {.width = 80, .priority = WidePriority()});
+  EXPECT_EQ(Lines(at80.text)[1],
+            "| number | value | duration | params_p17 | params_p18 | params_p19 | state    |");
+  EXPECT_EQ(at80.hidden.size(), 21u);
+  EXPECT_THAT(HiddenColumnsNote(at80.hidden, 0),
+              StartsWith("21 columns hidden; --columns all shows them: datetime_start, "
+                         "datetime_complete, params_p00,"));
+  // The widest table keeps every param before the user attrs and datetimes.
+  const FittedTable at200 = *FitTable(records, {.width = 200, .priority = WidePriority()});
+  EXPECT_THAT(Lines(at200.text)[1], HasSubstr("params_p19"));
+  EXPECT_THAT(Lines(at200.text)[1], Not(HasSubstr("params_p00")));
+  EXPECT_THAT(Lines(at200.text)[1], Not(HasSubstr("datetime_start")));
+}
+
+TEST(FitTable, ANarrowWidthCutsEvenTheFirstColumn) {
+  const Json records = Json::array({{{"name", "a-study-name-of-thirty-chars!!"}, {"n", 1}}});
+  const FittedTable table = *FitTable(records, {.width = 12});
+  for (const std::string& line : Lines(table.text)) EXPECT_EQ(DisplayWidth(line), 12u) << line;
+  EXPECT_EQ(table.hidden, std::vector<std::string>{"n"});
+}
+
+TEST(FitTable, ColumnsAllOrAListOverrideTheWidth) {
+  const Json records = WideRecords();
+  const FittedTable all = *FitTable(records, {.selection = "all", .width = 40});
+  EXPECT_EQ(all.text, FormatRecords(records, OutputFormat::kTable));
+  EXPECT_TRUE(all.hidden.empty());
+  const FittedTable unlimited = *FitTable(records, {});
+  EXPECT_EQ(unlimited.text, all.text);
+
+  const FittedTable listed = *FitTable(records, {.selection = "state, number,params_p03"});
+  EXPECT_EQ(Lines(listed.text)[1], "| state    | number | params_p03 |");
+  EXPECT_EQ(Lines(listed.text)[3], "| COMPLETE |      0 | välue↑3    |");  // padded by columns
+  EXPECT_EQ(listed.hidden.size(), 25u);
+
+  const absl::StatusOr<FittedTable> unknown = FitTable(records, {.selection = "number,params_lr"});
+  ASSERT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(unknown.status().message()),
+              StartsWith("--columns: unknown column 'params_lr'; available: all, number, value, "
+                         "datetime_start,"));
+  EXPECT_EQ(FitTable(records, {.selection = ","}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  // No records: nothing to show and nothing to check names against.
+  EXPECT_EQ(FitTable(Json::array(), {.selection = "nope"})->text, "");
 }
 
 }  // namespace

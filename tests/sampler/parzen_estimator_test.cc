@@ -53,6 +53,22 @@ TEST(ParzenEstimator, UnivariateKernelsIncludeThePrior) {
   ExpectAllNear(pe.weights(), {0.25, 0.25, 0.25, 0.25});
 }
 
+// A fixed observation bandwidth (PED-ANOVA's Scott rule) replaces the hyperopt rule and the
+// magic clip for the observations only; the prior kernel keeps the bounds' centre and width.
+TEST(ParzenEstimator, ObservationSigmaReplacesHyperoptForObservationsOnly) {
+  const Distribution dist = IntDistribution{0, 9, false, 1};  // transformed [-0.5, 9.5]
+  const Distribution* dists[] = {&dist};
+  const std::vector<double> obs = {2, 7, 3};
+  ParzenOptions options;
+  options.observation_sigma = 0.05;  // far below the magic clip's floor of 10 / 5
+  const ParzenEstimator pe(dists, obs, DefaultWeights(3), options);
+  ExpectAllNear(pe.mus(0), {2, 7, 3, 4.5});
+  ExpectAllNear(pe.sigmas(0), {0.05, 0.05, 0.05, 10.0});
+  // Nearly all of a narrow kernel's mass lies on its own integer.
+  const double at_two[] = {2.0};
+  EXPECT_GT(std::exp(pe.LogPdf(at_two)), 0.25);
+}
+
 TEST(ParzenEstimator, JointEstimatorUsesPerDimensionHyperoptBandwidths) {
   // Optuna 5.0: a joint (multivariate) estimator gives every dimension the hyperopt bandwidths
   // of its own observations, exactly those of a one-dimensional estimator.

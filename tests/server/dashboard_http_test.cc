@@ -6,8 +6,10 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -72,7 +74,8 @@ class DashboardHttpTest : public ::testing::Test {
 TEST_F(DashboardHttpTest, ReaderReadsEveryGetRouteButMayNotAct) {
   for (const std::string target :
        {"/api/v1/studies", "/api/v1/studies/s", "/api/v1/studies/s/trials?sort=value",
-        "/api/v1/studies/s/series", "/api/v1/studies/s/intermediate", "/metrics"}) {
+        "/api/v1/studies/s/series", "/api/v1/studies/s/intermediate", "/api/v1/studies/s/precision",
+        "/api/v1/workers", "/metrics"}) {
     EXPECT_THAT(Send(port_, "GET", target, Bearer("tr")), StartsWith("HTTP/1.1 200")) << target;
   }
   const std::string list = Send(port_, "GET", "/api/v1/studies", Bearer("tr"));
@@ -117,6 +120,23 @@ TEST_F(DashboardHttpTest, AdminActsWithJsonContentTypeOnly) {
   EXPECT_THAT(Send(port_, "DELETE", "/api/v1/studies/s", Bearer("ta") + kJson),
               StartsWith("HTTP/1.1 200"));
   EXPECT_THAT(Send(port_, "GET", "/api/v1/studies/s", Bearer("ta")), StartsWith("HTTP/1.1 404"));
+}
+
+TEST_F(DashboardHttpTest, WorkersRouteListsAWorkerThatLeasedWithWhatItRuns) {
+  absl::StatusOr<std::optional<LeasedTrial>> leased = server_->manager().LeaseTrial(
+      "gpu-host:7", {}, std::chrono::steady_clock::now(), {{"device", "cuda:0"}});
+  ASSERT_TRUE(leased.ok() && leased->has_value()) << leased.status();
+  server_->workers().RecordLease("gpu-host:7", {{"device", "cuda:0"}});
+  const std::string response = Send(port_, "GET", "/api/v1/workers", Bearer("tr"));
+  ASSERT_THAT(response, StartsWith("HTTP/1.1 200"));
+  const nlohmann::json workers =
+      nlohmann::json::parse(response.substr(response.find("\r\n\r\n") + 4))["workers"];
+  ASSERT_EQ(workers.size(), 1u);
+  EXPECT_EQ(workers[0]["id"], "gpu-host:7");
+  EXPECT_EQ(workers[0]["labels"]["device"], "cuda:0");
+  ASSERT_EQ(workers[0]["running"].size(), 1u);
+  EXPECT_EQ(workers[0]["running"][0]["study"], "s");
+  EXPECT_EQ(workers[0]["running"][0]["number"], 0);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include "server/dashboard_routes.h"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -158,7 +159,18 @@ TEST_F(DashboardRoutesTest, SingleObjectiveStudyRoutes) {
 
   const Json one = Body("/api/v1/studies/single/trials/2");
   EXPECT_EQ(one["trial"]["intermediate_values"], Json::parse(R"([[0,0.25],[1,"NaN"],[3,0.375]])"));
-  EXPECT_FALSE(one["trial"].contains("attempts"));
+  // Told by a client after one lease: one attempt, ended PRUNED (server/trial_attempts.h).
+  ASSERT_EQ(one["attempts"].size(), 1u);
+  EXPECT_EQ(one["attempts"][0]["outcome"], "PRUNED");
+  EXPECT_EQ(one["attempts"][0]["attempt"], 1);
+  const Json running_one = Body("/api/v1/studies/single/trials/4");
+  ASSERT_EQ(running_one["attempts"].size(), 1u);
+  EXPECT_EQ(running_one["attempts"][0]["worker_id"], "host:123");
+  EXPECT_EQ(running_one["attempts"][0]["outcome"], "running");
+  EXPECT_TRUE(running_one["attempts"][0]["end_us"].is_null());
+
+  // A toy task searches no layer precision: the precision route lists no layers.
+  EXPECT_EQ(Body("/api/v1/studies/single/precision")["layers"], Json::array());
   EXPECT_EQ(one["now_us"], clock_.NowMicros());
 
   const Json series = Body("/api/v1/studies/single/series");
@@ -180,6 +192,31 @@ TEST_F(DashboardRoutesTest, SingleObjectiveStudyRoutes) {
         "/api/v1/studies/single/trials/4", "/api/v1/studies/single/series"}) {
     EXPECT_THAT(Call("GET", target).body, Not(HasSubstr(token))) << target;
   }
+}
+
+// The importance route ranks the param that decides the objective first (PED-ANOVA,
+// analysis/param_importance.h) and names a bad objective index.
+TEST_F(DashboardRoutesTest, ImportanceRanksTheDecidingParamFirst) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("imp", 1)).ok());
+  for (int i = 0; i < 40; ++i) {
+    absl::StatusOr<LeasedTrial> asked = manager_->Ask("imp", "client");
+    ASSERT_TRUE(asked.ok()) << asked.status();
+    FinishRequest request;
+    request.values = {std::get<double>(*asked->trial.ExternalParam("x"))};
+    ASSERT_TRUE(manager_->FinishTrial("imp", asked->trial.number, request).ok());
+  }
+  const Json importance = Body("/api/v1/studies/imp/importance");
+  EXPECT_EQ(importance["method"], "ped-anova");
+  EXPECT_EQ(importance["objective"], 0);
+  EXPECT_EQ(importance["n_trials"], 40);
+  ASSERT_EQ(importance["importances"].size(), 3u);
+  EXPECT_EQ(importance["importances"][0]["param"], "x");
+  EXPECT_GT(importance["importances"][0]["importance"].get<double>(),
+            importance["importances"][1]["importance"].get<double>());
+  EXPECT_THAT(Body("/api/v1/studies/imp/importance?objective=1", 400).dump(),
+              HasSubstr("objective"));
+  EXPECT_THAT(Body("/api/v1/studies/imp/importance?objective=x", 400).dump(),
+              HasSubstr("objective: 'x'"));
 }
 
 TEST_F(DashboardRoutesTest, MultiObjectiveStudyHasAFrontAndItsHypervolume) {
@@ -266,7 +303,7 @@ TEST_F(DashboardRoutesTest, ErrorsAreJsonNamingTheProblem) {
       {"GET", "/api/v1/studies/s/trials?limit=%zz", 400, "not valid percent-encoding"},
       {"GET", "/api/v1/studies/%zz", 400, "name: '%zz' is not valid percent-encoding"},
       {"GET", "/api/v1/workers", 404, "no route GET /api/v1/workers"},
-      {"GET", "/api/v1/studies/s/importance", 404, "no route"},
+      {"GET", "/api/v1/studies/s/importance?objective=-1", 400, "objective: '-1' is not"},
       {"POST", "/api/v1/studies/s", 405, "method not allowed (allowed: GET, DELETE)"},
       {"GET", "/nope", 404, "no route GET /nope"},
   };
@@ -322,7 +359,7 @@ TEST_F(DashboardRoutesTest, TenThousandTrialPageTime) {
     added.params = {{"x", (i % 997) / 997.0},
                     {"layers", int64_t{1 + i % 4}},
                     {"kind", std::string(i % 2 ? "integer" : "minifloat")}};
-    added.values = {(i % 101) / 101.0};
+    added.values = {std::fmod(i * 0.6180339887, 1.0)};  // distinct values: 10,000 fronts
     added.intermediate_values = {{0, 0.1}, {1, 0.2}};
     added.user_attrs = {{"note", "\"trial\""}};
     ASSERT_TRUE(manager_->AddTrial("big", std::move(added)).ok());
@@ -344,6 +381,14 @@ TEST_F(DashboardRoutesTest, TenThousandTrialPageTime) {
       "trials page of a %d-trial study (limit 100, sorted by params.x, 2 filter clauses, "
       "%lld match): %.2f ms per request (mean of %d)\n",
       kTrials, static_cast<long long>(page["total"].get<int64_t>()), ms, kRounds);
+  for (const std::string route : {"/api/v1/studies", "/api/v1/studies/big"}) {
+    const auto route_start = std::chrono::steady_clock::now();
+    ASSERT_EQ(Call("GET", route).status, 200);
+    std::printf(
+        "%s with the %d-trial study: %.2f ms\n", route.c_str(), kTrials,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - route_start)
+            .count());
+  }
   const auto series_start = std::chrono::steady_clock::now();
   const HttpResponse series = Call("GET", "/api/v1/studies/big/series");
   std::printf(
