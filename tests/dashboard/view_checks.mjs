@@ -74,6 +74,7 @@ const TAB_CHECKS = {
     await expectAttribute(chart, 'data-pruned', (v) => Number(v) === study.pruned_curves, `${study.name} intermediate: PRUNED curves, expected ${study.pruned_curves}`);
   },
   async importance(page, study) {
+    await checkCharts(page, 'importance', study);
     const order = await expectAttribute(page.locator(byTestId('chart-importance')), 'data-order', (v) => typeof v === 'string' && v.length > 0, `${study.name} importance: order`);
     const params = order.split(',');
     if (JSON.stringify([...params].sort()) !== JSON.stringify(study.params)) fail(`${study.name} importance: params ${order}, expected ${study.params}`);
