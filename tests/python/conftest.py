@@ -26,6 +26,7 @@ _FAST_RECONNECT = (("grpc.initial_reconnect_backoff_ms", 50), ("grpc.min_reconne
 
 
 def binary(env: str) -> str:
+    """The built binary $`env` names; pytest.fail when it is unset or not executable."""
     path = os.environ.get(env)
     if not path or not os.access(path, os.X_OK):
         pytest.fail(f"${env} must name the built binary (ctest sets it; got {path!r})")
