@@ -7,18 +7,18 @@ function(nasq_test name)
   gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 PROPERTIES TIMEOUT 900)
 endfunction()
 
-# nasq_pytest(NAME PATHS file_or_dir ... [TIMEOUT seconds]): one ctest entry that runs pytest
-# on PATHS with the Python of NASQ_VENV (scripts/python-env.sh makes it; default
-# <build>/venv), tests/python/conftest.py's fixtures, and the built binaries in
-# NASQ_SERVER_BIN, NASQ_CLI_BIN and NASQ_WORKER_BIN.
+# nasq_pytest(NAME PATHS file_or_dir ... [TIMEOUT seconds] [LABELS label ...] [ENV VAR=value ...]):
+# one ctest entry that runs pytest on PATHS with the Python of NASQ_VENV (scripts/python-env.sh
+# makes it; default <build>/venv), tests/python/conftest.py's fixtures, the built binaries in
+# NASQ_SERVER_BIN, NASQ_CLI_BIN and NASQ_WORKER_BIN, and the ENV variables.
 set(NASQ_VENV "${CMAKE_BINARY_DIR}/venv" CACHE PATH
     "Python venv of the pytest suites (scripts/python-env.sh)")
 function(nasq_pytest name)
-  cmake_parse_arguments(T "" "TIMEOUT" "PATHS" ${ARGN})
+  cmake_parse_arguments(T "" "TIMEOUT" "PATHS;LABELS;ENV" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)
   endif()
-  set(env "NASQ_SERVER_BIN=$<TARGET_FILE:nasq-server>" "NASQ_CLI_BIN=$<TARGET_FILE:nasq>")
+  set(env "NASQ_SERVER_BIN=$<TARGET_FILE:nasq-server>" "NASQ_CLI_BIN=$<TARGET_FILE:nasq>" ${T_ENV})
   if(TARGET nasq-worker)
     list(APPEND env "NASQ_WORKER_BIN=$<TARGET_FILE:nasq-worker>")
   endif()
@@ -28,4 +28,7 @@ function(nasq_pytest name)
                    -c ${CMAKE_SOURCE_DIR}/tests/python/pytest.ini ${T_PATHS}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${env}")
+  if(T_LABELS)
+    set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
+  endif()
 endfunction()

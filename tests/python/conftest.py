@@ -25,7 +25,8 @@ _FAST_RECONNECT = (("grpc.initial_reconnect_backoff_ms", 50), ("grpc.min_reconne
                    ("grpc.max_reconnect_backoff_ms", 200))
 
 
-def _binary(env: str) -> str:
+def binary(env: str) -> str:
+    """The built binary $`env` names; pytest.fail when it is unset or not executable."""
     path = os.environ.get(env)
     if not path or not os.access(path, os.X_OK):
         pytest.fail(f"${env} must name the built binary (ctest sets it; got {path!r})")
@@ -44,22 +45,25 @@ class LocalServer:
 
     `probe_credentials` are the channel credentials that reach it (a server started with
     --tls-cert in extra_args needs them; None: plain text). Any answer of the probe, a refusal
-    of its missing token included, counts as the server being up."""
+    of its missing token included, counts as the server being up. `log_level` is its
+    --log-level (info logs the ports it listens on)."""
 
     def __init__(self, db: pathlib.Path, log: pathlib.Path, extra_args: tuple[str, ...] = (),
-                 probe_credentials: Optional[grpc.ChannelCredentials] = None):
+                 probe_credentials: Optional[grpc.ChannelCredentials] = None,
+                 log_level: str = "warn"):
         self.db = db
         self.log = log
         self.port = free_port()
         self.address = f"127.0.0.1:{self.port}"
         self.extra_args = extra_args
         self.probe_credentials = probe_credentials
+        self.log_level = log_level
         self.process: Optional[subprocess.Popen] = None
 
     def start(self, timeout_s: float = 30.0) -> None:
         """Starts the server (again, on the same port and file) and waits until it answers."""
-        args = [_binary("NASQ_SERVER_BIN"), "--db", str(self.db), "--listen", self.address,
-                "--log-level", "warn", *self.extra_args]
+        args = [binary("NASQ_SERVER_BIN"), "--db", str(self.db), "--listen", self.address,
+                "--log-level", self.log_level, *self.extra_args]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         # gRPC waits 1 s before its first reconnect by default; the server listens within tens
@@ -190,7 +194,7 @@ def nasq_cli(server):
 
     def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
         env = dict(os.environ, NASQ_SERVER=server.address)
-        return subprocess.run([_binary("NASQ_CLI_BIN"), *args], env=env, check=check,
+        return subprocess.run([binary("NASQ_CLI_BIN"), *args], env=env, check=check,
                               capture_output=True, text=True, timeout=120)
 
     return run

@@ -1,5 +1,6 @@
 """nasq's Python client (clients/python/nasq) against a real nasq-server: studies, ask/tell with
 heart-beaten leases, optimize with Optuna's semantics, results, errors and retries."""
+import datetime
 import math
 import threading
 import time
@@ -164,6 +165,64 @@ def test_tell_by_number_and_states(client):
     assert [t.state.name for t in study.trials] == ["PRUNED", "FAIL", "FAIL", "FAIL"]
     with pytest.raises(ValueError, match="values: not allowed with state PRUNED"):
         study.tell(0, 1.0, state="pruned")
+
+
+# --- add_trial(s): finished trials made elsewhere ----------------------------------------------
+
+def test_add_trials_stores_finished_trials_in_order_with_their_data(client):
+    study = client.create_study(make_spec("added"))
+    start = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    added = study.add_trials([
+        nasq.create_trial(value=1.5, params={"x": 0.5, "y": 2},
+                          intermediate_values={0: 3.0, 1: 2.0}, user_attrs={"source": "csv"},
+                          datetime_start=start,
+                          datetime_complete=start + datetime.timedelta(minutes=1)),
+        nasq.create_trial(state="PRUNED", params={"x": -1.0, "y": 0}, intermediate_values={0: 4.0}),
+        nasq.create_trial(state=nasq.TrialState.FAIL, params={"x": 2.0, "y": 1},
+                          system_attrs={"fail_reason": "out of memory"}),
+    ])
+    assert [t.number for t in added] == [0, 1, 2]
+    stored = study.trials
+    assert [t.state.name for t in stored] == ["COMPLETE", "PRUNED", "FAIL"]
+    assert stored[0].values == [1.5] and stored[0].params == {"x": 0.5, "y": 2}
+    assert stored[0].intermediate_values == {0: 3.0, 1: 2.0}
+    assert stored[0].user_attrs == {"source": "csv"}
+    assert stored[0].datetime_start == start and stored[0].duration == datetime.timedelta(minutes=1)
+    assert stored[1].values == [4.0]     # a PRUNED trial keeps its last intermediate value
+    assert stored[2].system_attrs["fail_reason"] == "out of memory"
+    assert study.best_trial.number == 0 and study.best_value == 1.5
+
+
+def test_add_trial_copies_a_trial_of_another_study_and_of_optuna(client):
+    import optuna
+
+    source = client.create_study(make_spec("copy-from"))
+    source.optimize(objective, n_trials=1)
+    target = client.create_study(make_spec("copy-to"))
+    copied = target.add_trial(source.trials[0])
+    assert (copied.number, copied.values, copied.params) == (0, source.trials[0].values,
+                                                             source.trials[0].params)
+    from_optuna = optuna.trial.create_trial(
+        value=7.0, params={"x": 1.25, "y": 3},
+        distributions={"x": optuna.distributions.FloatDistribution(-10, 10),
+                       "y": optuna.distributions.IntDistribution(0, 4)})
+    added = target.add_trial(from_optuna)
+    assert (added.number, added.state, added.values, added.params) == (
+        1, nasq.TrialState.COMPLETE, [7.0], {"x": 1.25, "y": 3})
+
+
+def test_add_trial_refusals_name_the_problem(client):
+    study = client.create_study(make_spec("add-bad"))
+    with pytest.raises(errors.InvalidArgument, match="x"):
+        study.add_trial(nasq.create_trial(value=1.0, params={"x": 99.0, "y": 0}))
+    with pytest.raises(errors.InvalidArgument, match="trial.values"):
+        study.add_trial(nasq.create_trial(params={"x": 1.0, "y": 0}))
+    with pytest.raises(ValueError, match="only one of value and values"):
+        nasq.create_trial(value=1.0, values=[1.0])
+    with pytest.raises(TypeError, match="datetime_start: expected a datetime"):
+        study.add_trial(nasq.create_trial(value=1.0, params={"x": 1.0, "y": 0},
+                                          datetime_start="yesterday"))
+    assert study.trials == []
 
 
 def test_a_long_objective_is_kept_alive_by_heartbeats(client):

@@ -6,5 +6,5 @@ from nasq import errors  # noqa: E402,F401
 from nasq.client import Client, StudySummary, connect  # noqa: E402,F401
 from nasq.errors import NasqError, TrialPruned  # noqa: E402,F401
 from nasq.study import Progress, Study  # noqa: E402,F401
-from nasq.trial import FrozenTrial, Trial, TrialState  # noqa: E402,F401
+from nasq.trial import FrozenTrial, Trial, TrialState, create_trial  # noqa: E402,F401
 from nasq.worker import Worker, WorkerStats, WorkerTrial  # noqa: E402,F401

@@ -2,13 +2,16 @@
 
 Contracts: a ParamValue becomes the Python bool, int, float or str it holds (and back: bool is
 checked before int, since bool is an int in Python); attribute maps hold JSON text per key and
-become Python values; Timestamps become timezone-aware UTC datetimes (None when unset).
+become Python values; Timestamps become timezone-aware UTC datetimes (None when unset), and
+datetimes Timestamps (naive ones taken as UTC).
 """
 from __future__ import annotations
 
 import datetime
 import json
 from typing import Any, Mapping, Optional
+
+from google.protobuf import timestamp_pb2
 
 from nasq.v1 import study_pb2
 
@@ -42,6 +45,15 @@ def attrs(json_texts: Mapping[str, str]) -> dict[str, Any]:
 
 def to_attrs(values: Mapping[str, Any]) -> dict[str, str]:
     return {key: json.dumps(value) for key, value in values.items()}
+
+
+def to_timestamp(value: datetime.datetime, field: str):
+    """`value` (a datetime; naive ones are taken as UTC) as a google.protobuf.Timestamp."""
+    if not isinstance(value, datetime.datetime):
+        raise TypeError(f"{field}: expected a datetime, got {type(value).__name__}")
+    stamp = timestamp_pb2.Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
 
 
 def timestamp(value, present: bool) -> Optional[datetime.datetime]:

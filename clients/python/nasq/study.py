@@ -15,6 +15,10 @@ Contracts (Optuna 5 semantics where the concept is the same, optuna/study/_optim
   when the study can hand out no more trials (max_trials reached, grid exhausted, stopped). A
   trial whose lease was lost meanwhile (handed on after the server was unreachable for longer
   than the lease) cannot be told: optimize warns (RuntimeWarning) and goes on.
+* add_trial(trial) / add_trials(trials) store finished trials made elsewhere (nasq's
+  create_trial, a FrozenTrial of this or another study, or an Optuna FrozenTrial) as the study's
+  next trials, in order, through the AddTrial RPC (admin role); the server checks them against
+  the study's space and directions and refuses a bad one with InvalidArgument naming the field.
 * Reading: trials, best_trial(s), best_value, best_params and trials_dataframe() ask the
   server each time (nothing is cached but the spec).
 """
@@ -36,7 +40,7 @@ from nasq import _convert, _dataframe, errors
 from nasq._rpc import Connection
 from nasq.errors import TrialPruned
 from nasq.trial import FrozenTrial, Trial, TrialState
-from nasq.v1 import study_pb2, study_service_pb2
+from nasq.v1 import study_pb2, study_service_pb2, trial_pb2
 
 ObjectiveValue = Union[float, Sequence[float], None]
 _LIST_PAGE_SIZE = 1000
@@ -94,6 +98,24 @@ def _fit_reason(text: str) -> str:
     if len(data) <= _MAX_REASON_BYTES:
         return text
     return data[:_MAX_REASON_BYTES - 3].decode("utf-8", errors="ignore") + "..."
+
+
+def _added_trial_proto(trial: Any) -> trial_pb2.Trial:
+    """The AddTrialRequest.trial of a FrozenTrial-like `trial` (see Study.add_trial)."""
+    state = getattr(trial.state, "name", trial.state)  # an Optuna TrialState has a name too
+    proto = trial_pb2.Trial(state=TrialState.parse(state), values=trial.values or [],
+                            user_attrs=_convert.to_attrs(trial.user_attrs),
+                            system_attrs=_convert.to_attrs(trial.system_attrs))
+    for key, value in trial.params.items():
+        proto.params[key].CopyFrom(_convert.to_param_value(value, f"params.{key}"))
+    for step, value in trial.intermediate_values.items():
+        proto.intermediate_values[int(step)] = float(value)
+    if trial.datetime_start is not None:
+        proto.start_time.CopyFrom(_convert.to_timestamp(trial.datetime_start, "datetime_start"))
+    if trial.datetime_complete is not None:
+        proto.complete_time.CopyFrom(_convert.to_timestamp(trial.datetime_complete,
+                                                           "datetime_complete"))
+    return proto
 
 
 class Study:
@@ -213,6 +235,20 @@ class Study:
         for key, value in params.items():
             request.params[key].CopyFrom(_convert.to_param_value(value, f"params.{key}"))
         return FrozenTrial.from_proto(self._call("EnqueueTrial", request))
+
+    def add_trial(self, trial: Any) -> FrozenTrial:
+        """Optuna's add_trial: stores `trial` (anything with FrozenTrial's fields state, values,
+        params, intermediate_values, user_attrs, system_attrs, datetime_start and
+        datetime_complete; its number and distributions are ignored) as the study's next trial,
+        COMPLETE, PRUNED or FAIL. Returns it as stored, numbered."""
+        request = study_service_pb2.AddTrialRequest(parent=self._resource,
+                                                    trial=_added_trial_proto(trial))
+        return FrozenTrial.from_proto(self._call("AddTrial", request))
+
+    def add_trials(self, trials: collections.abc.Iterable[Any]) -> list[FrozenTrial]:
+        """Optuna's add_trials: add_trial of each of `trials` in order (those before a refused
+        one stay stored)."""
+        return [self.add_trial(t) for t in trials]
 
     # --- optimize ---------------------------------------------------------------------------
     def optimize(self, func: Callable[[Trial], ObjectiveValue], n_trials: Optional[int] = None,

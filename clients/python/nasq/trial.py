@@ -117,6 +117,28 @@ class FrozenTrial:
         return max(self.intermediate_values) if self.intermediate_values else None
 
 
+def create_trial(*, state: "TrialState | str" = TrialState.COMPLETE, value: Optional[float] = None,
+                 values: Optional[list[float]] = None, params: Optional[dict[str, Any]] = None,
+                 user_attrs: Optional[dict[str, Any]] = None,
+                 system_attrs: Optional[dict[str, Any]] = None,
+                 intermediate_values: Optional[dict[int, float]] = None,
+                 datetime_start: Optional[datetime.datetime] = None,
+                 datetime_complete: Optional[datetime.datetime] = None) -> FrozenTrial:
+    """Optuna's optuna.trial.create_trial: a finished trial made here, for Study.add_trial(s).
+    It has no number yet (-1) and no distributions: the study's space gives them when it is
+    added. Unset times become the time it is added. ValueError when both value and values
+    are given."""
+    if value is not None and values is not None:
+        raise ValueError("Specify only one of value and values.")
+    return FrozenTrial(
+        number=-1, state=TrialState.parse(state),
+        values=[value] if value is not None else (list(values) if values is not None else None),
+        params=dict(params or {}), distributions={},
+        intermediate_values=dict(intermediate_values or {}), user_attrs=dict(user_attrs or {}),
+        system_attrs=dict(system_attrs or {}), datetime_start=datetime_start,
+        datetime_complete=datetime_complete)
+
+
 class Trial:
     """A trial this client asked and runs, holding the lease (see the module comment).
 
