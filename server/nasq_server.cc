@@ -182,6 +182,11 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
                server->grpc_port_,
                server->http_ ? absl::StrCat(", HTTP port ", server->http_->port()) : "",
                options.db_path.empty() ? "in memory" : options.db_path);
+  if (server->http_ && !BuiltDashboardAssets().empty()) {
+    const std::string& http = options.http_address;
+    spdlog::info("dashboard: {}://{}:{}/", security.http_tls ? "https" : "http",
+                 http.substr(0, http.rfind(':')), server->http_->port());
+  }
   return server;
 }
 

@@ -51,15 +51,16 @@ def _require_tools() -> tuple[str, pathlib.Path]:
     return node, screenshots
 
 
-def _http_port(log: pathlib.Path, timeout_s: float = 10.0) -> int:
-    """The HTTP port the server logged (it listens on port 0, so the OS chose it)."""
+def _dashboard_url(log: pathlib.Path, timeout_s: float = 10.0) -> str:
+    """The dashboard's URL as the server logs it (it listens on port 0, so the OS chose it)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        found = re.search(r"HTTP port (\d+)", log.read_text())
+        found = re.search(r"dashboard: (http://127\.0\.0\.1:\d+/)", log.read_text())
         if found:
-            return int(found.group(1))
+            return found.group(1)
         time.sleep(0.05)
-    pytest.fail(f"nasq-server logged no HTTP port within {timeout_s} s: {log.read_text()[-2000:]}")
+    pytest.fail(f"nasq-server logged no dashboard URL within {timeout_s} s: "
+                f"{log.read_text()[-2000:]}")
 
 
 @pytest.fixture
@@ -67,13 +68,13 @@ def http_server(tmp_path):
     s = LocalServer(tmp_path / "nasq.db", tmp_path / "server.log",
                     extra_args=("--http", "127.0.0.1:0"), log_level="info")
     s.start()
-    yield s, _http_port(s.log)
+    yield s, _dashboard_url(s.log)
     s.kill()
 
 
 def test_every_view_live_updates_and_the_big_study_is_fast(http_server, tmp_path, capsys):
     node, screenshots = _require_tools()
-    server, http_port = http_server
+    server, base_url = http_server
     cli_argv = [binary("NASQ_CLI_BIN"), "--server", server.address]
     worker = dashboard_seed.HeldTrialWorker(server.address, "dashboard-worker")
     try:
@@ -87,7 +88,7 @@ def test_every_view_live_updates_and_the_big_study_is_fast(http_server, tmp_path
             big = dashboard_seed.seed_big(client, "big", BIG_TRIALS)
         seed_s = time.monotonic() - started
         manifest = {
-            "base_url": f"http://127.0.0.1:{http_port}/", "chromium": CHROMIUM,
+            "base_url": base_url, "chromium": CHROMIUM,
             "node_modules": str(NODE_MODULES), "screenshots": str(screenshots),
             "studies": studies, "big": big, "live_study": "running",
             "interactive_budget_ms": INTERACTIVE_BUDGET_MS, "page_budget_ms": PAGE_BUDGET_MS,
