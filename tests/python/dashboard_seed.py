@@ -28,7 +28,7 @@ PARAM_NAMES = sorted(SPACE["params"])
 BASE_TABS = ["history", "trials", "parallel", "slice", "importance"]
 
 
-def _params(i: int) -> dict[str, Any]:
+def trial_params(i: int) -> dict[str, Any]:
     """Trial i's params, spread over the space without repeats of x."""
     return {"x": round(-5 + (i * 7.3 + 1.7) % 10, 6), "y": i % 5,
             "kind": ("conv", "mlp", "attn")[i % 3]}
@@ -90,7 +90,7 @@ def seed_single(client: nasq.Client, name: str) -> dict[str, Any]:
     1e-3): every 10th trial from 3 FAILs, from 7 is PRUNED after 3 steps, the even COMPLETE
     ones reported 4 steps. The importance view must rank x first."""
     def make(i: int) -> nasq.FrozenTrial:
-        p = _params(i)
+        p = trial_params(i)
         value = (p["x"] - 1) ** 2 + 1e-4 * p["y"] + 1e-5 * i
         if i % 10 == 3:
             return nasq.create_trial(state="FAIL", params=p, system_attrs={"fail_reason": "seeded"})
@@ -117,7 +117,7 @@ def seed_multi(client: nasq.Client, name: str, n_objectives: int, n: int) -> dic
     above it otherwise; every 8th trial from 5 is PRUNED after reporting 2 steps, from 6
     FAILs."""
     def make(i: int) -> nasq.FrozenTrial:
-        p = _params(i)
+        p = trial_params(i)
         if i % 8 == 5:
             return nasq.create_trial(state="PRUNED", params=p,
                                      intermediate_values={0: 2.0 + i, 1: 1.5 + i})
@@ -200,10 +200,17 @@ def seed_running(client: nasq.Client, name: str, cli_argv: list[str], client_id:
     return expected
 
 
+def big_value(i: int, n: int) -> float:
+    """Trial i's value in seed_big's study of `n` trials: i * 7919 mod n (each value once when n
+    is prime to 7919)."""
+    return float((i * 7919) % n)
+
+
 def seed_big(client: nasq.Client, name: str, n: int) -> dict[str, Any]:
-    """`n` COMPLETE trials of one minimised objective (no intermediate values)."""
+    """`n` COMPLETE trials of one minimised objective (no intermediate values): trial i has
+    trial_params(i) and big_value(i, n). bench/dashboard seeds Optuna's copy with the same."""
     _, trials = _seed(client, {"name": name, "space": SPACE, "direction": "minimize"}, n,
-                      lambda i: nasq.create_trial(value=float((i * 7919) % n), params=_params(i)))
+                      lambda i: nasq.create_trial(value=big_value(i, n), params=trial_params(i)))
     return _expectation(name, trials, 1)
 
 
