@@ -32,7 +32,7 @@ export async function checkStudiesList(gp, studies) {
   for (const study of studies) {
     const row = page.locator(`${byTestId('study-row')}[data-study="${study.name}"]`);
     await checkCounts(row, study, 'study-', `studies list, ${study.name}`);
-    await waitUntil(() => row.locator(byTestId('study-state')).innerText(), (t) => t === 'RUNNING', `studies list, ${study.name}: state`);
+    await waitUntil(() => row.locator(byTestId('study-state')).innerText(), (t) => t === study.state, `studies list, ${study.name}: state ${study.state}`);
   }
   const shot = await gp.screenshot('studies');
   await gp.checkClean('studies list');
@@ -72,6 +72,12 @@ const TAB_CHECKS = {
     const chart = page.locator(byTestId('chart-intermediate'));
     await expectAttribute(chart, 'data-curves', (v) => Number(v) === study.curves, `${study.name} intermediate: curves, expected ${study.curves}`);
     await expectAttribute(chart, 'data-pruned', (v) => Number(v) === study.pruned_curves, `${study.name} intermediate: PRUNED curves, expected ${study.pruned_curves}`);
+  },
+  // One column per COMPLETE trial, one row per layer the /precision route lists, in its order.
+  async precision(page, study) {
+    await checkCharts(page, 'precision', study);
+    const layers = study.precision.layers.join(',');
+    await expectAttribute(page.locator(byTestId('chart-precision')), 'data-layers', (v) => v === layers, `${study.name} precision: layers, expected ${layers}`);
   },
   async importance(page, study) {
     await checkCharts(page, 'importance', study);

@@ -12,9 +12,13 @@ come from ask and tell (the Python client), a Python worker (nasq.Worker) and `n
 from __future__ import annotations
 
 import json
+import pathlib
+import re
 import subprocess
 import threading
 from typing import Any, Callable, Optional, Sequence
+
+import yaml
 
 import nasq
 
@@ -23,9 +27,9 @@ SPACE = {"params": {"x": {"type": "float", "low": -5, "high": 5},
                     "y": {"type": "int", "low": 0, "high": 4},
                     "kind": {"type": "categorical", "choices": ["conv", "mlp", "attn"]}}}
 PARAM_NAMES = sorted(SPACE["params"])
-# The tabs every study page shows; pareto and intermediate are added per study, precision is
-# never shown (no study here searches layer precisions).
+# The tabs every study page shows; pareto, intermediate and precision are added per study.
 BASE_TABS = ["history", "trials", "parallel", "slice", "importance"]
+DEMO_SPEC = pathlib.Path(__file__).resolve().parents[2] / "examples" / "demo.yaml"
 
 
 def trial_params(i: int) -> dict[str, Any]:
@@ -45,23 +49,28 @@ def pareto_front(values: dict[int, Sequence[float]]) -> list[int]:
                   if not any(_dominates(w, v) for m, w in values.items() if m != n))
 
 
-def _expectation(name: str, trials: list[nasq.FrozenTrial], n_objectives: int) -> dict[str, Any]:
-    """The counts, best and chart numbers of a study holding `trials` (every objective
-    minimised)."""
+def _expectation(name: str, trials: list[nasq.FrozenTrial], directions: Sequence[str],
+                 params: Sequence[str] = PARAM_NAMES, precision: bool = False) -> dict[str, Any]:
+    """The counts, best and chart numbers of a study of objectives `directions` ("minimize" or
+    "maximize") and params `params` (sorted) holding `trials`; `precision`: the study searches
+    layer precisions (its page shows the precision tab)."""
     counts = {s: sum(t.state.name == s for t in trials) for s in STATES}
     complete = {t.number: t.values for t in trials if t.state == nasq.TrialState.COMPLETE}
-    front = pareto_front(complete)
-    best = min(front, key=lambda n: complete[n][0]) if front else None
+    signs = [-1 if d == "maximize" else 1 for d in directions]
+    minimised = {n: [s * v for s, v in zip(signs, values)] for n, values in complete.items()}
+    front = pareto_front(minimised)
+    best = min(front, key=lambda n: minimised[n][0]) if front else None
     with_steps = [t for t in trials if t.intermediate_values]
+    n_objectives = len(directions)
     tabs = (BASE_TABS + (["pareto"] if n_objectives > 1 else [])
-            + (["intermediate"] if with_steps else []))
+            + (["intermediate"] if with_steps else []) + (["precision"] if precision else []))
     return {
-        "name": name, "n_objectives": n_objectives, "total": len(trials), "counts": counts,
-        "progress_done": counts["COMPLETE"] + counts["PRUNED"],
+        "name": name, "state": "RUNNING", "n_objectives": n_objectives, "total": len(trials),
+        "counts": counts, "progress_done": counts["COMPLETE"] + counts["PRUNED"],
         "best_number": best, "best_value": None if best is None else complete[best][0],
         "n_best": len(front) if n_objectives > 1 else int(best is not None),
         "tabs": tabs, "absent_tabs": sorted({"pareto", "intermediate", "precision"} - set(tabs)),
-        "params": PARAM_NAMES, "n_complete": len(complete),
+        "params": list(params), "n_complete": len(complete),
         "curves": len(with_steps),
         "pruned_curves": sum(t.state == nasq.TrialState.PRUNED for t in with_steps),
     }
@@ -79,10 +88,47 @@ def _with_sort_and_filter(expected: dict[str, Any], trials: list[nasq.FrozenTria
     return expected
 
 
-def _seed(client: nasq.Client, spec: dict[str, Any], n: int,
+def _seed(client: nasq.Client, spec: dict[str, Any] | str, n: int,
           make: Callable[[int], nasq.FrozenTrial]) -> tuple[nasq.Study, list[nasq.FrozenTrial]]:
     study = client.create_study(spec)
     return study, study.add_trials(make(i) for i in range(n))
+
+
+def seed_mixed_precision(client: nasq.Client, name: str, n: int = 20) -> dict[str, Any]:
+    """`n` COMPLETE trials of examples/demo.yaml's study (named `name`): a bert-classify study
+    maximising accuracy and minimising avg_bitwidth over num_layers, hidden_size and the
+    precision ("linear" = fp32 or "integer") of five Linear layers. Trial i takes the space's
+    configuration 53 i mod (the space's size), so no two repeat; its avg_bitwidth falls with its
+    number of integer layers and its accuracy (0.85 to 0.95) drops a little with it, so the front
+    trades them off. The study is COMPLETED once `n` reaches the demo's max_trials. The
+    expectations' "precision" holds the number of layers searched."""
+    text = re.sub(r"^name: .*$", f"name: {name}", DEMO_SPEC.read_text(), count=1, flags=re.M)
+    spec = yaml.safe_load(text)
+    space = spec["space"]["params"]
+    layer_types = [p for p in space if p.endswith(".type")]
+    size = 1
+    for choices in space.values():
+        size *= len(choices)
+    if n > size or size % 53 == 0:
+        raise ValueError(f"{n} distinct trials of {DEMO_SPEC}'s {size} configurations")
+
+    def make(i: int) -> nasq.FrozenTrial:
+        params, rest = {}, (53 * i) % size
+        for param, choices in space.items():
+            params[param] = choices[rest % len(choices)]
+            rest //= len(choices)
+        integer = sum(params[p] == "integer" for p in layer_types)
+        accuracy = (0.946 - 0.012 * integer - 0.005 * ((7 * i) % 5)
+                    + 0.004 * (params["hidden_size"] == 64))
+        avg_bitwidth = 32.0 - 4.1 * integer + 0.2 * (params["num_layers"] == 2)
+        return nasq.create_trial(values=[round(accuracy, 4), round(avg_bitwidth, 2)], params=params)
+
+    _, trials = _seed(client, text, n, make)
+    expected = _expectation(name, trials, ["maximize", "minimize"], sorted(space), precision=True)
+    expected["precision"] = {"n_layers": len(layer_types)}
+    if n >= spec["max_trials"]:
+        expected["state"] = "COMPLETED"
+    return expected
 
 
 def seed_single(client: nasq.Client, name: str) -> dict[str, Any]:
@@ -101,7 +147,7 @@ def seed_single(client: nasq.Client, name: str) -> dict[str, Any]:
         return nasq.create_trial(value=value, params=p, intermediate_values=steps)
 
     _, trials = _seed(client, {"name": name, "space": SPACE, "direction": "minimize"}, 40, make)
-    expected = _with_sort_and_filter(_expectation(name, trials, 1), trials)
+    expected = _with_sort_and_filter(_expectation(name, trials, ["minimize"]), trials)
     expected["importance_first"] = "x"
     shown = next(t for t in trials if t.intermediate_values and t.state == nasq.TrialState.COMPLETE)
     # The trial page of a trial with a learning curve; an added trial has no lease, hence no
@@ -131,7 +177,7 @@ def seed_multi(client: nasq.Client, name: str, n_objectives: int, n: int) -> dic
 
     spec = {"name": name, "space": SPACE, "directions": ["minimize"] * n_objectives}
     _, trials = _seed(client, spec, n, make)
-    return _expectation(name, trials, n_objectives)
+    return _expectation(name, trials, ["minimize"] * n_objectives)
 
 
 class HeldTrialWorker:
@@ -190,7 +236,7 @@ def seed_running(client: nasq.Client, name: str, cli_argv: list[str], client_id:
     held = worker.lease(name)
     leased = [json.loads(run_cli(cli_argv, "ask", name, "--lease", "1h", "--client-id",
                                  client_id, "-f", "json")) for _ in range(n_leased)]
-    expected = _expectation(name, study.trials, 1)
+    expected = _expectation(name, study.trials, ["minimize"])
     expected["worker"] = {"id": worker.worker_id, "number": held}
     expected["leased"] = [{
         "number": t["number"], "value": 1.0 + k,
@@ -211,7 +257,7 @@ def seed_big(client: nasq.Client, name: str, n: int) -> dict[str, Any]:
     trial_params(i) and big_value(i, n). bench/dashboard seeds Optuna's copy with the same."""
     _, trials = _seed(client, {"name": name, "space": SPACE, "direction": "minimize"}, n,
                       lambda i: nasq.create_trial(value=big_value(i, n), params=trial_params(i)))
-    return _expectation(name, trials, 1)
+    return _expectation(name, trials, ["minimize"])
 
 
 def run_cli(cli_argv: list[str], *args: str) -> str:

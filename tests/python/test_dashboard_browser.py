@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -63,6 +64,18 @@ def _dashboard_url(log: pathlib.Path, timeout_s: float = 10.0) -> str:
                 f"{log.read_text()[-2000:]}")
 
 
+def _with_precision_layers(expected: dict, http_port: int) -> dict:
+    """Adds to the mixed-precision study's expectations the layers its /precision route lists,
+    after checking the route lists one per searched layer and every COMPLETE trial."""
+    url = f"http://127.0.0.1:{http_port}/api/v1/studies/{expected['name']}/precision"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        route = json.load(answer)
+    assert len(route["layers"]) == expected["precision"]["n_layers"], route["layers"]
+    assert len(route["trials"]) == expected["n_complete"], route["trials"]
+    expected["precision"]["layers"] = route["layers"]
+    return expected
+
+
 @pytest.fixture
 def http_server(tmp_path):
     s = LocalServer(tmp_path / "nasq.db", tmp_path / "server.log",
@@ -83,6 +96,9 @@ def test_every_view_live_updates_and_the_big_study_is_fast(http_server, tmp_path
             studies = [dashboard_seed.seed_single(client, "single"),
                        dashboard_seed.seed_multi(client, "multi2", 2, 40),
                        dashboard_seed.seed_multi(client, "multi3", 3, 24),
+                       _with_precision_layers(
+                           dashboard_seed.seed_mixed_precision(client, "mixed-precision"),
+                           http_port),
                        dashboard_seed.seed_running(client, "running", cli_argv, "dashboard-cli",
                                                    worker)]
             big = dashboard_seed.seed_big(client, "big", BIG_TRIALS)

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { historyOption } from '../src/charts/history';
 import { intermediateOption } from '../src/charts/intermediate';
 import { paramAxis } from '../src/charts/param_axis';
-import { precisionOption, shortLayerNames } from '../src/charts/precision';
+import { precisionOption, shortLayerName } from '../src/charts/precision';
 import { sliceOption } from '../src/charts/slice';
 import type { Objective, Series } from '../src/types';
 
@@ -68,8 +68,9 @@ test('learning curves count curves and PRUNED curves, one series per state', () 
   assert.deepEqual(complete, [[0, 0.5, 0], [1, 0.6, 0], [2, 0.7, 0], [null, null, null], [0, 0.4, 2], [1, null, 2]]);
 });
 
-test('the precision map sorts trials best first and names layers without their shared prefix', () => {
-  assert.deepEqual(shortLayerNames(['bert.encoder.layer.0.query', 'bert.encoder.layer.1.query']), ['0.query', '1.query']);
+test('the precision map sorts trials best first and names layers shortly', () => {
+  const paths = ['bert.encoder.layer.0.attention.self.query', 'bert.encoder.layer.11.attention.output.dense', 'bert.encoder.layer.1.output.dense', 'bert.pooler.dense', 'classifier', 'bert.encoder.layer.2.other'];
+  assert.deepEqual(paths.map(shortLayerName), ['L0 attn.q', 'L11 attn.out', 'L1 ffn.out', 'pooler', 'classifier', 'L2 other']);
   const built = precisionOption(
     {
       layers: ['a.q', 'a.k'],

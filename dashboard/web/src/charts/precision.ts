@@ -10,15 +10,25 @@ import { STATE_COLORS, axis, baseOption } from './theme';
 // Colours of the bit widths, fewest bits warmest.
 const BIT_COLORS = ['#b2182b', '#ef8a62', '#fddbc7', '#d1e5f0', '#67a9cf', '#2166ac', '#053061'];
 export const ROW_HEIGHT = 14;
-export const TOP_HEIGHT = 110;
+export const TOP_HEIGHT = 130;
 
-// shortLayerNames: the layers' names without the prefix they all share ("bert.encoder.").
-export function shortLayerNames(layers: string[]): string[] {
-  if (layers.length < 2) return layers;
-  let prefix = layers[0];
-  for (const l of layers) while (!l.startsWith(prefix)) prefix = prefix.slice(0, -1);
-  const cut = prefix.lastIndexOf('.') + 1;
-  return layers.map((l) => l.slice(cut));
+// The short names of an encoder layer's Linears (HF module paths after "bert.encoder.layer.<i>.").
+const ENCODER_LINEAR_NAMES: Record<string, string> = {
+  'attention.self.query': 'attn.q',
+  'attention.self.key': 'attn.k',
+  'attention.self.value': 'attn.v',
+  'attention.output.dense': 'attn.out',
+  'intermediate.dense': 'ffn.in',
+  'output.dense': 'ffn.out',
+};
+
+// shortLayerName: a Linear layer's HF path as the map's row label: "L<i> attn.q" for
+// bert.encoder.layer.<i>.attention.self.query (and so on), "pooler" for bert.pooler.dense, any
+// other name as it is (the tooltip shows the full path).
+export function shortLayerName(layer: string): string {
+  const encoder = /^bert\.encoder\.layer\.(\d+)\.(.+)$/.exec(layer);
+  if (encoder) return `L${encoder[1]} ${ENCODER_LINEAR_NAMES[encoder[2]] ?? encoder[2]}`;
+  return layer === 'bert.pooler.dense' ? 'pooler' : layer;
 }
 
 export function precisionOption(r: PrecisionResponse, objective: Objective): BuiltChart {
@@ -39,7 +49,7 @@ export function precisionOption(r: PrecisionResponse, objective: Objective): Bui
     }),
   );
   const sortedBits = [...bits].sort((a, b) => a - b);
-  const names = shortLayerNames(r.layers);
+  const names = r.layers.map(shortLayerName);
   // Both grids share the left edge (fixed, from the longest layer name) so columns line up.
   const left = Math.min(320, 24 + 6.2 * names.reduce((m, n) => Math.max(m, n.length), 0));
   const zoom = trials.length > 150;
@@ -55,7 +65,7 @@ export function precisionOption(r: PrecisionResponse, objective: Objective): Bui
             : `trial ${p.data[0]}<br/>${objective.name} ${formatNumber(p.data[1])}`,
       },
       grid: [
-        { left, right: 96, top: 28, height: TOP_HEIGHT - 36 },
+        { left, right: 96, top: 40, height: TOP_HEIGHT - 48 },
         { left, right: 96, top: TOP_HEIGHT, bottom },
       ],
       xAxis: [
@@ -63,7 +73,7 @@ export function precisionOption(r: PrecisionResponse, objective: Objective): Bui
         axis('trial (sorted by ' + objective.name + ')', 'category', { gridIndex: 1, data: xs, nameGap: 32 }),
       ],
       yAxis: [
-        axis(objectiveLabel(objective), 'value', { gridIndex: 0, nameLocation: 'end', nameGap: 8, nameTextStyle: { align: 'right', fontWeight: 'bold' }, splitNumber: 2 }),
+        axis(objectiveLabel(objective), 'value', { gridIndex: 0, nameLocation: 'end', nameGap: 14, nameTextStyle: { align: 'right', fontWeight: 'bold' }, splitNumber: 2 }),
         axis('', 'category', { gridIndex: 1, data: names, inverse: true, axisLabel: { fontSize: 10, interval: 0 } }),
       ],
       visualMap: {

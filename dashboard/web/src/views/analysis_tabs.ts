@@ -83,6 +83,6 @@ export class PrecisionPanel extends TabPanel {
     box.el.style.height = `${TOP_HEIGHT + 90 + ROW_HEIGHT * r.layers.length}px`;
     const built = precisionOption(r, ctx.summary.objectives[0]);
     setChildren(this.body, h('p', { class: 'caption' }, `Weight bits of ${r.layers.length} Linear layers in ${r.trials.length} COMPLETE trials, best ${ctx.summary.objectives[0].name} on the left.`), box.el);
-    box.render(built.option, { points: built.points });
+    box.render(built.option, { points: built.points, layers: r.layers.join(',') });
   }
 }
