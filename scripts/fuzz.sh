@@ -14,13 +14,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 all_targets=(spec_yaml spec_json convert task_spec safetensors torch_save wordpiece tabular
-  optuna_storage)
+  optuna_storage http_query)
 # Largest input per target: big enough for the largest seed, small enough to keep every target
 # fast.
 declare -A max_len=(
   [spec_yaml]=4096 [spec_json]=8192 [convert]=4096 [task_spec]=4096
   [safetensors]=4096 [torch_save]=4096 [wordpiece]=2048 [tabular]=2048
-  [optuna_storage]=45056
+  [optuna_storage]=45056 [http_query]=512
 )
 # Seed folders beyond fuzz/corpus/<target>.
 declare -A extra_seeds=([spec_yaml]=examples)
