@@ -13,7 +13,7 @@ packages=(
   libtorch-dev libopenblas0-pthread libicu-dev
   python3-optuna python3-torch python3-venv python3-yaml
   clang-14 libclang-rt-14-dev clang-format-14
-  chromium fonts-dejavu-core fonts-liberation  # the dashboard's browser tests (tests/dashboard)
+  chromium libgl1-mesa-dri fonts-dejavu-core fonts-liberation  # the dashboard's browser tests
   tmux
   nodejs  # the dashboard's build (dashboard/web: npm ci, tsc, esbuild); NASQ_BUILD_DASHBOARD=OFF skips it
 )
