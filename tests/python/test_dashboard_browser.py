@@ -64,10 +64,10 @@ def _dashboard_url(log: pathlib.Path, timeout_s: float = 10.0) -> str:
                 f"{log.read_text()[-2000:]}")
 
 
-def _with_precision_layers(expected: dict, http_port: int) -> dict:
+def _with_precision_layers(expected: dict, base_url: str) -> dict:
     """Adds to the mixed-precision study's expectations the layers its /precision route lists,
     after checking the route lists one per searched layer and every COMPLETE trial."""
-    url = f"http://127.0.0.1:{http_port}/api/v1/studies/{expected['name']}/precision"
+    url = f"{base_url}api/v1/studies/{expected['name']}/precision"
     with urllib.request.urlopen(url, timeout=10) as answer:
         route = json.load(answer)
     assert len(route["layers"]) == expected["precision"]["n_layers"], route["layers"]
@@ -98,7 +98,7 @@ def test_every_view_live_updates_and_the_big_study_is_fast(http_server, tmp_path
                        dashboard_seed.seed_multi(client, "multi3", 3, 24),
                        _with_precision_layers(
                            dashboard_seed.seed_mixed_precision(client, "mixed-precision"),
-                           http_port),
+                           base_url),
                        dashboard_seed.seed_running(client, "running", cli_argv, "dashboard-cli",
                                                    worker)]
             big = dashboard_seed.seed_big(client, "big", BIG_TRIALS)
