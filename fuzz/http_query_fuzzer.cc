@@ -33,8 +33,8 @@ struct Fixture {
         {"kind", nasq::CategoricalDistribution{{std::string("int"), std::string("fp")}}, {}},
     });
     const nasq::TrialState states[] = {nasq::TrialState::kComplete, nasq::TrialState::kPruned,
-                                       nasq::TrialState::kFail, nasq::TrialState::kRunning,
-                                       nasq::TrialState::kWaiting, nasq::TrialState::kComplete};
+                                       nasq::TrialState::kFail,     nasq::TrialState::kRunning,
+                                       nasq::TrialState::kWaiting,  nasq::TrialState::kComplete};
     nasq::TrialDistributions::Map distributions;
     for (const nasq::ParamSpec& p : spec.space.params()) distributions[p.name] = p.distribution;
     for (int i = 0; i < 6; ++i) {
