@@ -20,6 +20,7 @@
 #include "server/trial_attempts.h"
 #include "server/trial_rules.h"
 #include "storage/trial_checks.h"
+#include "task/fusion_key.h"
 
 namespace nasq {
 
@@ -153,6 +154,7 @@ absl::Status StudyManager::LoadEntry(Study study, Entry& entry) {
   entry.admissible = std::move(sampling->admissible);
   entry.sampler = std::move(sampling->sampler);
   entry.pruner = CreatePruner(study.spec.pruner);
+  entry.fusion_keys = FusionKeys(study.spec);
   entry.trials = std::move(trials);
   entry.counts = {};
   entry.waiting.clear();
@@ -262,6 +264,7 @@ absl::StatusOr<StudySummary> StudyManager::CreateStudy(const StudySpec& spec) {
     entry->admissible = std::move(sampling.admissible);
     entry->sampler = std::move(sampling.sampler);
     entry->pruner = CreatePruner(spec.pruner);
+    entry->fusion_keys = FusionKeys(spec);
     NASQ_ASSIGN_OR_RETURN(entry->study, storage_->GetStudy(id));
     summary = entry->Summary();
   }
@@ -421,6 +424,61 @@ absl::Status StudyManager::Update(Entry& entry, Trial& trial, const TrialUpdate&
   return absl::OkStatus();
 }
 
+absl::StatusOr<Lease> StudyManager::NewLease(Entry& entry, const std::string& worker_id,
+                                             LeaseKind kind,
+                                             std::optional<int64_t> lease_duration_ms) {
+  NASQ_ASSIGN_OR_RETURN(std::string token, NewLeaseToken());
+  return Lease{worker_id, 1,
+               DeadlineAfterMs(clock_->NowMicros(),
+                               lease_duration_ms.value_or(entry.spec().lease_duration_ms)),
+               std::move(token), kind};
+}
+
+absl::Status StudyManager::LeaseWaiting(Entry& entry, int64_t number, Lease lease,
+                                        const std::string& worker_json) {
+  Trial& trial = entry.trials[number];
+  lease.epoch = trial.attempt;
+  TrialUpdate update;
+  update.expected_state = TrialState::kWaiting;
+  update.state = TrialState::kRunning;
+  update.lease = std::move(lease);
+  update.datetime_start_us = clock_->NowMicros();
+  update.system_attrs[kWorkerAttr] = worker_json;
+  return Update(entry, trial, update);
+}
+
+absl::StatusOr<std::optional<InternalParams>> StudyManager::SampleNewParams(Entry& entry,
+                                                                            absl::Status* no_work) {
+  const StudySpec& spec = entry.spec();
+  const int64_t planned = entry.count(TrialState::kComplete) + entry.count(TrialState::kPruned) +
+                          entry.count(TrialState::kRunning) + entry.count(TrialState::kWaiting);
+  if (spec.max_trials > 0 && planned >= spec.max_trials) {
+    *no_work = absl::ResourceExhaustedError(
+        absl::StrCat("study '", entry.name(), "': max_trials (", spec.max_trials,
+                     ") reached by finished and running trials"));
+    return std::nullopt;
+  }
+  SamplingContext ctx = entry.Context();
+  absl::StatusOr<InternalParams> params =
+      entry.sampler->IsExhausted(ctx) ? absl::ResourceExhaustedError("the sampler is exhausted")
+                                      : SampleTrial(*entry.sampler, ctx);
+  if (absl::IsResourceExhausted(params.status())) {
+    *no_work = absl::ResourceExhaustedError(
+        absl::StrCat("study '", entry.name(), "': every grid cell has been handed out (",
+                     entry.count(TrialState::kRunning), " still running)"));
+    return std::nullopt;
+  }
+  if (absl::IsFailedPrecondition(params.status())) {  // infeasible: report, dispatch nothing
+    NASQ_RETURN_IF_ERROR(RecordSamplingError(entry, params.status()));
+    *no_work = absl::FailedPreconditionError(
+        absl::StrCat("study '", entry.name(), "': ", params.status().message()));
+    return std::nullopt;
+  }
+  NASQ_RETURN_IF_ERROR(params.status());
+  NASQ_RETURN_IF_ERROR(RecordSamplingError(entry, absl::OkStatus()));
+  return *std::move(params);
+}
+
 absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(
     Entry& entry, const std::string& worker_id, const WorkerLabels& labels, LeaseKind kind,
     std::optional<int64_t> lease_duration_ms, absl::Status* no_work) {
@@ -431,59 +489,67 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::TryLease(
     return std::nullopt;
   }
   const StudySpec& spec = entry.spec();
-  const int64_t now = clock_->NowMicros();
-  NASQ_ASSIGN_OR_RETURN(std::string token, NewLeaseToken());
-  Lease lease{worker_id, 1,
-              DeadlineAfterMs(now, lease_duration_ms.value_or(spec.lease_duration_ms)),
-              std::move(token), kind};
+  NASQ_ASSIGN_OR_RETURN(Lease lease, NewLease(entry, worker_id, kind, lease_duration_ms));
   const std::string worker_json = WorkerJson(worker_id, labels);
   Trial* trial = nullptr;
   if (!entry.waiting.empty()) {
-    trial = &entry.trials[*entry.waiting.begin()];
-    lease.epoch = trial->attempt;
-    TrialUpdate update;
-    update.expected_state = TrialState::kWaiting;
-    update.state = TrialState::kRunning;
-    update.lease = lease;
-    update.datetime_start_us = now;
-    update.system_attrs[kWorkerAttr] = worker_json;
-    NASQ_RETURN_IF_ERROR(Update(entry, *trial, update));
+    const int64_t number = *entry.waiting.begin();
+    NASQ_RETURN_IF_ERROR(LeaseWaiting(entry, number, std::move(lease), worker_json));
+    trial = &entry.trials[number];
   } else {
-    const int64_t in_use = entry.count(TrialState::kComplete) + entry.count(TrialState::kPruned) +
-                           entry.count(TrialState::kRunning);
-    if (spec.max_trials > 0 && in_use >= spec.max_trials) {
-      *no_work = absl::ResourceExhaustedError(
-          absl::StrCat("study '", entry.name(), "': max_trials (", spec.max_trials,
-                       ") reached by finished and running trials"));
-      return std::nullopt;
-    }
-    SamplingContext ctx = entry.Context();
-    absl::StatusOr<InternalParams> params =
-        entry.sampler->IsExhausted(ctx) ? absl::ResourceExhaustedError("the sampler is exhausted")
-                                        : SampleTrial(*entry.sampler, ctx);
-    if (absl::IsResourceExhausted(params.status())) {
-      *no_work = absl::ResourceExhaustedError(
-          absl::StrCat("study '", entry.name(), "': every grid cell has been handed out (",
-                       entry.count(TrialState::kRunning), " still running)"));
-      return std::nullopt;
-    }
-    if (absl::IsFailedPrecondition(params.status())) {  // infeasible: report, dispatch nothing
-      NASQ_RETURN_IF_ERROR(RecordSamplingError(entry, params.status()));
-      *no_work = absl::FailedPreconditionError(
-          absl::StrCat("study '", entry.name(), "': ", params.status().message()));
-      return std::nullopt;
-    }
-    NASQ_RETURN_IF_ERROR(params.status());
-    NASQ_RETURN_IF_ERROR(RecordSamplingError(entry, absl::OkStatus()));
-    Trial tmpl = NewTrial(spec, entry.distributions, TrialState::kRunning, std::move(*params));
+    NASQ_ASSIGN_OR_RETURN(std::optional<InternalParams> params, SampleNewParams(entry, no_work));
+    if (!params) return std::nullopt;
+    Trial tmpl = NewTrial(spec, entry.distributions, TrialState::kRunning, *std::move(params));
     tmpl.system_attrs.merge(CostAttrs(entry.cost_model.get(), tmpl.params));
-    tmpl.lease = lease;
+    tmpl.lease = std::move(lease);
     tmpl.system_attrs[kWorkerAttr] = worker_json;
-    tmpl.datetime_start_us = now;
+    tmpl.datetime_start_us = clock_->NowMicros();
     NASQ_ASSIGN_OR_RETURN(trial, CreateTrial(entry, tmpl));
   }
   return LeasedTrial{entry.name(), *trial, spec.task_json, spec.heartbeat_interval_ms,
                      spec.metric_names};
+}
+
+absl::Status StudyManager::LeaseFusedTrials(Entry& entry, const std::string& worker_id,
+                                            const WorkerLabels& labels, int max_trials,
+                                            LeasedTrial& leased, bool* queued) {
+  const std::string key = entry.fusion_keys.Of(leased.trial);
+  if (key.empty()) return absl::OkStatus();
+  const std::string worker_json = WorkerJson(worker_id, labels);
+  std::vector<int64_t> group = {leased.trial.number};
+  const auto join = [&](int64_t number) -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(Lease lease,
+                          NewLease(entry, worker_id, LeaseKind::kWorker, std::nullopt));
+    NASQ_RETURN_IF_ERROR(LeaseWaiting(entry, number, std::move(lease), worker_json));
+    group.push_back(number);
+    return absl::OkStatus();
+  };
+  const auto full = [&] { return static_cast<int>(group.size()) >= max_trials; };
+  for (auto it = entry.waiting.begin(); it != entry.waiting.end() && !full();) {
+    const int64_t number = *it++;  // before join() erases it from `waiting`
+    if (entry.fusion_keys.Of(entry.trials[number]) == key) NASQ_RETURN_IF_ERROR(join(number));
+  }
+  for (int sampled = 0; !full() && sampled < 2 * max_trials; ++sampled) {
+    absl::Status no_work;
+    NASQ_ASSIGN_OR_RETURN(std::optional<InternalParams> params, SampleNewParams(entry, &no_work));
+    if (!params) break;
+    Trial tmpl =
+        NewTrial(entry.spec(), entry.distributions, TrialState::kWaiting, *std::move(params));
+    tmpl.system_attrs = CostAttrs(entry.cost_model.get(), tmpl.params);
+    NASQ_ASSIGN_OR_RETURN(Trial * created, CreateTrial(entry, tmpl));
+    if (entry.fusion_keys.Of(*created) == key) {
+      NASQ_RETURN_IF_ERROR(join(created->number));
+    } else {
+      *queued = true;
+    }
+  }
+  if (group.size() == 1) return absl::OkStatus();
+  TrialUpdate update;
+  update.system_attrs[kFusedAttr] = nlohmann::json{{"group", group}, {"size", group.size()}}.dump();
+  for (int64_t number : group) NASQ_RETURN_IF_ERROR(Update(entry, entry.trials[number], update));
+  leased.trial = entry.trials[group.front()];
+  for (size_t i = 1; i < group.size(); ++i) leased.fused.push_back(entry.trials[group[i]]);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Trial*> StudyManager::CreateTrial(Entry& entry, const Trial& tmpl) {
@@ -604,8 +670,12 @@ absl::StatusOr<LeasedTrial> StudyManager::Ask(const std::string& study,
 
 absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
     const std::string& worker_id, const LeaseFilter& filter,
-    std::chrono::steady_clock::time_point wait_until, const WorkerLabels& labels) {
+    std::chrono::steady_clock::time_point wait_until, const WorkerLabels& labels, int max_trials) {
   if (worker_id.empty()) return absl::InvalidArgumentError("worker_id: must not be empty");
+  if (max_trials < 0 || max_trials > kMaxFusedTrials) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_trials: must be between 0 and ", kMaxFusedTrials, ", got ", max_trials));
+  }
   const auto deadline =
       std::min(wait_until, std::chrono::steady_clock::now() +
                                std::chrono::milliseconds(options_.max_lease_wait_ms));
@@ -629,8 +699,14 @@ absl::StatusOr<std::optional<LeasedTrial>> StudyManager::LeaseTrial(
           std::optional<LeasedTrial> leased,
           TryLease(entry, worker_id, labels, LeaseKind::kWorker, std::nullopt, &no_work));
       if (leased) {
+        bool queued = false;
+        if (max_trials > 1) {
+          NASQ_RETURN_IF_ERROR(
+              LeaseFusedTrials(entry, worker_id, labels, max_trials, *leased, &queued));
+        }
         const CommitTicket seen = entry.last_write;
         lock.Unlock();
+        if (queued) NotifyWork();
         NASQ_RETURN_IF_ERROR(WaitDurable(entry, seen));
         return leased;
       }

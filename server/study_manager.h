@@ -37,6 +37,8 @@
 // is not the trial's current one, or whose token is not the lease's, is refused with
 // FAILED_PRECONDITION and changes nothing.
 // A worker's lease fences clients too: FinishTrial without its LeaseKey is refused unless forced.
+// LeaseTrial with max_trials > 1 leases a fused group: several trials of one study with equal
+// fusion keys, each under a lease of its own as above (see LeaseTrial).
 //
 // Budgets (server/trial_cost.h): a new trial is created with the cost its task's cost model
 // estimates as system attrs "cost:<metric>", and sampled params always keep the study's budgets.
@@ -84,6 +86,7 @@
 #include "core/mutex.h"
 #include "core/study.h"
 #include "core/trial.h"
+#include "server/fusion_keys.h"
 #include "server/trial_cost.h"
 #include "storage/storage.h"
 
@@ -123,6 +126,9 @@ struct LeasedTrial {
   std::string task_json;  // the study's task section
   int64_t heartbeat_interval_ms = 0;
   std::vector<std::string> metric_names;
+  // The further trials of a fused group (LeaseTrial with max_trials > 1; empty otherwise), each
+  // RUNNING with a lease of its own, of the same study and with `trial`'s fusion key.
+  std::vector<Trial> fused;
 };
 
 // A finished trial made elsewhere, as AddTrial stores it.
@@ -145,6 +151,9 @@ struct LeaseFilter {
   std::vector<std::string> task_kinds;  // the task section's "kind"; empty = any
   std::vector<std::string> studies;     // study names; empty = any
 };
+
+// Trial system attr of a fused group's trials: {"group": [numbers], "size": n} (JSON object).
+inline constexpr char kFusedAttr[] = "fused";
 
 // Shortest lease a client may ask for (Ask, Heartbeat with a duration); the longest is
 // limits::kMaxLeaseDurationMs.
@@ -287,9 +296,21 @@ class StudyManager {
   // whichever is first. nullopt when nothing became ready. INVALID_ARGUMENT for an empty
   // worker_id; errors from Storage or the sampler are returned. The leased trial records the
   // worker as system attr "worker": {"id": worker_id, <labels>} (also after Ask, without labels).
+  //
+  // Fused groups: with max_trials > 1 (at most kMaxFusedTrials; INVALID_ARGUMENT naming
+  // max_trials otherwise) the first trial is leased as above, then up to max_trials - 1 further
+  // trials of the same study whose fusion key (server/fusion_keys.h) equals the first's, which
+  // must not be empty, go into LeasedTrial::fused: WAITING trials first (lowest number first),
+  // then newly sampled ones while the study may create trials (max_trials, the sampler). A
+  // sampled trial whose key differs stays WAITING for later leases; at most 2 * max_trials are
+  // sampled per call, so a search over many shapes does not flood the queue. Every trial of the
+  // group gets a lease of its own (epoch, token, deadline, attempts) as a single lease and is
+  // renewed, finished and expired alone; each records system attr "fused": {"group": [numbers
+  // of the group, the first first], "size": n} when the group has more than one trial.
   absl::StatusOr<std::optional<LeasedTrial>> LeaseTrial(
       const std::string& worker_id, const LeaseFilter& filter,
-      std::chrono::steady_clock::time_point wait_until, const WorkerLabels& labels = {});
+      std::chrono::steady_clock::time_point wait_until, const WorkerLabels& labels = {},
+      int max_trials = 1);
 
   // Renews the lease of a RUNNING trial (an asked one or a worker's): with `lease_duration_ms`
   // it lasts that long from now (bounds as Ask's, INVALID_ARGUMENT naming lease_duration_ms);
@@ -359,6 +380,8 @@ class StudyManager {
     // Context() hands to SampleTrial (server/trial_cost.h).
     std::shared_ptr<const TrialCostModel> cost_model ABSL_GUARDED_BY(mu);
     AdmissibilityCheck admissible ABSL_GUARDED_BY(mu);
+    // The trials' fusion keys, for fused groups (LeaseTrial with max_trials > 1).
+    FusionKeys fusion_keys ABSL_GUARDED_BY(mu);
     // Makes the cached trials (and the ones Storage keeps) share their distribution maps.
     DistributionsInterner distributions ABSL_GUARDED_BY(mu);
     // Trials FAILED in a row, in the order they finished.
@@ -405,6 +428,25 @@ class StudyManager {
                                                       std::optional<int64_t> lease_duration_ms,
                                                       absl::Status* no_work)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  // A new lease of `kind` for `worker_id` (epoch 1: the caller sets the trial's attempt) from
+  // now for `lease_duration_ms` (nullopt: the spec's), with a fresh token.
+  absl::StatusOr<Lease> NewLease(Entry& entry, const std::string& worker_id, LeaseKind kind,
+                                 std::optional<int64_t> lease_duration_ms)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  // Leases the WAITING trial `number` under `lease` (its epoch set to the trial's attempt),
+  // recording `worker_json` as system attr kWorkerAttr.
+  absl::Status LeaseWaiting(Entry& entry, int64_t number, Lease lease,
+                            const std::string& worker_json) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  // Params for a new trial of the locked `entry`; nullopt with the reason in `no_work` when the
+  // study may not create one now (max_trials taken by finished, running and waiting trials, the
+  // sampler exhausted, or no admissible params: then stored as kSamplingErrorAttr).
+  absl::StatusOr<std::optional<InternalParams>> SampleNewParams(Entry& entry, absl::Status* no_work)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  // Adds to `leased`, the group's first trial, up to max_trials - 1 further trials with its
+  // fusion key (see LeaseTrial). Sets `*queued` when sampled trials were left WAITING.
+  absl::Status LeaseFusedTrials(Entry& entry, const std::string& worker_id,
+                                const WorkerLabels& labels, int max_trials, LeasedTrial& leased,
+                                bool* queued) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // The RUNNING trial `number` whose lease matches `key`; FAILED_PRECONDITION otherwise.
   absl::StatusOr<Trial*> FindLeased(Entry& entry, int64_t number, const LeaseKey& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);

@@ -9,9 +9,9 @@
 
 #include "server/http_json.h"
 #include "server/task_validation.h"
+#include "server/trial_binding.h"
 #include "server/trial_cost.h"
 #include "task/cost_model.h"
-#include "task/param_binding.h"
 #include "task/quant_format.h"
 #include "task/task_spec.h"
 
@@ -47,13 +47,7 @@ std::string TypeName(const LinearQuantConfig& config) {
 // params do not bind or its architecture cannot be built.
 std::optional<ResolvedTrial> Resolve(const TaskSpec& task, const BertArchitecture& base,
                                      const Trial& trial) {
-  ExternalParams params;
-  for (const auto& [name, value] : trial.params) {
-    std::optional<ParamValue> external = trial.ExternalParam(name);
-    if (!external) return std::nullopt;
-    params[name] = *std::move(external);
-  }
-  absl::StatusOr<TaskSpec> bound = BindTrialParams(task, params);
+  absl::StatusOr<TaskSpec> bound = BindTrialTask(task, trial);
   if (!bound.ok()) return std::nullopt;
   absl::StatusOr<CostEstimate> estimate = EstimateCost(*bound, base);
   if (!estimate.ok()) return std::nullopt;

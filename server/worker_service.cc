@@ -70,9 +70,10 @@ grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
                           request->capabilities().studies().end());
     const WorkerLabels labels(request->capabilities().labels().begin(),
                               request->capabilities().labels().end());
-    NASQ_ASSIGN_OR_RETURN(std::optional<LeasedTrial> leased,
-                          manager_.LeaseTrial(request->worker_id(), filter,
-                                              WaitUntil(*context, request->wait_ms()), labels));
+    NASQ_ASSIGN_OR_RETURN(
+        std::optional<LeasedTrial> leased,
+        manager_.LeaseTrial(request->worker_id(), filter, WaitUntil(*context, request->wait_ms()),
+                            labels, request->max_trials()));
     workers_.RecordLease(request->worker_id(), labels);
     if (!leased) return absl::OkStatus();
     *response->mutable_trial() = TrialToProto(leased->trial, leased->study);
@@ -82,6 +83,11 @@ grpc::Status WorkerServiceImpl::LeaseTrial(grpc::ServerContext* context,
     *response->mutable_lease() = LeaseToProto(*leased->trial.lease);
     response->set_heartbeat_interval_ms(leased->heartbeat_interval_ms);
     for (const std::string& m : leased->metric_names) response->add_metric_names(m);
+    for (const Trial& trial : leased->fused) {
+      v1::FusedTrial& fused = *response->add_fused();
+      *fused.mutable_trial() = TrialToProto(trial, leased->study);
+      *fused.mutable_lease() = LeaseToProto(*trial.lease);
+    }
     return absl::OkStatus();
   });
 }

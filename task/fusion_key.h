@@ -26,6 +26,9 @@
 
 namespace nasq {
 
+// Most trials one fused group holds (LeaseTrialRequest.max_trials, nasq-worker --fuse).
+inline constexpr int kMaxFusedTrials = 64;
+
 // The fusion key of `bound_spec` (a task spec with the trial's params bound, BindTrialParams):
 // trials with equal non-empty keys can be fused; an empty key means the trial always runs alone.
 // The key is a canonical text (stable within one build, not meant to be parsed or stored).

@@ -1,27 +1,23 @@
 #include "worker/app/lease_loop.h"
 
-#include <algorithm>
-#include <cmath>
 #include <iostream>
-#include <thread>
+#include <memory>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "proto/convert.h"
 #include "task/param_binding.h"
+#include "worker/app/held_trial.h"
 #include "worker/app/worker_labels.h"
+#include "worker/pipeline/fused_pipeline.h"
 #include "worker/pipeline/task_pipeline.h"
 
 namespace nasq {
 namespace {
 
 void Log(const std::string& line) { std::clog << "nasq-worker: " << line << std::endl; }
-
-bool LeaseLost(const absl::Status& status) {
-  return status.code() == absl::StatusCode::kFailedPrecondition ||
-         status.code() == absl::StatusCode::kNotFound;
-}
 
 // `run()`, with any exception that escapes it turned into INTERNAL, so that whatever a leased
 // task does, its trial fails with the reason and the worker lives on.
@@ -36,13 +32,13 @@ auto CatchAll(const Run& run) -> decltype(run()) {
   }
 }
 
-// The task with the trial's params bound, and a check that the study's objectives are metrics
-// this task reports.
-absl::StatusOr<TaskSpec> TrialTask(const v1::LeaseTrialResponse& lease) {
+// The study's task with `trial`'s params bound, and a check that the study's objectives are
+// metrics this task reports.
+absl::StatusOr<TaskSpec> TrialTask(const v1::LeaseTrialResponse& lease, const v1::Trial& trial) {
   auto task = ParseTaskSpec(lease.task_json());
   if (!task.ok()) return task.status();
   ExternalParams params;
-  for (const auto& [name, value] : lease.trial().params()) {
+  for (const auto& [name, value] : trial.params()) {
     auto external = ParamValueFromProto(value, absl::StrCat("params.", name));
     if (!external.ok()) return external.status();
     params[name] = *external;
@@ -83,6 +79,7 @@ absl::Status LeaseLoop::Run() {
   v1::LeaseTrialRequest request;
   request.set_worker_id(worker_id);
   request.set_wait_ms(options_.lease_wait.count());
+  if (options_.fuse > 1) request.set_max_trials(options_.fuse);
   v1::WorkerCapabilities& capabilities = *request.mutable_capabilities();
   capabilities.add_task_kinds(std::string(kBertClassifyKind));
   for (const std::string& study : options_.studies) capabilities.add_studies(study);
@@ -97,137 +94,97 @@ absl::Status LeaseLoop::Run() {
       continue;
     }
     if (!lease->has_trial()) continue;
-    RunTrial(*lease);
+    if (lease->fused().empty()) {
+      RunTrial(*lease);
+    } else {
+      RunFusedGroup(*lease);
+    }
   }
   Log(absl::StrCat("stopped after ", completed_.load(), " completed and ", failed_.load(),
                    " failed trials"));
   return absl::OkStatus();
 }
 
+void LeaseLoop::Count(TrialOutcome outcome) {
+  if (outcome == TrialOutcome::kCompleted) ++completed_;
+  if (outcome == TrialOutcome::kFailed) ++failed_;
+}
+
+std::chrono::milliseconds LeaseLoop::HeartbeatInterval(const v1::LeaseTrialResponse& lease) const {
+  return lease.heartbeat_interval_ms() > 0
+             ? std::chrono::milliseconds(lease.heartbeat_interval_ms())
+             : options_.default_heartbeat;
+}
+
 void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
-  const std::string name = lease.trial().name();
-  const int64_t epoch = lease.lease().epoch();
-  const std::string& token = lease.lease().token();  // every report presents it with the epoch
-  Log(absl::StrCat(options_.worker_id, ": running ", name, " (epoch ", epoch, ")"));
-  auto fail = [&](const std::string& reason) {
-    v1::FailTrialRequest request;
-    request.set_name(name);
-    request.set_epoch(epoch);
-    request.set_lease_token(token);
-    request.set_reason(reason);
-    auto answer = client_.FailTrial(request);
-    ++failed_;
-    Log(absl::StrCat(
-        name, " failed: ", reason,
-        answer.ok() ? "" : absl::StrCat(" (FailTrial: ", answer.status().ToString(), ")")));
-  };
-  auto task = CatchAll([&] { return TrialTask(lease); });
-  if (!task.ok()) return fail(std::string(task.status().message()));
+  HeldTrial trial(client_, lease.trial(), lease.lease(),
+                  {lease.metric_names().begin(), lease.metric_names().end()}, abort_);
+  Log(absl::StrCat(options_.worker_id, ": running ", trial.name(), " (epoch ", trial.epoch(), ")"));
+  auto task = CatchAll([&] { return TrialTask(lease, lease.trial()); });
+  if (!task.ok()) return Count(trial.Fail(std::string(task.status().message())));
 
-  // The heartbeat thread renews the lease with the latest progress until the pipeline ends.
-  std::mutex mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  v1::Progress progress;
-  progress.set_stage("prepare");
-  std::atomic<bool> lost{false};
-  std::atomic<bool> stopped{false};
-  std::atomic<bool> pruned{false};  // the study's pruner answered prune to a report
-  const auto interval = lease.heartbeat_interval_ms() > 0
-                            ? std::chrono::milliseconds(lease.heartbeat_interval_ms())
-                            : options_.default_heartbeat;
-  std::thread heartbeat([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    while (!done_cv.wait_for(lock, interval, [&] { return done; })) {
-      v1::HeartbeatRequest request;
-      request.set_name(name);
-      request.set_epoch(epoch);
-      request.set_lease_token(token);
-      *request.mutable_progress() = progress;
-      lock.unlock();
-      auto answer = client_.Heartbeat(request);
-      lock.lock();
-      if (!answer.ok()) {
-        if (LeaseLost(answer.status())) lost = true;
-        Log(absl::StrCat(name, ": Heartbeat failed: ", answer.status().ToString()));
-      } else if (answer->stop()) {
-        stopped = true;
-      }
-    }
-  });
-
+  HeartbeatThread heartbeat({&trial}, HeartbeatInterval(lease));
   PipelineOptions pipeline = ToPipelineOptions(options_);
-  pipeline.trial_number = lease.trial().number();
-  pipeline.cancel_requested = [&] { return lost || stopped || pruned || abort_; };
-  pipeline.pruned = [&] { return pruned.load(); };
+  pipeline.trial_number = trial.number();
+  pipeline.cancel_requested = [&] { return trial.cancel_requested(); };
+  pipeline.pruned = [&] { return trial.pruned(); };
   auto metrics = CatchAll([&] {
-    return RunTaskPipeline(*task, pipeline, cache_, [&](const PipelineProgress& p) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        progress.set_stage(p.stage);
-        progress.set_fraction(p.fraction);
-      }
-      if (p.intermediate && std::isfinite(p.value)) {
-        v1::ReportIntermediateRequest request;
-        request.set_name(name);
-        request.set_epoch(epoch);
-        request.set_lease_token(token);
-        request.set_step(p.step);
-        request.set_value(p.value);
-        (*request.mutable_metrics())["accuracy"] = p.value;
-        if (!p.stage_done) {
-          (*request.mutable_metrics())["intermediate_eval_seconds"] = p.eval_seconds;
-        }
-        auto answer = client_.ReportIntermediate(request);
-        if (!answer.ok() && LeaseLost(answer.status())) lost = true;
-        if (answer.ok() && answer->stop()) stopped = true;
-        if (answer.ok() && answer->prune()) pruned = true;
-      }
-      return !lost && !stopped && !pruned && !abort_;
-    });
+    return RunTaskPipeline(*task, pipeline, cache_,
+                           [&](const PipelineProgress& p) { return trial.OnProgress(p); });
   });
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    done = true;
-  }
-  done_cv.notify_all();
-  heartbeat.join();
+  heartbeat.Stop();
+  Count(trial.Finish(metrics));
+}
 
-  if (lost) {
-    Log(absl::StrCat(name, ": the lease was lost; the result is dropped"));
-    return;
+void LeaseLoop::RunFusedGroup(const v1::LeaseTrialResponse& lease) {
+  const std::vector<std::string> metric_names(lease.metric_names().begin(),
+                                              lease.metric_names().end());
+  std::vector<std::unique_ptr<HeldTrial>> held;
+  held.push_back(
+      std::make_unique<HeldTrial>(client_, lease.trial(), lease.lease(), metric_names, abort_));
+  for (const v1::FusedTrial& fused : lease.fused()) {
+    held.push_back(
+        std::make_unique<HeldTrial>(client_, fused.trial(), fused.lease(), metric_names, abort_));
   }
-  if (stopped) return fail("stopped by the coordinator");
-  if (abort_ && !metrics.ok()) {
-    Log(absl::StrCat(name, ": abandoned at shutdown; the coordinator re-queues it"));
-    return;
+  // One member per trial whose task binds; the others fail at once.
+  std::vector<HeldTrial*> running;
+  std::vector<FusedMember> members;
+  for (const std::unique_ptr<HeldTrial>& trial : held) {
+    auto task = CatchAll([&] { return TrialTask(lease, trial->trial()); });
+    if (!task.ok()) {
+      Count(trial->Fail(std::string(task.status().message())));
+      continue;
+    }
+    HeldTrial* member = trial.get();
+    running.push_back(member);
+    members.push_back(FusedMember{
+        .spec = *std::move(task),
+        .trial_number = member->number(),
+        .progress = [member](const PipelineProgress& p) { return member->OnProgress(p); },
+        .cancel_requested = [member] { return member->cancel_requested(); },
+        .pruned = [member] { return member->pruned(); },
+    });
   }
-  if (!pruned && !metrics.ok()) return fail(metrics.status().ToString());
+  if (running.empty()) return;
+  std::vector<std::string> names;
+  for (const HeldTrial* trial : running) names.push_back(trial->name());
+  Log(absl::StrCat(options_.worker_id, ": running ", running.size(),
+                   " trials fused: ", absl::StrJoin(names, ", ")));
 
-  // A pruned trial ends PRUNED: the server gives it its last intermediate value and keeps its
-  // intermediate values; it gets the metrics the pipeline returns for a pruned run (cost metrics
-  // and timings, PipelineOptions::pruned), none when that failed.
-  v1::CompleteTrialRequest request;
-  request.set_name(name);
-  request.set_epoch(epoch);
-  request.set_lease_token(token);
-  if (metrics.ok()) {
-    for (const auto& [metric, value] : *metrics) (*request.mutable_metrics())[metric] = value;
+  HeartbeatThread heartbeat(running, HeartbeatInterval(lease));
+  std::vector<absl::StatusOr<PipelineMetrics>> results;
+  const absl::Status crashed = CatchAll([&] {
+    results = RunFusedTaskPipeline(members, ToPipelineOptions(options_), cache_);
+    return absl::OkStatus();
+  });
+  if (!crashed.ok() || results.size() != running.size()) {
+    results.assign(running.size(),
+                   crashed.ok() ? absl::InternalError("the fused pipeline returned no result for "
+                                                      "some members")
+                                : crashed);
   }
-  if (pruned) {
-    request.set_state(v1::TRIAL_STATE_PRUNED);
-  } else if (lease.metric_names().empty()) {
-    request.add_values(metrics->at("accuracy"));
-  }
-  auto answer = client_.CompleteTrial(request);
-  if (!answer.ok()) {
-    Log(absl::StrCat(name, ": CompleteTrial failed: ", answer.status().ToString()));
-    ++failed_;
-    return;
-  }
-  ++completed_;
-  Log(pruned ? absl::StrCat(name, " pruned by the study's pruner")
-             : absl::StrCat(name, " complete: accuracy ", metrics->at("accuracy")));
+  heartbeat.Stop();
+  for (size_t i = 0; i < running.size(); ++i) Count(running[i]->Finish(results[i]));
 }
 
 }  // namespace nasq

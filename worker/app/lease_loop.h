@@ -5,6 +5,12 @@
 // end with CompleteTrial (metrics; the server picks the objective values by the study's metric
 // names) or FailTrial (the error message). A failed trial never ends the worker.
 //
+// Fused groups: with options.fuse K > 1 the loop asks for up to K trials at once
+// (LeaseTrialRequest.max_trials); when the answer carries several (LeaseTrialResponse.fused, all
+// with one fusion key), they run as one fused model (worker/pipeline/fused_pipeline.h), each
+// member with its own heartbeats, reports, cancellation and end exactly as a single trial
+// (held_trial.h); a single trial runs as without --fuse.
+//
 // Stopping: RequestStop() stops leasing and lets running trials finish (the first SIGTERM);
 // RequestAbort() also cancels running trials without reporting them, so their leases expire and
 // the coordinator re-queues them with the same params (the second SIGTERM). A heartbeat or
@@ -21,6 +27,7 @@
 
 #include "absl/status/status.h"
 #include "client/nasq_client.h"
+#include "worker/app/held_trial.h"
 #include "worker/app/worker_options.h"
 #include "worker/pipeline/pipeline_cache.h"
 
@@ -32,10 +39,10 @@ class LeaseLoop {
   // built `client` from them).
   LeaseLoop(const NasqClient& client, WorkerOptions options);
 
-  // Leases and runs trials one at a time as options.worker_id until RequestStop/RequestAbort and
-  // the running trial has ended. Returns OK after an orderly stop. (A multi-slot worker runs one
-  // LeaseLoop per slot process, slot_supervisor.h; options.slots only sets the labels and the
-  // default thread count.)
+  // Leases and runs trials (or fused groups) one at a time as options.worker_id until
+  // RequestStop/RequestAbort and the running trial has ended. Returns OK after an orderly stop. (A
+  // multi-slot worker runs one LeaseLoop per slot process, slot_supervisor.h; options.slots only
+  // sets the labels and the default thread count.)
   absl::Status Run();
 
   void RequestStop();
@@ -48,6 +55,12 @@ class LeaseLoop {
  private:
   // Runs one leased trial to its end (complete, fail or abandoned).
   void RunTrial(const v1::LeaseTrialResponse& lease);
+  // Runs a leased fused group (lease.fused non-empty) as one fused model (fused_pipeline.h), each
+  // member reporting and ending on its own (held_trial.h).
+  void RunFusedGroup(const v1::LeaseTrialResponse& lease);
+  void Count(TrialOutcome outcome);
+  // The study's heartbeat interval, else options.default_heartbeat.
+  std::chrono::milliseconds HeartbeatInterval(const v1::LeaseTrialResponse& lease) const;
   // Sleeps up to `duration`, waking early on stop.
   void SleepUnlessStopped(std::chrono::milliseconds duration);
 

@@ -1,5 +1,6 @@
 // nasq-worker: runs bert-classify trials.
 //   nasq-worker --server HOST:PORT [--device cpu|cuda:K] [--slots N]   lease loop (lease_loop.h)
+//               [--fuse K]                                           K same-shaped trials fused
 //   nasq-worker --once --task FILE [--params JSON] [--device ...]     one local trial, prints
 //                                                                    its metrics as JSON
 // SIGTERM/SIGINT: the first stops leasing and lets running trials finish (exit 0); the second
@@ -17,6 +18,7 @@
 #include "CLI/CLI.hpp"
 #include "client/credential_flags.h"
 #include "client/nasq_client.h"
+#include "task/fusion_key.h"
 #include "worker/app/lease_loop.h"
 #include "worker/app/once.h"
 #include "worker/app/slot_supervisor.h"
@@ -104,6 +106,11 @@ int main(int argc, char** argv) {
   app.add_option("--slots", options.slots, "Trials run concurrently, one process each")
       ->capture_default_str()
       ->check(CLI::Range(1, nasq::kMaxSlots));
+  app.add_option("--fuse", options.fuse,
+                 "Lease up to K trials whose models have the same shape and train them as one "
+                 "fused model (1 = one trial at a time)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, nasq::kMaxFusedTrials));
   app.add_option("--worker-id", options.worker_id, "Lease holder id (default host-pid)");
   app.add_option("--threads", options.num_threads, "LibTorch threads per trial (0 = cores/slots)")
       ->check(CLI::NonNegativeNumber);

@@ -57,6 +57,7 @@ std::map<std::string, std::string> DescribeWorker(const WorkerOptions& options) 
   if (gethostname(host, sizeof(host) - 1) == 0) labels["host"] = host;
   labels["slots"] = absl::StrCat(options.slots);
   labels["threads"] = absl::StrCat(options.num_threads);
+  labels["fuse"] = absl::StrCat(options.fuse);
   // Debian's Abseil has its own string_view, so the device name is handled as std::string.
   const std::string kCuda = "cuda";
   const std::string& device = options.device;

@@ -13,7 +13,8 @@
 
 namespace nasq {
 
-// Labels "device" (options.device), "host", "slots" and "threads" (LibTorch threads per trial);
+// Labels "device" (options.device), "host", "slots", "threads" (LibTorch threads per trial) and
+// "fuse" (trials trained as one fused model, at most);
 // for a cuda:K device also "gpu_name" and "gpu_memory_bytes", read through the CUDA driver
 // (libcuda.so.1, opened at run time, so CPU builds need no CUDA), or "gpu_error" saying why
 // they could not be read.

@@ -26,6 +26,9 @@ struct WorkerOptions {
   // Reported as the lease holder (--worker-id); default "<hostname>-<pid>". The slots of a
   // multi-slot worker report "<worker_id>/<slot>".
   std::string worker_id;
+  // Trials leased at once and trained as one fused model when their models have the same shape
+  // (--fuse K, 1..kMaxFusedTrials; default 1 = one trial at a time). Per slot.
+  int fuse = 1;
   // LibTorch intra-op threads per trial (--threads); 0 = cores / slots (default).
   int num_threads = 0;
   // Lease only from these study ids (--study, repeatable); empty = any study (default).

@@ -2,12 +2,14 @@
 // tiny model over a few hundred embedded SpamAssassin e-mails, reported stage by stage and
 // completed, or pruned by the study's pruner (keeping their cost metrics); a trial the task
 // cannot run (a task stored before CreateStudy checked tasks, a model over the worker's size
-// limit) is failed with the real reason and the worker lives on.
+// limit) is failed with the real reason and the worker lives on. With fuse = K (issue 17) the
+// worker trains groups of same-shaped trials as one fused model, each member on its own lease.
 #include "worker/app/lease_loop.h"
 
 #include <chrono>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -222,6 +224,115 @@ TEST_F(LeaseLoopTest, FailsTrialsOverTheModelSizeLimit) {
   options_.max_model_params = 1000;
   LeaseLoop loop(*client_, options_);
   ExpectTrialsFail(loop, {{"big", "more than this worker's limit of 1000 (--max-model-params)"}});
+}
+
+// Fused groups (issue 17): a worker with fuse = K leases up to K same-shaped trials at once and
+// trains them as one fused model, each reporting and ending on its own.
+
+// StudyYaml with `max_trials` grid trials over `params`.
+std::string FusedStudyYaml(const std::string& name, const std::string& params, int max_trials) {
+  std::string yaml = StudyYaml(name, params);
+  const size_t at = yaml.find("max_trials: 2");
+  yaml.replace(at, std::string("max_trials: 2").size(),
+               "max_trials: " + std::to_string(max_trials));
+  return yaml;
+}
+
+// The "fused" system attr of `trial`: its group's trial numbers (empty when it ran alone).
+std::vector<int64_t> FusedGroup(const v1::Trial& trial) {
+  auto it = trial.system_attrs().find("fused");
+  if (it == trial.system_attrs().end()) return {};
+  const auto fused = nlohmann::json::parse(it->second);
+  EXPECT_EQ(fused.at("size").get<size_t>(), fused.at("group").size());
+  return fused.at("group").get<std::vector<int64_t>>();
+}
+
+TEST_F(LeaseLoopTest, FuseFourCompletesAMixedPrecisionStudyAsOneGroup) {
+  CreateStudy(FusedStudyYaml("fused", "    quant.width: [6, 8, 10, 12]", 4));
+  options_.fuse = 4;
+  LeaseLoop loop(*client_, options_);
+  RunUntil(loop, [&] { return loop.trials_completed() + loop.trials_failed() >= 4; });
+  EXPECT_EQ(loop.trials_completed(), 4);
+
+  auto trials = client_->ListTrials("fused");
+  ASSERT_TRUE(trials.ok()) << trials.status();
+  ASSERT_EQ(trials->size(), 4u);
+  std::set<double> bitwidths;
+  for (const v1::Trial& trial : *trials) {
+    EXPECT_EQ(trial.state(), v1::TRIAL_STATE_COMPLETE) << trial.system_attrs().at("fail_reason");
+    EXPECT_THAT(FusedGroup(trial), ::testing::ElementsAre(0, 1, 2, 3));
+    ASSERT_EQ(trial.values_size(), 1);
+    EXPECT_EQ(trial.intermediate_values_size(), 2);  // one report per stage, under its own lease
+    EXPECT_EQ(trial.intermediate_values().at(1), trial.values(0));
+    const auto metrics = nlohmann::json::parse(trial.user_attrs().at("metrics"));
+    EXPECT_EQ(metrics.at("accuracy").get<double>(), trial.values(0));
+    bitwidths.insert(metrics.at("avg_bitwidth").get<double>());
+    EXPECT_EQ(nlohmann::json::parse(trial.system_attrs().at("worker")).at("fuse"), "4");
+  }
+  EXPECT_EQ(bitwidths, (std::set<double>{6, 8, 10, 12}));  // each member its own precision
+}
+
+TEST_F(LeaseLoopTest, AFusedMemberWhoseLeaseIsTakenIsCancelledAloneAndTheOthersComplete) {
+  CreateStudy(FusedStudyYaml("steal", "    quant.width: [6, 8, 10]", 3));
+  options_.fuse = 3;
+  LeaseLoop loop(*client_, options_);
+  std::thread worker([&] { EXPECT_TRUE(loop.Run().ok()); });
+  // As soon as the group is leased, an admin fails member 1 (its lease is gone): the worker's
+  // next heartbeat or report for it is refused, which cancels that member only.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool taken = false;
+  while (!taken && std::chrono::steady_clock::now() < deadline) {
+    auto trial = client_->GetTrial("steal", 1);
+    if (trial.ok() && trial->state() == v1::TRIAL_STATE_RUNNING) {
+      ASSERT_TRUE(client_->Tell("steal", 1, v1::TRIAL_STATE_FAIL, {}, {.force = true}).ok());
+      taken = true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(taken);
+  while (loop.trials_completed() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  loop.RequestStop();
+  worker.join();
+  EXPECT_EQ(loop.trials_completed(), 2);
+  EXPECT_EQ(loop.trials_failed(), 0);  // the taken member is dropped, not reported
+
+  auto trials = client_->ListTrials("steal");
+  ASSERT_TRUE(trials.ok()) << trials.status();
+  ASSERT_EQ(trials->size(), 3u);
+  EXPECT_EQ((*trials)[0].state(), v1::TRIAL_STATE_COMPLETE);
+  EXPECT_EQ((*trials)[1].state(), v1::TRIAL_STATE_FAIL);
+  EXPECT_FALSE((*trials)[1].user_attrs().contains("metrics"));
+  EXPECT_EQ((*trials)[2].state(), v1::TRIAL_STATE_COMPLETE);
+  for (const v1::Trial& trial : *trials) {
+    EXPECT_THAT(FusedGroup(trial), ::testing::ElementsAre(0, 1, 2));
+  }
+}
+
+TEST_F(LeaseLoopTest, FuseOverANasSpaceGroupsOnlyTrialsOfOneShape) {
+  CreateStudy(FusedStudyYaml("nas", "    hidden_size: [16, 32]\n    quant.width: [6, 8]", 4));
+  options_.fuse = 4;
+  LeaseLoop loop(*client_, options_);
+  RunUntil(loop, [&] { return loop.trials_completed() + loop.trials_failed() >= 4; });
+  EXPECT_EQ(loop.trials_completed(), 4);
+
+  auto trials = client_->ListTrials("nas");
+  ASSERT_TRUE(trials.ok()) << trials.status();
+  ASSERT_EQ(trials->size(), 4u);
+  std::map<int64_t, int64_t> hidden_size;  // by trial number
+  for (const v1::Trial& trial : *trials) {
+    EXPECT_EQ(trial.state(), v1::TRIAL_STATE_COMPLETE) << trial.system_attrs().at("fail_reason");
+    hidden_size[trial.number()] = trial.params().at("hidden_size").int_value();
+  }
+  std::set<std::vector<int64_t>> groups;
+  for (const v1::Trial& trial : *trials) {
+    const std::vector<int64_t> group = FusedGroup(trial);
+    ASSERT_EQ(group.size(), 2u) << "two shapes, two trials each";
+    for (int64_t number : group) EXPECT_EQ(hidden_size[number], hidden_size[trial.number()]);
+    groups.insert(group);
+  }
+  EXPECT_EQ(groups.size(), 2u);
 }
 
 }  // namespace

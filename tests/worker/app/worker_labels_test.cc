@@ -10,10 +10,12 @@ TEST(DescribeWorker, CpuWorkerReportsDeviceHostSlotsAndThreads) {
   WorkerOptions options;
   options.slots = 3;
   options.num_threads = 2;
+  options.fuse = 4;
   const auto labels = DescribeWorker(options);
   EXPECT_EQ(labels.at("device"), "cpu");
   EXPECT_EQ(labels.at("slots"), "3");
   EXPECT_EQ(labels.at("threads"), "2");
+  EXPECT_EQ(labels.at("fuse"), "4");
   EXPECT_FALSE(labels.at("host").empty());
   EXPECT_FALSE(labels.contains("gpu_name"));
   EXPECT_FALSE(labels.contains("gpu_error"));
