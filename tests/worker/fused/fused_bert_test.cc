@@ -24,14 +24,6 @@ QuantConfig Integer(int width, int frac) {
   return c;
 }
 
-QuantConfig Minifloat() {
-  QuantConfig c;
-  c.format = QuantFormat::kMinifloatIeee;
-  c.width = 8;
-  c.exponent_width = 4;
-  return c;
-}
-
 QuantConfig Ternary() {
   QuantConfig c;
   c.format = QuantFormat::kTernary;
