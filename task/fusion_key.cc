@@ -38,8 +38,8 @@ void AppendModel(std::string& key, const ModelSpec& m) {
 }
 
 void AppendTrain(std::string& key, const TrainSettings& t) {
-  absl::StrAppend(&key, "{", t.epochs, ";", t.batch_size, ";", t.warmup_steps, ";",
-                  t.max_grad_norm, ";", t.group_by_length, ";", t.progress_every_steps, "}");
+  absl::StrAppend(&key, "{", t.epochs, ";", t.batch_size, ";", t.warmup_steps, ";", t.max_grad_norm,
+                  ";", t.group_by_length, ";", t.progress_every_steps, "}");
 }
 
 }  // namespace

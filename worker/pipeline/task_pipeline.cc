@@ -8,18 +8,12 @@
 #include <memory>
 #include <numeric>
 #include <optional>
-#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "core/status_macros.h"
-#include "task/cost_model.h"
-#include "worker/checkpoint/checkpoint.h"
 #include "worker/model/bert_quantisation.h"
-#include "worker/pipeline/base_checkpoint.h"
-#include "worker/pipeline/precision_config.h"
-#include "worker/quant/cost.h"
+#include "worker/pipeline/pipeline_steps.h"
 #include "worker/quant/pruning.h"
 #include "worker/text/batching.h"
 #include "worker/train/trainer.h"
@@ -30,29 +24,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using Model = BertForSequenceClassification;
 
-// An unset learning rate for a randomly initialised model (a checkpoint gets the trainer's).
-constexpr double kScratchLearningRate = 1e-3;
 constexpr int kCalibrationBatches = 4;
 
 double SecondsSince(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-absl::StatusOr<torch::Device> ParseDevice(const std::string& name) {
-  try {
-    torch::Device device(name);
-    if (device.is_cuda() && !torch::cuda::is_available()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("device ", name, " requested but CUDA is not available"));
-    }
-    if (!device.is_cpu() && !device.is_cuda()) {
-      return absl::InvalidArgumentError(absl::StrCat("device ", name, ": expected cpu or cuda:K"));
-    }
-    return device;
-  } catch (const c10::Error& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("device \"", name, "\": expected cpu, cuda or cuda:K"));
-  }
 }
 
 // Everything one run needs, so that stages are small methods.
@@ -111,12 +86,9 @@ class PipelineRun {
   }
 
   void AddTimingMetrics() {
-    metrics_["train_seconds"] = train_seconds_;
-    metrics_["eval_seconds"] = eval_seconds_;
-    metrics_["samples_per_second"] = train_seconds_ > 0 ? trained_samples_ / train_seconds_ : 0.0;
-    if (spec_.evaluate_every_steps > 0) {
-      metrics_["intermediate_eval_seconds"] = intermediate_eval_seconds_;
-    }
+    nasq::AddTimingMetrics(
+        spec_, {train_seconds_, eval_seconds_, trained_samples_, intermediate_eval_seconds_},
+        metrics_);
   }
 
   absl::Status Report(const PipelineProgress& report) {
@@ -134,70 +106,16 @@ class PipelineRun {
   }
 
   absl::Status BuildModel() {
-    const ModelSpec& m = spec_.model;
-    std::shared_ptr<const BaseCheckpoint> base;
-    if (!m.checkpoint.empty()) {
-      NASQ_ASSIGN_OR_RETURN(
-          std::filesystem::path folder,
-          ResolveInputPath(m.checkpoint, "task.model.checkpoint", options_.paths));
-      NASQ_ASSIGN_OR_RETURN(base, cache_.GetCheckpoint(folder, options_.max_model_params));
-    }
-    NASQ_ASSIGN_OR_RETURN(data_,
-                          cache_.GetData(spec_, base ? base->vocab_path : "", options_.paths));
-    BertConfig config;
-    if (base) {
-      config = base->config;
-      if (config.num_labels != data_->train.num_labels()) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("task.model.checkpoint: the checkpoint classifies ", config.num_labels,
-                         " labels but the dataset has ", data_->train.num_labels()));
-      }
-      if (data_->vocab_size > config.vocab_size) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("task.tokenizer: the vocabulary has ", data_->vocab_size,
-                         " tokens but the checkpoint's embeddings only ", config.vocab_size));
-      }
-    } else {
-      config.vocab_size = data_->vocab_size;
-      config.num_attention_heads = m.num_heads.value_or(config.num_attention_heads);
-      config.pad_token_id = data_->train.pad_id;
-      config.num_labels = data_->train.num_labels();
-    }
-    if (m.dropout) {
-      config.hidden_dropout_prob = config.attention_probs_dropout_prob = *m.dropout;
-    }
-    // The architecture the cost model prices (task/cost_model.h).
-    BertArchitecture architecture =
-        TrialArchitecture(m, {config.Dimensions(), std::move(config.identity_layers)});
-    config.SetDimensions(architecture.dimensions);
-    config.identity_layers = std::move(architecture.identity_layers);
-    if (spec_.dataset.max_length > config.max_position_embeddings) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "task.dataset.max_length (", spec_.dataset.max_length,
-          ") exceeds the model's max_position_embeddings (", config.max_position_embeddings, ")"));
-    }
-    if (absl::Status status = config.Validate(); !status.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("task.model: ", status.message()));
-    }
-    if (absl::Status size = CheckModelSize(config.Dimensions(), options_.max_model_params);
-        !size.ok()) {
-      return absl::Status(size.code(), absl::StrCat("task.model: ", size.message()));
-    }
-    NASQ_ASSIGN_OR_RETURN(model_, Model::Create(config, m.init_seed));
-    if (base) NASQ_RETURN_IF_ERROR(LoadStateDict(*model_, base->weights).status());
-    model_->to(compute_.device);
-    trained_ = base != nullptr;
+    NASQ_ASSIGN_OR_RETURN(ModelPlan plan, PlanModel(spec_, options_, cache_));
+    data_ = plan.data;
+    NASQ_ASSIGN_OR_RETURN(model_, CreatePlannedModel(plan, spec_.model.init_seed, compute_.device));
+    trained_ = plan.base != nullptr;
     return absl::OkStatus();
   }
 
   // Builds every quantise stage's config up front, so a bad one fails before any training.
   absl::Status PlanQuantisation() {
-    for (size_t i = 0; i < spec_.stages.size(); ++i) {
-      if (spec_.stages[i].kind != StageKind::kQuantise) continue;
-      NASQ_ASSIGN_OR_RETURN(
-          quant_configs_[i],
-          BuildQuantisationConfig(spec_.stages[i].quantise, model_->config(), StageFieldPath(i)));
-    }
+    NASQ_ASSIGN_OR_RETURN(quant_configs_, nasq::PlanQuantisation(spec_, model_->config()));
     return absl::OkStatus();
   }
 
@@ -220,11 +138,7 @@ class PipelineRun {
         break;
       case StageKind::kEvaluate: {
         NASQ_ASSIGN_OR_RETURN(EvalMetrics eval, CurrentEval());
-        if (!stage.label.empty()) {
-          metrics_["accuracy_" + stage.label] = eval.accuracy;
-          metrics_["f1_" + stage.label] = eval.f1;
-          metrics_["loss_" + stage.label] = eval.loss;
-        }
+        AddLabelledEvalMetrics(stage.label, eval, metrics_);
         break;
       }
     }
@@ -250,13 +164,8 @@ class PipelineRun {
   }
 
   absl::Status TrainStage(size_t i, const TrainSettings& train) {
-    TrainOptions options;
-    static_cast<TrainSettings&>(options) = train;
-    if (!options.learning_rate && spec_.model.checkpoint.empty()) {
-      options.learning_rate = kScratchLearningRate;
-    }
+    TrainOptions options = StageTrainOptions(spec_, train, compute_);
     options.should_stop = options_.cancel_requested;
-    options.compute = compute_;
     const int64_t every = spec_.evaluate_every_steps;
     // Progress reports must fall on every evaluation step.
     if (every > 0) options.progress_every_steps = std::gcd(options.progress_every_steps, every);
@@ -384,36 +293,13 @@ class PipelineRun {
     return eval;
   }
 
-  // Cost of one max_length sequence (the first test example's tokens, repeated).
   absl::Status AddCostMetrics() {
     NASQ_RETURN_IF_ERROR(EnsureQuantLinears());
-    const std::vector<int32_t>& ids = data_->test.examples.front().input_ids;
-    const int64_t length = spec_.dataset.max_length;
-    std::vector<int64_t> tiled(length);
-    for (int64_t t = 0; t < length; ++t) tiled[t] = ids[t % ids.size()];
-    try {
-      torch::NoGradGuard no_grad;
-      model_->eval();
-      const auto options = torch::TensorOptions().dtype(torch::kLong);
-      torch::Tensor input = torch::tensor(tiled, options).unsqueeze(0).to(compute_.device);
-      model_->forward(input, torch::ones_like(input));
-    } catch (const c10::Error& e) {
-      return absl::InternalError(absl::StrCat("cost forward failed: ", e.what_without_backtrace()));
-    }
-    NASQ_ASSIGN_OR_RETURN(std::vector<LinearCostInput> layers, DescribeLinearLayers(*model_));
-    NASQ_ASSIGN_OR_RETURN(ModelCost cost, ComputeModelCost(layers));
-    NASQ_ASSIGN_OR_RETURN(SparsityReport sparsity, ReportSparsity(*model_));
-    for (const auto& [name, value] : CostMetricValues(cost)) metrics_[name] = value;
-    metrics_["activation_sparsity"] = sparsity.total_activation_sparsity;
-    return absl::OkStatus();
+    return nasq::AddCostMetrics(*model_, *data_, spec_, compute_.device, metrics_);
   }
 
   absl::Status Save() {
-    if (spec_.save_path.empty()) return absl::OkStatus();
-    const std::string trial =
-        options_.trial_number >= 0 ? absl::StrCat(options_.trial_number) : "local";
-    const std::string path = absl::StrReplaceAll(spec_.save_path, {{"{trial}", trial}});
-    return SaveHfCheckpoint(*model_, path, data_->vocab_path);
+    return SaveTrialModel(*model_, spec_, options_.trial_number, data_->vocab_path);
   }
 
   const TaskSpec& spec_;
