@@ -53,7 +53,7 @@ std::string FusionKey(const TaskSpec& spec) {
   AppendModel(key, spec.model);
   absl::StrAppend(&key, "stages{");
   for (const StageSpec& stage : spec.stages) {
-    absl::StrAppend(&key, StageKindName(stage.kind));
+    key += StageKindName(stage.kind);  // absl 2022: no AlphaNum from std::string_view
     switch (stage.kind) {
       case StageKind::kPrune:
         return "";
