@@ -36,8 +36,14 @@ function(nasq_torch_precompiled_headers)
     add_library(nasq_torch_pch OBJECT ${CMAKE_BINARY_DIR}/nasq_torch_pch.cc)
     target_link_libraries(nasq_torch_pch PRIVATE nasq_torch)
     target_precompile_headers(nasq_torch_pch PRIVATE <torch/torch.h>)
+    # -pthread (it defines _REENTRANT) in the PCH and all its users keeps the PCH valid in
+    # targets that get it from elsewhere (RE2's pkg-config flags); LibTorch is threaded anyway.
+    target_compile_options(nasq_torch_pch PRIVATE -pthread)
   endif()
-  set_target_properties(${ARGN} PROPERTIES PRECOMPILE_HEADERS_REUSE_FROM nasq_torch_pch)
+  foreach(target ${ARGN})
+    set_target_properties(${target} PROPERTIES PRECOMPILE_HEADERS_REUSE_FROM nasq_torch_pch)
+    target_compile_options(${target} PRIVATE -pthread)
+  endforeach()
 endfunction()
 
 if(NASQ_TORCH_DIR STREQUAL "")
