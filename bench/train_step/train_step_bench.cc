@@ -1,11 +1,14 @@
 // bench/train_step: milliseconds per training step of BERT-tiny (B=32, T=128, vocab 30522) in
 // nasq's trainer against the same model and step written in Python PyTorch
-// (train_step_reference.py run with /usr/bin/python3), same thread count, in one run. Prints a
-// table with both medians (wall clock, and process CPU time, which is robust on a shared machine
-// when --threads 1) and the ratios nasq / Python (target <= 1.1).
+// (train_step_reference.py run with --python, default /usr/bin/python3), same thread count, in one
+// run. Prints a table with both medians (wall clock, and process CPU time, which is robust on a
+// shared machine when --threads 1), the LibTorch and PyTorch versions, and the ratios
+// nasq / Python (target <= 1.1). bench/train_step/compare.sh runs it for both LibTorch builds.
 //
 // Usage: train_step_bench [--threads N] [--steps S] [--warmup W] [--device cpu|cuda]
+//                         [--python PATH]
 #include <time.h>
+#include <torch/version.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -29,12 +32,15 @@ struct BenchOptions {
   int steps = 20;
   int warmup = 3;
   std::string device = "cpu";
+  std::string python = "/usr/bin/python3";
 };
 
-// Median milliseconds per step, by wall clock and by process CPU time.
+// Median milliseconds per step, by wall clock and by process CPU time, and the torch version
+// that ran them.
 struct StepTimes {
   double wall_ms = -1;
   double cpu_ms = -1;
+  std::string version = TORCH_VERSION;
 };
 
 double ProcessCpuSeconds() {
@@ -92,12 +98,13 @@ StepTimes NasqMsPerStep(const BenchOptions& options) {
     wall_ms.push_back((stamps[i] - stamps[i - 1]) * 1000.0);
     cpu_ms.push_back((cpu_stamps[i] - cpu_stamps[i - 1]) * 1000.0);
   }
-  return {Median(wall_ms), Median(cpu_ms)};
+  return {Median(wall_ms), Median(cpu_ms), TORCH_VERSION};
 }
 
-// Runs the Python reference and parses its last line "ms_per_step <wall> <cpu>".
+// Runs the Python reference and parses its lines "torch_version <v>" and
+// "ms_per_step <wall> <cpu>".
 StepTimes PythonMsPerStep(const BenchOptions& options) {
-  const std::string command = "/usr/bin/python3 " NASQ_TRAIN_STEP_SCRIPT " --threads " +
+  const std::string command = options.python + " " NASQ_TRAIN_STEP_SCRIPT " --threads " +
                               std::to_string(options.threads) + " --steps " +
                               std::to_string(options.steps) + " --warmup " +
                               std::to_string(options.warmup) + " --device " + options.device;
@@ -105,8 +112,10 @@ StepTimes PythonMsPerStep(const BenchOptions& options) {
   if (pipe == nullptr) return {};
   StepTimes times;
   char line[256];
+  char version[64];
   while (std::fgets(line, sizeof(line), pipe) != nullptr) {
     std::sscanf(line, "ms_per_step %lf %lf", &times.wall_ms, &times.cpu_ms);
+    if (std::sscanf(line, "torch_version %63s", version) == 1) times.version = version;
   }
   return pclose(pipe) == 0 ? times : StepTimes{};
 }
@@ -121,6 +130,8 @@ int main(int argc, char** argv) {
   app.add_option("--steps", options.steps, "timed steps (default 20)");
   app.add_option("--warmup", options.warmup, "untimed warm-up steps (default 3)");
   app.add_option("--device", options.device, "cpu or cuda (default cpu)");
+  app.add_option("--python", options.python,
+                 "Python with torch for the reference (default /usr/bin/python3)");
   CLI11_PARSE(app, argc, argv);
   if (options.steps < 1 || options.warmup < 1) {
     std::fprintf(stderr, "--steps and --warmup must be at least 1\n");
@@ -130,9 +141,11 @@ int main(int argc, char** argv) {
   const nasq::StepTimes python_ms = nasq::PythonMsPerStep(options);
   std::printf("BERT-tiny train step, B=%d T=%d, device %s, %d threads, median of %d steps\n",
               nasq::kBatch, nasq::kSeq, options.device.c_str(), options.threads, options.steps);
-  std::printf("%-22s %14s %14s\n", "implementation", "wall ms/step", "cpu ms/step");
-  std::printf("%-22s %14.2f %14.2f\n", "nasq (C++ LibTorch)", nasq_ms.wall_ms, nasq_ms.cpu_ms);
-  std::printf("%-22s %14.2f %14.2f\n", "Python PyTorch", python_ms.wall_ms, python_ms.cpu_ms);
+  std::printf("%-22s %14s %14s %s\n", "implementation", "wall ms/step", "cpu ms/step", "torch");
+  std::printf("%-22s %14.2f %14.2f %s\n", "nasq (C++ LibTorch)", nasq_ms.wall_ms, nasq_ms.cpu_ms,
+              nasq_ms.version.c_str());
+  std::printf("%-22s %14.2f %14.2f %s\n", "Python PyTorch", python_ms.wall_ms, python_ms.cpu_ms,
+              python_ms.version.c_str());
   if (nasq_ms.wall_ms <= 0 || python_ms.wall_ms <= 0) {
     std::fprintf(stderr, "a measurement failed\n");
     return 1;

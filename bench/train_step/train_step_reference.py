@@ -1,9 +1,9 @@
 """Reference for bench/train_step: one BERT-for-sequence-classification training step in Python
 PyTorch, written op for op like nasq's C++ model (worker/model/bert_model.cc) and trainer (AdamW,
-gradient clipping at 1.0, cross-entropy). Prints the median milliseconds per step as the last
-line: "ms_per_step <wall> <process cpu>".
+gradient clipping at 1.0, cross-entropy). Prints "torch_version <version>" and, last, the median
+milliseconds per step: "ms_per_step <wall> <process cpu>".
 
-Usage: /usr/bin/python3 train_step_reference.py --threads N [--steps S] [--warmup W]
+Usage: python3 train_step_reference.py --threads N [--steps S] [--warmup W]
        [--batch B] [--seq T] [--device cpu|cuda]
 """
 import argparse
@@ -97,6 +97,7 @@ def main():
         if step >= args.warmup:
             times.append((time.perf_counter() - start) * 1000.0)
             cpu_times.append((time.process_time() - cpu_start) * 1000.0)
+    print(f"torch_version {torch.__version__}")
     print(f"ms_per_step {statistics.median(times):.3f} {statistics.median(cpu_times):.3f}")
 
 
