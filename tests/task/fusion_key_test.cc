@@ -33,7 +33,6 @@ TEST(FusionKey, PerMemberChoicesKeepTheKey) {
                              {"classifier.width", int64_t{4}},
                              {"train.learning_rate", 0.01},
                              {"train.seed", int64_t{7}},
-                             {"init_seed", int64_t{3}},
                              {"layer1.attention.output.dense.type", std::string("identity")}})),
             base);
 }
