@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The README's main command: installs what is needed, builds, fetches the embedded SpamAssassin
 # data, starts nasq-server on a SQLite file and one nasq-worker (cuda:0 when NASQ_DEVICE says so,
-# else the CPU), submits examples/demo.yaml (mixed precision + NAS, accuracy against average
-# bits), shows the live `nasq watch` view, then prints the trials table and the Pareto front and
+# else the CPU; it trains up to 4 trials of the same model shape as one fused model), submits
+# examples/demo.yaml (mixed precision + NAS, accuracy against average bits), shows the live
+# `nasq watch` view, then prints the trials table and the Pareto front and
 # writes the trials CSV, the front's SVG plot and a best-so-far accuracy plot to out/demo/ (a
 # single-objective NASQ_DEMO_SPEC gets its best trial instead of the front).
 # Stops its processes on exit or Ctrl-C.
@@ -10,8 +11,10 @@
 # Environment: BUILD_DIR (default build), OUT_DIR (default out/demo), NASQ_DEMO_PORT (50151),
 # NASQ_DEMO_HTTP_PORT (the dashboard's, 8151), NASQ_DEMO_KEEP (1: keep serving the dashboard
 # after the study ends, until Ctrl-C),
-# NASQ_DEVICE (cpu), NASQ_THREADS (the worker's LibTorch threads; 0, the default, = all cores;
-# 1 on a machine busy with other work, where threads waiting for each other waste the CPU),
+# NASQ_DEVICE (cpu), NASQ_FUSE (the worker's `--fuse K`: up to K trials of the same model shape
+# trained as one fused model; default 4, 1 = one trial at a time), NASQ_THREADS (the worker's
+# LibTorch threads; 0, the default, = all cores; 1 on a machine busy with other work, where
+# threads waiting for each other waste the CPU),
 # NASQ_DEMO_SPEC (examples/demo.yaml), NASQ_DEMO_TLS (1: serve over TLS with
 # tokens; a CA, a certificate and an admin and a worker token are made under out/demo/tls/ by
 # scripts/make-certs.sh and scripts/new-token.sh, see docs/security.md).
@@ -61,7 +64,7 @@ pids+=($!)
 for _ in $(seq 50); do "$nasq" study list >/dev/null 2>&1 && break; sleep 0.2; done
 "$nasq" study create "$spec"
 env "${worker_env[@]}" "$build_dir/worker/app/nasq-worker" --device "${NASQ_DEVICE:-cpu}" \
-  --threads "${NASQ_THREADS:-0}" >"$out/worker.log" 2>&1 &
+  --threads "${NASQ_THREADS:-0}" --fuse "${NASQ_FUSE:-4}" >"$out/worker.log" 2>&1 &
 pids+=($!)
 
 echo "Dashboard: $dashboard_url"
