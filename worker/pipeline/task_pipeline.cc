@@ -413,7 +413,8 @@ class PipelineRun {
     const std::string trial =
         options_.trial_number >= 0 ? absl::StrCat(options_.trial_number) : "local";
     const std::string path = absl::StrReplaceAll(spec_.save_path, {{"{trial}", trial}});
-    return SaveHfCheckpoint(*model_, path, data_->vocab_path);
+    return SaveHfCheckpoint(*model_, path, data_->vocab_path,
+                            {.do_lower_case = spec_.tokenizer.lower_case});
   }
 
   const TaskSpec& spec_;
