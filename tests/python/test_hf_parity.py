@@ -8,9 +8,9 @@ nasq's WordPiece. Checked here (docs/task-spec.md, "Parity with transformers", s
   * a folder nasq saved (perturbed weights, pruning masks, Identity layers) loads in
     transformers' from_pretrained with no missing or unexpected key and the same logits;
   * nasq's token ids equal BertTokenizer's (the slow one; BertTokenizerFast differs, see below) on
-    every e-mail of the
-    embedded SpamAssassin corpus, lower-cased and cased, with the vocabulary the worker builds
-    and with the one in a folder nasq saved, untruncated and truncated at max_length.
+    every e-mail of the embedded SpamAssassin corpus, lower-cased and cased, with the vocabulary
+    the worker builds and with the one in a folder nasq saved, untruncated and truncated at
+    max_length.
 transformers is imported unconditionally: without it the suite errors, it never skips.
 """
 from __future__ import annotations
