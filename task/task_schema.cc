@@ -265,7 +265,8 @@ constexpr TaskField<TaskSpec> kTaskSpecFields[] = {
     {.name = "save_path",
      .member = &TaskSpec::save_path,
      .doc = "save the final model as an HF folder (`config.json`, `model.safetensors`, "
-            "`vocab.txt`); `{trial}` becomes the trial number (`local` for `--once`)"},
+            "`vocab.txt`, `tokenizer_config.json`); `{trial}` becomes the trial number "
+            "(`local` for `--once`)"},
 };
 
 constexpr TaskField<DatasetSpec> kDatasetFields[] = {

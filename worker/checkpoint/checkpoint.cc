@@ -149,7 +149,8 @@ absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& f
 
 absl::Status SaveHfCheckpoint(BertForSequenceClassification& model,
                               const std::filesystem::path& folder,
-                              const std::filesystem::path& vocab_file) {
+                              const std::filesystem::path& vocab_file,
+                              const HfTokenizerConfig& tokenizer) {
   NASQ_ASSIGN_OR_RETURN(std::string vocab, ReadWholeFile(vocab_file));
   std::error_code error;
   std::filesystem::create_directories(folder, error);
@@ -163,6 +164,10 @@ absl::Status SaveHfCheckpoint(BertForSequenceClassification& model,
   contents.tensors = ExportStateDict(model);
   contents.metadata["format"] = "pt";
   NASQ_RETURN_IF_ERROR(WriteSafetensors(folder / "model.safetensors", contents));
+  const nlohmann::json tokenizer_config = {{"tokenizer_class", "BertTokenizer"},
+                                           {"do_lower_case", tokenizer.do_lower_case}};
+  NASQ_RETURN_IF_ERROR(
+      WriteFileAtomically(folder / "tokenizer_config.json", tokenizer_config.dump(2)));
   return WriteFileAtomically(folder / "vocab.txt", vocab);
 }
 

@@ -1,14 +1,14 @@
 // worker/checkpoint/checkpoint.h: HuggingFace checkpoint folders for BertForSequenceClassification.
 //
-// A folder holds config.json, vocab.txt and the weights as model.safetensors (preferred) or
-// pytorch_model.bin. Loading maps HF names onto the model (a BertModel checkpoint without the
-// "bert." prefix, TF-era LayerNorm gamma/beta, position_ids buffers and pretraining heads
-// "cls.*" are handled as transformers does). Saving writes a folder transformers can load:
-// weights as fp32 safetensors with pruning masks baked in (QuantLinear::EffectiveWeight) and
-// Identity layers written as identity matrices with zero bias (so the HF model computes the same
-// function); config.json lists them under "nasq_identity_layers" so nasq restores Identity.
-// Quantisation settings are not part of an HF folder (master weights are saved).
-// Thread-safety: free functions; the model must not be used concurrently while they run.
+// A folder holds config.json, vocab.txt (and tokenizer_config.json when nasq saved it) and the
+// weights as model.safetensors (preferred) or pytorch_model.bin. Loading maps HF names onto the
+// model (a BertModel checkpoint without the "bert." prefix, TF-era LayerNorm gamma/beta,
+// position_ids buffers and pretraining heads "cls.*" are handled as transformers does). Saving
+// writes a folder transformers can load: weights as fp32 safetensors with pruning masks baked in
+// (QuantLinear::EffectiveWeight) and Identity layers written as identity matrices with zero bias
+// (so the HF model computes the same function); config.json lists them under "nasq_identity_layers"
+// so nasq restores Identity. Quantisation settings are not part of an HF folder (master weights are
+// saved). Thread-safety: free functions; the model must not be used concurrently while they run.
 #ifndef NASQ_WORKER_CHECKPOINT_CHECKPOINT_H_
 #define NASQ_WORKER_CHECKPOINT_CHECKPOINT_H_
 
@@ -58,12 +58,20 @@ struct LoadedCheckpoint {
 absl::StatusOr<LoadedCheckpoint> LoadHfCheckpoint(const std::filesystem::path& folder,
                                                   int64_t max_params = kDefaultMaxModelParams);
 
-// Writes config.json, model.safetensors (ExportStateDict) and a copy of `vocab_file` as
-// vocab.txt into `folder` (created if needed), each file atomically (WriteFileAtomically).
-// Internal on I/O errors, NotFound when vocab_file does not exist.
+// What an HF tokenizer needs besides vocab.txt to split text as the model's trainer did;
+// written as tokenizer_config.json (BertTokenizer's defaults lower-case, so a cased model's
+// folder without it is tokenised wrongly by transformers).
+struct HfTokenizerConfig {
+  bool do_lower_case;  // WordPieceOptions::basic.do_lower_case of the tokenizer used
+};
+
+// Writes config.json, model.safetensors (ExportStateDict), tokenizer_config.json and a copy of
+// `vocab_file` as vocab.txt into `folder` (created if needed), each file atomically
+// (WriteFileAtomically). Internal on I/O errors, NotFound when vocab_file does not exist.
 absl::Status SaveHfCheckpoint(BertForSequenceClassification& model,
                               const std::filesystem::path& folder,
-                              const std::filesystem::path& vocab_file);
+                              const std::filesystem::path& vocab_file,
+                              const HfTokenizerConfig& tokenizer);
 
 }  // namespace nasq
 

@@ -167,7 +167,7 @@ absl::Status SaveTrialModel(BertForSequenceClassification& model, const TaskSpec
   if (spec.save_path.empty()) return absl::OkStatus();
   const std::string trial = trial_number >= 0 ? absl::StrCat(trial_number) : "local";
   const std::string path = absl::StrReplaceAll(spec.save_path, {{"{trial}", trial}});
-  return SaveHfCheckpoint(model, path, vocab_path);
+  return SaveHfCheckpoint(model, path, vocab_path, {.do_lower_case = spec.tokenizer.lower_case});
 }
 
 }  // namespace nasq

@@ -209,7 +209,9 @@ absl::StatusOr<Encoding> WordPieceTokenizer::Encode(std::string_view text, int m
   std::vector<int32_t> ids = impl_->Ids(text);
   ids.resize(std::min(ids.size(), static_cast<size_t>(max_length - 2)));
   Encoding encoding;
-  encoding.input_ids.reserve(max_length);
+  // Only as much as is kept: the examples of a dataset hold their encodings, and a generous
+  // max_length must not reserve its full size for every short text.
+  encoding.input_ids.reserve(pad_to_max_length ? max_length : ids.size() + 2);
   encoding.input_ids.push_back(impl_->cls_id);
   encoding.input_ids.insert(encoding.input_ids.end(), ids.begin(), ids.end());
   encoding.input_ids.push_back(impl_->sep_id);

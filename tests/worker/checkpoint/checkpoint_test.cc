@@ -6,6 +6,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "nlohmann/json.hpp"
 #include "tests/worker/model/model_test_util.h"
 #include "worker/checkpoint/safetensors.h"
 #include "worker/model/bert_quantisation.h"
@@ -44,10 +45,13 @@ TEST(Checkpoint, SaveThenLoadGivesIdenticalLogits) {
   ASSERT_TRUE(model.ok());
   const auto dir = testing::FreshDir("save_load");
   const auto vocab = WriteVocab(dir, 50);
-  ASSERT_TRUE(SaveHfCheckpoint(**model, dir / "out", vocab).ok());
+  ASSERT_TRUE(SaveHfCheckpoint(**model, dir / "out", vocab, {.do_lower_case = false}).ok());
   for (const char* file : {"config.json", "model.safetensors", "vocab.txt"}) {
     EXPECT_TRUE(std::filesystem::exists(dir / "out" / file)) << file;
   }
+  std::ifstream tokenizer_config(dir / "out" / "tokenizer_config.json");
+  EXPECT_EQ(nlohmann::json::parse(tokenizer_config),
+            nlohmann::json({{"tokenizer_class", "BertTokenizer"}, {"do_lower_case", false}}));
   auto loaded = LoadHfCheckpoint(dir / "out");
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_TRUE(loaded->report.missing_keys.empty());
@@ -83,7 +87,7 @@ TEST(Checkpoint, ExportWritesIdentityAsEyeAndBakesPruningMasks) {
   EXPECT_TRUE(torch::equal(exported.at("bert.pooler.dense.bias"), torch::zeros({16})));
 
   const auto dir = testing::FreshDir("baked");
-  ASSERT_TRUE(SaveHfCheckpoint(**model, dir, WriteVocab(dir, 50)).ok());
+  ASSERT_TRUE(SaveHfCheckpoint(**model, dir, WriteVocab(dir, 50), {.do_lower_case = true}).ok());
   auto loaded = LoadHfCheckpoint(dir);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   (*model)->eval();
