@@ -518,6 +518,7 @@ absl::Status StudyManager::LeaseFusedTrials(Entry& entry, const std::string& wor
   const std::string worker_json = WorkerJson(worker_id, labels);
   std::vector<int64_t> group = {leased.trial.number};
   const auto join = [&](int64_t number) -> absl::Status {
+    entry.mu.AssertHeld();  // the lambda runs under the caller's lock (thread-safety analysis)
     NASQ_ASSIGN_OR_RETURN(Lease lease,
                           NewLease(entry, worker_id, LeaseKind::kWorker, std::nullopt));
     NASQ_RETURN_IF_ERROR(LeaseWaiting(entry, number, std::move(lease), worker_json));
