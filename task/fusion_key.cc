@@ -53,7 +53,7 @@ std::string FusionKey(const TaskSpec& spec) {
   AppendModel(key, spec.model);
   absl::StrAppend(&key, "stages{");
   for (const StageSpec& stage : spec.stages) {
-    absl::StrAppend(&key, StageKindName(stage.kind));
+    absl::StrAppend(&key, std::string(StageKindName(stage.kind)));
     switch (stage.kind) {
       case StageKind::kPrune:
         return "";
