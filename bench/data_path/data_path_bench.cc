@@ -10,7 +10,11 @@
 // clipping, AdamW step) and their shares, then the one-off costs a worker process pays once
 // and its trials share (PipelineCache): tokenising the data and laying it out on the device.
 //
-// Usage: data_path_bench [--threads N] [--steps S] [--repeats R] [--device cpu|cuda]
+// Usage: OPENBLAS_NUM_THREADS=1 data_path_bench [--threads N] [--steps S] [--repeats R]
+//            [--device cpu|cuda]
+// (Debian's pthread OpenBLAS otherwise spins its own pool against LibTorch's, as the trainer
+// prevents, worker/train/trainer.cc KeepBlasSingleThreaded; the steps then run several times
+// slower.) Compute times on a shared machine vary from run to run; batch times are the point.
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
