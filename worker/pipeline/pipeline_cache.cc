@@ -3,18 +3,25 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "worker/checkpoint/checkpoint.h"
 #include "worker/checkpoint/checkpoint_key.h"
 #include "worker/pipeline/base_checkpoint.h"
+#include "worker/text/device_dataset.h"
 
 namespace nasq {
 
 struct PipelineCache::Impl {
   std::mutex mu;  // held for lookups and builds
   std::map<std::string, std::shared_ptr<const PreparedData>> data;
+  // By (data, split, device); each layout keeps its PreparedData alive, so the address is unique.
+  std::map<std::tuple<const PreparedData*, DataSplit, std::string>,
+           std::shared_ptr<const DeviceDataset>>
+      device_data;
   std::map<std::string, std::shared_ptr<const BaseCheckpoint>> checkpoints;
   int builds = 0;
 };
@@ -31,6 +38,28 @@ absl::StatusOr<std::shared_ptr<const PreparedData>> PipelineCache::GetData(
   ++impl_->builds;
   auto shared = std::make_shared<const PreparedData>(std::move(data));
   impl_->data.emplace(key, shared);
+  return shared;
+}
+
+absl::StatusOr<std::shared_ptr<const DeviceDataset>> PipelineCache::GetDeviceData(
+    const std::shared_ptr<const PreparedData>& data, DataSplit split, const std::string& device) {
+  torch::Device parsed = torch::kCPU;
+  try {
+    parsed = torch::Device(device);
+  } catch (const c10::Error&) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("device \"", device, "\": expected cpu, cuda or cuda:K"));
+  }
+  const auto key = std::make_tuple(data.get(), split, parsed.str());
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  if (auto it = impl_->device_data.find(key); it != impl_->device_data.end()) return it->second;
+  // Shares ownership of the whole PreparedData, so the split outlives the cache entry's users.
+  std::shared_ptr<const TokenizedDataset> host(
+      data, split == DataSplit::kTrain ? &data->train : &data->test);
+  NASQ_ASSIGN_OR_RETURN(DeviceDataset laid_out, DeviceDataset::Create(std::move(host), parsed));
+  ++impl_->builds;
+  auto shared = std::make_shared<const DeviceDataset>(std::move(laid_out));
+  impl_->device_data.emplace(key, shared);
   return shared;
 }
 

@@ -15,7 +15,7 @@
 #include "worker/model/bert_quantisation.h"
 #include "worker/pipeline/pipeline_steps.h"
 #include "worker/quant/pruning.h"
-#include "worker/text/batching.h"
+#include "worker/text/device_dataset.h"
 #include "worker/train/trainer.h"
 
 namespace nasq {
@@ -108,6 +108,10 @@ class PipelineRun {
   absl::Status BuildModel() {
     NASQ_ASSIGN_OR_RETURN(ModelPlan plan, PlanModel(spec_, options_, cache_));
     data_ = plan.data;
+    NASQ_ASSIGN_OR_RETURN(train_rows_,
+                          cache_.GetDeviceData(data_, DataSplit::kTrain, compute_.device.str()));
+    NASQ_ASSIGN_OR_RETURN(test_rows_,
+                          cache_.GetDeviceData(data_, DataSplit::kTest, compute_.device.str()));
     NASQ_ASSIGN_OR_RETURN(model_, CreatePlannedModel(plan, spec_.model.init_seed, compute_.device));
     trained_ = plan.base != nullptr;
     return absl::OkStatus();
@@ -189,7 +193,7 @@ class PipelineRun {
       }
       return !cancelled;
     };
-    NASQ_ASSIGN_OR_RETURN(TrainResult result, Train(*model_, data_->train, options, on_progress));
+    NASQ_ASSIGN_OR_RETURN(TrainResult result, Train(*model_, *train_rows_, options, on_progress));
     if (!eval_status.ok() && !absl::IsCancelled(eval_status)) return eval_status;
     // The trainer's wall time includes the intermediate evaluations, reported apart.
     train_seconds_ += result.seconds - (intermediate_eval_seconds_ - eval_seconds_before);
@@ -207,9 +211,10 @@ class PipelineRun {
   // intermediate value at `global_step`; `training` is the progress report it follows.
   absl::Status IntermediateEval(const PipelineProgress& training, int64_t global_step) {
     const auto start = Clock::now();
-    NASQ_ASSIGN_OR_RETURN(EvalMetrics eval,
-                          Evaluate(*model_, IntermediateEvalSlice(),
-                                   {.batch_size = spec_.eval_batch_size, .compute = compute_}));
+    NASQ_ASSIGN_OR_RETURN(const DeviceDataset* slice, IntermediateEvalSlice());
+    NASQ_ASSIGN_OR_RETURN(
+        EvalMetrics eval,
+        Evaluate(*model_, *slice, {.batch_size = spec_.eval_batch_size, .compute = compute_}));
     const double seconds = SecondsSince(start);
     intermediate_eval_seconds_ += seconds;
     PipelineProgress report = training;
@@ -222,19 +227,21 @@ class PipelineRun {
 
   // intermediate_eval_examples test examples evenly spaced over the test split (examples
   // floor(k * size / n), k < n), so that a split stored by label still gives every label its
-  // share; the whole split when the option is 0 or at least its size.
-  const TokenizedDataset& IntermediateEvalSlice() {
+  // share; the whole split when the option is 0 or at least its size. Laid out on the device
+  // once per run.
+  absl::StatusOr<const DeviceDataset*> IntermediateEvalSlice() {
     const size_t wanted = static_cast<size_t>(spec_.intermediate_eval_examples);
     const size_t size = data_->test.size();
-    if (wanted == 0 || wanted >= size) return data_->test;
+    if (wanted == 0 || wanted >= size) return test_rows_.get();
     if (!eval_slice_) {
-      eval_slice_ = data_->test;
-      eval_slice_->examples.clear();
+      auto slice = std::make_shared<TokenizedDataset>(data_->test);
+      slice->examples.clear();
       for (size_t k = 0; k < wanted; ++k) {
-        eval_slice_->examples.push_back(data_->test.examples[k * size / wanted]);
+        slice->examples.push_back(data_->test.examples[k * size / wanted]);
       }
+      NASQ_ASSIGN_OR_RETURN(eval_slice_, DeviceDataset::Create(std::move(slice), compute_.device));
     }
-    return *eval_slice_;
+    return &*eval_slice_;
   }
 
   // Every Linear must be a QuantLinear to be pruned or costed; fp32 ones compute exactly as
@@ -273,9 +280,8 @@ class PipelineRun {
     torch::NoGradGuard no_grad;
     model_->eval();
     for (size_t b = 0; b < plan.size() && b < kCalibrationBatches; ++b) {
-      NASQ_ASSIGN_OR_RETURN(TextBatch batch, MakeBatch(data_->train, plan[b]));
-      model_->forward(batch.input_ids.to(compute_.device),
-                      batch.attention_mask.to(compute_.device));
+      NASQ_ASSIGN_OR_RETURN(const TextBatch batch, train_rows_->MakeBatch(plan[b]));
+      model_->forward(batch.input_ids, batch.attention_mask);
     }
     model_->train();
     return absl::OkStatus();
@@ -287,7 +293,7 @@ class PipelineRun {
     const auto start = Clock::now();
     NASQ_ASSIGN_OR_RETURN(
         EvalMetrics eval,
-        Evaluate(*model_, data_->test, {.batch_size = spec_.eval_batch_size, .compute = compute_}));
+        Evaluate(*model_, *test_rows_, {.batch_size = spec_.eval_batch_size, .compute = compute_}));
     eval_seconds_ += SecondsSince(start);
     current_eval_ = eval;
     return eval;
@@ -308,6 +314,8 @@ class PipelineRun {
   const PipelineProgressFn& progress_;
   ComputeOptions compute_;
   std::shared_ptr<const PreparedData> data_;
+  std::shared_ptr<const DeviceDataset> train_rows_;  // data_'s splits on compute_.device
+  std::shared_ptr<const DeviceDataset> test_rows_;
   std::shared_ptr<Model> model_;
   std::map<size_t, QuantisationConfig> quant_configs_;
   bool trained_ = false;    // loaded from a checkpoint or trained by a stage
@@ -318,9 +326,9 @@ class PipelineRun {
   double eval_seconds_ = 0;
   double trained_samples_ = 0;
   double intermediate_eval_seconds_ = 0;
-  int64_t optimizer_steps_ = 0;                 // over the train and finetune stages run so far
-  size_t stages_started_ = 0;                   // stages whose start was reported
-  std::optional<TokenizedDataset> eval_slice_;  // IntermediateEvalSlice's, made once
+  int64_t optimizer_steps_ = 0;              // over the train and finetune stages run so far
+  size_t stages_started_ = 0;                // stages whose start was reported
+  std::optional<DeviceDataset> eval_slice_;  // IntermediateEvalSlice's, made once
 };
 
 }  // namespace

@@ -1,6 +1,6 @@
 // worker/text/batching.h: turns planned batches of a TokenizedDataset into LibTorch tensors with
-// dynamic padding (each batch is padded to its own longest sequence). The only file of
-// worker/text that needs LibTorch (target nasq_worker_text_batching).
+// dynamic padding (each batch is padded to its own longest sequence). With device_dataset.h, the
+// only files of worker/text that need LibTorch (target nasq_worker_text_batching).
 //
 // Thread-safety: pure functions; tensors are freshly allocated on the CPU.
 #ifndef NASQ_WORKER_TEXT_BATCHING_H_

@@ -4,13 +4,13 @@
 #include <torch/version.h>
 
 #include <chrono>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "worker/quant/pruning.h"
 #include "worker/text/batch_plan.h"
-#include "worker/text/batching.h"
 #include "worker/train/train_shared.h"
 
 namespace nasq {
@@ -67,17 +67,21 @@ torch::optim::AdamW MakeOptimizer(BertForSequenceClassification& model,
   return torch::optim::AdamW(groups, torch::optim::AdamWOptions(PeakLearningRate(options)));
 }
 
-struct DeviceBatch {
-  torch::Tensor input_ids;
-  torch::Tensor attention_mask;
-  torch::Tensor labels;
-};
+// Whether `dataset` lies where the model runs ("cuda" without an index matches any CUDA device).
+absl::Status CheckDatasetDevice(const DeviceDataset& dataset, const torch::Device& device) {
+  const torch::Device where = dataset.device();
+  if (where.type() == device.type() &&
+      (!device.has_index() || !where.has_index() || where.index() == device.index())) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("the dataset lies on ", where.str(), " but the model runs on ", device.str()));
+}
 
-absl::StatusOr<DeviceBatch> LoadBatch(const TokenizedDataset& dataset,
-                                      const std::vector<size_t>& indices, torch::Device device) {
-  NASQ_ASSIGN_OR_RETURN(TextBatch batch, MakeBatch(dataset, indices));
-  return DeviceBatch{batch.input_ids.to(device), batch.attention_mask.to(device),
-                     batch.labels.to(device)};
+// A non-owning handle on a caller's dataset, for a DeviceDataset that lives within one call.
+std::shared_ptr<const TokenizedDataset> Borrowed(const TokenizedDataset& dataset) {
+  return std::shared_ptr<const TokenizedDataset>(std::shared_ptr<const TokenizedDataset>(),
+                                                 &dataset);
 }
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
@@ -85,7 +89,7 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 }
 
 absl::StatusOr<TrainResult> TrainUnchecked(BertForSequenceClassification& model,
-                                           const TokenizedDataset& dataset,
+                                           const DeviceDataset& dataset,
                                            const TrainOptions& options,
                                            const ProgressCallback& progress) {
   const auto start = std::chrono::steady_clock::now();
@@ -109,9 +113,10 @@ absl::StatusOr<TrainResult> TrainUnchecked(BertForSequenceClassification& model,
   torch::Tensor window_loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
   int64_t window_steps = 0;
   for (int epoch = 0; epoch < options.epochs && !result.stopped_early; ++epoch) {
-    NASQ_ASSIGN_OR_RETURN(auto plan, PlanBatches(dataset, plan_options, epoch));
-    for (const std::vector<size_t>& indices : plan) {
-      NASQ_ASSIGN_OR_RETURN(DeviceBatch batch, LoadBatch(dataset, indices, device));
+    NASQ_ASSIGN_OR_RETURN(auto plan, PlanBatches(dataset.host(), plan_options, epoch));
+    NASQ_ASSIGN_OR_RETURN(const DevicePlan rows, dataset.UploadPlan(plan));
+    for (size_t step = 0; step < rows.size(); ++step) {
+      NASQ_ASSIGN_OR_RETURN(const TextBatch batch, dataset.Batch(rows, step));
       const double lr = PeakLearningRate(options) *
                         LinearScheduleFactor(result.steps, options.warmup_steps, total_steps);
       for (auto& group : optimizer.param_groups()) {
@@ -158,7 +163,7 @@ absl::StatusOr<TrainResult> TrainUnchecked(BertForSequenceClassification& model,
 }
 
 absl::StatusOr<EvalMetrics> EvaluateUnchecked(BertForSequenceClassification& model,
-                                              const TokenizedDataset& dataset,
+                                              const DeviceDataset& dataset,
                                               const EvalOptions& options) {
   const torch::Device device = options.compute.device;
   model.to(device);
@@ -168,12 +173,13 @@ absl::StatusOr<EvalMetrics> EvaluateUnchecked(BertForSequenceClassification& mod
   BatchPlanOptions plan_options;
   plan_options.batch_size = options.batch_size;
   plan_options.shuffle = false;
-  NASQ_ASSIGN_OR_RETURN(auto plan, PlanBatches(dataset, plan_options, 0));
+  NASQ_ASSIGN_OR_RETURN(auto plan, PlanBatches(dataset.host(), plan_options, 0));
+  NASQ_ASSIGN_OR_RETURN(const DevicePlan rows, dataset.UploadPlan(plan));
   std::vector<torch::Tensor> predictions;
   std::vector<torch::Tensor> labels;
   torch::Tensor loss_sum = torch::zeros({}, torch::TensorOptions().device(device));
-  for (const std::vector<size_t>& indices : plan) {
-    NASQ_ASSIGN_OR_RETURN(DeviceBatch batch, LoadBatch(dataset, indices, device));
+  for (size_t step = 0; step < rows.size(); ++step) {
+    NASQ_ASSIGN_OR_RETURN(const TextBatch batch, dataset.Batch(rows, step));
     CudaBf16Autocast autocast(options.compute.bf16);
     const torch::Tensor logits =
         model.forward(batch.input_ids, batch.attention_mask).to(torch::kFloat32);
@@ -186,14 +192,27 @@ absl::StatusOr<EvalMetrics> EvaluateUnchecked(BertForSequenceClassification& mod
                                model.config().num_labels);
 }
 
-}  // namespace
-
-absl::StatusOr<TrainResult> Train(BertForSequenceClassification& model,
-                                  const TokenizedDataset& dataset, const TrainOptions& options,
-                                  const ProgressCallback& progress) {
+// Every check Train makes before touching the model (the dataset's device apart).
+absl::Status CheckTrainCall(const BertForSequenceClassification& model,
+                            const TokenizedDataset& dataset, const TrainOptions& options) {
   NASQ_RETURN_IF_ERROR(CheckTrainOptions(options));
   NASQ_RETURN_IF_ERROR(CheckDataset(model.config(), dataset));
-  NASQ_RETURN_IF_ERROR(ApplyComputeOptions(options.compute));
+  return ApplyComputeOptions(options.compute);
+}
+
+absl::Status CheckEvalCall(const BertForSequenceClassification& model,
+                           const TokenizedDataset& dataset, const EvalOptions& options) {
+  if (options.batch_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("eval batch_size must be positive, got ", options.batch_size));
+  }
+  NASQ_RETURN_IF_ERROR(CheckDataset(model.config(), dataset));
+  return ApplyComputeOptions(options.compute);
+}
+
+absl::StatusOr<TrainResult> TrainChecked(BertForSequenceClassification& model,
+                                         const DeviceDataset& dataset, const TrainOptions& options,
+                                         const ProgressCallback& progress) {
   try {
     return TrainUnchecked(model, dataset, options, progress);
   } catch (const c10::Error& e) {
@@ -201,19 +220,48 @@ absl::StatusOr<TrainResult> Train(BertForSequenceClassification& model,
   }
 }
 
-absl::StatusOr<EvalMetrics> Evaluate(BertForSequenceClassification& model,
-                                     const TokenizedDataset& dataset, const EvalOptions& options) {
-  if (options.batch_size < 1) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("eval batch_size must be positive, got ", options.batch_size));
-  }
-  NASQ_RETURN_IF_ERROR(CheckDataset(model.config(), dataset));
-  NASQ_RETURN_IF_ERROR(ApplyComputeOptions(options.compute));
+absl::StatusOr<EvalMetrics> EvaluateChecked(BertForSequenceClassification& model,
+                                            const DeviceDataset& dataset,
+                                            const EvalOptions& options) {
   try {
     return EvaluateUnchecked(model, dataset, options);
   } catch (const c10::Error& e) {
     return absl::InternalError(absl::StrCat("evaluation failed: ", e.what_without_backtrace()));
   }
+}
+
+}  // namespace
+
+absl::StatusOr<TrainResult> Train(BertForSequenceClassification& model,
+                                  const TokenizedDataset& dataset, const TrainOptions& options,
+                                  const ProgressCallback& progress) {
+  NASQ_RETURN_IF_ERROR(CheckTrainCall(model, dataset, options));
+  NASQ_ASSIGN_OR_RETURN(const DeviceDataset rows,
+                        DeviceDataset::Create(Borrowed(dataset), options.compute.device));
+  return TrainChecked(model, rows, options, progress);
+}
+
+absl::StatusOr<TrainResult> Train(BertForSequenceClassification& model,
+                                  const DeviceDataset& dataset, const TrainOptions& options,
+                                  const ProgressCallback& progress) {
+  NASQ_RETURN_IF_ERROR(CheckTrainCall(model, dataset.host(), options));
+  NASQ_RETURN_IF_ERROR(CheckDatasetDevice(dataset, options.compute.device));
+  return TrainChecked(model, dataset, options, progress);
+}
+
+absl::StatusOr<EvalMetrics> Evaluate(BertForSequenceClassification& model,
+                                     const TokenizedDataset& dataset, const EvalOptions& options) {
+  NASQ_RETURN_IF_ERROR(CheckEvalCall(model, dataset, options));
+  NASQ_ASSIGN_OR_RETURN(const DeviceDataset rows,
+                        DeviceDataset::Create(Borrowed(dataset), options.compute.device));
+  return EvaluateChecked(model, rows, options);
+}
+
+absl::StatusOr<EvalMetrics> Evaluate(BertForSequenceClassification& model,
+                                     const DeviceDataset& dataset, const EvalOptions& options) {
+  NASQ_RETURN_IF_ERROR(CheckEvalCall(model, dataset.host(), options));
+  NASQ_RETURN_IF_ERROR(CheckDatasetDevice(dataset, options.compute.device));
+  return EvaluateChecked(model, dataset, options);
 }
 
 }  // namespace nasq

@@ -3,8 +3,11 @@
 // Defaults reproduce the seed reports' HF Trainer (docs/quantisation.md 5.1): AdamW with the
 // settings of task/train_settings.h, betas (0.9, 0.999), eps 1e-8, weight decay never applied to
 // biases and LayerNorm weights (as HF), linear decay to 0 after the warmup, shuffled every epoch,
-// dynamic padding per batch (worker/text batching), fp32. Works on CPU and CUDA; bf16 autocast
-// is available on CUDA only. Truncation to max_length happens when the
+// dynamic padding per batch, fp32. Batches are gathered from a DeviceDataset
+// (worker/text/device_dataset.h) on the training device: the overloads taking a TokenizedDataset
+// lay it out there once per call; callers that train or evaluate repeatedly pass one they keep
+// (the pipeline shares one per process and device, worker/pipeline/pipeline_cache.h). Works on CPU
+// and CUDA; bf16 autocast is available on CUDA only. Truncation to max_length happens when the
 // dataset is tokenised (worker/text TokenizeDataset); the trainer refuses sequences longer than
 // the model's max_position_embeddings.
 // Thread-safety: Train/Evaluate use the model exclusively and set LibTorch's global thread
@@ -22,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "task/train_settings.h"
 #include "worker/model/bert_model.h"
+#include "worker/text/device_dataset.h"
 #include "worker/text/tokenized_dataset.h"
 
 namespace nasq {
@@ -77,6 +81,11 @@ struct TrainResult {
 absl::StatusOr<TrainResult> Train(BertForSequenceClassification& model,
                                   const TokenizedDataset& dataset, const TrainOptions& options,
                                   const ProgressCallback& progress = nullptr);
+// The same on a dataset already laid out on the device; InvalidArgument also when it lies on
+// another device than options.compute.device.
+absl::StatusOr<TrainResult> Train(BertForSequenceClassification& model,
+                                  const DeviceDataset& dataset, const TrainOptions& options,
+                                  const ProgressCallback& progress = nullptr);
 
 struct EvalOptions {
   int batch_size = 8;  // HF per_device_eval_batch_size
@@ -95,6 +104,9 @@ struct EvalMetrics {
 // dataset order. Same errors as Train.
 absl::StatusOr<EvalMetrics> Evaluate(BertForSequenceClassification& model,
                                      const TokenizedDataset& dataset, const EvalOptions& options);
+// The same on a dataset already laid out on the device (errors as the DeviceDataset Train).
+absl::StatusOr<EvalMetrics> Evaluate(BertForSequenceClassification& model,
+                                     const DeviceDataset& dataset, const EvalOptions& options);
 
 }  // namespace nasq
 

@@ -145,6 +145,39 @@ TEST_F(TaskPipelineTest, TrialParamsShapeTheModel) {
   EXPECT_FALSE(metrics->count("accuracy_before_compression"));
 }
 
+// A worker process runs its trials with one PipelineCache: trials of one task with different
+// params tokenise the data once and lay each split out on the device once (three builds), and
+// every trial gets the same shared objects.
+TEST_F(TaskPipelineTest, TrialsShareOneTokenisationAndDeviceLayout) {
+  PipelineCache cache;
+  const TaskSpec task = Task(R"([{"stage": "train", "batch_size": 32}])", R"({"num_heads": 2,
+      "intermediate_size": 64, "dropout": 0.0})",
+                             R"(, "evaluate_every_steps": 4,
+      "intermediate_eval_examples": 20)");
+  const std::vector<ExternalParams> trials = {
+      {{"hidden_size", int64_t{16}}, {"num_layers", int64_t{1}}},
+      {{"hidden_size", int64_t{32}}, {"num_layers", int64_t{1}}, {"train.learning_rate", 3e-3}},
+      {{"hidden_size", int64_t{16}}, {"num_layers", int64_t{2}}, {"train.seed", int64_t{7}}}};
+  for (size_t i = 0; i < trials.size(); ++i) {
+    auto bound = BindTrialParams(task, trials[i]);
+    ASSERT_TRUE(bound.ok()) << bound.status();
+    auto metrics = RunTaskPipeline(*bound, options_, cache);
+    ASSERT_TRUE(metrics.ok()) << "trial " << i << ": " << metrics.status();
+    EXPECT_EQ(cache.builds(), 3) << "trial " << i;
+  }
+  auto data = cache.GetData(task, "", options_.paths);
+  ASSERT_TRUE(data.ok());
+  auto again = cache.GetData(task, "", options_.paths);
+  auto train = cache.GetDeviceData(*data, DataSplit::kTrain, "cpu");
+  auto train_again = cache.GetDeviceData(*again, DataSplit::kTrain, "cpu");
+  ASSERT_TRUE(again.ok() && train.ok() && train_again.ok());
+  EXPECT_EQ(data->get(), again->get());
+  EXPECT_EQ(train->get(), train_again->get());
+  EXPECT_EQ(cache.builds(), 3);
+  EXPECT_EQ(cache.GetDeviceData(*data, DataSplit::kTest, "gpu").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST_F(TaskPipelineTest, CancelsWhenProgressSaysStop) {
   TaskSpec spec = Task(R"([{"stage": "train", "progress_every_steps": 1}])");
   auto metrics = RunTaskPipeline(spec, options_, *cache_, [](const PipelineProgress& p) {
