@@ -4,14 +4,11 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/field_error.h"
 #include "core/limits.h"
 
 namespace nasq {
 namespace {
-
-absl::Status Invalid(const std::string& field, const std::string& problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
 
 bool IsMetricNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
@@ -24,14 +21,14 @@ absl::Status ValidateMetricName(const std::string& name) {
   const bool valid = !name.empty() && name.size() <= limits::kMaxParamNameBytes &&
                      std::all_of(name.begin(), name.end(), IsMetricNameChar);
   if (valid) return absl::OkStatus();
-  return Invalid("budgets", absl::StrCat("a metric name must match [A-Za-z0-9._-]{1,",
-                                         limits::kMaxParamNameBytes, "} (got one of ", name.size(),
-                                         " bytes that does not)"));
+  return InvalidFieldError("budgets", absl::StrCat("a metric name must match [A-Za-z0-9._-]{1,",
+                                                   limits::kMaxParamNameBytes, "} (got one of ",
+                                                   name.size(), " bytes that does not)"));
 }
 
 absl::Status ValidateBound(const std::optional<double>& bound, const std::string& field) {
   if (bound && !std::isfinite(*bound)) {
-    return Invalid(field, absl::StrCat("must be finite (got ", *bound, ")"));
+    return InvalidFieldError(field, absl::StrCat("must be finite (got ", *bound, ")"));
   }
   return absl::OkStatus();
 }
@@ -46,11 +43,12 @@ absl::Status ValidateBudgets(const Budgets& budgets) {
   for (const auto& [metric, budget] : budgets) {
     if (absl::Status s = ValidateMetricName(metric); !s.ok()) return s;
     const std::string field = absl::StrCat("budgets.", metric);
-    if (!budget.min && !budget.max) return Invalid(field, "needs min or max (or both)");
+    if (!budget.min && !budget.max) return InvalidFieldError(field, "needs min or max (or both)");
     if (absl::Status s = ValidateBound(budget.min, field + ".min"); !s.ok()) return s;
     if (absl::Status s = ValidateBound(budget.max, field + ".max"); !s.ok()) return s;
     if (budget.min && budget.max && *budget.min > *budget.max) {
-      return Invalid(field, absl::StrCat("min (", *budget.min, ") > max (", *budget.max, ")"));
+      return InvalidFieldError(field,
+                               absl::StrCat("min (", *budget.min, ") > max (", *budget.max, ")"));
     }
   }
   return absl::OkStatus();

@@ -6,6 +6,7 @@
 #define NASQ_CORE_CLOCK_H_
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 namespace nasq {
@@ -42,6 +43,9 @@ int64_t SaturatingAdd(int64_t a, int64_t b);
 
 // The instant `ms` milliseconds after `now_us` (microseconds), saturating like SaturatingAdd.
 int64_t DeadlineAfterMs(int64_t now_us, int64_t ms);
+
+// Seconds elapsed on the steady clock since `start`: durations of stages and runs.
+double SecondsSince(std::chrono::steady_clock::time_point start);
 
 }  // namespace nasq
 

@@ -10,6 +10,7 @@
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/field_error.h"
 #include "core/limits.h"
 #include "core/status_macros.h"
 
@@ -40,36 +41,36 @@ double FloatStepCount(double low, double high, double step) {
   return std::floor((high - low) / step + kGridTolerance);
 }
 
-absl::Status Invalid(const std::string& field, const std::string& problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
 absl::Status ValidateFloat(const FloatDistribution& d, const std::string& field) {
   if (!std::isfinite(d.low)) {
-    return Invalid(field, absl::StrCat("low must be finite (low=", DoubleToString(d.low), ")"));
+    return InvalidFieldError(field,
+                             absl::StrCat("low must be finite (low=", DoubleToString(d.low), ")"));
   }
   if (!std::isfinite(d.high)) {
-    return Invalid(field, absl::StrCat("high must be finite (high=", DoubleToString(d.high), ")"));
+    return InvalidFieldError(
+        field, absl::StrCat("high must be finite (high=", DoubleToString(d.high), ")"));
   }
   if (d.low > d.high) {
-    return Invalid(field, absl::StrCat("low > high (low=", DoubleToString(d.low),
-                                       ", high=", DoubleToString(d.high), ")"));
+    return InvalidFieldError(field, absl::StrCat("low > high (low=", DoubleToString(d.low),
+                                                 ", high=", DoubleToString(d.high), ")"));
   }
   if (d.log && d.step.has_value()) {
-    return Invalid(field, "step is not supported together with log");
+    return InvalidFieldError(field, "step is not supported together with log");
   }
   if (d.log && d.low <= 0) {
-    return Invalid(field, absl::StrCat("log requires low > 0 (low=", DoubleToString(d.low), ")"));
+    return InvalidFieldError(
+        field, absl::StrCat("log requires low > 0 (low=", DoubleToString(d.low), ")"));
   }
   if (d.step.has_value()) {
     const double step = *d.step;
     if (!std::isfinite(step) || step <= 0) {
-      return Invalid(field,
-                     absl::StrCat("step must be > 0 and finite (step=", DoubleToString(step), ")"));
+      return InvalidFieldError(
+          field, absl::StrCat("step must be > 0 and finite (step=", DoubleToString(step), ")"));
     }
     if ((d.high - d.low) / step > kMaxFloatGridPoints) {
-      return Invalid(field, absl::StrCat("step is too small for the range (step=",
-                                         DoubleToString(step), ", more than 2^53 grid points)"));
+      return InvalidFieldError(
+          field, absl::StrCat("step is too small for the range (step=", DoubleToString(step),
+                              ", more than 2^53 grid points)"));
     }
   }
   return absl::OkStatus();
@@ -77,27 +78,29 @@ absl::Status ValidateFloat(const FloatDistribution& d, const std::string& field)
 
 absl::Status ValidateInt(const IntDistribution& d, const std::string& field) {
   if (d.low > d.high) {
-    return Invalid(field, absl::StrCat("low > high (low=", d.low, ", high=", d.high, ")"));
+    return InvalidFieldError(field,
+                             absl::StrCat("low > high (low=", d.low, ", high=", d.high, ")"));
   }
   if (d.step <= 0) {
-    return Invalid(field, absl::StrCat("step must be > 0 (step=", d.step, ")"));
+    return InvalidFieldError(field, absl::StrCat("step must be > 0 (step=", d.step, ")"));
   }
   if (d.log && d.step != 1) {
-    return Invalid(field, absl::StrCat("log requires step == 1 (step=", d.step, ")"));
+    return InvalidFieldError(field, absl::StrCat("log requires step == 1 (step=", d.step, ")"));
   }
   if (d.log && d.low < 1) {
-    return Invalid(field, absl::StrCat("log requires low >= 1 (low=", d.low, ")"));
+    return InvalidFieldError(field, absl::StrCat("log requires low >= 1 (low=", d.low, ")"));
   }
   // high - low must fit in int64 so that DiscreteSize and grid arithmetic cannot overflow.
   const uint64_t range = static_cast<uint64_t>(d.high) - static_cast<uint64_t>(d.low);
   if (range >= static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-    return Invalid(field, absl::StrCat("range is too large (low=", d.low, ", high=", d.high, ")"));
+    return InvalidFieldError(
+        field, absl::StrCat("range is too large (low=", d.low, ", high=", d.high, ")"));
   }
   return absl::OkStatus();
 }
 
 absl::Status ValidateCategorical(const CategoricalDistribution& d, const std::string& field) {
-  if (d.choices.empty()) return Invalid(field, "choices must not be empty");
+  if (d.choices.empty()) return InvalidFieldError(field, "choices must not be empty");
   NASQ_RETURN_IF_ERROR(ValidateCount(d.choices.size(), limits::kMaxChoices,
                                      absl::StrCat(field, ".choices"), "choices"));
   for (size_t i = 0; i < d.choices.size(); ++i) {
@@ -109,8 +112,9 @@ absl::Status ValidateCategorical(const CategoricalDistribution& d, const std::st
   for (size_t i = 0; i < d.choices.size(); ++i) {
     const auto [it, inserted] = seen.emplace(d.choices[i], i);
     if (!inserted) {
-      return Invalid(field, absl::StrCat("duplicate choice '", ParamValueToString(d.choices[i]),
-                                         "' (choices[", it->second, "] and choices[", i, "])"));
+      return InvalidFieldError(
+          field, absl::StrCat("duplicate choice '", ParamValueToString(d.choices[i]), "' (choices[",
+                              it->second, "] and choices[", i, "])"));
     }
   }
   return absl::OkStatus();

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "core/field_error.h"
 #include "core/name_table.h"
 #include "core/status_macros.h"
 
@@ -19,25 +20,23 @@ constexpr internal::NameEntry<PrunerKind> kPrunerKindNames[] = {
     {PrunerKind::kPatient, "patient"},
 };
 
-absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
 std::string Section(PrunerKind kind) { return absl::StrCat("pruner.", PrunerSectionName(kind)); }
 
 absl::Status ValidateKinds(const PrunerConfig& pruner) {
   if (!internal::Lists(kPrunerKindNames, pruner.kind)) {
-    return Invalid("pruner.kind",
-                   absl::StrCat("unknown pruner kind ", static_cast<int>(pruner.kind)));
+    return InvalidFieldError("pruner.kind",
+                             absl::StrCat("unknown pruner kind ", static_cast<int>(pruner.kind)));
   }
   if (!internal::Lists(kPrunerKindNames, pruner.wrapped)) {
-    return Invalid("pruner.wrapped",
-                   absl::StrCat("unknown pruner kind ", static_cast<int>(pruner.wrapped)));
+    return InvalidFieldError(
+        "pruner.wrapped", absl::StrCat("unknown pruner kind ", static_cast<int>(pruner.wrapped)));
   }
   if (pruner.wrapped == PrunerKind::kNone) return absl::OkStatus();
-  if (pruner.kind != PrunerKind::kPatient) return Invalid("pruner.wrapped", "only with patient");
+  if (pruner.kind != PrunerKind::kPatient)
+    return InvalidFieldError("pruner.wrapped", "only with patient");
   if (pruner.wrapped == PrunerKind::kPatient) {
-    return Invalid("pruner.wrapped", "a patient pruner cannot wrap another patient pruner");
+    return InvalidFieldError("pruner.wrapped",
+                             "a patient pruner cannot wrap another patient pruner");
   }
   return absl::OkStatus();
 }
@@ -59,45 +58,46 @@ absl::Status ValidateRanges(const PrunerConfig& pruner) {
 absl::Status ValidateRules(const PrunerConfig& pruner) {
   const double percentile = pruner.percentile.percentile;
   if (!(percentile >= 0 && percentile <= 100)) {
-    return Invalid("pruner.percentile.percentile",
-                   absl::StrCat("must be between 0 and 100 (got ", percentile, ")"));
+    return InvalidFieldError("pruner.percentile.percentile",
+                             absl::StrCat("must be between 0 and 100 (got ", percentile, ")"));
   }
   const SuccessiveHalvingPrunerOptions& sha = pruner.successive_halving;
   if (sha.bootstrap_count > 0 && sha.min_resource == 0) {
-    return Invalid("pruner.successive_halving.bootstrap_count",
-                   "needs min_resource (> 0 is incompatible with min_resource auto)");
+    return InvalidFieldError("pruner.successive_halving.bootstrap_count",
+                             "needs min_resource (> 0 is incompatible with min_resource auto)");
   }
   const HyperbandPrunerOptions& hyperband = pruner.hyperband;
   if (hyperband.max_resource != 0 && hyperband.max_resource < hyperband.min_resource) {
-    return Invalid("pruner.hyperband.max_resource",
-                   absl::StrCat("must be >= min_resource (got ", hyperband.max_resource, " < ",
-                                hyperband.min_resource, ")"));
+    return InvalidFieldError("pruner.hyperband.max_resource",
+                             absl::StrCat("must be >= min_resource (got ", hyperband.max_resource,
+                                          " < ", hyperband.min_resource, ")"));
   }
   if (hyperband.bootstrap_count > 0 && hyperband.max_resource == 0) {
-    return Invalid("pruner.hyperband.bootstrap_count",
-                   "needs max_resource (> 0 is incompatible with max_resource auto)");
+    return InvalidFieldError("pruner.hyperband.bootstrap_count",
+                             "needs max_resource (> 0 is incompatible with max_resource auto)");
   }
   const ThresholdPrunerOptions& threshold = pruner.threshold;
   if (std::isnan(threshold.lower) || threshold.lower == HUGE_VAL) {
-    return Invalid("pruner.threshold.lower",
-                   absl::StrCat("must be finite or -inf (got ", threshold.lower, ")"));
+    return InvalidFieldError("pruner.threshold.lower",
+                             absl::StrCat("must be finite or -inf (got ", threshold.lower, ")"));
   }
   if (std::isnan(threshold.upper) || threshold.upper == -HUGE_VAL) {
-    return Invalid("pruner.threshold.upper",
-                   absl::StrCat("must be finite or inf (got ", threshold.upper, ")"));
+    return InvalidFieldError("pruner.threshold.upper",
+                             absl::StrCat("must be finite or inf (got ", threshold.upper, ")"));
   }
   if (threshold.lower > threshold.upper) {
-    return Invalid("pruner.threshold.upper", absl::StrCat("must be >= lower (got ", threshold.upper,
-                                                          " < ", threshold.lower, ")"));
+    return InvalidFieldError(
+        "pruner.threshold.upper",
+        absl::StrCat("must be >= lower (got ", threshold.upper, " < ", threshold.lower, ")"));
   }
   if (pruner.kind == PrunerKind::kThreshold && std::isinf(threshold.lower) &&
       std::isinf(threshold.upper)) {
-    return Invalid("pruner.threshold", "give lower or upper (or both)");
+    return InvalidFieldError("pruner.threshold", "give lower or upper (or both)");
   }
   const double min_delta = pruner.patient.min_delta;
   if (!std::isfinite(min_delta) || min_delta < 0) {
-    return Invalid("pruner.patient.min_delta",
-                   absl::StrCat("must be >= 0 and finite (got ", min_delta, ")"));
+    return InvalidFieldError("pruner.patient.min_delta",
+                             absl::StrCat("must be >= 0 and finite (got ", min_delta, ")"));
   }
   return absl::OkStatus();
 }
@@ -125,8 +125,9 @@ absl::Status ValidatePrunerConfig(const PrunerConfig& pruner, size_t n_objective
   NASQ_RETURN_IF_ERROR(ValidateKinds(pruner));
   NASQ_RETURN_IF_ERROR(ValidateRanges(pruner));
   if (static_cast<size_t>(pruner.objective) >= n_objectives) {
-    return Invalid("pruner.objective", absl::StrCat("must be < the number of objectives, ",
-                                                    n_objectives, " (got ", pruner.objective, ")"));
+    return InvalidFieldError("pruner.objective",
+                             absl::StrCat("must be < the number of objectives, ", n_objectives,
+                                          " (got ", pruner.objective, ")"));
   }
   return ValidateRules(pruner);
 }

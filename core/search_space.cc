@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/field_error.h"
 #include "core/limits.h"
 #include "core/name_table.h"
 #include "core/status_macros.h"
@@ -21,10 +22,6 @@ constexpr internal::NameEntry<CompareOp> kCompareOpNames[] = {
 };
 
 using NameIndex = std::map<std::string, size_t>;
-
-absl::Status Invalid(const std::string& field, const std::string& problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
 
 std::string ParamField(size_t i, const std::string& name) {
   return absl::StrCat("space.params[", i, "] (", name, ")");
@@ -109,13 +106,15 @@ std::string ConstraintToString(const Constraint& c) {
 absl::Status ValidateNames(const std::vector<ParamSpec>& params, NameIndex& index) {
   for (size_t i = 0; i < params.size(); ++i) {
     const std::string& name = params[i].name;
-    if (name.empty()) return Invalid(absl::StrCat("space.params[", i, "]"), "name is empty");
+    if (name.empty())
+      return InvalidFieldError(absl::StrCat("space.params[", i, "]"), "name is empty");
     NASQ_RETURN_IF_ERROR(
         ValidateText(name, absl::StrCat("space.params[", i, "] name"), limits::kMaxParamNameBytes));
     const auto [it, inserted] = index.emplace(name, i);
     if (!inserted) {
-      return Invalid(ParamField(i, name),
-                     absl::StrCat("duplicate name (also space.params[", it->second, "])"));
+      return InvalidFieldError(
+          ParamField(i, name),
+          absl::StrCat("duplicate name (also space.params[", it->second, "])"));
     }
   }
   return absl::OkStatus();
@@ -146,17 +145,18 @@ class ChoiceIndexes {
 absl::Status ValidateCondition(const std::string& field, const std::string& self,
                                const Condition& c, const std::vector<ParamSpec>& params,
                                const NameIndex& index, ChoiceIndexes& choices) {
-  if (c.parent.empty()) return Invalid(field, "parent is empty");
-  if (c.parent == self) return Invalid(field, "parent is the param itself");
+  if (c.parent.empty()) return InvalidFieldError(field, "parent is empty");
+  if (c.parent == self) return InvalidFieldError(field, "parent is the param itself");
   const auto parent_it = index.find(c.parent);
   if (parent_it == index.end()) {
-    return Invalid(field, absl::StrCat("unknown parent '", c.parent, "'"));
+    return InvalidFieldError(field, absl::StrCat("unknown parent '", c.parent, "'"));
   }
   if (!internal::Lists(kCompareOpNames, c.op)) {
-    return Invalid(field, absl::StrCat("unknown op ", static_cast<int>(c.op)));
+    return InvalidFieldError(field, absl::StrCat("unknown op ", static_cast<int>(c.op)));
   }
   if (IsSetOp(c.op) && c.values.empty()) {
-    return Invalid(field, absl::StrCat("op '", CompareOpName(c.op), "' needs at least one value"));
+    return InvalidFieldError(
+        field, absl::StrCat("op '", CompareOpName(c.op), "' needs at least one value"));
   }
   NASQ_RETURN_IF_ERROR(
       ValidateCount(c.values.size(), limits::kMaxConditionValues, field, "values"));
@@ -165,28 +165,30 @@ absl::Status ValidateCondition(const std::string& field, const std::string& self
         ValidateParamValueText(c.values[k], absl::StrCat(field, ".values[", k, "]")));
   }
   if (!IsSetOp(c.op) && c.values.size() != 1) {
-    return Invalid(field, absl::StrCat("op '", CompareOpName(c.op),
-                                       "' needs exactly one value, got ", c.values.size()));
+    return InvalidFieldError(
+        field, absl::StrCat("op '", CompareOpName(c.op), "' needs exactly one value, got ",
+                            c.values.size()));
   }
   const Distribution& parent = params[parent_it->second].distribution;
   if (IsOrderingOp(c.op) && !IsNumeric(parent)) {
-    return Invalid(field,
-                   absl::StrCat("op '", CompareOpName(c.op), "' needs a numeric parent, but '",
-                                c.parent, "' is ", DistributionToString(parent)));
+    return InvalidFieldError(
+        field, absl::StrCat("op '", CompareOpName(c.op), "' needs a numeric parent, but '",
+                            c.parent, "' is ", DistributionToString(parent)));
   }
   const bool categorical = std::holds_alternative<CategoricalDistribution>(parent);
   for (const ParamValue& v : c.values) {
     if (categorical && !IsOrderingOp(c.op)) {
       if (!choices.Of(parent_it->second).contains(v)) {
-        return Invalid(field, absl::StrCat("value '", ParamValueToString(v),
-                                           "' is not among the choices of parent '", c.parent,
-                                           "' (", DistributionToString(parent), ")"));
+        return InvalidFieldError(
+            field,
+            absl::StrCat("value '", ParamValueToString(v), "' is not among the choices of parent '",
+                         c.parent, "' (", DistributionToString(parent), ")"));
       }
     } else if (!ParamValueAsNumber(v).has_value()) {
-      return Invalid(field,
-                     absl::StrCat("value '", ParamValueToString(v), "' is not a number (op '",
-                                  CompareOpName(c.op), "', parent '", c.parent, "' is ",
-                                  DistributionToString(parent), ")"));
+      return InvalidFieldError(
+          field, absl::StrCat("value '", ParamValueToString(v), "' is not a number (op '",
+                              CompareOpName(c.op), "', parent '", c.parent, "' is ",
+                              DistributionToString(parent), ")"));
     }
   }
   return absl::OkStatus();
@@ -241,35 +243,35 @@ absl::StatusOr<std::vector<size_t>> TopologicalOrder(const std::vector<ParamSpec
   std::vector<std::string> names;
   for (size_t k = position[node]; k < path.size(); ++k) names.push_back(params[path[k]].name);
   names.push_back(params[node].name);
-  return Invalid(ParamField(node, params[node].name),
-                 absl::StrCat("conditions form a cycle: ", absl::StrJoin(names, " -> "),
-                              " (each depends on the next)"));
+  return InvalidFieldError(ParamField(node, params[node].name),
+                           absl::StrCat("conditions form a cycle: ", absl::StrJoin(names, " -> "),
+                                        " (each depends on the next)"));
 }
 
 absl::Status ValidateConstraint(size_t i, const Constraint& c, const std::vector<ParamSpec>& params,
                                 const NameIndex& index) {
   const std::string field = absl::StrCat("space.constraints[", i, "]");
   if (!internal::Lists(kCompareOpNames, c.op) || IsSetOp(c.op)) {
-    return Invalid(field,
-                   absl::StrCat("op '", CompareOpName(c.op),
-                                "' is not allowed in constraints (use ==, !=, <, <=, >, >=)"));
+    return InvalidFieldError(
+        field, absl::StrCat("op '", CompareOpName(c.op),
+                            "' is not allowed in constraints (use ==, !=, <, <=, >, >=)"));
   }
   if (!std::isfinite(c.offset)) {
-    return Invalid(
+    return InvalidFieldError(
         field, absl::StrCat("offset must be finite (offset=", ParamValueToString(c.offset), ")"));
   }
-  if (c.lhs.empty()) return Invalid(field, "lhs is empty");
+  if (c.lhs.empty()) return InvalidFieldError(field, "lhs is empty");
   for (const auto& [side, name] : {std::pair<const char*, const std::string&>{"lhs", c.lhs},
                                    std::pair<const char*, const std::string&>{"rhs", c.rhs}}) {
     if (name.empty()) continue;  // only rhs may be empty: compare lhs with offset
     const auto it = index.find(name);
     if (it == index.end()) {
-      return Invalid(field, absl::StrCat("unknown param '", name, "' (", side, ")"));
+      return InvalidFieldError(field, absl::StrCat("unknown param '", name, "' (", side, ")"));
     }
     const Distribution& d = params[it->second].distribution;
     if (!IsNumeric(d)) {
-      return Invalid(field, absl::StrCat(side, " '", name, "' is not numeric (",
-                                         DistributionToString(d), ")"));
+      return InvalidFieldError(field, absl::StrCat(side, " '", name, "' is not numeric (",
+                                                   DistributionToString(d), ")"));
     }
   }
   return absl::OkStatus();
@@ -324,7 +326,7 @@ const char* CompareOpName(CompareOp op) { return internal::NameOf(kCompareOpName
 
 absl::StatusOr<SearchSpace> SearchSpace::Create(std::vector<ParamSpec> params,
                                                 std::vector<Constraint> constraints) {
-  if (params.empty()) return Invalid("space.params", "the search space is empty");
+  if (params.empty()) return InvalidFieldError("space.params", "the search space is empty");
   NASQ_RETURN_IF_ERROR(ValidateCount(params.size(), limits::kMaxParams, "space.params", "params"));
   NASQ_RETURN_IF_ERROR(ValidateCount(constraints.size(), limits::kMaxConstraints,
                                      "space.constraints", "constraints"));
@@ -380,7 +382,7 @@ bool SearchSpace::SatisfiesConstraints(const InternalParams& params) const {
 absl::Status SearchSpace::CheckAssignment(const InternalParams& params) const {
   for (const auto& [name, value] : params) {
     if (Find(name) == nullptr) {
-      return Invalid(absl::StrCat("param '", name, "'"), "not in the search space");
+      return InvalidFieldError(absl::StrCat("param '", name, "'"), "not in the search space");
     }
   }
   for (const ParamSpec& spec : params_) {
@@ -388,14 +390,14 @@ absl::Status SearchSpace::CheckAssignment(const InternalParams& params) const {
     const auto it = params.find(spec.name);
     const std::optional<std::string> inactive = InactiveReason(*this, spec, params);
     if (!inactive.has_value() && it == params.end()) {
-      return Invalid(field, "active but missing from the assignment");
+      return InvalidFieldError(field, "active but missing from the assignment");
     }
     if (it == params.end()) continue;
     if (inactive.has_value()) {
-      return Invalid(field, absl::StrCat("present but inactive (", *inactive, ")"));
+      return InvalidFieldError(field, absl::StrCat("present but inactive (", *inactive, ")"));
     }
     if (!Contains(spec.distribution, it->second)) {
-      return Invalid(
+      return InvalidFieldError(
           field, absl::StrCat("internal value ", ParamValueToString(it->second),
                               " is not contained in ", DistributionToString(spec.distribution)));
     }
@@ -409,9 +411,9 @@ absl::Status SearchSpace::CheckAssignment(const InternalParams& params) const {
       absl::StrAppend(&values, ", ", c.rhs, "=",
                       ParamValueToString(*NumericParam(*this, c.rhs, params)));
     }
-    return Invalid(absl::StrCat("param '", c.lhs, "'"),
-                   absl::StrCat("violates space.constraints[", i, "] (", ConstraintToString(c),
-                                "): ", values));
+    return InvalidFieldError(absl::StrCat("param '", c.lhs, "'"),
+                             absl::StrCat("violates space.constraints[", i, "] (",
+                                          ConstraintToString(c), "): ", values));
   }
   return absl::OkStatus();
 }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "core/field_error.h"
 #include "core/limits.h"
 #include "core/name_table.h"
 #include "core/status_macros.h"
@@ -36,10 +37,6 @@ constexpr internal::NameEntry<StudyState> kStudyStateNames[] = {
 constexpr int64_t kMaxGridPoints = 10'000'000;
 constexpr size_t kMaxNameLength = 128;
 
-absl::Status Invalid(const std::string& field, const std::string& problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
-}
-
 bool IsNameChar(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
          c == '_' || c == '-';
@@ -47,12 +44,13 @@ bool IsNameChar(char c) {
 
 absl::Status ValidateName(const std::string& name) {
   if (name.empty() || name.size() > kMaxNameLength) {
-    return Invalid("name", absl::StrCat("must be 1 to ", kMaxNameLength, " characters (got ",
-                                        name.size(), ")"));
+    return InvalidFieldError("name", absl::StrCat("must be 1 to ", kMaxNameLength,
+                                                  " characters (got ", name.size(), ")"));
   }
   for (char c : name) {
     if (!IsNameChar(c)) {
-      return Invalid("name", absl::StrCat("must match [A-Za-z0-9._-]{1,128} (got '", name, "')"));
+      return InvalidFieldError("name",
+                               absl::StrCat("must match [A-Za-z0-9._-]{1,128} (got '", name, "')"));
     }
   }
   return absl::OkStatus();
@@ -63,14 +61,14 @@ absl::Status ValidateReferencePoint(const StudySpec& spec) {
   const std::vector<double>& point = spec.reference_point;
   if (point.empty()) return absl::OkStatus();
   if (point.size() != spec.directions.size()) {
-    return Invalid("reference_point",
-                   absl::StrCat("expected one value per direction (", spec.directions.size(),
-                                "), got ", point.size()));
+    return InvalidFieldError("reference_point",
+                             absl::StrCat("expected one value per direction (",
+                                          spec.directions.size(), "), got ", point.size()));
   }
   for (size_t i = 0; i < point.size(); ++i) {
     if (!std::isfinite(point[i])) {
-      return Invalid(absl::StrCat("reference_point[", i, "]"),
-                     absl::StrCat("must be finite (got ", point[i], ")"));
+      return InvalidFieldError(absl::StrCat("reference_point[", i, "]"),
+                               absl::StrCat("must be finite (got ", point[i], ")"));
     }
   }
   return absl::OkStatus();
@@ -78,29 +76,30 @@ absl::Status ValidateReferencePoint(const StudySpec& spec) {
 
 absl::Status ValidateObjectives(const StudySpec& spec) {
   if (spec.directions.empty()) {
-    return Invalid("directions", "at least one objective direction is required");
+    return InvalidFieldError("directions", "at least one objective direction is required");
   }
   NASQ_RETURN_IF_ERROR(
       ValidateCount(spec.directions.size(), limits::kMaxObjectives, "directions", "objectives"));
   for (size_t i = 0; i < spec.directions.size(); ++i) {
     if (!internal::Lists(kDirectionNames, spec.directions[i])) {
-      return Invalid(absl::StrCat("directions[", i, "]"),
-                     absl::StrCat("unknown direction ", static_cast<int>(spec.directions[i])));
+      return InvalidFieldError(
+          absl::StrCat("directions[", i, "]"),
+          absl::StrCat("unknown direction ", static_cast<int>(spec.directions[i])));
     }
   }
   NASQ_RETURN_IF_ERROR(ValidateReferencePoint(spec));
   if (spec.metric_names.empty()) return absl::OkStatus();
   if (spec.metric_names.size() != spec.directions.size()) {
-    return Invalid("metric_names",
-                   absl::StrCat("expected one name per direction (", spec.directions.size(),
-                                "), got ", spec.metric_names.size()));
+    return InvalidFieldError(
+        "metric_names", absl::StrCat("expected one name per direction (", spec.directions.size(),
+                                     "), got ", spec.metric_names.size()));
   }
   std::set<std::string> seen;
   for (size_t i = 0; i < spec.metric_names.size(); ++i) {
     const std::string field = absl::StrCat("metric_names[", i, "]");
-    if (spec.metric_names[i].empty()) return Invalid(field, "must not be empty");
+    if (spec.metric_names[i].empty()) return InvalidFieldError(field, "must not be empty");
     if (!seen.insert(spec.metric_names[i]).second) {
-      return Invalid(field, absl::StrCat("duplicate name '", spec.metric_names[i], "'"));
+      return InvalidFieldError(field, absl::StrCat("duplicate name '", spec.metric_names[i], "'"));
     }
   }
   return absl::OkStatus();
@@ -117,32 +116,33 @@ absl::Status ValidateIntRanges(const StudySpec& spec) {
 
 absl::Status ValidateTpe(const TpeOptions& tpe) {
   if (!std::isfinite(tpe.prior_weight) || tpe.prior_weight <= 0) {
-    return Invalid("sampler.tpe.prior_weight",
-                   absl::StrCat("must be > 0 and finite (got ", tpe.prior_weight, ")"));
+    return InvalidFieldError("sampler.tpe.prior_weight",
+                             absl::StrCat("must be > 0 and finite (got ", tpe.prior_weight, ")"));
   }
-  if (tpe.group && !tpe.multivariate) return Invalid("sampler.tpe.group", "requires multivariate");
+  if (tpe.group && !tpe.multivariate)
+    return InvalidFieldError("sampler.tpe.group", "requires multivariate");
   return absl::OkStatus();
 }
 
 // OK when `value` lies in [low, high] (or (low, high] when `open_low`) and is finite.
 absl::Status CheckProbability(double value, absl::string_view name, bool open_low = false) {
   if (value >= 0.0 && value <= 1.0 && !(open_low && value == 0.0)) return absl::OkStatus();
-  return Invalid(absl::StrCat("sampler.nsga2.", name),
-                 absl::StrCat("must be ", open_low ? "> 0 and <= 1" : "between 0 and 1", " (got ",
-                              value, ")"));
+  return InvalidFieldError(absl::StrCat("sampler.nsga2.", name),
+                           absl::StrCat("must be ", open_low ? "> 0 and <= 1" : "between 0 and 1",
+                                        " (got ", value, ")"));
 }
 
 absl::Status CheckNonNegative(double value, absl::string_view name) {
   if (value >= 0.0 && std::isfinite(value)) return absl::OkStatus();
-  return Invalid(absl::StrCat("sampler.nsga2.", name),
-                 absl::StrCat("must be >= 0 and finite (got ", value, ")"));
+  return InvalidFieldError(absl::StrCat("sampler.nsga2.", name),
+                           absl::StrCat("must be >= 0 and finite (got ", value, ")"));
 }
 
 // The rules of kNsga2OptionFields that need code (population_size has a range).
 absl::Status ValidateNsga2(const Nsga2Options& o) {
   if (!internal::Lists(kCrossoverNames, o.crossover)) {
-    return Invalid("sampler.nsga2.crossover",
-                   absl::StrCat("unknown crossover ", static_cast<int>(o.crossover)));
+    return InvalidFieldError("sampler.nsga2.crossover",
+                             absl::StrCat("unknown crossover ", static_cast<int>(o.crossover)));
   }
   NASQ_RETURN_IF_ERROR(CheckProbability(o.mutation_prob, "mutation_prob"));
   NASQ_RETURN_IF_ERROR(CheckProbability(o.crossover_prob, "crossover_prob"));
@@ -158,9 +158,10 @@ absl::Status ValidateNsga2(const Nsga2Options& o) {
   const bool three_parents =
       o.crossover == Nsga2Crossover::kSpx || o.crossover == Nsga2Crossover::kUndx;
   if (three_parents && o.population_size < 3) {
-    return Invalid("sampler.nsga2.population_size",
-                   absl::StrCat("must be >= 3 with crossover ", Nsga2CrossoverName(o.crossover),
-                                ", which takes 3 parents (got ", o.population_size, ")"));
+    return InvalidFieldError(
+        "sampler.nsga2.population_size",
+        absl::StrCat("must be >= 3 with crossover ", Nsga2CrossoverName(o.crossover),
+                     ", which takes 3 parents (got ", o.population_size, ")"));
   }
   return absl::OkStatus();
 }
@@ -171,14 +172,14 @@ absl::Status ValidateGrid(const SearchSpace& space) {
   for (const ParamSpec& p : space.params()) {
     const std::optional<int64_t> size = DiscreteSize(p.distribution);
     if (!size.has_value()) {
-      return Invalid("sampler.kind",
-                     absl::StrCat("grid needs every param to be discrete, but '", p.name, "' is ",
-                                  DistributionToString(p.distribution),
-                                  " (give it a step or make it categorical)"));
+      return InvalidFieldError("sampler.kind",
+                               absl::StrCat("grid needs every param to be discrete, but '", p.name,
+                                            "' is ", DistributionToString(p.distribution),
+                                            " (give it a step or make it categorical)"));
     }
     if (*size > kMaxGridPoints / points) {
-      return Invalid("sampler.kind", absl::StrCat("grid has more than ", kMaxGridPoints,
-                                                  " points (at param '", p.name, "')"));
+      return InvalidFieldError("sampler.kind", absl::StrCat("grid has more than ", kMaxGridPoints,
+                                                            " points (at param '", p.name, "')"));
     }
     points *= *size;
   }
@@ -188,14 +189,15 @@ absl::Status ValidateGrid(const SearchSpace& space) {
 absl::Status ValidateSampler(const StudySpec& spec) {
   const SamplerConfig& sampler = spec.sampler;
   if (!internal::Lists(kSamplerKindNames, sampler.kind)) {
-    return Invalid("sampler.kind",
-                   absl::StrCat("unknown sampler kind ", static_cast<int>(sampler.kind)));
+    return InvalidFieldError("sampler.kind",
+                             absl::StrCat("unknown sampler kind ", static_cast<int>(sampler.kind)));
   }
   NASQ_RETURN_IF_ERROR(ValidateTpe(sampler.tpe));
   NASQ_RETURN_IF_ERROR(ValidateNsga2(sampler.nsga2));
   if (sampler.kind == SamplerKind::kGrid) {
     if (sampler.skip_duplicates) {
-      return Invalid("sampler.skip_duplicates", "not with grid, which never repeats a cell");
+      return InvalidFieldError("sampler.skip_duplicates",
+                               "not with grid, which never repeats a cell");
     }
     NASQ_RETURN_IF_ERROR(ValidateGrid(spec.space));
   }
@@ -205,7 +207,7 @@ absl::Status ValidateSampler(const StudySpec& spec) {
 absl::Status ValidateLimits(const StudySpec& spec) {
   NASQ_RETURN_IF_ERROR(ValidateIntRanges(spec));
   if (spec.heartbeat_interval_ms <= 0 || spec.heartbeat_interval_ms >= spec.lease_duration_ms) {
-    return Invalid(
+    return InvalidFieldError(
         "heartbeat_interval_ms",
         absl::StrCat("must be > 0 and < lease_duration_ms (got ", spec.heartbeat_interval_ms,
                      ", lease_duration_ms=", spec.lease_duration_ms, ")"));
@@ -253,7 +255,8 @@ absl::Status ValidateStudySpec(const StudySpec& spec) {
   NASQ_RETURN_IF_ERROR(ValidateName(spec.name));
   NASQ_RETURN_IF_ERROR(ValidateObjectives(spec));
   if (spec.space.size() == 0) {
-    return Invalid("space", "the search space is empty (build it with SearchSpace::Create)");
+    return InvalidFieldError("space",
+                             "the search space is empty (build it with SearchSpace::Create)");
   }
   NASQ_RETURN_IF_ERROR(ValidateSpecText(spec));
   NASQ_RETURN_IF_ERROR(ValidateSampler(spec));

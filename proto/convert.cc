@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "core/field_error.h"
 #include "core/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -25,10 +26,6 @@ constexpr int64_t kMaxSeconds = TimeUtil::kTimestampMaxSeconds;
 absl::Status Prefixed(const absl::Status& status, absl::string_view field) {
   if (status.ok()) return status;
   return absl::Status(status.code(), absl::StrCat(field, ".", status.message()));
-}
-
-absl::Status Invalid(absl::string_view field, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
 }
 
 absl::StatusOr<std::vector<ParamValue>> ParamValuesFromProto(
@@ -55,10 +52,10 @@ absl::StatusOr<StudyDirection> StudyDirectionFromProto(int direction, absl::stri
     case v1::STUDY_DIRECTION_MAXIMIZE:
       return StudyDirection::kMaximize;
     default:
-      return Invalid(field, absl::StrCat("direction must be MINIMIZE or MAXIMIZE, got ",
-                                         v1::StudyDirection_Name(direction).empty()
-                                             ? std::to_string(direction)
-                                             : v1::StudyDirection_Name(direction)));
+      return InvalidFieldError(field, absl::StrCat("direction must be MINIMIZE or MAXIMIZE, got ",
+                                                   v1::StudyDirection_Name(direction).empty()
+                                                       ? std::to_string(direction)
+                                                       : v1::StudyDirection_Name(direction)));
   }
 }
 
@@ -74,7 +71,7 @@ absl::StatusOr<SamplerKind> SamplerKindFromProto(int kind, absl::string_view fie
     case v1::SAMPLER_KIND_NSGA2:
       return SamplerKind::kNsga2;
     default:
-      return Invalid(field, absl::StrCat("unknown sampler kind ", kind));
+      return InvalidFieldError(field, absl::StrCat("unknown sampler kind ", kind));
   }
 }
 
@@ -100,7 +97,7 @@ absl::StatusOr<PrunerKind> PrunerKindFromProto(int kind, absl::string_view field
   for (const auto& [proto, core] : kPrunerKinds) {
     if (proto == kind) return core;
   }
-  return Invalid(field, absl::StrCat("unknown pruner kind ", kind));
+  return InvalidFieldError(field, absl::StrCat("unknown pruner kind ", kind));
 }
 
 v1::PrunerConfig PrunerConfigToProto(const PrunerConfig& c) {
@@ -192,7 +189,7 @@ absl::StatusOr<ParamValue> ParamValueFromProto(const v1::ParamValue& value,
     case v1::ParamValue::KIND_NOT_SET:
       break;
   }
-  return Invalid(field, "no value set");
+  return InvalidFieldError(field, "no value set");
 }
 
 v1::Distribution DistributionToProto(const Distribution& distribution) {
@@ -240,7 +237,7 @@ absl::StatusOr<Distribution> DistributionFromProto(const v1::Distribution& distr
       break;
     }
     case v1::Distribution::KIND_NOT_SET:
-      return Invalid(field, "no distribution set (float, int or categorical)");
+      return InvalidFieldError(field, "no distribution set (float, int or categorical)");
   }
   NASQ_RETURN_IF_ERROR(ValidateDistribution(out, std::string(field)));
   return out;
@@ -287,7 +284,7 @@ absl::StatusOr<CompareOp> CompareOpFromProto(v1::CompareOp op, absl::string_view
     case v1::COMPARE_OP_NOT_IN:
       return CompareOp::kNotIn;
     default:
-      return Invalid(field, "comparison operator not set");
+      return InvalidFieldError(field, "comparison operator not set");
   }
 }
 
@@ -424,9 +421,10 @@ absl::StatusOr<StudySpec> StudySpecFromProto(const v1::StudySpec& p) {
   if (!nsga2.crossover().empty()) {
     const std::optional<Nsga2Crossover> crossover = ParseNsga2Crossover(nsga2.crossover());
     if (!crossover) {
-      return Invalid("spec.sampler.nsga2.crossover",
-                     absl::StrCat("expected uniform, blxalpha, sbx, vsbx, spx or undx, got \"",
-                                  nsga2.crossover(), "\""));
+      return InvalidFieldError(
+          "spec.sampler.nsga2.crossover",
+          absl::StrCat("expected uniform, blxalpha, sbx, vsbx, spx or undx, got \"",
+                       nsga2.crossover(), "\""));
     }
     spec.sampler.nsga2.crossover = *crossover;
   }
@@ -467,7 +465,7 @@ absl::StatusOr<StudyState> StudyStateFromProto(v1::StudyState state, absl::strin
     case v1::STUDY_STATE_STOPPED:
       return StudyState::kStopped;
     default:
-      return Invalid(field, "study state not set");
+      return InvalidFieldError(field, "study state not set");
   }
 }
 
@@ -521,7 +519,7 @@ absl::StatusOr<TrialState> TrialStateFromProto(v1::TrialState state, absl::strin
     case v1::TRIAL_STATE_WAITING:
       return TrialState::kWaiting;
     default:
-      return Invalid(field, "trial state not set");
+      return InvalidFieldError(field, "trial state not set");
   }
 }
 
@@ -578,11 +576,12 @@ absl::StatusOr<Trial> TrialFromProto(const v1::Trial& p, DistributionsInterner* 
   for (const auto& [name, value] : p.params()) {
     const std::string field = absl::StrCat("trial.params[", name, "]");
     auto it = p.distributions().find(name);
-    if (it == p.distributions().end()) return Invalid(field, "no distribution for this param");
+    if (it == p.distributions().end())
+      return InvalidFieldError(field, "no distribution for this param");
     NASQ_ASSIGN_OR_RETURN(Distribution d, DistributionFromProto(it->second, field));
     NASQ_ASSIGN_OR_RETURN(ParamValue external, ParamValueFromProto(value, field));
     absl::StatusOr<double> internal = ToInternal(d, external);
-    if (!internal.ok()) return Invalid(field, internal.status().message());
+    if (!internal.ok()) return InvalidFieldError(field, internal.status().message());
     trial.params[name] = *internal;
     trial.distributions.insert_or_assign(name, std::move(d));
   }
@@ -618,7 +617,8 @@ absl::StatusOr<google::protobuf::Struct> JsonToStruct(const std::string& json,
   google::protobuf::Struct out;
   auto status = google::protobuf::util::JsonStringToMessage(json, &out);
   if (!status.ok()) {
-    return Invalid(field, absl::StrCat("not a JSON object: ", status.message().as_string()));
+    return InvalidFieldError(field,
+                             absl::StrCat("not a JSON object: ", status.message().as_string()));
   }
   return out;
 }

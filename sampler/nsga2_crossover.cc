@@ -211,19 +211,6 @@ double TransformNumeric(const Distribution& d, double internal) {
   return log ? std::log(internal) : internal;
 }
 
-std::pair<double, double> TransformedBounds(const Distribution& d) {
-  if (const auto* f = std::get_if<FloatDistribution>(&d)) {
-    const double half = f->step ? *f->step / 2 : 0.0;
-    if (f->log) return {std::log(f->low), std::log(f->high)};
-    return {f->low - half, f->high + half};
-  }
-  const auto& i = std::get<IntDistribution>(d);
-  const double half = static_cast<double>(i.step) / 2;
-  const double low = static_cast<double>(i.low), high = static_cast<double>(i.high);
-  if (i.log) return {std::log(low - half), std::log(high + half)};
-  return {low - half, high + half};
-}
-
 double UntransformNumeric(const Distribution& d, double x) {
   if (const auto* f = std::get_if<FloatDistribution>(&d)) {
     const double below_high = std::nextafter(f->high, f->high - 1);

@@ -27,9 +27,6 @@ int CrossoverParents(Nsga2Crossover crossover);
 // A numeric internal value in the transformed space (log of it for log distributions).
 double TransformNumeric(const Distribution& d, double internal);
 
-// The transformed bounds [low, high] of a numeric distribution.
-std::pair<double, double> TransformedBounds(const Distribution& d);
-
 // The internal value of transformed coordinate `x` (see the header comment); not necessarily
 // contained in `d`.
 double UntransformNumeric(const Distribution& d, double x);

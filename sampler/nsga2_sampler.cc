@@ -11,6 +11,7 @@
 #include "core/pareto.h"
 #include "core/status_macros.h"
 #include "sampler/nsga2_crossover.h"
+#include "sampler/parzen_estimator.h"
 #include "sampler/random_sampler.h"
 #include "sampler/rng.h"
 
@@ -181,7 +182,10 @@ absl::StatusOr<InternalParams> Nsga2Sampler::SampleRelative(const SamplingContex
   InternalParams child;
   if (UniformDouble(rng) < o.crossover_prob) {
     CrossoverSetting setting{&o, spec_.directions.size() > 1, {}};
-    for (const ParamSpec* p : numeric) setting.bounds.push_back(TransformedBounds(p->distribution));
+    for (const ParamSpec* p : numeric) {
+      const TransformedBounds bounds = TransformBounds(p->distribution);
+      setting.bounds.emplace_back(bounds.low, bounds.high);
+    }
     const size_t n_parents = static_cast<size_t>(CrossoverParents(o.crossover));
     std::vector<size_t> chosen;
     for (int draw = 0; draw < kMaxCrossoverDraws; ++draw) {

@@ -7,13 +7,12 @@
 #include <numeric>
 #include <variant>
 
+#include "sampler/math_constants.h"
 #include "sampler/rng.h"
 #include "sampler/truncnorm.h"
 
 namespace nasq {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 struct NumericShape {
   double low, high, step;  // untransformed; step 0 when continuous

@@ -8,11 +8,10 @@
 #include <span>
 
 #include "core/pareto.h"
+#include "sampler/math_constants.h"
 
 namespace nasq {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // Volume of the box between `p` and `reference` (every p[m] < reference[m]).
 double BoxVolume(std::span<const double> p, std::span<const double> reference) {

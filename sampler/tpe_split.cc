@@ -8,12 +8,11 @@
 
 #include "absl/status/statusor.h"
 #include "core/pareto.h"
+#include "sampler/math_constants.h"
 #include "sampler/tpe_hssp.h"
 
 namespace nasq {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // A value made "smaller is better"; NaN ranks after everything.
 double MinimisationKey(double v, StudyDirection d) {

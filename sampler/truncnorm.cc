@@ -6,10 +6,10 @@
 #include <cmath>
 #include <limits>
 
+#include "sampler/math_constants.h"
+
 namespace nasq::truncnorm {
 namespace {
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // log(exp(p) + exp(q)).
 double LogSum(double p, double q) {

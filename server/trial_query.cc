@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/field_error.h"
 #include "nlohmann/json.hpp"
 
 namespace nasq {
@@ -33,10 +34,6 @@ constexpr std::pair<absl::string_view, FilterOp> kOps[] = {
     {"=", FilterOp::kEq}, {"!=", FilterOp::kNe}, {"<", FilterOp::kLt},       {"<=", FilterOp::kLe},
     {">", FilterOp::kGt}, {">=", FilterOp::kGe}, {"~", FilterOp::kContains},
 };
-
-absl::Status Invalid(absl::string_view parameter, absl::string_view problem) {
-  return absl::InvalidArgumentError(absl::StrCat(parameter, ": ", problem));
-}
 
 bool HasParam(const StudySpec& spec, const std::string& name) {
   for (const ParamSpec& p : spec.space.params()) {
@@ -77,10 +74,11 @@ absl::StatusOr<int64_t> ParseInteger(const std::map<std::string, std::string>& p
   if (it == params.end()) return fallback;
   int64_t value = 0;
   if (!absl::SimpleAtoi(it->second, &value)) {
-    return Invalid(name, absl::StrCat("'", it->second, "' is not an integer"));
+    return InvalidFieldError(name, absl::StrCat("'", it->second, "' is not an integer"));
   }
   if (value < low || value > high) {
-    return Invalid(name, absl::StrCat("must be between ", low, " and ", high, ", got ", value));
+    return InvalidFieldError(name,
+                             absl::StrCat("must be between ", low, " and ", high, ", got ", value));
   }
   return value;
 }
@@ -91,8 +89,9 @@ absl::StatusOr<std::vector<TrialState>> ParseStates(absl::string_view text) {
     std::optional<TrialState> state =
         ParseTrialState(std::string(absl::StripAsciiWhitespace(name)));
     if (!state) {
-      return Invalid("state", absl::StrCat("unknown state '", name,
-                                           "' (states: WAITING, RUNNING, COMPLETE, PRUNED, FAIL)"));
+      return InvalidFieldError(
+          "state", absl::StrCat("unknown state '", name,
+                                "' (states: WAITING, RUNNING, COMPLETE, PRUNED, FAIL)"));
     }
     states.push_back(*state);
   }
@@ -139,13 +138,13 @@ absl::StatusOr<TrialFilter> ParseClause(absl::string_view clause, const StudySpe
   const auto* op = std::find_if(std::begin(kOps), std::end(kOps),
                                 [&](const auto& entry) { return entry.first == op_text; });
   if (op == std::end(kOps)) {
-    return Invalid("filter", absl::StrCat(where, "unknown operator '", op_text,
-                                          "' (operators: = != < <= > >= ~)"));
+    return InvalidFieldError("filter", absl::StrCat(where, "unknown operator '", op_text,
+                                                    "' (operators: = != < <= > >= ~)"));
   }
   filter.op = op->second;
   absl::string_view literal = absl::StripAsciiWhitespace(rest.substr(end));
   if (literal.empty())
-    return Invalid("filter", absl::StrCat(where, "no value after '", op_text, "'"));
+    return InvalidFieldError("filter", absl::StrCat(where, "no value after '", op_text, "'"));
   const bool quoted = literal.size() >= 2 && (literal.front() == '"' || literal.front() == '\'') &&
                       literal.back() == literal.front();
   if (quoted) literal = literal.substr(1, literal.size() - 2);
@@ -175,7 +174,7 @@ absl::StatusOr<TrialColumn> ParseTrialColumn(absl::string_view text, const Study
       column.objective = objective;
       return column;
     }
-    return Invalid(
+    return InvalidFieldError(
         parameter,
         absl::StrCat("unknown column ", text, " (the study has ", spec.directions.size(),
                      " objective(s): values.0 to values.", spec.directions.size() - 1, ")"));
@@ -191,8 +190,8 @@ absl::StatusOr<TrialColumn> ParseTrialColumn(absl::string_view text, const Study
     column.key = std::string(rest);
     return column;
   }
-  return Invalid(parameter, absl::StrCat("unknown column ", text.empty() ? "''" : text,
-                                         " (columns: ", kColumnList, ")"));
+  return InvalidFieldError(parameter, absl::StrCat("unknown column ", text.empty() ? "''" : text,
+                                                   " (columns: ", kColumnList, ")"));
 }
 
 std::span<const double> ShownValues(const Trial& trial) {
@@ -286,9 +285,9 @@ absl::StatusOr<TrialQuery> ParseTrialQuery(const std::map<std::string, std::stri
                                                  "order",  "state", "filter"};
   for (const auto& [name, value] : params) {
     if (std::find(std::begin(kKnown), std::end(kKnown), name) == std::end(kKnown)) {
-      return Invalid(name,
-                     "unknown query parameter (parameters: offset, limit, sort, order, "
-                     "state, filter)");
+      return InvalidFieldError(name,
+                               "unknown query parameter (parameters: offset, limit, sort, order, "
+                               "state, filter)");
     }
   }
   TrialQuery query;
@@ -305,7 +304,7 @@ absl::StatusOr<TrialQuery> ParseTrialQuery(const std::map<std::string, std::stri
   }
   if (auto it = params.find("order"); it != params.end()) {
     if (it->second != "asc" && it->second != "desc") {
-      return Invalid("order", absl::StrCat("'", it->second, "' is neither asc nor desc"));
+      return InvalidFieldError("order", absl::StrCat("'", it->second, "' is neither asc nor desc"));
     }
     query.descending = it->second == "desc";
   }

@@ -13,6 +13,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "sampler/nsga2_crossover.h"
+#include "sampler/parzen_estimator.h"
 #include "sampler/rng.h"
 #include "sampler_test_util.h"
 
@@ -184,14 +185,16 @@ TEST(Nsga2Sampler, EveryCrossoverKeepsParamsInTheirDistributions) {
 TEST(Nsga2Crossover, TransformsFollowOptuna) {
   const Distribution log_float = FloatDistribution{1e-3, 10.0, true};
   EXPECT_DOUBLE_EQ(TransformNumeric(log_float, 1.0), 0.0);
-  EXPECT_EQ(TransformedBounds(log_float).first, std::log(1e-3));
+  EXPECT_EQ(TransformBounds(log_float).low, std::log(1e-3));
   const Distribution stepped_int = IntDistribution{0, 12, false, 3};
-  EXPECT_EQ(TransformedBounds(stepped_int), std::make_pair(-1.5, 13.5));
+  EXPECT_EQ(TransformBounds(stepped_int).low, -1.5);
+  EXPECT_EQ(TransformBounds(stepped_int).high, 13.5);
   EXPECT_EQ(UntransformNumeric(stepped_int, 4.4), 3.0);
   EXPECT_EQ(UntransformNumeric(stepped_int, 4.6), 6.0);
   EXPECT_EQ(UntransformNumeric(stepped_int, 13.4), 12.0);  // clipped
   const Distribution log_int = IntDistribution{1, 64, true, 1};
-  EXPECT_EQ(TransformedBounds(log_int), std::make_pair(std::log(0.5), std::log(64.5)));
+  EXPECT_EQ(TransformBounds(log_int).low, std::log(0.5));
+  EXPECT_EQ(TransformBounds(log_int).high, std::log(64.5));
   EXPECT_EQ(UntransformNumeric(log_int, std::log(2.5)), 2.0);  // half to even, as Python
   const Distribution plain = FloatDistribution{0.0, 1.0};
   EXPECT_LT(UntransformNumeric(plain, 1.5), 1.0);    // below high

@@ -14,6 +14,7 @@
 #include "server/nasq_server.h"
 #include "server/study_manager.h"
 #include "storage/memory_storage.h"
+#include "tests/server/no_wait.h"
 
 namespace nasq {
 namespace {
@@ -41,8 +42,6 @@ StudySpec Spec(const std::string& name, const std::string& task_json = "{}") {
 LeaseKey KeyOf(const LeasedTrial& leased) {
   return LeaseKey{leased.trial.lease->epoch, leased.trial.lease->token};
 }
-
-std::chrono::steady_clock::time_point NoWait() { return std::chrono::steady_clock::now(); }
 
 class AskedLeaseTest : public ::testing::Test {
  protected:

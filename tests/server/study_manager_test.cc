@@ -21,6 +21,7 @@
 #include "nlohmann/json.hpp"
 #include "storage/memory_storage.h"
 #include "storage/sqlite_storage.h"
+#include "tests/server/no_wait.h"
 
 namespace nasq {
 namespace {
@@ -51,8 +52,6 @@ StudySpec MakeSpec(const std::string& name, SamplerKind kind, int64_t max_trials
   spec.heartbeat_interval_ms = 100;
   return spec;
 }
-
-std::chrono::steady_clock::time_point NoWait() { return std::chrono::steady_clock::now(); }
 
 // The key its holder presents for `leased`'s lease.
 LeaseKey KeyOf(const LeasedTrial& leased) {

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "server/study_manager.h"
 #include "storage/memory_storage.h"
+#include "tests/server/no_wait.h"
 
 namespace nasq {
 namespace {
@@ -28,8 +29,6 @@ StudySpec RetryingSpec(int max_retries) {
   spec.heartbeat_interval_ms = 100;
   return spec;
 }
-
-std::chrono::steady_clock::time_point NoWait() { return std::chrono::steady_clock::now(); }
 
 class TrialAttemptsTest : public ::testing::Test {
  protected:

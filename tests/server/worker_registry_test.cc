@@ -15,13 +15,12 @@
 #include "nasq/v1/worker_service.grpc.pb.h"
 #include "server/nasq_server.h"
 #include "storage/memory_storage.h"
+#include "tests/server/no_wait.h"
 
 namespace nasq {
 namespace {
 
 using Json = nlohmann::json;
-
-std::chrono::steady_clock::time_point NoWait() { return std::chrono::steady_clock::now(); }
 
 StudySpec RandomSpec(const std::string& name) {
   StudySpec spec;

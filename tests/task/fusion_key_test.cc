@@ -8,7 +8,7 @@
 namespace nasq {
 namespace {
 
-constexpr char kTask[] = R"({
+constexpr char kQuantisedTask[] = R"({
   "kind": "bert-classify",
   "dataset": {"max_length": 64},
   "model": {"num_layers": 2, "hidden_size": 64, "num_heads": 2},
@@ -18,7 +18,7 @@ constexpr char kTask[] = R"({
   ]
 })";
 
-TaskSpec Bound(const ExternalParams& params, const char* task = kTask) {
+TaskSpec Bound(const ExternalParams& params, const char* task = kQuantisedTask) {
   auto spec = ParseTaskSpec(task);
   EXPECT_TRUE(spec.ok()) << spec.status();
   auto bound = BindTrialParams(*spec, params);

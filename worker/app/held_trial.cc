@@ -5,11 +5,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "worker/app/worker_log.h"
 
 namespace nasq {
 namespace {
-
-void Log(const std::string& line) { std::clog << "nasq-worker: " << line << std::endl; }
 
 bool LeaseLost(const absl::Status& status) {
   return status.code() == absl::StatusCode::kFailedPrecondition ||
@@ -41,7 +40,7 @@ void HeldTrial::Heartbeat() {
   auto answer = client_.Heartbeat(request);
   if (!answer.ok()) {
     if (LeaseLost(answer.status())) lost_ = true;
-    Log(absl::StrCat(name(), ": Heartbeat failed: ", answer.status().ToString()));
+    WorkerLog(absl::StrCat(name(), ": Heartbeat failed: ", answer.status().ToString()));
   } else if (answer->stop()) {
     stopped_ = true;
   }
@@ -77,7 +76,7 @@ TrialOutcome HeldTrial::Fail(const std::string& reason) {
   request.set_lease_token(lease_.token());
   request.set_reason(reason);
   auto answer = client_.FailTrial(request);
-  Log(absl::StrCat(
+  WorkerLog(absl::StrCat(
       name(), " failed: ", reason,
       answer.ok() ? "" : absl::StrCat(" (FailTrial: ", answer.status().ToString(), ")")));
   return TrialOutcome::kFailed;
@@ -85,12 +84,12 @@ TrialOutcome HeldTrial::Fail(const std::string& reason) {
 
 TrialOutcome HeldTrial::Finish(const absl::StatusOr<PipelineMetrics>& metrics) {
   if (lost_) {
-    Log(absl::StrCat(name(), ": the lease was lost; the result is dropped"));
+    WorkerLog(absl::StrCat(name(), ": the lease was lost; the result is dropped"));
     return TrialOutcome::kDropped;
   }
   if (stopped_) return Fail("stopped by the coordinator");
   if (abort_ && !metrics.ok()) {
-    Log(absl::StrCat(name(), ": abandoned at shutdown; the coordinator re-queues it"));
+    WorkerLog(absl::StrCat(name(), ": abandoned at shutdown; the coordinator re-queues it"));
     return TrialOutcome::kDropped;
   }
   if (!pruned_ && !metrics.ok()) return Fail(metrics.status().ToString());
@@ -112,11 +111,11 @@ TrialOutcome HeldTrial::Finish(const absl::StatusOr<PipelineMetrics>& metrics) {
   }
   auto answer = client_.CompleteTrial(request);
   if (!answer.ok()) {
-    Log(absl::StrCat(name(), ": CompleteTrial failed: ", answer.status().ToString()));
+    WorkerLog(absl::StrCat(name(), ": CompleteTrial failed: ", answer.status().ToString()));
     return TrialOutcome::kFailed;
   }
-  Log(pruned_ ? absl::StrCat(name(), " pruned by the study's pruner")
-              : absl::StrCat(name(), " complete: accuracy ", metrics->at("accuracy")));
+  WorkerLog(pruned_ ? absl::StrCat(name(), " pruned by the study's pruner")
+                    : absl::StrCat(name(), " complete: accuracy ", metrics->at("accuracy")));
   return TrialOutcome::kCompleted;
 }
 

@@ -11,13 +11,12 @@
 #include "task/param_binding.h"
 #include "worker/app/held_trial.h"
 #include "worker/app/worker_labels.h"
+#include "worker/app/worker_log.h"
 #include "worker/pipeline/fused_pipeline.h"
 #include "worker/pipeline/task_pipeline.h"
 
 namespace nasq {
 namespace {
-
-void Log(const std::string& line) { std::clog << "nasq-worker: " << line << std::endl; }
 
 // `run()`, with any exception that escapes it turned into INTERNAL, so that whatever a leased
 // task does, its trial fails with the reason and the worker lives on.
@@ -89,7 +88,7 @@ absl::Status LeaseLoop::Run() {
   while (!stop_) {
     auto lease = client_.LeaseTrial(request);
     if (!lease.ok()) {
-      Log(absl::StrCat(worker_id, ": LeaseTrial failed: ", lease.status().ToString()));
+      WorkerLog(absl::StrCat(worker_id, ": LeaseTrial failed: ", lease.status().ToString()));
       SleepUnlessStopped(options_.retry_backoff);
       continue;
     }
@@ -100,8 +99,8 @@ absl::Status LeaseLoop::Run() {
       RunFusedGroup(*lease);
     }
   }
-  Log(absl::StrCat("stopped after ", completed_.load(), " completed and ", failed_.load(),
-                   " failed trials"));
+  WorkerLog(absl::StrCat("stopped after ", completed_.load(), " completed and ", failed_.load(),
+                         " failed trials"));
   return absl::OkStatus();
 }
 
@@ -119,7 +118,8 @@ std::chrono::milliseconds LeaseLoop::HeartbeatInterval(const v1::LeaseTrialRespo
 void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
   HeldTrial trial(client_, lease.trial(), lease.lease(),
                   {lease.metric_names().begin(), lease.metric_names().end()}, abort_);
-  Log(absl::StrCat(options_.worker_id, ": running ", trial.name(), " (epoch ", trial.epoch(), ")"));
+  WorkerLog(
+      absl::StrCat(options_.worker_id, ": running ", trial.name(), " (epoch ", trial.epoch(), ")"));
   auto task = CatchAll([&] { return TrialTask(lease, lease.trial()); });
   if (!task.ok()) return Count(trial.Fail(std::string(task.status().message())));
 
@@ -168,8 +168,8 @@ void LeaseLoop::RunFusedGroup(const v1::LeaseTrialResponse& lease) {
   if (running.empty()) return;
   std::vector<std::string> names;
   for (const HeldTrial* trial : running) names.push_back(trial->name());
-  Log(absl::StrCat(options_.worker_id, ": running ", running.size(),
-                   " trials fused: ", absl::StrJoin(names, ", ")));
+  WorkerLog(absl::StrCat(options_.worker_id, ": running ", running.size(),
+                         " trials fused: ", absl::StrJoin(names, ", ")));
 
   HeartbeatThread heartbeat(running, HeartbeatInterval(lease));
   std::vector<absl::StatusOr<PipelineMetrics>> results;

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/clock.h"
 #include "core/status_macros.h"
 #include "worker/fused/fused_adamw.h"
 #include "worker/fused/fused_batch.h"
@@ -14,12 +15,6 @@
 
 namespace nasq {
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // OK when `a` and `b` agree on everything members must share.
 absl::Status CheckShared(const TrainOptions& a, const TrainOptions& b) {
@@ -54,7 +49,7 @@ class FusedTraining {
   }
 
   absl::StatusOr<std::vector<FusedTrainOutcome>> Run() {
-    const Clock::time_point start = start_;
+    const std::chrono::steady_clock::time_point start = start_;
     const torch::Device device = shared_.compute.device;
     torch::manual_seed(shared_.seed);
     model_.to(device);
@@ -201,7 +196,7 @@ class FusedTraining {
   const std::vector<FusedTrainMember>& members_;
   const FusedDropHook& on_drop_;
   const TrainOptions& shared_;
-  const Clock::time_point start_ = Clock::now();
+  const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::vector<size_t> active_;
   std::vector<FusedTrainOutcome> outcomes_;
   std::vector<double> loss_sums_;

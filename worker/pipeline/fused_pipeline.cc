@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/clock.h"
 #include "core/status_macros.h"
 #include "task/fusion_key.h"
 #include "worker/fused/fused_bert.h"
@@ -20,13 +21,8 @@
 namespace nasq {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using Model = BertForSequenceClassification;
 using Result = absl::StatusOr<PipelineMetrics>;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // True when a quantise stage gives some layer binary residual sign data_in, whose learnable
 // means FusedLinear does not hold: such a trial runs alone.
@@ -306,7 +302,7 @@ class FusedRun {
   // Test metrics of every active member (current_eval), computed at most once per model state.
   absl::Status EvaluateAll() {
     if (active_.empty() || states_[active_.front()].current_eval) return absl::OkStatus();
-    const auto start = Clock::now();
+    const auto start = std::chrono::steady_clock::now();
     NASQ_ASSIGN_OR_RETURN(
         std::vector<EvalMetrics> evals,
         EvaluateFused(*fused_, data_->test,

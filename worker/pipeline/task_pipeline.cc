@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/clock.h"
 #include "core/status_macros.h"
 #include "worker/model/bert_quantisation.h"
 #include "worker/pipeline/pipeline_steps.h"
@@ -21,14 +22,9 @@
 namespace nasq {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using Model = BertForSequenceClassification;
 
 constexpr int kCalibrationBatches = 4;
-
-double SecondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Everything one run needs, so that stages are small methods.
 class PipelineRun {
@@ -210,7 +206,7 @@ class PipelineRun {
   // Evaluates the model on the intermediate evaluation slice and reports its accuracy as the
   // intermediate value at `global_step`; `training` is the progress report it follows.
   absl::Status IntermediateEval(const PipelineProgress& training, int64_t global_step) {
-    const auto start = Clock::now();
+    const auto start = std::chrono::steady_clock::now();
     NASQ_ASSIGN_OR_RETURN(const DeviceDataset* slice, IntermediateEvalSlice());
     NASQ_ASSIGN_OR_RETURN(
         EvalMetrics eval,
@@ -290,7 +286,7 @@ class PipelineRun {
   // The test metrics of the model as it is now, computed at most once per model state.
   absl::StatusOr<EvalMetrics> CurrentEval() {
     if (current_eval_) return *current_eval_;
-    const auto start = Clock::now();
+    const auto start = std::chrono::steady_clock::now();
     NASQ_ASSIGN_OR_RETURN(
         EvalMetrics eval,
         Evaluate(*model_, *test_rows_, {.batch_size = spec_.eval_batch_size, .compute = compute_}));

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/clock.h"
 #include "core/status_macros.h"
 #include "worker/quant/pruning.h"
 #include "worker/text/batch_plan.h"
@@ -82,10 +83,6 @@ absl::Status CheckDatasetDevice(const DeviceDataset& dataset, const torch::Devic
 std::shared_ptr<const TokenizedDataset> Borrowed(const TokenizedDataset& dataset) {
   return std::shared_ptr<const TokenizedDataset>(std::shared_ptr<const TokenizedDataset>(),
                                                  &dataset);
-}
-
-double SecondsSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 absl::StatusOr<TrainResult> TrainUnchecked(BertForSequenceClassification& model,
