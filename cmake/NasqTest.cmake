@@ -1,20 +1,34 @@
-# nasq_test(NAME SOURCES a_test.cc ... LIBS lib ...): one GoogleTest executable registered with
-# ctest, one ctest entry per TEST (gtest_discover_tests).
+# nasq_test(NAME [ONE_ENTRY] [COST seconds] SOURCES a_test.cc ... LIBS lib ...): one GoogleTest
+# executable registered with ctest, one ctest entry per TEST (gtest_discover_tests), or with
+# ONE_ENTRY one entry that runs the whole executable: for LibTorch unit tests, whose process start
+# (about 1 s of LibTorch's static initialisation) costs more than the tests (101 quantiser tests:
+# 89 s as entries, 1.4 s as one process). COST, the expected seconds of the slowest entry, makes a
+# parallel ctest start it first rather than last.
 function(nasq_test name)
-  cmake_parse_arguments(T "" "" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "ONE_ENTRY" "COST" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest_main GTest::gmock)
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 PROPERTIES TIMEOUT 900)
+  set(properties TIMEOUT 900)
+  if(T_COST)
+    list(APPEND properties COST ${T_COST})
+  endif()
+  if(T_ONE_ENTRY)
+    add_test(NAME ${name} COMMAND ${name})
+    set_tests_properties(${name} PROPERTIES ${properties})
+  else()
+    gtest_discover_tests(${name} DISCOVERY_TIMEOUT 120 PROPERTIES ${properties})
+  endif()
 endfunction()
 
-# nasq_pytest(NAME PATHS file_or_dir ... [TIMEOUT seconds] [LABELS label ...] [ENV VAR=value ...]):
+# nasq_pytest(NAME PATHS file_or_dir ... [TIMEOUT seconds] [COST seconds] [LABELS label ...]
+# [ENV VAR=value ...]):
 # one ctest entry that runs pytest on PATHS with the Python of NASQ_VENV (scripts/python-env.sh
 # makes it; default <build>/venv), tests/python/conftest.py's fixtures, the built binaries in
 # NASQ_SERVER_BIN, NASQ_CLI_BIN and NASQ_WORKER_BIN, and the ENV variables.
 set(NASQ_VENV "${CMAKE_BINARY_DIR}/venv" CACHE PATH
     "Python venv of the pytest suites (scripts/python-env.sh)")
 function(nasq_pytest name)
-  cmake_parse_arguments(T "" "TIMEOUT" "PATHS;LABELS;ENV" ${ARGN})
+  cmake_parse_arguments(T "" "TIMEOUT;COST" "PATHS;LABELS;ENV" ${ARGN})
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)
   endif()
@@ -28,6 +42,9 @@ function(nasq_pytest name)
                    -c ${CMAKE_SOURCE_DIR}/tests/python/pytest.ini ${T_PATHS}
            WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
   set_tests_properties(${name} PROPERTIES TIMEOUT ${T_TIMEOUT} ENVIRONMENT "${env}")
+  if(T_COST)
+    set_tests_properties(${name} PROPERTIES COST ${T_COST})
+  endif()
   if(T_LABELS)
     set_tests_properties(${name} PROPERTIES LABELS "${T_LABELS}")
   endif()
