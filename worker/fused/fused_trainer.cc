@@ -8,7 +8,6 @@
 #include "core/clock.h"
 #include "core/status_macros.h"
 #include "worker/fused/fused_adamw.h"
-#include "worker/fused/fused_batch.h"
 #include "worker/text/batch_plan.h"
 #include "worker/text/batching.h"
 #include "worker/train/train_shared.h"
@@ -35,7 +34,7 @@ absl::Status CheckShared(const TrainOptions& a, const TrainOptions& b) {
 // (into members) at model position p.
 class FusedTraining {
  public:
-  FusedTraining(FusedBert& model, const TokenizedDataset& dataset,
+  FusedTraining(FusedBert& model, const DeviceDataset& dataset,
                 const std::vector<FusedTrainMember>& members, const FusedDropHook& on_drop)
       : model_(model),
         dataset_(dataset),
@@ -74,7 +73,7 @@ class FusedTraining {
         plan.shuffle = true;
         plan.seed = members_[m].options.seed;
         plan.bucket_by_length = shared_.group_by_length;
-        NASQ_ASSIGN_OR_RETURN(auto batches, PlanBatches(dataset_, plan, epoch));
+        NASQ_ASSIGN_OR_RETURN(auto batches, PlanBatches(dataset_.host(), plan, epoch));
         plans.push_back(std::move(batches));
       }
       std::vector<size_t> planned = active_;  // members in `plans` order
@@ -86,7 +85,7 @@ class FusedTraining {
             ++a;
           }
         }
-        NASQ_ASSIGN_OR_RETURN(FusedBatch batch, MakeFusedBatch(dataset_, indices, device));
+        NASQ_ASSIGN_OR_RETURN(TextBatch batch, dataset_.MakeMemberBatch(indices));
         const double factor = LinearScheduleFactor(step, shared_.warmup_steps, total_steps);
         const int64_t k = static_cast<int64_t>(active_.size());
         const torch::Tensor logits = model_.forward(batch.input_ids, batch.attention_mask);
@@ -192,7 +191,7 @@ class FusedTraining {
   }
 
   FusedBert& model_;
-  const TokenizedDataset& dataset_;
+  const DeviceDataset& dataset_;
   const std::vector<FusedTrainMember>& members_;
   const FusedDropHook& on_drop_;
   const TrainOptions& shared_;
@@ -206,7 +205,7 @@ class FusedTraining {
 }  // namespace
 
 absl::StatusOr<std::vector<FusedTrainOutcome>> TrainFused(
-    FusedBert& model, const TokenizedDataset& dataset, const std::vector<FusedTrainMember>& members,
+    FusedBert& model, const DeviceDataset& dataset, const std::vector<FusedTrainMember>& members,
     const FusedDropHook& on_drop) {
   if (members.empty() || static_cast<int64_t>(members.size()) != model.members()) {
     return absl::InvalidArgumentError(absl::StrCat("TrainFused got ", members.size(),
@@ -219,7 +218,8 @@ absl::StatusOr<std::vector<FusedTrainOutcome>> TrainFused(
   if (members.front().options.compute.bf16) {
     return absl::InvalidArgumentError("fused training runs in fp32 (bf16 is solo-only)");
   }
-  NASQ_RETURN_IF_ERROR(CheckDataset(model.member_config(0), dataset));
+  NASQ_RETURN_IF_ERROR(CheckDataset(model.member_config(0), dataset.host()));
+  NASQ_RETURN_IF_ERROR(CheckDatasetDevice(dataset, members.front().options.compute.device));
   NASQ_RETURN_IF_ERROR(ApplyComputeOptions(members.front().options.compute));
   try {
     return FusedTraining(model, dataset, members, on_drop).Run();
@@ -229,7 +229,7 @@ absl::StatusOr<std::vector<FusedTrainOutcome>> TrainFused(
 }
 
 absl::StatusOr<std::vector<EvalMetrics>> EvaluateFused(FusedBert& model,
-                                                       const TokenizedDataset& dataset,
+                                                       const DeviceDataset& dataset,
                                                        const EvalOptions& options) {
   if (options.batch_size < 1) {
     return absl::InvalidArgumentError(
@@ -238,7 +238,8 @@ absl::StatusOr<std::vector<EvalMetrics>> EvaluateFused(FusedBert& model,
   if (options.compute.bf16) {
     return absl::InvalidArgumentError("fused evaluation runs in fp32 (bf16 is solo-only)");
   }
-  NASQ_RETURN_IF_ERROR(CheckDataset(model.member_config(0), dataset));
+  NASQ_RETURN_IF_ERROR(CheckDataset(model.member_config(0), dataset.host()));
+  NASQ_RETURN_IF_ERROR(CheckDatasetDevice(dataset, options.compute.device));
   NASQ_RETURN_IF_ERROR(ApplyComputeOptions(options.compute));
   try {
     const torch::Device device = options.compute.device;
@@ -248,12 +249,13 @@ absl::StatusOr<std::vector<EvalMetrics>> EvaluateFused(FusedBert& model,
     torch::NoGradGuard no_grad;
     const int64_t k = model.members();
     NASQ_ASSIGN_OR_RETURN(
-        auto plan, PlanBatches(dataset, {.batch_size = options.batch_size, .shuffle = false}, 0));
+        auto plan,
+        PlanBatches(dataset.host(), {.batch_size = options.batch_size, .shuffle = false}, 0));
     std::vector<torch::Tensor> predictions;
     std::vector<torch::Tensor> labels;
     torch::Tensor loss_sum = torch::zeros({k}, torch::TensorOptions().device(device));
     for (const std::vector<size_t>& indices : plan) {
-      NASQ_ASSIGN_OR_RETURN(FusedBatch batch, MakeFusedBatch(dataset, {indices}, device));
+      NASQ_ASSIGN_OR_RETURN(TextBatch batch, dataset.MakeMemberBatch({indices}));
       const auto expanded = [&](const torch::Tensor& t) {
         return t.expand({k, t.size(1), t.size(2)});
       };

@@ -22,6 +22,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "worker/fused/fused_bert.h"
+#include "worker/text/device_dataset.h"
 #include "worker/train/trainer.h"
 
 namespace nasq {
@@ -46,19 +47,22 @@ using FusedDropHook =
     std::function<void(size_t member, int64_t position, const absl::Status& reason)>;
 
 // Trains `model` (members.size() members, moved to the shared compute device, left in training
-// mode) on `dataset`. Returns one outcome per member, in order; afterwards the model holds only
-// the members whose status is OK and that were not stopped, in their original order. Errors
-// for all (InvalidArgument): a member count that differs from the model's, shared options that
-// differ between members, options Train would refuse, a dataset that does not fit the model;
-// Internal for a LibTorch failure.
+// mode) on `dataset`, laid out on that device: each step gathers the members' batches there as
+// one [K, B, T] stack (DeviceDataset::MakeMemberBatch), without host-side batch building.
+// Returns one outcome per member, in order; afterwards the model holds only the members whose
+// status is OK and that were not stopped, in their original order. Errors for all
+// (InvalidArgument): a member count that differs from the model's, shared options that differ
+// between members, options Train would refuse, a dataset that does not fit the model or lies on
+// another device; Internal for a LibTorch failure.
 absl::StatusOr<std::vector<FusedTrainOutcome>> TrainFused(
-    FusedBert& model, const TokenizedDataset& dataset, const std::vector<FusedTrainMember>& members,
+    FusedBert& model, const DeviceDataset& dataset, const std::vector<FusedTrainMember>& members,
     const FusedDropHook& on_drop = nullptr);
 
 // Evaluates every member of `model` on the same batches of `dataset` (dataset order, no
-// gradients, eval mode; the previous mode is restored). Metrics per member, as Evaluate.
+// gradients, eval mode; the previous mode is restored). Metrics per member, as Evaluate; the
+// dataset must lie on options.compute.device (InvalidArgument otherwise).
 absl::StatusOr<std::vector<EvalMetrics>> EvaluateFused(FusedBert& model,
-                                                       const TokenizedDataset& dataset,
+                                                       const DeviceDataset& dataset,
                                                        const EvalOptions& options);
 
 }  // namespace nasq

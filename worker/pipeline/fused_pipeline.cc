@@ -274,7 +274,8 @@ class FusedRun {
         state.stopped_model = model.ok() ? *model : nullptr;
       }
     };
-    NASQ_ASSIGN_OR_RETURN(auto outcomes, TrainFused(*fused_, data_->train, training, on_drop));
+    NASQ_ASSIGN_OR_RETURN(auto rows, Rows(DataSplit::kTrain));
+    NASQ_ASSIGN_OR_RETURN(auto outcomes, TrainFused(*fused_, *rows, training, on_drop));
     active_.clear();
     for (size_t j = 0; j < members.size(); ++j) {
       const size_t m = members[j];
@@ -299,14 +300,19 @@ class FusedRun {
     return absl::OkStatus();
   }
 
+  // data_'s `split` laid out on compute_.device, made once per process by the cache.
+  absl::StatusOr<std::shared_ptr<const DeviceDataset>> Rows(DataSplit split) {
+    return cache_.GetDeviceData(data_, split, compute_.device.str());
+  }
+
   // Test metrics of every active member (current_eval), computed at most once per model state.
   absl::Status EvaluateAll() {
     if (active_.empty() || states_[active_.front()].current_eval) return absl::OkStatus();
     const auto start = std::chrono::steady_clock::now();
+    NASQ_ASSIGN_OR_RETURN(auto rows, Rows(DataSplit::kTest));
     NASQ_ASSIGN_OR_RETURN(
         std::vector<EvalMetrics> evals,
-        EvaluateFused(*fused_, data_->test,
-                      {.batch_size = Spec().eval_batch_size, .compute = compute_}));
+        EvaluateFused(*fused_, *rows, {.batch_size = Spec().eval_batch_size, .compute = compute_}));
     const double seconds = SecondsSince(start);
     for (size_t p = 0; p < active_.size(); ++p) {
       MemberState& state = states_[active_[p]];

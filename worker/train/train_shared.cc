@@ -44,6 +44,16 @@ absl::Status ApplyComputeOptions(const ComputeOptions& compute) {
   return absl::OkStatus();
 }
 
+absl::Status CheckDatasetDevice(const DeviceDataset& dataset, const torch::Device& device) {
+  const torch::Device where = dataset.device();
+  if (where.type() == device.type() &&
+      (!device.has_index() || !where.has_index() || where.index() == device.index())) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("the dataset lies on ", where.str(), " but the model runs on ", device.str()));
+}
+
 absl::Status CheckDataset(const BertConfig& config, const TokenizedDataset& dataset) {
   if (dataset.examples.empty()) return absl::InvalidArgumentError("the dataset is empty");
   for (size_t i = 0; i < dataset.examples.size(); ++i) {

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "worker/model/bert_config.h"
+#include "worker/text/device_dataset.h"
 #include "worker/text/tokenized_dataset.h"
 #include "worker/train/trainer.h"
 
@@ -26,6 +27,10 @@ absl::Status ApplyComputeOptions(const ComputeOptions& compute);
 // [0, num_labels), 1 to max_position_embeddings tokens, ids inside the vocabulary.
 // InvalidArgument naming the example.
 absl::Status CheckDataset(const BertConfig& config, const TokenizedDataset& dataset);
+
+// OK when `dataset` lies where the model runs ("cuda" without an index matches any CUDA device);
+// InvalidArgument naming both devices otherwise.
+absl::Status CheckDatasetDevice(const DeviceDataset& dataset, const torch::Device& device);
 
 // OK when batch size, epochs, learning rate, epsilon, weight decay, warmup, betas and the
 // progress period are usable; InvalidArgument naming them.

@@ -68,17 +68,6 @@ torch::optim::AdamW MakeOptimizer(BertForSequenceClassification& model,
   return torch::optim::AdamW(groups, torch::optim::AdamWOptions(PeakLearningRate(options)));
 }
 
-// Whether `dataset` lies where the model runs ("cuda" without an index matches any CUDA device).
-absl::Status CheckDatasetDevice(const DeviceDataset& dataset, const torch::Device& device) {
-  const torch::Device where = dataset.device();
-  if (where.type() == device.type() &&
-      (!device.has_index() || !where.has_index() || where.index() == device.index())) {
-    return absl::OkStatus();
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("the dataset lies on ", where.str(), " but the model runs on ", device.str()));
-}
-
 // A non-owning handle on a caller's dataset, for a DeviceDataset that lives within one call.
 std::shared_ptr<const TokenizedDataset> Borrowed(const TokenizedDataset& dataset) {
   return std::shared_ptr<const TokenizedDataset>(std::shared_ptr<const TokenizedDataset>(),
