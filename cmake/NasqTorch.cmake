@@ -13,10 +13,12 @@
 # so when libtorch_cuda.so exists and its libraries resolve (ldd); OFF never. Configure errors
 # name the missing file.
 #
-# nasq_torch_precompiled_headers(target ...): the targets compile <torch/torch.h> once, as one
-# precompiled header shared through PRECOMPILE_HEADERS_REUSE_FROM (parsing LibTorch's headers is
-# most of a LibTorch translation unit's compile time). The targets must compile with the
-# project's common flags (their own -D macros are fine when LibTorch's headers do not use them).
+# nasq_torch_precompiled_headers([TESTS] target ...): the targets compile <torch/torch.h> once, as
+# one precompiled header shared through PRECOMPILE_HEADERS_REUSE_FROM (parsing LibTorch's headers
+# is most of a LibTorch translation unit's compile time). The targets must compile with the
+# project's common flags (their own -D macros are fine when LibTorch's headers do not use them);
+# TESTS: nasq_test executables, which add NASQ_TEST_COMPILE_OPTIONS (a PCH is only valid with the
+# optimisation level it was made with), share a second PCH made with those options.
 # NASQ_TORCH_PCH=OFF makes it a no-op.
 include_guard(GLOBAL)
 set(NASQ_TORCH_DIR "" CACHE PATH
@@ -28,20 +30,27 @@ option(NASQ_TORCH_PCH "Share one precompiled <torch/torch.h> among the LibTorch 
 
 add_library(nasq_torch INTERFACE)
 function(nasq_torch_precompiled_headers)
+  cmake_parse_arguments(P "TESTS" "" "" ${ARGN})
   if(NOT NASQ_TORCH_PCH)
     return()
   endif()
-  if(NOT TARGET nasq_torch_pch)
-    file(WRITE ${CMAKE_BINARY_DIR}/nasq_torch_pch.cc "// The owner of the shared <torch/torch.h> PCH.\n")
-    add_library(nasq_torch_pch OBJECT ${CMAKE_BINARY_DIR}/nasq_torch_pch.cc)
-    target_link_libraries(nasq_torch_pch PRIVATE nasq_torch)
-    target_precompile_headers(nasq_torch_pch PRIVATE <torch/torch.h>)
+  set(owner nasq_torch_pch)
+  set(owner_options "")
+  if(P_TESTS)
+    set(owner nasq_torch_test_pch)
+    set(owner_options ${NASQ_TEST_COMPILE_OPTIONS})
+  endif()
+  if(NOT TARGET ${owner})
+    file(WRITE ${CMAKE_BINARY_DIR}/${owner}.cc "// The owner of a shared <torch/torch.h> PCH.\n")
+    add_library(${owner} OBJECT ${CMAKE_BINARY_DIR}/${owner}.cc)
+    target_link_libraries(${owner} PRIVATE nasq_torch)
+    target_precompile_headers(${owner} PRIVATE <torch/torch.h>)
     # -pthread (it defines _REENTRANT) in the PCH and all its users keeps the PCH valid in
     # targets that get it from elsewhere (RE2's pkg-config flags); LibTorch is threaded anyway.
-    target_compile_options(nasq_torch_pch PRIVATE -pthread)
+    target_compile_options(${owner} PRIVATE -pthread ${owner_options})
   endif()
-  foreach(target ${ARGN})
-    set_target_properties(${target} PROPERTIES PRECOMPILE_HEADERS_REUSE_FROM nasq_torch_pch)
+  foreach(target ${P_UNPARSED_ARGUMENTS})
+    set_target_properties(${target} PROPERTIES PRECOMPILE_HEADERS_REUSE_FROM ${owner})
     target_compile_options(${target} PRIVATE -pthread)
   endforeach()
 endfunction()
