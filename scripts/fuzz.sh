@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (fuzz/, clang++-14 with ASan + UBSan, in build-fuzz/) and runs
-# each one for a set time or number of inputs, then prints executions and crashes per target.
+# each one (as many at a time as there are cores) for a set time or number of inputs, then prints
+# executions and crashes per target.
 # Exits non-zero when any target crashed (or failed to run). See fuzz/README.md.
 #
 # Usage: scripts/fuzz.sh [--seconds N | --runs N] [TARGET ...]
@@ -55,19 +56,21 @@ cmake --build "$build_dir" -j"$(nproc)" --target "${targets[@]/%/_fuzzer}"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0}
-failed=0
-rows=()
-for t in "${targets[@]}"; do
-  corpus="$build_dir/corpus/$t"
-  artifacts="$build_dir/artifacts/$t"
-  log="$build_dir/logs/$t.log"
+# fuzz_target T: runs target T once; writes its table row to $rows_dir/T, and $rows_dir/T.failed
+# when it crashed or failed to run.
+rows_dir=$(mktemp -d)
+trap 'rm -rf "$rows_dir"' EXIT
+fuzz_target() {
+  local t=$1
+  local corpus="$build_dir/corpus/$t" artifacts="$build_dir/artifacts/$t"
+  local log="$build_dir/logs/$t.log"
   mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
-  seeds=("fuzz/corpus/$t")
+  local seeds=("fuzz/corpus/$t")
   [ -z "${extra_seeds[$t]:-}" ] || seeds+=("${extra_seeds[$t]}")
-  dict=()
+  local dict=()
   [ ! -f "fuzz/dict/$t.dict" ] || dict=(-dict="fuzz/dict/$t.dict")
+  local before status=ok crashes execs
   before=$(find "$artifacts" -type f | wc -l)
-  status=ok
   "$build_dir/fuzz/${t}_fuzzer" "${mode[@]}" -max_len="${max_len[$t]}" -rss_limit_mb=2048 \
     -timeout=30 -print_final_stats=1 -artifact_prefix="$artifacts/" "${dict[@]}" \
     "$corpus" "${seeds[@]}" >"$log" 2>&1 || status="FAILED (exit $?)"
@@ -75,14 +78,25 @@ for t in "${targets[@]}"; do
   # The final stats line, or the last progress line ("#1234 ...") when the run died.
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   [ -n "$execs" ] || execs=$(grep -o '^#[0-9]*' "$log" | tail -1 | tr -d '#')
+  printf '%-12s %14s %8s  %s\n' "$t" "${execs:-?}" "$crashes" "$status" >"$rows_dir/$t"
   if [ "$status" != ok ] || [ "$crashes" -gt 0 ]; then
-    failed=1
     echo "fuzz.sh: $t: $status, $crashes new crash input(s) in $artifacts; log $log:" >&2
     grep -m 20 -E 'ERROR|runtime error|fuzz check failed|SUMMARY|Test unit written' "$log" >&2 || true
+    touch "$rows_dir/$t.failed"
   fi
-  rows+=("$(printf '%-12s %14s %8s  %s' "$t" "${execs:-?}" "$crashes" "$status")")
+}
+
+# One target per core at a time (a libFuzzer run is one thread).
+for t in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$(nproc)" ]; do wait -n || true; done
+  fuzz_target "$t" &
 done
+wait
 
 printf '%-12s %14s %8s  %s\n' target executions crashes status
-printf '%s\n' "${rows[@]}"
+failed=0
+for t in "${targets[@]}"; do
+  cat "$rows_dir/$t"
+  [ ! -e "$rows_dir/$t.failed" ] || failed=1
+done
 exit $failed
