@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "worker/model/bert_quantisation.h"
+#include "worker/model/dropout.h"
 
 namespace nasq {
 namespace {
@@ -111,16 +112,16 @@ class FusedBertLayer : public torch::nn::Module {
         torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_)) +
         mask_add;
     torch::Tensor probs = torch::softmax(scores, -1);
-    probs = torch::dropout(probs, attention_dropout_, is_training());
+    probs = Dropout(probs, attention_dropout_, is_training());
     const torch::Tensor context = torch::matmul(probs, v)
                                       .permute({0, 2, 1, 3})
                                       .contiguous()
                                       .view({members, batch, seq, num_heads_ * head_dim_});
     const torch::Tensor attended = attention_layer_norm_->forward(
-        torch::dropout(attention_dense_(context), hidden_dropout_, is_training()) + x);
+        Dropout(attention_dense_(context), hidden_dropout_, is_training()) + x);
     const torch::Tensor inner = torch::gelu(intermediate_dense_(attended));
     return output_layer_norm_->forward(
-        torch::dropout(output_dense_(inner), hidden_dropout_, is_training()) + attended);
+        Dropout(output_dense_(inner), hidden_dropout_, is_training()) + attended);
   }
 
  private:
@@ -223,14 +224,14 @@ torch::Tensor FusedBert::forward(const torch::Tensor& input_ids,
   words = torch::where((input_ids == shared_.pad_token_id).unsqueeze(-1), words.detach(), words);
   torch::Tensor hidden = words + token_type_embeddings_.select(1, 0).unsqueeze(1).unsqueeze(1) +
                          position_embeddings_.narrow(1, 0, seq).unsqueeze(1);
-  hidden = torch::dropout(embeddings_layer_norm_->forward(hidden), shared_.hidden_dropout_prob,
-                          is_training());
+  hidden =
+      Dropout(embeddings_layer_norm_->forward(hidden), shared_.hidden_dropout_prob, is_training());
   const torch::Tensor mask_add =
       (1.0 - attention_mask.reshape({k * batch, 1, 1, seq}).to(hidden.scalar_type())) *
       std::numeric_limits<float>::lowest();
   for (auto& layer : layers_) hidden = layer->forward(hidden, mask_add);
   const torch::Tensor pooled = torch::tanh(pooler_(hidden.select(2, 0)));
-  return classifier_(torch::dropout(pooled, shared_.EffectiveClassifierDropout(), is_training()));
+  return classifier_(Dropout(pooled, shared_.EffectiveClassifierDropout(), is_training()));
 }
 
 absl::Status FusedBert::QuantiseMember(int64_t k, const QuantisationConfig& config) {

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "worker/model/dropout.h"
 
 namespace nasq {
 namespace {
@@ -76,15 +77,15 @@ class BertLayer : public torch::nn::Module {
         torch::matmul(q, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(head_dim_)) +
         mask_add;
     torch::Tensor probs = torch::softmax(scores, -1);
-    probs = torch::dropout(probs, attention_dropout_, is_training());
+    probs = Dropout(probs, attention_dropout_, is_training());
     const torch::Tensor context = torch::matmul(probs, v)
                                       .permute({0, 2, 1, 3})
                                       .contiguous()
                                       .view({batch, seq, num_heads_ * head_dim_});
     const torch::Tensor attended = attention_layer_norm_(
-        torch::dropout(attention_dense_(context), hidden_dropout_, is_training()) + x);
+        Dropout(attention_dense_(context), hidden_dropout_, is_training()) + x);
     const torch::Tensor inner = torch::gelu(intermediate_dense_(attended));
-    return output_layer_norm_(torch::dropout(output_dense_(inner), hidden_dropout_, is_training()) +
+    return output_layer_norm_(Dropout(output_dense_(inner), hidden_dropout_, is_training()) +
                               attended);
   }
 
@@ -197,15 +198,13 @@ torch::Tensor BertForSequenceClassification::forward(const torch::Tensor& input_
       token_type_ids.defined() ? token_type_ids : torch::zeros_like(input_ids);
   torch::Tensor hidden = word_embeddings_(input_ids) + token_type_embeddings_(token_types) +
                          position_embeddings_(positions);
-  hidden =
-      torch::dropout(embeddings_layer_norm_(hidden), config_.hidden_dropout_prob, is_training());
+  hidden = Dropout(embeddings_layer_norm_(hidden), config_.hidden_dropout_prob, is_training());
   const torch::Tensor mask_add =
       (1.0 - attention_mask.to(hidden.scalar_type()).unsqueeze(1).unsqueeze(2)) *
       std::numeric_limits<float>::lowest();
   for (auto& layer : layers_) hidden = layer->forward(hidden, mask_add);
   const torch::Tensor pooled = torch::tanh((*pooler_)(hidden.select(1, 0)));
-  return (*classifier_)(
-      torch::dropout(pooled, config_.EffectiveClassifierDropout(), is_training()));
+  return (*classifier_)(Dropout(pooled, config_.EffectiveClassifierDropout(), is_training()));
 }
 
 std::vector<std::string> BertForSequenceClassification::LinearNames() const {

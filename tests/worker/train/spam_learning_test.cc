@@ -1,8 +1,8 @@
 // Learning test on the embedded SpamAssassin corpus: a 1-layer BERT trained for one epoch on the
-// CPU must classify spam well, integer 4/2 PTQ of its encoder must hurt it and one more epoch of
+// CPU must classify spam well, integer 4/3 PTQ of its encoder must hurt it and one more epoch of
 // QAT (training through the quantisers) must win part of the drop back; the accuracies are
-// printed (measured: fp32 0.9603, PTQ 0.6865 = the majority class, QAT 0.9297). Skipped when the
-// dataset is absent.
+// printed (measured: fp32 0.9438, PTQ 0.7899, QAT 0.9504; with four other dropout seeds fp32
+// 0.937-0.950, PTQ 0.72-0.79, QAT 0.946-0.964). Skipped when the dataset is absent.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -25,6 +25,9 @@ namespace {
 #endif
 
 constexpr char kSpamRoot[] = NASQ_SOURCE_DIR "/third_party/spam-assassin/data";
+// Tokens per e-mail: the first 64 (headers and the start of the body) tell spam well enough, at
+// half the training time of TaskSpec's default 128 (this test runs once per LibTorch build).
+constexpr int kMaxLength = 64;
 
 struct SpamData {
   TokenizedDataset train;
@@ -47,24 +50,26 @@ absl::StatusOr<SpamData> LoadSpamData() {
   if (!tokenizer.ok()) return tokenizer.status();
   SpamData data;
   data.vocab_size = tokenizer->vocab_size();
-  auto train = TokenizeDataset(split->train, *tokenizer, 128);
+  auto train = TokenizeDataset(split->train, *tokenizer, kMaxLength);
   if (!train.ok()) return train.status();
-  auto test = TokenizeDataset(split->test, *tokenizer, 128);
+  auto test = TokenizeDataset(split->test, *tokenizer, kMaxLength);
   if (!test.ok()) return test.status();
   data.train = *std::move(train);
   data.test = *std::move(test);
   return data;
 }
 
-// Integer 4/2 (step 0.25) on data_in, weight and bias of the encoder's Linear layers. The pooler
+// Integer 4/3 (step 0.125) on data_in, weight and bias of the encoder's Linear layers. The pooler
 // and classifier stay fp32, as the first/last layers commonly do (and the pooler did in the seeds'
-// mixed-precision search): at 4/2 their trained weights all round to 0, and a layer whose codes
+// mixed-precision search): at 4 bits their trained weights all round to 0, and a layer whose codes
 // are all 0 passes no gradient upstream through the identity STE, so QAT could not learn at all.
-QuantisationConfig Integer4Frac2OnEncoderLinears() {
+// 4/2 (step 0.25) was too coarse for the encoder too: with 2 of 5 dropout seeds QAT never left
+// the majority class that PTQ fell to, whatever its learning rate (3e-4 to 3e-3).
+QuantisationConfig Integer4Frac3OnEncoderLinears() {
   QuantConfig integer;
   integer.format = QuantFormat::kInteger;
   integer.width = 4;
-  integer.frac_width = 2;
+  integer.frac_width = 3;
   QuantisationConfig config;
   config.by = SelectBy::kRegexName;
   config.rules.push_back({R"(bert\.encoder\..*)", LinearQuantConfig{integer, integer, integer}});
@@ -89,7 +94,7 @@ TEST(SpamLearning, TrainsThenPtqDropsAndQatRecovers) {
   config.hidden_size = 64;
   config.num_attention_heads = 2;
   config.intermediate_size = 256;
-  config.max_position_embeddings = 128;
+  config.max_position_embeddings = kMaxLength;
   auto model = BertForSequenceClassification::Create(config, 42);
   ASSERT_TRUE(model.ok()) << model.status();
 
@@ -110,7 +115,7 @@ TEST(SpamLearning, TrainsThenPtqDropsAndQatRecovers) {
               fp32->f1, trained->seconds, seconds());
   std::fflush(stdout);
 
-  ASSERT_TRUE(QuantiseBert(**model, Integer4Frac2OnEncoderLinears()).ok());
+  ASSERT_TRUE(QuantiseBert(**model, Integer4Frac3OnEncoderLinears()).ok());
   auto ptq = Evaluate(**model, data->test, eval_options);
   ASSERT_TRUE(ptq.ok()) << ptq.status();
   auto qat_run = Train(**model, data->train, train_options);
@@ -118,7 +123,7 @@ TEST(SpamLearning, TrainsThenPtqDropsAndQatRecovers) {
   auto qat = Evaluate(**model, data->test, eval_options);
   ASSERT_TRUE(qat.ok()) << qat.status();
 
-  std::printf("int4/2 PTQ accuracy %.4f, QAT accuracy %.4f (QAT epoch %.1f s); total %.1f s\n",
+  std::printf("int4/3 PTQ accuracy %.4f, QAT accuracy %.4f (QAT epoch %.1f s); total %.1f s\n",
               ptq->accuracy, qat->accuracy, qat_run->seconds, seconds());
   EXPECT_GE(fp32->accuracy, 0.90);
   EXPECT_LT(ptq->accuracy, fp32->accuracy);
