@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Trials per hour of a 16-trial mixed-precision study (study.yaml) on the embedded SpamAssassin
-# data: nasq with one worker training one trial at a time (solo, K = 1) and fused (`nasq-worker
+# data: nasq with workers training one trial at a time (solo, K = 1) and fused (`nasq-worker
 # --fuse K`, K > 1), against the same trials as a Python loop (python_loop.py: PyTorch from the
 # wheel plus Optuna). Each nasq mode runs on a fresh nasq-server (temporary SQLite file, a free
-# loopback port) with one nasq-worker; its wall time runs from `nasq study create` until the
+# loopback port) with --workers nasq-workers (default 1); its wall time runs from `nasq study create` until the
 # study is COMPLETED (the grid exhausted), worker start-up and data preparation included. The
 # Python loop's wall time is its whole process (imports included; the token ids are exported
 # beforehand by trials_per_hour_export_tokens, the worker's own data preparation). Prints each
@@ -11,11 +11,14 @@
 # Python loop, mean accuracy), also written to BUILD_DIR/trials_per_hour/results.txt.
 #
 # Usage: bench/trials_per_hour/run.sh [--device cpu|cuda:0] [--quick] [--fuse-list "1 2 4 8"]
-#                                     [--threads N] [--no-python]
+#                                     [--threads N] [--workers N] [--no-python]
 #   --quick      4 trials (the first two params) on dataset.max_examples 600 (quick_spec.py)
 #   --fuse-list  the nasq modes, K per worker (1 = solo); default "1 2 4 8". A K > 1 with a worker
 #                that has no --fuse prints "fused: not available in this build" and is skipped.
-#   --threads    LibTorch threads of the worker and of the Python loop (default 0 = all cores)
+#   --threads    LibTorch threads of each worker and of the Python loop (default 0: all cores for
+#                the Python loop, the cores divided among the workers for nasq)
+#   --workers    nasq-workers per nasq mode, all on this machine and one server (default 1): the
+#                way a nasq user fills a machine, which a single-process Python loop cannot
 #   --no-python  skip the Python loop
 # Needs (it builds nothing): BUILD_DIR (default build) with the targets nasq-server nasq
 # nasq-worker trials_per_hour_export_tokens, build/venv (scripts/python-env.sh) and, for the
@@ -25,13 +28,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 build="$(cd "${BUILD_DIR:-$root/build}" && pwd)"
 
-device=cpu quick=0 fuse_list="1 2 4 8" threads=0 with_python=1
+device=cpu quick=0 fuse_list="1 2 4 8" threads=0 workers=1 with_python=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --device) device="$2"; shift 2 ;;
     --quick) quick=1; shift ;;
     --fuse-list) fuse_list="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
+    --workers) workers="$2"; shift 2 ;;
     --no-python) with_python=0; shift ;;
     *) echo "run.sh: unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
@@ -86,27 +90,39 @@ run_nasq() {
   local start
   start=$(date +%s.%N)
   "$nasq" study create "$spec" >/dev/null
-  "$worker" --device "$device" --threads "$threads" "${fuse[@]}" >"$out/worker-k$k.log" 2>&1 &
-  local worker_pid=$!
-  pids+=("$worker_pid")
+  local worker_pids=() w
+  for w in $(seq "$workers"); do
+    "$worker" --device "$device" --threads "$worker_threads" "${fuse[@]}" \
+      >"$out/worker-k$k-$w.log" 2>&1 &
+    worker_pids+=($!)
+  done
+  pids+=("${worker_pids[@]}")
   while ! "$nasq" study list -f json | "$py" -c '
 import json, sys
 sys.exit(not any(s["name"] == sys.argv[1] and s["state"] == "COMPLETED" for s in json.load(sys.stdin)))
 ' "$study"; do
-    if ! kill -0 "$worker_pid" 2>/dev/null; then
-      echo "run.sh: nasq-worker (K=$k) exited before the study completed; see $out/worker-k$k.log" >&2
-      exit 1
-    fi
+    for pid in "${worker_pids[@]}"; do
+      if ! kill -0 "$pid" 2>/dev/null; then
+        echo "run.sh: a nasq-worker (K=$k) exited before the study completed; see $out/worker-k$k-*.log" >&2
+        exit 1
+      fi
+    done
     sleep 0.5
   done
   wall=$("$py" -c "import sys; print(float(sys.argv[2]) - float(sys.argv[1]))" "$start" "$(date +%s.%N)")
   "$nasq" trials "$study" -f json >"$out/nasq-k$k.json"
-  kill -TERM "$worker_pid" "$server_pid"
-  wait "$worker_pid" "$server_pid" 2>/dev/null || true
+  kill -TERM "${worker_pids[@]}" "$server_pid"
+  wait "${worker_pids[@]}" "$server_pid" 2>/dev/null || true
 }
 
+worker_threads=$threads
+if [ "$threads" = 0 ] && [ "$workers" -gt 1 ]; then
+  worker_threads=$(( $(nproc) / workers > 0 ? $(nproc) / workers : 1 ))
+fi
 report_args=()
-notes=("Study: $spec ($(nproc) cores, device $device, threads $threads)" "uptime before: $(uptime)")
+setup="$(nproc) cores, device $device; nasq: $workers worker(s) of $worker_threads threads each"
+notes=("Study: $spec ($setup; Python loop: $threads threads; 0 = all cores)"
+  "uptime before: $(uptime)")
 for k in $fuse_list; do
   if [ "$k" -gt 1 ] && ! "$worker" --help 2>&1 | grep -q -- '--fuse'; then
     echo "fused (K=$k): not available in this build"
@@ -115,6 +131,7 @@ for k in $fuse_list; do
   fi
   label="nasq solo"
   [ "$k" -gt 1 ] && label="nasq fused K=$k"
+  [ "$workers" = 1 ] || label="$label, $workers workers"
   echo "== $label ..."
   run_nasq "$k"
   echo "== $label: $(printf '%.1f' "$wall") s"
