@@ -93,8 +93,8 @@ run() {
     -DCMAKE_PREFIX_PATH="$prefix/usr" -DNASQ_TORCH_DIR="$torch_dir" -DNASQ_TORCH_CUDA=$cuda \
     -DNASQ_BUILD_DASHBOARD=OFF -DPython3_EXECUTABLE="$(command -v "$python")"
   note="$(nproc) cores"
-  step build 420 cmake --build "$build" -j"$(nproc)" --target nasq-worker nasq-server \
-    tests/worker/all train_step_bench
+  step build 420 cmake --build "$build" -j"$(nproc)" --target nasq-worker nasq-server nasq \
+    trials_per_hour_export_tokens tests/worker/all train_step_bench
   if ((dry)); then
     skip "CUDA tests" "--cpu-dry-run"
   else
@@ -106,11 +106,16 @@ run() {
   step "train step" 120 "$build/bench/train_step/train_step_bench" --device "$device" \
     --python "$python" --threads "$(nproc)"
   rows[-1]="${rows[-1]}$(grep -h "^ratio" "$build/logs/train step.log" | tr -s ' ')"  # nasq/Python
-  if [[ -x bench/trials_per_hour/run.sh ]]; then
-    step "trials per hour" 240 bench/trials_per_hour/run.sh --device "$device:0" --quick
-    [[ $device == cpu ]] && rows[-1]="${rows[-1]} (device cpu)"
+  # The bench's helpers need PyYAML (--quick writes a spec), its Python loop Optuna as well.
+  local tph=(--device "$device:0" --quick)
+  if ! "$python" -c 'import yaml' 2>/dev/null; then
+    skip "trials per hour" "$python has no PyYAML"
   else
-    skip "trials per hour" "bench/trials_per_hour/run.sh absent"
+    "$python" -c 'import optuna' 2>/dev/null || tph+=(--no-python)
+    step "trials per hour" 240 env BUILD_DIR="$build" NASQ_BENCH_PYTHON="$python" \
+      NASQ_BENCH_TORCH_PYTHON="$python" bench/trials_per_hour/run.sh "${tph[@]}"
+    [[ $device == cpu ]] && rows[-1]="${rows[-1]} (device cpu)"
+    [[ " ${tph[*]} " == *" --no-python "* ]] && rows[-1]="${rows[-1]} (no Optuna: no Python loop)"
   fi
 
   echo

@@ -22,7 +22,9 @@
 #   --no-python  skip the Python loop
 # Needs (it builds nothing): BUILD_DIR (default build) with the targets nasq-server nasq
 # nasq-worker trials_per_hour_export_tokens, build/venv (scripts/python-env.sh) and, for the
-# Python loop, BUILD_DIR/venv-torch (bench/trials_per_hour/make_torch_venv.sh).
+# Python loop, BUILD_DIR/venv-torch (bench/trials_per_hour/make_torch_venv.sh). Elsewhere (the
+# GPU machine) NASQ_BENCH_PYTHON names the helpers' Python (PyYAML for --quick) and
+# NASQ_BENCH_TORCH_PYTHON the Python loop's (torch, PyYAML and Optuna).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -43,7 +45,8 @@ done
 
 server="$build/server/nasq-server" nasq="$build/cli/nasq" worker="$build/worker/app/nasq-worker"
 export_tokens="$build/bench/trials_per_hour/trials_per_hour_export_tokens"
-py="$build/venv/bin/python3" torch_py="$build/venv-torch/bin/python3"
+py="${NASQ_BENCH_PYTHON:-$build/venv/bin/python3}"
+torch_py="${NASQ_BENCH_TORCH_PYTHON:-$build/venv-torch/bin/python3}"
 for binary in "$server" "$nasq" "$worker" "$export_tokens" "$py"; do
   if [ ! -x "$binary" ]; then
     echo "run.sh: $binary is missing; build it first:" >&2
