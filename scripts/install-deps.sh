@@ -15,6 +15,8 @@ packages=(
   clang-14 libclang-rt-14-dev clang-format-14
   chromium libgl1-mesa-dri fonts-dejavu-core fonts-liberation  # the dashboard's browser tests
   tmux
+  postgresql libpq-dev  # PostgreSQL storage (--db postgresql://...) and its tests, which start a server
+  slurmd slurmctld slurm-client munge  # deploy/slurm's integration test runs a single-node Slurm
   nodejs  # the dashboard's build (dashboard/web: npm ci, tsc, esbuild); NASQ_BUILD_DASHBOARD=OFF skips it
 )
 
