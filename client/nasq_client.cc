@@ -315,4 +315,12 @@ absl::StatusOr<v1::Trial> NasqClient::FailTrial(const v1::FailTrialRequest& requ
   return response;
 }
 
+absl::StatusOr<v1::Trial> NasqClient::ReleaseTrial(const v1::ReleaseTrialRequest& request) const {
+  v1::ReleaseTrialRequest fitted = request;
+  fitted.set_reason(FitText(request.reason(), limits::kMaxValueBytes));
+  v1::Trial response;
+  NASQ_RETURN_IF_ERROR(Unary(&v1::WorkerService::Stub::ReleaseTrial, fitted, response));
+  return response;
+}
+
 }  // namespace nasq

@@ -146,6 +146,10 @@ class NasqClient {
   // The reason is sent through FitText (limits::kMaxReasonBytes), so that the server, which
   // refuses longer or malformed reasons, always records why the trial failed.
   absl::StatusOr<v1::Trial> FailTrial(const v1::FailTrialRequest& request) const;
+  // Gives back a trial the worker will not finish (re-queued at once; see the RPC's contract in
+  // worker_service.proto). The reason is sent through FitText (limits::kMaxValueBytes) as
+  // FailTrial's. Returns the trial as stored (WAITING, or FAIL when the study no longer runs).
+  absl::StatusOr<v1::Trial> ReleaseTrial(const v1::ReleaseTrialRequest& request) const;
 
   const ClientOptions& options() const { return options_; }
 

@@ -1,8 +1,8 @@
 // core/trial.h: trial states and the Trial value type.
 //
 // State machine (Optuna's, docs/tpe.md 5.1, plus leases): WAITING -> RUNNING -> COMPLETE | PRUNED
-// | FAIL, and RUNNING -> WAITING when a lease expires and retries remain. COMPLETE, PRUNED and
-// FAIL are final: a finished trial is frozen. Plain value type; no internal synchronisation (its
+// | FAIL, and RUNNING -> WAITING when a lease expires (retries remain) or is released; the last
+// three are final: a finished trial is frozen. Plain value type; no internal synchronisation (its
 // distributions map may be shared with other trials, immutably: see core/trial_distributions.h).
 #ifndef NASQ_CORE_TRIAL_H_
 #define NASQ_CORE_TRIAL_H_
@@ -63,7 +63,7 @@ struct Trial {
   std::map<std::string, std::string> system_attrs;  // key -> JSON text
   int64_t datetime_start_us = 0;                    // 0 = not started
   int64_t datetime_complete_us = 0;                 // 0 = not finished
-  int attempt = 1;                                  // 1 + number of expired leases
+  int attempt = 1;                                  // 1 + expired or released leases
   std::optional<Lease> lease;                       // present while RUNNING under a lease
 
   // External value of `name`, or nullopt when the trial has no such param.

@@ -36,6 +36,7 @@ constexpr Entry kTable[] = {
     {"/nasq.v1.WorkerService/ReportIntermediate", Needs(Role::kWorker)},
     {"/nasq.v1.WorkerService/CompleteTrial", Needs(Role::kWorker)},
     {"/nasq.v1.WorkerService/FailTrial", Needs(Role::kWorker)},
+    {"/nasq.v1.WorkerService/ReleaseTrial", Needs(Role::kWorker)},
     {"GET /healthz", Requirement{true, Role::kReader}},
     {"GET /metrics", Needs(Role::kReader)},
     {"GET /api/v1/studies", Needs(Role::kReader)},

@@ -863,6 +863,22 @@ absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
   return trial;
 }
 
+absl::StatusOr<Trial> StudyManager::ReleaseTrial(const std::string& study, int64_t number,
+                                                 const LeaseKey& lease, const std::string& reason) {
+  absl::StatusOr<Trial> released = InStudy(study, [&](Entry& entry) -> absl::StatusOr<Trial> {
+    entry.mu.AssertHeld();
+    NASQ_ASSIGN_OR_RETURN(Trial * trial, FindLeased(entry, number, lease));
+    const std::string holder = trial->lease->worker_id;
+    NASQ_RETURN_IF_ERROR(EndLease(entry, *trial, kReleasedOutcome, reason));
+    NASQ_RETURN_IF_ERROR(MaybeComplete(entry));
+    spdlog::info("trial {} of study '{}' released by worker '{}' ({}): {}", number, study, holder,
+                 reason.empty() ? "no reason given" : reason, TrialStateName(trial->state));
+    return *trial;
+  });
+  if (released.ok()) NotifyWork();  // a re-queued trial (or a failed one's room) is work now
+  return released;
+}
+
 absl::Status StudyManager::MaybeComplete(Entry& entry) {
   if (entry.study.state != StudyState::kRunning) return absl::OkStatus();
   const StudySpec& spec = entry.spec();
@@ -901,25 +917,30 @@ absl::Status StudyManager::CountFailures(Entry& entry, const Trial& trial) {
   return absl::OkStatus();
 }
 
-absl::Status StudyManager::ExpireLease(Entry& entry, Trial& trial) {
+absl::Status StudyManager::EndLease(Entry& entry, Trial& trial, const std::string& outcome,
+                                    const std::string& reason) {
   const StudySpec& spec = entry.spec();
   const int64_t now = clock_->NowMicros();
+  const bool released = outcome == kReleasedOutcome;
   TrialUpdate update;
   update.expected_epoch = trial.lease->epoch;
   update.clear_lease = true;
-  update.system_attrs[kAttemptsAttr] = AttemptsAfterExpiry(trial, now);
-  if (entry.study.state == StudyState::kRunning && trial.attempt <= spec.max_retries) {
+  update.system_attrs[kAttemptsAttr] = AttemptsAfterLeaseEnd(trial, now, outcome, reason);
+  // A release is no failure: only expired leases count against max_retries.
+  const bool retry = released || trial.attempt - ReleasedAttempts(trial) <= spec.max_retries;
+  if (entry.study.state == StudyState::kRunning && retry) {
     update.state = TrialState::kWaiting;
     update.attempt = trial.attempt + 1;
   } else {
     update.state = TrialState::kFail;
     update.datetime_complete_us = now;
+    const std::string lease = absl::StrCat("lease of worker '", trial.lease->worker_id, "' ",
+                                           outcome, reason.empty() ? "" : " (" + reason + ")");
     update.system_attrs["fail_reason"] = JsonString(
         entry.study.state == StudyState::kRunning
-            ? absl::StrCat("lease of worker '", trial.lease->worker_id, "' expired on attempt ",
-                           trial.attempt, "; max_retries (", spec.max_retries, ") exhausted")
-            : absl::StrCat("lease of worker '", trial.lease->worker_id,
-                           "' expired after the study became ", StudyStateName(entry.study.state)));
+            ? absl::StrCat(lease, " on attempt ", trial.attempt, "; max_retries (",
+                           spec.max_retries, ") exhausted")
+            : absl::StrCat(lease, " after the study became ", StudyStateName(entry.study.state)));
   }
   NASQ_RETURN_IF_ERROR(Update(entry, trial, update));
   return IsFinished(trial.state) ? CountFailures(entry, trial) : absl::OkStatus();
@@ -959,7 +980,7 @@ absl::StatusOr<int> StudyManager::ReapExpiredLeases() {
       if (t.lease && t.lease->deadline_us <= now) due.push_back(number);
     }
     for (int64_t number : due) {
-      NASQ_RETURN_IF_ERROR(ExpireLease(*entry, entry->trials[number]));
+      NASQ_RETURN_IF_ERROR(EndLease(*entry, entry->trials[number], kExpiredOutcome));
       ++expired;
     }
     if (!due.empty()) NASQ_RETURN_IF_ERROR(MaybeComplete(*entry));

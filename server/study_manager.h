@@ -29,9 +29,11 @@
 // spec.lease_duration_ms from the clock's now, or what Ask was asked for (a client running a long
 // objective). Heartbeat and ReportIntermediate renew it (Heartbeat for a given duration).
 // ReapExpiredLeases() (called periodically by LeaseReaper) re-queues an expired trial WAITING with
-// the same params and attempt+1 while attempt <= spec.max_retries, else FAILs it with system attr
-// "fail_reason"; either way the expired lease is appended to the trial's system attr "attempts"
-// (a JSON array of {attempt, worker_id, start_us, end_us, outcome: "expired"}, oldest first;
+// the same params and attempt+1 while its expired leases (attempts not released) are <=
+// spec.max_retries, else FAILs it with system attr "fail_reason"; either way the expired lease is
+// appended to the trial's system attr "attempts" (a JSON array of {attempt, worker_id, start_us,
+// end_us, outcome: "expired"}, oldest first; ReleaseTrial re-queues at once the same way, with
+// outcome "released", and does not count against max_retries;
 // server/trial_attempts.h reads it, with the current lease, as the trial's history; a trial's
 // datetime_start_us is its current lease's start). Any call naming a lease (LeaseKey) whose epoch
 // is not the trial's current one, or whose token is not the lease's, is refused with
@@ -345,6 +347,16 @@ class StudyManager {
   absl::StatusOr<Trial> FinishTrial(const std::string& study, int64_t number,
                                     FinishRequest request);
 
+  // Gives back the RUNNING trial `number` that its holder will not finish (a worker stopping
+  // cleanly): at once, as if its lease had expired now (WAITING with the same params and
+  // attempt+1, or FAIL when the study is no longer RUNNING), except that a release never counts
+  // against spec.max_retries. The lease is recorded in system attr "attempts" with outcome
+  // "released" and `reason` (when non-empty), and logged. Returns the stored trial.
+  // FAILED_PRECONDITION when `lease` does not match the trial's lease (epoch and token) or the
+  // trial is not RUNNING; nothing changes then.
+  absl::StatusOr<Trial> ReleaseTrial(const std::string& study, int64_t number,
+                                     const LeaseKey& lease, const std::string& reason);
+
   // Re-queues or fails every RUNNING trial whose lease deadline is <= the clock's now.
   // Returns how many leases expired.
   absl::StatusOr<int> ReapExpiredLeases();
@@ -480,7 +492,11 @@ class StudyManager {
   // when they are reached.
   absl::Status CountFailures(Entry& entry, const Trial& trial)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
-  absl::Status ExpireLease(Entry& entry, Trial& trial) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
+  // Ends the lease of the RUNNING `trial` with `outcome` (kExpiredOutcome: reaped,
+  // kReleasedOutcome: given back, with `reason`): re-queues it or FAILs it (see ReapExpiredLeases
+  // and ReleaseTrial) and records the lease in its kAttemptsAttr.
+  absl::Status EndLease(Entry& entry, Trial& trial, const std::string& outcome,
+                        const std::string& reason = "") ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu);
   // Stores why sampling failed as study system attr kSamplingErrorAttr, or erases it when
   // `sampling` is OK; writes only when the attr changes.
   absl::Status RecordSamplingError(Entry& entry, const absl::Status& sampling)

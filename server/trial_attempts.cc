@@ -36,6 +36,9 @@ std::optional<TrialAttempt> ReadAttempt(const Json& entry) {
   TrialAttempt read{attempt->get<int64_t>(), worker_id->get<std::string>(),
                     start_us->get<int64_t>(), std::nullopt, outcome->get<std::string>()};
   if (end_us->is_number_integer()) read.end_us = end_us->get<int64_t>();
+  if (const Json* reason = field("reason"); reason != nullptr && reason->is_string()) {
+    read.reason = reason->get<std::string>();
+  }
   return read;
 }
 
@@ -63,11 +66,20 @@ std::optional<std::string> LatestLeaseHolder(const Trial& trial) {
   return id->get<std::string>();
 }
 
-std::string AttemptsAfterExpiry(const Trial& trial, int64_t now_us) {
+std::string AttemptsAfterLeaseEnd(const Trial& trial, int64_t now_us, const std::string& outcome,
+                                  const std::string& reason) {
   std::vector<TrialAttempt> attempts = StoredAttempts(trial);
   attempts.push_back(TrialAttempt{trial.attempt, LatestLeaseHolder(trial).value_or(""),
-                                  trial.datetime_start_us, now_us, "expired"});
+                                  trial.datetime_start_us, now_us, outcome, reason});
   return AttemptsToJson(attempts).dump();
+}
+
+int ReleasedAttempts(const Trial& trial) {
+  int released = 0;
+  for (const TrialAttempt& attempt : StoredAttempts(trial)) {
+    released += attempt.outcome == kReleasedOutcome;
+  }
+  return released;
 }
 
 std::vector<TrialAttempt> TrialAttempts(const Trial& trial) {
@@ -87,11 +99,13 @@ std::vector<TrialAttempt> TrialAttempts(const Trial& trial) {
 Json AttemptsToJson(const std::vector<TrialAttempt>& attempts) {
   Json list = Json::array();
   for (const TrialAttempt& a : attempts) {
-    list.push_back({{"attempt", a.attempt},
-                    {"worker_id", a.worker_id},
-                    {"start_us", a.start_us},
-                    {"end_us", a.end_us ? Json(*a.end_us) : Json(nullptr)},
-                    {"outcome", a.outcome}});
+    Json entry = {{"attempt", a.attempt},
+                  {"worker_id", a.worker_id},
+                  {"start_us", a.start_us},
+                  {"end_us", a.end_us ? Json(*a.end_us) : Json(nullptr)},
+                  {"outcome", a.outcome}};
+    if (!a.reason.empty()) entry["reason"] = a.reason;
+    list.push_back(std::move(entry));
   }
   return list;
 }

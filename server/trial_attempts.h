@@ -1,11 +1,13 @@
 // server/trial_attempts.h: the history of a trial's leases (one attempt per lease), for the
 // dashboard's trial timeline (docs/dashboard.md, GET /api/v1/studies/{name}/trials/{number}).
 //
-// An expired lease re-queues its trial with attempt+1 (or FAILs it) and the trial forgets the
-// lease, so StudyManager::ExpireLease stores every reaped lease in the trial's system attr
+// An expired or released lease re-queues its trial with attempt+1 (or FAILs it) and the trial
+// forgets the lease, so StudyManager stores every such lease in the trial's system attr
 // "attempts" (kAttemptsAttr): a JSON array, oldest first, of
 //   {"attempt": <k>, "worker_id": "<holder>", "start_us": <its lease's start>,
-//    "end_us": <when it was reaped>, "outcome": "expired"}.
+//    "end_us": <when it ended>, "outcome": "expired" | "released"}
+// where a released one (WorkerService.ReleaseTrial) also has "reason": "<the worker's reason>"
+// when it gave one.
 // The current attempt (a RUNNING trial's lease, or the lease that finished the trial) is not
 // stored: TrialAttempts derives it from the trial.
 // Thread-safety: pure functions.
@@ -22,7 +24,7 @@
 
 namespace nasq {
 
-// Trial system attr: the trial's expired leases (see top).
+// Trial system attr: the trial's expired and released leases (see top).
 inline constexpr char kAttemptsAttr[] = "attempts";
 // Trial system attr naming the holder of the trial's latest lease, set when it is leased (see
 // StudyManager::LeaseTrial): {"id": <worker_id>, <its labels>} as JSON text.
@@ -34,14 +36,25 @@ struct TrialAttempt {
   std::string worker_id;          // the lease's holder
   int64_t start_us = 0;           // when the lease was granted
   std::optional<int64_t> end_us;  // nullopt while the lease runs
-  // "expired" (reaped), "running" (the current lease) or the state the trial finished in
-  // ("COMPLETE", "PRUNED", "FAIL").
+  // kExpiredOutcome (reaped), kReleasedOutcome (given back by its holder), "running" (the
+  // current lease) or the state the trial finished in ("COMPLETE", "PRUNED", "FAIL").
   std::string outcome;
+  std::string reason;  // why a released lease was given back; "" otherwise
 };
 
-// The kAttemptsAttr text of `trial` once its current lease (which it must hold) expires at
-// `now_us`: the stored attempts (as TrialAttempts reads them) plus that lease, "expired".
-std::string AttemptsAfterExpiry(const Trial& trial, int64_t now_us);
+// The outcomes of a lease that ended without finishing its trial.
+inline constexpr char kExpiredOutcome[] = "expired";
+inline constexpr char kReleasedOutcome[] = "released";
+
+// The kAttemptsAttr text of `trial` once its current lease (which it must hold) ends at `now_us`
+// with `outcome` (kExpiredOutcome or kReleasedOutcome) and, for a release, `reason` (stored
+// when non-empty): the stored attempts (as TrialAttempts reads them) plus that lease.
+std::string AttemptsAfterLeaseEnd(const Trial& trial, int64_t now_us, const std::string& outcome,
+                                  const std::string& reason = "");
+
+// How many of `trial`'s stored attempts were released (kReleasedOutcome): attempts that do not
+// count against the study's max_retries.
+int ReleasedAttempts(const Trial& trial);
 
 // Every attempt of `trial`, oldest first: the stored expired ones, then the current one when
 // the trial runs under a lease or finished under one (system attr "worker" names who held it;
@@ -56,7 +69,8 @@ std::vector<TrialAttempt> TrialAttempts(const Trial& trial);
 // nullopt when the trial was never leased (or the attr is unreadable).
 std::optional<std::string> LatestLeaseHolder(const Trial& trial);
 
-// `attempts` as docs/dashboard.md's Attempt list (end_us null while running).
+// `attempts` as docs/dashboard.md's Attempt list (end_us null while running; "reason" only
+// when non-empty).
 nlohmann::json AttemptsToJson(const std::vector<TrialAttempt>& attempts);
 
 }  // namespace nasq

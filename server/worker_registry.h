@@ -4,11 +4,12 @@
 // WorkerServiceImpl records a worker when it calls LeaseTrial (with its labels, also when no
 // trial was leased), Heartbeat or ReportIntermediate under a worker's lease (kind worker: a
 // client holding an asked lease heart-beats through the same RPCs but is no worker), and
-// CompleteTrial or FailTrial (the finished trial's lease holder; only workers finish through
-// these, clients tell through StudyService). Times are the injected Clock's. A worker unseen for
-// kForgetWorkerAfterUs is dropped: listing never returns it, and it is erased when a new worker
-// is recorded or the registry is listed (so memory stays bounded by the workers of the last hour
-// without a scan per heartbeat).
+// CompleteTrial, FailTrial or ReleaseTrial (the trial's lease holder; only workers end leases
+// through these, clients tell through StudyService). Times are the injected Clock's. A worker
+// unseen for kForgetWorkerAfterUs is dropped: listing never returns it, and it is erased when a
+// new worker is recorded or the registry is listed (so memory stays bounded by the workers of
+// the last hour without a scan per heartbeat).
+//
 // Thread-safety: thread-safe; the clock must outlive the registry.
 #ifndef NASQ_SERVER_WORKER_REGISTRY_H_
 #define NASQ_SERVER_WORKER_REGISTRY_H_
@@ -44,7 +45,8 @@ class WorkerRegistry {
   // labels replaced. An empty id is ignored.
   void RecordLease(const std::string& worker_id, const WorkerLabels& labels);
   // `worker_id` called under its lease now (Heartbeat, ReportIntermediate, CompleteTrial,
-  // FailTrial): recorded, keeping its labels (none when new). An empty id is ignored.
+  // FailTrial, ReleaseTrial): recorded, keeping its labels (none when new). An empty id is
+  // ignored.
   void RecordCall(const std::string& worker_id);
 
   // The workers seen less than kForgetWorkerAfterUs before `now_us`, by id.

@@ -176,4 +176,20 @@ grpc::Status WorkerServiceImpl::FailTrial(grpc::ServerContext*, const v1::FailTr
   });
 }
 
+grpc::Status WorkerServiceImpl::ReleaseTrial(grpc::ServerContext*,
+                                             const v1::ReleaseTrialRequest* request,
+                                             v1::Trial* response) {
+  return RunRpc(metrics_, calls_, "ReleaseTrial", [&]() -> absl::Status {
+    NASQ_ASSIGN_OR_RETURN(TrialName name, ParseTrialName(request->name(), "name"));
+    NASQ_RETURN_IF_ERROR(ValidateText(request->reason(), "reason", limits::kMaxValueBytes));
+    NASQ_ASSIGN_OR_RETURN(Trial trial,
+                          manager_.ReleaseTrial(name.study, name.number,
+                                                LeaseKey{request->epoch(), request->lease_token()},
+                                                request->reason()));
+    RecordFinisher(trial);
+    *response = TrialToProto(trial, name.study);
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace nasq

@@ -33,9 +33,12 @@ class WorkerServiceImpl final : public v1::WorkerService::Service {
                              v1::Trial* response) override;
   grpc::Status FailTrial(grpc::ServerContext*, const v1::FailTrialRequest* request,
                          v1::Trial* response) override;
+  grpc::Status ReleaseTrial(grpc::ServerContext*, const v1::ReleaseTrialRequest* request,
+                            v1::Trial* response) override;
 
  private:
-  // Records the holder of the lease `trial` just finished under (CompleteTrial, FailTrial).
+  // Records the holder of the lease `trial` just ended under (CompleteTrial, FailTrial,
+  // ReleaseTrial).
   void RecordFinisher(const Trial& trial);
 
   StudyManager& manager_;

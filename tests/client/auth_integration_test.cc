@@ -66,6 +66,8 @@ const std::vector<Rpc>& AllRpcs() {
       {"CompleteTrial", Needs::kWorker,
        [](const NasqClient& c) { return c.CompleteTrial({}).status(); }},
       {"FailTrial", Needs::kWorker, [](const NasqClient& c) { return c.FailTrial({}).status(); }},
+      {"ReleaseTrial", Needs::kWorker,
+       [](const NasqClient& c) { return c.ReleaseTrial({}).status(); }},
   };
   return *rpcs;
 }

@@ -467,6 +467,47 @@ TEST_F(ServiceTest, WorkerReportsNeedTheLeaseToken) {
   EXPECT_EQ(renewed.lease().token(), token);
 }
 
+// ReleaseTrial over the wire: fenced like Heartbeat (stale epoch, wrong token: nothing changes),
+// bounded reason, and a release re-queues the trial at once for the next worker.
+TEST_F(ServiceTest, ReleaseTrialRequeuesAFencedLeaseAtOnce) {
+  v1::Study study;
+  ASSERT_TRUE(Create(RandomSpec("r"), &study).ok());
+  const v1::LeaseTrialResponse leased = Lease("gpu0");
+  const std::string name = leased.trial().name();
+  const int64_t epoch = leased.lease().epoch();
+  const std::string& token = leased.lease().token();
+  auto release = [&](v1::ReleaseTrialRequest request, v1::Trial* trial) {
+    grpc::ClientContext context;
+    return workers_->ReleaseTrial(&context, request, trial);
+  };
+  v1::Trial trial;
+  EXPECT_EQ(release(OnLease<v1::ReleaseTrialRequest>(name, epoch + 1, token), &trial).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(release(OnLease<v1::ReleaseTrialRequest>(name, epoch, std::string(32, 'a')), &trial)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  auto too_long = OnLease<v1::ReleaseTrialRequest>(name, epoch, token);
+  too_long.set_reason(std::string(2000, 'x'));
+  grpc::Status refused = release(too_long, &trial);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(refused.error_message(), HasSubstr("reason"));
+  EXPECT_EQ(GetTrial(name).state(), v1::TRIAL_STATE_RUNNING);
+
+  auto request = OnLease<v1::ReleaseTrialRequest>(name, epoch, token);
+  request.set_reason("SIGTERM");
+  ASSERT_TRUE(release(request, &trial).ok());
+  EXPECT_EQ(trial.state(), v1::TRIAL_STATE_WAITING);
+  EXPECT_EQ(trial.attempt(), 2);
+  EXPECT_THAT(GetTrial(name).system_attrs().at("attempts"), HasSubstr(R"("outcome":"released")"));
+  EXPECT_EQ(release(request, &trial).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  const v1::LeaseTrialResponse again = Lease("gpu1");
+  EXPECT_EQ(again.trial().name(), name);
+  EXPECT_EQ(again.lease().epoch(), epoch + 1);
+  EXPECT_EQ(again.trial().params().at("x").double_value(),
+            leased.trial().params().at("x").double_value());
+}
+
 TEST_F(ServiceTest, TellRefusesContradictionsAndWorkersTrialsWithoutLeaseOrForce) {
   v1::Study study;
   ASSERT_TRUE(Create(RandomSpec("tell"), &study).ok());

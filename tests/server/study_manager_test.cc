@@ -172,6 +172,92 @@ TEST_F(StudyManagerTest, StaleEpochIsRefusedAndChangesNothing) {
   EXPECT_EQ(storage_->GetTrialByNumber(done.study_id, 0)->values, std::vector<double>{0.25});
 }
 
+// WorkerService.ReleaseTrial: a worker that stops cleanly gives its trial back. It is re-queued
+// at once (no clock advance) with the same params and a new epoch, fenced like a stale lease,
+// recorded as a "released" attempt with the reason, and never counts against max_retries (1
+// here), while expiries still do.
+TEST_F(StudyManagerTest, ReleasedTrialIsRequeuedAtOnceAndNeverCountsAgainstMaxRetries) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  const LeasedTrial first = **manager_->LeaseTrial("w1", {}, NoWait());
+  const LeaseKey key = KeyOf(first);
+  for (const LeaseKey& wrong : {LeaseKey{key.epoch + 1, key.token}, LeaseKey{key.epoch, ""}}) {
+    EXPECT_EQ(manager_->ReleaseTrial("s", 0, wrong, "x").status().code(),
+              absl::StatusCode::kFailedPrecondition);
+  }
+  EXPECT_EQ(manager_->GetTrial("s", 0)->state, TrialState::kRunning);
+  EXPECT_EQ(manager_->ReleaseTrial("s", 1, key, "x").status().code(), absl::StatusCode::kNotFound);
+
+  const Trial released = *manager_->ReleaseTrial("s", 0, key, "SIGTERM: job cancelled");
+  EXPECT_EQ(released.state, TrialState::kWaiting);
+  EXPECT_EQ(released.attempt, 2);
+  EXPECT_FALSE(released.lease.has_value());
+  const nlohmann::json attempts = nlohmann::json::parse(released.system_attrs.at("attempts"));
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0]["attempt"], 1);
+  EXPECT_EQ(attempts[0]["worker_id"], "w1");
+  EXPECT_EQ(attempts[0]["outcome"], "released");
+  EXPECT_EQ(attempts[0]["reason"], "SIGTERM: job cancelled");
+  // The released lease is fenced like an expired one.
+  EXPECT_EQ(manager_->Heartbeat("s", 0, key).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(manager_->ReleaseTrial("s", 0, key, "").status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  FinishRequest late{TrialState::kComplete, {0.5}, {}, key};
+  EXPECT_EQ(manager_->FinishTrial("s", 0, late).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  // Released three more times: far beyond max_retries, and still re-queued.
+  for (int attempt = 2; attempt <= 4; ++attempt) {
+    const LeasedTrial again = **manager_->LeaseTrial("w2", {}, NoWait());
+    EXPECT_EQ(again.trial.number, 0);
+    EXPECT_EQ(again.trial.params, first.trial.params);
+    EXPECT_EQ(again.trial.lease->epoch, attempt);
+    EXPECT_EQ(manager_->ReleaseTrial("s", 0, KeyOf(again), "")->state, TrialState::kWaiting);
+  }
+  // Expiries count alone: the first is retried (1 <= max_retries), the second fails the trial.
+  ASSERT_TRUE(manager_->LeaseTrial("w3", {}, NoWait())->has_value());
+  ExpireLeases(1);
+  EXPECT_EQ(manager_->GetTrial("s", 0)->state, TrialState::kWaiting);
+  ASSERT_TRUE(manager_->LeaseTrial("w3", {}, NoWait())->has_value());
+  ExpireLeases(1);
+  const Trial failed = *manager_->GetTrial("s", 0);
+  EXPECT_EQ(failed.state, TrialState::kFail);
+  EXPECT_THAT(failed.system_attrs.at("fail_reason"), HasSubstr("max_retries (1) exhausted"));
+  std::vector<std::string> outcomes;
+  for (const auto& attempt : nlohmann::json::parse(failed.system_attrs.at("attempts"))) {
+    outcomes.push_back(attempt["outcome"]);
+  }
+  EXPECT_EQ(outcomes, (std::vector<std::string>{"released", "released", "released", "released",
+                                                "expired", "expired"}));
+}
+
+// A release wakes a worker long-polling for work at once (the study's only trial slot was
+// taken), and releasing in a study that no longer runs FAILs the trial with the reason, as an
+// expired lease would.
+TEST_F(StudyManagerTest, ReleaseWakesLongPollsAndFailsTrialsOfStoppedStudies) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("one", SamplerKind::kRandom, 1)).ok());
+  const LeaseKey key = KeyOf(**manager_->LeaseTrial("w1", {}, NoWait()));
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(manager_->ReleaseTrial("one", 0, key, "stopping").ok());
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto leased =
+      manager_->LeaseTrial("w2", {}, std::chrono::steady_clock::now() + std::chrono::seconds(20));
+  releaser.join();
+  ASSERT_TRUE(leased.ok()) << leased.status();
+  ASSERT_TRUE(leased->has_value());
+  EXPECT_EQ((*leased)->trial.number, 0);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(10));
+
+  ASSERT_TRUE(manager_->StopStudy("one").ok());
+  const Trial failed = *manager_->ReleaseTrial("one", 0, KeyOf(**leased), "job cancelled");
+  EXPECT_EQ(failed.state, TrialState::kFail);
+  EXPECT_THAT(failed.system_attrs.at("fail_reason"),
+              HasSubstr("lease of worker 'w2' released (job cancelled) after the study became "
+                        "STOPPED"));
+}
+
 TEST_F(StudyManagerTest, LeasesCarryDistinctRandomTokens) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
   std::set<std::string> tokens;

@@ -179,7 +179,7 @@ TEST(TrialAttempts, MalformedStoredEntriesAreSkippedAndOthersKept) {
   }
 }
 
-TEST(TrialAttempts, AttemptsAfterExpiryAppendsToWhatIsStored) {
+TEST(TrialAttempts, AttemptsAfterLeaseEndAppendsToWhatIsStored) {
   Trial trial;
   trial.state = TrialState::kRunning;
   trial.attempt = 2;
@@ -187,9 +187,26 @@ TEST(TrialAttempts, AttemptsAfterExpiryAppendsToWhatIsStored) {
   trial.lease = Lease{"w2", 2, 200, std::string(32, '0'), LeaseKind::kWorker};
   trial.system_attrs[kAttemptsAttr] =
       R"([{"attempt": 1, "worker_id": "w1", "start_us": 10, "end_us": 90, "outcome": "expired"}])";
-  EXPECT_EQ(nlohmann::json::parse(AttemptsAfterExpiry(trial, 250)), nlohmann::json::parse(R"([
+  EXPECT_EQ(nlohmann::json::parse(AttemptsAfterLeaseEnd(trial, 250, kExpiredOutcome)),
+            nlohmann::json::parse(R"([
       {"attempt": 1, "worker_id": "w1", "start_us": 10, "end_us": 90, "outcome": "expired"},
       {"attempt": 2, "worker_id": "w2", "start_us": 100, "end_us": 250, "outcome": "expired"}])"));
+  EXPECT_EQ(ReleasedAttempts(trial), 0);
+
+  // A released lease keeps its reason, which TrialAttempts reads back, and counts as released.
+  trial.system_attrs[kAttemptsAttr] =
+      AttemptsAfterLeaseEnd(trial, 250, kReleasedOutcome, "SIGTERM before the time limit");
+  EXPECT_EQ(nlohmann::json::parse(trial.system_attrs[kAttemptsAttr]).back(),
+            nlohmann::json::parse(R"({"attempt": 2, "worker_id": "w2", "start_us": 100,
+      "end_us": 250, "outcome": "released", "reason": "SIGTERM before the time limit"})"));
+  EXPECT_EQ(ReleasedAttempts(trial), 1);
+  trial.attempt = 3;
+  const std::vector<TrialAttempt> attempts = TrialAttempts(trial);
+  ASSERT_EQ(attempts.size(), 3u);
+  EXPECT_EQ(attempts[1].outcome, "released");
+  EXPECT_EQ(attempts[1].reason, "SIGTERM before the time limit");
+  EXPECT_EQ(attempts[0].reason, "");
+  EXPECT_EQ(attempts[2].outcome, "running");
 }
 
 }  // namespace
