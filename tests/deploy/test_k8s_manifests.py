@@ -20,7 +20,7 @@ spec.loader.exec_module(validate)
 
 COMMAND = validate.renderer()
 pytestmark = pytest.mark.skipif(
-    COMMAND is None, reason="neither kubectl nor kustomize is installed (needed to render)")
+    COMMAND is None, reason="none of kubectl, kustomize and go is installed (needed to render)")
 
 
 def rendered(folder):
