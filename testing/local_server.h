@@ -74,6 +74,8 @@ class ChildProcess {
   int Terminate(std::chrono::milliseconds timeout);
   // What the child logged (stdout and stderr) so far, across starts.
   std::string Log() const;
+  // The running child's process id (for /proc); -1 when not running().
+  pid_t pid() const { return pid_; }
 
  private:
   std::vector<std::string> argv_;
@@ -98,6 +100,8 @@ class ServerProcess {
 
   const std::string& address() const { return address_; }
   bool running() const { return process_.running(); }
+  // The server's process id (for /proc); -1 when not running().
+  pid_t pid() const { return process_.pid(); }
 
   // Starts the server again (same arguments) after Kill/Terminate; errors as Start.
   absl::Status Restart();
