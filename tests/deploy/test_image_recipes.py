@@ -1,10 +1,13 @@
-"""The GPU worker's image recipes, checked offline (no Docker engine or Apptainer here):
-every Dockerfile parses with BuildKit's own parser (PyPI `dockerfile`) and copies files that
-exist; deploy/apptainer/nasq-worker.def parses (PyPI `spython`) and builds what
-Dockerfile.worker-cuda builds: the same base images, the same steps of
+"""The image recipes, checked offline (no Docker engine or Apptainer here): every Dockerfile
+parses with BuildKit's own parser (PyPI `dockerfile`) and copies files that exist; the Debian
+packages that the server and CPU worker images install hold every shared library of the built
+binaries (with their dependencies); deploy/apptainer/nasq-worker.def parses (PyPI `spython`) and
+builds what Dockerfile.worker-cuda builds: the same base images, the same steps of
 deploy/build-worker-cuda.sh, the same data, environment and command. A definition that drifts
-from the Dockerfile fails. Not verified: that the images build and run (no engine, no
-Apptainer in Debian 12, no GPU in CI)."""
+from the Dockerfile fails, and so does a package list without a library's package. Not
+verified: that the images build and run (no engine, no Apptainer in Debian 12, no GPU in CI)."""
+import functools
+import os
 import pathlib
 import re
 import shutil
@@ -141,11 +144,92 @@ def test_the_build_script_uses_the_pinned_wheel_with_cuda():
     assert done.returncode == 2 and "usage:" in done.stderr
 
 
-def test_the_runtime_packages_exist_in_debian():
+def needs_debian_package_lists():
     if not shutil.which("apt-cache") or not any(pathlib.Path("/var/lib/apt/lists").glob("*Packages*")):
         pytest.skip("no Debian package lists (apt-get update)")
+
+
+def test_the_cuda_runtime_packages_exist_in_debian():
+    needs_debian_package_lists()
     [packages] = re.findall(r"RUNTIME_PACKAGES=\(([^)]*)\)", BUILD_SCRIPT.read_text())
     shown = subprocess.run(["apt-cache", "show", "--no-all-versions", *packages.split()],
                            capture_output=True, text=True)
     for package in packages.split():
         assert f"Package: {package}\n" in shown.stdout, (package, shown.stderr)
+
+
+def installed_packages(path):
+    """The packages of the runtime stage's `apt-get install` of a Dockerfile."""
+    [(_, runtime)] = list(stages_of_dockerfile(path).items())[1:]
+    [install] = [v[0] for cmd, v, _ in runtime if cmd == "RUN" and "apt-get install" in v[0]]
+    words = install.split("--no-install-recommends", 1)[1].split("&&", 1)[0].split()
+    return [word for word in words if word != "\\"]
+
+
+def dependency_closure(packages):
+    """The packages and everything they depend on (Depends and Pre-Depends), by apt-cache."""
+    done = subprocess.run(["apt-cache", "depends", "--recurse", "--no-recommends", "--no-suggests",
+                           "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances",
+                           *packages], capture_output=True, text=True, check=True)
+    return {line for line in done.stdout.splitlines() if line and not line.startswith((" ", "<"))}
+
+
+@functools.cache
+def dpkg_files():
+    """{path: package} of every file that dpkg installed (its /var/lib/dpkg/info/*.list)."""
+    files = {}
+    for listing in pathlib.Path("/var/lib/dpkg/info").glob("*.list"):
+        package = listing.stem.split(":")[0]
+        for path in listing.read_text(errors="replace").splitlines():
+            files[path] = package
+    return files
+
+
+def owner(library):
+    """The Debian package that installed `library` (a path ldd printed), or None."""
+    real = os.path.realpath(library)
+    # Debian 12 is usr-merged: dpkg knows /lib/... where ldd may print /usr/lib/... or back.
+    for path in (library, real, re.sub("^/usr/", "/", real), "/usr" + library):
+        if path in dpkg_files():
+            return dpkg_files()[path]
+    return None
+
+
+def uncovered(binaries, packages):
+    """`library (package)` for each shared library of the binaries that no package of the
+    dependency closure of `packages` installs."""
+    closure = dependency_closure(packages)
+    found = []
+    for binary in binaries:
+        ldd = subprocess.run(["ldd", binary], capture_output=True, text=True, check=True).stdout
+        for library in re.findall(r"=> (/\S+)", ldd):
+            package = owner(library)
+            if package not in closure:
+                found.append(f"{library} ({package or 'no package'})")
+    return sorted(set(found))
+
+
+IMAGES = {  # Dockerfile: the built binaries it copies (nasq_pytest's NASQ_*_BIN)
+    "Dockerfile.server": ("NASQ_SERVER_BIN", "NASQ_CLI_BIN"),
+    "Dockerfile.worker": ("NASQ_WORKER_BIN", "NASQ_CLI_BIN"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(IMAGES))
+def test_the_runtime_packages_hold_every_library_of_the_binaries(name):
+    needs_debian_package_lists()
+    if not all(env in os.environ for env in IMAGES[name]):
+        pytest.skip(f"{', '.join(IMAGES[name])} not all built")
+    binaries = [os.environ[env] for env in IMAGES[name]]
+    ldd = subprocess.run(["ldd", *binaries], capture_output=True, text=True).stdout
+    if "/torch/lib/" in ldd:
+        pytest.skip("built against a torch wheel (Dockerfile.worker-cuda's build), not Debian's")
+    assert uncovered(binaries, installed_packages(DOCKER / name)) == []
+
+
+def test_a_package_list_without_a_librarys_package_fails():
+    needs_debian_package_lists()
+    packages = installed_packages(DOCKER / "Dockerfile.server")
+    packages.remove("libgrpc++1.51")
+    missing = uncovered([os.environ["NASQ_SERVER_BIN"]], packages)
+    assert any("libgrpc++.so.1.51" in line and "(libgrpc++1.51)" in line for line in missing), missing
