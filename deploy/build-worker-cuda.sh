@@ -22,10 +22,10 @@
 # --nv). Errors exit non-zero with the failing step's message; bad usage exits 2.
 set -euo pipefail
 
-# The Debian 12 libraries nasq-worker and nasq link besides LibTorch (the wheel brings its own
-# OpenMP runtime and CUDA libraries).
+# The Debian 12 libraries nasq-worker and nasq link besides LibTorch (the wheel brings its CUDA
+# libraries), as Dockerfile.worker's list without Debian's LibTorch and OpenBLAS.
 RUNTIME_PACKAGES=(libgrpc++1.51 libprotobuf32 libabsl20220623 libyaml-cpp0.7 libspdlog1.10
-  libfmt9 libicu72 libgomp1 ca-certificates)
+  libfmt9 libicu72 libgomp1)
 
 usage() {
   echo "usage: $0 {build|runtime} PREFIX" >&2
