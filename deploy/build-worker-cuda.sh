@@ -23,9 +23,9 @@
 set -euo pipefail
 
 # The Debian 12 libraries nasq-worker and nasq link besides LibTorch (the wheel brings its CUDA
-# libraries), as Dockerfile.worker's list without Debian's LibTorch and OpenBLAS.
+# libraries; libsqlite3-0: nasq export --format optuna).
 RUNTIME_PACKAGES=(libgrpc++1.51 libprotobuf32 libabsl20220623 libyaml-cpp0.7 libspdlog1.10
-  libfmt9 libicu72 libgomp1)
+  libfmt9 libicu72 libgomp1 libsqlite3-0)
 
 usage() {
   echo "usage: $0 {build|runtime} PREFIX" >&2

@@ -233,3 +233,24 @@ def test_a_package_list_without_a_librarys_package_fails():
     packages.remove("libgrpc++1.51")
     missing = uncovered([os.environ["NASQ_SERVER_BIN"]], packages)
     assert any("libgrpc++.so.1.51" in line and "(libgrpc++1.51)" in line for line in missing), missing
+
+
+def test_the_cuda_runtime_packages_hold_the_workers_own_libraries():
+    # The GPU image's binaries link the wheel's LibTorch (not built here) and, directly, the same
+    # other libraries as this build's: each of those must come from RUNTIME_PACKAGES.
+    needs_debian_package_lists()
+    if "NASQ_WORKER_BIN" not in os.environ:
+        pytest.skip("nasq-worker is not built")
+    [packages] = re.findall(r"RUNTIME_PACKAGES=\(([^)]*)\)", BUILD_SCRIPT.read_text())
+    closure = dependency_closure(packages.split())
+    found = []
+    for binary in (os.environ["NASQ_WORKER_BIN"], os.environ["NASQ_CLI_BIN"]):
+        paths = dict(re.findall(r"(\S+) => (/\S+)",
+                                subprocess.run(["ldd", binary], capture_output=True,
+                                               text=True, check=True).stdout))
+        dynamic = subprocess.run(["readelf", "-d", binary], capture_output=True, text=True,
+                                 check=True).stdout
+        for name in re.findall(r"\(NEEDED\)\s+Shared library: \[(\S+)\]", dynamic):
+            if not name.startswith(("libtorch", "libc10")) and owner(paths[name]) not in closure:
+                found.append(f"{binary}: {name} ({owner(paths[name])})")
+    assert found == []
