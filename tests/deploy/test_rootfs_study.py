@@ -65,10 +65,16 @@ def trees(tmp_path_factory):
     return out
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def free_ports(count):
+    """`count` distinct free loopback ports (all held open while they are picked)."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
 @pytest.fixture
@@ -91,7 +97,7 @@ def in_tree(tree, secrets, *command, workdir="/"):
 
 
 def test_a_study_completes_inside_the_root_file_systems(trees, secrets, tmp_path):
-    grpc_port, http_port = free_port(), free_port()
+    grpc_port, http_port = free_ports(2)
     env = dict(os.environ, NASQ_SERVER=f"localhost:{grpc_port}",
                NASQ_TLS_CA="/etc/nasq/tls/ca.pem", NASQ_DATA_DIR="/data",
                NASQ_CACHE_DIR="/var/cache/nasq-worker")
