@@ -85,10 +85,16 @@ def test_postgres_overlay_takes_the_url_from_a_secret_and_has_no_volume():
     args = server["args"]
     # Kubernetes expands $(NASQ_DB_URL) from the container's env in args.
     assert args[args.index("--db") + 1] == "$(NASQ_DB_URL)"
-    [url] = [e for e in server["env"] if e["name"] == "NASQ_DB_URL"]
-    assert url["valueFrom"]["secretKeyRef"] == {"name": "nasq-db", "key": "url"}
+    env = {e["name"]: e["valueFrom"]["secretKeyRef"] for e in server["env"]}
+    assert env["NASQ_DB_URL"] == {"name": "nasq-db", "key": "url"}
+    # The password reaches libpq through its environment, not the command line.
+    assert env["PGPASSWORD"] == {"name": "nasq-db", "key": "password", "optional": True}
     assert "volumeClaimTemplates" not in statefulset["spec"]
-    assert "data" not in {m["name"] for m in server["volumeMounts"]}
+    mounts = {m["name"]: m for m in server["volumeMounts"]}
+    assert "data" not in mounts
+    assert mounts["db"] == {"name": "db", "mountPath": "/etc/nasq/db", "readOnly": True}
+    volumes = {v["name"]: v for v in statefulset["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["db"]["secret"]["secretName"] == "nasq-db"
     assert statefulset["spec"]["replicas"] == 1
     # Everything but the server's database is the default rendering's.
     default = rendered(K8S)
