@@ -52,12 +52,12 @@ place() {
   ln -f "$src" "$dest" 2>/dev/null || cp -f --preserve=mode "$src" "$dest"
 }
 
-# add_program TREE FILE [NAME]: FILE as /usr/local/bin/NAME (default: its name) or, for a host
-# program (absolute FILE under /usr/bin), at its own path; then its shared libraries.
+# add_program TREE FILE: a Debian program (FILE under /usr/bin) at its own path, a built one in
+# /usr/local/bin; then its shared libraries.
 add_program() {
   local tree=$1 file=$2 dest
   [[ -x $file ]] || fail "missing program $file"
-  if [[ $file == /usr/bin/* ]]; then dest=$tree$file; else dest=$tree/usr/local/bin/${3:-${file##*/}}; fi
+  if [[ $file == /usr/bin/* ]]; then dest=$tree$file; else dest=$tree/usr/local/bin/${file##*/}; fi
   place "$file" "$dest"
   local deps lib
   deps=$(ldd "$file")
@@ -101,8 +101,8 @@ build_server() {
   base_tree "$tree" /var/lib/nasq
   add_program "$tree" "$build_dir/server/nasq-server"
   add_program "$tree" "$build_dir/cli/nasq"
-  add_program "$tree" "$(command -v curl || echo /usr/bin/curl)"
-  add_program "$tree" "$(command -v sqlite3 || echo /usr/bin/sqlite3)"
+  add_program "$tree" /usr/bin/curl
+  add_program "$tree" /usr/bin/sqlite3
   state_dirs "$tree" /var/lib/nasq
 }
 
