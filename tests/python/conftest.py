@@ -41,20 +41,23 @@ def free_port() -> int:
 
 
 class LocalServer:
-    """A nasq-server child process on 127.0.0.1:`port` over the SQLite file `db`.
+    """A nasq-server child process on `address` (default: a free port of 127.0.0.1) over the
+    SQLite file `db`.
 
     `probe_credentials` are the channel credentials that reach it (a server started with
     --tls-cert in extra_args needs them; None: plain text). Any answer of the probe, a refusal
     of its missing token included, counts as the server being up. `log_level` is its
-    --log-level (info logs the ports it listens on)."""
+    --log-level (info logs the ports it listens on). `launcher` is an argv prefix that execs
+    the server (e.g. `ip netns exec NAME` to run it in a network namespace)."""
 
     def __init__(self, db: pathlib.Path, log: pathlib.Path, extra_args: tuple[str, ...] = (),
                  probe_credentials: Optional[grpc.ChannelCredentials] = None,
-                 log_level: str = "warn"):
+                 log_level: str = "warn", address: Optional[str] = None,
+                 launcher: tuple[str, ...] = ()):
         self.db = db
         self.log = log
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
+        self.address = address or f"127.0.0.1:{free_port()}"
+        self.launcher = launcher
         self.extra_args = extra_args
         self.probe_credentials = probe_credentials
         self.log_level = log_level
@@ -62,8 +65,8 @@ class LocalServer:
 
     def start(self, timeout_s: float = 30.0) -> None:
         """Starts the server (again, on the same port and file) and waits until it answers."""
-        args = [binary("NASQ_SERVER_BIN"), "--db", str(self.db), "--listen", self.address,
-                "--log-level", self.log_level, *self.extra_args]
+        args = [*self.launcher, binary("NASQ_SERVER_BIN"), "--db", str(self.db), "--listen",
+                self.address, "--log-level", self.log_level, *self.extra_args]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
         # gRPC waits 1 s before its first reconnect by default; the server listens within tens
@@ -112,18 +115,19 @@ _SCRIPTS = pathlib.Path(__file__).resolve().parents[2] / "scripts"
 class SecurityFiles:
     """Certificates and tokens made in `directory` by the scripts docs/security.md gives users.
 
-    ca.pem signed server.pem/server.key (valid for localhost and 127.0.0.1) and
+    ca.pem signed server.pem/server.key (valid for `hosts`: names and IP addresses) and
     client.pem/client.key; other/ holds a second, unrelated set (a wrong CA, a client
     certificate the server does not trust). tokens.txt is the --auth-tokens file with one token
     per role; token_file(role) names the file holding that role's token."""
 
     ROLES = ("reader", "worker", "admin")
 
-    def __init__(self, directory: pathlib.Path):
+    def __init__(self, directory: pathlib.Path,
+                 hosts: tuple[str, ...] = ("localhost", "127.0.0.1")):
         self.directory = directory
         for folder in (directory, directory / "other"):
-            subprocess.run(["bash", str(_SCRIPTS / "make-certs.sh"), str(folder), "localhost",
-                            "127.0.0.1", "--days", "1"], check=True, capture_output=True)
+            subprocess.run(["bash", str(_SCRIPTS / "make-certs.sh"), str(folder), *hosts,
+                            "--days", "1"], check=True, capture_output=True)
         lines = [subprocess.run(["bash", str(_SCRIPTS / "new-token.sh"), role, role,
                                  str(self.token_file(role))],
                                 check=True, capture_output=True, text=True).stdout

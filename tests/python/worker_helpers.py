@@ -24,11 +24,16 @@ def create_study(nasq_cli, tmp_path: pathlib.Path, yaml_text: str) -> None:
     nasq_cli("study", "create", str(path))
 
 
+def list_trials(connection: _rpc.Connection, study: str) -> list[trial_pb2.Trial]:
+    """The study's trials (up to 1000), through `connection`."""
+    return list(connection.call(connection.studies.ListTrials, study_service_pb2.ListTrialsRequest(
+        parent=f"studies/{study}", page_size=1000)).trials)
+
+
 def trials(address: str, study: str) -> list[trial_pb2.Trial]:
     connection = _rpc.Connection(_rpc.ConnectOptions(address=address))
     try:
-        return list(connection.call(connection.studies.ListTrials, study_service_pb2.ListTrialsRequest(
-            parent=f"studies/{study}", page_size=1000)).trials)
+        return list_trials(connection, study)
     finally:
         connection.close()
 
