@@ -33,7 +33,7 @@ void FleetTally::Merge(FleetTally other) {
   heartbeat_ms.insert(heartbeat_ms.end(), other.heartbeat_ms.begin(), other.heartbeat_ms.end());
   complete_ms.insert(complete_ms.end(), other.complete_ms.begin(), other.complete_ms.end());
   completed += other.completed;
-  abandoned += other.abandoned;
+  released += other.released;
   empty_leases += other.empty_leases;
   errors += other.errors;
   for (std::string& sample : other.error_samples) {
@@ -85,8 +85,8 @@ void Fleet::Run(int index) {
     channel = NasqClient::Connect(options_.address);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
       RecordError(mine, "connect",
-                  absl::DeadlineExceededError(absl::StrCat("no connection to ", options_.address,
-                                                           " within 10 s")));
+                  absl::DeadlineExceededError(
+                      absl::StrCat("no connection to ", options_.address, " within 10 s")));
       channel = nullptr;
     }
   }
@@ -164,17 +164,17 @@ void Fleet::RunTrial(const NasqClient& client, const v1::LeaseTrialResponse& lea
     ++tally.completed;
     return;
   }
-  v1::FailTrialRequest fail;
-  fail.set_name(name);
-  fail.set_epoch(lease.epoch());
-  fail.set_lease_token(lease.token());
-  fail.set_reason("fleet bench stopped");
-  absl::StatusOr<v1::Trial> failed = client.FailTrial(fail);
-  if (!failed.ok()) {
-    RecordError(tally, "FailTrial", failed.status());
+  v1::ReleaseTrialRequest release;
+  release.set_name(name);
+  release.set_epoch(lease.epoch());
+  release.set_lease_token(lease.token());
+  release.set_reason("fleet bench stopped");
+  absl::StatusOr<v1::Trial> released = client.ReleaseTrial(release);
+  if (!released.ok()) {
+    RecordError(tally, "ReleaseTrial", released.status());
     return;
   }
-  ++tally.abandoned;
+  ++tally.released;
 }
 
 }  // namespace nasq::bench

@@ -3,7 +3,9 @@
 // that speaks WorkerService as nasq-worker does: LeaseTrial (a long poll of at most 2 s, only
 // from the given study), then "runs" the trial by sleeping while it sends Heartbeat every
 // heartbeat_interval_ms of the lease answer, then CompleteTrial with the value of param "x";
-// and again, until Stop(). Each call is tried once (no retries), so every failure is counted.
+// and again, until Stop(), when a worker gives back the trial it holds with ReleaseTrial (as a
+// worker that stops cleanly does). Each call is tried once (no retries), so every failure is
+// counted.
 //
 // Measured: the round trip of each LeaseTrial that returned a trial (a LeaseTrial that ended its
 // wait without one is counted apart, not timed), of each Heartbeat and of each CompleteTrial,
@@ -46,7 +48,7 @@ struct FleetTally {
   std::vector<double> heartbeat_ms;
   std::vector<double> complete_ms;
   int64_t completed = 0;     // CompleteTrial answered OK, over the whole run
-  int64_t abandoned = 0;     // trials in hand at Stop(), failed with FailTrial (answered OK)
+  int64_t released = 0;      // trials in hand at Stop(), given back with ReleaseTrial (OK)
   int64_t empty_leases = 0;  // LeaseTrial answers without a trial (the wait ended)
   int64_t errors = 0;        // calls that failed, and heartbeats that answered stop
   std::vector<std::string> error_samples;  // the first few errors, "<call>: <status>"
@@ -63,16 +65,16 @@ class Fleet {
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;
 
-  // Stops every worker and waits for them: a worker holding a trial fails it with FailTrial
-  // (reason "fleet bench stopped"), a worker in LeaseTrial ends with its long poll (at most
-  // 2 s; a trial it gets then is failed likewise). Returns the tally of all workers; later calls
-  // return an empty tally.
+  // Stops every worker and waits for them: a worker holding a trial gives it back with
+  // ReleaseTrial (reason "fleet bench stopped"; the server re-queues it WAITING), a worker in
+  // LeaseTrial ends with its long poll (at most 2 s; a trial it gets then is released likewise).
+  // Returns the tally of all workers; later calls return an empty tally.
   FleetTally Stop();
 
  private:
   // Worker `index`: waits for its start, connects, then leases and runs trials until Stop().
   void Run(int index);
-  // Runs the trial of `leased` (heartbeats, then CompleteTrial; FailTrial when stopped first).
+  // Runs the trial of `leased` (heartbeats, then CompleteTrial; ReleaseTrial when stopped first).
   void RunTrial(const NasqClient& client, const v1::LeaseTrialResponse& leased,
                 std::chrono::milliseconds duration, FleetTally& tally);
   // Adds the round trip of a call sent at `sent` to `into` if it was sent in the window.

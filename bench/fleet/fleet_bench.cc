@@ -13,12 +13,12 @@
 //     rest of the machine: CPU seconds over the window divided by its wall time, in cores
 //     (/proc/PID/stat utime+stime, /proc/stat);
 //   * the server's resident memory, threads and open file descriptors at the window's end.
-// Then it stops the fleet (trials in hand are failed with FailTrial), checks that the server
-// stored exactly the trials the fleet completed and failed and left none RUNNING or WAITING, and
-// deletes the study. It prints one table and, last, the largest fleet size with no failed call
-// whose heartbeat p99 stayed at or under 50 ms.
+// Then it stops the fleet (trials in hand are given back with ReleaseTrial), checks that the
+// server stored exactly the trials the fleet completed as COMPLETE and those it released as
+// WAITING, and no other, and deletes the study. It prints one table and, last, the largest fleet
+// size with no failed call whose heartbeat p99 stayed at or under 50 ms.
 //
-// Usage: fleet_bench [--workers 100,250,500,1000] [--trial-seconds 5] [--warmup-seconds 10]
+// Usage: fleet_bench [--workers 100,250,500,750,1000] [--trial-seconds 5] [--warmup-seconds 10]
 //                    [--window-seconds 20] | --quick
 // --quick is a smoke run (20 workers, 1.5 s trials, 2 s warm-up, 3 s window).
 // Exit status: 0 when every size passed its checks (no failed call, the server's counts match,
@@ -83,7 +83,7 @@ struct SizeResult {
   ProcessUsage server_at_end;
   double server_cores = 0;
   double bench_cores = 0;
-  double other_cores = 0;  // the rest of the machine (other processes), never below 0
+  double other_cores = 0;             // the rest of the machine (other processes), never below 0
   std::vector<std::string> problems;  // failed checks; empty when the size passed
 };
 
@@ -145,7 +145,7 @@ std::chrono::milliseconds Milliseconds(double seconds) {
 }
 
 // The checks of a finished size: no failed call, every kind of call timed in the window, and
-// the server's counts equal to what the fleet saw (`study` read back after Stop()).
+// the server's counts equal to what the fleet did (`study` read back after Stop()).
 std::vector<std::string> Check(const FleetTally& tally, const v1::Study& study) {
   std::vector<std::string> problems;
   if (tally.errors > 0) {
@@ -158,12 +158,13 @@ std::vector<std::string> Check(const FleetTally& tally, const v1::Study& study) 
                                     tally.complete_ms.size(), " completions (each must be > 0)"));
   }
   const v1::TrialCounts& counts = study.trial_counts();
-  if (counts.complete() != tally.completed || counts.fail() != tally.abandoned ||
-      counts.running() != 0 || counts.waiting() != 0) {
-    problems.push_back(absl::StrCat(
-        "the server stored ", counts.complete(), " COMPLETE, ", counts.fail(), " FAIL, ",
-        counts.running(), " RUNNING and ", counts.waiting(), " WAITING trials; the fleet completed ",
-        tally.completed, " and failed ", tally.abandoned));
+  if (counts.complete() != tally.completed || counts.waiting() != tally.released ||
+      counts.running() != 0 || counts.fail() != 0 || counts.pruned() != 0) {
+    problems.push_back(absl::StrCat("the server stored ", counts.complete(), " COMPLETE, ",
+                                    counts.waiting(), " WAITING, ", counts.running(), " RUNNING, ",
+                                    counts.fail(), " FAIL and ", counts.pruned(),
+                                    " PRUNED trials; the fleet completed ", tally.completed,
+                                    " and released ", tally.released, " (and no other)"));
   }
   return problems;
 }
@@ -258,7 +259,7 @@ std::string LoadAverage() {
 
 int Main(int argc, char** argv) {
   CLI::App app{"Simulated worker fleets against one nasq-server: latencies and server CPU"};
-  std::string sizes_text = "100,250,500,1000";
+  std::string sizes_text = "100,250,500,750,1000";
   BenchOptions options;
   bool quick = false;
   CLI::Option* sizes_option =
@@ -295,9 +296,8 @@ int Main(int argc, char** argv) {
     return 1;
   }
   options.workers = *sizes;
-  const absl::Status limit =
-      RaiseFileLimit(*std::max_element(options.workers.begin(), options.workers.end()) +
-                     kSpareFiles);
+  const absl::Status limit = RaiseFileLimit(
+      *std::max_element(options.workers.begin(), options.workers.end()) + kSpareFiles);
   if (!limit.ok()) {
     std::cerr << "fleet_bench: " << limit.message() << "\n";
     return 1;
