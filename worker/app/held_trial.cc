@@ -18,12 +18,12 @@ bool LeaseLost(const absl::Status& status) {
 }  // namespace
 
 HeldTrial::HeldTrial(const NasqClient& client, v1::Trial trial, v1::Lease lease,
-                     std::vector<std::string> metric_names, const std::atomic<bool>& abort)
+                     std::vector<std::string> metric_names, const std::atomic<Abandon>& abandon)
     : client_(client),
       trial_(std::move(trial)),
       lease_(std::move(lease)),
       metric_names_(std::move(metric_names)),
-      abort_(abort) {
+      abandon_(abandon) {
   progress_.set_stage("prepare");
 }
 
@@ -82,13 +82,31 @@ TrialOutcome HeldTrial::Fail(const std::string& reason) {
   return TrialOutcome::kFailed;
 }
 
+TrialOutcome HeldTrial::Release(const std::string& reason) {
+  v1::ReleaseTrialRequest request;
+  request.set_name(name());
+  request.set_epoch(epoch());
+  request.set_lease_token(lease_.token());
+  request.set_reason(reason);
+  auto answer = client_.ReleaseTrial(request);
+  if (!answer.ok()) {
+    WorkerLog(absl::StrCat(name(), ": ReleaseTrial failed (", answer.status().ToString(),
+                           "); the coordinator re-queues it once its lease expires"));
+    return TrialOutcome::kDropped;
+  }
+  WorkerLog(absl::StrCat(name(), " released: the coordinator re-queued it"));
+  return TrialOutcome::kReleased;
+}
+
 TrialOutcome HeldTrial::Finish(const absl::StatusOr<PipelineMetrics>& metrics) {
   if (lost_) {
     WorkerLog(absl::StrCat(name(), ": the lease was lost; the result is dropped"));
     return TrialOutcome::kDropped;
   }
   if (stopped_) return Fail("stopped by the coordinator");
-  if (abort_ && !metrics.ok()) {
+  const Abandon abandon = abandon_.load();
+  if (abandon == Abandon::kRelease && !metrics.ok()) return Release(kShutdownReleaseReason);
+  if (abandon == Abandon::kDrop && !metrics.ok()) {
     WorkerLog(absl::StrCat(name(), ": abandoned at shutdown; the coordinator re-queues it"));
     return TrialOutcome::kDropped;
   }

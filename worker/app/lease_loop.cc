@@ -51,6 +51,11 @@ absl::StatusOr<TaskSpec> TrialTask(const v1::LeaseTrialResponse& lease, const v1
   return bound;
 }
 
+// The result of a trial leased while the worker stops: it never starts.
+absl::Status StoppingBeforeStart() {
+  return absl::CancelledError("the worker is stopping; the trial was not started");
+}
+
 }  // namespace
 
 LeaseLoop::LeaseLoop(const NasqClient& client, WorkerOptions options)
@@ -64,7 +69,13 @@ void LeaseLoop::RequestStop() {
 }
 
 void LeaseLoop::RequestAbort() {
-  abort_ = true;
+  Abandon none = Abandon::kNone;
+  abandon_.compare_exchange_strong(none, Abandon::kDrop);
+  RequestStop();
+}
+
+void LeaseLoop::RequestRelease() {
+  abandon_ = Abandon::kRelease;
   RequestStop();
 }
 
@@ -99,14 +110,15 @@ absl::Status LeaseLoop::Run() {
       RunFusedGroup(*lease);
     }
   }
-  WorkerLog(absl::StrCat("stopped after ", completed_.load(), " completed and ", failed_.load(),
-                         " failed trials"));
+  WorkerLog(absl::StrCat("stopped after ", completed_.load(), " completed, ", failed_.load(),
+                         " failed and ", released_.load(), " released trials"));
   return absl::OkStatus();
 }
 
 void LeaseLoop::Count(TrialOutcome outcome) {
   if (outcome == TrialOutcome::kCompleted) ++completed_;
   if (outcome == TrialOutcome::kFailed) ++failed_;
+  if (outcome == TrialOutcome::kReleased) ++released_;
 }
 
 std::chrono::milliseconds LeaseLoop::HeartbeatInterval(const v1::LeaseTrialResponse& lease) const {
@@ -117,7 +129,8 @@ std::chrono::milliseconds LeaseLoop::HeartbeatInterval(const v1::LeaseTrialRespo
 
 void LeaseLoop::RunTrial(const v1::LeaseTrialResponse& lease) {
   HeldTrial trial(client_, lease.trial(), lease.lease(),
-                  {lease.metric_names().begin(), lease.metric_names().end()}, abort_);
+                  {lease.metric_names().begin(), lease.metric_names().end()}, abandon_);
+  if (trial.cancel_requested()) return Count(trial.Finish(StoppingBeforeStart()));
   WorkerLog(
       absl::StrCat(options_.worker_id, ": running ", trial.name(), " (epoch ", trial.epoch(), ")"));
   auto task = CatchAll([&] { return TrialTask(lease, lease.trial()); });
@@ -141,15 +154,19 @@ void LeaseLoop::RunFusedGroup(const v1::LeaseTrialResponse& lease) {
                                               lease.metric_names().end());
   std::vector<std::unique_ptr<HeldTrial>> held;
   held.push_back(
-      std::make_unique<HeldTrial>(client_, lease.trial(), lease.lease(), metric_names, abort_));
+      std::make_unique<HeldTrial>(client_, lease.trial(), lease.lease(), metric_names, abandon_));
   for (const v1::FusedTrial& fused : lease.fused()) {
     held.push_back(
-        std::make_unique<HeldTrial>(client_, fused.trial(), fused.lease(), metric_names, abort_));
+        std::make_unique<HeldTrial>(client_, fused.trial(), fused.lease(), metric_names, abandon_));
   }
   // One member per trial whose task binds; the others fail at once.
   std::vector<HeldTrial*> running;
   std::vector<FusedMember> members;
   for (const std::unique_ptr<HeldTrial>& trial : held) {
+    if (trial->cancel_requested()) {
+      Count(trial->Finish(StoppingBeforeStart()));
+      continue;
+    }
     auto task = CatchAll([&] { return TrialTask(lease, trial->trial()); });
     if (!task.ok()) {
       Count(trial->Fail(std::string(task.status().message())));

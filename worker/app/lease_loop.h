@@ -11,11 +11,16 @@
 // member with its own heartbeats, reports, cancellation and end exactly as a single trial
 // (held_trial.h); a single trial runs as without --fuse.
 //
-// Stopping: RequestStop() stops leasing and lets running trials finish (the first SIGTERM);
-// RequestAbort() also cancels running trials without reporting them, so their leases expire and
-// the coordinator re-queues them with the same params (the second SIGTERM). A heartbeat or
-// intermediate report answered "stop", or a lease that was lost, cancels that trial only.
-// Thread-safety: Run() once; RequestStop/RequestAbort from any thread (e.g. a signal thread).
+// Stopping: RequestStop() stops leasing and lets running trials finish (the first SIGTERM with
+// --on-sigterm finish); RequestAbort() also cancels running trials without reporting them, so
+// their leases expire and the coordinator re-queues them with the same params (the second
+// SIGTERM); RequestRelease() stops leasing, cancels running trials and gives them back
+// (ReleaseTrial), so the coordinator re-queues them at once (every SIGTERM with --on-sigterm
+// release). A trial leased while the worker stops is dropped or released before it starts. A
+// heartbeat or intermediate report answered "stop", or a lease that was lost, cancels that trial
+// only.
+// Thread-safety: Run() once; RequestStop/RequestAbort/RequestRelease from any thread (e.g. a
+// signal thread).
 #ifndef NASQ_WORKER_APP_LEASE_LOOP_H_
 #define NASQ_WORKER_APP_LEASE_LOOP_H_
 
@@ -46,11 +51,14 @@ class LeaseLoop {
   absl::Status Run();
 
   void RequestStop();
+  // Drops the running trials, unless RequestRelease came first (a release is never undone).
   void RequestAbort();
+  void RequestRelease();
 
-  // Trials finished so far (completed or failed), for logs and tests.
+  // Trials ended so far (completed, failed or released), for logs and tests.
   int trials_completed() const { return completed_.load(); }
   int trials_failed() const { return failed_.load(); }
+  int trials_released() const { return released_.load(); }
 
  private:
   // Runs one leased trial to its end (complete, fail or abandoned).
@@ -68,9 +76,10 @@ class LeaseLoop {
   WorkerOptions options_;
   PipelineCache cache_;
   std::atomic<bool> stop_{false};
-  std::atomic<bool> abort_{false};
+  std::atomic<Abandon> abandon_{Abandon::kNone};
   std::atomic<int> completed_{0};
   std::atomic<int> failed_{0};
+  std::atomic<int> released_{0};
   std::mutex mu_;
   std::condition_variable stop_cv_;
 };

@@ -3,9 +3,12 @@
 //               [--fuse K]                                           K same-shaped trials fused
 //   nasq-worker --once --task FILE [--params JSON] [--device ...]     one local trial, prints
 //                                                                    its metrics as JSON
-// SIGTERM/SIGINT: the first stops leasing and lets running trials finish (exit 0); the second
-// abandons them (their leases expire and the coordinator re-queues them). With --slots N > 1
-// each slot runs in a child process of its own (slot_supervisor.h) as "<worker-id>/<slot>".
+// SIGTERM/SIGINT with --on-sigterm finish (default): the first stops leasing and lets running
+// trials finish (exit 0); the second abandons them (their leases expire and the coordinator
+// re-queues them). With --on-sigterm release ($NASQ_ON_SIGTERM): the first stops leasing,
+// cancels running trials and gives them back (ReleaseTrial: re-queued at once), then exits 0
+// (for Slurm, deploy/slurm/). With --slots N > 1 each slot runs in a child process of its own
+// (slot_supervisor.h) as "<worker-id>/<slot>".
 // TLS and the token: --tls-ca, --tls-cert, --tls-key, --token-file or $NASQ_TLS_CA, $NASQ_TOKEN,
 // ... (client/client_credentials.h, docs/security.md).
 #include <signal.h>
@@ -13,6 +16,8 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <map>
+#include <string>
 #include <thread>
 
 #include "CLI/CLI.hpp"
@@ -62,11 +67,18 @@ int RunLeaseLoop(const nasq::WorkerOptions& options) {
 
   nasq::NasqClient client(options.server, options.client);
   nasq::LeaseLoop loop(client, options);
-  std::thread([&loop, read_fd = fds[0]] {
+  std::thread([&loop, release = options.on_sigterm == nasq::SigtermAction::kRelease,
+               read_fd = fds[0]] {
     for (int received = 0;; ++received) {
       char byte = 0;
       if (read(read_fd, &byte, 1) != 1) return;
-      if (received == 0) {
+      if (release) {
+        if (received == 0) {
+          std::clog << "nasq-worker: stopping; running trials are cancelled and released"
+                    << std::endl;
+        }
+        loop.RequestRelease();
+      } else if (received == 0) {
         std::clog << "nasq-worker: stopping; running trials finish (signal again to abandon)"
                   << std::endl;
         loop.RequestStop();
@@ -122,6 +134,14 @@ int main(int argc, char** argv) {
   app.add_option("--cache-dir", cache_dir, "Built vocabularies (default $NASQ_CACHE_DIR)");
   nasq::CredentialFiles credential_files;
   nasq::AddCredentialFlags(app, credential_files);
+  app.add_option(
+         "--on-sigterm", options.on_sigterm,
+         "What SIGTERM/SIGINT does with running trials: finish (the default: stop leasing, "
+         "let them finish; a second signal drops them) or release (cancel them and give them back "
+         "to the coordinator at once, then exit; for Slurm)")
+      ->transform(CLI::CheckedTransformer(std::map<std::string, nasq::SigtermAction>{
+          {"finish", nasq::SigtermAction::kFinish}, {"release", nasq::SigtermAction::kRelease}}))
+      ->envname("NASQ_ON_SIGTERM");
   app.add_option("--max-model-params", options.max_model_params,
                  "Largest model a trial may build, in parameters")
       ->capture_default_str()

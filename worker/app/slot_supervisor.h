@@ -6,8 +6,9 @@
 // its slot's process.
 //
 // The supervisor forwards SIGTERM and SIGINT to every child as SIGTERM, so the lease loop's
-// semantics hold for the whole worker: the first signal stops leasing and lets running trials
-// finish, the second abandons them. A child that ends before any stop signal is restarted after
+// semantics (main.cc, --on-sigterm) hold for the whole worker: by default the first signal stops
+// leasing and lets running trials finish and the second abandons them; with release every slot
+// gives its running trial back at once. A child that ends before any stop signal is restarted after
 // a backoff (1 s, doubling up to 60 s while it keeps ending within a minute of its start). Each
 // child runs in its own process group, so a Ctrl-C at the terminal reaches it only through the
 // supervisor (once), and it gets SIGTERM when the supervisor dies.

@@ -15,6 +15,18 @@
 
 namespace nasq {
 
+// What a worker's first SIGTERM (or SIGINT) does with its running trials (--on-sigterm).
+enum class SigtermAction {
+  // Stop leasing and let them finish and report, then exit 0; a second signal drops them (their
+  // leases expire). For machines that wait for a trial (systemd TimeoutStopSec, Kubernetes'
+  // grace period).
+  kFinish,
+  // Stop leasing, cancel them and give them back (ReleaseTrial: re-queued at once), then exit 0.
+  // For batch systems that end a job soon after the signal (Slurm before its time limit,
+  // scancel), where a trial could not finish and its lease would otherwise have to expire.
+  kRelease,
+};
+
 struct WorkerOptions {
   // Coordinator address "host:port" (--server; default $NASQ_SERVER).
   std::string server;
@@ -47,6 +59,9 @@ struct WorkerOptions {
   // see client/client_credentials.h; default none). The other fields keep ClientOptions'
   // defaults.
   ClientOptions client{.max_attempts = 40, .max_backoff = std::chrono::milliseconds(250)};
+  // What SIGTERM/SIGINT does with running trials (--on-sigterm finish|release, or
+  // $NASQ_ON_SIGTERM; default finish). With several slots every slot process does the same.
+  SigtermAction on_sigterm = SigtermAction::kFinish;
   // Heartbeat period when the coordinator does not say (default 10 s).
   std::chrono::milliseconds default_heartbeat{10'000};
   // Input paths and the vocabulary cache (see DataPaths).

@@ -11,6 +11,8 @@
 //  * `nasq-worker --once` prints the metrics the same params produce through the server.
 //  * A worker with --slots 2 runs each slot as a process of its own: concurrent trials give the
 //    metrics they give alone, and one SIGTERM stops every slot.
+//  * With --on-sigterm release ($NASQ_ON_SIGTERM) a SIGTERM mid-trial gives the trial back at
+//    once, and another worker completes it.
 // Skipped when the SpamAssassin package has not been fetched (scripts/fetch-data.sh).
 #include <sqlite3.h>
 
@@ -66,10 +68,16 @@ bool IsTiming(const std::string& metric) {
   return metric == "train_seconds" || metric == "eval_seconds" || metric == "samples_per_second";
 }
 
+// The lease of StudyYaml's studies unless a test needs another: short, so that a killed
+// worker's trial is re-queued within seconds.
+constexpr char kShortLease[] = "{duration: 2s, heartbeat_interval: 200ms}";
+
 // A study over `params` (YAML lines under `space.params`) whose trials train a tiny BERT for a
-// few seconds, prune it and quantise it. `dataset_path` empty = the embedded SpamAssassin data.
+// few seconds, prune it and quantise it. `dataset_path` empty = the embedded SpamAssassin data;
+// `lease` is the spec's lease section.
 std::string StudyYaml(const std::string& name, const std::string& params, int max_trials,
-                      const std::string& dataset_path = "") {
+                      const std::string& dataset_path = "",
+                      const std::string& lease = kShortLease) {
   const std::string path = dataset_path.empty() ? "" : ", path: " + dataset_path;
   return "name: " + name + R"(
 direction: maximize
@@ -81,7 +89,8 @@ space:
 sampler: {type: grid, seed: 0}
 max_trials: )" +
          std::to_string(max_trials) + R"(
-lease: {duration: 2s, heartbeat_interval: 200ms}
+lease: )" +
+         lease + R"(
 task:
   kind: bert-classify
   dataset: {max_examples: 400, max_length: 32)" +
@@ -114,10 +123,20 @@ class WorkerProcessTest : public ::testing::Test {
     return {"--threads", "1", "--cache-dir", dir_.path() + "/cache"};
   }
 
-  // Starts a nasq-worker process called `id` against the server, with `extra_args`.
-  ChildProcess& StartWorker(const std::string& id, std::vector<std::string> extra_args = {}) {
-    std::vector<std::string> argv = {
-        kWorkerBin, "--server", server_->address(), "--worker-id", id, "--lease-wait-ms", "300"};
+  // Starts a nasq-worker process called `id` against the server, with `extra_args` and the
+  // environment variables `env` ("NAME=VALUE", set through env(1), which execs the worker in
+  // its own process).
+  ChildProcess& StartWorker(const std::string& id, std::vector<std::string> extra_args = {},
+                            const std::vector<std::string>& env = {}) {
+    std::vector<std::string> argv;
+    if (!env.empty()) argv.push_back("/usr/bin/env");
+    argv.insert(argv.end(), env.begin(), env.end());
+    for (const char* arg :
+         {kWorkerBin, "--server", server_->address().c_str(), "--worker-id", id.c_str()}) {
+      argv.push_back(arg);
+    }
+    argv.push_back("--lease-wait-ms");
+    argv.push_back("300");
     for (std::string& arg : CommonWorkerArgs()) argv.push_back(std::move(arg));
     for (std::string& arg : extra_args) argv.push_back(std::move(arg));
     workers_.push_back(
@@ -485,6 +504,50 @@ TEST_F(WorkerProcessTest, SlotsAreProcessesWhoseTrialsMatchTheirSingleRuns) {
                       nlohmann::json::parse(trial.user_attrs().at("metrics")));
   }
   for (const std::string& id : holders) EXPECT_THAT(id, ::testing::MatchesRegex("pair/[01]"));
+}
+
+// Slurm's clean stop (deploy/slurm/): a worker started with $NASQ_ON_SIGTERM=release (the
+// environment form of --on-sigterm release) gets SIGTERM mid-trial, cancels the trial, gives it
+// back and exits 0. The trial is WAITING again by then, its attempt recorded as released,
+// although its lease (60 s) is far from expiring, and a second worker completes it.
+TEST_F(WorkerProcessTest, ReleaseOnSigtermRequeuesTheTrialAtOnce) {
+  CreateStudy(StudyYaml("release", "    hidden_size: [16]", 1, "",
+                        "{duration: 60s, heartbeat_interval: 200ms}"));
+  ChildProcess& leaving = StartWorker("leaving", {}, {"NASQ_ON_SIGTERM=release"});
+  ASSERT_TRUE(WaitFor("release", [](const std::vector<v1::Trial>& trials) {
+    return CountIn(trials, v1::TRIAL_STATE_RUNNING) == 1;
+  })) << WorkerLogs();
+  const auto signalled = std::chrono::steady_clock::now();
+  EXPECT_EQ(leaving.Terminate(std::chrono::seconds(20)), 0) << leaving.Log();
+  const auto stopped_after = std::chrono::steady_clock::now() - signalled;
+  std::cout << "SIGTERM to exit with the trial released: "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(stopped_after).count() << " ms"
+            << std::endl;
+  EXPECT_LT(stopped_after, std::chrono::seconds(20));
+  EXPECT_THAT(leaving.Log(), HasSubstr("released"));
+
+  const v1::Trial released = Trials("release").at(0);
+  ASSERT_EQ(released.state(), v1::TRIAL_STATE_WAITING) << leaving.Log();
+  EXPECT_EQ(released.attempt(), 2);
+  const auto attempts = nlohmann::json::parse(released.system_attrs().at("attempts"));
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_EQ(attempts[0].at("worker_id"), "leaving");
+  EXPECT_EQ(attempts[0].at("outcome"), "released");
+  EXPECT_THAT(attempts[0].at("reason").get<std::string>(), HasSubstr("SIGTERM"));
+
+  ChildProcess& staying = StartWorker("staying", {"--on-sigterm", "finish"});
+  ASSERT_TRUE(WaitFor("release", [](const std::vector<v1::Trial>& trials) {
+    return CountIn(trials, v1::TRIAL_STATE_COMPLETE) == 1;
+  })) << WorkerLogs();
+  const v1::Trial done = Trials("release").at(0);
+  EXPECT_EQ(done.attempt(), 2);
+  EXPECT_EQ(nlohmann::json::parse(done.system_attrs().at("worker")).at("id"), "staying");
+  EXPECT_EQ(staying.Terminate(std::chrono::seconds(30)), 0) << staying.Log();
+
+  const CommandResult bad =
+      RunCommand({kWorkerBin, "--server", server_->address(), "--on-sigterm", "later"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_THAT(bad.out + bad.err, HasSubstr("--on-sigterm"));
 }
 
 }  // namespace
