@@ -15,6 +15,7 @@
 //                [--seed N]
 //   nasq plot NAME [--kind history|sweep|pareto|importance] [--param P] [--objective K]
 //             [--reference R1,R2,...] --out F.svg
+//   nasq workers slurm --study NAME --count N [--script F.sbatch] [sbatch options...]
 //
 // Tables (study list, trials, best, pareto; ask and heartbeat with -f table) take --columns all
 // or --columns a,b,c; on a terminal (or with --width N) they keep the most useful columns that
@@ -41,6 +42,7 @@
 #include "cli/client_id.h"
 #include "cli/command_suggestion.h"
 #include "cli/optuna_commands.h"
+#include "cli/slurm_workers.h"
 #include "cli/terminal.h"
 #include "client/credential_flags.h"
 
@@ -352,6 +354,39 @@ int Run(int argc, char** argv) {
   plot->add_option("--reference", plot_args.reference, std::string("pareto: ") + kReferenceHelp);
   plot->add_option("--out", plot_args.out_file, "SVG file to write")->required();
   plot->callback([&] { command = [&](const CliContext& c) { return PlotCommand(c, plot_args); }; });
+
+  SlurmWorkersArgs slurm_args;
+  CLI::App* workers = app.add_subcommand("workers", "Start nasq-workers on a cluster");
+  workers->require_subcommand(1);
+  CLI::App* slurm = workers->add_subcommand(
+      "slurm",
+      "Submit a Slurm job array of nasq-workers for a study, one per array task and GPU "
+      "(deploy/slurm/); options nasq does not know, and everything after --, go to sbatch");
+  slurm->add_option("--study", slurm_args.study, "The study the workers serve")->required();
+  slurm->add_option("--count", slurm_args.count, "How many workers (array tasks)")->required();
+  slurm->add_option("--script", slurm_args.script,
+                    "The sbatch script (default: PREFIX/share/nasq/slurm/nasq-worker.sbatch "
+                    "beside this nasq)");
+  std::vector<std::string> sbatch_after_dashes;
+  slurm->add_option("SBATCH_OPTIONS", sbatch_after_dashes,
+                    "sbatch options after -- (options nasq does not know need no --)");
+  // Whatever nasq does not know goes to sbatch, so nasq's global flags cannot follow here.
+  slurm->fallthrough(false)->allow_extras();
+  slurm->callback([&] {
+    for (const std::string& extra : slurm->remaining()) {
+      const std::string flag = extra.substr(0, extra.find('='));
+      if (flag.size() > 1 && flag[0] == '-' && app.get_option_no_throw(flag) != nullptr) {
+        throw CLI::ValidationError(flag, "give nasq's " + flag +
+                                             " before 'workers' (options after 'workers slurm' "
+                                             "that it does not know go to sbatch)");
+      }
+    }
+    slurm_args.sbatch_options = slurm->remaining();
+    slurm_args.sbatch_options.insert(slurm_args.sbatch_options.end(), sbatch_after_dashes.begin(),
+                                     sbatch_after_dashes.end());
+    slurm_args.credentials = credential_files;
+    command = [&](const CliContext& c) { return WorkersSlurmCommand(c, slurm_args); };
+  });
 
   try {
     app.parse(argc, argv);

@@ -9,7 +9,8 @@ Usage: deploy/install.sh [OPTIONS]
 
 Installs nasq-server, nasq and nasq-worker (those that were built) from a CMake build folder
 into PREFIX/bin with the helpers nasq-make-certs and nasq-new-token (scripts/make-certs.sh,
-scripts/new-token.sh), the embedded SpamAssassin data into PREFIX/share/nasq, the systemd units
+scripts/new-token.sh), the embedded SpamAssassin data and the Slurm job script (used by
+`nasq workers slurm`) into PREFIX/share/nasq, the systemd units
 nasq-server.service and nasq-worker@.service, /etc/nasq/{server,worker}.env (only when
 missing) and the system user "nasq". It enables and starts nothing.
 
@@ -82,6 +83,10 @@ install -D -m 0755 "$repo_root/scripts/new-token.sh" "$destdir$prefix/bin/nasq-n
 echo "install.sh: installed ${installed[*]} nasq-make-certs nasq-new-token into $destdir$prefix/bin"
 
 install -D -m 0644 "$repo_root/deploy/README.md" "$destdir$prefix/share/doc/nasq/README.md"
+install -D -m 0755 "$repo_root/deploy/slurm/nasq-worker.sbatch" \
+  "$destdir$prefix/share/nasq/slurm/nasq-worker.sbatch"
+install -D -m 0644 "$repo_root/deploy/slurm/README.md" "$destdir$prefix/share/nasq/slurm/README.md"
+echo "install.sh: installed the Slurm job script into $destdir$prefix/share/nasq/slurm"
 data_src="$repo_root/third_party/spam-assassin/data"
 data_dst="$destdir$prefix/share/nasq/third_party/spam-assassin/data"
 if [ -d "$data_src" ]; then
