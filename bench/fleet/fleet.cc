@@ -33,7 +33,7 @@ void FleetTally::Merge(FleetTally other) {
   heartbeat_ms.insert(heartbeat_ms.end(), other.heartbeat_ms.begin(), other.heartbeat_ms.end());
   complete_ms.insert(complete_ms.end(), other.complete_ms.begin(), other.complete_ms.end());
   completed += other.completed;
-  released += other.released;
+  released.merge(other.released);
   empty_leases += other.empty_leases;
   errors += other.errors;
   for (std::string& sample : other.error_samples) {
@@ -174,7 +174,7 @@ void Fleet::RunTrial(const NasqClient& client, const v1::LeaseTrialResponse& lea
     RecordError(tally, "ReleaseTrial", released.status());
     return;
   }
-  ++tally.released;
+  tally.released.insert(name);
 }
 
 }  // namespace nasq::bench

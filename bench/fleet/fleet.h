@@ -19,6 +19,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,10 +48,13 @@ struct FleetTally {
   std::vector<double> lease_ms;
   std::vector<double> heartbeat_ms;
   std::vector<double> complete_ms;
-  int64_t completed = 0;     // CompleteTrial answered OK, over the whole run
-  int64_t released = 0;      // trials in hand at Stop(), given back with ReleaseTrial (OK)
-  int64_t empty_leases = 0;  // LeaseTrial answers without a trial (the wait ended)
-  int64_t errors = 0;        // calls that failed, and heartbeats that answered stop
+  int64_t completed = 0;  // CompleteTrial answered OK, over the whole run
+  // Trials in hand at Stop(), given back with ReleaseTrial (answered OK), by name. A set: a
+  // trial released by one worker may be leased by another whose LeaseTrial was under way at
+  // Stop(), which then releases it too.
+  std::set<std::string> released;
+  int64_t empty_leases = 0;                // LeaseTrial answers without a trial (the wait ended)
+  int64_t errors = 0;                      // calls that failed, and heartbeats that answered stop
   std::vector<std::string> error_samples;  // the first few errors, "<call>: <status>"
 
   void Merge(FleetTally other);

@@ -158,13 +158,14 @@ std::vector<std::string> Check(const FleetTally& tally, const v1::Study& study) 
                                     tally.complete_ms.size(), " completions (each must be > 0)"));
   }
   const v1::TrialCounts& counts = study.trial_counts();
-  if (counts.complete() != tally.completed || counts.waiting() != tally.released ||
+  const int64_t released = static_cast<int64_t>(tally.released.size());
+  if (counts.complete() != tally.completed || counts.waiting() != released ||
       counts.running() != 0 || counts.fail() != 0 || counts.pruned() != 0) {
     problems.push_back(absl::StrCat("the server stored ", counts.complete(), " COMPLETE, ",
                                     counts.waiting(), " WAITING, ", counts.running(), " RUNNING, ",
                                     counts.fail(), " FAIL and ", counts.pruned(),
                                     " PRUNED trials; the fleet completed ", tally.completed,
-                                    " and released ", tally.released, " (and no other)"));
+                                    " and released ", released, " (and no other)"));
   }
   return problems;
 }
