@@ -71,6 +71,7 @@ const BenchOptions kQuick{.trial_seconds = 1.5, .warmup_seconds = 2, .window_sec
 
 // What the server, this process and the machine have used so far.
 struct Snapshot {
+  Clock::time_point taken;
   ProcessUsage server;
   ProcessUsage bench;
   double machine_busy_seconds = 0;
@@ -117,6 +118,7 @@ absl::Status RaiseFileLimit(int needed) {
 
 absl::StatusOr<Snapshot> TakeSnapshot(pid_t server) {
   Snapshot snapshot;
+  snapshot.taken = Clock::now();
   absl::StatusOr<ProcessUsage> usage = ReadProcessUsage(server);
   if (!usage.ok()) return usage.status();
   snapshot.server = *usage;
@@ -201,12 +203,12 @@ absl::StatusOr<SizeResult> MeasureFleet(const ServerProcess& server, const Bench
   result.window_seconds = options.window_seconds;
   result.tally = fleet.Stop();
   result.server_at_end = end->server;
-  result.server_cores =
-      (end->server.cpu_seconds - begin->server.cpu_seconds) / options.window_seconds;
-  result.bench_cores = (end->bench.cpu_seconds - begin->bench.cpu_seconds) / options.window_seconds;
-  result.other_cores = std::max(
-      0.0, (end->machine_busy_seconds - begin->machine_busy_seconds) / options.window_seconds -
-               result.server_cores - result.bench_cores);
+  const double wall_seconds = std::chrono::duration<double>(end->taken - begin->taken).count();
+  result.server_cores = (end->server.cpu_seconds - begin->server.cpu_seconds) / wall_seconds;
+  result.bench_cores = (end->bench.cpu_seconds - begin->bench.cpu_seconds) / wall_seconds;
+  result.other_cores =
+      std::max(0.0, (end->machine_busy_seconds - begin->machine_busy_seconds) / wall_seconds -
+                        result.server_cores - result.bench_cores);
 
   absl::StatusOr<v1::Study> stored = admin->GetStudy(study);
   if (!stored.ok()) return stored.status();
