@@ -1,9 +1,10 @@
 // bench/fleet/fleet_bench.cc: how many workers one coordinator holds. Starts one nasq-server
 // (SQLite with synchronous=FULL, in a temporary folder) and, for each fleet size in turn, creates
-// a fresh study (random sampler on x in [0, 1], no trial limit, heartbeat every 1 s, a task of
-// kind "fleet-sleep" that no real worker runs) and a Fleet (bench/fleet/fleet.h) of that many
-// simulated workers: threads of this process, each with its own gRPC connection, that lease,
-// heartbeat every second while they sleep for the trial's duration and complete. After the
+// a fresh study (random sampler on x in [0, 1], no trial limit, a heartbeat interval of
+// --heartbeat-seconds, a lease of 3 intervals but at least 30 s, a task of kind "fleet-sleep"
+// that no real worker runs) and a Fleet (bench/fleet/fleet.h) of that many simulated workers:
+// threads of this process, each with its own gRPC connection, that lease, heartbeat at that
+// interval while they sleep for the trial's duration and complete. After the
 // warm-up, for the window, it measures:
 //   * the round trips of LeaseTrial, Heartbeat and CompleteTrial (p50 and p99, in ms). The study
 //     has no trial limit, so a new trial is always ready and a LeaseTrial never waits for work:
@@ -18,8 +19,8 @@
 // WAITING, and no other, and deletes the study. It prints one table and, last, the largest fleet
 // size with no failed call whose heartbeat p99 stayed at or under 50 ms.
 //
-// Usage: fleet_bench [--workers 100,250,500,750,1000] [--trial-seconds 5] [--warmup-seconds 10]
-//                    [--window-seconds 20] | --quick
+// Usage: fleet_bench [--workers 100,250,500,750,1000] [--trial-seconds 5] [--heartbeat-seconds 1]
+//                    [--warmup-seconds 10] [--window-seconds 20] | --quick
 // --quick is a smoke run (20 workers, 1.5 s trials, 2 s warm-up, 3 s window).
 // Exit status: 0 when every size passed its checks (no failed call, the server's counts match,
 // every kind of call was timed in the window), 1 otherwise or when the server cannot be started.
@@ -61,6 +62,7 @@ constexpr int kSpareFiles = 256;
 struct BenchOptions {
   std::vector<int> workers;
   double trial_seconds = 5;
+  double heartbeat_seconds = 1;
   double warmup_seconds = 10;
   double window_seconds = 20;
 };
@@ -131,19 +133,24 @@ absl::StatusOr<Snapshot> TakeSnapshot(pid_t server) {
   return snapshot;
 }
 
-std::string StudyYaml(const std::string& name) {
+std::chrono::milliseconds Milliseconds(double seconds) {
+  return std::chrono::milliseconds(std::llround(seconds * 1000));
+}
+
+std::string StudyYaml(const std::string& name, double heartbeat_seconds) {
+  // Long enough that a heartbeat delayed by an overloaded server does not lose the lease.
+  const std::chrono::milliseconds heartbeat = Milliseconds(heartbeat_seconds);
+  const std::chrono::milliseconds lease =
+      std::max<std::chrono::milliseconds>(std::chrono::seconds(30), 3 * heartbeat);
   return absl::StrCat("name: ", name, R"(
 space:
   params:
     x: {type: float, low: 0, high: 1}
 sampler: {type: random, seed: 0}
-lease: {duration: 30s, heartbeat_interval: 1s}
+lease: {duration: )",
+                      lease.count(), "ms, heartbeat_interval: ", heartbeat.count(), R"(ms}
 task: {kind: fleet-sleep}
 )");
-}
-
-std::chrono::milliseconds Milliseconds(double seconds) {
-  return std::chrono::milliseconds(std::llround(seconds * 1000));
 }
 
 // The checks of a finished size: no failed call, every kind of call timed in the window, and
@@ -175,7 +182,8 @@ std::vector<std::string> Check(const FleetTally& tally, const v1::Study& study) 
 absl::StatusOr<SizeResult> MeasureFleet(const ServerProcess& server, const BenchOptions& options,
                                         int index, int workers) {
   const std::string study = absl::StrCat("fleet-", index, "-", workers);
-  absl::StatusOr<StudySpec> spec = ParseStudySpecYaml(StudyYaml(study), "fleet_bench");
+  absl::StatusOr<StudySpec> spec =
+      ParseStudySpecYaml(StudyYaml(study, options.heartbeat_seconds), "fleet_bench");
   if (!spec.ok()) return spec.status();
   const std::unique_ptr<NasqClient> admin = server.Client();
   absl::StatusOr<v1::Study> created = admin->CreateStudy(*spec);
@@ -272,6 +280,10 @@ int Main(int argc, char** argv) {
       app.add_option("--trial-seconds", options.trial_seconds, "Mean trial duration (+-10 %)")
           ->check(CLI::PositiveNumber)
           ->capture_default_str();
+  CLI::Option* heartbeat_option = app.add_option("--heartbeat-seconds", options.heartbeat_seconds,
+                                                 "The study's heartbeat interval")
+                                      ->check(CLI::PositiveNumber)
+                                      ->capture_default_str();
   CLI::Option* warmup_option =
       app.add_option("--warmup-seconds", options.warmup_seconds,
                      "Unmeasured start of each size; workers start spread over "
@@ -287,7 +299,7 @@ int Main(int argc, char** argv) {
                                "window",
                                kQuickWorkers, kQuick.trial_seconds, kQuick.warmup_seconds,
                                kQuick.window_seconds))
-      ->excludes(sizes_option, trial_option, warmup_option, window_option);
+      ->excludes(sizes_option, trial_option, heartbeat_option, warmup_option, window_option);
   CLI11_PARSE(app, argc, argv);
   if (quick) {
     sizes_text = absl::StrCat(kQuickWorkers);
@@ -315,10 +327,10 @@ int Main(int argc, char** argv) {
   }
   std::cout << absl::StrFormat(
       "nasq-server with SQLite (synchronous=FULL) in %s; workers are threads of this process, "
-      "one gRPC connection each; trials of %.1f s (+-10 %%), heartbeat every 1 s; warm-up %.0f s "
-      "and window %.0f s per size; %d CPUs, load average %s at start\n",
-      dir.path(), options.trial_seconds, options.warmup_seconds, options.window_seconds,
-      std::thread::hardware_concurrency(), LoadAverage());
+      "one gRPC connection each; trials of %.1f s (+-10 %%), heartbeat every %.1f s; warm-up "
+      "%.0f s and window %.0f s per size; %d CPUs, load average %s at start\n",
+      dir.path(), options.trial_seconds, options.heartbeat_seconds, options.warmup_seconds,
+      options.window_seconds, std::thread::hardware_concurrency(), LoadAverage());
   PrintHeader();
   std::optional<int> held;
   bool passed = true;
