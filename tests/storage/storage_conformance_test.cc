@@ -1,5 +1,7 @@
 // tests/storage/storage_conformance_test.cc: the contract of storage/storage.h, run as typed
-// tests against every implementation (in-memory reference and SQLite).
+// tests against every implementation: in-memory reference and SQLite here, PostgreSQL when
+// compiled with NASQ_CONFORMANCE_POSTGRES (the storage_postgres_test executable, one process
+// sharing one PostgreSQL server, a fresh database per test).
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -14,6 +16,10 @@
 #include "storage/sqlite_storage.h"
 #include "storage/storage.h"
 #include "tests/storage/storage_test_util.h"
+#ifdef NASQ_CONFORMANCE_POSTGRES
+#include "storage/postgres_storage.h"
+#include "testing/postgres_server.h"
+#endif
 
 namespace nasq {
 namespace {
@@ -26,29 +32,55 @@ using ::nasq::testing::SampleTrialTemplate;
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// A backend: Open(path) makes a fresh storage (null after a failed expectation), SkipReason()
+// says why it cannot run here ("" when it can).
 struct MemoryBackend {
   static std::unique_ptr<Storage> Open(const std::string& /*path*/) { return NewMemoryStorage(); }
+  static std::string SkipReason() { return ""; }
 };
+
+// The storage `opened` holds, or null after a failed expectation.
+std::unique_ptr<Storage> Opened(absl::StatusOr<std::unique_ptr<Storage>> opened) {
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  return opened.ok() ? *std::move(opened) : nullptr;
+}
 
 struct SqliteBackend {
   static std::unique_ptr<Storage> Open(const std::string& path) {
-    absl::StatusOr<std::unique_ptr<Storage>> storage = OpenSqliteStorage(path);
-    EXPECT_TRUE(storage.ok()) << storage.status();
-    return storage.ok() ? *std::move(storage) : nullptr;
+    return Opened(OpenSqliteStorage(path));
+  }
+  static std::string SkipReason() { return ""; }
+};
+
+#ifdef NASQ_CONFORMANCE_POSTGRES
+// A fresh database on the process's PostgreSQL server per test.
+struct PostgresBackend {
+  static std::unique_ptr<Storage> Open(const std::string& /*path*/) {
+    absl::StatusOr<PostgresServer*> server = PostgresServer::Shared();
+    EXPECT_TRUE(server.ok()) << server.status();
+    if (!server.ok()) return nullptr;
+    absl::StatusOr<std::string> url = (*server)->CreateDatabase("conformance");
+    EXPECT_TRUE(url.ok()) << url.status();
+    return url.ok() ? Opened(OpenPostgresStorage(*url)) : nullptr;
+  }
+  static std::string SkipReason() {
+    return PostgresServer::Installed() ? "" : "PostgreSQL 15 is not installed (postgresql-15)";
   }
 };
+#endif
 
 template <class Backend>
 class StorageConformance : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (const std::string why = Backend::SkipReason(); !why.empty()) GTEST_SKIP() << why;
     path_ = testing::TempDbPath("conformance");
     storage_ = Backend::Open(path_);
     ASSERT_NE(storage_, nullptr);
   }
   void TearDown() override {
     storage_.reset();
-    testing::RemoveDbFiles(path_);
+    if (!path_.empty()) testing::RemoveDbFiles(path_);
   }
 
   int64_t MakeStudy(const std::string& name) {
@@ -75,7 +107,11 @@ class StorageConformance : public ::testing::Test {
   std::unique_ptr<Storage> storage_;
 };
 
+#ifdef NASQ_CONFORMANCE_POSTGRES
+using Backends = ::testing::Types<PostgresBackend>;
+#else
 using Backends = ::testing::Types<MemoryBackend, SqliteBackend>;
+#endif
 TYPED_TEST_SUITE(StorageConformance, Backends);
 
 TYPED_TEST(StorageConformance, CreatesGetsAndListsStudies) {
