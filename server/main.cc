@@ -13,20 +13,26 @@
 #include "server/security_flags.h"
 #include "server/systemd_watchdog.h"
 #include "storage/db_lock.h"
+#include "storage/postgres_db.h"
 
 int main(int argc, char** argv) {
   nasq::ServerOptions options;
   CLI::App app{"nasq-server: the nasq coordinator (studies, samplers, trial leases over gRPC)"};
-  auto* db = app.add_option("--db", options.db_path,
-                            "SQLite database file, created when the path does not exist "
-                            "(default: in memory, nothing persisted)");
+  auto* db = app.add_option(
+      "--db", options.db_path,
+      "SQLite database file, created when the path does not exist, or a PostgreSQL URL "
+      "postgresql://[user[:password]@]host[:port]/dbname[?...] (libpq's URL; PG* variables and "
+      "~/.pgpass apply; an empty database gets nasq's schema) (default: in memory, nothing "
+      "persisted)");
   auto* init = app.add_flag("--init", options.init_db,
-                            "initialise an existing empty file at --db as a new database")
+                            "initialise an existing empty file at --db as a new database "
+                            "(SQLite only)")
                    ->needs(db);
   bool check_only = false;
   app.add_flag("--check", check_only,
-               "check --db (SQLite integrity_check and nasq's row invariants), print the result "
-               "and exit: 0 when sound")
+               "check --db (SQLite: integrity_check; both: nasq's row invariants and the "
+               "schema version), print the result and exit: 0 when sound; refused while a "
+               "server holds the database")
       ->needs(db)
       ->excludes(init);
   app.add_option("--listen", options.listen_address, "gRPC listen address host:port")
@@ -59,15 +65,18 @@ int main(int argc, char** argv) {
 
   if (check_only) {
     options.full_db_check = true;
-    // A check is not a second server, but it must not read a file that one is changing.
-    auto lock = nasq::DbLock::Acquire(options.db_path);
+    // A check is not a second server, but it must not read a database that one is changing
+    // (a PostgreSQL storage takes the database's advisory lock itself).
+    const bool postgres = nasq::IsPostgresUrl(options.db_path);
+    auto lock = postgres ? absl::StatusOr<std::unique_ptr<nasq::DbLock>>(nullptr)
+                         : nasq::DbLock::Acquire(options.db_path);
     auto storage = lock.ok() ? nasq::OpenServerStorage(options, /*create_if_missing=*/false)
                              : absl::StatusOr<std::unique_ptr<nasq::Storage>>(lock.status());
     if (!storage.ok()) {
       std::cerr << "nasq-server --check: " << storage.status() << std::endl;
       return EXIT_FAILURE;
     }
-    std::cout << options.db_path << ": ok" << std::endl;
+    std::cout << nasq::RedactPostgresUrl(options.db_path) << ": ok" << std::endl;
     return EXIT_SUCCESS;
   }
 

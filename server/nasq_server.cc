@@ -13,6 +13,8 @@
 #include "server/http_router.h"
 #include "storage/db_lock.h"
 #include "storage/memory_storage.h"
+#include "storage/postgres_db.h"
+#include "storage/postgres_storage.h"
 #include "storage/sqlite_storage.h"
 
 namespace nasq {
@@ -60,6 +62,16 @@ absl::Status CheckOptions(const ServerOptions& o) {
 absl::StatusOr<std::unique_ptr<Storage>> OpenServerStorage(const ServerOptions& options,
                                                            bool create_if_missing) {
   if (options.db_path.empty()) return NewMemoryStorage();
+  if (IsPostgresUrl(options.db_path)) {
+    if (options.init_db) {
+      return absl::InvalidArgumentError(
+          "--init applies to SQLite files only: a PostgreSQL database without tables is "
+          "initialised at start (create the database itself with createdb)");
+    }
+    PostgresOptions postgres;
+    postgres.create_if_missing = create_if_missing;
+    return OpenPostgresStorage(options.db_path, postgres);  // takes the database's lock
+  }
   SqliteOptions sqlite;
   sqlite.create_if_missing = create_if_missing;
   sqlite.initialize_empty_file = options.init_db;
@@ -101,7 +113,7 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
       SetUpSecurity(options.security, options.listen_address, options.http_address, clock));
   std::unique_ptr<NasqServer> server(new NasqServer(options));
   server->auth_ = security.auth;
-  if (!options.db_path.empty()) {
+  if (!options.db_path.empty() && !IsPostgresUrl(options.db_path)) {
     // Before SQLite opens the file: a second server must not even migrate it.
     NASQ_ASSIGN_OR_RETURN(server->db_lock_, DbLock::Acquire(options.db_path));
   }
@@ -181,7 +193,7 @@ absl::StatusOr<std::unique_ptr<NasqServer>> NasqServer::Start(const ServerOption
   spdlog::info("nasq-server listening on {} (gRPC port {}){}; storage: {}", options.listen_address,
                server->grpc_port_,
                server->http_ ? absl::StrCat(", HTTP port ", server->http_->port()) : "",
-               options.db_path.empty() ? "in memory" : options.db_path);
+               options.db_path.empty() ? "in memory" : RedactPostgresUrl(options.db_path));
   if (server->http_ && !BuiltDashboardAssets().empty()) {
     const std::string& http = options.http_address;
     spdlog::info("dashboard: {}://{}:{}/", security.http_tls ? "https" : "http",

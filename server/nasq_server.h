@@ -41,19 +41,23 @@ namespace nasq {
 // state, then the RPC metrics.
 std::string RenderMetrics(const std::vector<StudySummary>& studies, const RpcMetrics& rpc);
 
-// The storage the server runs on: SQLite at options.db_path (opened with options.init_db and
-// options.full_db_check; a missing file is created when `create_if_missing`, else NOT_FOUND;
-// errors as OpenSqliteStorage), or in memory when db_path is empty.
+// The storage the server runs on: PostgreSQL when options.db_path is a postgresql:// or
+// postgres:// URL (an empty database gets nasq's schema when `create_if_missing`, else
+// NOT_FOUND; INVALID_ARGUMENT with options.init_db; errors as OpenPostgresStorage, which takes
+// the database's advisory lock); SQLite at options.db_path otherwise (opened with
+// options.init_db and options.full_db_check; a missing file is created when
+// `create_if_missing`, else NOT_FOUND; errors as OpenSqliteStorage); in memory when db_path is
+// empty.
 absl::StatusOr<std::unique_ptr<Storage>> OpenServerStorage(const ServerOptions& options,
                                                            bool create_if_missing = true);
 
 class NasqServer {
  public:
-  // Locks the database (storage/db_lock.h), opens the storage (SQLite at options.db_path, else
-  // in memory), loads every study and starts serving. Errors: FAILED_PRECONDITION naming the
-  // database when another server holds it; the storage's (e.g. FAILED_PRECONDITION for a
-  // non-nasq file); UNAVAILABLE when an address cannot be bound (also when another socket
-  // listens on it); INVALID_ARGUMENT for bad options; those of SetUpSecurity
+  // Locks the database (storage/db_lock.h for SQLite; PostgreSQL's advisory lock, taken by the
+  // storage), opens the storage (OpenServerStorage), loads every study and starts serving. Errors:
+  // FAILED_PRECONDITION naming the database when another server holds it; the storage's (e.g.
+  // FAILED_PRECONDITION for a non-nasq file); UNAVAILABLE when an address cannot be bound (also
+  // when another socket listens on it); INVALID_ARGUMENT for bad options; those of SetUpSecurity
   // (server_security.h) for TLS and token files.
   // `clock` (default: the real clock) must outlive the server.
   static absl::StatusOr<std::unique_ptr<NasqServer>> Start(const ServerOptions& options,

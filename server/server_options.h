@@ -20,11 +20,12 @@ struct WatchdogSettings {
 };
 
 struct ServerOptions {
-  // SQLite database file, created when the path does not exist. Empty: in-memory storage,
-  // nothing persisted.
+  // SQLite database file, created when the path does not exist, or a PostgreSQL URL
+  // (postgresql://... or postgres://..., storage/postgres_storage.h). Empty: in-memory
+  // storage, nothing persisted.
   std::string db_path;
   // Initialise an existing empty file at db_path (0 bytes, or SQLite without tables) as a new
-  // database; otherwise such a file is refused. Default false.
+  // database; otherwise such a file is refused. SQLite only. Default false.
   bool init_db = false;
   // Check db_path at open with SQLite's full integrity_check instead of quick_check (slower on
   // large files). Default false.

@@ -1,5 +1,6 @@
 // Integration tests of leases against a real nasq-server through NasqClient: expiry and retry,
-// fencing of stale workers, and concurrent leasing from a grid study.
+// fencing of stale workers, and concurrent leasing from a grid study. On SQLite, and on
+// PostgreSQL in the ctest entry that sets NASQ_TEST_DB=postgres (testing/postgres_server.h).
 #include <map>
 #include <mutex>
 #include <set>
@@ -7,6 +8,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "testing/postgres_server.h"
 #include "testing/test_env.h"
 
 namespace nasq {
@@ -31,7 +33,9 @@ lease: {duration: 800ms, heartbeat_interval: 200ms}
 class LeaseIntegration : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto server = ServerProcess::Start(kServerBin, dir_.path() + "/nasq.db", FreeLoopbackPort(),
+    std::string db;
+    NASQ_ASSIGN_TEST_DATABASE_OR_SKIP(db, dir_.path());
+    auto server = ServerProcess::Start(kServerBin, db, FreeLoopbackPort(),
                                        {"--reaper-tick-ms", std::to_string(kReaperTickMs)});
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);

@@ -1,6 +1,7 @@
 // Integration test: nasq-server is SIGKILLed in the middle of a 200-trial ask/tell run with 8
-// client threads and restarted on the same SQLite file; nothing acknowledged is lost. Leases
-// are short (2 s) so that a trial orphaned by the kill is re-queued and the run can finish.
+// client threads and restarted on the same database; nothing acknowledged is lost. Leases
+// are short (2 s) so that a trial orphaned by the kill is re-queued and the run can finish. On
+// SQLite, and on PostgreSQL in the ctest entry that sets NASQ_TEST_DB=postgres.
 #include <chrono>
 #include <map>
 #include <set>
@@ -9,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/ask_tell_load.h"
+#include "testing/postgres_server.h"
 #include "testing/test_env.h"
 
 namespace nasq {
@@ -19,8 +21,10 @@ constexpr int kThreads = 8;
 
 TEST(RestartIntegration, KillMidRunLosesNothingAndSigtermIsPrompt) {
   TempDir dir;
+  std::string db;
+  NASQ_ASSIGN_TEST_DATABASE_OR_SKIP(db, dir.path());
   // Default options: SIGTERM must end the server within 5 s even with idle connections open.
-  auto started = ServerProcess::Start(kServerBin, dir.path() + "/nasq.db", FreeLoopbackPort());
+  auto started = ServerProcess::Start(kServerBin, db, FreeLoopbackPort());
   ASSERT_TRUE(started.ok()) << started.status();
   ServerProcess& server = **started;
   const CommandResult created =
