@@ -84,9 +84,10 @@ void Fleet::Run(int index) {
   if (SleepUntil(start)) {
     channel = NasqClient::Connect(options_.address);
     if (!channel->WaitForConnected(std::chrono::system_clock::now() + kConnectTimeout)) {
-      RecordError(mine, "connect",
-                  absl::DeadlineExceededError(
-                      absl::StrCat("no connection to ", options_.address, " within 10 s")));
+      RecordError(
+          mine, "connect",
+          absl::DeadlineExceededError(absl::StrCat("no connection to ", options_.address,
+                                                   " within ", kConnectTimeout.count(), " s")));
       channel = nullptr;
     }
   }
