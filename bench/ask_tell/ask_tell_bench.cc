@@ -1,9 +1,12 @@
 // bench/ask_tell/ask_tell_bench.cc: ask+tell round trips per second against a real nasq-server
-// (loopback gRPC, SQLite storage with synchronous=FULL) with 1, 8 and 32 concurrent clients,
-// and Optuna 3.1's ask/tell on its SQLite storage with the same space, trial count and client
-// count, in the same run; prints one table with the ratios.
+// (loopback gRPC) with 1, 8 and 32 concurrent clients on each of its durable storages: SQLite
+// with synchronous=FULL, and PostgreSQL 15 (a server the benchmark starts on loopback,
+// testing/postgres_server.h, with fsync and synchronous_commit on); and Optuna 3.1's ask/tell on
+// its SQLite storage with the same space, trial count and client count, in the same run; prints
+// one table with the ratio of nasq on SQLite to Optuna.
 //
 // Usage: ask_tell_bench [--trials N] [--clients 1,8,32] [--dir DIR] [--skip-optuna]
+//                       [--skip-postgres]
 // Both sides use a random sampler on x float [-10, 10], y int [0, 10], c categorical [a, b, c],
 // so the numbers measure the service and its storage, not the sampler.
 #include <algorithm>
@@ -24,6 +27,7 @@
 #include "nlohmann/json.hpp"
 #include "spec/spec_yaml.h"
 #include "testing/local_server.h"
+#include "testing/postgres_server.h"
 
 namespace nasq {
 namespace {
@@ -65,6 +69,13 @@ double Objective(const v1::Trial& trial) {
   const double x = trial.params().at("x").double_value();
   return x * x + trial.params().at("y").int_value() +
          (trial.params().at("c").string_value() == "b" ? 0.5 : 0.0);
+}
+
+// The cell of a run: trials/s (p50 / p99 ms), and the errors when there were any.
+std::string Cell(const RunResult& run) {
+  std::string text = absl::StrFormat("%8.1f (%6.2f / %7.2f)", run.rate(), run.p50_ms, run.p99_ms);
+  if (run.errors > 0) absl::StrAppend(&text, " ", run.errors, " errors");
+  return text;
 }
 
 // `clients` threads, each with its own NasqClient (own connection), share `trials` round trips.
@@ -125,15 +136,17 @@ absl::StatusOr<RunResult> RunOptuna(const std::string& dir, int trials, int clie
 }
 
 int Main(int argc, char** argv) {
-  CLI::App app{"ask+tell throughput of nasq-server versus Optuna 3.1 (SQLite on both sides)"};
+  CLI::App app{"ask+tell throughput of nasq-server (SQLite and PostgreSQL) versus Optuna 3.1"};
   int trials = 200;
   std::string clients_list = "1,8,32";
   std::string dir = std::filesystem::temp_directory_path() / "nasq_ask_tell_bench";
   bool skip_optuna = false;
-  app.add_option("--trials", trials, "Trials per run (both sides)")->capture_default_str();
+  bool skip_postgres = false;
+  app.add_option("--trials", trials, "Trials per run (every column)")->capture_default_str();
   app.add_option("--clients", clients_list, "Comma-separated client counts")->capture_default_str();
   app.add_option("--dir", dir, "Directory for the SQLite files")->capture_default_str();
   app.add_flag("--skip-optuna", skip_optuna, "Measure nasq only");
+  app.add_flag("--skip-postgres", skip_postgres, "Measure nasq on SQLite only");
   CLI11_PARSE(app, argc, argv);
 
   std::filesystem::remove_all(dir);
@@ -143,16 +156,42 @@ int Main(int argc, char** argv) {
     std::cerr << "ask_tell_bench: " << server.status() << "\n";
     return 1;
   }
-  std::cout << absl::StrFormat("%-8s | %-28s | %-28s | %s\n", "clients",
-                               "nasq trials/s (p50/p99 ms)", "optuna trials/s (p50/p99 ms)",
-                               "ratio");
-  std::cout << std::string(84, '-') << "\n";
+  // PostgreSQL as durable as SQLite's synchronous=FULL: every commit is fsync'ed.
+  std::unique_ptr<PostgresServer> postgres;
+  std::unique_ptr<ServerProcess> postgres_server;
+  if (!skip_postgres) {
+    auto started = PostgresServer::Start(PostgresServerOptions{.durable = true});
+    auto url = started.ok() ? (*started)->CreateDatabase("bench") : started.status();
+    auto serving =
+        url.ok() ? ServerProcess::Start(NASQ_SERVER_BIN, *url, FreeLoopbackPort()) : url.status();
+    if (!serving.ok()) {
+      std::cerr << "ask_tell_bench: PostgreSQL: " << serving.status()
+                << " (--skip-postgres measures SQLite only)\n";
+      return 1;
+    }
+    postgres = *std::move(started);
+    postgres_server = *std::move(serving);
+  }
+  std::cout << absl::StrFormat("%-8s | %-28s | %-28s | %-28s | %s\n", "clients",
+                               "SQLite trials/s (p50/p99 ms)", "PostgreSQL trials/s (p50/p99)",
+                               "optuna trials/s (p50/p99 ms)", "SQLite/optuna");
+  std::cout << std::string(116, '-') << "\n";
   for (absl::string_view c : absl::StrSplit(clients_list, ',')) {
     const int clients = std::stoi(std::string(c));
     auto nasq = RunNasq(**server, trials, clients);
     if (!nasq.ok()) {
       std::cerr << "ask_tell_bench: nasq run failed: " << nasq.status() << "\n";
       return 1;
+    }
+    std::string postgres_text = "skipped";
+    if (postgres_server != nullptr) {
+      auto on_postgres = RunNasq(*postgres_server, trials, clients);
+      if (!on_postgres.ok()) {
+        std::cerr << "ask_tell_bench: nasq run on PostgreSQL failed: " << on_postgres.status()
+                  << "\n";
+        return 1;
+      }
+      postgres_text = Cell(*on_postgres);
     }
     std::string optuna_text = "skipped", ratio_text = "-";
     if (!skip_optuna) {
@@ -161,19 +200,19 @@ int Main(int argc, char** argv) {
         std::cerr << "ask_tell_bench: " << optuna.status() << "\n";
         return 1;
       }
-      optuna_text =
-          absl::StrFormat("%8.1f (%6.2f / %7.2f)", optuna->rate(), optuna->p50_ms, optuna->p99_ms);
-      if (optuna->errors > 0) absl::StrAppend(&optuna_text, " ", optuna->errors, " errors");
+      optuna_text = Cell(*optuna);
       ratio_text = absl::StrFormat("%.1fx", nasq->rate() / optuna->rate());
     }
-    std::string nasq_text =
-        absl::StrFormat("%8.1f (%6.2f / %7.2f)", nasq->rate(), nasq->p50_ms, nasq->p99_ms);
-    if (nasq->errors > 0) absl::StrAppend(&nasq_text, " ", nasq->errors, " errors");
-    std::cout << absl::StrFormat("%-8d | %-28s | %-28s | %s\n", clients, nasq_text, optuna_text,
-                                 ratio_text)
+    std::cout << absl::StrFormat("%-8d | %-28s | %-28s | %-28s | %s\n", clients, Cell(*nasq),
+                                 postgres_text, optuna_text, ratio_text)
               << std::flush;
   }
-  std::cout << "trials per run: " << trials << "; SQLite files in " << dir << "\n";
+  std::cout << "trials per run: " << trials << "; SQLite files in " << dir
+            << (postgres != nullptr
+                    ? absl::StrCat("; PostgreSQL 15 on 127.0.0.1:", postgres->port(),
+                                   " (fsync, synchronous_commit on)")
+                    : "")
+            << "\n";
   return 0;
 }
 
