@@ -7,6 +7,9 @@
 # gRPC, protobuf and abseil are not instrumented, so TSan cannot see their hand-offs between
 # threads and reports races inside them. No LibTorch: the worker and the benchmarks are not
 # configured.
+# Run: storage_postgres_test, the PostgreSQL storage against a real PostgreSQL 15 it starts itself
+# (it skips without postgresql-15): libpq is not instrumented, but the storage hands a
+# connection from thread to thread only under core/mutex.h's locks, which TSan sees.
 #
 # Usage: scripts/sanitize.sh [CTEST_ARG ...]   (e.g. -R StudyManager to run some tests only)
 # Environment: TSAN_BUILD_DIR (default build-tsan), CXX_TSAN (default clang++-14).
