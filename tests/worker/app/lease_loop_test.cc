@@ -3,7 +3,8 @@
 // completed, or pruned by the study's pruner (keeping their cost metrics); a trial the task
 // cannot run (a task stored before CreateStudy checked tasks, a model over the worker's size
 // limit) is failed with the real reason and the worker lives on. With fuse = K (issue 17) the
-// worker trains groups of same-shaped trials as one fused model, each member on its own lease.
+// worker trains groups of same-shaped trials as one fused model, each member on its own lease,
+// and a releasing stop (issue 18) gives every member back.
 #include "worker/app/lease_loop.h"
 
 #include <chrono>
@@ -307,6 +308,44 @@ TEST_F(LeaseLoopTest, AFusedMemberWhoseLeaseIsTakenIsCancelledAloneAndTheOthersC
   EXPECT_EQ((*trials)[2].state(), v1::TRIAL_STATE_COMPLETE);
   for (const v1::Trial& trial : *trials) {
     EXPECT_THAT(FusedGroup(trial), ::testing::ElementsAre(0, 1, 2));
+  }
+}
+
+// A releasing stop (nasq-worker --on-sigterm release) while a fused group trains: every member
+// is cancelled and given back under its own lease, WAITING again at once with its attempt
+// recorded as released; nothing is completed, failed or left to expire.
+TEST_F(LeaseLoopTest, RequestReleaseGivesBackEveryFusedMember) {
+  CreateStudy(FusedStudyYaml("release", "    quant.width: [6, 8]", 2));
+  options_.fuse = 2;
+  LeaseLoop loop(*client_, options_);
+  std::thread worker([&] { EXPECT_TRUE(loop.Run().ok()); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto both_running = [&] {
+    auto trials = client_->ListTrials("release");
+    return trials.ok() && trials->size() == 2 &&
+           (*trials)[0].state() == v1::TRIAL_STATE_RUNNING &&
+           (*trials)[1].state() == v1::TRIAL_STATE_RUNNING;
+  };
+  while (!both_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  loop.RequestRelease();
+  worker.join();
+  EXPECT_EQ(loop.trials_released(), 2);
+  EXPECT_EQ(loop.trials_completed(), 0);
+  EXPECT_EQ(loop.trials_failed(), 0);
+
+  auto trials = client_->ListTrials("release");
+  ASSERT_TRUE(trials.ok()) << trials.status();
+  ASSERT_EQ(trials->size(), 2u);
+  for (const v1::Trial& trial : *trials) {
+    SCOPED_TRACE("trial " + std::to_string(trial.number()));
+    EXPECT_EQ(trial.state(), v1::TRIAL_STATE_WAITING);
+    EXPECT_EQ(trial.attempt(), 2);
+    const auto attempts = nlohmann::json::parse(trial.system_attrs().at("attempts"));
+    ASSERT_EQ(attempts.size(), 1u);
+    EXPECT_EQ(attempts[0].at("outcome"), "released");
+    EXPECT_EQ(attempts[0].at("reason"), kShutdownReleaseReason);
   }
 }
 
