@@ -322,8 +322,7 @@ TEST_F(LeaseLoopTest, RequestReleaseGivesBackEveryFusedMember) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   auto both_running = [&] {
     auto trials = client_->ListTrials("release");
-    return trials.ok() && trials->size() == 2 &&
-           (*trials)[0].state() == v1::TRIAL_STATE_RUNNING &&
+    return trials.ok() && trials->size() == 2 && (*trials)[0].state() == v1::TRIAL_STATE_RUNNING &&
            (*trials)[1].state() == v1::TRIAL_STATE_RUNNING;
   };
   while (!both_running() && std::chrono::steady_clock::now() < deadline) {
