@@ -117,7 +117,7 @@ PartitionName=nasq Nodes=localhost Default=YES MaxTime=INFINITE State=UP
                                f"--seed-file={munge / 'munged.seed'}"])
         self._wait(lambda: self.munge_socket.exists(), timeout_s, "munged's socket")
         self._spawn("slurmctld", ["-D", "-c", "-i"])
-        self._spawn("slurmd", ["-D"])
+        self._spawn("slurmd", ["-D", "-N", "localhost"])
         self._wait(lambda: self.node_state() == "idle", timeout_s, "the node to be idle")
 
     def node_state(self) -> str:
