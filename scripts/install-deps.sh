@@ -17,6 +17,7 @@ packages=(
   tmux
   postgresql libpq-dev  # PostgreSQL storage (--db postgresql://...) and its tests, which start a server
   slurmd slurmctld slurm-client munge  # deploy/slurm's integration test runs a single-node Slurm
+  iproute2  # the multi-host test (tests/python/test_multi_host.py) builds hosts from network namespaces
   nodejs  # the dashboard's build (dashboard/web: npm ci, tsc, esbuild); NASQ_BUILD_DASHBOARD=OFF skips it
 )
 

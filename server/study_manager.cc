@@ -814,7 +814,12 @@ absl::StatusOr<Trial> StudyManager::FinishLocked(Entry& entry, int64_t number,
                                                  FinishRequest request) {
   NASQ_ASSIGN_OR_RETURN(Trial * found, FindTrial(entry, number));
   Trial& trial = *found;
-  if (IsFinished(trial.state) && request.skip_if_finished) return trial;
+  // A retried call returns the trial it finished; one on another lease (the lease expired and
+  // the re-run finished the trial) is refused below, like any call on a stale lease.
+  const bool finished_under_request_lease = !request.lease || request.lease->epoch == trial.attempt;
+  if (IsFinished(trial.state) && request.skip_if_finished && finished_under_request_lease) {
+    return trial;
+  }
   if (trial.state != TrialState::kRunning) {
     if (request.lease && !IsFinished(trial.state)) {
       return FindLeased(entry, number, *request.lease).status();  // the stale-lease message

@@ -176,7 +176,9 @@ struct FinishRequest {
   // here by name. Stored as user attr "metrics" (a JSON object) whenever non-empty.
   std::map<std::string, double> metrics;
   std::optional<LeaseKey> lease;  // must match the trial's lease when set
-  bool skip_if_finished = false;  // return a finished trial unchanged instead of refusing
+  // Return a finished trial unchanged instead of refusing (a retry of a call that may have been
+  // applied); with `lease`, only when the trial was finished under that lease's epoch.
+  bool skip_if_finished = false;
   std::map<std::string, std::string> user_attrs;  // JSON text, stored with the result
   std::string fail_reason;  // FAIL: stored as system attr "fail_reason" when non-empty
   // Finish a trial that a worker holds (LeaseTrial) without its LeaseKey; the worker's later
@@ -333,7 +335,8 @@ class StudyManager {
       const std::map<std::string, double>& metrics);
   // Finishes a RUNNING trial with Optuna's tell semantics (docs/tpe.md 5.2):
   //  * a finished trial: FAILED_PRECONDITION "Cannot tell a COMPLETE trial." (or returned
-  //    unchanged with skip_if_finished); a WAITING trial likewise;
+  //    unchanged with skip_if_finished, when `lease` is unset or its epoch is the trial's
+  //    attempt: the teller's own earlier call finished it); a WAITING trial likewise;
   //  * a stale `lease` (epoch or token): FAILED_PRECONDITION;
   //  * a trial leased to a worker (LeaseTrial), told without `lease` and without `force`:
   //    FAILED_PRECONDITION naming the worker (an asked trial may be told by number);

@@ -11,8 +11,9 @@ result (CompleteTrial) gets FAILED_PRECONDITION and the worker drops the trial, 
 (attempt 2) by whichever worker leases it first. The stored trials hold the re-runs' results,
 and every trial finished exactly once.
 
-A second test has host1 retry its late `nasq tell` until its link returns: the retry must be
-refused too. It is not yet: the test xfails, naming the bug (RETRIED_TELL_BUG).
+A second test has host1 retry its late `nasq tell` until its link returns: the retry, which
+asks the server to return a trial that is already finished (the client cannot know whether its
+first try was applied), must be refused too, since another lease finished it.
 
 Skipped, naming the failing command, where network namespaces cannot be made (not root, no
 `ip`); CI runs as root, so it runs there.
@@ -320,14 +321,6 @@ def test_a_cut_off_hosts_late_reports_are_fenced_and_the_reruns_are_stored(clust
 RETRYING_S = 1.0
 
 
-# The known bug this test shows (it xfails while the bug is there, then passes).
-RETRIED_TELL_BUG = (
-    "BUG: a Tell retried after UNAVAILABLE carries skip_if_finished (client/nasq_client.cc, "
-    "NasqClient::Tell), and the server returns a finished trial unchanged for it without "
-    "checking the request's lease (StudyManager::FinishLocked), so host1's stale tell exits 0 "
-    "printing host2's values; the stored trial is right (host2's), but the teller is misled")
-
-
 def test_a_late_tell_retried_until_the_link_returns_is_refused(cluster):
     cluster.create_studies((ASK_STUDY, ASK_STUDY_YAML))
     asked = cluster.ask(CUT_HOST)
@@ -343,10 +336,7 @@ def test_a_late_tell_retried_until_the_link_returns_is_refused(cluster):
         cluster.lan.restore(CUT_HOST)
     late.wait(timeout=60)
     cluster.expect_rerun_told(asked)
-    # THE FAILING CHECK (RETRIED_TELL_BUG): the retry that reaches the server is answered with
-    # host2's trial ("Told trial 0 with values [2.5] and state COMPLETE.") and exits 0. Delete
-    # the xfail to make the bug fail the test; once fixed, the assertions below hold.
-    if late.returncode == 0 and f"values [{RERUN_VALUE}]" in log.read_text():
-        pytest.xfail(RETRIED_TELL_BUG)
+    # The retries carry skip_if_finished (client/nasq_client.cc): the server must still refuse
+    # a trial that another lease finished.
     assert late.returncode != 0, log.read_text()
     assert "Cannot tell a COMPLETE trial." in log.read_text(), log.read_text()

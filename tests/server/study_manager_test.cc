@@ -103,6 +103,27 @@ TEST_F(StudyManagerTest, ExpiredLeaseRequeuesSameParamsThenFailsAfterMaxRetries)
   EXPECT_THAT(failed.system_attrs["fail_reason"], HasSubstr("w2"));
 }
 
+// A retried tell (skip_if_finished) on an expired lease must not read as success: the re-run
+// finished the trial under the next lease, not the teller's.
+TEST_F(StudyManagerTest, RetriedTellOnAnExpiredLeaseIsRefusedOnceTheRerunFinished) {
+  ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
+  const LeaseKey stale = KeyOf(*manager_->Ask("s", "cut-off"));
+  ExpireLeases(1);
+  const LeaseKey rerun = KeyOf(**manager_->LeaseTrial("w2", {}, NoWait()));
+  FinishRequest finish{std::nullopt, {2.5}, {}, rerun, false, {}, ""};
+  ASSERT_TRUE(manager_->FinishTrial("s", 0, finish).ok());
+
+  FinishRequest late{std::nullopt, {-7.5}, {}, stale, true, {}, ""};
+  absl::Status refused = manager_->FinishTrial("s", 0, late).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("Cannot tell a COMPLETE trial."));
+  // The re-run's own retry still gets its trial back.
+  finish.skip_if_finished = true;
+  absl::StatusOr<Trial> again = manager_->FinishTrial("s", 0, finish);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->values, std::vector<double>{2.5});
+}
+
 TEST_F(StudyManagerTest, HeartbeatRenewsLeaseSoItDoesNotExpire) {
   ASSERT_TRUE(manager_->CreateStudy(MakeSpec("s", SamplerKind::kRandom)).ok());
   LeasedTrial leased = *manager_->Ask("s", "w1");
