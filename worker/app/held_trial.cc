@@ -62,7 +62,10 @@ bool HeldTrial::OnProgress(const PipelineProgress& p) {
     (*request.mutable_metrics())["accuracy"] = p.value;
     if (!p.stage_done) (*request.mutable_metrics())["intermediate_eval_seconds"] = p.eval_seconds;
     auto answer = client_.ReportIntermediate(request);
-    if (!answer.ok() && LeaseLost(answer.status())) lost_ = true;
+    if (!answer.ok()) {
+      if (LeaseLost(answer.status())) lost_ = true;
+      WorkerLog(absl::StrCat(name(), ": ReportIntermediate failed: ", answer.status().ToString()));
+    }
     if (answer.ok() && answer->stop()) stopped_ = true;
     if (answer.ok() && answer->prune()) pruned_ = true;
   }
