@@ -207,15 +207,26 @@ absl::Status PgConnection::Run(absl::string_view sql, const PgParams& params) {
 absl::Status PgConnection::RunScript(absl::string_view sql) {
   PGresult* result = PQexec(conn_, std::string(sql).c_str());
   absl::Status status =
-      Succeeded(result) ? absl::OkStatus() : PostgresStatus(conn_, result, "schema script");
+      Succeeded(result) ? absl::OkStatus() : PostgresStatus(conn_, result, StatementContext(sql));
   PQclear(result);
   return status;
 }
 
 absl::Status PgConnection::InTransaction(TxKind kind, absl::FunctionRef<absl::Status()> body,
                                          bool* commit_in_doubt) {
-  absl::Status status =
-      Run(kind == TxKind::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  // One round trip each (a script of two statements is sent as one query).
+  absl::Status status;
+  switch (kind) {
+    case TxKind::kRead:
+      status = Run("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      break;
+    case TxKind::kWrite:
+      status = Run("BEGIN");
+      break;
+    case TxKind::kDeferredWrite:
+      status = RunScript("BEGIN; SET LOCAL synchronous_commit TO OFF");
+      break;
+  }
   if (!status.ok()) return status;
   status = body();
   if (!status.ok()) {

@@ -101,15 +101,17 @@ class PgConnection {
   absl::StatusOr<PgResult> Query(absl::string_view sql, const PgParams& params = {});
   // Query for statements whose rows (if any) are not needed.
   absl::Status Run(absl::string_view sql, const PgParams& params = {});
-  // Runs one or more statements without parameters (schema scripts).
+  // Runs one or more statements without parameters in one round trip (schema scripts; BEGIN
+  // with SET LOCAL). Stops at the first error and returns it.
   absl::Status RunScript(absl::string_view sql);
 
   // Runs `body` in one transaction: BEGIN (kWrite: READ COMMITTED, body locks the rows it
-  // checks; kRead: REPEATABLE READ READ ONLY, one snapshot for all its statements), then COMMIT
-  // when `body` returns OK, else ROLLBACK and body's error. When the connection is lost while
-  // COMMIT is in flight, the outcome is unknown: the error is returned and `*commit_in_doubt`
-  // (when given) is set to true; it is left alone otherwise.
-  enum class TxKind { kRead, kWrite };
+  // checks; kDeferredWrite: the same with synchronous_commit off, so COMMIT returns before the
+  // commit is flushed to disk; kRead: REPEATABLE READ READ ONLY, one snapshot for all its
+  // statements), then COMMIT when `body` returns OK, else ROLLBACK and body's error. When the
+  // connection is lost while COMMIT is in flight, the outcome is unknown: the error is returned and
+  // `*commit_in_doubt` (when given) is set to true; it is left alone otherwise.
+  enum class TxKind { kRead, kWrite, kDeferredWrite };
   absl::Status InTransaction(TxKind kind, absl::FunctionRef<absl::Status()> body,
                              bool* commit_in_doubt = nullptr);
 

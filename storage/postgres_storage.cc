@@ -2,6 +2,7 @@
 // through PostgresStorage::Transact, on a connection of the pool.
 #include "storage/postgres_storage.h"
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -449,10 +450,11 @@ class PostgresStorage final : public Storage {
 
   absl::StatusOr<Trial> CreateTrialDeferred(int64_t study_id, const Trial& tmpl,
                                             CommitTicket* ticket) override {
-    NASQ_ASSIGN_OR_RETURN(Trial trial, Write([&](PgConnection& db) -> absl::StatusOr<Trial> {
-                            return InsertTrial(db, study_id, tmpl);
-                          }));
-    *ticket = 0;  // committed already
+    NASQ_ASSIGN_OR_RETURN(
+        Trial trial, Run(TxKind::kDeferredWrite, [&](PgConnection& db) -> absl::StatusOr<Trial> {
+          return InsertTrial(db, study_id, tmpl);
+        }));
+    *ticket = NextTicket();
     return trial;
   }
 
@@ -494,13 +496,43 @@ class PostgresStorage final : public Storage {
 
   absl::Status UpdateTrialDeferred(int64_t trial_id, const TrialUpdate& update,
                                    CommitTicket* ticket) override {
-    NASQ_RETURN_IF_ERROR(
-        Write([&](PgConnection& db) -> absl::Status { return ApplyUpdate(db, trial_id, update); }));
-    *ticket = 0;  // committed already
+    NASQ_RETURN_IF_ERROR(Run(TxKind::kDeferredWrite, [&](PgConnection& db) -> absl::Status {
+      return ApplyUpdate(db, trial_id, update);
+    }));
+    *ticket = NextTicket();
     return absl::OkStatus();
   }
 
-  absl::Status WaitDurable(CommitTicket /*ticket*/) override { return absl::OkStatus(); }
+  absl::Status WaitDurable(CommitTicket ticket) override {
+    MutexLock lock(&mu_);
+    while (true) {
+      if (absl::Status lost = LostError(ticket); !lost.ok()) return lost;
+      if (ticket <= durable_) return absl::OkStatus();
+      if (!flushing_) break;
+      flushed_.Wait(&mu_);  // the ongoing flush may cover `ticket`
+    }
+    flushing_ = true;
+    // Every ticket up to `target` belongs to a commit that returned before the flush starts,
+    // so the flush's own commit record follows all of theirs in the log.
+    const CommitTicket target = written_;
+    lock.Unlock();
+    const absl::Status flushed = Flush();
+    lock.Lock();
+    flushing_ = false;
+    if (flushed.ok()) {
+      durable_ = std::max(durable_, target);
+    } else {
+      failures_.fetch_add(1);
+      const absl::Status error = absl::UnavailableError(
+          absl::StrCat("deferred commits could not be confirmed durable (", flushed.message(),
+                       "); writes are refused until the server has re-read its studies"));
+      lost_.push_back({durable_, target, error});
+      failure_ = error;
+    }
+    flushed_.SignalAll();
+    if (absl::Status lost = LostError(ticket); !lost.ok()) return lost;
+    return absl::OkStatus();
+  }
 
   int64_t CommitFailures() override { return failures_.load(); }
 
@@ -516,24 +548,17 @@ class PostgresStorage final : public Storage {
 
  private:
   // Runs `body` as one transaction of `kind` on a pooled connection (see the file comment of
-  // postgres_storage.h for failures, the lock check and the in-doubt commit).
+  // postgres_storage.h for failures and the in-doubt commit).
   absl::Status Transact(TxKind kind, absl::FunctionRef<absl::Status(PgConnection&)> body) {
-    if (kind == TxKind::kWrite) {
+    if (kind != TxKind::kRead) {
       MutexLock lock(&mu_);
       if (!failure_.ok()) return failure_;
     }
-    bool fresh = false;
-    absl::StatusOr<std::unique_ptr<PgConnection>> conn = pool_.Take(&fresh);
-    if (!conn.ok()) return Record(conn.status(), /*backend=*/true);
-    absl::Status status = lock_->Check(/*now=*/fresh);
-    bool backend = !status.ok();
     bool in_doubt = false;
-    if (status.ok()) {
-      status = (*conn)->InTransaction(
-          kind, [&] { return body(**conn); }, &in_doubt);
-      backend = absl::IsUnavailable(status) || absl::IsInternal(status);
-    }
-    pool_.Give(*std::move(conn));
+    absl::Status status = OnConnection([&](PgConnection& db) {
+      return db.InTransaction(
+          kind, [&] { return body(db); }, &in_doubt);
+    });
     if (in_doubt) {
       failures_.fetch_add(1);
       MutexLock lock(&mu_);
@@ -541,7 +566,45 @@ class PostgresStorage final : public Storage {
           absl::StrCat("the outcome of a commit is unknown (", status.message(),
                        "); writes are refused until the server has re-read its studies"));
     }
+    return status;
+  }
+
+  // Runs `use` on a pooled connection once the advisory lock is known to be held (looked at
+  // on a new connection, else at most once per PostgresLock::kRecheckInterval), and keeps
+  // CommitHealth up to date.
+  absl::Status OnConnection(absl::FunctionRef<absl::Status(PgConnection&)> use) {
+    bool fresh = false;
+    absl::StatusOr<std::unique_ptr<PgConnection>> conn = pool_.Take(&fresh);
+    if (!conn.ok()) return Record(conn.status(), /*backend=*/true);
+    absl::Status status = lock_->Check(/*now=*/fresh);
+    bool backend = !status.ok();
+    if (status.ok()) {
+      status = use(**conn);
+      backend = absl::IsUnavailable(status) || absl::IsInternal(status);
+    }
+    pool_.Give(*std::move(conn));
     return Record(status, backend);
+  }
+
+  // The ticket of a deferred commit that has just returned.
+  CommitTicket NextTicket() {
+    MutexLock lock(&mu_);
+    return ++written_;
+  }
+
+  // Makes every commit made so far durable: one synchronous commit of a transaction that has
+  // an id (and so a commit record) flushes the write-ahead log up to it, in one round trip.
+  absl::Status Flush() {
+    return OnConnection(
+        [](PgConnection& db) { return db.RunScript("BEGIN; SELECT txid_current(); COMMIT"); });
+  }
+
+  // The error that lost `ticket`, or OK when it was not lost.
+  absl::Status LostError(CommitTicket ticket) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (const LostTickets& lost : lost_) {
+      if (ticket > lost.after && ticket <= lost.upto) return lost.error;
+    }
+    return absl::OkStatus();
   }
 
   // Keeps CommitHealth up to date: a backend failure until a call succeeds. Returns `status`.
@@ -665,10 +728,22 @@ class PostgresStorage final : public Storage {
 
   const std::unique_ptr<PostgresLock> lock_;
   PostgresPool pool_;
+  // Deferred commits that a failed flush could not confirm: tickets in (after, upto].
+  struct LostTickets {
+    CommitTicket after;
+    CommitTicket upto;
+    absl::Status error;
+  };
+
   std::atomic<int64_t> failures_{0};
   Mutex mu_;
-  absl::Status failure_ ABSL_GUARDED_BY(mu_);  // refuses writes until ResumeWrites
-  absl::Status health_ ABSL_GUARDED_BY(mu_);   // see CommitHealth
+  CondVar flushed_;                                // a flush ended
+  absl::Status failure_ ABSL_GUARDED_BY(mu_);      // refuses writes until ResumeWrites
+  absl::Status health_ ABSL_GUARDED_BY(mu_);       // see CommitHealth
+  CommitTicket written_ ABSL_GUARDED_BY(mu_) = 0;  // the latest deferred commit's ticket
+  CommitTicket durable_ ABSL_GUARDED_BY(mu_) = 0;  // every ticket <= this is flushed
+  bool flushing_ ABSL_GUARDED_BY(mu_) = false;     // a WaitDurable is flushing
+  std::vector<LostTickets> lost_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace

@@ -14,17 +14,24 @@
 //
 // Durability: a write method returns once PostgreSQL has committed it, so the change is as
 // durable as the server's settings make a commit (synchronous_commit = on and fsync = on, the
-// defaults, survive a crash of either machine; synchronous replication adds a standby). Group
-// commit is PostgreSQL's own: CreateTrialDeferred and UpdateTrialDeferred commit at once like
-// the other writes and hand out ticket 0 (already durable), so WaitDurable returns at once.
+// defaults, survive a crash of either machine; synchronous replication adds a standby).
+// Group commit: CreateTrialDeferred and UpdateTrialDeferred commit with synchronous_commit off
+// (visible to every later call at once, not yet flushed) and hand out a ticket; WaitDurable
+// then runs one small synchronous commit, which flushes PostgreSQL's write-ahead log up to it
+// and so every deferred commit made before it, for every waiter at once (a waiter whose ticket
+// an ongoing flush covers waits for that flush). The log is flushed in commit order, so the
+// durable state is always a prefix of the commits. A flush that fails (the connection lost: a
+// crash of PostgreSQL may have lost the deferred commits) counts as a failed commit (below):
+// WaitDurable returns its error for every ticket it covered, now and later.
 //
 // Failures: when PostgreSQL cannot be reached or the connection is lost, a method returns
 // UNAVAILABLE and its transaction is rolled back (nothing changed); the broken connection is
-// dropped and the next call connects again. One case is in doubt: the connection lost while
-// COMMIT was in flight, when the change may or may not have been committed. That call returns
-// UNAVAILABLE and counts as a failed commit (CommitFailures grows): writes are refused with that
-// error until ResumeWrites, so that the caller re-reads what it cached first (as after a failed
-// SQLite commit). CommitHealth reports the latest backend failure until a call succeeds again.
+// dropped and the next call connects again. Two cases are in doubt: the connection lost while
+// COMMIT was in flight, when the change may or may not have been committed, and a failed flush
+// of deferred commits. They return UNAVAILABLE and count as failed commits (CommitFailures
+// grows): writes are refused with that error until ResumeWrites, so that the caller re-reads
+// what it cached first (as after a failed SQLite commit). CommitHealth reports the latest backend
+// failure until a call succeeds again.
 //
 // One coordinator per database: the storage holds PostgreSQL's advisory lock for its lifetime
 // (storage/postgres_lock.h) and checks before a call (at most once a second, and on every new

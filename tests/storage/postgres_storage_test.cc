@@ -240,6 +240,41 @@ TEST_F(PostgresStorageTest, ALostConnectionIsUnavailableChangesNothingAndTheNext
       << "the lock was not taken again";
 }
 
+TEST_F(PostgresStorageTest, DeferredWritesShareAFlushAndAFailedFlushStopsWrites) {
+  std::unique_ptr<Storage> storage = MustOpen();
+  ASSERT_NE(storage, nullptr);
+  const int64_t id = *storage->CreateStudy(SampleSpec("s"), 1);
+  CommitTicket first = 0, second = 0;
+  ASSERT_TRUE(storage->CreateTrialDeferred(id, SampleTrialTemplate(), &first).ok());
+  ASSERT_TRUE(storage->CreateTrialDeferred(id, SampleTrialTemplate(), &second).ok());
+  EXPECT_GT(first, 0u);
+  EXPECT_GT(second, first);
+  ASSERT_TRUE(storage->WaitDurable(second).ok());
+  EXPECT_TRUE(storage->WaitDurable(first).ok());  // covered by the same flush
+
+  CommitTicket pending = 0;
+  ASSERT_TRUE(storage->CreateTrialDeferred(id, SampleTrialTemplate(), &pending).ok());
+  std::unique_ptr<PgConnection> raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  TerminateSessions(*raw);
+  // The flush cannot confirm the pending commit (a PostgreSQL crash could have lost it).
+  const absl::Status lost = storage->WaitDurable(pending);
+  EXPECT_EQ(lost.code(), absl::StatusCode::kUnavailable) << lost;
+  EXPECT_EQ(storage->CommitFailures(), 1);
+  EXPECT_EQ(storage->WaitDurable(pending).code(), absl::StatusCode::kUnavailable);  // stays lost
+  EXPECT_TRUE(storage->WaitDurable(second).ok());  // durable before the failure
+  const absl::Status refused = storage->CreateTrial(id, SampleTrialTemplate()).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("re-read"));
+  EXPECT_EQ(storage->GetAllTrials(id)->size(), 3u);  // reads go on (nothing crashed here)
+
+  storage->ResumeWrites();
+  CommitTicket next = 0;
+  ASSERT_TRUE(storage->CreateTrialDeferred(id, SampleTrialTemplate(), &next).ok());
+  EXPECT_TRUE(storage->WaitDurable(next).ok());
+  EXPECT_EQ(storage->WaitDurable(pending).code(), absl::StatusCode::kUnavailable);
+}
+
 TEST_F(PostgresStorageTest, WritesAreRefusedOnceAnotherCoordinatorTookTheLock) {
   std::unique_ptr<Storage> storage = MustOpen();
   ASSERT_NE(storage, nullptr);
