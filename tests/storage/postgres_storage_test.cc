@@ -275,6 +275,42 @@ TEST_F(PostgresStorageTest, DeferredWritesShareAFlushAndAFailedFlushStopsWrites)
   EXPECT_EQ(storage->WaitDurable(pending).code(), absl::StatusCode::kUnavailable);
 }
 
+TEST_F(PostgresStorageTest, AConnectionLostDuringCommitStopsWritesUntilResumed) {
+  std::unique_ptr<Storage> storage = MustOpen();
+  ASSERT_NE(storage, nullptr);
+  const int64_t id = *storage->CreateStudy(SampleSpec("s"), 1);
+  std::unique_ptr<PgConnection> raw = Raw();
+  ASSERT_NE(raw, nullptr);
+  // A deferred trigger makes COMMIT itself take a while, so that the session can be ended
+  // while COMMIT is in flight: the storage cannot know whether the change was committed.
+  ASSERT_TRUE(raw->RunScript("CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS "
+                             "$$ BEGIN PERFORM pg_sleep(3); RETURN NULL; END $$; "
+                             "CREATE CONSTRAINT TRIGGER slow AFTER INSERT ON "
+                             "study_system_attributes DEFERRABLE INITIALLY DEFERRED FOR EACH "
+                             "ROW EXECUTE FUNCTION slow_commit()")
+                  .ok());
+  std::thread cut([&] {
+    for (int i = 0; i < 100; ++i) {
+      absl::StatusOr<PgResult> ended = raw->Query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = "
+          "current_database() AND state = 'active' AND query = 'COMMIT'");
+      if (ended.ok() && ended->rows() > 0) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  const absl::Status in_doubt = storage->SetStudySystemAttr(id, "k", "1");
+  cut.join();
+  EXPECT_EQ(in_doubt.code(), absl::StatusCode::kUnavailable) << in_doubt;
+  EXPECT_EQ(storage->CommitFailures(), 1);
+  const absl::Status refused = storage->SetStudyState(id, StudyState::kStopped);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("outcome of a commit is unknown"));
+  ASSERT_TRUE(raw->Run("DROP TRIGGER slow ON study_system_attributes").ok());
+  storage->ResumeWrites();  // after the caller re-read what it cached
+  EXPECT_TRUE(storage->SetStudyState(id, StudyState::kStopped).ok());
+  EXPECT_EQ(storage->GetStudy(id)->state, StudyState::kStopped);
+}
+
 TEST_F(PostgresStorageTest, WritesAreRefusedOnceAnotherCoordinatorTookTheLock) {
   std::unique_ptr<Storage> storage = MustOpen();
   ASSERT_NE(storage, nullptr);
