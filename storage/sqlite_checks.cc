@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "storage/row_checks.h"
 #include "storage/sqlite_db.h"
 
 namespace nasq {
@@ -53,48 +54,24 @@ absl::Status CheckSqliteIntegrity(SqliteDb& db, IntegrityCheck check) {
 }
 
 absl::Status CheckNasqRows(SqliteDb& db) {
-  std::vector<std::string> findings;
-  size_t total = 0;
-  auto add = [&](std::string finding) {
-    if (++total <= kMaxFindings) findings.push_back(std::move(finding));
-  };
+  RowFindings findings;
   {
-    NASQ_ASSIGN_OR_RETURN(
-        SqliteStatement rows,
-        db.Prepare("SELECT s.name, t.number FROM trials t JOIN studies s ON s.study_id = "
-                   "t.study_id LEFT JOIN leases l ON l.trial_id = t.trial_id WHERE t.state = "
-                   "'RUNNING' AND l.trial_id IS NULL ORDER BY s.study_id, t.number"));
+    NASQ_ASSIGN_OR_RETURN(SqliteStatement rows, db.Prepare(kUnleasedRunningTrialsSql));
     while (true) {
       NASQ_ASSIGN_OR_RETURN(bool has_row, rows.Step());
       if (!has_row) break;
-      add(absl::StrCat("study '", rows.Text(0), "' trial ", rows.Int(1),
-                       ": RUNNING without a lease row (it could never expire)"));
+      findings.AddUnleasedRunningTrial(rows.Text(0), rows.Int(1));
     }
   }
   {
-    // Numbers are unique per study (an index), so they are 0..N-1 exactly when the smallest is
-    // 0 and the largest N-1. Then the first missing number follows a number that exists.
-    NASQ_ASSIGN_OR_RETURN(
-        SqliteStatement rows,
-        db.Prepare("SELECT s.name, COUNT(*), MIN(t.number), MAX(t.number), "
-                   "(SELECT MIN(u.number + 1) FROM trials u WHERE u.study_id = s.study_id AND "
-                   "NOT EXISTS (SELECT 1 FROM trials v WHERE v.study_id = s.study_id AND "
-                   "v.number = u.number + 1)) FROM trials t JOIN studies s ON s.study_id = "
-                   "t.study_id GROUP BY s.study_id HAVING MIN(t.number) != 0 OR MAX(t.number) != "
-                   "COUNT(*) - 1 ORDER BY s.study_id"));
+    NASQ_ASSIGN_OR_RETURN(SqliteStatement rows, db.Prepare(kTrialNumberGapsSql));
     while (true) {
       NASQ_ASSIGN_OR_RETURN(bool has_row, rows.Step());
       if (!has_row) break;
-      const std::string wrong = rows.Int(2) != 0
-                                    ? absl::StrCat("the first trial number is ", rows.Int(2))
-                                    : absl::StrCat("trial number ", rows.Int(4), " is missing");
-      add(absl::StrCat("study '", rows.Text(0), "': ", wrong, " (", rows.Int(1),
-                       " trials numbered ", rows.Int(2), "..", rows.Int(3), "; numbers must be 0..",
-                       rows.Int(1) - 1, ")"));
+      findings.AddTrialNumberGap(rows.Text(0), rows.Int(1), rows.Int(2), rows.Int(3), rows.Int(4));
     }
   }
-  if (total == 0) return absl::OkStatus();
-  return Refuse(db, "inconsistent rows", findings, total);
+  return findings.Verdict(db.path(), "restore a backup, or repair the file with the sqlite3 tool");
 }
 
 }  // namespace nasq

@@ -20,35 +20,22 @@
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_group_commit.h"
 #include "storage/sqlite_schema.h"
+#include "storage/stored_float.h"
 #include "storage/trial_checks.h"
 
 namespace nasq {
 namespace {
 
-// ---- float columns that may hold +-inf / NaN: NULL plus a type, as Optuna stores them --------
-
-struct StoredFloat {
-  std::optional<double> value;  // NULL unless finite
-  const char* type;             // FINITE, INF_POS, INF_NEG or NAN
-};
-
-StoredFloat EncodeFloat(double v) {
-  if (std::isnan(v)) return {std::nullopt, "NAN"};
-  if (std::isinf(v)) return {std::nullopt, v > 0 ? "INF_POS" : "INF_NEG"};
-  return {v, "FINITE"};
-}
+// ---- float columns that may hold +-inf / NaN (storage/stored_float.h) --------------------------
 
 absl::StatusOr<double> DecodeFloat(const SqliteStatement& row, int value_column, int type_column) {
-  const std::string type = row.Text(type_column);
-  if (type == "FINITE" && !row.IsNull(value_column)) return row.Double(value_column);
-  if (type == "INF_POS") return std::numeric_limits<double>::infinity();
-  if (type == "INF_NEG") return -std::numeric_limits<double>::infinity();
-  if (type == "NAN") return std::numeric_limits<double>::quiet_NaN();
-  return absl::DataLossError(absl::StrCat("corrupt float column: type \"", type, "\""));
+  std::optional<double> value;
+  if (!row.IsNull(value_column)) value = row.Double(value_column);
+  return DecodeStoredFloat(value, row.Text(type_column));
 }
 
 void BindFloat(SqliteStatement& stmt, int value_index, int type_index, double v) {
-  const StoredFloat stored = EncodeFloat(v);
+  const StoredFloat stored = EncodeStoredFloat(v);
   if (stored.value) {
     stmt.Bind(value_index, *stored.value);
   } else {
