@@ -46,7 +46,8 @@ absl::Status RowFindings::Verdict(absl::string_view database, absl::string_view 
   if (total_ == 0) return absl::OkStatus();
   std::string message =
       absl::StrCat(database, ": inconsistent rows: ", absl::StrJoin(listed_, "; "));
-  if (total_ > listed_.size()) absl::StrAppend(&message, "; and ", total_ - listed_.size(), " more");
+  if (total_ > listed_.size())
+    absl::StrAppend(&message, "; and ", total_ - listed_.size(), " more");
   absl::StrAppend(&message, "; refusing to serve it (", repair, ")");
   return absl::DataLossError(message);
 }
