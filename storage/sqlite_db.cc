@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "core/status_macros.h"
 
 namespace nasq {
 
@@ -115,6 +116,28 @@ absl::Status SqliteDb::Exec(absl::string_view sql) {
   const std::string text(sql);
   const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr);
   return SqliteStatus(rc, absl::StrCat(path_, ": executing \"", sql.substr(0, 60), "\""), db_);
+}
+
+absl::StatusOr<bool> SqliteDb::EnableWal() {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, "PRAGMA journal_mode = WAL", -1, &stmt, nullptr);
+  std::string mode;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+      mode = text == nullptr ? "" : text;
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(stmt);
+  NASQ_RETURN_IF_ERROR(SqliteStatus(rc, absl::StrCat(path_, ": PRAGMA journal_mode = WAL"), db_));
+  return mode == "wal";
+}
+
+std::string SqliteDb::WalPath() const {
+  const char* wal = sqlite3_filename_wal(sqlite3_db_filename(db_, "main"));
+  return wal == nullptr ? path_ + "-wal" : wal;
 }
 
 absl::StatusOr<SqliteStatement> SqliteDb::Prepare(const std::string& sql) {

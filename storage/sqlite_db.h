@@ -84,6 +84,12 @@ class SqliteDb {
   // Executes one or more SQL statements without results (schema, pragmas, BEGIN/COMMIT).
   absl::Status Exec(absl::string_view sql);
 
+  // Switches to the WAL journal (outside any transaction). False when SQLite kept another
+  // journal mode (e.g. a file system without shared memory for the WAL index).
+  absl::StatusOr<bool> EnableWal();
+  // The path of the database's WAL file (whether or not it exists).
+  std::string WalPath() const;
+
   // A cached prepared statement for `sql` (prepared on first use).
   absl::StatusOr<SqliteStatement> Prepare(const std::string& sql);
 

@@ -47,26 +47,53 @@ void SqliteGroupCommit::LoseOpenTransaction(const absl::Status& error) {
   if (db_->IsInTransaction()) db_->Exec("ROLLBACK").IgnoreError();
   in_transaction_ = false;
   failure_ = error;
+  RecordLoss(open_ticket_,
+             absl::Status(error.code(), absl::StrCat("the change was lost, its commit failed: ",
+                                                     error.message())));
+}
+
+void SqliteGroupCommit::LoseCommittedTransaction(CommitTicket ticket, const absl::Status& error) {
+  {
+    MutexLock lock(&db_mu_);
+    failure_ = error;
+  }
+  RecordLoss(ticket, absl::Status(error.code(),
+                                  absl::StrCat("the change may be lost: it was committed, but "
+                                               "syncing the commit to disk failed: ",
+                                               error.message())));
+}
+
+void SqliteGroupCommit::RecordLoss(CommitTicket ticket, const absl::Status& error) {
   failures_.fetch_add(1);
   MutexLock lock(&sync_mu_);
-  lost_.emplace_back(open_ticket_, error);
-  durable_ = std::max(durable_, open_ticket_);
+  lost_.emplace_back(ticket, error);
+  durable_ = std::max(durable_, ticket);
   health_ = error;
   sync_cv_.SignalAll();
 }
 
 absl::StatusOr<CommitTicket> SqliteGroupCommit::CommitOpenTransaction() {
-  MutexLock lock(&db_mu_);
-  if (!in_transaction_) return committed_ticket_;
-  if (absl::Status s = db_->Exec("COMMIT"); !s.ok()) {
-    LoseOpenTransaction(s);
-    return s;
+  CommitTicket committed = 0;
+  {
+    MutexLock lock(&db_mu_);
+    if (!in_transaction_) return committed_ticket_;
+    if (absl::Status s = db_->Exec("COMMIT"); !s.ok()) {
+      LoseOpenTransaction(s);
+      return s;
+    }
+    in_transaction_ = false;
+    committed = committed_ticket_ = open_ticket_;
   }
-  in_transaction_ = false;
-  committed_ticket_ = open_ticket_;
+  // Without db_mu_: the next transaction's writes go on while the disk flushes this one.
+  if (sync_) {
+    if (absl::Status s = sync_(); !s.ok()) {
+      LoseCommittedTransaction(committed, s);
+      return s;
+    }
+  }
   MutexLock sync_lock(&sync_mu_);
   health_ = absl::OkStatus();
-  return committed_ticket_;
+  return committed;
 }
 
 void SqliteGroupCommit::ResumeWrites() {
@@ -83,8 +110,7 @@ absl::Status SqliteGroupCommit::LostError(CommitTicket ticket) const {
   auto it = std::lower_bound(lost_.begin(), lost_.end(), ticket,
                              [](const auto& lost, CommitTicket t) { return lost.first < t; });
   if (it == lost_.end() || it->first != ticket) return absl::OkStatus();
-  return absl::Status(it->second.code(), absl::StrCat("the change was lost, its commit failed: ",
-                                                      it->second.message()));
+  return it->second;
 }
 
 absl::Status SqliteGroupCommit::WaitDurable(CommitTicket ticket,

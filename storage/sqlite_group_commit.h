@@ -14,7 +14,9 @@
 // after such an error, loses every write of the open transaction: the database is back at its
 // durable state, WaitDurable for those writes' ticket returns the error (always, also later),
 // and every Write is refused with it until ResumeWrites(), so that a caller who cached the lost
-// writes can re-read the database first. health() reports the failure until a commit succeeds.
+// writes can re-read the database first. A failed sync after a COMMIT is answered the same way,
+// but its writes are in doubt rather than gone: SQLite shows them, and whether the disk kept
+// them is unknown. health() reports the failure until a commit succeeds.
 //
 // Thread-safety: thread-safe. Write and Read bodies run with the connection mutex held, one at a
 // time; they must use the connection only and must not call back into this object.
@@ -24,6 +26,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -37,7 +40,14 @@ namespace nasq {
 
 class SqliteGroupCommit {
  public:
-  explicit SqliteGroupCommit(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  // Makes every transaction committed so far durable (storage/sqlite_wal_file.h: fdatasync of
+  // the WAL, for a connection with synchronous=NORMAL). Called after each COMMIT by the
+  // committing waiter alone, without the connection lock.
+  using SyncFunction = std::function<absl::Status()>;
+
+  // `sync` empty: the COMMIT itself is durable (synchronous=FULL).
+  explicit SqliteGroupCommit(std::unique_ptr<SqliteDb> db, SyncFunction sync = nullptr)
+      : db_(std::move(db)), sync_(std::move(sync)) {}
   // Commits what is still pending (best effort: nobody is left to hear about a failure).
   ~SqliteGroupCommit();
   SqliteGroupCommit(const SqliteGroupCommit&) = delete;
@@ -98,9 +108,16 @@ class SqliteGroupCommit {
   // error.
   absl::Status EndWrite(const absl::Status& body_status, CommitTicket* ticket)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
-  // Takes db_mu_ and commits the open transaction, if any. Returns the ticket now durable, or
-  // the commit's error (after which the transaction is recorded as lost).
+  // Takes db_mu_ and commits the open transaction, if any, then syncs it (sync_) with db_mu_
+  // released. Returns the ticket now durable, or the error of the commit or the sync (after
+  // which the transaction is recorded as lost).
   absl::StatusOr<CommitTicket> CommitOpenTransaction() ABSL_LOCKS_EXCLUDED(db_mu_);
+  // The sync of `ticket`'s transaction failed with `error`: refuses writes and records the
+  // ticket as lost (LoseOpenTransaction for a transaction already committed).
+  void LoseCommittedTransaction(CommitTicket ticket, const absl::Status& error)
+      ABSL_LOCKS_EXCLUDED(db_mu_);
+  // Records `ticket` as lost with `error` and wakes the waiters.
+  void RecordLoss(CommitTicket ticket, const absl::Status& error) ABSL_LOCKS_EXCLUDED(sync_mu_);
   // The open transaction is gone (its COMMIT failed with `error`, or SQLite rolled it back after
   // `error`): rolls back what is left, refuses writes, and records its ticket as lost.
   void LoseOpenTransaction(const absl::Status& error) ABSL_EXCLUSIVE_LOCKS_REQUIRED(db_mu_);
@@ -110,6 +127,7 @@ class SqliteGroupCommit {
   Mutex db_mu_;  // taken before sync_mu_, never after
   // The connection; used with db_mu_ held only (the pointer itself never changes).
   const std::unique_ptr<SqliteDb> db_;
+  const SyncFunction sync_;
   // A write transaction is open with uncommitted writes.
   bool in_transaction_ ABSL_GUARDED_BY(db_mu_) = false;
   // The open (else the latest) transaction's ticket.

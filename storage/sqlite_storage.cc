@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <utility>
@@ -20,6 +21,7 @@
 #include "storage/sqlite_db.h"
 #include "storage/sqlite_group_commit.h"
 #include "storage/sqlite_schema.h"
+#include "storage/sqlite_wal_file.h"
 #include "storage/stored_float.h"
 #include "storage/trial_checks.h"
 
@@ -84,8 +86,8 @@ absl::Status CorruptRow(absl::string_view what, absl::string_view detail) {
 
 class SqliteStorage final : public Storage {
  public:
-  explicit SqliteStorage(std::unique_ptr<SqliteDb> db)
-      : commits_(std::move(db)), db_(&commits_.db()) {}
+  SqliteStorage(std::unique_ptr<SqliteDb> db, SqliteGroupCommit::SyncFunction sync)
+      : commits_(std::move(db), std::move(sync)), db_(&commits_.db()) {}
 
   absl::StatusOr<int64_t> CreateStudy(const StudySpec& spec, int64_t created_us) override {
     NASQ_ASSIGN_OR_RETURN(std::string spec_json, StudySpecToJson(spec));
@@ -624,14 +626,21 @@ absl::StatusOr<std::unique_ptr<Storage>> OpenSqliteStorage(const std::string& pa
   }
   if (version > 0) NASQ_RETURN_IF_ERROR(CheckNasqRows(*db));
   NASQ_RETURN_IF_ERROR(db->SetCheckpointOnClose(true));
-  NASQ_RETURN_IF_ERROR(db->Exec("PRAGMA journal_mode = WAL"));  // outside any transaction
+  NASQ_ASSIGN_OR_RETURN(const bool wal, db->EnableWal());  // outside any transaction
   // FULL: the WAL is fsync'ed at every commit, so a committed state change (a trial's result)
-  // survives power loss, not only a process crash; NORMAL could lose the last commits.
+  // survives power loss, not only a process crash.
   NASQ_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = FULL"));
   if (version < LatestSchemaVersion()) {
     NASQ_RETURN_IF_ERROR(MigrateToLatest(*db, RealClock::Default()->NowMicros()));
   }
-  return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(db)));
+  SqliteGroupCommit::SyncFunction sync;
+  if (wal) {
+    // As durable as FULL, with the fsync moved out of COMMIT into the group commit, which runs
+    // it without holding the connection: NORMAL commits write the WAL, SqliteWalFile syncs it.
+    NASQ_RETURN_IF_ERROR(db->Exec("PRAGMA synchronous = NORMAL"));
+    sync = [wal_file = std::make_shared<SqliteWalFile>(db->WalPath())] { return wal_file->Sync(); };
+  }
+  return std::unique_ptr<Storage>(std::make_unique<SqliteStorage>(std::move(db), std::move(sync)));
 }
 
 }  // namespace nasq

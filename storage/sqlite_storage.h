@@ -5,11 +5,14 @@
 // values, user/system attributes, leases) and a `schema_version` table. Schema migrations are
 // applied in order when the file is opened (storage/sqlite_schema.h).
 //
-// Durability: the connection runs with `PRAGMA synchronous=FULL` (the WAL is fsync'ed at every
-// commit), so once a write method has returned OK, or WaitDurable has for a deferred write, the
-// change survives a crash of the process or of the machine. Writes use group commit
+// Durability: once a write method has returned OK, or WaitDurable has for a deferred write, the
+// change survives a crash of the process or of the machine: every commit's WAL frames are
+// fsync'ed before it counts as durable. Writes use group commit
 // (storage/sqlite_group_commit.h): each runs as a savepoint of one open transaction that the
-// first waiter commits for everybody, so concurrent writers share one fsync. A commit that
+// first waiter commits for everybody, so concurrent writers share one fsync, and the fsync runs
+// after the connection is released (synchronous=NORMAL COMMIT, then storage/sqlite_wal_file.h),
+// so the next writes do not wait for the disk. Where SQLite cannot use a WAL (no shared memory
+// on the file system), every COMMIT syncs itself (synchronous=FULL). A commit that
 // fails (disk full, I/O error) loses the changes of that transaction only: their waiters get
 // the error, and writes are refused until ResumeWrites (see Storage::WaitDurable).
 //
