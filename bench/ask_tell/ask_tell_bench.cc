@@ -1,14 +1,22 @@
 // bench/ask_tell/ask_tell_bench.cc: ask+tell round trips per second against a real nasq-server
 // (loopback gRPC) with 1, 8 and 32 concurrent clients on each of its durable storages: SQLite
-// with synchronous=FULL, and PostgreSQL 15 (a server the benchmark starts on loopback,
-// testing/postgres_server.h, with fsync and synchronous_commit on); and Optuna 3.1's ask/tell on
-// its SQLite storage with the same space, trial count and client count, in the same run; prints
-// one table with the ratio of nasq on SQLite to Optuna.
+// (every acknowledged change fsync'ed), and PostgreSQL 15 (a server the benchmark starts on
+// loopback, testing/postgres_server.h, with fsync and synchronous_commit on); and Optuna 3.1's
+// ask/tell on its SQLite storage with the same space, trial count and client count, in the same
+// run; prints one table with the ratio of nasq on SQLite to Optuna.
+//
+// With the SQLite figures it prints what bounds them, measured in the same run: the CPU time
+// nasq-server and the clients (this process) spent per ask+tell, and the fdatasync latency of
+// the disk under --dir. One client waits for at least one fdatasync per ask+tell (Tell's
+// result); any number of clients together cannot exceed cores / (server + client CPU per
+// ask+tell).
 //
 // Usage: ask_tell_bench [--trials N] [--clients 1,8,32] [--dir DIR] [--skip-optuna]
 //                       [--skip-postgres]
 // Both sides use a random sampler on x float [-10, 10], y int [0, 10], c categorical [a, b, c],
 // so the numbers measure the service and its storage, not the sampler.
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -24,6 +32,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/common/disk_sync.h"
+#include "bench/common/proc_usage.h"
+#include "bench/common/stats.h"
 #include "nlohmann/json.hpp"
 #include "spec/spec_yaml.h"
 #include "testing/local_server.h"
@@ -38,6 +49,10 @@ struct RunResult {
   double p50_ms = 0;
   double p99_ms = 0;
   int64_t errors = 0;
+  // CPU milliseconds per ask+tell of nasq-server and of the clients (this process); 0 where not
+  // measured (Optuna).
+  double server_cpu_ms = 0;
+  double client_cpu_ms = 0;
 
   double rate() const { return seconds > 0 ? trials / seconds : 0; }
 };
@@ -79,6 +94,13 @@ std::string Cell(const RunResult& run) {
 }
 
 // `clients` threads, each with its own NasqClient (own connection), share `trials` round trips.
+// CPU seconds of process `pid` so far.
+absl::StatusOr<double> CpuSeconds(pid_t pid) {
+  absl::StatusOr<bench::ProcessUsage> usage = bench::ReadProcessUsage(pid);
+  if (!usage.ok()) return usage.status();
+  return usage->cpu_seconds;
+}
+
 absl::StatusOr<RunResult> RunNasq(const ServerProcess& server, int trials, int clients) {
   const std::string study = absl::StrCat("bench-", clients);
   auto spec = ParseStudySpecYaml(StudyYaml(study), "bench");
@@ -90,6 +112,10 @@ absl::StatusOr<RunResult> RunNasq(const ServerProcess& server, int trials, int c
   std::atomic<int64_t> errors{0};
   std::mutex mu;
   std::vector<double> latencies;
+  absl::StatusOr<double> server_cpu_before = CpuSeconds(server.pid());
+  absl::StatusOr<double> client_cpu_before = CpuSeconds(getpid());
+  if (!server_cpu_before.ok()) return server_cpu_before.status();
+  if (!client_cpu_before.ok()) return client_cpu_before.status();
   const auto begin = std::chrono::steady_clock::now();
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
@@ -116,7 +142,24 @@ absl::StatusOr<RunResult> RunNasq(const ServerProcess& server, int trials, int c
   for (auto& t : threads) t.join();
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
-  return Summarise(latencies, seconds, errors.load());
+  absl::StatusOr<double> server_cpu_after = CpuSeconds(server.pid());
+  absl::StatusOr<double> client_cpu_after = CpuSeconds(getpid());
+  if (!server_cpu_after.ok()) return server_cpu_after.status();
+  if (!client_cpu_after.ok()) return client_cpu_after.status();
+  RunResult run = Summarise(latencies, seconds, errors.load());
+  if (run.trials > 0) {
+    run.server_cpu_ms = (*server_cpu_after - *server_cpu_before) * 1e3 / run.trials;
+    run.client_cpu_ms = (*client_cpu_after - *client_cpu_before) * 1e3 / run.trials;
+  }
+  return run;
+}
+
+// "server / client" CPU ms per ask+tell, and the most ask+tell per second that `cores` give at
+// that cost.
+std::string CpuCell(const RunResult& run, int cores) {
+  const double per_trial_ms = run.server_cpu_ms + run.client_cpu_ms;
+  return absl::StrFormat("%.2f / %.2f (%6.0f/s)", run.server_cpu_ms, run.client_cpu_ms,
+                         per_trial_ms > 0 ? cores * 1e3 / per_trial_ms : 0.0);
 }
 
 absl::StatusOr<RunResult> RunOptuna(const std::string& dir, int trials, int clients) {
@@ -172,10 +215,17 @@ int Main(int argc, char** argv) {
     postgres = *std::move(started);
     postgres_server = *std::move(serving);
   }
-  std::cout << absl::StrFormat("%-8s | %-28s | %-28s | %-28s | %s\n", "clients",
+  const int cores = static_cast<int>(std::max(1L, sysconf(_SC_NPROCESSORS_ONLN)));
+  absl::StatusOr<std::vector<double>> sync_ms = bench::MeasureAppendSyncMs(dir, 200);
+  if (!sync_ms.ok()) {
+    std::cerr << "ask_tell_bench: " << sync_ms.status() << "\n";
+    return 1;
+  }
+  std::cout << absl::StrFormat("%-8s | %-28s | %-28s | %-28s | %-13s | %s\n", "clients",
                                "SQLite trials/s (p50/p99 ms)", "PostgreSQL trials/s (p50/p99)",
-                               "optuna trials/s (p50/p99 ms)", "SQLite/optuna");
-  std::cout << std::string(116, '-') << "\n";
+                               "optuna trials/s (p50/p99 ms)", "SQLite/optuna",
+                               "SQLite CPU ms/trial server / client (cores' bound)");
+  std::cout << std::string(170, '-') << "\n";
   for (absl::string_view c : absl::StrSplit(clients_list, ',')) {
     const int clients = std::stoi(std::string(c));
     auto nasq = RunNasq(**server, trials, clients);
@@ -203,10 +253,16 @@ int Main(int argc, char** argv) {
       optuna_text = Cell(*optuna);
       ratio_text = absl::StrFormat("%.1fx", nasq->rate() / optuna->rate());
     }
-    std::cout << absl::StrFormat("%-8d | %-28s | %-28s | %-28s | %s\n", clients, Cell(*nasq),
-                                 postgres_text, optuna_text, ratio_text)
+    std::cout << absl::StrFormat("%-8d | %-28s | %-28s | %-28s | %-13s | %s\n", clients,
+                                 Cell(*nasq), postgres_text, optuna_text, ratio_text,
+                                 CpuCell(*nasq, cores))
               << std::flush;
   }
+  std::cout << absl::StrFormat(
+      "fdatasync of a 4 KiB append in %s: p50 %.3f ms, p99 %.3f ms (one client waits for at "
+      "least one per ask+tell: at most %.0f/s); %d cores\n",
+      dir, bench::Quantile(*sync_ms, 0.5), bench::Quantile(*sync_ms, 0.99),
+      1e3 / bench::Quantile(*sync_ms, 0.5), cores);
   std::cout << "trials per run: " << trials << "; SQLite files in " << dir
             << (postgres != nullptr
                     ? absl::StrCat("; PostgreSQL 15 on 127.0.0.1:", postgres->port(),

@@ -43,9 +43,9 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "bench/common/proc_usage.h"
 #include "bench/common/stats.h"
 #include "bench/fleet/fleet.h"
-#include "bench/fleet/proc_usage.h"
 #include "spec/spec_yaml.h"
 #include "testing/local_server.h"
 

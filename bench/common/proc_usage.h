@@ -1,10 +1,10 @@
-// bench/fleet/proc_usage.h: what a process and the whole machine use, read from Linux's /proc:
+// bench/common/proc_usage.h: what a process and the whole machine use, read from Linux's /proc:
 // a process's CPU time, resident memory, threads and open file descriptors, and the time all
 // CPUs of the machine spent busy.
 //
 // Thread-safety: functions without state; each call reads /proc afresh.
-#ifndef NASQ_BENCH_FLEET_PROC_USAGE_H_
-#define NASQ_BENCH_FLEET_PROC_USAGE_H_
+#ifndef NASQ_BENCH_COMMON_PROC_USAGE_H_
+#define NASQ_BENCH_COMMON_PROC_USAGE_H_
 
 #include <sys/types.h>
 
@@ -32,4 +32,4 @@ absl::StatusOr<double> ReadMachineBusySeconds();
 
 }  // namespace nasq::bench
 
-#endif  // NASQ_BENCH_FLEET_PROC_USAGE_H_
+#endif  // NASQ_BENCH_COMMON_PROC_USAGE_H_

@@ -1,4 +1,4 @@
-#include "bench/fleet/proc_usage.h"
+#include "bench/common/proc_usage.h"
 
 #include <unistd.h>
 
