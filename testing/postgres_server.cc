@@ -28,13 +28,20 @@ bool PostgresServer::Installed() {
   return std::filesystem::exists(absl::StrCat(kBinDir, "/initdb"), ignored);
 }
 
-absl::Status PostgresServer::RunProgram(const std::string& program,
-                                        const std::vector<std::string>& args,
-                                        bool as_server_user) const {
+std::vector<std::string> PostgresServer::ProgramArgv(const std::string& program,
+                                                     const std::vector<std::string>& args,
+                                                     bool as_server_user) const {
   std::vector<std::string> argv;
   if (as_server_user && RunningAsRoot()) argv = {kRunuser, "-u", kServerUser, "--"};
   argv.push_back(absl::StrCat(kBinDir, "/", program));
   argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+absl::Status PostgresServer::RunProgram(const std::string& program,
+                                        const std::vector<std::string>& args,
+                                        bool as_server_user) const {
+  const std::vector<std::string> argv = ProgramArgv(program, args, as_server_user);
   const CommandResult result = RunCommand(argv, kProgramTimeout);
   if (result.exit_code == 0) return absl::OkStatus();
   return absl::InternalError(absl::StrCat(absl::StrJoin(argv, " "), " failed (exit ",
@@ -53,6 +60,26 @@ absl::Status PostgresServer::Launch() {
       /*as_server_user=*/true);
   running_ = started.ok();
   return started;
+}
+
+absl::Status PostgresServer::StartWatchdog() const {
+  // $1: this process, $2: the folder, then the stop command. setsid -f returns at once and
+  // leaves the shell in a new session, outside whatever kills this process and its group.
+  constexpr char kScript[] =
+      "exec >/dev/null 2>&1 </dev/null; owner=$1 dir=$2; shift 2; "
+      "while kill -0 \"$owner\"; do sleep 1; done; "
+      "if [ -d \"$dir/data\" ]; then \"$@\"; fi; rm -rf \"$dir\"";
+  std::vector<std::string> argv = {
+      "/usr/bin/setsid",      "-f", "/bin/sh", "-c", kScript, "nasq-postgres-watchdog",
+      std::to_string(owner_), dir_};
+  for (std::string& arg : ProgramArgv("pg_ctl", {"-D", dir_ + "/data", "-m", "immediate", "stop"},
+                                      /*as_server_user=*/true)) {
+    argv.push_back(std::move(arg));
+  }
+  const CommandResult result = RunCommand(argv, kProgramTimeout);
+  if (result.exit_code == 0) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("cannot start the PostgreSQL watchdog (exit ",
+                                          result.exit_code, "): ", result.out, result.err));
 }
 
 absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(
@@ -80,7 +107,8 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start(
       {"-A", "trust", "-U", "nasq", "-N", "-E", "UTF8", "--locale=C", "-D", dir + "/data"},
       /*as_server_user=*/true);
   if (ready.ok()) ready = server->Launch();
-  if (!ready.ok()) return ready;  // the destructor removes the folder
+  if (ready.ok()) ready = server->StartWatchdog();
+  if (!ready.ok()) return ready;  // the destructor stops the server and removes the folder
   return server;
 }
 

@@ -7,7 +7,10 @@
 // `postgres` when the process runs as root (PostgreSQL refuses to run as root), listens on
 // 127.0.0.1 and a Unix socket in its folder only, and is stopped (fast shutdown) and its folder
 // removed on destruction. A test binary shares one server (Shared(), about 2 s to start) and
-// makes a fresh database per test (CreateDatabase, milliseconds).
+// makes a fresh database per test (CreateDatabase, milliseconds). When the process ends without
+// that destruction (a test binary killed by ctest's timeout), a watchdog does it within about a
+// second: a shell in a session of its own that polls the process (pg_ctl puts the server out of
+// reach of a kill of the test's process group).
 //
 // Thread-safety: Shared() and CreateDatabase may be called from several threads; Stop/Start
 // from one thread at a time.
@@ -61,6 +64,8 @@ class PostgresServer {
   // postgresql://nasq@127.0.0.1:<port>/<database>
   std::string Url(const std::string& database) const;
   int port() const { return port_; }
+  // The server's folder (data/ and the socket).
+  const std::string& dir() const { return dir_; }
 
   // Stops the server (fast shutdown: every connection is closed) / starts it again on the same
   // port and data. INTERNAL with pg_ctl's output on failure.
@@ -76,6 +81,12 @@ class PostgresServer {
                           bool as_server_user) const;
   // pg_ctl start with this server's settings.
   absl::Status Launch();
+  // Starts the watchdog (see the file comment). INTERNAL when it cannot be started.
+  absl::Status StartWatchdog() const;
+  // The command line of a PostgreSQL program as RunProgram runs it.
+  std::vector<std::string> ProgramArgv(const std::string& program,
+                                       const std::vector<std::string>& args,
+                                       bool as_server_user) const;
 
   const std::string dir_;  // data/ and the socket; owned by the user running the server
   const int port_;

@@ -2,15 +2,22 @@
 // a real PostgreSQL 15 (testing/postgres_server.h): persistence across reopen, migrations and
 // the refusal of newer and foreign schemas, the advisory lock (a second storage refused naming
 // the holder, released when the holder is SIGKILLed), connection loss (UNAVAILABLE, nothing
-// changed, then recovery), row checks, and passwords kept out of messages. The shared contract
-// is in storage_conformance_test.cc (compiled into the same executable).
+// changed, then recovery), row checks, and passwords kept out of messages; and the watchdog of
+// testing/postgres_server.h. The shared contract is in storage_conformance_test.cc (compiled
+// into the same executable).
 #include "storage/postgres_storage.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -359,6 +366,54 @@ TEST_F(PostgresStorageTest, ThirtyTwoThreadsShareThePool) {
     EXPECT_EQ((*trials)[n].number, static_cast<int64_t>(n));
     EXPECT_EQ((*trials)[n].values, std::vector<double>{static_cast<double>(n)});
   }
+}
+
+bool AcceptsConnections(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool connected = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return connected;
+}
+
+// A test binary killed by ctest's timeout runs no destructor: the watchdog stops its server.
+TEST(PostgresServerWatchdog, StopsTheServerOfAKilledProcessAndRemovesItsFolder) {
+  if (!PostgresServer::Installed()) GTEST_SKIP() << "PostgreSQL 15 is not installed";
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    absl::StatusOr<std::unique_ptr<PostgresServer>> server = PostgresServer::Start();
+    const std::string line =
+        server.ok() ? absl::StrCat((*server)->port(), " ", (*server)->dir(), "\n") : "0\n";
+    (void)!::write(ready[1], line.data(), line.size());
+    ::pause();  // until SIGKILLed: the server is never stopped by this process
+    ::_exit(1);
+  }
+  ::close(ready[1]);
+  char buffer[256] = {};
+  ASSERT_GT(::read(ready[0], buffer, sizeof buffer - 1), 0);
+  ::close(ready[0]);
+  int port = 0;
+  char dir[200] = {};
+  ASSERT_GE(std::sscanf(buffer, "%d %199s", &port, dir), 1);
+  ASSERT_GT(port, 0) << "the child could not start a server";
+  ASSERT_TRUE(AcceptsConnections(port));
+  ASSERT_TRUE(std::filesystem::exists(dir)) << dir;
+
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((AcceptsConnections(port) || std::filesystem::exists(dir)) &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(AcceptsConnections(port)) << "the server outlived its owner by 20 s";
+  EXPECT_FALSE(std::filesystem::exists(dir)) << dir << " outlived its owner by 20 s";
 }
 
 TEST(PostgresUrl, PasswordsAreRedacted) {
