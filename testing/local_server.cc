@@ -155,9 +155,10 @@ absl::StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(
   std::vector<std::string> argv = {server_bin, "--db",        db_path, "--listen",
                                    address,    "--log-level", "warn"};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  // A database URL (PostgreSQL) names no folder to log beside: such a log goes to the scratch root.
+  // A database URL (PostgreSQL), or none (the in-memory storage), names no folder to log
+  // beside: such a log goes to the scratch root.
   std::string log_path =
-      db_path.find("://") == std::string::npos
+      !db_path.empty() && db_path.find("://") == std::string::npos
           ? db_path + ".server.log"
           : (testing_scratch::ScratchRootPath() / absl::StrCat("server_", port, ".log")).string();
   std::unique_ptr<ServerProcess> server(new ServerProcess(std::move(server_bin), std::move(address),

@@ -89,10 +89,10 @@ class ServerProcess {
  public:
   // Starts `server_bin` --db `db_path` --listen 127.0.0.1:`port` --log-level warn plus
   // `extra_args`, logging to `db_path`.server.log (for a database URL such as postgresql://...,
-  // to server_`port`.log in the scratch root), and waits until it answers RPCs (a refusal
-  // such as UNAUTHENTICATED counts as an answer), connecting with `credentials` (for a TLS
-  // server: its CA). DEADLINE_EXCEEDED when it does not answer within 10 s, INTERNAL when it
-  // exits (both with its log in the message).
+  // or an empty `db_path`, the in-memory storage, to server_`port`.log in the scratch root), and
+  // waits until it answers RPCs (a refusal such as UNAUTHENTICATED counts as an answer), connecting
+  // with `credentials` (for a TLS server: its CA). DEADLINE_EXCEEDED when it does not answer within
+  // 10 s, INTERNAL when it exits (both with its log in the message).
   static absl::StatusOr<std::unique_ptr<ServerProcess>> Start(
       std::string server_bin, std::string db_path, int port,
       std::vector<std::string> extra_args = {}, ClientCredentials credentials = {});

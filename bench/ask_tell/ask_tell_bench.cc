@@ -5,9 +5,10 @@
 // ask/tell on its SQLite storage with the same space, trial count and client count, in the same
 // run; prints one table with the ratio of nasq on SQLite to Optuna.
 //
-// With the SQLite figures it prints what bounds them, measured in the same run: the CPU time
-// nasq-server and the clients (this process) spent per ask+tell, and the fdatasync latency of
-// the disk under --dir. One client waits for at least one fdatasync per ask+tell (Tell's
+// With the SQLite figures it prints what bounds them, measured in the same run: the same calls
+// against a server with no storage (the in-memory default: gRPC and the coordinator alone), the
+// CPU time nasq-server and the clients (this process) spent per ask+tell, and the fdatasync
+// latency of the disk under --dir. One client waits for at least one fdatasync per ask+tell (Tell's
 // result); any number of clients together cannot exceed cores / (server + client CPU per
 // ask+tell).
 //
@@ -195,11 +196,14 @@ int Main(int argc, char** argv) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   auto server = ServerProcess::Start(NASQ_SERVER_BIN, dir + "/nasq.db", FreeLoopbackPort());
-  if (!server.ok()) {
-    std::cerr << "ask_tell_bench: " << server.status() << "\n";
-    return 1;
+  auto in_memory = ServerProcess::Start(NASQ_SERVER_BIN, "", FreeLoopbackPort());
+  for (const auto* started : {&server, &in_memory}) {
+    if (!started->ok()) {
+      std::cerr << "ask_tell_bench: " << started->status() << "\n";
+      return 1;
+    }
   }
-  // PostgreSQL as durable as SQLite's synchronous=FULL: every commit is fsync'ed.
+  // PostgreSQL as durable as SQLite: every commit is fsync'ed.
   std::unique_ptr<PostgresServer> postgres;
   std::unique_ptr<ServerProcess> postgres_server;
   if (!skip_postgres) {
@@ -221,16 +225,22 @@ int Main(int argc, char** argv) {
     std::cerr << "ask_tell_bench: " << sync_ms.status() << "\n";
     return 1;
   }
-  std::cout << absl::StrFormat("%-8s | %-28s | %-28s | %-28s | %-13s | %s\n", "clients",
-                               "SQLite trials/s (p50/p99 ms)", "PostgreSQL trials/s (p50/p99)",
+  std::cout << absl::StrFormat("%-8s | %-28s | %-28s | %-28s | %-28s | %-13s | %-30s | %s\n",
+                               "clients", "SQLite trials/s (p50/p99 ms)",
+                               "PostgreSQL trials/s (p50/p99)", "in memory trials/s (p50/p99)",
                                "optuna trials/s (p50/p99 ms)", "SQLite/optuna",
-                               "SQLite CPU ms/trial server / client (cores' bound)");
-  std::cout << std::string(170, '-') << "\n";
+                               "SQLite CPU ms/trial srv / cli", "in memory CPU ms/trial srv / cli");
+  std::cout << std::string(210, '-') << "\n";
   for (absl::string_view c : absl::StrSplit(clients_list, ',')) {
     const int clients = std::stoi(std::string(c));
     auto nasq = RunNasq(**server, trials, clients);
     if (!nasq.ok()) {
       std::cerr << "ask_tell_bench: nasq run failed: " << nasq.status() << "\n";
+      return 1;
+    }
+    auto no_storage = RunNasq(**in_memory, trials, clients);
+    if (!no_storage.ok()) {
+      std::cerr << "ask_tell_bench: nasq run in memory failed: " << no_storage.status() << "\n";
       return 1;
     }
     std::string postgres_text = "skipped";
@@ -253,11 +263,14 @@ int Main(int argc, char** argv) {
       optuna_text = Cell(*optuna);
       ratio_text = absl::StrFormat("%.1fx", nasq->rate() / optuna->rate());
     }
-    std::cout << absl::StrFormat("%-8d | %-28s | %-28s | %-28s | %-13s | %s\n", clients,
-                                 Cell(*nasq), postgres_text, optuna_text, ratio_text,
-                                 CpuCell(*nasq, cores))
+    std::cout << absl::StrFormat("%-8d | %-28s | %-28s | %-28s | %-28s | %-13s | %-30s | %s\n",
+                                 clients, Cell(*nasq), postgres_text, Cell(*no_storage),
+                                 optuna_text, ratio_text, CpuCell(*nasq, cores),
+                                 CpuCell(*no_storage, cores))
               << std::flush;
   }
+  std::cout << "CPU cells: nasq-server / client threads, ms per ask+tell (in brackets: the most "
+               "ask+tell per second the cores give at that cost)\n";
   std::cout << absl::StrFormat(
       "fdatasync of a 4 KiB append in %s: p50 %.3f ms, p99 %.3f ms (one client waits for at "
       "least one per ask+tell: at most %.0f/s); %d cores\n",
