@@ -1,7 +1,7 @@
 // format.ts: how numbers, times and durations are written on the page. Pure functions; they
 // never throw (an absent value is written "-").
 
-import type { JsonNumber, Objective } from './types';
+import type { Attempt, JsonNumber, Objective } from './types';
 
 export const ABSENT = '-';
 
@@ -80,4 +80,10 @@ export function formatTime(us: number | null | undefined): string {
 // "avg_bitwidth ↓" (minimize): the axis titles of every chart.
 export function objectiveLabel(o: Objective): string {
   return `${o.name} ${o.direction === 'maximize' ? '↑' : '↓'}`;
+}
+
+// attemptOutcome: how an attempt's lease ended, with the reason when the server gave one:
+// "released: SIGTERM (the job's time limit)", "expired", "running".
+export function attemptOutcome(a: Pick<Attempt, 'outcome' | 'reason'>): string {
+  return a.reason ? `${a.outcome}: ${a.reason}` : a.outcome;
 }

@@ -89,6 +89,8 @@ export interface Attempt {
   start_us: number | null;
   end_us: number | null;
   outcome: string;
+  // Why the lease ended, when the server knows (a released trial: the worker's reason).
+  reason?: string;
 }
 
 export interface TrialResponse {

@@ -1,7 +1,8 @@
-// Unit tests of src/format.ts: numbers, raw values, durations and objective labels.
+// Unit tests of src/format.ts: numbers, raw values, durations, objective labels and attempt
+// outcomes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { finite, formatDuration, formatNumber, formatParam, objectiveLabel, rawValue, toNumber } from '../src/format';
+import { attemptOutcome, finite, formatDuration, formatNumber, formatParam, objectiveLabel, rawValue, toNumber } from '../src/format';
 
 test('toNumber reads the API non-finite strings and nothing else', () => {
   assert.equal(toNumber(1.5), 1.5);
@@ -54,4 +55,11 @@ test('formatDuration picks the unit by size', () => {
 test('objectiveLabel shows the direction', () => {
   assert.equal(objectiveLabel({ name: 'accuracy', direction: 'maximize' }), 'accuracy ↑');
   assert.equal(objectiveLabel({ name: 'avg_bitwidth', direction: 'minimize' }), 'avg_bitwidth ↓');
+});
+
+test('attemptOutcome adds the reason the server gave for the end of a lease', () => {
+  assert.equal(attemptOutcome({ outcome: 'released', reason: 'SIGTERM (the job\'s time limit)' }),
+    'released: SIGTERM (the job\'s time limit)');
+  assert.equal(attemptOutcome({ outcome: 'expired' }), 'expired');
+  assert.equal(attemptOutcome({ outcome: 'expired', reason: '' }), 'expired');
 });

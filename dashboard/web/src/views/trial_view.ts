@@ -7,7 +7,7 @@ import { reportError } from '../banner';
 import { ChartBox } from '../charts/chart_box';
 import { intermediateOption } from '../charts/intermediate';
 import { h, num, setChildren, setReady } from '../dom';
-import { formatDuration, formatParam, formatTime } from '../format';
+import { attemptOutcome, formatDuration, formatParam, formatTime } from '../format';
 import { studyHref } from '../router';
 import type { Attempt, Attrs, StudiesResponse, StudySummary, Trial, TrialResponse } from '../types';
 import type { View } from './view';
@@ -120,7 +120,8 @@ function attemptsTable(attempts: Attempt[], nowUs: number): HTMLElement {
         h('td', {}, a.worker_id ?? '-'),
         h('td', {}, formatTime(a.start_us)),
         h('td', { class: 'num' }, formatDuration((to - from) / 1000)),
-        h('td', {}, h('span', { class: `badge state-${a.outcome}` }, a.outcome)),
+        h('td', {}, h('span', { class: `badge state-${a.outcome}`, title: attemptOutcome(a) }, a.outcome),
+          a.reason ? ` ${a.reason}` : ''),
         h('td', { class: 'timeline' }, bar));
     })));
 }
