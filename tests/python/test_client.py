@@ -5,6 +5,7 @@ import math
 import threading
 import time
 
+import grpc
 import pytest
 
 import nasq
@@ -153,6 +154,47 @@ def test_tell_twice_is_refused(client):
     with pytest.raises(errors.FailedPrecondition, match="COMPLETE"):
         study.tell(trial, 2.0)
     assert study.tell(trial, 2.0, skip_if_finished=True).value == 1.0
+
+
+class _ReplyLost(grpc.RpcError):
+    """What a client sees when the connection drops after the server applied its call."""
+
+    def code(self):
+        return grpc.StatusCode.UNAVAILABLE
+
+    def details(self):
+        return "connection reset (the reply was lost)"
+
+
+class _LoseFirstTellReply:
+    """A StudyService stub whose first Tell reaches the server but whose reply is lost; records
+    every Tell request sent."""
+
+    def __init__(self, stub):
+        self._stub = stub
+        self.tells = []
+
+    def __getattr__(self, name):
+        return getattr(self._stub, name)
+
+    def Tell(self, request, **kwargs):
+        self.tells.append(request)
+        answer = self._stub.Tell(request, **kwargs)
+        if len(self.tells) == 1:
+            raise _ReplyLost()
+        return answer
+
+
+@pytest.mark.parametrize("by_number", [False, True])
+def test_a_tell_whose_reply_was_lost_is_retried_and_answers_the_stored_trial(client, by_number):
+    study = client.create_study(make_spec(f"reply-lost-{by_number}"))
+    trial = study.ask()
+    stub = _LoseFirstTellReply(study._connection.studies)
+    study._connection.studies = stub
+    told = study.tell(trial.number if by_number else trial, 3.5)
+    assert told.state == nasq.TrialState.COMPLETE and told.value == 3.5
+    assert [t.skip_if_finished for t in stub.tells] == [False, True]
+    assert study.trials[-1].value == 3.5
 
 
 def test_tell_by_number_and_states(client):

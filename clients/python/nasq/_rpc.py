@@ -7,7 +7,9 @@ exponential backoff and jitter until `retry_timeout` seconds have passed since t
 every other failure raises at once, as the nasq.errors class of its code (over TLS, an
 UNAVAILABLE error names the CA and client certificate used). Retrying is safe: nasq's mutating
 RPCs are fenced (lease epochs and tokens) or refuse duplicates with a clear error
-(ALREADY_EXISTS, "Cannot tell a COMPLETE trial."), which callers that retried handle.
+(ALREADY_EXISTS, "Cannot tell a COMPLETE trial."); a caller whose first try may have been
+applied before the connection dropped gives `retry_request`, sent on every retry instead (Tell's
+sets skip_if_finished, as the C++ client's does).
 Credentials: nasq/_credentials.py.
 Thread-safe: one Connection serves many threads (gRPC channels are).
 """
@@ -68,19 +70,23 @@ class Connection:
         self.workers = worker_service_pb2_grpc.WorkerServiceStub(self._channel)
 
     def call(self, method: Any, request: Any, *, deadline_s: Optional[float] = None,
-             retry: bool = True) -> Any:
-        """Sends `request` with `method` (a stub's bound method); see the module contract."""
+             retry: bool = True, retry_request: Any = None) -> Any:
+        """Sends `request` with `method` (a stub's bound method), and `retry_request` (default:
+        `request`) on each retry; see the module contract."""
         timeout = self.deadline_s if deadline_s is None else deadline_s
         give_up = time.monotonic() + (self.retry_timeout_s if retry else 0.0)
         backoff = 0.1
+        sending = request
         while True:
             try:
-                return method(request, timeout=timeout, metadata=self._metadata)
+                return method(sending, timeout=timeout, metadata=self._metadata)
             except grpc.RpcError as e:
                 if e.code() != grpc.StatusCode.UNAVAILABLE or time.monotonic() >= give_up:
                     raise self._error(e) from None
             time.sleep(min(backoff * (0.5 + random.random()), max(0.0, give_up - time.monotonic())))
             backoff = min(backoff * 2, 5.0)
+            if retry_request is not None:
+                sending = retry_request
 
     def _error(self, rpc_error: grpc.RpcError) -> errors.NasqError:
         error = errors.from_rpc_error(rpc_error)

@@ -167,9 +167,10 @@ class Study:
         self._proto = self._call("GetStudy", study_service_pb2.GetStudyRequest(name=self._resource))
         return self._proto
 
-    def _call(self, method: str, request: Any, service: str = "studies") -> Any:
+    def _call(self, method: str, request: Any, service: str = "studies",
+              retry_request: Any = None) -> Any:
         stub = getattr(self._connection, service)
-        return self._connection.call(getattr(stub, method), request)
+        return self._connection.call(getattr(stub, method), request, retry_request=retry_request)
 
     # --- ask and tell -----------------------------------------------------------------------
     def ask(self, lease_duration: Optional[float] = None) -> Trial:
@@ -227,7 +228,13 @@ class Study:
         request.skip_if_finished = skip_if_finished
         for key, value in (constraints or {}).items():
             request.constraints[key] = value
-        return FrozenTrial.from_proto(self._call("Tell", request))
+        # A retry may follow a Tell the server stored before the connection dropped: it then
+        # answers the trial as stored (with a lease, only while that lease's attempt is the
+        # trial's) instead of "Cannot tell a COMPLETE trial.".
+        retried = study_service_pb2.TellRequest()
+        retried.CopyFrom(request)
+        retried.skip_if_finished = True
+        return FrozenTrial.from_proto(self._call("Tell", request, retry_request=retried))
 
     def enqueue_trial(self, params: dict[str, Any]) -> FrozenTrial:
         """Optuna's enqueue_trial: a WAITING trial with `params`, asked before sampled ones."""
