@@ -246,7 +246,18 @@ def test_the_heartbeat_keeps_a_trial_longer_than_its_lease(server, nasq_cli, tmp
     assert (state_name(trial), trial.attempt) == ("COMPLETE", 1)
 
 
-def test_a_second_sigterm_abandons_the_running_trial_without_reporting(server, nasq_cli, tmp_path):
+def assert_released_by_a_signal(address: str, study: str) -> None:
+    """The study's one trial was given back by ReleaseTrial: WAITING again, its attempt 1
+    recorded as released with the worker's reason, nothing reported."""
+    (trial,) = trials(address, study)
+    assert state_name(trial) == "WAITING" and list(trial.values) == []
+    (attempt,) = system_attr(trial, "attempts")
+    assert attempt["outcome"] == "released", attempt
+    assert "stopped by a signal" in attempt["reason"], attempt
+
+
+def test_a_second_sigterm_gives_the_running_trial_back_without_reporting(server, nasq_cli,
+                                                                          tmp_path):
     create_study(nasq_cli, tmp_path, study_yaml("abandon", max_trials=1))
     worker = start_sleeping_worker(server, tmp_path, sleep_s=60)
     try:
@@ -256,9 +267,26 @@ def test_a_second_sigterm_abandons_the_running_trial_without_reporting(server, n
         assert worker.wait(10) == 0
     finally:
         worker.kill()
-    assert "abandoned at shutdown" in worker.log.read_text()
-    (trial,) = trials(server.address, "abandon")
-    assert state_name(trial) == "RUNNING"  # until its lease expires and the server re-queues it
+    assert "released at shutdown" in worker.log.read_text()
+    assert_released_by_a_signal(server.address, "abandon")
+
+
+def test_on_sigterm_release_gives_the_trial_back_at_the_first_signal(server, nasq_cli, tmp_path):
+    create_study(nasq_cli, tmp_path, study_yaml("release", max_trials=1))
+    worker = start_sleeping_worker(server, tmp_path, sleep_s=60, extra=("--on-sigterm", "release"))
+    try:
+        started = time.monotonic()
+        worker.signal(signal.SIGTERM)
+        assert worker.wait(10) == 0
+        assert time.monotonic() - started < 5  # not the 60 s the trial would take
+    finally:
+        worker.kill()
+    assert_released_by_a_signal(server.address, "release")
+
+
+def test_on_sigterm_takes_finish_or_release_only():
+    with pytest.raises(ValueError, match="on_sigterm: finish or release"):
+        nasq.Worker("127.0.0.1:1", fn=lambda trial: 1.0, on_sigterm="abort")
 
 
 def test_a_lost_lease_makes_should_stop_true_and_drops_the_result(server, nasq_cli, tmp_path):

@@ -71,6 +71,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--tls-cert", help="PEM client certificate for mutual TLS "
                                            "(default $NASQ_TLS_CERT; needs --tls-key)")
     parser.add_argument("--tls-key", help="its PEM private key (default $NASQ_TLS_KEY)")
+    parser.add_argument("--on-sigterm", choices=("finish", "release"),
+                        help="what the first SIGTERM does to the running trial: let it finish, "
+                             "or give it back to the coordinator at once (default "
+                             "$NASQ_ON_SIGTERM, else finish)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="nasq-worker: %(message)s")
     try:
@@ -78,7 +82,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         worker = Worker(args.server, task_kind=args.task_kind, fn=fn, tls_ca=args.tls_ca,
                         worker_id=args.worker_id, studies=args.study, labels=dict(args.label),
                         token_file=args.token_file, tls_cert=args.tls_cert,
-                        tls_key=args.tls_key)
+                        tls_key=args.tls_key, on_sigterm=args.on_sigterm)
         with worker:
             worker.run(max_trials=args.max_trials, idle_timeout=args.idle_timeout)
     except (ValueError, errors.NasqError) as e:

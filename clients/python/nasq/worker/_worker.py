@@ -30,9 +30,11 @@ worker's task kind, studies and labels) -> fn(trial) with the lease heart-beaten
     than the lease): the result is dropped, the coordinator has re-queued the trial.
 It returns after `max_trials` trials (any outcome), after `idle_timeout` seconds without a
 trial, after request_stop(), or on SIGTERM/SIGINT when run in the main thread: the first signal
-stops leasing and lets the running trial finish; the second abandons it (it raises
-KeyboardInterrupt in fn; nothing is reported, the lease expires and the coordinator re-queues
-the trial). It returns WorkerStats. Calls the server cannot answer are retried (nasq._rpc);
+stops leasing and lets the running trial finish; the second gives it back (it raises
+KeyboardInterrupt in fn, nothing is reported, and ReleaseTrial makes the coordinator re-queue
+the trial at once; if that call fails, when the lease expires). With on_sigterm="release" (or
+$NASQ_ON_SIGTERM=release, as `nasq-worker --on-sigterm release`: a batch job's time limit) the
+first signal already gives the running trial back. It returns WorkerStats. Calls the server cannot answer are retried (nasq._rpc);
 a LeaseTrial refused for good (bad credentials, invalid worker id) raises its nasq error.
 """
 from __future__ import annotations
@@ -60,6 +62,7 @@ _log = logging.getLogger("nasq.worker")
 LEASE_WAIT_S = 2.0                 # one LeaseTrial long-poll; bounds how late a stop is seen
 DEFAULT_HEARTBEAT_INTERVAL_S = 10.0  # when the server sends no interval
 STOPPED_REASON = "stopped by the coordinator"  # the C++ worker's reason too
+ON_SIGTERM_CHOICES = ("finish", "release")  # what the first SIGTERM/SIGINT does to the trial
 _MAX_REASON_CHARS = 4000           # the server keeps up to 16 KiB
 
 
@@ -106,14 +109,21 @@ class Worker:
     ones raise nasq.errors.InvalidArgument); `worker_id` to "<host>-<pid>" (the C++ worker's
     default);
     `labels` are added to the worker's own (nasq/worker/_labels.py) and recorded with
-    every trial it leases (system attr "worker")."""
+    every trial it leases (system attr "worker"); `on_sigterm` ("finish" or "release", default
+    $NASQ_ON_SIGTERM, else "finish") is what the first signal does to the running trial (see
+    the module contract)."""
 
     def __init__(self, address: Optional[str] = None, task_kind: str = "python",
                  fn: Optional[Callable[[WorkerTrial], Any]] = None, token: Optional[str] = None,
                  tls_ca: Optional[str] = None, worker_id: Optional[str] = None,
                  studies: Iterable[str] = (), labels: Optional[Mapping[str, str]] = None,
                  *, token_file: Optional[str] = None, tls_cert: Optional[str] = None,
-                 tls_key: Optional[str] = None):
+                 tls_key: Optional[str] = None, on_sigterm: Optional[str] = None):
+        if on_sigterm is None:
+            on_sigterm = os.environ.get("NASQ_ON_SIGTERM") or "finish"
+        if on_sigterm not in ON_SIGTERM_CHOICES:
+            raise ValueError(f"on_sigterm: {' or '.join(ON_SIGTERM_CHOICES)} (got {on_sigterm!r}; "
+                             "$NASQ_ON_SIGTERM is the default)")
         if not callable(fn):
             raise TypeError(f"fn: a function taking the trial is required (got {fn!r})")
         if not isinstance(task_kind, str) or not task_kind:
@@ -121,6 +131,7 @@ class Worker:
         if isinstance(studies, str):
             studies = (studies,)
         self.fn = fn
+        self.on_sigterm = on_sigterm
         self.task_kind = task_kind
         self.worker_id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
         self.studies = tuple(s.removeprefix("studies/") for s in studies)
@@ -174,17 +185,19 @@ class Worker:
         return stats
 
     def _install_signal_handlers(self) -> Callable[[], None]:
-        """SIGTERM and SIGINT as the C++ worker: the first drains, the second abandons. Only
-        the main thread may set handlers; elsewhere nothing is installed."""
+        """SIGTERM and SIGINT as the C++ worker: the first drains (with on_sigterm="release",
+        releases), the second releases. Only the main thread may set handlers; elsewhere
+        nothing is installed."""
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
         previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
 
         def on_signal(signum, frame):
-            if self._draining:
+            if self._draining or self.on_sigterm == "release":
+                self._draining = True
                 raise KeyboardInterrupt
             self._draining = True
-            _log.warning("%s: stopping; the running trial finishes (signal again to abandon it)",
+            _log.warning("%s: stopping; the running trial finishes (signal again to give it back)",
                          self.worker_id)
 
         for sig in previous:
@@ -221,13 +234,27 @@ class Worker:
         try:
             outcome = self._call_fn(trial)
         except KeyboardInterrupt:
-            _log.warning("%s: abandoned at shutdown; the coordinator re-queues it when its lease "
-                         "expires", trial.name)
-            stats.dropped += 1
+            heartbeat.stop()
+            self._release(trial, stats)
             raise
         finally:
             heartbeat.stop()
         self._finish(trial, outcome, stats)
+
+    def _release(self, trial: WorkerTrial, stats: WorkerStats) -> None:
+        """Gives `trial` back at shutdown (ReleaseTrial: re-queued at once, not counted against
+        max_retries); not retried, so that a stop never waits for an unreachable server."""
+        request = worker_service_pb2.ReleaseTrialRequest(
+            name=trial.name, epoch=trial.epoch, lease_token=trial.lease_token,
+            reason=f"worker {self.worker_id} stopped by a signal")
+        stats.dropped += 1
+        try:
+            self._connection.call(self._connection.workers.ReleaseTrial, request, retry=False)
+        except errors.NasqError as e:
+            _log.warning("%s: abandoned at shutdown (ReleaseTrial failed: %s); the coordinator "
+                         "re-queues it when its lease expires", trial.name, e)
+            return
+        _log.warning("%s: released at shutdown; the coordinator re-queues it now", trial.name)
 
     def _call_fn(self, trial: WorkerTrial) -> _Outcome:
         try:
