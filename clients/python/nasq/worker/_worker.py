@@ -34,8 +34,9 @@ stops leasing and lets the running trial finish; the second gives it back (it ra
 KeyboardInterrupt in fn, nothing is reported, and ReleaseTrial makes the coordinator re-queue
 the trial at once; if that call fails, when the lease expires). With on_sigterm="release" (or
 $NASQ_ON_SIGTERM=release, as `nasq-worker --on-sigterm release`: a batch job's time limit) the
-first signal already gives the running trial back. It returns WorkerStats. Calls the server cannot answer are retried (nasq._rpc);
-a LeaseTrial refused for good (bad credentials, invalid worker id) raises its nasq error.
+first signal already gives the running trial back. It returns WorkerStats. Calls the server
+cannot answer are retried (nasq._rpc); a LeaseTrial refused for good (bad credentials, invalid
+worker id) raises its nasq error.
 """
 from __future__ import annotations
 
